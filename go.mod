@@ -1,0 +1,3 @@
+module github.com/tw-cli/tw-cli
+
+go 1.26.8
