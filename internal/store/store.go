@@ -21,8 +21,8 @@ var (
 
 // Source is a registered webhook sender.
 type Source struct {
-	Name      string `json:"source"`
-	Secret    string `json:"-"`
+	Name   string `json:"source"`
+	Secret string `json:"-"`
 	// PreviousSecret keeps verifying until PreviousExpiresAt after a
 	// rotation, so senders can switch without losing deliveries.
 	PreviousSecret    string            `json:"-"`

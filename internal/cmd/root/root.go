@@ -2,7 +2,6 @@
 package root
 
 import (
-
 	"github.com/spf13/cobra"
 
 	"github.com/tw-cli/tw-cli/internal/cmd/completion"
@@ -111,4 +110,3 @@ func noFileCompletion(cmd *cobra.Command) {
 		noFileCompletion(c)
 	}
 }
-
