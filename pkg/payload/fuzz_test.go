@@ -1,0 +1,33 @@
+package payload
+
+import (
+	"errors"
+	"testing"
+)
+
+// fuzzParse seeds the corpus with a format's fixtures (every fixture for
+// auto) and a few edge cases, then checks that parsing never panics, that
+// failures wrap ErrInvalid, and that successes keep the Parser contract.
+func fuzzParse(f *testing.F, format string) {
+	for _, fx := range fixtures(f) {
+		if format == FormatAuto || fx.format == format {
+			f.Add(fx.body)
+		}
+	}
+	for _, s := range []string{``, `null`, `[]`, `{}`, `{"alerts":[]}`, `{"alerts":[1,{}]}`, `{"a":1e400}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		res, err := Parse(format, body)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error does not wrap ErrInvalid: %v", err)
+			}
+			return
+		}
+		checkEvents(t, res.Format, res.Events)
+	})
+}
+
+func FuzzParseAuto(f *testing.F)    { fuzzParse(f, FormatAuto) }
+func FuzzParseGeneric(f *testing.F) { fuzzParse(f, FormatGeneric) }
