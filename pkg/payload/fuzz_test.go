@@ -31,3 +31,5 @@ func fuzzParse(f *testing.F, format string) {
 
 func FuzzParseAuto(f *testing.F)    { fuzzParse(f, FormatAuto) }
 func FuzzParseGeneric(f *testing.F) { fuzzParse(f, FormatGeneric) }
+
+func FuzzParseDefender(f *testing.F) { fuzzParse(f, FormatDefender) }
