@@ -33,3 +33,4 @@ func FuzzParseAuto(f *testing.F)    { fuzzParse(f, FormatAuto) }
 func FuzzParseGeneric(f *testing.F) { fuzzParse(f, FormatGeneric) }
 
 func FuzzParseDefender(f *testing.F) { fuzzParse(f, FormatDefender) }
+func FuzzParseCrowdStrike(f *testing.F) { fuzzParse(f, FormatCrowdStrike) }
