@@ -32,5 +32,6 @@ func fuzzParse(f *testing.F, format string) {
 func FuzzParseAuto(f *testing.F)    { fuzzParse(f, FormatAuto) }
 func FuzzParseGeneric(f *testing.F) { fuzzParse(f, FormatGeneric) }
 
-func FuzzParseDefender(f *testing.F) { fuzzParse(f, FormatDefender) }
+func FuzzParseDefender(f *testing.F)    { fuzzParse(f, FormatDefender) }
 func FuzzParseCrowdStrike(f *testing.F) { fuzzParse(f, FormatCrowdStrike) }
+func FuzzParseSplunk(f *testing.F)      { fuzzParse(f, FormatSplunk) }
