@@ -35,3 +35,4 @@ func FuzzParseGeneric(f *testing.F) { fuzzParse(f, FormatGeneric) }
 func FuzzParseDefender(f *testing.F)    { fuzzParse(f, FormatDefender) }
 func FuzzParseCrowdStrike(f *testing.F) { fuzzParse(f, FormatCrowdStrike) }
 func FuzzParseSplunk(f *testing.F)      { fuzzParse(f, FormatSplunk) }
+func FuzzParseTheHive(f *testing.F)     { fuzzParse(f, FormatTheHive) }
