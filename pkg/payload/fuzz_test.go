@@ -36,3 +36,4 @@ func FuzzParseDefender(f *testing.F)    { fuzzParse(f, FormatDefender) }
 func FuzzParseCrowdStrike(f *testing.F) { fuzzParse(f, FormatCrowdStrike) }
 func FuzzParseSplunk(f *testing.F)      { fuzzParse(f, FormatSplunk) }
 func FuzzParseTheHive(f *testing.F)     { fuzzParse(f, FormatTheHive) }
+func FuzzParseThreatStack(f *testing.F) { fuzzParse(f, FormatThreatStack) }
