@@ -37,3 +37,4 @@ func FuzzParseCrowdStrike(f *testing.F) { fuzzParse(f, FormatCrowdStrike) }
 func FuzzParseSplunk(f *testing.F)      { fuzzParse(f, FormatSplunk) }
 func FuzzParseTheHive(f *testing.F)     { fuzzParse(f, FormatTheHive) }
 func FuzzParseThreatStack(f *testing.F) { fuzzParse(f, FormatThreatStack) }
+func FuzzParseCanary(f *testing.F)      { fuzzParse(f, FormatCanary) }
