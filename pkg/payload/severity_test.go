@@ -1,6 +1,7 @@
 package payload
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -82,5 +83,72 @@ func TestValidateSeverityMapping(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
+	}
+}
+
+// Each source's severity_mapping (seed 003 webhook_config.yaml) applied to
+// that source's fixtures, keyed by vendor value or by normalized value.
+func TestSeverityMappingPerSource(t *testing.T) {
+	tests := []struct {
+		source, format, fixture string
+		mapping                 map[string]string
+		want                    []Severity
+	}{
+		{"email-gateway", FormatDefender, "seed_phishing_email",
+			map[string]string{"critical": "critical", "high": "high", "medium": "medium", "low": "low"}, []Severity{SeverityHigh}},
+		{"email-gateway", FormatDefender, "seed_phishing_email",
+			map[string]string{"High": "critical"}, []Severity{SeverityCritical}},
+		{"email-gateway", FormatDefender, "informational_string_recipients",
+			map[string]string{"informational": "low"}, []Severity{SeverityLow}},
+		{"edr", FormatCrowdStrike, "seed_detection_summary",
+			map[string]string{"4": "critical"}, []Severity{SeverityCritical}},
+		{"edr", FormatCrowdStrike, "detection_full",
+			map[string]string{"critical": "high"}, []Severity{SeverityHigh}},
+		{"siem", FormatSplunk, "seed_failed_login",
+			map[string]string{"medium": "low"}, []Severity{SeverityLow}},
+		{"siem", FormatSplunk, "es_notable_multivalue",
+			map[string]string{"high": "critical"}, []Severity{SeverityCritical}},
+		{"soc-cases", FormatTheHive, "seed_case_creation",
+			map[string]string{"2": "high"}, []Severity{SeverityHigh}},
+		{"soc-cases", FormatTheHive, "alert_creation_with_artifacts",
+			map[string]string{"critical": "high"}, []Severity{SeverityHigh}},
+		{"cloud", FormatThreatStack, "batch_of_three",
+			map[string]string{"1": "critical"}, []Severity{SeverityCritical, SeverityCritical, SeverityCritical}},
+		{"cloud", FormatThreatStack, "batch_strings_for_numbers",
+			map[string]string{"3": "info"}, []Severity{SeverityMedium, SeverityInfo}},
+		{"canaries", FormatCanary, "ssh_login_strings_for_numbers",
+			map[string]string{"high": "critical"}, []Severity{SeverityCritical}},
+		{"canaries", FormatCanary, "dummy_incident_older_console",
+			map[string]string{"high": "critical"}, []Severity{SeverityInfo}},
+		{"canaries", FormatCanary, "operational_disconnected",
+			map[string]string{"low": "info"}, []Severity{SeverityInfo}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.source+"/"+tt.fixture, func(t *testing.T) {
+			var body []byte
+			for _, fx := range fixturesOf(t, tt.format) {
+				if fx.name == tt.fixture {
+					body = fx.body
+				}
+			}
+			if body == nil {
+				t.Fatalf("no fixture %s/%s", tt.format, tt.fixture)
+			}
+			if err := ValidateSeverityMapping(tt.mapping); err != nil {
+				t.Fatal(err)
+			}
+			res, err := Parse(FormatAuto, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ApplySeverityMapping(res.Events, tt.mapping)
+			var got []Severity
+			for _, ev := range res.Events {
+				got = append(got, ev.Severity)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("severities %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
