@@ -1,6 +1,23 @@
 // Package payload turns vendor webhook bodies into one normalized Event
 // model. Each vendor format lives in its own file and registers a Parser;
 // Parse picks one by name, or sniffs the body when the format is "auto".
+//
+// Formats: generic (seed 003), defender (Microsoft Defender for Office
+// 365), crowdstrike (Falcon streaming events), splunk (webhook alert
+// action), thehive (audit webhook), threatstack (alert webhook batches) and
+// canary (Thinkst Canary, Canarytokens).
+//
+// Parsing is lenient: any JSON object yields at least one event, whatever
+// its fields and their types; only a body that is not one JSON object is
+// an error, and it wraps ErrInvalid.
+//
+// How a receiver is meant to use an event: look up an open incident by
+// (source, CorrelationKey) when the key is set; ActionCreate opens one if
+// none exists, ActionUpdate changes the one found (and opens one if the
+// creation was never received), ActionDelete closes it. On an update, an
+// empty VendorSeverity means the delivery said nothing about severity
+// (TheHive task and observable changes), so the incident keeps its own.
+// A source's severity_mapping is applied with ApplySeverityMapping.
 package payload
 
 import (

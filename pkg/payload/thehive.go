@@ -1,8 +1,6 @@
 package payload
 
-import (
-	"strings"
-)
+import "strings"
 
 // theHive is TheHive's webhook: one audit entry per change, as seed 004
 // shows it:
