@@ -1,0 +1,114 @@
+#!/bin/sh
+# gen.sh writes vectors.json: deliveries that internal/verify must accept,
+# each signed by openssl rather than by tw-cli's own code, so the Go tests
+# check the verifiers against an independent implementation instead of
+# against themselves. Bodies, timestamps and secrets are fixed, so the
+# output is stable and committed; rerun it after changing this script:
+#
+#	sh testdata/verify/gen.sh > testdata/verify/vectors.json
+#
+# Needs openssl (HMAC, base64), od (key bytes to hex) and jq (JSON quoting).
+set -eu
+
+# hex_hmac KEY MESSAGE prints the lowercase hex HMAC-SHA256 of MESSAGE.
+# The sed keeps only the digest of "SHA2-256(stdin)= <hex>" (openssl 3)
+# or "(stdin)= <hex>" (openssl 1.1).
+hex_hmac() {
+	printf '%s' "$2" | openssl dgst -sha256 -hmac "$1" | sed 's/^.*= //'
+}
+
+# b64_hmac_b64key B64KEY MESSAGE prints the base64 HMAC-SHA256 of MESSAGE
+# under the key whose base64 text is B64KEY. The key bytes may contain
+# anything, so they go to openssl as hex rather than as an argument string.
+b64_hmac_b64key() {
+	hexkey=$(printf '%s' "$1" | openssl base64 -d -A | od -An -v -tx1 | tr -d ' \n')
+	printf '%s' "$2" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$hexkey" -binary | openssl base64 -A
+}
+
+# must_equal NAME GOT WANT stops the script when a vendor's published
+# example does not come out of the recipe above: then the recipe, not the
+# Go code, would be wrong.
+must_equal() {
+	if [ "$2" != "$3" ]; then
+		echo "gen.sh: $1: got $2, want $3" >&2
+		exit 1
+	fi
+}
+
+# vector NAME MODE SECRETS OPTIONS HEADERS QUERY BODY NOW DELIVERY_ID TIMESTAMP
+# prints one vector as a JSON object. SECRETS, OPTIONS, HEADERS and QUERY
+# are JSON; TIMESTAMP is the unix seconds Result.Timestamp must hold, 0
+# for none.
+vector() {
+	jq -cn --arg name "$1" --arg mode "$2" --argjson secrets "$3" \
+		--argjson options "$4" --argjson headers "$5" --argjson query "$6" \
+		--arg body "$7" --argjson now "$8" --arg delivery_id "$9" --argjson timestamp "${10}" \
+		'{name: $name, mode: $mode, secrets: $secrets, options: $options,
+		  headers: $headers, query: $query, body: $body, now: $now,
+		  delivery_id: $delivery_id, timestamp: $timestamp}'
+}
+
+# headers NAME VALUE [NAME VALUE]... prints a JSON object of header values.
+headers() {
+	out='{}'
+	while [ $# -ge 2 ]; do
+		out=$(jq -cn --argjson o "$out" --arg k "$1" --arg v "$2" '$o + {($k): $v}')
+		shift 2
+	done
+	printf '%s' "$out"
+}
+
+# Seed 003's send time and the receiver's clock a minute later.
+TS=1705320000
+NOW=1705320060
+
+# Bodies from seed 003, as compact JSON the way senders post them.
+GENERIC='{"event_type":"test","data":{}}'
+DEFENDER='{"eventType":"PhishingEmail","id":"AAMkAGI2...","creationTime":"2024-01-15T10:00:00Z","severity":"high","category":"Phish","entityType":"Email","data":{"sender":"phisher@malicious.com","subject":"Urgent Action Required","recipients":["user@company.com"]}}'
+FALCON='{"metadata":{"eventType":"DetectionSummaryEvent","eventCreationTime":1705320000000},"event":{"DetectId":"ldt:abc123","Severity":4,"HostnameField":"WORKSTATION-01","DetectName":"Malicious File Detected"}}'
+SPLUNK='{"result":{"host":"server-01","source":"WinEventLog:Security","sourcetype":"WinEventLog","_raw":"...","EventCode":"4625"},"search_name":"Failed Login Alert","trigger_time":1705320000}'
+# Pretty-printed, non-ASCII and ending in a newline: the MAC covers the raw
+# bytes, so none of that may be normalized away. The X keeps the shell
+# from stripping the trailing newline.
+PRETTY=$(printf '{\n  "event_type": "security_alert",\n  "data": {"subject": "Überweisung – dringend"}\n}\nX')
+PRETTY=${PRETTY%X}
+
+HMAC_SECRET='your-secret-key'
+HMAC_PREVIOUS='your-previous-secret-key'
+
+{
+	# --- hmac: seed 003's openssl recipe, "<timestamp>.<body>" ---
+	sig=$(hex_hmac "$HMAC_SECRET" "$TS.$GENERIC")
+	vector "hmac/seed-recipe" hmac "[\"$HMAC_SECRET\"]" '{}' \
+		"$(headers X-Webhook-Signature "sha256=$sig" X-Webhook-Timestamp "$TS")" \
+		'{}' "$GENERIC" $NOW "" $TS
+
+	sig=$(hex_hmac "$HMAC_SECRET" "$TS.$DEFENDER")
+	vector "hmac/delivery-id" hmac "[\"$HMAC_SECRET\"]" '{}' \
+		"$(headers X-Webhook-Signature "sha256=$sig" X-Webhook-Timestamp "$TS" X-Webhook-Id dlv-0001)" \
+		'{}' "$DEFENDER" $NOW dlv-0001 $TS
+
+	sig=$(hex_hmac "$HMAC_SECRET" "$TS.$PRETTY")
+	vector "hmac/raw-bytes" hmac "[\"$HMAC_SECRET\"]" '{}' \
+		"$(headers X-Webhook-Signature "sha256=$sig" X-Webhook-Timestamp "$TS")" \
+		'{}' "$PRETTY" $NOW "" $TS
+
+	# A sender still on the previous secret, during the grace period.
+	sig=$(hex_hmac "$HMAC_PREVIOUS" "$TS.$FALCON")
+	vector "hmac/previous-secret" hmac "[\"$HMAC_SECRET\",\"$HMAC_PREVIOUS\"]" '{}' \
+		"$(headers X-Webhook-Signature "sha256=$sig" X-Webhook-Timestamp "$TS")" \
+		'{}' "$FALCON" $NOW "" $TS
+
+	# A rotating sender signs with both secrets; the receiver knows only the new.
+	old=$(hex_hmac "$HMAC_PREVIOUS" "$TS.$FALCON")
+	new=$(hex_hmac "$HMAC_SECRET" "$TS.$FALCON")
+	vector "hmac/two-signatures" hmac "[\"$HMAC_SECRET\"]" '{}' \
+		"$(headers X-Webhook-Signature "sha256=$old, sha256=$new" X-Webhook-Timestamp "$TS")" \
+		'{}' "$FALCON" $NOW "" $TS
+
+	# --- none: no headers at all ---
+	vector "none/anything" none '[]' '{}' '{}' '{}' "$SPLUNK" $NOW "" 0
+} | jq -s '{
+	comment: "Generated by testdata/verify/gen.sh with openssl; do not edit by hand.",
+	vectors: .
+}'
