@@ -103,6 +103,7 @@ type Options struct {
 func Modes() []string {
 	return []string{
 		ModeHMAC,
+		ModeStandardWebhooks,
 		ModeNone,
 	}
 }
@@ -131,6 +132,8 @@ func New(mode string, secrets [][]byte, opts Options) (Verifier, error) {
 	switch mode {
 	case ModeHMAC:
 		return newHMACVerifier(keys, opts), nil
+	case ModeStandardWebhooks:
+		return newStandardWebhooksVerifier(keys, opts)
 	default:
 		return nil, fmt.Errorf("verify: unknown mode %q (known: %s)", mode, strings.Join(Modes(), ", "))
 	}

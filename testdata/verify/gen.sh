@@ -73,6 +73,12 @@ SPLUNK='{"result":{"host":"server-01","source":"WinEventLog:Security","sourcetyp
 PRETTY=$(printf '{\n  "event_type": "security_alert",\n  "data": {"subject": "Überweisung – dringend"}\n}\nX')
 PRETTY=${PRETTY%X}
 
+# Standard Webhooks secrets are base64 of random bytes; these are fixed.
+SW_SECRET="whsec_$(printf '%s' 'tw-cli standard-webhooks key #1!' | openssl base64 -A)"
+SW_PREVIOUS="whsec_$(printf '%s' 'tw-cli standard-webhooks key #0!' | openssl base64 -A)"
+# An ed25519 entry from the spec's header example; tw-cli skips v1a.
+SW_V1A='v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg=='
+
 HMAC_SECRET='your-secret-key'
 HMAC_PREVIOUS='your-previous-secret-key'
 
@@ -105,6 +111,49 @@ HMAC_PREVIOUS='your-previous-secret-key'
 	vector "hmac/two-signatures" hmac "[\"$HMAC_SECRET\"]" '{}' \
 		"$(headers X-Webhook-Signature "sha256=$old, sha256=$new" X-Webhook-Timestamp "$TS")" \
 		'{}' "$FALCON" $NOW "" $TS
+
+	# --- standard-webhooks: v1,<base64> over "<id>.<timestamp>.<body>" ---
+	# The reference vector of the spec's libraries (libraries/go
+	# webhook_test.go TestWebhookSign in standard-webhooks/standard-webhooks).
+	sw_id=msg_p5jXN8AQM9LWM0D4loKWxJek
+	sw_ts=1614265330
+	sw_body='{"test": 2432232314}'
+	sw_secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+	sig=$(b64_hmac_b64key "${sw_secret#whsec_}" "$sw_id.$sw_ts.$sw_body")
+	must_equal "standard webhooks reference vector" "v1,$sig" "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+	vector "standard-webhooks/spec-example" standard-webhooks "[\"$sw_secret\"]" '{}' \
+		"$(headers webhook-id $sw_id webhook-timestamp $sw_ts webhook-signature "v1,$sig")" \
+		'{}' "$sw_body" $sw_ts $sw_id $sw_ts
+
+	# The same key stored without its whsec_ prefix, as the reference
+	# libraries also accept.
+	vector "standard-webhooks/unprefixed-secret" standard-webhooks "[\"${sw_secret#whsec_}\"]" '{}' \
+		"$(headers webhook-id $sw_id webhook-timestamp $sw_ts webhook-signature "v1,$sig")" \
+		'{}' "$sw_body" $sw_ts $sw_id $sw_ts
+
+	# An asymmetric entry first, which the receiver cannot check and skips.
+	id=msg_2KWPBgLlAfxdpx2AI54pPJ85f4W
+	sig=$(b64_hmac_b64key "${SW_SECRET#whsec_}" "$id.$TS.$FALCON")
+	vector "standard-webhooks/falcon" standard-webhooks "[\"$SW_SECRET\"]" '{}' \
+		"$(headers webhook-id $id webhook-timestamp $TS webhook-signature "$SW_V1A v1,$sig")" \
+		'{}' "$FALCON" $NOW $id $TS
+
+	sig=$(b64_hmac_b64key "${SW_SECRET#whsec_}" "$id.$TS.$PRETTY")
+	vector "standard-webhooks/raw-bytes" standard-webhooks "[\"$SW_SECRET\"]" '{}' \
+		"$(headers webhook-id $id webhook-timestamp $TS webhook-signature "v1,$sig")" \
+		'{}' "$PRETTY" $NOW $id $TS
+
+	# Rotation: the sender signs with both secrets, the receiver knows the
+	# new one; then a sender still on the old one, during the grace period.
+	id=msg_2KWPBgLlAfxdpx2AI54pPJ85f4X
+	old=$(b64_hmac_b64key "${SW_PREVIOUS#whsec_}" "$id.$TS.$DEFENDER")
+	new=$(b64_hmac_b64key "${SW_SECRET#whsec_}" "$id.$TS.$DEFENDER")
+	vector "standard-webhooks/two-signatures" standard-webhooks "[\"$SW_SECRET\"]" '{}' \
+		"$(headers webhook-id $id webhook-timestamp $TS webhook-signature "v1,$old v1,$new")" \
+		'{}' "$DEFENDER" $NOW $id $TS
+	vector "standard-webhooks/previous-secret" standard-webhooks "[\"$SW_SECRET\",\"$SW_PREVIOUS\"]" '{}' \
+		"$(headers webhook-id $id webhook-timestamp $TS webhook-signature "v1,$old")" \
+		'{}' "$DEFENDER" $NOW $id $TS
 
 	# --- none: no headers at all ---
 	vector "none/anything" none '[]' '{}' '{}' '{}' "$SPLUNK" $NOW "" 0
