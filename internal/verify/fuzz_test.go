@@ -69,3 +69,29 @@ func FuzzStandardWebhooksHeader(f *testing.F) {
 		checkClassified(t, err, v.secrets())
 	})
 }
+
+func FuzzGitHubHeader(f *testing.F) {
+	v := vectorNamed(f, "github/raw-bytes")
+	f.Add(v.Headers["X-Hub-Signature-256"], []byte(v.Body))
+	f.Add("sha256=", []byte{})
+	f.Add("sha256="+strings.Repeat("0", 63), []byte("{}"))
+	ver := v.verifier(f)
+	f.Fuzz(func(t *testing.T, sig string, body []byte) {
+		h := fuzzHeaders("X-Hub-Signature-256", sig)
+		_, err := ver.Verify(Request{Header: h, Body: body, Now: time.Unix(v.Now, 0)})
+		checkClassified(t, err, v.secrets())
+	})
+}
+
+func FuzzSlackHeader(f *testing.F) {
+	v := vectorNamed(f, "slack/event-callback")
+	f.Add(v.Headers["X-Slack-Signature"], v.Headers["X-Slack-Request-Timestamp"], []byte(v.Body))
+	f.Add("v0=", "", []byte{})
+	f.Add("v0="+strings.Repeat("f", 64), "9999999999999", []byte("a=b"))
+	ver := v.verifier(f)
+	f.Fuzz(func(t *testing.T, sig, ts string, body []byte) {
+		h := fuzzHeaders("X-Slack-Signature", sig, "X-Slack-Request-Timestamp", ts)
+		_, err := ver.Verify(Request{Header: h, Body: body, Now: time.Unix(v.Now, 0)})
+		checkClassified(t, err, v.secrets())
+	})
+}

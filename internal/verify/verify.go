@@ -104,6 +104,8 @@ func Modes() []string {
 	return []string{
 		ModeHMAC,
 		ModeStandardWebhooks,
+		ModeGitHub,
+		ModeSlack,
 		ModeNone,
 	}
 }
@@ -134,6 +136,10 @@ func New(mode string, secrets [][]byte, opts Options) (Verifier, error) {
 		return newHMACVerifier(keys, opts), nil
 	case ModeStandardWebhooks:
 		return newStandardWebhooksVerifier(keys, opts)
+	case ModeGitHub:
+		return githubVerifier{keys: keys}, nil
+	case ModeSlack:
+		return slackVerifier{keys: keys, tolerance: opts.Tolerance}, nil
 	default:
 		return nil, fmt.Errorf("verify: unknown mode %q (known: %s)", mode, strings.Join(Modes(), ", "))
 	}

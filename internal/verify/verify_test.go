@@ -227,7 +227,7 @@ func TestChangedBody(t *testing.T) {
 				}
 				return
 			}
-			checkFailure(t, err, ErrInvalidSignature, "matches", v.secrets())
+			checkFailure(t, err, ErrInvalidSignature, "match", v.secrets())
 		})
 	}
 }

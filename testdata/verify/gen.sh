@@ -79,6 +79,13 @@ SW_PREVIOUS="whsec_$(printf '%s' 'tw-cli standard-webhooks key #0!' | openssl ba
 # An ed25519 entry from the spec's header example; tw-cli skips v1a.
 SW_V1A='v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg=='
 
+GITHUB_SECRET='github-webhook-secret'
+GITHUB_PREVIOUS='github-webhook-secret-2023'
+SLACK_SECRET='slack-signing-secret-0123456789ab'
+SLACK_PREVIOUS='slack-signing-secret-previous-00'
+# An Events API callback, shaped like Slack's documented example.
+SLACK_EVENT='{"token":"XXYYZZ","team_id":"T123ABC456","api_app_id":"A123ABC456","event":{"type":"app_mention","user":"U123ABC456","text":"<@U0LAN0Z89> is it everything a river should be?","ts":"1515449522.000016","channel":"C123ABC456"},"type":"event_callback","event_id":"Ev123ABC456","event_time":1705320000}'
+
 HMAC_SECRET='your-secret-key'
 HMAC_PREVIOUS='your-previous-secret-key'
 
@@ -154,6 +161,51 @@ HMAC_PREVIOUS='your-previous-secret-key'
 	vector "standard-webhooks/previous-secret" standard-webhooks "[\"$SW_SECRET\",\"$SW_PREVIOUS\"]" '{}' \
 		"$(headers webhook-id $id webhook-timestamp $TS webhook-signature "v1,$old")" \
 		'{}' "$DEFENDER" $NOW $id $TS
+
+	# --- github: X-Hub-Signature-256 sha256=<hex> over the body alone ---
+	# The test values of GitHub's "Validating webhook deliveries" page.
+	sig=$(hex_hmac "It's a Secret to Everybody" 'Hello, World!')
+	must_equal "GitHub's documented example" "$sig" 757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17
+	guid=72d3162e-cc78-11e3-81ab-4c9367dc0958
+	vector "github/docs-example" github '["It'"'"'s a Secret to Everybody"]' '{}' \
+		"$(headers X-Hub-Signature-256 "sha256=$sig" X-GitHub-Delivery $guid X-GitHub-Event ping)" \
+		'{}' 'Hello, World!' $NOW $guid 0
+
+	# GitHub also sends the legacy SHA-1 header, which tw-cli ignores.
+	sig=$(hex_hmac "$GITHUB_SECRET" "$PRETTY")
+	sha1=$(printf '%s' "$PRETTY" | openssl dgst -sha1 -hmac "$GITHUB_SECRET" | sed 's/^.*= //')
+	guid=a3f0c2e4-b3c1-11ee-8c90-0242ac120002
+	vector "github/raw-bytes" github "[\"$GITHUB_SECRET\"]" '{}' \
+		"$(headers X-Hub-Signature-256 "sha256=$sig" X-Hub-Signature "sha1=$sha1" X-GitHub-Delivery $guid X-GitHub-Event code_scanning_alert)" \
+		'{}' "$PRETTY" $NOW $guid 0
+
+	sig=$(hex_hmac "$GITHUB_PREVIOUS" "$GENERIC")
+	guid=b4e1d3f5-b3c1-11ee-8c90-0242ac120002
+	vector "github/previous-secret" github "[\"$GITHUB_SECRET\",\"$GITHUB_PREVIOUS\"]" '{}' \
+		"$(headers X-Hub-Signature-256 "sha256=$sig" X-GitHub-Delivery $guid)" \
+		'{}' "$GENERIC" $NOW $guid 0
+
+	# --- slack: v0=<hex> over "v0:<timestamp>:<body>" ---
+	# The worked example of Slack's "Verifying requests from Slack" page,
+	# a slash command posted as a form.
+	slack_ts=1531420618
+	slack_body='token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c'
+	slack_secret=8f742231b10e8888abcd99yyyzzz85a5
+	sig=$(hex_hmac "$slack_secret" "v0:$slack_ts:$slack_body")
+	must_equal "Slack's documented example" "v0=$sig" v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503
+	vector "slack/docs-example" slack "[\"$slack_secret\"]" '{}' \
+		"$(headers X-Slack-Signature "v0=$sig" X-Slack-Request-Timestamp $slack_ts)" \
+		'{}' "$slack_body" $((slack_ts + 30)) "" $slack_ts
+
+	sig=$(hex_hmac "$SLACK_SECRET" "v0:$TS:$SLACK_EVENT")
+	vector "slack/event-callback" slack "[\"$SLACK_SECRET\"]" '{}' \
+		"$(headers X-Slack-Signature "v0=$sig" X-Slack-Request-Timestamp $TS)" \
+		'{}' "$SLACK_EVENT" $NOW "" $TS
+
+	sig=$(hex_hmac "$SLACK_PREVIOUS" "v0:$TS:$PRETTY")
+	vector "slack/previous-secret" slack "[\"$SLACK_SECRET\",\"$SLACK_PREVIOUS\"]" '{}' \
+		"$(headers X-Slack-Signature "v0=$sig" X-Slack-Request-Timestamp $TS)" \
+		'{}' "$PRETTY" $NOW "" $TS
 
 	# --- none: no headers at all ---
 	vector "none/anything" none '[]' '{}' '{}' '{}' "$SPLUNK" $NOW "" 0
