@@ -3,6 +3,7 @@ package verify
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -92,6 +93,47 @@ func FuzzSlackHeader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, sig, ts string, body []byte) {
 		h := fuzzHeaders("X-Slack-Signature", sig, "X-Slack-Request-Timestamp", ts)
 		_, err := ver.Verify(Request{Header: h, Body: body, Now: time.Unix(v.Now, 0)})
+		checkClassified(t, err, v.secrets())
+	})
+}
+
+func FuzzBearerHeader(f *testing.F) {
+	v := vectorNamed(f, "bearer/canary-custom-header")
+	f.Add("Bearer "+v.Secrets[0], v.Headers["X-Auth-Token"])
+	f.Add("Bearer", "")
+	f.Add("bEaReR  \t ", " ")
+	f.Add("Basic dXNlcjpwYXNz", "Bearer x")
+	ver := v.verifier(f)
+	f.Fuzz(func(t *testing.T, auth, custom string) {
+		h := fuzzHeaders("Authorization", auth, "X-Auth-Token", custom)
+		_, err := ver.Verify(Request{Header: h})
+		checkClassified(t, err, v.secrets())
+	})
+}
+
+func FuzzBasicHeader(f *testing.F) {
+	v := vectorNamed(f, "basic/authorization")
+	f.Add(v.Headers["Authorization"])
+	f.Add("Basic ")
+	f.Add("basic Og==")
+	f.Add("Basic ====")
+	ver := v.verifier(f)
+	f.Fuzz(func(t *testing.T, auth string) {
+		_, err := ver.Verify(Request{Header: fuzzHeaders("Authorization", auth)})
+		checkClassified(t, err, v.secrets())
+	})
+}
+
+func FuzzURLTokenQuery(f *testing.F) {
+	v := vectorNamed(f, "url-token/splunk")
+	f.Add("token=" + v.Query["token"])
+	f.Add("token=&token=x")
+	f.Add("token=%zz;a=b")
+	ver := v.verifier(f)
+	f.Fuzz(func(t *testing.T, rawQuery string) {
+		// The receiver hands over what net/url parsed, errors and all.
+		q, _ := url.ParseQuery(rawQuery)
+		_, err := ver.Verify(Request{Query: q})
 		checkClassified(t, err, v.secrets())
 	})
 }

@@ -106,6 +106,9 @@ func Modes() []string {
 		ModeStandardWebhooks,
 		ModeGitHub,
 		ModeSlack,
+		ModeBearer,
+		ModeBasic,
+		ModeURLToken,
 		ModeNone,
 	}
 }
@@ -140,6 +143,12 @@ func New(mode string, secrets [][]byte, opts Options) (Verifier, error) {
 		return githubVerifier{keys: keys}, nil
 	case ModeSlack:
 		return slackVerifier{keys: keys, tolerance: opts.Tolerance}, nil
+	case ModeBearer:
+		return newBearerVerifier(keys, opts)
+	case ModeBasic:
+		return newBasicVerifier(keys)
+	case ModeURLToken:
+		return newURLTokenVerifier(keys, opts)
 	default:
 		return nil, fmt.Errorf("verify: unknown mode %q (known: %s)", mode, strings.Join(Modes(), ", "))
 	}

@@ -48,7 +48,8 @@ vector() {
 		  delivery_id: $delivery_id, timestamp: $timestamp}'
 }
 
-# headers NAME VALUE [NAME VALUE]... prints a JSON object of header values.
+# headers NAME VALUE [NAME VALUE]... prints a JSON object of header (or
+# query parameter) values.
 headers() {
 	out='{}'
 	while [ $# -ge 2 ]; do
@@ -85,6 +86,16 @@ SLACK_SECRET='slack-signing-secret-0123456789ab'
 SLACK_PREVIOUS='slack-signing-secret-previous-00'
 # An Events API callback, shaped like Slack's documented example.
 SLACK_EVENT='{"token":"XXYYZZ","team_id":"T123ABC456","api_app_id":"A123ABC456","event":{"type":"app_mention","user":"U123ABC456","text":"<@U0LAN0Z89> is it everything a river should be?","ts":"1515449522.000016","channel":"C123ABC456"},"type":"event_callback","event_id":"Ev123ABC456","event_time":1705320000}'
+
+# A Thinkst Canary incident as its generic webhook posts it
+# (../shared/research/canary.md).
+CANARY='{"AlertType":"CanaryIncident","Description":"SSH Login Attempt","Intro":"SSH Login Attempt has been detected against one of your Canaries (ssh-bait) at 10.0.0.5.","IncidentHash":"367cb7a0b3b4b5ed2f1aef2a62b4c8c4","CanaryName":"ssh-bait","CanaryID":"0000000000231c23","CanaryIP":"10.0.0.5","CanaryPort":22,"SourceIP":"10.0.0.99","Timestamp":"2024-01-15 10:00:00 (UTC)","AdditionalDetails":[["Username","root"]]}'
+BEARER_TOKEN='tw_hook_6f1c0a9e3b5d47f2a8c1e0d9b7f6a5c4'
+BEARER_PREVIOUS='tw_hook_0d9b7f6a5c46f1c0a9e3b5d47f2a8c1e'
+# A password with a colon: only the first colon separates the user.
+BASIC_SECRET='splunk-alerts:c0rrect:horse battery'
+BASIC_PREVIOUS='splunk-alerts:previous-password'
+URL_TOKEN='3q2-7wQh0rV_kZ8xN4mB9sLc1YdT6uFe'
 
 HMAC_SECRET='your-secret-key'
 HMAC_PREVIOUS='your-previous-secret-key'
@@ -206,6 +217,37 @@ HMAC_PREVIOUS='your-previous-secret-key'
 	vector "slack/previous-secret" slack "[\"$SLACK_SECRET\",\"$SLACK_PREVIOUS\"]" '{}' \
 		"$(headers X-Slack-Signature "v0=$sig" X-Slack-Request-Timestamp $TS)" \
 		'{}' "$PRETTY" $NOW "" $TS
+
+	# --- bearer: Authorization: Bearer, or a custom header for Canary ---
+	vector "bearer/authorization" bearer "[\"$BEARER_TOKEN\"]" '{}' \
+		"$(headers Authorization "Bearer $BEARER_TOKEN")" \
+		'{}' "$GENERIC" $NOW "" 0
+	# The scheme name is case-insensitive.
+	vector "bearer/lowercase-scheme" bearer "[\"$BEARER_TOKEN\"]" '{}' \
+		"$(headers Authorization "bearer $BEARER_TOKEN")" \
+		'{}' "$GENERIC" $NOW "" 0
+	vector "bearer/canary-custom-header" bearer "[\"$BEARER_TOKEN\"]" '{"token_header":"X-Auth-Token"}' \
+		"$(headers X-Auth-Token "$BEARER_TOKEN")" \
+		'{}' "$CANARY" $NOW "" 0
+	vector "bearer/previous-secret" bearer "[\"$BEARER_TOKEN\",\"$BEARER_PREVIOUS\"]" '{}' \
+		"$(headers Authorization "Bearer $BEARER_PREVIOUS")" \
+		'{}' "$CANARY" $NOW "" 0
+
+	# --- basic: Authorization: Basic base64(user:password) ---
+	cred=$(printf '%s' "$BASIC_SECRET" | openssl base64 -A)
+	vector "basic/authorization" basic "[\"$BASIC_SECRET\"]" '{}' \
+		"$(headers Authorization "Basic $cred")" \
+		'{}' "$SPLUNK" $NOW "" 0
+	cred=$(printf '%s' "$BASIC_PREVIOUS" | openssl base64 -A)
+	vector "basic/previous-secret" basic "[\"$BASIC_SECRET\",\"$BASIC_PREVIOUS\"]" '{}' \
+		"$(headers Authorization "Basic $cred")" \
+		'{}' "$SPLUNK" $NOW "" 0
+
+	# --- url-token: Splunk's webhook alert action, ?token=<secret> ---
+	vector "url-token/splunk" url-token "[\"$URL_TOKEN\"]" '{}' '{}' \
+		"$(headers token "$URL_TOKEN")" "$SPLUNK" $NOW "" 0
+	vector "url-token/custom-param" url-token "[\"$URL_TOKEN\"]" '{"token_param":"key"}' '{}' \
+		"$(headers key "$URL_TOKEN")" "$SPLUNK" $NOW "" 0
 
 	# --- none: no headers at all ---
 	vector "none/anything" none '[]' '{}' '{}' '{}' "$SPLUNK" $NOW "" 0
