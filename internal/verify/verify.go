@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -121,6 +122,11 @@ func New(mode string, secrets [][]byte, opts Options) (Verifier, error) {
 	if mode == "" {
 		mode = DefaultMode
 	}
+	// Checked before the secrets, so that a typo in the mode is what the
+	// user hears about.
+	if !slices.Contains(Modes(), mode) {
+		return nil, unknownMode(mode)
+	}
 	if opts.Tolerance < 0 {
 		return nil, fmt.Errorf("verify: tolerance must not be negative, got %s", opts.Tolerance)
 	}
@@ -150,8 +156,12 @@ func New(mode string, secrets [][]byte, opts Options) (Verifier, error) {
 	case ModeURLToken:
 		return newURLTokenVerifier(keys, opts)
 	default:
-		return nil, fmt.Errorf("verify: unknown mode %q (known: %s)", mode, strings.Join(Modes(), ", "))
+		return nil, unknownMode(mode)
 	}
+}
+
+func unknownMode(mode string) error {
+	return fmt.Errorf("verify: unknown mode %q (known: %s)", mode, strings.Join(Modes(), ", "))
 }
 
 // copySecrets rejects an empty secret list or secret, which would

@@ -426,7 +426,9 @@ func TestNewErrors(t *testing.T) {
 		msg     string
 	}{
 		{"unknown mode", "hmac-sha1", []string{"s3cr3t-value"}, Options{}, `unknown mode "hmac-sha1" (known: hmac, `},
+		{"unknown mode without a secret", "sha256", nil, Options{}, `unknown mode "sha256"`},
 		{"no secret", ModeHMAC, nil, Options{}, "mode hmac needs a secret"},
+		{"no secret for a token mode", ModeURLToken, nil, Options{}, "mode url-token needs a secret"},
 		{"empty secret", ModeHMAC, []string{"s3cr3t-value", ""}, Options{}, "secret #2 is empty"},
 		{"negative tolerance", ModeHMAC, []string{"s3cr3t-value"}, Options{Tolerance: -time.Second}, "tolerance must not be negative"},
 	}
