@@ -37,7 +37,13 @@ func Main() int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Subcommands with their own PersistentPreRunE must not skip the
+	// root's (--jq).
+	cobra.EnableTraverseRunHooks = true
 	err := cmd.ExecuteContext(ctx)
+	if ferr := ios.Flush(); ferr != nil && err == nil {
+		err = ferr
+	}
 	if err == nil {
 		return cmdutil.ExitOK
 	}

@@ -14,6 +14,7 @@ import (
 	versioncmd "github.com/tw-cli/tw-cli/internal/cmd/version"
 	"github.com/tw-cli/tw-cli/internal/cmd/webhook"
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
+	"github.com/tw-cli/tw-cli/internal/output"
 )
 
 // BuildInfo is stamped into the binary with -ldflags.
@@ -67,6 +68,10 @@ Environment:
 	pf.String("token", "", "Admin API token for --server (env TW_TOKEN)")
 	pf.String("database-url", "", "Store URL; empty for the embedded SQLite database (env TW_DATABASE_URL)")
 	pf.Bool("debug", false, "Log HTTP requests and responses to stderr, secrets redacted")
+	pf.String("jq", "", "Filter JSON output with a jq `expression` (implies -o json)")
+	cmd.PersistentPreRunE = func(c *cobra.Command, args []string) error {
+		return setupJQ(c, f)
+	}
 
 	titles := map[string]string{
 		groupReceiver:     "Webhook receiver:",
@@ -98,6 +103,32 @@ Environment:
 	cmd.SetHelpCommandGroupID(groupSetup)
 	finishTree(cmd)
 	return cmd
+}
+
+// setupJQ applies --jq: it turns on JSON output and filters stdout. It is
+// cheap when the flag is unset, since it also runs for shell completion.
+func setupJQ(c *cobra.Command, f *cmdutil.Factory) error {
+	expr, _ := c.Flags().GetString("jq")
+	if expr == "" {
+		return nil
+	}
+	out := c.Flags().Lookup("output")
+	if out == nil {
+		return cmdutil.FlagErrorf("--jq needs a command that prints JSON; %q has no -o/--output", c.CommandPath())
+	}
+	if !out.Changed {
+		if err := out.Value.Set(output.JSON); err != nil {
+			return err
+		}
+	} else if out.Value.String() != output.JSON {
+		return cmdutil.FlagErrorf("--jq filters JSON: drop -o %s or use -o json", out.Value.String())
+	}
+	jq, err := output.CompileJQ(expr)
+	if err != nil {
+		return cmdutil.FlagErrorf("%s", err)
+	}
+	f.IOStreams.SetOutputFilter(jq.Apply)
+	return nil
 }
 
 // finishTree sets what every command shares: groups reject unknown
