@@ -264,26 +264,28 @@ func (c *Client) do(req *resty.Request, method, endpoint string) ([]byte, error)
 	var env envelope
 	jsonErr := json.Unmarshal(body, &env)
 	code := resp.StatusCode()
+	fail := func(msg string) error {
+		return &APIError{Method: method, Endpoint: endpoint, StatusCode: code,
+			Message: c.red.String(msg), Body: []byte(c.red.String(string(body)))}
+	}
 
 	if code < 200 || code > 299 {
 		msg := string(env.Message)
 		if jsonErr != nil || msg == "" {
 			msg = snippet(body)
 		}
-		return nil, &APIError{Method: method, Endpoint: endpoint, StatusCode: code, Message: c.red.String(msg)}
+		return nil, fail(msg)
 	}
 	if jsonErr != nil {
-		return nil, &APIError{Method: method, Endpoint: endpoint, StatusCode: code,
-			Message: c.red.String("response is not JSON: " + snippet(body))}
+		return nil, fail("response is not JSON: " + snippet(body))
 	}
 	switch strings.ToLower(string(env.Result)) {
 	case "success":
 		return body, nil
 	case "error":
-		return nil, &APIError{Method: method, Endpoint: endpoint, StatusCode: code, Message: c.red.String(string(env.Message))}
+		return nil, fail(string(env.Message))
 	default:
-		return nil, &APIError{Method: method, Endpoint: endpoint, StatusCode: code,
-			Message: fmt.Sprintf("unexpected result %q in response", string(env.Result))}
+		return nil, fail(fmt.Sprintf("unexpected result %q in response", string(env.Result)))
 	}
 }
 

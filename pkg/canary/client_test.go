@@ -89,8 +89,11 @@ func TestErrorBodies(t *testing.T) {
 			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
 				t.Errorf("errors.Is(%v, %v) = false", err, tt.wantIs)
 			}
-			if leaks(err.Error()) {
-				t.Errorf("token in error %q", err)
+			if leaks(err.Error()) || leaks(string(apiErr.Body)) {
+				t.Errorf("token in error %q or body %q", err, apiErr.Body)
+			}
+			if want := strings.ReplaceAll(tt.body, token, canary.Redacted); string(apiErr.Body) != want {
+				t.Errorf("Body = %q, want %q", apiErr.Body, want)
 			}
 		})
 	}

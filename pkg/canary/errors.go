@@ -23,6 +23,9 @@ type APIError struct {
 	Endpoint   string // path below /api/v1/, e.g. flock/settings/webhooks/generic/add
 	StatusCode int    // HTTP status; 2xx when the body said "result": "error"
 	Message    string // the console's message, token redacted
+	// Body is the response body, token redacted: what a CI job printing the
+	// console's answer wants to see.
+	Body []byte
 }
 
 func (e *APIError) Error() string {
