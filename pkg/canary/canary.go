@@ -99,8 +99,8 @@ type settings struct {
 	userAgent    string
 }
 
-// WithHTTPClient makes the client send through hc (its transport, proxy and
-// TLS settings). The client's own timeout still applies.
+// WithHTTPClient makes the client send through a copy of hc (its transport,
+// proxy and TLS settings). WithTimeout's value replaces hc's timeout.
 func WithHTTPClient(hc *http.Client) Option { return func(s *settings) { s.httpClient = hc } }
 
 // WithTimeout bounds each HTTP attempt; zero means no limit.
@@ -155,7 +155,10 @@ func New(apiURL, authToken string, opts ...Option) (*Client, error) {
 	red := redactor{token: authToken}
 	var rc *resty.Client
 	if s.httpClient != nil {
-		rc = resty.NewWithClient(s.httpClient)
+		// resty sets the timeout (and a transport, if none) on the client it
+		// is given; a copy keeps the caller's shared client untouched.
+		hc := *s.httpClient
+		rc = resty.NewWithClient(&hc)
 	} else {
 		rc = resty.New()
 	}

@@ -349,3 +349,15 @@ func TestNewRejects(t *testing.T) {
 		t.Error("URL without scheme accepted")
 	}
 }
+
+func TestWithHTTPClientLeavesCallerClientAlone(t *testing.T) {
+	console := canarytest.NewServer(t, token)
+	hc := &http.Client{Timeout: 42 * time.Second}
+	c := newClient(t, console, canary.WithHTTPClient(hc), canary.WithTimeout(time.Second))
+	if err := c.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if hc.Timeout != 42*time.Second || hc.Transport != nil {
+		t.Errorf("caller's client changed: timeout %v, transport %v", hc.Timeout, hc.Transport)
+	}
+}
