@@ -20,7 +20,6 @@ func NewCmdAdd(f *cmdutil.Factory) *cobra.Command {
 		Short: "Add a webhook to a flock",
 		Long: `Add a generic, MS Teams or Splunk webhook to a flock. Slack webhooks can
 only be added in the console's UI ('add slack' explains).`,
-		Args: cmdutil.NoArgs,
 	}
 	cmd.AddCommand(
 		NewCmdAddGeneric(f, nil),
@@ -54,7 +53,8 @@ func NewCmdAddGeneric(f *cmdutil.Factory, runF func(*AddGenericOptions) error) *
 Custom headers travel with every delivery, e.g. a bearer token that the
 receiving end checks; the console lists their names but never their values.
 --header-env takes a header's value from an environment variable, keeping it
-out of shell history.`,
+out of shell history. Headers are sent in the order given, --header ones
+first.`,
 		Example: `  $ tw-cli canary webhooks add generic https://hooks.example.com/canary
   $ tw-cli canary webhooks add generic https://tw.example.com/api/webhooks/canary \
       --header-env Authorization=CANARY_HOOK_AUTH --header "X-Source: canary"`,

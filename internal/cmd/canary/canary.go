@@ -49,7 +49,6 @@ The console is https://<domain>.canary.tools/api/v1/, or a full --api-url
   $ tw-cli canary webhooks add generic https://hooks.example.com/canary --header "Authorization: Bearer $TOKEN"
   $ tw-cli canary webhooks list --flock flock:0123456789abcdef
   $ tw-cli canary flocks list`,
-		Args: cmdutil.NoArgs,
 	}
 	pf := cmd.PersistentFlags()
 	pf.String(flagDomain, "", "Console `domain`: the part before .canary.tools (env CANARY_DOMAIN)")

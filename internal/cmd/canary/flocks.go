@@ -14,7 +14,6 @@ func NewCmdFlocks(f *cmdutil.Factory) *cobra.Command {
 		Use:     "flocks <command>",
 		Aliases: []string{"flock"},
 		Short:   "List the console's flocks",
-		Args:    cmdutil.NoArgs,
 	}
 	cmd.AddCommand(NewCmdFlocksList(f, nil))
 	return cmd

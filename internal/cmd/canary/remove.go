@@ -19,7 +19,6 @@ func NewCmdRemove(f *cmdutil.Factory) *cobra.Command {
 		Use:     "remove <kind>",
 		Aliases: []string{"rm"},
 		Short:   "Remove a webhook from a flock",
-		Args:    cmdutil.NoArgs,
 	}
 	cmd.AddCommand(
 		NewCmdRemoveURL(f, canaryapi.KindGeneric, nil),

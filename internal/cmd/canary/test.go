@@ -23,7 +23,6 @@ func NewCmdTest(f *cmdutil.Factory) *cobra.Command {
 exit status is 0 only when the console reports success; a failure the
 console reports exits 5. -o json prints the console's response either way,
 for CI logs.`,
-		Args: cmdutil.NoArgs,
 	}
 	for _, k := range canaryapi.Kinds {
 		cmd.AddCommand(NewCmdTestKind(f, k, nil))

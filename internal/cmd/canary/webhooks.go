@@ -19,7 +19,6 @@ generic, MS Teams, Slack and Splunk webhooks the console sends alerts to.`,
   $ tw-cli canary webhooks list --kind generic -o json
   $ tw-cli canary webhooks add ms-teams "$TEAMS_URL"
   $ tw-cli canary webhooks test generic https://hooks.example.com/canary`,
-		Args: cmdutil.NoArgs,
 	}
 	cmd.AddCommand(
 		NewCmdStatus(f, nil),
