@@ -238,24 +238,23 @@ type envelope struct {
 // get calls a GET endpoint with params (plus auth_token) in the query and
 // returns the body of a successful response.
 func (c *Client) get(ctx context.Context, endpoint string, params url.Values) ([]byte, error) {
-	q := url.Values{}
-	for k, v := range params {
-		q[k] = v
-	}
-	q.Set("auth_token", c.token)
-	req := c.rc.R().SetContext(ctx).SetQueryParamsFromValues(q)
+	req := c.rc.R().SetContext(ctx).SetQueryParamsFromValues(c.withToken(params))
 	return c.do(req, http.MethodGet, endpoint)
 }
 
 // post calls a POST endpoint with params (plus auth_token) as form fields.
 func (c *Client) post(ctx context.Context, endpoint string, params url.Values) ([]byte, error) {
-	f := url.Values{}
-	for k, v := range params {
-		f[k] = v
-	}
-	f.Set("auth_token", c.token)
-	req := c.rc.R().SetContext(ctx).SetFormDataFromValues(f)
+	req := c.rc.R().SetContext(ctx).SetFormDataFromValues(c.withToken(params))
 	return c.do(req, http.MethodPost, endpoint)
+}
+
+// withToken returns a copy of params with auth_token set.
+func (c *Client) withToken(params url.Values) url.Values {
+	out := url.Values{"auth_token": {c.token}}
+	for k, v := range params {
+		out[k] = v
+	}
+	return out
 }
 
 func (c *Client) do(req *resty.Request, method, endpoint string) ([]byte, error) {

@@ -118,39 +118,35 @@ func flockParams(flockID string) url.Values {
 
 // WebhooksEnabled reports is_enabled for a flock.
 func (c *Client) WebhooksEnabled(ctx context.Context, flockID string) (bool, error) {
-	if err := requireFlock(flockID); err != nil {
-		return false, err
-	}
-	body, err := c.get(ctx, pathIsEnabled, flockParams(flockID))
-	if err != nil {
-		return false, err
-	}
-	var w struct {
-		IsEnabled flexBool `json:"is_enabled"`
-	}
-	if err := decodeJSON(pathIsEnabled, body, &w); err != nil {
-		return false, err
-	}
-	return bool(w.IsEnabled), nil
+	return c.flockBool(ctx, pathIsEnabled, "is_enabled", flockID)
 }
 
 // WebhooksGlobal reports is_global: whether the flock follows the console's
 // global webhook settings.
 func (c *Client) WebhooksGlobal(ctx context.Context, flockID string) (bool, error) {
+	return c.flockBool(ctx, pathIsGlobal, "is_global", flockID)
+}
+
+// flockBool reads the one boolean field key that endpoint answers.
+func (c *Client) flockBool(ctx context.Context, endpoint, key, flockID string) (bool, error) {
 	if err := requireFlock(flockID); err != nil {
 		return false, err
 	}
-	body, err := c.get(ctx, pathIsGlobal, flockParams(flockID))
+	body, err := c.get(ctx, endpoint, flockParams(flockID))
 	if err != nil {
 		return false, err
 	}
-	var w struct {
-		IsGlobal flexBool `json:"is_global"`
-	}
-	if err := decodeJSON(pathIsGlobal, body, &w); err != nil {
+	var fields map[string]json.RawMessage
+	if err := decodeJSON(endpoint, body, &fields); err != nil {
 		return false, err
 	}
-	return bool(w.IsGlobal), nil
+	var v flexBool
+	if raw, ok := fields[key]; ok {
+		if err := decodeJSON(endpoint, raw, &v); err != nil {
+			return false, err
+		}
+	}
+	return bool(v), nil
 }
 
 // WebhookState reads is_enabled and is_global.

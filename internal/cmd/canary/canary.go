@@ -86,6 +86,8 @@ type Console struct {
 	ErrOut     io.Writer
 	// HomeDir locates ~/.canarytools.config.
 	HomeDir func() (string, error)
+
+	legacyRead *legacyConfig
 }
 
 // NewConsole returns a Console wired to the factory; ReadFlags fills in the
@@ -126,9 +128,15 @@ func (c *Console) configGetter() (func(string) string, error) {
 	return cfg.Get, nil
 }
 
-// legacy reads the Python client's ~/.canarytools.config; it is consulted
-// only for what tw-cli's own settings lack.
-func (c *Console) legacy() legacyConfig { return readLegacyConfig(c.HomeDir) }
+// legacy reads the Python client's ~/.canarytools.config, once; it is
+// consulted only for what tw-cli's own settings lack.
+func (c *Console) legacy() legacyConfig {
+	if c.legacyRead == nil {
+		l := readLegacyConfig(c.HomeDir)
+		c.legacyRead = &l
+	}
+	return *c.legacyRead
+}
 
 // apiURL resolves the API base URL: flags, then env/config (a full URL
 // before a domain), then ~/.canarytools.config.
