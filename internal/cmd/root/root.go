@@ -4,6 +4,7 @@ package root
 import (
 	"github.com/spf13/cobra"
 
+	canarycmd "github.com/tw-cli/tw-cli/internal/cmd/canary"
 	"github.com/tw-cli/tw-cli/internal/cmd/completion"
 	configcmd "github.com/tw-cli/tw-cli/internal/cmd/config"
 	"github.com/tw-cli/tw-cli/internal/cmd/events"
@@ -95,6 +96,7 @@ Environment:
 		logscmd.NewCmdLogs(f, nil),
 		token.NewCmdToken(f),
 	)
+	add(groupIntegrations, canarycmd.NewCmdCanary(f))
 	add(groupSetup,
 		configcmd.NewCmdConfig(f),
 		completion.NewCmdCompletion(f),
