@@ -29,6 +29,7 @@ var globalFlags = []struct{ flag, key string }{
 	{"server", "server"},
 	{"token", "token"},
 	{"database-url", "database_url"},
+	{"profile", "profile"},
 }
 
 // newFactory wires the real dependencies; each is built on first use.
