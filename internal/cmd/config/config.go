@@ -66,8 +66,8 @@ written with permissions 0600 since it can hold credentials.`,
 			},
 		},
 		&cobra.Command{
-			Use:               "set <key> <value>",
-			Short:             "Store a setting in the config file",
+			Use:   "set <key> <value>",
+			Short: "Store a setting in the config file",
 			Example: `  $ tw-cli config set canary.domain example
   $ tw-cli config set --profile prod threatstack.organization_id 5609e2c8e0b8f5ad6c000e31`,
 			Args:              cmdutil.ExactArgs(2, "key and value"),
