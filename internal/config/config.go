@@ -59,6 +59,8 @@ type Config struct {
 	// file holds only what is in the file, so Set never writes values that
 	// came from the environment or flags.
 	file map[string]any
+	// flags are the bound flags, so Source can tell a value came from one.
+	flags map[string]*pflag.Flag
 }
 
 // Dir is the config directory: TW_CONFIG_DIR, else $XDG_CONFIG_HOME/tw-cli,
@@ -99,7 +101,7 @@ type FlagBinding struct {
 // binds the environment and the given flags.
 func Load(flags ...FlagBinding) (*Config, error) {
 	path := filepath.Join(Dir(), "config.yaml")
-	c := &Config{v: viper.New(), path: path, file: map[string]any{}}
+	c := &Config{v: viper.New(), path: path, file: map[string]any{}, flags: map[string]*pflag.Flag{}}
 	c.v.SetConfigType("yaml")
 	c.v.SetEnvPrefix("TW")
 	c.v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
@@ -118,6 +120,7 @@ func Load(flags ...FlagBinding) (*Config, error) {
 			if err := c.v.BindPFlag(b.Key, b.Flag); err != nil {
 				return nil, err
 			}
+			c.flags[b.Key] = b.Flag
 		}
 	}
 	data, err := os.ReadFile(path)
@@ -168,6 +171,9 @@ func (c *Config) Unset(key string) error {
 // Source says where a key's effective value comes from: flag, env, file or
 // default (or "" when unset).
 func (c *Config) Source(key string) string {
+	if fl := c.flags[key]; fl != nil && fl.Changed {
+		return "flag"
+	}
 	k, _ := LookupKey(key)
 	envs := append([]string{"TW_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))}, k.Env...)
 	for _, e := range envs {
