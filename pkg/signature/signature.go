@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -59,6 +60,12 @@ func SignRequest(req *http.Request, secret []byte, t time.Time, body []byte) {
 	req.Header.Set(TimestampHeader, ts)
 }
 
+// sigRE matches one signature. Seed 003's recipe pipes `openssl dgst
+// -sha256 -hmac` straight into the header, and openssl labels its output:
+// "(stdin)= <hex>" (1.x) or "SHA2-256(stdin)= <hex>" (3.x). The recipe must
+// work byte for byte, so that label is accepted and ignored.
+var sigRE = regexp.MustCompile(`^sha256=(?:[A-Za-z0-9-]{0,32}\((?:stdin|-)\)=\s*)?([0-9a-fA-F]{64})$`)
+
 // ParseSignatures splits a signature header into its raw MACs. Several
 // "sha256=" values separated by commas or spaces are allowed so that a sender
 // rotating its secret can send both signatures at once.
@@ -67,21 +74,28 @@ func ParseSignatures(header string) ([][]byte, error) {
 	if header == "" {
 		return nil, ErrMissingSignature
 	}
-	fields := strings.FieldsFunc(header, func(r rune) bool { return r == ',' || r == ' ' })
-	var out [][]byte
-	for _, f := range fields {
-		v, ok := strings.CutPrefix(f, prefix)
-		if !ok || len(v) != sha256.Size*2 {
-			return nil, ErrMalformedHeader
-		}
-		mac, err := hex.DecodeString(v)
-		if err != nil {
-			return nil, ErrMalformedHeader
-		}
-		out = append(out, mac)
-	}
-	if len(out) == 0 {
+	if len(header) > 1024 {
 		return nil, ErrMalformedHeader
+	}
+	var out [][]byte
+	for _, part := range strings.Split(header, ",") {
+		// "sha256=a sha256=b": split before each prefix, never inside the
+		// openssl label, which holds a space too.
+		for i, sig := range strings.Split(strings.TrimSpace(part), " "+prefix) {
+			if i > 0 { // Split removed the prefix of every later piece
+				sig = prefix + sig
+			}
+			sig = strings.TrimSpace(sig)
+			m := sigRE.FindStringSubmatch(sig)
+			if m == nil {
+				return nil, ErrMalformedHeader
+			}
+			mac, err := hex.DecodeString(m[1])
+			if err != nil {
+				return nil, ErrMalformedHeader
+			}
+			out = append(out, mac)
+		}
 	}
 	return out, nil
 }

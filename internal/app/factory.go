@@ -1,0 +1,128 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/tw-cli/tw-cli/internal/cmdutil"
+	"github.com/tw-cli/tw-cli/internal/config"
+	"github.com/tw-cli/tw-cli/internal/iostreams"
+	"github.com/tw-cli/tw-cli/internal/sources"
+	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/internal/store/sqlite"
+)
+
+// DatabaseFile is the SQLite file inside the data dir.
+const DatabaseFile = "tw-cli.db"
+
+// globalFlags are the root's persistent flags that config keys mirror.
+var globalFlags = []struct{ flag, key string }{
+	{"data-dir", "data_dir"},
+	{"server", "server"},
+	{"token", "token"},
+	{"database-url", "database_url"},
+}
+
+// newFactory wires the real dependencies; each is built on first use.
+func newFactory(ios *iostreams.IOStreams, version string, flags func() *pflag.FlagSet) (*cmdutil.Factory, func()) {
+	f := &cmdutil.Factory{IOStreams: ios, Version: version, Now: time.Now}
+	if exe, err := os.Executable(); err == nil {
+		f.Executable = exe
+	}
+
+	f.Config = sync.OnceValues(func() (*config.Config, error) {
+		var b []config.FlagBinding
+		for _, g := range globalFlags {
+			if fl := flags().Lookup(g.flag); fl != nil {
+				b = append(b, config.FlagBinding{Key: g.key, Flag: fl})
+			}
+		}
+		return config.Load(b...)
+	})
+
+	f.DataDir = func() (string, error) {
+		cfg, err := f.Config()
+		if err != nil {
+			return "", err
+		}
+		dir := cfg.Get("data_dir")
+		if dir == "" {
+			dir = config.DefaultDataDir()
+		}
+		return filepath.Abs(dir)
+	}
+
+	var opened store.Store
+	f.Store = sync.OnceValues(func() (store.Store, error) {
+		cfg, err := f.Config()
+		if err != nil {
+			return nil, err
+		}
+		if u := cfg.Get("database_url"); u != "" {
+			return nil, fmt.Errorf("database URL %q: only the embedded SQLite store is available in this build; unset --database-url/TW_DATABASE_URL", redactURL(u))
+		}
+		dir, err := f.DataDir()
+		if err != nil {
+			return nil, err
+		}
+		s, err := sqlite.Open(context.Background(), filepath.Join(dir, DatabaseFile), sqlite.Options{Synchronous: os.Getenv("TW_SQLITE_SYNCHRONOUS")})
+		if err != nil {
+			return nil, err
+		}
+		opened = s
+		return s, nil
+	})
+
+	f.Debug = func() bool {
+		d, _ := flags().GetBool("debug")
+		return d
+	}
+
+	f.HTTPClient = sync.OnceValue(func() *http.Client {
+		return &http.Client{Timeout: 30 * time.Second}
+	})
+
+	f.Sources = func() (sources.Service, error) {
+		cfg, err := f.Config()
+		if err != nil {
+			return nil, err
+		}
+		if server := cfg.Get("server"); server != "" {
+			tok := cfg.Get("token")
+			if tok == "" {
+				return nil, cmdutil.AuthError(fmt.Errorf("--server %s needs an admin token: pass --token or set TW_TOKEN (create one on the server with 'tw-cli token create')", server))
+			}
+			return &sources.Remote{BaseURL: server, Token: tok, Client: f.HTTPClient()}, nil
+		}
+		s, err := f.Store()
+		if err != nil {
+			return nil, err
+		}
+		return &sources.Local{Store: s, Origin: "cli", Now: f.Now}, nil
+	}
+
+	cleanup := func() {
+		if opened != nil {
+			opened.Close()
+		}
+	}
+	return f, cleanup
+}
+
+// redactURL hides a password in a database URL.
+func redactURL(u string) string {
+	if i := strings.Index(u, "@"); i > 0 {
+		if j := strings.Index(u, "://"); j > 0 && j < i {
+			return u[:j+3] + "…@" + u[i+1:]
+		}
+	}
+	return u
+}

@@ -1,0 +1,55 @@
+// Package completion prints shell completion scripts.
+package completion
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/tw-cli/tw-cli/internal/cmdutil"
+)
+
+// Shells are the supported shells.
+var Shells = []string{"bash", "zsh", "fish", "powershell"}
+
+// NewCmdCompletion returns `tw-cli completion SHELL`.
+func NewCmdCompletion(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "completion <bash|zsh|fish|powershell>",
+		Short: "Print a shell completion script",
+		Long: `Print the completion script for a shell. Completion never touches the
+network and is computed by tw-cli itself, so it knows your sources.
+
+Bash (needs the bash-completion package):
+  $ tw-cli completion bash > ~/.local/share/bash-completion/completions/tw-cli
+
+Zsh:
+  $ tw-cli completion zsh > "${fpath[1]}/_tw-cli"
+  (run 'autoload -U compinit; compinit' once if completion is new to you)
+
+Fish:
+  $ tw-cli completion fish > ~/.config/fish/completions/tw-cli.fish
+
+PowerShell:
+  PS> tw-cli completion powershell | Out-String | Invoke-Expression
+  (add that line to $PROFILE to keep it)
+
+Pre-generated scripts are also shipped in the completions/ directory.`,
+		ValidArgs: Shells,
+		Args:      cmdutil.ExactArgs(1, "shell name (bash, zsh, fish or powershell)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			root := cmd.Root()
+			out := f.IOStreams.Out
+			switch args[0] {
+			case "bash":
+				return root.GenBashCompletionV2(out, true)
+			case "zsh":
+				return root.GenZshCompletion(out)
+			case "fish":
+				return root.GenFishCompletion(out, true)
+			case "powershell":
+				return root.GenPowerShellCompletionWithDesc(out)
+			}
+			return cmdutil.FlagErrorf("unsupported shell %q: use bash, zsh, fish or powershell", args[0])
+		},
+	}
+	return cmd
+}

@@ -1,0 +1,229 @@
+// Package incidents implements `tw-cli incidents list|show|ack|resolve`.
+package incidents
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tw-cli/tw-cli/internal/cmdutil"
+	"github.com/tw-cli/tw-cli/internal/iostreams"
+	"github.com/tw-cli/tw-cli/internal/output"
+	"github.com/tw-cli/tw-cli/internal/store"
+)
+
+// NewCmdIncidents returns the `incidents` command group.
+func NewCmdIncidents(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "incidents <command>",
+		Aliases: []string{"incident"},
+		Short:   "List and work on incidents made from deliveries",
+		Args:    cmdutil.NoArgs,
+	}
+	cmd.AddCommand(
+		NewCmdList(f, nil),
+		NewCmdShow(f, nil),
+		newCmdSetStatus(f, "ack", store.StatusAcknowledged, "Acknowledge an incident"),
+		newCmdSetStatus(f, "resolve", store.StatusResolved, "Resolve an incident"),
+	)
+	return cmd
+}
+
+// ListOptions are the inputs of `incidents list`.
+type ListOptions struct {
+	IO     *iostreams.IOStreams
+	Store  func() (store.Store, error)
+	Now    func() time.Time
+	Filter store.IncidentFilter
+	Since  string
+	Output string
+}
+
+// NewCmdList returns `incidents list`.
+func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Command {
+	opts := &ListOptions{IO: f.IOStreams, Store: f.Store, Now: f.Now}
+	cmd := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List incidents, newest first",
+		Example: `  $ tw-cli incidents list --limit 10
+  $ tw-cli incidents list --source email-gateway --since 24h -o json`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := output.ValidateFormat(opts.Output); err != nil {
+				return cmdutil.FlagErrorf("%s", err)
+			}
+			if opts.Filter.Limit < 1 {
+				return cmdutil.FlagErrorf("--limit must be at least 1")
+			}
+			since, err := cmdutil.ParseSince(opts.Since, opts.Now())
+			if err != nil {
+				return err
+			}
+			opts.Filter.Since = since
+			switch opts.Filter.Status {
+			case "", store.StatusOpen, store.StatusAcknowledged, store.StatusResolved:
+			default:
+				return cmdutil.FlagErrorf("invalid --status %q: use open, acknowledged or resolved", opts.Filter.Status)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return listRun(cmd, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.IntVarP(&opts.Filter.Limit, "limit", "L", 30, "Maximum number of incidents")
+	fl.StringVar(&opts.Filter.Source, "source", "", "Only incidents from this `source`")
+	fl.StringVar(&opts.Filter.Status, "status", "", "Only incidents in this `status`: open, acknowledged, resolved")
+	fl.StringVar(&opts.Since, "since", "", "Only incidents created since `when` (24h, 7d, 2024-01-15, RFC 3339)")
+	output.AddFormatFlag(cmd, &opts.Output)
+	_ = cmd.RegisterFlagCompletionFunc("status", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{store.StatusOpen, store.StatusAcknowledged, store.StatusResolved}, cobra.ShellCompDirectiveNoFileComp
+	})
+	return cmd
+}
+
+func listRun(cmd *cobra.Command, opts *ListOptions) error {
+	s, err := opts.Store()
+	if err != nil {
+		return err
+	}
+	incs, err := s.ListIncidents(cmd.Context(), opts.Filter)
+	if err != nil {
+		return err
+	}
+	if incs == nil {
+		incs = []store.Incident{}
+	}
+	if len(incs) == 0 && opts.Output == output.Table && opts.IO.IsStdoutTTY() {
+		fmt.Fprintln(opts.IO.ErrOut, "No incidents match.")
+		return nil
+	}
+	now := opts.Now()
+	return output.Print(opts.IO, opts.Output, incs, func(t *output.TablePrinter) {
+		t.Header("NUMBER", "SEVERITY", "STATUS", "SOURCE", "TITLE", "EVENTS", "CREATED")
+		for _, i := range incs {
+			t.Row(i.Number, i.Severity, i.Status, i.Source, i.Title, strconv.Itoa(i.EventCount), output.Time(i.CreatedAt, t.IsTTY(), now))
+		}
+	})
+}
+
+// ShowOptions are the inputs of `incidents show`.
+type ShowOptions struct {
+	IO     *iostreams.IOStreams
+	Store  func() (store.Store, error)
+	Now    func() time.Time
+	ID     string
+	Output string
+}
+
+// NewCmdShow returns `incidents show`.
+func NewCmdShow(f *cmdutil.Factory, runF func(*ShowOptions) error) *cobra.Command {
+	opts := &ShowOptions{IO: f.IOStreams, Store: f.Store, Now: f.Now}
+	cmd := &cobra.Command{
+		Use:               "show <number|id>",
+		Aliases:           []string{"view", "get"},
+		Short:             "Show one incident",
+		Example:           `  $ tw-cli incidents show INC-2024-0001`,
+		Args:              cmdutil.ExactArgs(1, "incident number or id"),
+		ValidArgsFunction: completeIncidents(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ID = args[0]
+			if err := output.ValidateFormat(opts.Output); err != nil {
+				return cmdutil.FlagErrorf("%s", err)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return showRun(cmd, opts)
+		},
+	}
+	output.AddFormatFlag(cmd, &opts.Output)
+	return cmd
+}
+
+func showRun(cmd *cobra.Command, opts *ShowOptions) error {
+	s, err := opts.Store()
+	if err != nil {
+		return err
+	}
+	inc, err := s.GetIncident(cmd.Context(), opts.ID)
+	if err != nil {
+		return notFound(err, opts.ID)
+	}
+	now := opts.Now()
+	return output.Print(opts.IO, opts.Output, inc, func(t *output.TablePrinter) {
+		tty := t.IsTTY()
+		t.Header("FIELD", "VALUE")
+		t.Row("number", inc.Number)
+		t.Row("id", inc.ID)
+		t.Row("title", inc.Title)
+		t.Row("severity", inc.Severity)
+		t.Row("status", inc.Status)
+		t.Row("source", inc.Source)
+		if inc.Category != "" {
+			t.Row("category", inc.Category)
+		}
+		t.Row("events", strconv.Itoa(inc.EventCount))
+		t.Row("created", output.Time(inc.CreatedAt, tty, now))
+		t.Row("updated", output.Time(inc.UpdatedAt, tty, now))
+	})
+}
+
+func notFound(err error, id string) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return cmdutil.NotFound("no incident %q: run 'tw-cli incidents list'", id)
+	}
+	return err
+}
+
+func newCmdSetStatus(f *cmdutil.Factory, verb, status, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:               verb + " <number|id>",
+		Short:             short,
+		Example:           "  $ tw-cli incidents " + verb + " INC-2024-0001",
+		Args:              cmdutil.ExactArgs(1, "incident number or id"),
+		ValidArgsFunction: completeIncidents(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := f.Store()
+			if err != nil {
+				return err
+			}
+			inc, err := s.SetIncidentStatus(cmd.Context(), args[0], status, f.Now())
+			if err != nil {
+				return notFound(err, args[0])
+			}
+			fmt.Fprintf(f.IOStreams.ErrOut, "✓ %s is now %s\n", inc.Number, inc.Status)
+			return nil
+		},
+	}
+}
+
+// completeIncidents offers recent open incident numbers with their titles.
+func completeIncidents(f *cmdutil.Factory) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		s, err := f.Store()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		incs, err := s.ListIncidents(cmd.Context(), store.IncidentFilter{Limit: 50})
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []string
+		for _, i := range incs {
+			if strings.HasPrefix(i.Number, strings.ToUpper(toComplete)) {
+				out = append(out, i.Number+"\t"+i.Title)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}

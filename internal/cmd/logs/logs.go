@@ -1,0 +1,134 @@
+// Package logs implements `tw-cli logs`: read the receiver's log.
+package logs
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tw-cli/tw-cli/internal/cmdutil"
+	"github.com/tw-cli/tw-cli/internal/iostreams"
+	"github.com/tw-cli/tw-cli/internal/logs"
+	"github.com/tw-cli/tw-cli/internal/output"
+)
+
+// Options are the inputs of `logs`.
+type Options struct {
+	IO      *iostreams.IOStreams
+	DataDir func() (string, error)
+
+	Filter string
+	Source string
+	Level  string
+	Tail   int
+	Follow bool
+	Output string
+	// Poll is how often --follow looks for new lines.
+	Poll time.Duration
+}
+
+// NewCmdLogs returns `logs`.
+func NewCmdLogs(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, DataDir: f.DataDir, Poll: 250 * time.Millisecond}
+	cmd := &cobra.Command{
+		Use:   "logs",
+		Short: "Show the receiver's logs",
+		Long: `Print the receiver's structured log (<data-dir>/logs/tw-cli.log), one
+readable line per entry, or the JSON lines themselves with -o json.
+
+--filter selects a component: webhook (deliveries), admin (admin API),
+server (start, stop, errors), triage.`,
+		Example: `  $ tw-cli logs --filter webhook --tail 100
+  $ tw-cli logs --source email-gateway --level warn -f
+  $ tw-cli logs --tail 20 -o json | jq .request_id`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Output != output.Table && opts.Output != output.JSON {
+				return cmdutil.FlagErrorf("invalid output format %q: use table or json", opts.Output)
+			}
+			if opts.Tail < 0 {
+				return cmdutil.FlagErrorf("--tail must not be negative")
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return Run(cmd, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Filter, "filter", "", "Only this `component`: webhook, admin, server, triage")
+	fl.StringVar(&opts.Source, "source", "", "Only entries about this webhook `source`")
+	fl.StringVar(&opts.Level, "level", "", "Only entries at this `level` or above: debug, info, warn, error")
+	fl.IntVarP(&opts.Tail, "tail", "n", 100, "Show the last `N` matching entries (0 for all)")
+	fl.BoolVarP(&opts.Follow, "follow", "f", false, "Keep printing new entries until Ctrl-C")
+	fl.StringVarP(&opts.Output, "output", "o", output.Table, "Output format: table (readable lines) or json (JSON lines)")
+	fixed := func(vals ...string) cobra.CompletionFunc {
+		return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return vals, cobra.ShellCompDirectiveNoFileComp
+		}
+	}
+	_ = cmd.RegisterFlagCompletionFunc("filter", fixed(logs.ComponentWebhook, logs.ComponentAdmin, logs.ComponentServer, logs.ComponentTriage))
+	_ = cmd.RegisterFlagCompletionFunc("level", fixed("debug", "info", "warn", "error"))
+	_ = cmd.RegisterFlagCompletionFunc("output", fixed(output.Table, output.JSON))
+	return cmd
+}
+
+// Run prints the tail and, with --follow, what comes after.
+func Run(cmd *cobra.Command, opts *Options) error {
+	filter := logs.Filter{Component: opts.Filter, Source: opts.Source}
+	if opts.Level != "" {
+		var l slog.Level
+		if err := l.UnmarshalText([]byte(opts.Level)); err != nil {
+			return cmdutil.FlagErrorf("invalid --level %q: use debug, info, warn or error", opts.Level)
+		}
+		filter.MinLevel = &l
+	}
+	dir, err := opts.DataDir()
+	if err != nil {
+		return err
+	}
+	path := logs.Path(dir)
+	print := func(e logs.Entry) error {
+		var err error
+		if opts.Output == output.JSON {
+			_, err = fmt.Fprintln(opts.IO.Out, strings.TrimSpace(string(e.Raw)))
+		} else {
+			_, err = fmt.Fprintln(opts.IO.Out, logs.Format(e))
+		}
+		return err
+	}
+	offset, err := logs.Size(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if !opts.Follow {
+			return cmdutil.NotFound("no log at %s yet: start the receiver with 'tw-cli serve'", path)
+		}
+		offset = 0
+	} else if err != nil {
+		return err
+	} else {
+		entries, err := logs.Tail(path, opts.Tail, filter)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if err := print(e); err != nil {
+				return err
+			}
+		}
+		// Follow from where the tail stopped reading, not from the end
+		// as it was before, so no line is printed twice or lost.
+		if st, err := os.Stat(path); err == nil && st.Size() >= offset {
+			offset = st.Size()
+		}
+	}
+	if !opts.Follow {
+		return nil
+	}
+	return logs.Follow(cmd.Context(), path, offset, filter, opts.Poll, print)
+}

@@ -1,0 +1,112 @@
+// Package root assembles tw-cli's command tree.
+package root
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/tw-cli/tw-cli/internal/cmd/completion"
+	configcmd "github.com/tw-cli/tw-cli/internal/cmd/config"
+	"github.com/tw-cli/tw-cli/internal/cmd/events"
+	"github.com/tw-cli/tw-cli/internal/cmd/incidents"
+	logscmd "github.com/tw-cli/tw-cli/internal/cmd/logs"
+	"github.com/tw-cli/tw-cli/internal/cmd/serve"
+	"github.com/tw-cli/tw-cli/internal/cmd/token"
+	versioncmd "github.com/tw-cli/tw-cli/internal/cmd/version"
+	"github.com/tw-cli/tw-cli/internal/cmd/webhook"
+	"github.com/tw-cli/tw-cli/internal/cmdutil"
+)
+
+// BuildInfo is stamped into the binary with -ldflags.
+type BuildInfo struct {
+	Version, Commit, Date string
+}
+
+// Command groups shown in help.
+const (
+	groupReceiver     = "receiver"
+	groupIntegrations = "integrations"
+	groupSetup        = "setup"
+)
+
+// NewCmdRoot returns the root command with every subcommand attached.
+func NewCmdRoot(f *cmdutil.Factory, info BuildInfo) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "tw-cli <command> <subcommand> [flags]",
+		Short: "Manage webhook integrations between security tools",
+		Long: `tw-cli registers webhook sources, receives and verifies their signed
+deliveries, turns them into incidents, and drives the webhook settings of
+Threat Stack and Thinkst Canary.
+
+` + cmdutil.ExitCodeHelp + `
+
+Environment:
+  TW_DATA_DIR       where the local database and logs live
+  TW_SERVER, TW_TOKEN  manage sources on a remote receiver
+  TW_CONFIG_DIR     where config.yaml lives (default ~/.config/tw-cli)`,
+		Example: `  # Register a source and start the receiver
+  $ tw-cli webhook add email-gateway --secret "$SECRET" --auto-triage --playbook phishing_triage
+  $ tw-cli serve --addr 127.0.0.1:8080
+
+  # Send a signed test event and look at what it produced
+  $ tw-cli webhook test email-gateway
+  $ tw-cli incidents list
+  $ tw-cli logs --filter webhook --tail 100`,
+		Version:       info.Version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	cmd.SetVersionTemplate(versioncmd.Format(info.Version, info.Commit, info.Date) + "\n")
+	cmd.CompletionOptions.DisableDefaultCmd = true
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &cmdutil.FlagError{Err: err}
+	})
+
+	pf := cmd.PersistentFlags()
+	pf.String("data-dir", "", "Directory of the local database and logs (env TW_DATA_DIR)")
+	pf.String("server", "", "Manage sources on a remote tw-cli receiver at this URL (env TW_SERVER)")
+	pf.String("token", "", "Admin API token for --server (env TW_TOKEN)")
+	pf.String("database-url", "", "Store URL; empty for the embedded SQLite database (env TW_DATABASE_URL)")
+	pf.Bool("debug", false, "Log HTTP requests and responses to stderr, secrets redacted")
+
+	titles := map[string]string{
+		groupReceiver:     "Webhook receiver:",
+		groupIntegrations: "Vendor integrations:",
+		groupSetup:        "Setup:",
+	}
+	add := func(group string, cmds ...*cobra.Command) {
+		if !cmd.ContainsGroup(group) {
+			cmd.AddGroup(&cobra.Group{ID: group, Title: titles[group]})
+		}
+		for _, c := range cmds {
+			c.GroupID = group
+			cmd.AddCommand(c)
+		}
+	}
+	add(groupReceiver,
+		webhook.NewCmdWebhook(f),
+		serve.NewCmdServe(f, nil),
+		incidents.NewCmdIncidents(f),
+		events.NewCmdEvents(f),
+		logscmd.NewCmdLogs(f, nil),
+		token.NewCmdToken(f),
+	)
+	add(groupSetup,
+		configcmd.NewCmdConfig(f),
+		completion.NewCmdCompletion(f),
+		versioncmd.NewCmdVersion(f, info.Version, info.Commit, info.Date),
+	)
+	cmd.SetHelpCommandGroupID(groupSetup)
+	noFileCompletion(cmd)
+	return cmd
+}
+
+// noFileCompletion makes "no file names" the default for every command
+// that did not say what its arguments are: almost none take files.
+func noFileCompletion(cmd *cobra.Command) {
+	if cmd.ValidArgsFunction == nil && len(cmd.ValidArgs) == 0 {
+		cmd.ValidArgsFunction = cobra.NoFileCompletions
+	}
+	for _, c := range cmd.Commands() {
+		noFileCompletion(c)
+	}
+}

@@ -1,0 +1,145 @@
+// Package serve runs the webhook receiver: `tw-cli serve`.
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tw-cli/tw-cli/internal/cmdutil"
+	"github.com/tw-cli/tw-cli/internal/iostreams"
+	"github.com/tw-cli/tw-cli/internal/logs"
+	"github.com/tw-cli/tw-cli/internal/receiver"
+	"github.com/tw-cli/tw-cli/internal/store"
+)
+
+// Options are the inputs of `serve`.
+type Options struct {
+	IO      *iostreams.IOStreams
+	Store   func() (store.Store, error)
+	DataDir func() (string, error)
+
+	Addr            string
+	MaxBodyBytes    int64
+	LogLevel        string
+	ShutdownTimeout time.Duration
+	Quiet           bool
+}
+
+// NewCmdServe returns `serve`.
+func NewCmdServe(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
+	opts := &Options{IO: f.IOStreams, Store: f.Store, DataDir: f.DataDir}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Receive signed webhook deliveries",
+		Long: `Run the webhook receiver. It accepts deliveries at POST /api/webhooks/:source
+signed with the source's secret, stores each as an event and an incident,
+and answers 202 only once they are durable.
+
+Endpoints:
+  POST /api/webhooks/:source      signed deliveries
+  /api/webhooks, /api/incidents, /api/events
+                                  admin API (Authorization: Bearer tw_…)
+  GET  /metrics                   Prometheus metrics
+  GET  /healthz, /readyz          liveness and readiness
+
+Logs are JSON lines in <data-dir>/logs/tw-cli.log (read them with
+'tw-cli logs') and readable lines on stderr. SIGINT or SIGTERM stops
+accepting connections and finishes the requests in flight.`,
+		Example: `  $ tw-cli serve
+  $ tw-cli serve --addr 0.0.0.0:8080 --max-body-bytes 2097152
+  $ TW_DATA_DIR=/var/lib/tw-cli tw-cli serve --log-level debug`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.MaxBodyBytes <= 0 {
+				return cmdutil.FlagErrorf("--max-body-bytes must be positive")
+			}
+			var lvl slog.Level
+			if err := lvl.UnmarshalText([]byte(opts.LogLevel)); err != nil {
+				return cmdutil.FlagErrorf("invalid --log-level %q: use debug, info, warn or error", opts.LogLevel)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return Run(cmd.Context(), opts, lvl)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Addr, "addr", "127.0.0.1:8080", "`host:port` to listen on")
+	fl.Int64Var(&opts.MaxBodyBytes, "max-body-bytes", receiver.DefaultMaxBodyBytes, "Largest accepted request body, in bytes")
+	fl.StringVar(&opts.LogLevel, "log-level", "info", "Log `level`: debug, info, warn, error")
+	fl.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "How long to wait for requests in flight on shutdown")
+	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "Log to the file only, not to stderr")
+	_ = cmd.RegisterFlagCompletionFunc("log-level", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"debug", "info", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp
+	})
+	return cmd
+}
+
+// Run serves until ctx is cancelled (SIGINT/SIGTERM), then shuts down
+// gracefully.
+func Run(ctx context.Context, opts *Options, level slog.Level) error {
+	dir, err := opts.DataDir()
+	if err != nil {
+		return err
+	}
+	st, err := opts.Store()
+	if err != nil {
+		return err
+	}
+	var stderr = opts.IO.ErrOut
+	if opts.Quiet {
+		stderr = nil
+	}
+	log, closer, err := logs.Open(dir, stderr, level)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another receiver running? pick another --addr)", opts.Addr, err)
+	}
+	rcv := receiver.New(receiver.Options{Store: st, Logger: log, MaxBodyBytes: opts.MaxBodyBytes})
+	srv := &http.Server{
+		Handler:           rcv,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.With("component", logs.ComponentServer).Handler(), slog.LevelWarn),
+	}
+	bgCtx, stopBg := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBg()
+	go rcv.Run(bgCtx)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("listening", "component", logs.ComponentServer, "addr", "http://"+ln.Addr().String(), "data_dir", dir)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down; finishing requests in flight", "component", logs.ComponentServer)
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		log.Error("shutdown incomplete", "component", logs.ComponentServer, "error", err)
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped", "component", logs.ComponentServer)
+	return nil
+}

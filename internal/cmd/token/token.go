@@ -1,0 +1,172 @@
+// Package token manages admin API tokens: `tw-cli token create|list|revoke`.
+package token
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+
+	"github.com/tw-cli/tw-cli/internal/cmdutil"
+	"github.com/tw-cli/tw-cli/internal/iostreams"
+	"github.com/tw-cli/tw-cli/internal/output"
+	"github.com/tw-cli/tw-cli/internal/receiver"
+	"github.com/tw-cli/tw-cli/internal/store"
+)
+
+// NewCmdToken returns the `token` command group.
+func NewCmdToken(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "token <command>",
+		Short: "Manage admin API tokens of the local receiver",
+		Long: `Admin API tokens (tw_…) authorize calls to the receiver's /api/webhooks,
+/api/incidents and /api/events endpoints, and 'tw-cli webhook … --server'.
+Only a hash of each token is stored; a token is shown once, at creation.`,
+		Args: cmdutil.NoArgs,
+	}
+	cmd.AddCommand(newCmdCreate(f), newCmdList(f), newCmdRevoke(f))
+	return cmd
+}
+
+// CreateOptions are the inputs of `token create`.
+type CreateOptions struct {
+	IO     *iostreams.IOStreams
+	Store  func() (store.Store, error)
+	Now    func() time.Time
+	Name   string
+	Output string
+}
+
+func newCmdCreate(f *cmdutil.Factory) *cobra.Command {
+	opts := &CreateOptions{IO: f.IOStreams, Store: f.Store, Now: f.Now}
+	cmd := &cobra.Command{
+		Use:   "create [--name NAME]",
+		Short: "Create an admin API token (shown once)",
+		Example: `  $ tw-cli token create --name ci
+  $ export TW_TOKEN=$(tw-cli token create --name ci)`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := output.ValidateFormat(opts.Output); err != nil {
+				return cmdutil.FlagErrorf("%s", err)
+			}
+			return createRun(cmd, opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Name, "name", "", "A `name` to recognise the token by (default token-<date>)")
+	output.AddFormatFlag(cmd, &opts.Output)
+	return cmd
+}
+
+// Created is what `token create -o json` prints.
+type Created struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Prefix    string    `json:"prefix"`
+	CreatedAt time.Time `json:"created_at"`
+	Token     string    `json:"token"`
+}
+
+func createRun(cmd *cobra.Command, opts *CreateOptions) error {
+	s, err := opts.Store()
+	if err != nil {
+		return err
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return err
+	}
+	secret := receiver.TokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	now := opts.Now().UTC()
+	name := opts.Name
+	if name == "" {
+		name = "token-" + now.Format("20060102-150405")
+	}
+	t := &store.Token{ID: uuid.NewString(), Name: name, Hash: receiver.HashToken(secret), Prefix: secret[:9], CreatedAt: now}
+	if err := s.CreateToken(cmd.Context(), t); err != nil {
+		if errors.Is(err, store.ErrExists) {
+			return cmdutil.FlagErrorf("a token named %q already exists: pick another --name", name)
+		}
+		return err
+	}
+	if opts.Output == output.JSON || opts.Output == output.YAML {
+		return output.Print(opts.IO, opts.Output, Created{ID: t.ID, Name: t.Name, Prefix: t.Prefix, CreatedAt: t.CreatedAt, Token: secret}, nil)
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "✓ Created token %s (shown once; store it now)\n", name)
+	_, err = fmt.Fprintln(opts.IO.Out, secret)
+	return err
+}
+
+// ListOptions are the inputs of `token list`.
+type ListOptions struct {
+	IO     *iostreams.IOStreams
+	Store  func() (store.Store, error)
+	Now    func() time.Time
+	Output string
+}
+
+func newCmdList(f *cmdutil.Factory) *cobra.Command {
+	opts := &ListOptions{IO: f.IOStreams, Store: f.Store, Now: f.Now}
+	cmd := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List admin API tokens (never their values)",
+		Args:    cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := output.ValidateFormat(opts.Output); err != nil {
+				return cmdutil.FlagErrorf("%s", err)
+			}
+			s, err := opts.Store()
+			if err != nil {
+				return err
+			}
+			toks, err := s.ListTokens(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if toks == nil {
+				toks = []store.Token{}
+			}
+			now := opts.Now()
+			return output.Print(opts.IO, opts.Output, toks, func(t *output.TablePrinter) {
+				t.Header("ID", "NAME", "PREFIX", "CREATED", "LAST USED")
+				for _, tok := range toks {
+					last := output.Time(tok.LastUsedAt, t.IsTTY(), now)
+					if last == "" {
+						last = "never"
+					}
+					t.Row(tok.ID, tok.Name, tok.Prefix+"…", output.Time(tok.CreatedAt, t.IsTTY(), now), last)
+				}
+			})
+		},
+	}
+	output.AddFormatFlag(cmd, &opts.Output)
+	return cmd
+}
+
+func newCmdRevoke(f *cmdutil.Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:     "revoke <id|name>",
+		Aliases: []string{"delete", "rm"},
+		Short:   "Revoke an admin API token",
+		Example: `  $ tw-cli token revoke ci`,
+		Args:    cmdutil.ExactArgs(1, "token id or name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := f.Store()
+			if err != nil {
+				return err
+			}
+			if err := s.RevokeToken(cmd.Context(), args[0]); err != nil {
+				if errors.Is(err, store.ErrNotFound) {
+					return cmdutil.NotFound("no token with id or name %q: run 'tw-cli token list'", args[0])
+				}
+				return err
+			}
+			fmt.Fprintf(f.IOStreams.ErrOut, "✓ Revoked token %s\n", args[0])
+			return nil
+		},
+	}
+}

@@ -1,0 +1,210 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tw-cli/tw-cli/internal/cmdutil"
+	"github.com/tw-cli/tw-cli/internal/iostreams"
+	"github.com/tw-cli/tw-cli/internal/output"
+	"github.com/tw-cli/tw-cli/pkg/signature"
+)
+
+// DefaultTestPayload is seed 003's test event.
+const DefaultTestPayload = `{"event_type":"test","data":{}}`
+
+// DefaultReceiverURL is where `serve` listens by default.
+const DefaultReceiverURL = "http://127.0.0.1:8080"
+
+// TestOptions are the inputs of `webhook test`.
+type TestOptions struct {
+	IO         *iostreams.IOStreams
+	HTTPClient func() *http.Client
+	// Secret returns the secret to sign with.
+	Secret func(ctx context.Context, name string) ([]byte, error)
+	// ServerURL is --server/TW_SERVER, the default base URL when set.
+	ServerURL func() string
+	Now       func() time.Time
+
+	Name        string
+	URL         string
+	PayloadFile string
+	Timeout     time.Duration
+	Output      string
+	secret      secretFlags
+}
+
+// TestResult is what `webhook test -o json` prints.
+type TestResult struct {
+	URL        string          `json:"url"`
+	Status     int             `json:"status"`
+	OK         bool            `json:"ok"`
+	LatencyMS  float64         `json:"latency_ms"`
+	RequestID  string          `json:"request_id,omitempty"`
+	Response   json.RawMessage `json:"response,omitempty"`
+	ResponseTx string          `json:"response_text,omitempty"`
+}
+
+// NewCmdTest returns `webhook test`.
+func NewCmdTest(f *cmdutil.Factory, runF func(*TestOptions) error) *cobra.Command {
+	opts := &TestOptions{IO: f.IOStreams, HTTPClient: f.HTTPClient, Now: f.Now}
+	opts.Secret = func(ctx context.Context, name string) ([]byte, error) {
+		return sourceSecret(ctx, f, &opts.secret, name)
+	}
+	opts.ServerURL = func() string {
+		if cfg, err := f.Config(); err == nil {
+			return cfg.Get("server")
+		}
+		return ""
+	}
+	cmd := &cobra.Command{
+		Use:   "test <source>",
+		Short: "Send a signed test event to a receiver",
+		Long: `Sign a test event with the source's secret, exactly as a sender must, and
+POST it to <url>/api/webhooks/<source>. Prints the status, the latency and
+the receiver's response.
+
+The default event is {"event_type":"test","data":{}}; --payload sends a
+file instead ("-" for stdin). The URL defaults to --server/TW_SERVER, or
+` + DefaultReceiverURL + `.
+
+Exit status:
+  0  the receiver answered 2xx
+  1  the receiver could not be reached
+  3  the receiver rejected the signature or timestamp (401)
+  5  the receiver answered any other non-2xx status`,
+		Example: `  $ tw-cli webhook test email-gateway
+  $ tw-cli webhook test email-gateway --url https://receiver.example.com --payload alert.json -o json`,
+		Args:              cmdutil.ExactArgs(1, "source name"),
+		ValidArgsFunction: completeSourceNames(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			if err := output.ValidateFormat(opts.Output); err != nil {
+				return cmdutil.FlagErrorf("%s", err)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return testRun(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.URL, "url", "", "Base `URL` of the receiver")
+	fl.StringVar(&opts.PayloadFile, "payload", "", "JSON `file` to send instead of the test event (- for stdin)")
+	fl.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "Give up after this long")
+	opts.secret.register(cmd, "Sign with this `secret` instead of the stored one (needed with --server)")
+	_ = cmd.MarkFlagFilename("payload", "json")
+	output.AddFormatFlag(cmd, &opts.Output)
+	return cmd
+}
+
+func testRun(ctx context.Context, opts *TestOptions) error {
+	body := []byte(DefaultTestPayload)
+	if opts.PayloadFile != "" {
+		var err error
+		if body, err = readFileOrStdin(opts.IO, opts.PayloadFile); err != nil {
+			return err
+		}
+	}
+	target, err := ingestURL(firstNonEmpty(opts.URL, opts.ServerURL(), DefaultReceiverURL), opts.Name)
+	if err != nil {
+		return err
+	}
+	secret, err := opts.Secret(ctx, opts.Name)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "tw-cli webhook test")
+	signature.SignRequest(req, secret, opts.Now(), body)
+
+	start := time.Now()
+	resp, err := opts.HTTPClient().Do(req)
+	if err != nil {
+		return fmt.Errorf("could not reach %s: %w (is 'tw-cli serve' running?)", target, err)
+	}
+	defer resp.Body.Close()
+	respBody, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	latency := time.Since(start)
+
+	res := TestResult{
+		URL: target, Status: resp.StatusCode, OK: resp.StatusCode/100 == 2,
+		LatencyMS: float64(latency.Microseconds()) / 1000, RequestID: resp.Header.Get("X-Request-Id"),
+	}
+	if json.Valid(respBody) {
+		res.Response = respBody
+	} else {
+		res.ResponseTx = string(respBody)
+	}
+	if opts.Output == output.JSON || opts.Output == output.YAML {
+		if err := output.Print(opts.IO, opts.Output, res, nil); err != nil {
+			return err
+		}
+	} else {
+		mark := "✓"
+		if !res.OK {
+			mark = "✗"
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "%s %s %d %s in %s\n", mark, target, resp.StatusCode, http.StatusText(resp.StatusCode), latency.Round(100*time.Microsecond))
+		fmt.Fprintln(opts.IO.Out, strings.TrimSpace(string(respBody)))
+	}
+	switch {
+	case res.OK:
+		return nil
+	case resp.StatusCode == http.StatusUnauthorized:
+		return &cmdutil.ExitError{Code: cmdutil.ExitAuth, Err: cmdutil.ErrSilent}
+	default:
+		return &cmdutil.ExitError{Code: cmdutil.ExitRemote, Err: cmdutil.ErrSilent}
+	}
+}
+
+// ingestURL builds <base>/api/webhooks/<source>, accepting a base that
+// already ends in the ingest path.
+func ingestURL(base, name string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", cmdutil.FlagErrorf("invalid --url %q: want http(s)://host[:port]", base)
+	}
+	p := strings.TrimRight(u.Path, "/")
+	if !strings.HasSuffix(p, "/api/webhooks/"+name) {
+		p += "/api/webhooks/" + url.PathEscape(name)
+	}
+	u.Path = p
+	return u.String(), nil
+}
+
+func readFileOrStdin(ios *iostreams.IOStreams, path string) ([]byte, error) {
+	if path == "-" {
+		return io.ReadAll(ios.In)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, cmdutil.FlagErrorf("read payload: %v", err)
+	}
+	return b, nil
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

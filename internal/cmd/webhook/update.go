@@ -1,0 +1,105 @@
+package webhook
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tw-cli/tw-cli/internal/cmdutil"
+	"github.com/tw-cli/tw-cli/internal/iostreams"
+	"github.com/tw-cli/tw-cli/internal/output"
+	"github.com/tw-cli/tw-cli/internal/sources"
+	"github.com/tw-cli/tw-cli/pkg/payload"
+)
+
+// UpdateOptions are the inputs of `webhook update`.
+type UpdateOptions struct {
+	IO      *iostreams.IOStreams
+	Sources func() (sources.Service, error)
+	Name    string
+	Patch   sources.Patch
+	Output  string
+}
+
+// NewCmdUpdate returns `webhook update`.
+func NewCmdUpdate(f *cmdutil.Factory, runF func(*UpdateOptions) error) *cobra.Command {
+	opts := &UpdateOptions{IO: f.IOStreams, Sources: f.Sources}
+	var format, verify, playbook, sevMap, desc string
+	var autoTriage bool
+	cmd := &cobra.Command{
+		Use:   "update <source>",
+		Short: "Change a webhook source's settings",
+		Long: `Change the settings of a registered source; only the flags you give change.
+To replace the secret use 'tw-cli webhook rotate-secret'.`,
+		Example: `  $ tw-cli webhook update email-gateway --auto-triage=false
+  $ tw-cli webhook update edr --playbook malware_triage --severity-map "4=high,5=critical"`,
+		Args:              optionalBoolArg("auto-triage", "source name"),
+		ValidArgsFunction: completeSourceNames(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			fl := cmd.Flags()
+			if fl.Changed("format") {
+				opts.Patch.Format = &format
+			}
+			if fl.Changed("verify") {
+				opts.Patch.Verify = &verify
+			}
+			if fl.Changed("playbook") {
+				opts.Patch.Playbook = &playbook
+			}
+			if fl.Changed("description") {
+				opts.Patch.Description = &desc
+			}
+			if fl.Changed("auto-triage") {
+				if len(args) == 2 {
+					autoTriage, _ = cmdutil.ParseBool(args[1])
+				}
+				opts.Patch.AutoTriage = &autoTriage
+			}
+			if fl.Changed("severity-map") {
+				m, err := sources.ParseSeverityMapping(sevMap)
+				if err != nil {
+					return sourceError(err)
+				}
+				opts.Patch.SeverityMapping = &m
+			}
+			if opts.Patch.Empty() {
+				return cmdutil.FlagErrorf("nothing to update: give at least one of --format, --verify, --auto-triage, --playbook, --severity-map, --description")
+			}
+			if err := output.ValidateFormat(opts.Output); err != nil {
+				return cmdutil.FlagErrorf("%s", err)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return updateRun(cmd, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&format, "format", "", "Payload `format`: "+strings.Join(payload.Formats(), ", "))
+	fl.StringVar(&verify, "verify", "", "Verification `mode`: "+strings.Join(sources.VerifyModes, ", "))
+	fl.BoolVar(&autoTriage, "auto-triage", false, "Run the playbook on each new incident")
+	fl.StringVar(&playbook, "playbook", "", "Triage `playbook` (empty to clear)")
+	fl.StringVar(&sevMap, "severity-map", "", "Replace the severity mapping: `vendor=severity,…` (empty to clear)")
+	fl.StringVar(&desc, "description", "", "Free-text description")
+	output.AddFormatFlag(cmd, &opts.Output)
+	registerEnumCompletions(cmd)
+	return cmd
+}
+
+func updateRun(cmd *cobra.Command, opts *UpdateOptions) error {
+	svc, err := opts.Sources()
+	if err != nil {
+		return err
+	}
+	v, err := svc.Update(cmd.Context(), opts.Name, opts.Patch)
+	if err != nil {
+		return sourceError(err)
+	}
+	if opts.Output == output.JSON || opts.Output == output.YAML {
+		return output.Print(opts.IO, opts.Output, v, nil)
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "✓ Updated source %s\n", v.Source)
+	return nil
+}

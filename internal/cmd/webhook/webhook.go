@@ -1,0 +1,142 @@
+// Package webhook implements `tw-cli webhook …`: registering webhook
+// sources, locally or on a remote receiver, and signing test deliveries.
+package webhook
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tw-cli/tw-cli/internal/cmdutil"
+	"github.com/tw-cli/tw-cli/internal/sources"
+	"github.com/tw-cli/tw-cli/internal/store"
+)
+
+// NewCmdWebhook returns the `webhook` command group.
+func NewCmdWebhook(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "webhook <command>",
+		Aliases: []string{"webhooks", "source", "sources"},
+		Short:   "Register and test webhook sources",
+		Long: `Register the security tools that send webhooks to 'tw-cli serve', and test
+them. Each source has a name (the :source of POST /api/webhooks/:source)
+and a secret used to verify deliveries.
+
+Commands work on the local database by default, or on a remote receiver
+through its admin API with --server URL --token tw_… (TW_SERVER, TW_TOKEN).`,
+		Example: `  $ tw-cli webhook add email-gateway --secret "$SECRET" --auto-triage --playbook phishing_triage
+  $ tw-cli webhook list
+  $ tw-cli webhook test email-gateway --url http://127.0.0.1:8080`,
+		Args: cmdutil.NoArgs,
+	}
+	cmd.AddCommand(
+		NewCmdAdd(f, nil),
+		NewCmdList(f, nil),
+		NewCmdShow(f, nil),
+		NewCmdUpdate(f, nil),
+		NewCmdRemove(f, nil),
+		NewCmdRotateSecret(f, nil),
+		NewCmdTest(f, nil),
+		NewCmdSign(f, nil),
+	)
+	return cmd
+}
+
+// completeSourceNames completes source names from the local store. It
+// never calls a remote server: completion must be fast and offline.
+func completeSourceNames(f *cmdutil.Factory) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		s, err := f.Store()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		srcs, err := s.ListSources(cmd.Context())
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []string
+		for _, src := range srcs {
+			if strings.HasPrefix(src.Name, toComplete) {
+				out = append(out, src.Name+"\t"+src.Format)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// sourceError maps source errors to exit codes.
+func sourceError(err error) error {
+	var verr *sources.ValidationError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &verr):
+		return &cmdutil.FlagError{Err: err}
+	case errors.Is(err, sources.ErrNotFound):
+		return &cmdutil.ExitError{Code: cmdutil.ExitNotFound, Err: err}
+	case sources.IsUnauthorized(err):
+		return cmdutil.AuthError(err)
+	}
+	return err
+}
+
+// secretFlags are --secret and --secret-env, shared by the commands that
+// take a secret.
+type secretFlags struct {
+	Secret    string
+	SecretEnv string
+}
+
+func (s *secretFlags) register(cmd *cobra.Command, what string) {
+	cmd.Flags().StringVar(&s.Secret, "secret", "", what+" (prefer --secret-env: flags end up in shell history)")
+	cmd.Flags().StringVar(&s.SecretEnv, "secret-env", "", "Read the secret from this environment `variable`")
+}
+
+// resolve returns the secret from the flags, or "" when none was given.
+func (s *secretFlags) resolve(getenv func(string) string) (string, error) {
+	if err := cmdutil.MutuallyExclusive("specify only one of --secret or --secret-env", s.Secret != "", s.SecretEnv != ""); err != nil {
+		return "", err
+	}
+	if s.SecretEnv != "" {
+		v := getenv(s.SecretEnv)
+		if v == "" {
+			return "", cmdutil.FlagErrorf("environment variable %s is empty or unset", s.SecretEnv)
+		}
+		return v, nil
+	}
+	return s.Secret, nil
+}
+
+// sourceSecret finds the secret to sign with: the flags, else the local
+// store. A remote receiver never reveals secrets.
+func sourceSecret(ctx context.Context, f *cmdutil.Factory, flags *secretFlags, name string) ([]byte, error) {
+	secret, err := flags.resolve(os.Getenv)
+	if err != nil || secret != "" {
+		return []byte(secret), err
+	}
+	cfg, err := f.Config()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Get("server") != "" {
+		return nil, cmdutil.FlagErrorf("a remote receiver never reveals secrets: pass --secret-env VAR (or --secret) to sign for %q", name)
+	}
+	s, err := f.Store()
+	if err != nil {
+		return nil, err
+	}
+	src, err := s.GetSource(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, sourceError(sources.NotFoundError(name))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []byte(src.Secret), nil
+}

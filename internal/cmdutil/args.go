@@ -1,0 +1,79 @@
+package cmdutil
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// ExactArgs is cobra.ExactArgs with a usage error that names what is missing.
+func ExactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		switch {
+		case len(args) < n:
+			return FlagErrorf("missing %s\n\nUsage: %s", what, cmd.UseLine())
+		case len(args) > n:
+			return FlagErrorf("too many arguments: %s\n\nUsage: %s", strings.Join(args[n:], " "), cmd.UseLine())
+		}
+		return nil
+	}
+}
+
+// NoArgs rejects positional arguments with a usage error.
+func NoArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return FlagErrorf("unexpected argument %q\n\nUsage: %s", args[0], cmd.UseLine())
+	}
+	return nil
+}
+
+// MutuallyExclusive errors when more than one of the conditions is true.
+func MutuallyExclusive(message string, conditions ...bool) error {
+	n := 0
+	for _, c := range conditions {
+		if c {
+			n++
+		}
+	}
+	if n > 1 {
+		return FlagErrorf("%s", message)
+	}
+	return nil
+}
+
+// ParseBool accepts the spellings people type for --flag=value.
+func ParseBool(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "yes", "on", "1", "t", "y":
+		return true, nil
+	case "false", "no", "off", "0", "f", "n":
+		return false, nil
+	}
+	return false, fmt.Errorf("invalid boolean %q: use true or false", s)
+}
+
+// ParseSince accepts an RFC 3339 time, a date (2006-01-02), or a duration
+// back from now such as 90m, 24h or 7d.
+func ParseSince(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n >= 0 {
+			return now.Add(-time.Duration(n) * 24 * time.Hour), nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, FlagErrorf("invalid --since %q: use a duration (90m, 24h, 7d), a date (2024-01-15) or RFC 3339", s)
+}

@@ -1,0 +1,38 @@
+// Package cmdutil holds what every command shares: the Factory of lazily
+// built dependencies, error types that map to exit codes, and flag helpers.
+package cmdutil
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/tw-cli/tw-cli/internal/config"
+	"github.com/tw-cli/tw-cli/internal/iostreams"
+	"github.com/tw-cli/tw-cli/internal/sources"
+	"github.com/tw-cli/tw-cli/internal/store"
+)
+
+// Factory gives commands their dependencies. Every func builds on first
+// call only, so `--help` and shell completion never open the database or
+// touch the network.
+type Factory struct {
+	IOStreams *iostreams.IOStreams
+	Version   string
+	// Executable is the binary's path, for hints and completion scripts.
+	Executable string
+	Now        func() time.Time
+
+	Config func() (*config.Config, error)
+	// Store opens the local store (SQLite in the data dir by default).
+	Store func() (store.Store, error)
+	// Sources manages webhook sources: the local store, or a remote
+	// receiver's admin API when --server/TW_SERVER is set.
+	Sources func() (sources.Service, error)
+	// HTTPClient is for outbound calls; it always has a timeout.
+	HTTPClient func() *http.Client
+	// Debug reports whether --debug was given: log HTTP traffic to
+	// stderr with secrets redacted.
+	Debug func() bool
+	// DataDir resolves the data dir (flag > env > config > default).
+	DataDir func() (string, error)
+}

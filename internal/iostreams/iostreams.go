@@ -1,0 +1,71 @@
+// Package iostreams carries a command's standard streams and what is known
+// about them (TTY or not, colour), so commands never touch os.Stdout.
+package iostreams
+
+import (
+	"bytes"
+	"io"
+	"os"
+
+	"github.com/mattn/go-isatty"
+)
+
+// IOStreams are the streams a command reads and writes.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+
+	stdinTTY  bool
+	stdoutTTY bool
+	stderrTTY bool
+	colorOff  bool
+}
+
+// System returns streams bound to the process's stdin, stdout and stderr.
+func System() *IOStreams {
+	_, noColor := os.LookupEnv("NO_COLOR")
+	return &IOStreams{
+		In:        os.Stdin,
+		Out:       os.Stdout,
+		ErrOut:    os.Stderr,
+		stdinTTY:  isTerminal(os.Stdin),
+		stdoutTTY: isTerminal(os.Stdout),
+		stderrTTY: isTerminal(os.Stderr),
+		colorOff:  noColor,
+	}
+}
+
+func isTerminal(f *os.File) bool {
+	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
+}
+
+// Test returns streams backed by buffers: stdin, stdout, stderr.
+func Test() (*IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
+	in, out, errOut := &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
+	return &IOStreams{In: in, Out: out, ErrOut: errOut, colorOff: true}, in, out, errOut
+}
+
+// IsStdoutTTY reports whether stdout is a terminal (tables, humanized times).
+func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
+
+// IsStdinTTY reports whether stdin is a terminal (prompts are allowed).
+func (s *IOStreams) IsStdinTTY() bool { return s.stdinTTY }
+
+// IsStderrTTY reports whether stderr is a terminal (progress indicators).
+func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
+
+// CanPrompt reports whether the user can answer a question.
+func (s *IOStreams) CanPrompt() bool { return s.stdinTTY && s.stdoutTTY }
+
+// ColorEnabled reports whether colour may be used on stdout.
+func (s *IOStreams) ColorEnabled() bool { return s.stdoutTTY && !s.colorOff }
+
+// SetStdoutTTY overrides TTY detection (tests).
+func (s *IOStreams) SetStdoutTTY(v bool) { s.stdoutTTY = v }
+
+// SetStdinTTY overrides TTY detection (tests).
+func (s *IOStreams) SetStdinTTY(v bool) { s.stdinTTY = v }
+
+// SetStderrTTY overrides TTY detection (tests).
+func (s *IOStreams) SetStderrTTY(v bool) { s.stderrTTY = v }

@@ -1,0 +1,280 @@
+// Package logs writes the receiver's structured JSON-lines log and reads it
+// back for `tw-cli logs`: filter, tail and follow.
+package logs
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Components name the part of tw-cli a line comes from; `logs --filter`
+// matches them.
+const (
+	ComponentWebhook = "webhook"
+	ComponentAdmin   = "admin"
+	ComponentServer  = "server"
+	ComponentTriage  = "triage"
+)
+
+// FileName is the log file inside the data dir's logs/ folder.
+const FileName = "tw-cli.log"
+
+// Path returns the log file path for a data dir.
+func Path(dataDir string) string { return filepath.Join(dataDir, "logs", FileName) }
+
+// Open returns a logger writing JSON lines to the data dir's log file and
+// human-readable lines to stderr (nil to skip), and a closer for the file.
+func Open(dataDir string, stderr io.Writer, level slog.Level) (*slog.Logger, io.Closer, error) {
+	path := Path(dataDir)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, nil, fmt.Errorf("create log dir: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open log file: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	handlers := []slog.Handler{slog.NewJSONHandler(f, opts)}
+	if stderr != nil {
+		handlers = append(handlers, slog.NewTextHandler(stderr, opts))
+	}
+	return slog.New(fanout(handlers)), f, nil
+}
+
+// fanout sends each record to several handlers.
+type fanout []slog.Handler
+
+func (f fanout) Enabled(ctx context.Context, l slog.Level) bool {
+	for _, h := range f {
+		if h.Enabled(ctx, l) {
+			return true
+		}
+	}
+	return false
+}
+
+func (f fanout) Handle(ctx context.Context, r slog.Record) error {
+	var errs []error
+	for _, h := range f {
+		if h.Enabled(ctx, r.Level) {
+			errs = append(errs, h.Handle(ctx, r.Clone()))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (f fanout) WithAttrs(as []slog.Attr) slog.Handler {
+	out := make(fanout, len(f))
+	for i, h := range f {
+		out[i] = h.WithAttrs(as)
+	}
+	return out
+}
+
+func (f fanout) WithGroup(name string) slog.Handler {
+	out := make(fanout, len(f))
+	for i, h := range f {
+		out[i] = h.WithGroup(name)
+	}
+	return out
+}
+
+// Entry is one parsed log line.
+type Entry struct {
+	Time      time.Time
+	Level     string
+	Msg       string
+	Component string
+	Source    string
+	// Attrs are the remaining fields.
+	Attrs map[string]any
+	// Raw is the line as written.
+	Raw json.RawMessage
+}
+
+// ParseLine decodes one JSON log line.
+func ParseLine(line []byte) (Entry, error) {
+	var m map[string]any
+	if err := json.Unmarshal(line, &m); err != nil {
+		return Entry{}, err
+	}
+	e := Entry{Attrs: map[string]any{}, Raw: append(json.RawMessage(nil), line...)}
+	for k, v := range m {
+		s, _ := v.(string)
+		switch k {
+		case slog.TimeKey:
+			e.Time, _ = time.Parse(time.RFC3339Nano, s)
+		case slog.LevelKey:
+			e.Level = s
+		case slog.MessageKey:
+			e.Msg = s
+		case "component":
+			e.Component = s
+		case "source":
+			e.Source = s
+		default:
+			e.Attrs[k] = v
+		}
+	}
+	return e, nil
+}
+
+// Filter selects entries; zero values match everything.
+type Filter struct {
+	Component string
+	Source    string
+	// MinLevel drops entries below it.
+	MinLevel *slog.Level
+}
+
+// Match reports whether e passes the filter.
+func (f Filter) Match(e Entry) bool {
+	if f.Component != "" && !strings.EqualFold(e.Component, f.Component) {
+		return false
+	}
+	if f.Source != "" && e.Source != f.Source {
+		return false
+	}
+	if f.MinLevel != nil {
+		var l slog.Level
+		if err := l.UnmarshalText([]byte(e.Level)); err != nil || l < *f.MinLevel {
+			return false
+		}
+	}
+	return true
+}
+
+// Tail returns the last n matching entries of the file (all when n <= 0).
+// Lines that are not JSON are skipped: a crash can leave half a line.
+func Tail(path string, n int, f Filter) ([]Entry, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	var ring []Entry
+	err = scanLines(file, func(line []byte) {
+		e, err := ParseLine(line)
+		if err != nil || !f.Match(e) {
+			return
+		}
+		ring = append(ring, e)
+		if n > 0 && len(ring) > 2*n {
+			ring = append(ring[:0], ring[len(ring)-n:]...)
+		}
+	})
+	if n > 0 && len(ring) > n {
+		ring = ring[len(ring)-n:]
+	}
+	return ring, err
+}
+
+func scanLines(r io.Reader, fn func([]byte)) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	for sc.Scan() {
+		if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
+			fn(line)
+		}
+	}
+	return sc.Err()
+}
+
+// Follow calls fn for each matching entry appended to the file after
+// offset, until ctx is done. It polls, which works on every filesystem and
+// survives the file being truncated or recreated.
+func Follow(ctx context.Context, path string, offset int64, f Filter, poll time.Duration, fn func(Entry) error) error {
+	var pending []byte
+	buf := make([]byte, 64<<10)
+	for {
+		file, err := os.Open(path)
+		if err == nil {
+			if st, err := file.Stat(); err == nil && st.Size() < offset {
+				offset, pending = 0, nil // truncated or replaced
+			}
+			if _, err := file.Seek(offset, io.SeekStart); err == nil {
+				for {
+					n, rerr := file.Read(buf)
+					offset += int64(n)
+					pending = append(pending, buf[:n]...)
+					for {
+						i := bytes.IndexByte(pending, '\n')
+						if i < 0 {
+							break
+						}
+						line := bytes.TrimSpace(pending[:i])
+						pending = pending[i+1:]
+						if e, err := ParseLine(line); err == nil && f.Match(e) {
+							if err := fn(e); err != nil {
+								file.Close()
+								return err
+							}
+						}
+					}
+					if rerr != nil || n == 0 {
+						break
+					}
+				}
+			}
+			file.Close()
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(poll):
+		}
+	}
+}
+
+// Size returns the file's current size, the offset to follow from.
+func Size(path string) (int64, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
+}
+
+// Format renders an entry for a person: time, level, component, message,
+// then the other fields sorted by name.
+func Format(e Entry) string {
+	var b strings.Builder
+	b.WriteString(e.Time.UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, " %-5s", e.Level)
+	if e.Component != "" {
+		b.WriteString(" [" + e.Component + "]")
+	}
+	b.WriteString(" " + e.Msg)
+	if e.Source != "" {
+		b.WriteString(" source=" + e.Source)
+	}
+	keys := make([]string, 0, len(e.Attrs))
+	for k := range e.Attrs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := e.Attrs[k]
+		s, ok := v.(string)
+		if !ok {
+			j, _ := json.Marshal(v)
+			s = string(j)
+		}
+		if strings.ContainsAny(s, " \t\"") {
+			s = fmt.Sprintf("%q", s)
+		}
+		b.WriteString(" " + k + "=" + s)
+	}
+	return b.String()
+}

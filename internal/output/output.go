@@ -1,0 +1,207 @@
+// Package output prints command results: a table on a terminal, stable
+// tab-separated rows when piped, or JSON/YAML when asked with -o.
+package output
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+	"github.com/spf13/cobra"
+	"gopkg.in/yaml.v3"
+
+	"github.com/tw-cli/tw-cli/internal/iostreams"
+)
+
+// Formats accepted by -o/--output.
+const (
+	Table = "table"
+	JSON  = "json"
+	YAML  = "yaml"
+)
+
+// FormatNames lists the -o values, for help and completion.
+var FormatNames = []string{Table, JSON, YAML}
+
+// AddFormatFlag registers -o/--output on cmd, with completion of its values.
+func AddFormatFlag(cmd *cobra.Command, target *string) {
+	cmd.Flags().StringVarP(target, "output", "o", Table, "Output format: table, json or yaml")
+	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return FormatNames, cobra.ShellCompDirectiveNoFileComp
+	})
+}
+
+// ValidateFormat returns an error naming the accepted values.
+func ValidateFormat(format string) error {
+	switch format {
+	case "", Table, JSON, YAML:
+		return nil
+	}
+	return fmt.Errorf("invalid output format %q: use table, json or yaml", format)
+}
+
+// Print writes data as JSON or YAML, or hands a TablePrinter to table for
+// the table format. data is what -o json prints: keep it free of secrets.
+func Print(ios *iostreams.IOStreams, format string, data any, table func(*TablePrinter)) error {
+	switch format {
+	case JSON:
+		return WriteJSON(ios.Out, data)
+	case YAML:
+		return WriteYAML(ios.Out, data)
+	}
+	t := NewTablePrinter(ios)
+	table(t)
+	return t.Render()
+}
+
+// WriteJSON writes v indented, with a trailing newline; HTML is not escaped
+// because the reader is a person or jq, not a browser.
+func WriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// WriteYAML writes v as YAML. It goes through JSON first so the field names
+// and omissions are the same in both formats.
+func WriteYAML(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	var generic any
+	if err := yaml.Unmarshal(b, &generic); err != nil {
+		return err
+	}
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	if err := enc.Encode(generic); err != nil {
+		return err
+	}
+	return enc.Close()
+}
+
+// TablePrinter collects rows and renders them for the terminal or a pipe.
+type TablePrinter struct {
+	ios     *iostreams.IOStreams
+	headers []string
+	rows    [][]string
+}
+
+// NewTablePrinter returns a printer for ios.Out.
+func NewTablePrinter(ios *iostreams.IOStreams) *TablePrinter {
+	return &TablePrinter{ios: ios}
+}
+
+// IsTTY reports whether the table goes to a terminal, so callers can pick
+// humanized values.
+func (t *TablePrinter) IsTTY() bool { return t.ios.IsStdoutTTY() }
+
+// Header sets the column names.
+func (t *TablePrinter) Header(names ...string) { t.headers = names }
+
+// Row appends one row.
+func (t *TablePrinter) Row(cells ...string) { t.rows = append(t.rows, cells) }
+
+// Render writes the table. Piped output has no header and no padding, one
+// tab-separated row per line, so `cut -f` and golden files stay stable.
+func (t *TablePrinter) Render() error {
+	if !t.ios.IsStdoutTTY() {
+		var b strings.Builder
+		for _, r := range t.rows {
+			for i, c := range r {
+				if i > 0 {
+					b.WriteByte('\t')
+				}
+				b.WriteString(tsvCell(c))
+			}
+			b.WriteByte('\n')
+		}
+		_, err := io.WriteString(t.ios.Out, b.String())
+		return err
+	}
+	tbl := tablewriter.NewTable(t.ios.Out,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders: tw.BorderNone,
+			Symbols: tw.NewSymbols(tw.StyleNone),
+			Settings: tw.Settings{
+				Separators: tw.Separators{BetweenColumns: tw.Off, BetweenRows: tw.Off, ShowHeader: tw.Off},
+				Lines:      tw.Lines{ShowHeaderLine: tw.Off, ShowTop: tw.Off, ShowBottom: tw.Off},
+			},
+		})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithPadding(tw.Padding{Left: "", Right: "  ", Overwrite: true}),
+	)
+	tbl.Header(toAny(t.headers)...)
+	for _, r := range t.rows {
+		if err := tbl.Append(toAny(r)...); err != nil {
+			return err
+		}
+	}
+	return tbl.Render()
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// tsvCell keeps one record per line whatever the data holds.
+func tsvCell(s string) string {
+	return strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(s)
+}
+
+// Time renders a timestamp: relative on a terminal, RFC 3339 otherwise.
+func Time(t time.Time, tty bool, now time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	if !tty {
+		return t.UTC().Format(time.RFC3339)
+	}
+	return Ago(now.Sub(t))
+}
+
+// Ago renders a duration in the past the way people say it.
+func Ago(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "in the future"
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return plural(int(d/time.Minute), "minute") + " ago"
+	case d < 24*time.Hour:
+		return plural(int(d/time.Hour), "hour") + " ago"
+	case d < 30*24*time.Hour:
+		return plural(int(d/(24*time.Hour)), "day") + " ago"
+	}
+	return plural(int(d/(30*24*time.Hour)), "month") + " ago"
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// Mask hides a secret entirely; only whether one is set shows.
+func Mask(secret string) string {
+	if secret == "" {
+		return "(none)"
+	}
+	return "********"
+}

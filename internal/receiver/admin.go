@@ -1,0 +1,253 @@
+package receiver
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tw-cli/tw-cli/internal/logs"
+	"github.com/tw-cli/tw-cli/internal/sources"
+	"github.com/tw-cli/tw-cli/internal/store"
+)
+
+// TokenPrefix starts every admin token, so leaked ones are easy to spot.
+const TokenPrefix = "tw_"
+
+// HashToken is how tokens are stored: only the SHA-256 of the token. A
+// token is 32 random bytes, so a fast hash is enough (no password KDF).
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// admin guards a handler with an `Authorization: Bearer tw_…` token. The
+// lookup is by hash, so no token is ever compared in variable time.
+func (r *Receiver) admin(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		auth := req.Header.Get("Authorization")
+		tok, ok := strings.CutPrefix(auth, "Bearer ")
+		if !ok || !strings.HasPrefix(tok, TokenPrefix) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="tw-cli"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "Missing admin token: send 'Authorization: Bearer tw_…' (create one with 'tw-cli token create')")
+			return
+		}
+		t, err := r.store.TouchToken(req.Context(), HashToken(tok), r.now())
+		if err != nil {
+			if !errors.Is(err, store.ErrNotFound) {
+				r.log.Error("token lookup", "component", logs.ComponentAdmin, "error", err)
+				writeError(w, http.StatusInternalServerError, CodeInternal, "token lookup failed")
+				return
+			}
+			w.Header().Set("WWW-Authenticate", `Bearer realm="tw-cli", error="invalid_token"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "Invalid or revoked admin token")
+			return
+		}
+		r.log.Info("admin request", "component", logs.ComponentAdmin, "method", req.Method, "path", req.URL.Path, "token", t.Name)
+		req.Body = http.MaxBytesReader(w, req.Body, r.maxBody)
+		h(w, req)
+	})
+}
+
+func decodeBody(w http.ResponseWriter, req *http.Request, v any) bool {
+	data, err := io.ReadAll(req.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeError(w, http.StatusRequestEntityTooLarge, CodePayloadTooLarge, "request body too large")
+		} else {
+			writeError(w, http.StatusBadRequest, "invalid_request", "could not read the request body")
+		}
+		return false
+	}
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request", "invalid JSON body: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// writeSourceError maps the sources package's errors to HTTP.
+func (r *Receiver) writeSourceError(w http.ResponseWriter, err error) {
+	var verr *sources.ValidationError
+	switch {
+	case errors.As(err, &verr):
+		writeError(w, http.StatusBadRequest, "invalid_request", verr.Msg)
+	case errors.Is(err, sources.ErrNotFound):
+		writeError(w, http.StatusNotFound, CodeUnknownSource, err.Error())
+	case errors.Is(err, sources.ErrExists):
+		writeError(w, http.StatusConflict, "already_exists", err.Error())
+	default:
+		r.log.Error("admin request failed", "component", logs.ComponentAdmin, "error", err)
+		writeError(w, http.StatusInternalServerError, CodeInternal, "internal error")
+	}
+}
+
+func (r *Receiver) handleCreateSource(w http.ResponseWriter, req *http.Request) {
+	var spec sources.Spec
+	if !decodeBody(w, req, &spec) {
+		return
+	}
+	v, generated, err := r.sources.Add(req.Context(), spec)
+	if err != nil {
+		r.writeSourceError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, sources.CreatedView{View: v, GeneratedSecret: generated})
+}
+
+func (r *Receiver) handleListSources(w http.ResponseWriter, req *http.Request) {
+	vs, err := r.sources.List(req.Context())
+	if err != nil {
+		r.writeSourceError(w, err)
+		return
+	}
+	if vs == nil {
+		vs = []sources.View{}
+	}
+	writeJSON(w, http.StatusOK, sources.ListResponse{Webhooks: vs})
+}
+
+func (r *Receiver) handleGetSource(w http.ResponseWriter, req *http.Request) {
+	v, err := r.sources.Get(req.Context(), req.PathValue("source"))
+	if err != nil {
+		r.writeSourceError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (r *Receiver) handleUpdateSource(w http.ResponseWriter, req *http.Request) {
+	var p sources.Patch
+	if !decodeBody(w, req, &p) {
+		return
+	}
+	v, err := r.sources.Update(req.Context(), req.PathValue("source"), p)
+	if err != nil {
+		r.writeSourceError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (r *Receiver) handleDeleteSource(w http.ResponseWriter, req *http.Request) {
+	if err := r.sources.Remove(req.Context(), req.PathValue("source")); err != nil {
+		r.writeSourceError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (r *Receiver) handleRotateSecret(w http.ResponseWriter, req *http.Request) {
+	var body sources.RotateRequest
+	if !decodeBody(w, req, &body) {
+		return
+	}
+	grace := sources.DefaultGrace
+	if body.GraceSeconds != nil {
+		grace = time.Duration(*body.GraceSeconds) * time.Second
+	}
+	v, generated, err := r.sources.RotateSecret(req.Context(), req.PathValue("source"), body.Secret, grace)
+	if err != nil {
+		r.writeSourceError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sources.CreatedView{View: v, GeneratedSecret: generated})
+}
+
+func queryLimit(req *http.Request) int {
+	n, err := strconv.Atoi(req.URL.Query().Get("limit"))
+	if err != nil || n <= 0 || n > 1000 {
+		return 100
+	}
+	return n
+}
+
+func querySince(req *http.Request) time.Time {
+	t, _ := time.Parse(time.RFC3339, req.URL.Query().Get("since"))
+	return t
+}
+
+func (r *Receiver) handleListIncidents(w http.ResponseWriter, req *http.Request) {
+	q := req.URL.Query()
+	incs, err := r.store.ListIncidents(req.Context(), store.IncidentFilter{
+		Source: q.Get("source"), Status: q.Get("status"), Since: querySince(req), Limit: queryLimit(req),
+	})
+	if err != nil {
+		r.writeSourceError(w, err)
+		return
+	}
+	if incs == nil {
+		incs = []store.Incident{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"incidents": incs})
+}
+
+func (r *Receiver) handleGetIncident(w http.ResponseWriter, req *http.Request) {
+	inc, err := r.store.GetIncident(req.Context(), req.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", "incident not found")
+		return
+	}
+	if err != nil {
+		r.writeSourceError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, inc)
+}
+
+// EventView is an event as the API and `events -o json` show it, with the
+// payload exactly as received.
+type EventView struct {
+	store.Event
+	Payload    json.RawMessage `json:"payload"`
+	Normalized json.RawMessage `json:"normalized,omitempty"`
+}
+
+// ViewEvent renders an event; a payload that is not JSON (it always is,
+// after verification and parsing) would be quoted as a string instead.
+func ViewEvent(e store.Event) EventView {
+	v := EventView{Event: e, Payload: e.Payload, Normalized: e.Normalized}
+	if !json.Valid(e.Payload) {
+		q, _ := json.Marshal(string(e.Payload))
+		v.Payload = q
+	}
+	if !json.Valid(e.Normalized) {
+		v.Normalized = nil
+	}
+	return v
+}
+
+func (r *Receiver) handleListEvents(w http.ResponseWriter, req *http.Request) {
+	q := req.URL.Query()
+	evs, err := r.store.ListEvents(req.Context(), store.EventFilter{Source: q.Get("source"), Since: querySince(req), Limit: queryLimit(req)})
+	if err != nil {
+		r.writeSourceError(w, err)
+		return
+	}
+	out := make([]EventView, len(evs))
+	for i, e := range evs {
+		out[i] = ViewEvent(e)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": out})
+}
+
+func (r *Receiver) handleGetEvent(w http.ResponseWriter, req *http.Request) {
+	ev, err := r.store.GetEvent(req.Context(), req.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", "event not found")
+		return
+	}
+	if err != nil {
+		r.writeSourceError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ViewEvent(*ev))
+}

@@ -1,0 +1,147 @@
+// Package receiver is tw-cli's HTTP side: signed webhook ingestion at
+// POST /api/webhooks/:source, the token-guarded admin API, /metrics and
+// health checks. It is an http.Handler; `tw-cli serve` wraps it in a server.
+package receiver
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tw-cli/tw-cli/internal/sources"
+	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/pkg/signature"
+)
+
+// DefaultMaxBodyBytes bounds a delivery's body.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Options configure a Receiver.
+type Options struct {
+	Store  store.Store
+	Logger *slog.Logger
+	// MaxBodyBytes bounds request bodies (DefaultMaxBodyBytes when zero).
+	MaxBodyBytes int64
+	// Tolerance is how far a delivery's timestamp may be from now, and so
+	// also how long signatures are remembered for replay detection.
+	Tolerance time.Duration
+	Now       func() time.Time
+}
+
+// Receiver handles HTTP requests. Create it with New.
+type Receiver struct {
+	store     store.Store
+	log       *slog.Logger
+	maxBody   int64
+	tolerance time.Duration
+	now       func() time.Time
+	sources   *sources.Local
+	metrics   *metrics
+	registry  *prometheus.Registry
+	mux       *http.ServeMux
+}
+
+// New builds a receiver.
+func New(opts Options) *Receiver {
+	r := &Receiver{
+		store:     opts.Store,
+		log:       opts.Logger,
+		maxBody:   opts.MaxBodyBytes,
+		tolerance: opts.Tolerance,
+		now:       opts.Now,
+		registry:  prometheus.NewRegistry(),
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.maxBody <= 0 {
+		r.maxBody = DefaultMaxBodyBytes
+	}
+	if r.tolerance <= 0 {
+		r.tolerance = signature.DefaultTolerance
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	r.sources = &sources.Local{Store: r.store, Origin: "api", Now: r.now}
+	r.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	r.metrics = newMetrics(r.registry)
+	r.routes()
+	return r
+}
+
+func (r *Receiver) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("POST /api/webhooks/{source}", r.handleIngest)
+	m.Handle("POST /api/webhooks", r.admin(r.handleCreateSource))
+	m.Handle("GET /api/webhooks", r.admin(r.handleListSources))
+	m.Handle("GET /api/webhooks/{source}", r.admin(r.handleGetSource))
+	m.Handle("PATCH /api/webhooks/{source}", r.admin(r.handleUpdateSource))
+	m.Handle("DELETE /api/webhooks/{source}", r.admin(r.handleDeleteSource))
+	m.Handle("POST /api/webhooks/{source}/rotate-secret", r.admin(r.handleRotateSecret))
+	m.Handle("GET /api/incidents", r.admin(r.handleListIncidents))
+	m.Handle("GET /api/incidents/{id}", r.admin(r.handleGetIncident))
+	m.Handle("GET /api/events", r.admin(r.handleListEvents))
+	m.Handle("GET /api/events/{id}", r.admin(r.handleGetEvent))
+	m.Handle("GET /metrics", promhttp.HandlerFor(r.registry, promhttp.HandlerOpts{Registry: r.registry}))
+	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	m.HandleFunc("GET /readyz", r.handleReady)
+	r.mux = m
+}
+
+// ServeHTTP implements http.Handler.
+func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	r.mux.ServeHTTP(w, req)
+}
+
+// Run does the receiver's background work (forgetting expired replay
+// keys) until ctx is done.
+func (r *Receiver) Run(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			// Keys are kept twice the window so a delivery at the window's
+			// edge cannot slip past a just-pruned key.
+			if err := r.store.PruneReplay(ctx, r.now().Add(-2*r.tolerance)); err != nil && ctx.Err() == nil {
+				r.log.Warn("prune replay keys", "component", "server", "error", err)
+			}
+		}
+	}
+}
+
+func (r *Receiver) handleReady(w http.ResponseWriter, req *http.Request) {
+	ctx, cancel := context.WithTimeout(req.Context(), 2*time.Second)
+	defer cancel()
+	if err := r.store.Ping(ctx); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "not_ready", "store unavailable")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// ErrorBody is the wire shape of every error: {"error":{"code","message"}}.
+type ErrorBody struct {
+	Error sources.APIError `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, ErrorBody{Error: sources.APIError{Code: code, Message: msg}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

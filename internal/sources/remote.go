@@ -1,0 +1,158 @@
+package sources
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// CreatedView is the admin API's answer to a create or a rotation: the
+// masked source, plus the secret only when the server generated it.
+type CreatedView struct {
+	View
+	GeneratedSecret string `json:"generated_secret,omitempty"`
+}
+
+// ListResponse is the body of GET /api/webhooks.
+type ListResponse struct {
+	Webhooks []View `json:"webhooks"`
+}
+
+// RotateRequest is the body of POST /api/webhooks/:source/rotate-secret.
+type RotateRequest struct {
+	Secret       string `json:"secret,omitempty"`
+	GraceSeconds *int64 `json:"grace_seconds,omitempty"`
+}
+
+// APIError is the receiver's error body, {"error":{"code","message"}}.
+type APIError struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *APIError) Error() string { return e.Message }
+
+// Remote manages sources on a tw-cli receiver through its admin API.
+type Remote struct {
+	BaseURL string
+	Token   string
+	Client  *http.Client
+}
+
+// Add implements Service.
+func (r *Remote) Add(ctx context.Context, spec Spec) (View, string, error) {
+	var out CreatedView
+	err := r.do(ctx, http.MethodPost, "/api/webhooks", spec, &out)
+	return out.View, out.GeneratedSecret, err
+}
+
+// List implements Service.
+func (r *Remote) List(ctx context.Context) ([]View, error) {
+	var out ListResponse
+	err := r.do(ctx, http.MethodGet, "/api/webhooks", nil, &out)
+	return out.Webhooks, err
+}
+
+// Get implements Service.
+func (r *Remote) Get(ctx context.Context, name string) (View, error) {
+	var out View
+	err := r.do(ctx, http.MethodGet, "/api/webhooks/"+url.PathEscape(name), nil, &out)
+	return out, err
+}
+
+// Update implements Service.
+func (r *Remote) Update(ctx context.Context, name string, p Patch) (View, error) {
+	var out View
+	err := r.do(ctx, http.MethodPatch, "/api/webhooks/"+url.PathEscape(name), p, &out)
+	return out, err
+}
+
+// Remove implements Service.
+func (r *Remote) Remove(ctx context.Context, name string) error {
+	return r.do(ctx, http.MethodDelete, "/api/webhooks/"+url.PathEscape(name), nil, nil)
+}
+
+// RotateSecret implements Service.
+func (r *Remote) RotateSecret(ctx context.Context, name, secret string, grace time.Duration) (View, string, error) {
+	secs := int64(grace / time.Second)
+	var out CreatedView
+	err := r.do(ctx, http.MethodPost, "/api/webhooks/"+url.PathEscape(name)+"/rotate-secret", RotateRequest{Secret: secret, GraceSeconds: &secs}, &out)
+	return out.View, out.GeneratedSecret, err
+}
+
+func (r *Remote) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(r.BaseURL, "/")+path, body)
+	if err != nil {
+		return fmt.Errorf("invalid server URL %q: %w", r.BaseURL, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+r.Token)
+	req.Header.Set("Accept", "application/json")
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := r.Client.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		return decodeAPIError(resp.StatusCode, data)
+	}
+	if out == nil || len(data) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("%s %s: unexpected response: %w", method, path, err)
+	}
+	return nil
+}
+
+// decodeAPIError turns an error response into the errors Local returns, so
+// commands behave the same against a local store and a remote receiver.
+func decodeAPIError(status int, data []byte) error {
+	var body struct {
+		Error APIError `json:"error"`
+	}
+	apiErr := &APIError{Status: status}
+	if json.Unmarshal(data, &body) == nil && body.Error.Message != "" {
+		*apiErr = body.Error
+		apiErr.Status = status
+	} else {
+		apiErr.Message = fmt.Sprintf("server answered %d %s", status, http.StatusText(status))
+	}
+	switch status {
+	case http.StatusNotFound:
+		return fmt.Errorf("%w: %s", ErrNotFound, apiErr.Message)
+	case http.StatusConflict:
+		return fmt.Errorf("%w: %s", ErrExists, apiErr.Message)
+	case http.StatusBadRequest:
+		return &ValidationError{Msg: apiErr.Message}
+	}
+	return apiErr
+}
+
+// IsUnauthorized reports whether err is the admin API refusing the token.
+func IsUnauthorized(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && (apiErr.Status == http.StatusUnauthorized || apiErr.Status == http.StatusForbidden)
+}

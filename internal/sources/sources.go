@@ -1,0 +1,377 @@
+// Package sources holds the rules for webhook sources (names, secrets,
+// rotation, validation) once, for the CLI working on the local store, the
+// receiver's admin API, and the CLI talking to a remote receiver.
+package sources
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/pkg/payload"
+)
+
+// DefaultGrace is how long a rotated-out secret keeps verifying.
+const DefaultGrace = 24 * time.Hour
+
+// Verification modes known to the receiver.
+const VerifyHMAC = "hmac"
+
+// VerifyModes lists the accepted --verify values.
+var VerifyModes = []string{VerifyHMAC}
+
+// Errors callers map to exit codes and HTTP statuses.
+var (
+	ErrNotFound = errors.New("source not found")
+	ErrExists   = errors.New("source already exists")
+)
+
+// ValidationError is bad input: a usage error in the CLI, 400 in the API.
+type ValidationError struct{ Msg string }
+
+func (e *ValidationError) Error() string { return e.Msg }
+
+func invalid(format string, args ...any) error {
+	return &ValidationError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// View is a source as shown to users and sent by the admin API: the secret
+// is always masked.
+type View struct {
+	Source          string            `json:"source"`
+	Secret          string            `json:"secret"`
+	Format          string            `json:"format"`
+	Verify          string            `json:"verify"`
+	AutoTriage      bool              `json:"auto_triage"`
+	Playbook        string            `json:"playbook,omitempty"`
+	SeverityMapping map[string]string `json:"severity_mapping,omitempty"`
+	Description     string            `json:"description,omitempty"`
+	Origin          string            `json:"origin"`
+	// PreviousSecretExpiresAt is set while a rotated-out secret still verifies.
+	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
+	CreatedAt               time.Time  `json:"created_at"`
+	UpdatedAt               time.Time  `json:"updated_at"`
+}
+
+// MaskedSecret is what View.Secret always holds.
+const MaskedSecret = "********"
+
+// ViewOf renders a stored source for display at now.
+func ViewOf(s *store.Source, now time.Time) View {
+	v := View{
+		Source: s.Name, Secret: MaskedSecret, Format: s.Format, Verify: s.Verify, AutoTriage: s.AutoTriage,
+		Playbook: s.Playbook, SeverityMapping: s.SeverityMapping, Description: s.Description, Origin: s.Origin,
+		CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
+	}
+	if s.PreviousSecret != "" && now.Before(s.PreviousExpiresAt) {
+		t := s.PreviousExpiresAt
+		v.PreviousSecretExpiresAt = &t
+	}
+	return v
+}
+
+// Spec is a request to register a source; the JSON shape is the admin
+// API's POST /api/webhooks body (seed 003).
+type Spec struct {
+	Source          string            `json:"source"`
+	Secret          string            `json:"secret,omitempty"`
+	Format          string            `json:"format,omitempty"`
+	Verify          string            `json:"verify,omitempty"`
+	AutoTriage      bool              `json:"auto_triage"`
+	Playbook        string            `json:"playbook,omitempty"`
+	SeverityMapping map[string]string `json:"severity_mapping,omitempty"`
+	Description     string            `json:"description,omitempty"`
+}
+
+// Patch changes some fields of a source; nil means unchanged. It is the
+// body of PATCH /api/webhooks/:source.
+type Patch struct {
+	Format          *string            `json:"format,omitempty"`
+	Verify          *string            `json:"verify,omitempty"`
+	AutoTriage      *bool              `json:"auto_triage,omitempty"`
+	Playbook        *string            `json:"playbook,omitempty"`
+	SeverityMapping *map[string]string `json:"severity_mapping,omitempty"`
+	Description     *string            `json:"description,omitempty"`
+}
+
+// Empty reports whether the patch changes nothing.
+func (p Patch) Empty() bool {
+	return p.Format == nil && p.Verify == nil && p.AutoTriage == nil && p.Playbook == nil &&
+		p.SeverityMapping == nil && p.Description == nil
+}
+
+// Service manages sources, locally or on a remote receiver.
+type Service interface {
+	// Add registers a source. When spec.Secret is empty one is generated
+	// and returned; it is never retrievable again.
+	Add(ctx context.Context, spec Spec) (View, string, error)
+	List(ctx context.Context) ([]View, error)
+	Get(ctx context.Context, name string) (View, error)
+	Update(ctx context.Context, name string, p Patch) (View, error)
+	Remove(ctx context.Context, name string) error
+	// RotateSecret replaces the secret (generated when empty) and keeps
+	// the old one verifying for grace.
+	RotateSecret(ctx context.Context, name, secret string, grace time.Duration) (View, string, error)
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+
+// ValidateName checks a source name is usable as a URL path segment.
+func ValidateName(name string) error {
+	if !nameRE.MatchString(name) {
+		return invalid("invalid source name %q: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit", name)
+	}
+	return nil
+}
+
+var playbookRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$`)
+
+func validatePlaybook(p string) error {
+	if p != "" && !playbookRE.MatchString(p) {
+		return invalid("invalid playbook name %q: use letters, digits, '_' or '-'", p)
+	}
+	return nil
+}
+
+func validateFormat(f string) error {
+	if !payload.ValidFormat(f) {
+		return invalid("unknown format %q: use one of %s", f, strings.Join(payload.Formats(), ", "))
+	}
+	return nil
+}
+
+func validateVerify(v string) error {
+	for _, m := range VerifyModes {
+		if m == v {
+			return nil
+		}
+	}
+	return invalid("unknown verification mode %q: use one of %s", v, strings.Join(VerifyModes, ", "))
+}
+
+// ValidateSeverityMapping checks every target is a normalized severity.
+func ValidateSeverityMapping(m map[string]string) error {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if strings.TrimSpace(k) == "" {
+			return invalid("severity mapping has an empty vendor severity")
+		}
+		if _, ok := payload.ParseSeverity(m[k]); !ok {
+			return invalid("severity mapping %s=%s: target must be critical, high, medium, low or info", k, m[k])
+		}
+	}
+	return nil
+}
+
+// ParseSeverityMapping parses "vendor=normalized,…" as typed on the command line.
+func ParseSeverityMapping(s string) (map[string]string, error) {
+	m := map[string]string{}
+	for _, pair := range strings.Split(s, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(pair, "=")
+		if !ok {
+			return nil, invalid("invalid severity mapping %q: want vendor=severity[,vendor=severity…]", pair)
+		}
+		m[strings.TrimSpace(k)] = strings.ToLower(strings.TrimSpace(v))
+	}
+	return m, ValidateSeverityMapping(m)
+}
+
+// GenerateSecret returns 32 random bytes as hex.
+func GenerateSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// Local manages sources in a store.
+type Local struct {
+	Store store.Store
+	// Origin is recorded on sources created here: "cli" or "api".
+	Origin string
+	Now    func() time.Time
+}
+
+func (l *Local) now() time.Time {
+	if l.Now != nil {
+		return l.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Add implements Service.
+func (l *Local) Add(ctx context.Context, spec Spec) (View, string, error) {
+	if err := ValidateName(spec.Source); err != nil {
+		return View{}, "", err
+	}
+	if spec.Format == "" {
+		spec.Format = payload.FormatAuto
+	}
+	if spec.Verify == "" {
+		spec.Verify = VerifyHMAC
+	}
+	for _, err := range []error{validateFormat(spec.Format), validateVerify(spec.Verify), validatePlaybook(spec.Playbook), ValidateSeverityMapping(spec.SeverityMapping)} {
+		if err != nil {
+			return View{}, "", err
+		}
+	}
+	generated := ""
+	if spec.Secret == "" {
+		s, err := GenerateSecret()
+		if err != nil {
+			return View{}, "", err
+		}
+		spec.Secret, generated = s, s
+	}
+	now := l.now()
+	src := &store.Source{
+		Name: spec.Source, Secret: spec.Secret, Format: spec.Format, Verify: spec.Verify, AutoTriage: spec.AutoTriage,
+		Playbook: spec.Playbook, SeverityMapping: spec.SeverityMapping, Description: spec.Description,
+		Origin: l.Origin, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := l.Store.CreateSource(ctx, src); err != nil {
+		if errors.Is(err, store.ErrExists) {
+			return View{}, "", fmt.Errorf("%w: %q is already registered; use 'tw-cli webhook update %s' to change it", ErrExists, spec.Source, spec.Source)
+		}
+		return View{}, "", err
+	}
+	return ViewOf(src, now), generated, nil
+}
+
+// List implements Service.
+func (l *Local) List(ctx context.Context) ([]View, error) {
+	srcs, err := l.Store.ListSources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := l.now()
+	out := make([]View, len(srcs))
+	for i := range srcs {
+		out[i] = ViewOf(&srcs[i], now)
+	}
+	return out, nil
+}
+
+func (l *Local) get(ctx context.Context, name string) (*store.Source, error) {
+	src, err := l.Store.GetSource(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, NotFoundError(name)
+	}
+	return src, err
+}
+
+// NotFoundError is the error for an unknown source, with what to do.
+func NotFoundError(name string) error {
+	return fmt.Errorf("%w: %q is not registered; run 'tw-cli webhook list'", ErrNotFound, name)
+}
+
+// Get implements Service.
+func (l *Local) Get(ctx context.Context, name string) (View, error) {
+	src, err := l.get(ctx, name)
+	if err != nil {
+		return View{}, err
+	}
+	return ViewOf(src, l.now()), nil
+}
+
+// Update implements Service.
+func (l *Local) Update(ctx context.Context, name string, p Patch) (View, error) {
+	if p.Empty() {
+		return View{}, invalid("nothing to update: give at least one field to change")
+	}
+	src, err := l.get(ctx, name)
+	if err != nil {
+		return View{}, err
+	}
+	if p.Format != nil {
+		if err := validateFormat(*p.Format); err != nil {
+			return View{}, err
+		}
+		src.Format = *p.Format
+	}
+	if p.Verify != nil {
+		if err := validateVerify(*p.Verify); err != nil {
+			return View{}, err
+		}
+		src.Verify = *p.Verify
+	}
+	if p.Playbook != nil {
+		if err := validatePlaybook(*p.Playbook); err != nil {
+			return View{}, err
+		}
+		src.Playbook = *p.Playbook
+	}
+	if p.SeverityMapping != nil {
+		if err := ValidateSeverityMapping(*p.SeverityMapping); err != nil {
+			return View{}, err
+		}
+		src.SeverityMapping = *p.SeverityMapping
+	}
+	if p.AutoTriage != nil {
+		src.AutoTriage = *p.AutoTriage
+	}
+	if p.Description != nil {
+		src.Description = *p.Description
+	}
+	src.UpdatedAt = l.now()
+	if err := l.Store.UpdateSource(ctx, src); err != nil {
+		return View{}, err
+	}
+	return ViewOf(src, src.UpdatedAt), nil
+}
+
+// Remove implements Service.
+func (l *Local) Remove(ctx context.Context, name string) error {
+	err := l.Store.DeleteSource(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return NotFoundError(name)
+	}
+	return err
+}
+
+// RotateSecret implements Service.
+func (l *Local) RotateSecret(ctx context.Context, name, secret string, grace time.Duration) (View, string, error) {
+	if grace < 0 {
+		return View{}, "", invalid("grace period must not be negative")
+	}
+	src, err := l.get(ctx, name)
+	if err != nil {
+		return View{}, "", err
+	}
+	generated := ""
+	if secret == "" {
+		if secret, err = GenerateSecret(); err != nil {
+			return View{}, "", err
+		}
+		generated = secret
+	}
+	if secret == src.Secret {
+		return View{}, "", invalid("the new secret is the same as the current one")
+	}
+	now := l.now()
+	src.PreviousSecret, src.PreviousExpiresAt = src.Secret, now.Add(grace)
+	src.Secret, src.UpdatedAt = secret, now
+	if grace == 0 {
+		src.PreviousSecret, src.PreviousExpiresAt = "", time.Time{}
+	}
+	if err := l.Store.UpdateSource(ctx, src); err != nil {
+		return View{}, "", err
+	}
+	return ViewOf(src, now), generated, nil
+}

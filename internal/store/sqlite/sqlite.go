@@ -1,0 +1,575 @@
+// Package sqlite is the embedded default Store: one file in the data dir,
+// WAL mode, pure Go (modernc.org/sqlite), no server to run.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/tw-cli/tw-cli/internal/store"
+)
+
+// Options tune the database.
+type Options struct {
+	// Synchronous is SQLite's synchronous pragma. NORMAL (default) in WAL
+	// mode survives a process crash without losing commits; FULL also
+	// survives power loss at the cost of an fsync per commit.
+	Synchronous string
+}
+
+// Store is a store.Store on one SQLite file.
+type Store struct {
+	// Writes go through one connection: SQLite allows one writer, and
+	// queueing in Go is cheaper than spinning on SQLITE_BUSY.
+	w *sql.DB
+	r *sql.DB
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database at path and migrates it.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	// Create the file ourselves so it is 0600 from the first byte: it
+	// holds source secrets.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	f.Close()
+	sync := strings.ToUpper(opts.Synchronous)
+	switch sync {
+	case "":
+		sync = "NORMAL"
+	case "NORMAL", "FULL", "EXTRA":
+	default:
+		return nil, fmt.Errorf("invalid synchronous setting %q: use NORMAL or FULL", opts.Synchronous)
+	}
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "synchronous("+sync+")")
+	q.Add("_pragma", "foreign_keys(1)")
+	dsn := "file:" + path + "?" + q.Encode()
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	r, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(4)
+	s := &Store{w: w, r: r}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	return errors.Join(s.w.Close(), s.r.Close())
+}
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.r.PingContext(ctx) }
+
+var migrations = []string{
+	`CREATE TABLE sources (
+		name TEXT PRIMARY KEY,
+		secret TEXT NOT NULL,
+		previous_secret TEXT NOT NULL DEFAULT '',
+		previous_expires_at INTEGER NOT NULL DEFAULT 0,
+		format TEXT NOT NULL,
+		verify TEXT NOT NULL,
+		auto_triage INTEGER NOT NULL DEFAULT 0,
+		playbook TEXT NOT NULL DEFAULT '',
+		severity_mapping TEXT NOT NULL DEFAULT '{}',
+		description TEXT NOT NULL DEFAULT '',
+		origin TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE TABLE tokens (
+		id TEXT PRIMARY KEY,
+		name TEXT NOT NULL UNIQUE,
+		hash TEXT NOT NULL UNIQUE,
+		prefix TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		last_used_at INTEGER NOT NULL DEFAULT 0
+	);
+	CREATE TABLE incident_counters (year INTEGER PRIMARY KEY, last INTEGER NOT NULL);
+	CREATE TABLE incidents (
+		id TEXT PRIMARY KEY,
+		number TEXT NOT NULL UNIQUE,
+		title TEXT NOT NULL,
+		severity TEXT NOT NULL,
+		status TEXT NOT NULL,
+		source TEXT NOT NULL,
+		category TEXT NOT NULL DEFAULT '',
+		correlation_key TEXT NOT NULL DEFAULT '',
+		event_count INTEGER NOT NULL DEFAULT 0,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE INDEX incidents_created ON incidents (created_at);
+	CREATE INDEX incidents_correlation ON incidents (source, correlation_key) WHERE correlation_key <> '';
+	CREATE TABLE events (
+		id TEXT PRIMARY KEY,
+		source TEXT NOT NULL,
+		received_at INTEGER NOT NULL,
+		verification TEXT NOT NULL,
+		format TEXT NOT NULL,
+		event_type TEXT NOT NULL DEFAULT '',
+		incident_id TEXT NOT NULL REFERENCES incidents (id),
+		request_id TEXT NOT NULL DEFAULT '',
+		normalized BLOB NOT NULL,
+		payload BLOB NOT NULL
+	);
+	CREATE INDEX events_received ON events (received_at);
+	CREATE TABLE replay_keys (key TEXT PRIMARY KEY, seen_at INTEGER NOT NULL);
+	CREATE INDEX replay_keys_seen ON replay_keys (seen_at);`,
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return err
+	}
+	var current int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return err
+	}
+	if current > len(migrations) {
+		return fmt.Errorf("database schema version %d is newer than this tw-cli (%d): upgrade tw-cli", current, len(migrations))
+	}
+	for v := current; v < len(migrations); v++ {
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			return fmt.Errorf("migration %d: %w", v+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v+1, time.Now().UnixNano()); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+func ts(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromTS(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func isUnique(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+// --- sources ---
+
+const sourceCols = `name, secret, previous_secret, previous_expires_at, format, verify, auto_triage, playbook, severity_mapping, description, origin, created_at, updated_at`
+
+type scanner interface{ Scan(...any) error }
+
+func scanSource(row scanner) (*store.Source, error) {
+	var src store.Source
+	var prevExp, created, updated int64
+	var mapping string
+	if err := row.Scan(&src.Name, &src.Secret, &src.PreviousSecret, &prevExp, &src.Format, &src.Verify, &src.AutoTriage,
+		&src.Playbook, &mapping, &src.Description, &src.Origin, &created, &updated); err != nil {
+		return nil, err
+	}
+	src.PreviousExpiresAt, src.CreatedAt, src.UpdatedAt = fromTS(prevExp), fromTS(created), fromTS(updated)
+	if err := json.Unmarshal([]byte(mapping), &src.SeverityMapping); err != nil {
+		return nil, fmt.Errorf("source %s: bad severity mapping: %w", src.Name, err)
+	}
+	if len(src.SeverityMapping) == 0 {
+		src.SeverityMapping = nil
+	}
+	return &src, nil
+}
+
+func sourceArgs(src *store.Source) ([]any, error) {
+	mapping, err := json.Marshal(src.SeverityMapping)
+	if err != nil {
+		return nil, err
+	}
+	if src.SeverityMapping == nil {
+		mapping = []byte("{}")
+	}
+	return []any{src.Name, src.Secret, src.PreviousSecret, ts(src.PreviousExpiresAt), src.Format, src.Verify, src.AutoTriage,
+		src.Playbook, string(mapping), src.Description, src.Origin, ts(src.CreatedAt), ts(src.UpdatedAt)}, nil
+}
+
+// CreateSource inserts a new source; ErrExists if the name is taken.
+func (s *Store) CreateSource(ctx context.Context, src *store.Source) error {
+	args, err := sourceArgs(src)
+	if err != nil {
+		return err
+	}
+	_, err = s.w.ExecContext(ctx, `INSERT INTO sources (`+sourceCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
+	if isUnique(err) {
+		return store.ErrExists
+	}
+	return err
+}
+
+// GetSource returns one source or ErrNotFound.
+func (s *Store) GetSource(ctx context.Context, name string) (*store.Source, error) {
+	src, err := scanSource(s.r.QueryRowContext(ctx, `SELECT `+sourceCols+` FROM sources WHERE name = ?`, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	return src, err
+}
+
+// ListSources returns every source by name.
+func (s *Store) ListSources(ctx context.Context) ([]store.Source, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+sourceCols+` FROM sources ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Source
+	for rows.Next() {
+		src, err := scanSource(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *src)
+	}
+	return out, rows.Err()
+}
+
+// UpdateSource replaces every field of an existing source.
+func (s *Store) UpdateSource(ctx context.Context, src *store.Source) error {
+	args, err := sourceArgs(src)
+	if err != nil {
+		return err
+	}
+	res, err := s.w.ExecContext(ctx, `UPDATE sources SET secret=?2, previous_secret=?3, previous_expires_at=?4, format=?5, verify=?6,
+		auto_triage=?7, playbook=?8, severity_mapping=?9, description=?10, origin=?11, created_at=?12, updated_at=?13 WHERE name=?1`, args...)
+	return affected(res, err)
+}
+
+// DeleteSource removes a source; events it produced stay.
+func (s *Store) DeleteSource(ctx context.Context, name string) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM sources WHERE name = ?`, name)
+	return affected(res, err)
+}
+
+func affected(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// --- tokens ---
+
+// CreateToken stores a token's hash.
+func (s *Store) CreateToken(ctx context.Context, t *store.Token) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO tokens (id, name, hash, prefix, created_at) VALUES (?,?,?,?,?)`,
+		t.ID, t.Name, t.Hash, t.Prefix, ts(t.CreatedAt))
+	if isUnique(err) {
+		return store.ErrExists
+	}
+	return err
+}
+
+// ListTokens returns tokens by creation time.
+func (s *Store) ListTokens(ctx context.Context) ([]store.Token, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, name, hash, prefix, created_at, last_used_at FROM tokens ORDER BY created_at, name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Token
+	for rows.Next() {
+		var t store.Token
+		var c, u int64
+		if err := rows.Scan(&t.ID, &t.Name, &t.Hash, &t.Prefix, &c, &u); err != nil {
+			return nil, err
+		}
+		t.CreatedAt, t.LastUsedAt = fromTS(c), fromTS(u)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// RevokeToken deletes a token by id or name.
+func (s *Store) RevokeToken(ctx context.Context, idOrName string) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM tokens WHERE id = ? OR name = ?`, idOrName, idOrName)
+	return affected(res, err)
+}
+
+// TouchToken looks a token up by hash and records its use.
+func (s *Store) TouchToken(ctx context.Context, hash string, at time.Time) (*store.Token, error) {
+	var t store.Token
+	var c, u int64
+	err := s.r.QueryRowContext(ctx, `SELECT id, name, hash, prefix, created_at, last_used_at FROM tokens WHERE hash = ?`, hash).
+		Scan(&t.ID, &t.Name, &t.Hash, &t.Prefix, &c, &u)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	t.CreatedAt, t.LastUsedAt = fromTS(c), fromTS(u)
+	// Last use is advisory: a minute's precision saves a write per request.
+	if at.Sub(t.LastUsedAt) > time.Minute {
+		if _, err := s.w.ExecContext(ctx, `UPDATE tokens SET last_used_at = ? WHERE id = ?`, ts(at), t.ID); err != nil {
+			return nil, err
+		}
+		t.LastUsedAt = at
+	}
+	return &t, nil
+}
+
+// --- ingest ---
+
+// Ingest stores a delivery atomically. See store.Store.
+func (s *Store) Ingest(ctx context.Context, d *store.Delivery) (*store.IngestResult, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	res, err := ingestTx(ctx, tx, d)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func ingestTx(ctx context.Context, tx *sql.Tx, d *store.Delivery) (*store.IngestResult, error) {
+	now := d.ReceivedAt.UTC()
+	if d.ReplayKey != "" {
+		r, err := tx.ExecContext(ctx, `INSERT INTO replay_keys (key, seen_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, d.ReplayKey, ts(now))
+		if err != nil {
+			return nil, err
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return nil, store.ErrReplayed
+		}
+	}
+	res := &store.IngestResult{}
+	for _, it := range d.Items {
+		inc, err := attachIncident(ctx, tx, d.Source, it, now)
+		if err != nil {
+			return nil, err
+		}
+		ev := store.Event{
+			ID: uuid.NewString(), Source: d.Source, ReceivedAt: now, Verification: d.Verification,
+			Format: d.Format, Type: it.Type, IncidentID: inc.ID, IncidentNum: inc.Number,
+			RequestID: d.RequestID, Normalized: it.Normalized, Payload: d.Payload,
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO events (id, source, received_at, verification, format, event_type, incident_id, request_id, normalized, payload)
+			VALUES (?,?,?,?,?,?,?,?,?,?)`, ev.ID, ev.Source, ts(now), ev.Verification, ev.Format, ev.Type, ev.IncidentID, ev.RequestID, ev.Normalized, ev.Payload); err != nil {
+			return nil, err
+		}
+		res.Events = append(res.Events, ev)
+		res.Incidents = append(res.Incidents, *inc)
+	}
+	return res, nil
+}
+
+// attachIncident finds the open incident an item correlates with, or opens
+// a new one with the next number of the year.
+func attachIncident(ctx context.Context, tx *sql.Tx, source string, it store.DeliveryItem, now time.Time) (*store.Incident, error) {
+	if it.CorrelationKey != "" {
+		inc, err := scanIncident(tx.QueryRowContext(ctx, `SELECT `+incidentCols+` FROM incidents
+			WHERE source = ? AND correlation_key = ? AND status <> ? ORDER BY created_at DESC LIMIT 1`, source, it.CorrelationKey, store.StatusResolved))
+		switch {
+		case err == nil:
+			inc.EventCount++
+			inc.UpdatedAt = now
+			if it.Title != "" {
+				inc.Title = it.Title
+			}
+			if it.Severity != "" {
+				inc.Severity = it.Severity
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE incidents SET title = ?, severity = ?, event_count = ?, updated_at = ? WHERE id = ?`,
+				inc.Title, inc.Severity, inc.EventCount, ts(now), inc.ID)
+			return inc, err
+		case !errors.Is(err, sql.ErrNoRows):
+			return nil, err
+		}
+	}
+	var seq int
+	if err := tx.QueryRowContext(ctx, `INSERT INTO incident_counters (year, last) VALUES (?, 1)
+		ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last`, now.Year()).Scan(&seq); err != nil {
+		return nil, err
+	}
+	inc := &store.Incident{
+		ID: uuid.NewString(), Number: store.FormatIncidentNumber(now.Year(), seq), Title: it.Title,
+		Severity: it.Severity, Status: store.StatusOpen, Source: source, Category: it.Category,
+		CorrelationKey: it.CorrelationKey, EventCount: 1, CreatedAt: now, UpdatedAt: now,
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO incidents (`+incidentCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+		inc.ID, inc.Number, inc.Title, inc.Severity, inc.Status, inc.Source, inc.Category, inc.CorrelationKey, inc.EventCount, ts(now), ts(now))
+	return inc, err
+}
+
+// PruneReplay forgets replay keys seen before the cut-off.
+func (s *Store) PruneReplay(ctx context.Context, before time.Time) error {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM replay_keys WHERE seen_at < ?`, ts(before))
+	return err
+}
+
+// --- reads ---
+
+const incidentCols = `id, number, title, severity, status, source, category, correlation_key, event_count, created_at, updated_at`
+
+func scanIncident(row scanner) (*store.Incident, error) {
+	var inc store.Incident
+	var c, u int64
+	if err := row.Scan(&inc.ID, &inc.Number, &inc.Title, &inc.Severity, &inc.Status, &inc.Source, &inc.Category,
+		&inc.CorrelationKey, &inc.EventCount, &c, &u); err != nil {
+		return nil, err
+	}
+	inc.CreatedAt, inc.UpdatedAt = fromTS(c), fromTS(u)
+	return &inc, nil
+}
+
+// ListIncidents returns incidents newest first.
+func (s *Store) ListIncidents(ctx context.Context, f store.IncidentFilter) ([]store.Incident, error) {
+	q, args := `SELECT `+incidentCols+` FROM incidents WHERE 1=1`, []any{}
+	if f.Source != "" {
+		q, args = q+` AND source = ?`, append(args, f.Source)
+	}
+	if f.Status != "" {
+		q, args = q+` AND status = ?`, append(args, f.Status)
+	}
+	if !f.Since.IsZero() {
+		q, args = q+` AND created_at >= ?`, append(args, ts(f.Since))
+	}
+	q += ` ORDER BY created_at DESC, number DESC`
+	if f.Limit > 0 {
+		q, args = q+` LIMIT ?`, append(args, f.Limit)
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Incident
+	for rows.Next() {
+		inc, err := scanIncident(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *inc)
+	}
+	return out, rows.Err()
+}
+
+// GetIncident finds an incident by id or number.
+func (s *Store) GetIncident(ctx context.Context, idOrNumber string) (*store.Incident, error) {
+	inc, err := scanIncident(s.r.QueryRowContext(ctx, `SELECT `+incidentCols+` FROM incidents WHERE id = ? OR number = ?`, idOrNumber, strings.ToUpper(idOrNumber)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	return inc, err
+}
+
+// SetIncidentStatus changes an incident's status.
+func (s *Store) SetIncidentStatus(ctx context.Context, idOrNumber, status string, at time.Time) (*store.Incident, error) {
+	res, err := s.w.ExecContext(ctx, `UPDATE incidents SET status = ?, updated_at = ? WHERE id = ? OR number = ?`,
+		status, ts(at), idOrNumber, strings.ToUpper(idOrNumber))
+	if err := affected(res, err); err != nil {
+		return nil, err
+	}
+	inc, err := scanIncident(s.w.QueryRowContext(ctx, `SELECT `+incidentCols+` FROM incidents WHERE id = ? OR number = ?`, idOrNumber, strings.ToUpper(idOrNumber)))
+	return inc, err
+}
+
+const eventCols = `e.id, e.source, e.received_at, e.verification, e.format, e.event_type, e.incident_id, COALESCE(i.number, ''), e.request_id, e.normalized, e.payload`
+
+func scanEvent(row scanner) (*store.Event, error) {
+	var ev store.Event
+	var r int64
+	if err := row.Scan(&ev.ID, &ev.Source, &r, &ev.Verification, &ev.Format, &ev.Type, &ev.IncidentID, &ev.IncidentNum,
+		&ev.RequestID, &ev.Normalized, &ev.Payload); err != nil {
+		return nil, err
+	}
+	ev.ReceivedAt = fromTS(r)
+	return &ev, nil
+}
+
+// ListEvents returns events newest first.
+func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) ([]store.Event, error) {
+	q, args := `SELECT `+eventCols+` FROM events e LEFT JOIN incidents i ON i.id = e.incident_id WHERE 1=1`, []any{}
+	if f.Source != "" {
+		q, args = q+` AND e.source = ?`, append(args, f.Source)
+	}
+	if !f.Since.IsZero() {
+		q, args = q+` AND e.received_at >= ?`, append(args, ts(f.Since))
+	}
+	q += ` ORDER BY e.received_at DESC, e.rowid DESC`
+	if f.Limit > 0 {
+		q, args = q+` LIMIT ?`, append(args, f.Limit)
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Event
+	for rows.Next() {
+		ev, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *ev)
+	}
+	return out, rows.Err()
+}
+
+// GetEvent returns one event by id.
+func (s *Store) GetEvent(ctx context.Context, id string) (*store.Event, error) {
+	ev, err := scanEvent(s.r.QueryRowContext(ctx, `SELECT `+eventCols+` FROM events e LEFT JOIN incidents i ON i.id = e.incident_id WHERE e.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	return ev, err
+}

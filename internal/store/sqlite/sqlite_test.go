@@ -1,0 +1,57 @@
+package sqlite
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/internal/store/storetest"
+)
+
+func open(t *testing.T) store.Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "tw.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestSuite(t *testing.T) { storetest.Run(t, open) }
+
+func TestFileIsPrivateAndReopens(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "tw.db")
+	s, err := Open(context.Background(), path, Options{Synchronous: "full"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateSource(context.Background(), &store.Source{Name: "x", Secret: "s", Format: "auto", Verify: "hmac", Origin: "cli"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("database mode %v, want 0600: it holds secrets", st.Mode().Perm())
+	}
+	// Reopening runs no migration twice and keeps the data.
+	s2, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if _, err := s2.GetSource(context.Background(), "x"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRejectsBadSynchronous(t *testing.T) {
+	if _, err := Open(context.Background(), filepath.Join(t.TempDir(), "tw.db"), Options{Synchronous: "OFF"}); err == nil {
+		t.Fatal("synchronous=OFF accepted: it can lose acknowledged deliveries")
+	}
+}

@@ -1,0 +1,183 @@
+// Package store defines how tw-cli persists sources, tokens, events and
+// incidents. The Store interface is implemented by store/sqlite (default,
+// embedded) and, for several receivers on one database, by PostgreSQL.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Errors every implementation returns, so callers need not know the backend.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrExists   = errors.New("already exists")
+	// ErrReplayed means the same signature for the same source was already
+	// accepted within the replay window.
+	ErrReplayed = errors.New("replayed delivery")
+)
+
+// Source is a registered webhook sender.
+type Source struct {
+	Name   string `json:"source"`
+	Secret string `json:"-"`
+	// PreviousSecret keeps verifying until PreviousExpiresAt after a
+	// rotation, so senders can switch without losing deliveries.
+	PreviousSecret    string            `json:"-"`
+	PreviousExpiresAt time.Time         `json:"-"`
+	Format            string            `json:"format"`
+	Verify            string            `json:"verify"`
+	AutoTriage        bool              `json:"auto_triage"`
+	Playbook          string            `json:"playbook,omitempty"`
+	SeverityMapping   map[string]string `json:"severity_mapping,omitempty"`
+	Description       string            `json:"description,omitempty"`
+	// Origin says where the source was defined: cli, api or config.
+	Origin    string    `json:"origin"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Secrets returns the secrets that verify a delivery at now: the current
+// one first, then the previous one while its grace period lasts.
+func (s *Source) Secrets(now time.Time) [][]byte {
+	out := [][]byte{[]byte(s.Secret)}
+	if s.PreviousSecret != "" && now.Before(s.PreviousExpiresAt) {
+		out = append(out, []byte(s.PreviousSecret))
+	}
+	return out
+}
+
+// Token is an admin API token. Only its SHA-256 hash is stored.
+type Token struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	Hash       string    `json:"-"`
+	Prefix     string    `json:"prefix"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastUsedAt time.Time `json:"last_used_at,omitzero"`
+}
+
+// Incident statuses.
+const (
+	StatusOpen         = "open"
+	StatusAcknowledged = "acknowledged"
+	StatusResolved     = "resolved"
+)
+
+// Incident is what an analyst works on; one or more events feed it.
+type Incident struct {
+	ID             string    `json:"id"`
+	Number         string    `json:"number"`
+	Title          string    `json:"title"`
+	Severity       string    `json:"severity"`
+	Status         string    `json:"status"`
+	Source         string    `json:"source"`
+	Category       string    `json:"category,omitempty"`
+	CorrelationKey string    `json:"correlation_key,omitempty"`
+	EventCount     int       `json:"event_count"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+// Event is one received delivery (or one alert of a batched delivery).
+type Event struct {
+	ID         string    `json:"id"`
+	Source     string    `json:"source"`
+	ReceivedAt time.Time `json:"received_at"`
+	// Verification is the scheme that authenticated the delivery, e.g. "hmac".
+	Verification string `json:"verification"`
+	Format       string `json:"format"`
+	Type         string `json:"event_type,omitempty"`
+	IncidentID   string `json:"incident_id"`
+	IncidentNum  string `json:"incident_number"`
+	RequestID    string `json:"request_id,omitempty"`
+	// Normalized is the parsed event as JSON.
+	Normalized []byte `json:"-"`
+	// Payload is the body exactly as received.
+	Payload []byte `json:"-"`
+}
+
+// Delivery is one verified request to persist. Each item becomes an event;
+// items without a matching open incident (by correlation key) get a new one.
+type Delivery struct {
+	Source       string
+	ReceivedAt   time.Time
+	Verification string
+	Format       string
+	RequestID    string
+	// ReplayKey (source + signature) is remembered for the replay window;
+	// a second delivery with the same key is ErrReplayed.
+	ReplayKey string
+	Payload   []byte
+	Items     []DeliveryItem
+}
+
+// DeliveryItem is one normalized event of a delivery.
+type DeliveryItem struct {
+	Type           string
+	Title          string
+	Severity       string
+	Category       string
+	CorrelationKey string
+	Normalized     []byte
+}
+
+// IngestResult tells the receiver what a delivery produced.
+type IngestResult struct {
+	Events    []Event
+	Incidents []Incident
+}
+
+// EventFilter narrows ListEvents; zero values mean no filter.
+type EventFilter struct {
+	Source string
+	Since  time.Time
+	Limit  int
+}
+
+// IncidentFilter narrows ListIncidents; zero values mean no filter.
+type IncidentFilter struct {
+	Source string
+	Status string
+	Since  time.Time
+	Limit  int
+}
+
+// Store is the persistence contract. Every method is safe for concurrent use.
+type Store interface {
+	CreateSource(ctx context.Context, s *Source) error
+	GetSource(ctx context.Context, name string) (*Source, error)
+	ListSources(ctx context.Context) ([]Source, error)
+	UpdateSource(ctx context.Context, s *Source) error
+	DeleteSource(ctx context.Context, name string) error
+
+	CreateToken(ctx context.Context, t *Token) error
+	ListTokens(ctx context.Context) ([]Token, error)
+	// RevokeToken deletes a token by id or name.
+	RevokeToken(ctx context.Context, idOrName string) error
+	// TouchToken returns the token with this hash and records its use.
+	TouchToken(ctx context.Context, hash string, at time.Time) (*Token, error)
+
+	// Ingest stores the delivery's events and incidents in one transaction;
+	// when it returns nil the data is durable.
+	Ingest(ctx context.Context, d *Delivery) (*IngestResult, error)
+	// PruneReplay forgets replay keys older than before.
+	PruneReplay(ctx context.Context, before time.Time) error
+
+	ListEvents(ctx context.Context, f EventFilter) ([]Event, error)
+	GetEvent(ctx context.Context, id string) (*Event, error)
+	ListIncidents(ctx context.Context, f IncidentFilter) ([]Incident, error)
+	// GetIncident finds an incident by id or number (INC-2024-0001).
+	GetIncident(ctx context.Context, idOrNumber string) (*Incident, error)
+	SetIncidentStatus(ctx context.Context, idOrNumber, status string, at time.Time) (*Incident, error)
+
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// FormatIncidentNumber renders INC-<year>-<seq>, zero-padded to 4 digits.
+func FormatIncidentNumber(year, seq int) string {
+	return fmt.Sprintf("INC-%d-%04d", year, seq)
+}

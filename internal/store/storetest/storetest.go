@@ -1,0 +1,328 @@
+// Package storetest is the behaviour every store.Store must have, as one
+// suite each backend runs against a real database.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tw-cli/tw-cli/internal/store"
+)
+
+// Run runs the suite; open returns a fresh, empty store.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	tests := map[string]func(*testing.T, store.Store){
+		"Sources":             testSources,
+		"Tokens":              testTokens,
+		"IngestAndRead":       testIngestAndRead,
+		"Replay":              testReplay,
+		"Correlation":         testCorrelation,
+		"ConcurrentNumbering": testConcurrentNumbering,
+		"IncidentStatus":      testIncidentStatus,
+		"Filters":             testFilters,
+	}
+	for name, fn := range tests {
+		t.Run(name, func(t *testing.T) {
+			s := open(t)
+			fn(t, s)
+		})
+	}
+}
+
+var t0 = time.Date(2024, 1, 15, 10, 0, 0, 0, time.UTC)
+
+func testSources(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	src := &store.Source{
+		Name: "email-gateway", Secret: "your-secret-key", Format: "auto", Verify: "hmac", AutoTriage: true,
+		Playbook: "phishing_triage", SeverityMapping: map[string]string{"P1": "critical"}, Origin: "cli",
+		CreatedAt: t0, UpdatedAt: t0,
+	}
+	if err := s.CreateSource(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateSource(ctx, src); !errors.Is(err, store.ErrExists) {
+		t.Fatalf("duplicate create = %v, want ErrExists", err)
+	}
+	got, err := s.GetSource(ctx, "email-gateway")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Secret != "your-secret-key" || !got.AutoTriage || got.Playbook != "phishing_triage" ||
+		got.SeverityMapping["P1"] != "critical" || !got.CreatedAt.Equal(t0) {
+		t.Fatalf("round trip lost data: %+v", got)
+	}
+	got.PreviousSecret, got.PreviousExpiresAt, got.Secret = got.Secret, t0.Add(time.Hour), "new"
+	if err := s.UpdateSource(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := s.GetSource(ctx, "email-gateway")
+	if again.Secret != "new" || again.PreviousSecret != "your-secret-key" || !again.PreviousExpiresAt.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("update lost data: %+v", again)
+	}
+	if n := len(again.Secrets(t0)); n != 2 {
+		t.Fatalf("within grace: %d secrets, want 2", n)
+	}
+	if n := len(again.Secrets(t0.Add(2 * time.Hour))); n != 1 {
+		t.Fatalf("after grace: %d secrets, want 1", n)
+	}
+	if err := s.CreateSource(ctx, &store.Source{Name: "a-first", Secret: "x", Format: "auto", Verify: "hmac", Origin: "api", CreatedAt: t0, UpdatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.ListSources(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].Name != "a-first" || list[1].Name != "email-gateway" {
+		t.Fatalf("list = %+v", list)
+	}
+	if err := s.DeleteSource(ctx, "a-first"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteSource(ctx, "a-first"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("second delete = %v, want ErrNotFound", err)
+	}
+	if _, err := s.GetSource(ctx, "a-first"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("get deleted = %v", err)
+	}
+	if err := s.UpdateSource(ctx, &store.Source{Name: "ghost"}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("update missing = %v", err)
+	}
+}
+
+func testTokens(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tok := &store.Token{ID: "id-1", Name: "ci", Hash: "h1", Prefix: "tw_abcdef", CreatedAt: t0}
+	if err := s.CreateToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateToken(ctx, &store.Token{ID: "id-2", Name: "ci", Hash: "h2", CreatedAt: t0}); !errors.Is(err, store.ErrExists) {
+		t.Fatalf("duplicate name = %v", err)
+	}
+	got, err := s.TouchToken(ctx, "h1", t0.Add(time.Hour))
+	if err != nil || got.Name != "ci" || !got.LastUsedAt.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("touch = %+v, %v", got, err)
+	}
+	if _, err := s.TouchToken(ctx, "nope", t0); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unknown hash = %v", err)
+	}
+	list, _ := s.ListTokens(ctx)
+	if len(list) != 1 || !list[0].LastUsedAt.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("list = %+v", list)
+	}
+	if err := s.RevokeToken(ctx, "ci"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.TouchToken(ctx, "h1", t0); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("revoked token still works: %v", err)
+	}
+	if err := s.RevokeToken(ctx, "ci"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("second revoke = %v", err)
+	}
+}
+
+func delivery(source, replayKey string, at time.Time, items ...store.DeliveryItem) *store.Delivery {
+	if len(items) == 0 {
+		items = []store.DeliveryItem{{Type: "test", Title: "test", Severity: "info", Normalized: []byte(`{"title":"test"}`)}}
+	}
+	return &store.Delivery{
+		Source: source, ReceivedAt: at, Verification: "hmac", Format: "generic", RequestID: "req-1",
+		ReplayKey: replayKey, Payload: []byte(`{"event_type":"test","data":{}}`), Items: items,
+	}
+}
+
+func testIngestAndRead(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	res, err := s.Ingest(ctx, delivery("edr", "k1", t0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Events) != 1 || len(res.Incidents) != 1 {
+		t.Fatalf("result = %+v", res)
+	}
+	inc := res.Incidents[0]
+	if inc.Number != "INC-2024-0001" || inc.Status != store.StatusOpen || inc.Source != "edr" || inc.EventCount != 1 {
+		t.Fatalf("incident = %+v", inc)
+	}
+	res2, err := s.Ingest(ctx, delivery("edr", "k2", t0.Add(time.Second)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.Incidents[0].Number != "INC-2024-0002" {
+		t.Fatalf("second number = %s", res2.Incidents[0].Number)
+	}
+	// A new year starts a new sequence.
+	res3, err := s.Ingest(ctx, delivery("edr", "k3", time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res3.Incidents[0].Number != "INC-2025-0001" {
+		t.Fatalf("new year number = %s", res3.Incidents[0].Number)
+	}
+
+	ev, err := s.GetEvent(ctx, res.Events[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(ev.Payload) != `{"event_type":"test","data":{}}` || ev.IncidentID != inc.ID || ev.IncidentNum != inc.Number ||
+		ev.Verification != "hmac" || !ev.ReceivedAt.Equal(t0) || ev.RequestID != "req-1" {
+		t.Fatalf("event = %+v", ev)
+	}
+	byNum, err := s.GetIncident(ctx, "inc-2024-0001")
+	if err != nil || byNum.ID != inc.ID {
+		t.Fatalf("by number = %+v, %v", byNum, err)
+	}
+	byID, err := s.GetIncident(ctx, inc.ID)
+	if err != nil || byID.Number != inc.Number {
+		t.Fatalf("by id = %+v, %v", byID, err)
+	}
+	if _, err := s.GetIncident(ctx, "INC-1999-0001"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing incident = %v", err)
+	}
+	if _, err := s.GetEvent(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing event = %v", err)
+	}
+	evs, _ := s.ListEvents(ctx, store.EventFilter{})
+	if len(evs) != 3 || evs[0].IncidentNum != "INC-2025-0001" || evs[2].IncidentNum != "INC-2024-0001" {
+		t.Fatalf("events not newest first: %+v", evs)
+	}
+}
+
+func testReplay(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if _, err := s.Ingest(ctx, delivery("edr", "sig-A", t0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Ingest(ctx, delivery("edr", "sig-A", t0.Add(time.Second))); !errors.Is(err, store.ErrReplayed) {
+		t.Fatalf("replay = %v, want ErrReplayed", err)
+	}
+	// A rejected replay writes nothing.
+	if evs, _ := s.ListEvents(ctx, store.EventFilter{}); len(evs) != 1 {
+		t.Fatalf("%d events after a replay, want 1", len(evs))
+	}
+	if incs, _ := s.ListIncidents(ctx, store.IncidentFilter{}); len(incs) != 1 {
+		t.Fatalf("%d incidents after a replay, want 1", len(incs))
+	}
+	if err := s.PruneReplay(ctx, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Ingest(ctx, delivery("edr", "sig-A", t0.Add(2*time.Minute))); err != nil {
+		t.Fatalf("after prune = %v", err)
+	}
+}
+
+func testCorrelation(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	item := func(title, sev string) store.DeliveryItem {
+		return store.DeliveryItem{Type: "case", Title: title, Severity: sev, CorrelationKey: "thehive:case:1", Normalized: []byte(`{}`)}
+	}
+	r1, err := s.Ingest(ctx, delivery("thehive", "", t0, item("Case 1", "medium")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := s.Ingest(ctx, delivery("thehive", "", t0.Add(time.Minute), item("Case 1 (updated)", "high")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r1.Incidents[0].ID != r2.Incidents[0].ID {
+		t.Fatal("an update with the same correlation key opened a new incident")
+	}
+	inc, _ := s.GetIncident(ctx, r1.Incidents[0].ID)
+	if inc.EventCount != 2 || inc.Severity != "high" || inc.Title != "Case 1 (updated)" {
+		t.Fatalf("incident not updated: %+v", inc)
+	}
+	// The same key on another source is another incident.
+	r3, _ := s.Ingest(ctx, delivery("other", "", t0, item("x", "low")))
+	if r3.Incidents[0].ID == inc.ID {
+		t.Fatal("correlation crossed sources")
+	}
+	// Once resolved, a new event opens a new incident.
+	if _, err := s.SetIncidentStatus(ctx, inc.Number, store.StatusResolved, t0); err != nil {
+		t.Fatal(err)
+	}
+	r4, _ := s.Ingest(ctx, delivery("thehive", "", t0.Add(time.Hour), item("Case 1 again", "low")))
+	if r4.Incidents[0].ID == inc.ID {
+		t.Fatal("event attached to a resolved incident")
+	}
+}
+
+func testConcurrentNumbering(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const n = 40
+	var wg sync.WaitGroup
+	nums := make(chan string, n)
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			res, err := s.Ingest(ctx, delivery("edr", fmt.Sprintf("k%d", i), t0))
+			if err != nil {
+				errs <- err
+				return
+			}
+			nums <- res.Incidents[0].Number
+		}(i)
+	}
+	wg.Wait()
+	close(nums)
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for num := range nums {
+		if seen[num] {
+			t.Fatalf("incident number %s given twice", num)
+		}
+		seen[num] = true
+	}
+	if len(seen) != n {
+		t.Fatalf("%d numbers, want %d", len(seen), n)
+	}
+}
+
+func testIncidentStatus(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	res, _ := s.Ingest(ctx, delivery("edr", "k", t0))
+	inc, err := s.SetIncidentStatus(ctx, res.Incidents[0].Number, store.StatusAcknowledged, t0.Add(time.Minute))
+	if err != nil || inc.Status != store.StatusAcknowledged || !inc.UpdatedAt.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("ack = %+v, %v", inc, err)
+	}
+	if _, err := s.SetIncidentStatus(ctx, "INC-1999-0009", store.StatusResolved, t0); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing = %v", err)
+	}
+}
+
+func testFilters(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for i, src := range []string{"a", "b", "a", "a"} {
+		if _, err := s.Ingest(ctx, delivery(src, fmt.Sprint(i), t0.Add(time.Duration(i)*time.Hour))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	incs, _ := s.ListIncidents(ctx, store.IncidentFilter{Source: "a", Limit: 2})
+	if len(incs) != 2 || incs[0].Number != "INC-2024-0004" || incs[1].Number != "INC-2024-0003" {
+		t.Fatalf("source+limit = %+v", incs)
+	}
+	incs, _ = s.ListIncidents(ctx, store.IncidentFilter{Since: t0.Add(90 * time.Minute)})
+	if len(incs) != 2 {
+		t.Fatalf("since = %d incidents, want 2", len(incs))
+	}
+	evs, _ := s.ListEvents(ctx, store.EventFilter{Source: "b"})
+	if len(evs) != 1 || evs[0].Source != "b" {
+		t.Fatalf("events by source = %+v", evs)
+	}
+	evs, _ = s.ListEvents(ctx, store.EventFilter{Since: t0.Add(150 * time.Minute), Limit: 10})
+	if len(evs) != 1 {
+		t.Fatalf("events since = %d, want 1", len(evs))
+	}
+	open, _ := s.ListIncidents(ctx, store.IncidentFilter{Status: store.StatusResolved})
+	if len(open) != 0 {
+		t.Fatalf("status filter = %+v", open)
+	}
+}
