@@ -77,3 +77,13 @@ func ParseSince(s string, now time.Time) (time.Time, error) {
 	}
 	return time.Time{}, FlagErrorf("invalid --since %q: use a duration (90m, 24h, 7d), a date (2024-01-15) or RFC 3339", s)
 }
+
+// RunGroup is the RunE of a command group: help when called bare, a usage
+// error naming the group for an unknown subcommand (cobra would print help
+// and exit 0, which hides typos in scripts).
+func RunGroup(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return cmd.Help()
+	}
+	return FlagErrorf("unknown command %q for %q", args[0], cmd.CommandPath())
+}

@@ -1,9 +1,7 @@
 package payload
 
 import (
-	"fmt"
 	"strings"
-	"time"
 )
 
 // generic is seed 003's generic format:
@@ -20,12 +18,10 @@ func (generic) Name() string { return FormatGeneric }
 
 func (generic) Sniff(doc map[string]any) bool { return true }
 
-func (generic) Parse(body []byte) ([]Event, error) {
-	doc, err := decodeObject(body)
-	if err != nil {
-		return nil, err
-	}
-	data, _ := doc["data"].(map[string]any)
+func (p generic) Parse(body []byte) ([]Event, error) { return parseBody(body, p.events) }
+
+func (generic) events(doc map[string]any) []Event {
+	data := obj(doc, "data")
 	ev := Event{
 		Format:     FormatGeneric,
 		Type:       str(doc["event_type"]),
@@ -43,11 +39,7 @@ func (generic) Parse(body []byte) ([]Event, error) {
 			ev.Title += " " + ev.ExternalID
 		}
 	}
-	if ts := str(doc["timestamp"]); ts != "" {
-		if t, err := time.Parse(time.RFC3339Nano, ts); err == nil {
-			ev.OccurredAt = t.UTC()
-		}
-	}
+	ev.OccurredAt = timeOf(doc["timestamp"])
 	if h := str(data["host"]); h != "" {
 		ev.Entities.Hosts = []string{h}
 	}
@@ -57,7 +49,7 @@ func (generic) Parse(body []byte) ([]Event, error) {
 	if ip := firstNonEmpty(str(data["ip"]), str(data["src_ip"])); ip != "" {
 		ev.Entities.IPs = []string{ip}
 	}
-	return []Event{ev}, nil
+	return []Event{ev}
 }
 
 // defaultSeverity is used when a generic event names none: a test delivery
@@ -67,29 +59,4 @@ func defaultSeverity(eventType string) Severity {
 		return SeverityInfo
 	}
 	return SeverityMedium
-}
-
-// str renders scalar JSON values as text and ignores objects and arrays, so
-// a vendor changing a field's type never fails a parse.
-func str(v any) string {
-	switch x := v.(type) {
-	case string:
-		return strings.TrimSpace(x)
-	case fmt.Stringer: // json.Number
-		return x.String()
-	case float64:
-		return fmt.Sprint(x)
-	case bool:
-		return fmt.Sprint(x)
-	}
-	return ""
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

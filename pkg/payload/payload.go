@@ -1,6 +1,23 @@
 // Package payload turns vendor webhook bodies into one normalized Event
 // model. Each vendor format lives in its own file and registers a Parser;
 // Parse picks one by name, or sniffs the body when the format is "auto".
+//
+// Formats: generic (seed 003), defender (Microsoft Defender for Office
+// 365), crowdstrike (Falcon streaming events), splunk (webhook alert
+// action), thehive (audit webhook), threatstack (alert webhook batches) and
+// canary (Thinkst Canary, Canarytokens).
+//
+// Parsing is lenient: any JSON object yields at least one event, whatever
+// its fields and their types; only a body that is not one JSON object is
+// an error, and it wraps ErrInvalid.
+//
+// How a receiver is meant to use an event: look up an open incident by
+// (source, CorrelationKey) when the key is set; ActionCreate opens one if
+// none exists, ActionUpdate changes the one found (and opens one if the
+// creation was never received), ActionDelete closes it. On an update, an
+// empty VendorSeverity means the delivery said nothing about severity
+// (TheHive task and observable changes), so the incident keeps its own.
+// A source's severity_mapping is applied with ApplySeverityMapping.
 package payload
 
 import (
@@ -8,36 +25,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"time"
 )
-
-// Severity is tw-cli's normalized severity scale.
-type Severity string
-
-// The normalized severities, most severe first.
-const (
-	SeverityCritical Severity = "critical"
-	SeverityHigh     Severity = "high"
-	SeverityMedium   Severity = "medium"
-	SeverityLow      Severity = "low"
-	SeverityInfo     Severity = "info"
-)
-
-// Severities lists the normalized scale, most severe first.
-var Severities = []Severity{SeverityCritical, SeverityHigh, SeverityMedium, SeverityLow, SeverityInfo}
-
-// ParseSeverity accepts a normalized severity name, case-insensitively.
-func ParseSeverity(s string) (Severity, bool) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	for _, v := range Severities {
-		if string(v) == s {
-			return v, true
-		}
-	}
-	return "", false
-}
 
 // Entities are the things an event is about, gathered for search and triage.
 type Entities struct {
@@ -49,6 +41,12 @@ type Entities struct {
 	IPs        []string `json:"ips,omitempty" yaml:"ips,omitempty"`
 	URLs       []string `json:"urls,omitempty" yaml:"urls,omitempty"`
 	Domains    []string `json:"domains,omitempty" yaml:"domains,omitempty"`
+	// Emails are addresses named without a sender or recipient role, such
+	// as a TheHive "mail" observable.
+	Emails []string `json:"emails,omitempty" yaml:"emails,omitempty"`
+	// Files are file names or paths, as the vendor wrote them.
+	Files        []string `json:"files,omitempty" yaml:"files,omitempty"`
+	CommandLines []string `json:"command_lines,omitempty" yaml:"command_lines,omitempty"`
 }
 
 // Action says what a delivery does to the incident it refers to. Most
@@ -65,23 +63,39 @@ const (
 // Event is one normalized security event. A delivery can hold several
 // (Threat Stack batches alerts), so parsers return a slice.
 type Event struct {
-	Format         string    `json:"format" yaml:"format"`
-	Type           string    `json:"type,omitempty" yaml:"type,omitempty"`
-	ExternalID     string    `json:"external_id,omitempty" yaml:"external_id,omitempty"`
-	Title          string    `json:"title" yaml:"title"`
-	Severity       Severity  `json:"severity" yaml:"severity"`
-	VendorSeverity string    `json:"vendor_severity,omitempty" yaml:"vendor_severity,omitempty"`
-	Category       string    `json:"category,omitempty" yaml:"category,omitempty"`
-	Source         string    `json:"source,omitempty" yaml:"source,omitempty"`
-	OccurredAt     time.Time `json:"occurred_at,omitzero" yaml:"occurred_at,omitempty"`
-	Entities       Entities  `json:"entities" yaml:"entities"`
-	Action         Action    `json:"action" yaml:"action"`
+	Format     string `json:"format" yaml:"format"`
+	Type       string `json:"type,omitempty" yaml:"type,omitempty"`
+	ExternalID string `json:"external_id,omitempty" yaml:"external_id,omitempty"`
+	Title      string `json:"title" yaml:"title"`
+	// Description is the vendor's longer account of the event, when it
+	// sends one (Canary's Intro, Falcon's DetectDescription, a TheHive
+	// case description).
+	Description string   `json:"description,omitempty" yaml:"description,omitempty"`
+	Severity    Severity `json:"severity" yaml:"severity"`
+	// VendorSeverity is the sender's own value, verbatim ("4" for Falcon,
+	// "high" for Defender). Empty means the delivery carried none and
+	// Severity is the parser's default for that kind of event, so an update
+	// without one should not overwrite an incident's severity.
+	VendorSeverity string `json:"vendor_severity,omitempty" yaml:"vendor_severity,omitempty"`
+	// VendorStatus is the vendor object's own status after this delivery
+	// (TheHive "Open", "Resolved"), for formats that track one.
+	VendorStatus string    `json:"vendor_status,omitempty" yaml:"vendor_status,omitempty"`
+	Category     string    `json:"category,omitempty" yaml:"category,omitempty"`
+	Source       string    `json:"source,omitempty" yaml:"source,omitempty"`
+	OccurredAt   time.Time `json:"occurred_at,omitzero" yaml:"occurred_at,omitempty"`
+	// Link points at the event in the vendor's console (Falcon's host
+	// link, Splunk's results link).
+	Link     string   `json:"link,omitempty" yaml:"link,omitempty"`
+	Entities Entities `json:"entities" yaml:"entities"`
+	Action   Action   `json:"action" yaml:"action"`
 	// CorrelationKey ties deliveries about one vendor object together, so an
 	// update lands on the incident its creation made instead of a new one.
 	CorrelationKey string `json:"correlation_key,omitempty" yaml:"correlation_key,omitempty"`
 }
 
-// Parser parses one vendor format. It must not fail on unknown fields.
+// Parser parses one vendor format. It must not fail on unknown fields, nor
+// on known fields of an unexpected type: any JSON object yields at least
+// one event, and every error wraps ErrInvalid.
 type Parser interface {
 	// Name is the format's name as used by --format.
 	Name() string
@@ -89,6 +103,15 @@ type Parser interface {
 	Sniff(doc map[string]any) bool
 	// Parse returns the events in body.
 	Parse(body []byte) ([]Event, error)
+}
+
+// docParser is what every parser of this package implements besides Parser,
+// so that Parse decodes a body once for sniffing and converting.
+type docParser interface {
+	Parser
+	// events converts a decoded object; it never fails and returns at
+	// least one event.
+	events(doc map[string]any) []Event
 }
 
 // ErrInvalid wraps every parse failure; the receiver answers invalid_payload.
@@ -103,17 +126,26 @@ const (
 // registry is filled by the parser files of this package and never changed
 // afterwards; sniffOrder is most specific first, generic last.
 var (
-	registry   = map[string]Parser{}
-	sniffOrder []Parser
+	registry   = map[string]docParser{}
+	sniffOrder []docParser
 )
 
-func register(p Parser) {
+func register(p docParser) {
 	registry[p.Name()] = p
 	sniffOrder = append(sniffOrder, p)
 	sort.SliceStable(sniffOrder, func(i, j int) bool {
 		// generic accepts any object, so it must be tried last.
 		return sniffOrder[j].Name() == FormatGeneric && sniffOrder[i].Name() != FormatGeneric
 	})
+}
+
+// parseBody is the Parse method shared by the parsers of this package.
+func parseBody(body []byte, convert func(map[string]any) []Event) ([]Event, error) {
+	doc, err := decodeObject(body)
+	if err != nil {
+		return nil, err
+	}
+	return convert(doc), nil
 }
 
 // Formats lists the format names accepted by Parse, "auto" first.
@@ -132,11 +164,13 @@ func ValidFormat(name string) bool {
 	return ok || name == FormatAuto
 }
 
-// Result is the outcome of Parse.
+// Result is the outcome of Parse. On success Events holds at least one event.
 type Result struct {
 	Format string
 	Events []Event
-	// Warning is set when auto-detection fell back to generic.
+	// Warning is set when auto-detection fell back to generic, or when a
+	// body parsed with an explicit format does not look like that format
+	// (it is still parsed, leniently, and may lack fields).
 	Warning string
 }
 
@@ -145,30 +179,34 @@ func Parse(format string, body []byte) (Result, error) {
 	if format == "" {
 		format = FormatAuto
 	}
+	var p docParser
 	if format != FormatAuto {
-		p, ok := registry[format]
-		if !ok {
+		var ok bool
+		if p, ok = registry[format]; !ok {
 			return Result{}, fmt.Errorf("unknown payload format %q (known: %s)", format, strings.Join(Formats(), ", "))
 		}
-		evs, err := p.Parse(body)
-		return Result{Format: format, Events: evs}, err
 	}
 	doc, err := decodeObject(body)
 	if err != nil {
 		return Result{}, err
 	}
+	if p != nil {
+		res := Result{Format: format, Events: p.events(doc)}
+		if format != FormatGeneric && !p.Sniff(doc) {
+			res.Warning = fmt.Sprintf("body does not look like the %s format; parsed leniently, fields may be missing", format)
+		}
+		return res, nil
+	}
 	for _, p := range sniffOrder {
 		if p.Name() != FormatGeneric && p.Sniff(doc) {
-			evs, err := p.Parse(body)
-			return Result{Format: p.Name(), Events: evs}, err
+			return Result{Format: p.Name(), Events: p.events(doc)}, nil
 		}
 	}
-	evs, err := registry[FormatGeneric].Parse(body)
-	res := Result{Format: FormatGeneric, Events: evs}
+	res := Result{Format: FormatGeneric, Events: registry[FormatGeneric].events(doc)}
 	if _, known := doc["event_type"]; !known {
 		res.Warning = "body matched no known vendor format; stored as generic"
 	}
-	return res, err
+	return res, nil
 }
 
 // decodeObject decodes a JSON object, keeping numbers exact.
@@ -182,7 +220,8 @@ func decodeObject(body []byte) (map[string]any, error) {
 	if doc == nil {
 		return nil, fmt.Errorf("%w: body must be a JSON object", ErrInvalid)
 	}
-	if dec.More() {
+	// More misses a stray closing bracket; only EOF proves nothing follows.
+	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("%w: trailing data after the JSON object", ErrInvalid)
 	}
 	return doc, nil
@@ -194,30 +233,4 @@ func jsonErrorText(err error) string {
 		return "body must be a JSON object"
 	}
 	return err.Error()
-}
-
-// MapSeverity normalizes a vendor severity. A per-source mapping (seed 003's
-// severity_mapping: vendor value → normalized value) wins; then the vendor
-// value itself if it already names a normalized severity; otherwise fallback.
-func MapSeverity(vendor string, mapping map[string]string, fallback Severity) Severity {
-	v := strings.ToLower(strings.TrimSpace(vendor))
-	for k, to := range mapping {
-		if strings.EqualFold(k, v) {
-			if s, ok := ParseSeverity(to); ok {
-				return s
-			}
-		}
-	}
-	if s, ok := ParseSeverity(v); ok {
-		return s
-	}
-	switch v {
-	case "informational", "information":
-		return SeverityInfo
-	case "moderate":
-		return SeverityMedium
-	case "severe":
-		return SeverityHigh
-	}
-	return fallback
 }

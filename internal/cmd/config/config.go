@@ -23,7 +23,6 @@ written with permissions 0600 since it can hold credentials.`,
 		Example: `  $ tw-cli config set server https://receiver.example.com
   $ tw-cli config get data_dir
   $ tw-cli config list`,
-		Args: cmdutil.NoArgs,
 	}
 	keyCompletion := func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
 		if len(args) > 0 {

@@ -21,7 +21,6 @@ func NewCmdEvents(f *cmdutil.Factory) *cobra.Command {
 		Use:     "events <command>",
 		Aliases: []string{"event"},
 		Short:   "Inspect received deliveries",
-		Args:    cmdutil.NoArgs,
 	}
 	cmd.AddCommand(NewCmdList(f, nil), NewCmdShow(f, nil))
 	return cmd

@@ -22,7 +22,6 @@ func NewCmdIncidents(f *cmdutil.Factory) *cobra.Command {
 		Use:     "incidents <command>",
 		Aliases: []string{"incident"},
 		Short:   "List and work on incidents made from deliveries",
-		Args:    cmdutil.NoArgs,
 	}
 	cmd.AddCommand(
 		NewCmdList(f, nil),

@@ -96,17 +96,22 @@ Environment:
 		versioncmd.NewCmdVersion(f, info.Version, info.Commit, info.Date),
 	)
 	cmd.SetHelpCommandGroupID(groupSetup)
-	noFileCompletion(cmd)
+	finishTree(cmd)
 	return cmd
 }
 
-// noFileCompletion makes "no file names" the default for every command
-// that did not say what its arguments are: almost none take files.
-func noFileCompletion(cmd *cobra.Command) {
+// finishTree sets what every command shares: groups reject unknown
+// subcommands, and "no file names" is the default completion since almost
+// no argument is a file.
+func finishTree(cmd *cobra.Command) {
+	if cmd.HasSubCommands() && cmd.Run == nil && cmd.RunE == nil && cmd.HasParent() {
+		cmd.Args = cobra.ArbitraryArgs
+		cmd.RunE = cmdutil.RunGroup
+	}
 	if cmd.ValidArgsFunction == nil && len(cmd.ValidArgs) == 0 {
 		cmd.ValidArgsFunction = cobra.NoFileCompletions
 	}
 	for _, c := range cmd.Commands() {
-		noFileCompletion(c)
+		finishTree(c)
 	}
 }

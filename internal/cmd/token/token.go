@@ -26,7 +26,6 @@ func NewCmdToken(f *cmdutil.Factory) *cobra.Command {
 		Long: `Admin API tokens (tw_…) authorize calls to the receiver's /api/webhooks,
 /api/incidents and /api/events endpoints, and 'tw-cli webhook … --server'.
 Only a hash of each token is stored; a token is shown once, at creation.`,
-		Args: cmdutil.NoArgs,
 	}
 	cmd.AddCommand(newCmdCreate(f), newCmdList(f), newCmdRevoke(f))
 	return cmd

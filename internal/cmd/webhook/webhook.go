@@ -30,7 +30,6 @@ through its admin API with --server URL --token tw_… (TW_SERVER, TW_TOKEN).`,
 		Example: `  $ tw-cli webhook add email-gateway --secret "$SECRET" --auto-triage --playbook phishing_triage
   $ tw-cli webhook list
   $ tw-cli webhook test email-gateway --url http://127.0.0.1:8080`,
-		Args: cmdutil.NoArgs,
 	}
 	cmd.AddCommand(
 		NewCmdAdd(f, nil),

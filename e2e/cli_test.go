@@ -1,0 +1,177 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestSourceLifecycle(t *testing.T) {
+	e := newEnv(t)
+	e.extra = []string{"GW_SECRET=from-env-secret"}
+	e.must("webhook", "add", "email-gateway", "--secret-env", "GW_SECRET", "--auto-triage", "--playbook", "phishing_triage")
+	gen := e.must("webhook", "add", "edr", "--severity-map", "4=high,5=critical")
+	secret := strings.TrimSpace(gen.stdout)
+	if len(secret) != 64 || !strings.Contains(gen.stderr, "shown once") {
+		t.Fatalf("generated secret: %q / %s", gen.stdout, gen.stderr)
+	}
+
+	list := e.must("webhook", "list")
+	lines := strings.Split(strings.TrimSpace(list.stdout), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "edr\tauto\thmac\toff\t-\t********\tcli\t") ||
+		!strings.HasPrefix(lines[1], "email-gateway\tauto\thmac\ton\tphishing_triage\t********\tcli\t") {
+		t.Fatalf("piped list is not the documented TSV:\n%s", list.stdout)
+	}
+	for _, args := range [][]string{{"webhook", "list", "-o", "json"}, {"webhook", "list", "-o", "yaml"}, {"webhook", "show", "edr"}, {"webhook", "show", "email-gateway", "-o", "json"}} {
+		out := e.must(args...).stdout
+		if strings.Contains(out, secret) || strings.Contains(out, "from-env-secret") {
+			t.Fatalf("%v printed a secret:\n%s", args, out)
+		}
+	}
+	show := decodeJSON[map[string]any](t, e.must("webhook", "show", "edr", "-o", "json").stdout)
+	if m, _ := show["severity_mapping"].(map[string]any); m["5"] != "critical" {
+		t.Fatalf("severity mapping: %v", show)
+	}
+
+	e.must("webhook", "update", "email-gateway", "--auto-triage", "false")
+	upd := decodeJSON[map[string]any](t, e.must("webhook", "show", "email-gateway", "-o", "json").stdout)
+	if upd["auto_triage"] != false || upd["playbook"] != "phishing_triage" {
+		t.Fatalf("update changed the wrong fields: %v", upd)
+	}
+
+	rot := e.must("webhook", "rotate-secret", "edr", "--grace", "1h")
+	if newSecret := strings.TrimSpace(rot.stdout); len(newSecret) != 64 || newSecret == secret {
+		t.Fatalf("rotate: %q", rot.stdout)
+	}
+	if !strings.Contains(e.must("webhook", "show", "edr").stdout, "previous_secret_expires") {
+		t.Fatal("show does not mention the rotation grace period")
+	}
+
+	r := e.run(`{"event_type":"test","data":{}}`, "webhook", "sign", "email-gateway", "--body", "-", "--timestamp", "1705320000")
+	want := opensslSign(t, "from-env-secret", "1705320000", `{"event_type":"test","data":{}}`)
+	if r.code != 0 || !strings.Contains(r.stdout, "X-Webhook-Signature: "+want+"\n") || !strings.Contains(r.stdout, "X-Webhook-Timestamp: 1705320000\n") {
+		t.Fatalf("sign: %d %q, want %s", r.code, r.stdout, want)
+	}
+
+	// Exit codes.
+	e.expectCode(4, "webhook", "show", "nope")
+	e.expectCode(4, "webhook", "remove", "nope", "--yes")
+	e.expectCode(2, "webhook", "add", "bad name!", "--secret", "x")
+	e.expectCode(2, "webhook", "add", "x", "--secret", "a", "--secret-env", "GW_SECRET")
+	e.expectCode(2, "webhook", "add", "x", "--secret-env", "UNSET_VAR_XYZ")
+	e.expectCode(2, "webhook", "add", "x", "--format", "bogus")
+	e.expectCode(2, "webhook", "add", "x", "--severity-map", "P1=urgent")
+	e.expectCode(2, "webhook", "list", "-o", "xml")
+	e.expectCode(2, "webhook", "update", "edr")
+	e.expectCode(2, "webhook", "remove", "edr") // not a TTY and no --yes
+	e.expectCode(2, "webhook", "bogus-verb")
+	dup := e.expectCode(1, "webhook", "add", "edr", "--secret", "x")
+	if !strings.Contains(dup.stderr, "already registered") {
+		t.Fatalf("duplicate add: %s", dup.stderr)
+	}
+
+	e.must("webhook", "remove", "edr", "--yes")
+	if strings.Contains(e.must("webhook", "list").stdout, "edr\t") {
+		t.Fatal("removed source still listed")
+	}
+
+	st, err := os.Stat(filepath.Join(e.dataDir, "tw-cli.db"))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("database file: %v %v", st, err)
+	}
+}
+
+func TestExitCodeForUnknownCommandAndFlag(t *testing.T) {
+	e := newEnv(t)
+	r := e.expectCode(2, "webhook", "list", "--no-such-flag")
+	if !strings.Contains(r.stderr, "unknown flag") || !strings.Contains(r.stderr, "--help") {
+		t.Fatalf("stderr: %s", r.stderr)
+	}
+}
+
+func TestHelpIsLazyAndHasExamples(t *testing.T) {
+	e := newEnv(t)
+	e.dataDir = filepath.Join(t.TempDir(), "never-created")
+	root := e.must("--help")
+	for _, group := range []string{"Webhook receiver:", "Setup:", "Exit codes:"} {
+		if !strings.Contains(root.stdout, group) {
+			t.Errorf("root help lacks %q", group)
+		}
+	}
+	for _, cmd := range [][]string{
+		{"webhook", "add"}, {"webhook", "list"}, {"webhook", "test"}, {"webhook", "sign"}, {"webhook", "remove"},
+		{"webhook", "rotate-secret"}, {"webhook", "update"}, {"webhook", "show"}, {"serve"}, {"logs"},
+		{"incidents", "list"}, {"events", "list"}, {"token", "create"}, {"config"}, {"completion"},
+	} {
+		h := e.must(append(cmd, "--help")...)
+		if !strings.Contains(h.stdout, "Examples:") && !strings.Contains(h.stdout, "$ tw-cli") {
+			t.Errorf("%v --help has no example", cmd)
+		}
+	}
+	e.must("__complete", "webhook", "show", "")
+	if _, err := os.Stat(e.dataDir); err == nil {
+		// __complete may open the store to list sources; --help must not.
+		os.RemoveAll(e.dataDir)
+	}
+	e.must("webhook", "--help")
+	if _, err := os.Stat(e.dataDir); err == nil {
+		t.Fatal("--help created the data dir: it must not open the store")
+	}
+}
+
+func TestRemoteAdminAPI(t *testing.T) {
+	server := newEnv(t)
+	tok := strings.TrimSpace(server.must("token", "create", "--name", "ci").stdout)
+	if !strings.HasPrefix(tok, "tw_") {
+		t.Fatalf("token: %q", tok)
+	}
+	tl := server.must("token", "list")
+	if strings.Contains(tl.stdout, tok) || !strings.Contains(tl.stdout, "ci") {
+		t.Fatalf("token list: %s", tl.stdout)
+	}
+	srv := server.serve()
+
+	client := newEnv(t)
+	client.extra = []string{"TW_SERVER=" + srv.url, "TW_TOKEN=" + tok}
+	client.must("webhook", "add", "email-gateway", "--secret", "your-secret-key", "--auto-triage", "true", "--playbook", "phishing_triage")
+	list := client.must("webhook", "list", "-o", "json")
+	views := decodeJSON[[]map[string]any](t, list.stdout)
+	if len(views) != 1 || views[0]["origin"] != "api" || views[0]["secret"] != "********" {
+		t.Fatalf("remote list: %s", list.stdout)
+	}
+	// The source lives on the server, not in the client's own store.
+	if out := server.must("webhook", "list").stdout; !strings.Contains(out, "email-gateway") {
+		t.Fatalf("server store lacks the source: %s", out)
+	}
+	client.expectCode(4, "webhook", "show", "missing")
+	// Testing against the remote needs the secret: the server never gives it.
+	client.expectCode(2, "webhook", "test", "email-gateway")
+	client.extra = append(client.extra, "GW=your-secret-key")
+	client.must("webhook", "test", "email-gateway", "--secret-env", "GW")
+
+	bad := newEnv(t)
+	bad.extra = []string{"TW_SERVER=" + srv.url, "TW_TOKEN=tw_wrong"}
+	r := bad.expectCode(3, "webhook", "list")
+	if !strings.Contains(r.stderr, "token") {
+		t.Fatalf("bad token message: %s", r.stderr)
+	}
+	server.must("token", "revoke", "ci")
+	client.expectCode(3, "webhook", "list")
+}
+
+func TestWebhookTestExitCodes(t *testing.T) {
+	e := newEnv(t)
+	e.must("webhook", "add", "edr", "--secret", "s")
+	srv := e.serve()
+	e.must("webhook", "test", "edr", "--url", srv.url)
+	e.expectCode(3, "webhook", "test", "edr", "--url", srv.url, "--secret", "wrong")
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(bad, []byte(`not json`), 0o600)
+	r := e.expectCode(5, "webhook", "test", "edr", "--url", srv.url, "--payload", bad, "-o", "json")
+	if res := decodeJSON[map[string]any](t, r.stdout); res["status"] != float64(400) {
+		t.Fatalf("json result: %s", r.stdout)
+	}
+	e.expectCode(1, "webhook", "test", "edr", "--url", "http://"+freeAddr(t))
+	e.expectCode(2, "webhook", "test", "edr", "--url", "ftp://x")
+}

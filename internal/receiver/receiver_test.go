@@ -1,0 +1,329 @@
+package receiver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tw-cli/tw-cli/internal/sources"
+	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/internal/store/sqlite"
+	"github.com/tw-cli/tw-cli/pkg/signature"
+)
+
+var now = time.Date(2024, 1, 15, 10, 0, 0, 0, time.UTC)
+
+type fixture struct {
+	t     *testing.T
+	store store.Store
+	srv   *httptest.Server
+	token string
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "tw.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	local := &sources.Local{Store: st, Origin: "cli", Now: func() time.Time { return now }}
+	if _, _, err := local.Add(context.Background(), sources.Spec{Source: "email-gateway", Secret: "your-secret",
+		AutoTriage: true, Playbook: "phishing_triage", SeverityMapping: map[string]string{"P1": "critical"}}); err != nil {
+		t.Fatal(err)
+	}
+	tok := "tw_testtoken"
+	if err := st.CreateToken(context.Background(), &store.Token{ID: "1", Name: "t", Hash: HashToken(tok), Prefix: "tw_testto", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	r := New(Options{Store: st, MaxBodyBytes: 1024, Now: func() time.Time { return now }})
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+	return &fixture{t: t, store: st, srv: srv, token: tok}
+}
+
+type reply struct {
+	status int
+	body   map[string]any
+	raw    string
+}
+
+func (f *fixture) do(req *http.Request) reply {
+	f.t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	r := reply{status: resp.StatusCode, raw: string(data)}
+	_ = json.Unmarshal(data, &r.body)
+	return r
+}
+
+func (f *fixture) deliver(source, body, sig, ts string) reply {
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/api/webhooks/"+source, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if sig != "" {
+		req.Header.Set(signature.SignatureHeader, sig)
+	}
+	if ts != "" {
+		req.Header.Set(signature.TimestampHeader, ts)
+	}
+	return f.do(req)
+}
+
+func sign(secret, body string, at time.Time) (string, string) {
+	return signature.Sign([]byte(secret), at, []byte(body))
+}
+
+func errCode(r reply) string {
+	e, _ := r.body["error"].(map[string]any)
+	code, _ := e["code"].(string)
+	return code
+}
+
+func errMessage(r reply) string {
+	e, _ := r.body["error"].(map[string]any)
+	msg, _ := e["message"].(string)
+	return msg
+}
+
+const testBody = `{"event_type":"test","data":{}}`
+
+func TestIngestAccepted(t *testing.T) {
+	f := newFixture(t)
+	sig, ts := sign("your-secret", testBody, now)
+	r := f.deliver("email-gateway", testBody, sig, ts)
+	if r.status != http.StatusAccepted || r.body["status"] != "accepted" {
+		t.Fatalf("got %d %s", r.status, r.raw)
+	}
+	num, _ := r.body["incident_number"].(string)
+	id, _ := r.body["incident_id"].(string)
+	if num != "INC-2024-0001" || len(id) != 36 {
+		t.Fatalf("incident = %q %q", num, id)
+	}
+	// Durable before the answer: it is readable as soon as 202 arrives.
+	evs, err := f.store.ListEvents(context.Background(), store.EventFilter{})
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("events = %v, %v", evs, err)
+	}
+	if string(evs[0].Payload) != testBody || evs[0].IncidentID != id || evs[0].Verification != "hmac" {
+		t.Fatalf("stored event = %+v", evs[0])
+	}
+	inc, _ := f.store.GetIncident(context.Background(), num)
+	if inc.Severity != "info" || inc.Title != "test" || inc.Source != "email-gateway" {
+		t.Fatalf("incident = %+v", inc)
+	}
+}
+
+func TestIngestErrors(t *testing.T) {
+	f := newFixture(t)
+	sig, ts := sign("your-secret", testBody, now)
+	old := strconv.FormatInt(now.Add(-6*time.Minute).Unix(), 10)
+	sigOld, _ := sign("your-secret", testBody, now.Add(-6*time.Minute))
+	future := strconv.FormatInt(now.Add(6*time.Minute).Unix(), 10)
+	sigFuture, _ := sign("your-secret", testBody, now.Add(6*time.Minute))
+	badJSON := `{"event_type":`
+	sigBad, _ := sign("your-secret", badJSON, now)
+	array := `[1,2]`
+	sigArray, _ := sign("your-secret", array, now)
+	big := `{"x":"` + strings.Repeat("a", 2000) + `"}`
+	sigBig, _ := sign("your-secret", big, now)
+
+	tests := []struct {
+		name, source, body, sig, ts string
+		status                      int
+		code, message               string
+	}{
+		{"unknown source", "unknown", testBody, sig, ts, 404, "unknown_source", "Webhook source 'unknown' is not registered"},
+		{"wrong secret", "email-gateway", testBody, func() string { s, _ := sign("wrong", testBody, now); return s }(), ts, 401, "invalid_signature", "Webhook signature verification failed"},
+		{"missing signature", "email-gateway", testBody, "", ts, 401, "invalid_signature", ""},
+		{"missing timestamp", "email-gateway", testBody, sig, "", 401, "invalid_signature", ""},
+		{"too old", "email-gateway", testBody, sigOld, old, 401, "timestamp_expired", "Webhook timestamp is too old (>5 minutes)"},
+		{"too far ahead", "email-gateway", testBody, sigFuture, future, 401, "timestamp_expired", ""},
+		{"malformed json", "email-gateway", badJSON, sigBad, ts, 400, "invalid_payload", ""},
+		{"json array", "email-gateway", array, sigArray, ts, 400, "invalid_payload", ""},
+		{"too large", "email-gateway", big, sigBig, ts, 413, "payload_too_large", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := f.deliver(tt.source, tt.body, tt.sig, tt.ts)
+			if r.status != tt.status || errCode(r) != tt.code {
+				t.Fatalf("got %d %s, want %d %s", r.status, r.raw, tt.status, tt.code)
+			}
+			if tt.message != "" && errMessage(r) != tt.message {
+				t.Fatalf("message %q, want %q", errMessage(r), tt.message)
+			}
+		})
+	}
+	if evs, _ := f.store.ListEvents(context.Background(), store.EventFilter{}); len(evs) != 0 {
+		t.Fatalf("rejected deliveries stored %d events", len(evs))
+	}
+}
+
+func TestReplayRejected(t *testing.T) {
+	f := newFixture(t)
+	sig, ts := sign("your-secret", testBody, now)
+	if r := f.deliver("email-gateway", testBody, sig, ts); r.status != 202 {
+		t.Fatalf("first: %d %s", r.status, r.raw)
+	}
+	r := f.deliver("email-gateway", testBody, sig, ts)
+	if r.status != http.StatusConflict || errCode(r) != "replayed" {
+		t.Fatalf("replay: %d %s", r.status, r.raw)
+	}
+}
+
+func TestSeverityMappingApplied(t *testing.T) {
+	f := newFixture(t)
+	body := `{"event_type":"security_alert","data":{"alert_id":"a-1","severity":"P1"}}`
+	sig, ts := sign("your-secret", body, now)
+	r := f.deliver("email-gateway", body, sig, ts)
+	if r.status != 202 {
+		t.Fatalf("%d %s", r.status, r.raw)
+	}
+	inc, _ := f.store.GetIncident(context.Background(), r.body["incident_number"].(string))
+	if inc.Severity != "critical" {
+		t.Fatalf("severity %q, want critical via the source's mapping", inc.Severity)
+	}
+}
+
+func TestRotatedSecretVerifiesDuringGrace(t *testing.T) {
+	f := newFixture(t)
+	local := &sources.Local{Store: f.store, Now: func() time.Time { return now }}
+	if _, _, err := local.RotateSecret(context.Background(), "email-gateway", "new-secret", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	for i, secret := range []string{"your-secret", "new-secret"} {
+		body := fmt.Sprintf(`{"event_type":"test","data":{"n":%d}}`, i)
+		sig, ts := sign(secret, body, now)
+		if r := f.deliver("email-gateway", body, sig, ts); r.status != 202 {
+			t.Fatalf("secret %q: %d %s", secret, r.status, r.raw)
+		}
+	}
+}
+
+func (f *fixture) admin(method, path, body, token string) reply {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, f.srv.URL+path, rd)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return f.do(req)
+}
+
+func TestAdminAPI(t *testing.T) {
+	f := newFixture(t)
+	// Seed 003's registration body.
+	seedBody := `{"source": "edr", "secret": "your-secret-key", "auto_triage": true, "playbook": "malware_triage"}`
+	for _, tok := range []string{"", "tw_wrong", "not-a-tw-token"} {
+		if r := f.admin("POST", "/api/webhooks", seedBody, tok); r.status != 401 || errCode(r) != "unauthorized" {
+			t.Fatalf("token %q: %d %s", tok, r.status, r.raw)
+		}
+	}
+	r := f.admin("POST", "/api/webhooks", seedBody, f.token)
+	if r.status != 201 || r.body["source"] != "edr" || r.body["secret"] != sources.MaskedSecret || r.body["origin"] != "api" {
+		t.Fatalf("create: %d %s", r.status, r.raw)
+	}
+	if strings.Contains(r.raw, "your-secret-key") {
+		t.Fatal("create response leaked the secret")
+	}
+	if r := f.admin("POST", "/api/webhooks", seedBody, f.token); r.status != 409 {
+		t.Fatalf("duplicate: %d %s", r.status, r.raw)
+	}
+	if r := f.admin("POST", "/api/webhooks", `{"source":"bad name!"}`, f.token); r.status != 400 {
+		t.Fatalf("bad name: %d %s", r.status, r.raw)
+	}
+	if r := f.admin("POST", "/api/webhooks", `{"source":"x","bogus":1}`, f.token); r.status != 400 {
+		t.Fatalf("unknown field: %d %s", r.status, r.raw)
+	}
+	gen := f.admin("POST", "/api/webhooks", `{"source":"gen"}`, f.token)
+	if s, _ := gen.body["generated_secret"].(string); len(s) != 64 {
+		t.Fatalf("generated secret missing: %s", gen.raw)
+	}
+	list := f.admin("GET", "/api/webhooks", "", f.token)
+	hooks, _ := list.body["webhooks"].([]any)
+	if list.status != 200 || len(hooks) != 3 || strings.Contains(list.raw, "your-secret") {
+		t.Fatalf("list: %d %s", list.status, list.raw)
+	}
+	if r := f.admin("PATCH", "/api/webhooks/edr", `{"auto_triage": false}`, f.token); r.status != 200 || r.body["auto_triage"] != false || r.body["playbook"] != "malware_triage" {
+		t.Fatalf("patch: %d %s", r.status, r.raw)
+	}
+	if r := f.admin("GET", "/api/webhooks/edr", "", f.token); r.status != 200 || r.body["auto_triage"] != false {
+		t.Fatalf("get: %d %s", r.status, r.raw)
+	}
+	if r := f.admin("GET", "/api/webhooks/nope", "", f.token); r.status != 404 {
+		t.Fatalf("get missing: %d", r.status)
+	}
+	rot := f.admin("POST", "/api/webhooks/edr/rotate-secret", `{"secret":"next","grace_seconds":60}`, f.token)
+	if rot.status != 200 || rot.body["previous_secret_expires_at"] == nil {
+		t.Fatalf("rotate: %d %s", rot.status, rot.raw)
+	}
+	if r := f.admin("DELETE", "/api/webhooks/edr", "", f.token); r.status != 204 {
+		t.Fatalf("delete: %d", r.status)
+	}
+	if r := f.admin("DELETE", "/api/webhooks/edr", "", f.token); r.status != 404 {
+		t.Fatalf("delete again: %d", r.status)
+	}
+	// A source registered through the API receives deliveries at once.
+	body := `{"event_type":"x"}`
+	sig, ts := sign("your-secret-key", body, now)
+	f.admin("POST", "/api/webhooks", `{"source":"edr2","secret":"your-secret-key"}`, f.token)
+	if r := f.deliver("edr2", body, sig, ts); r.status != 202 {
+		t.Fatalf("delivery to API-registered source: %d %s", r.status, r.raw)
+	}
+	incs := f.admin("GET", "/api/incidents?source=edr2", "", f.token)
+	if items, _ := incs.body["incidents"].([]any); len(items) != 1 {
+		t.Fatalf("incidents: %s", incs.raw)
+	}
+	evs := f.admin("GET", "/api/events?limit=1", "", f.token)
+	items, _ := evs.body["events"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("events: %s", evs.raw)
+	}
+	ev := items[0].(map[string]any)
+	if p, _ := json.Marshal(ev["payload"]); string(p) != body {
+		t.Fatalf("payload %s, want verbatim %s", p, body)
+	}
+}
+
+func TestMetricsAndHealth(t *testing.T) {
+	f := newFixture(t)
+	sig, ts := sign("your-secret", testBody, now)
+	f.deliver("email-gateway", testBody, sig, ts)
+	f.deliver("email-gateway", testBody, sig, ts) // replayed
+	f.deliver("nope", testBody, sig, ts)
+	resp, err := http.Get(f.srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`webhook_received_total{source="email-gateway"} 1`,
+		`webhook_errors_total{code="replayed",source="email-gateway"} 1`,
+		`webhook_errors_total{code="unknown_source",source="_unknown"} 1`,
+		`webhook_request_duration_seconds_count{source="email-gateway",status="202"} 1`,
+	} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		r := f.admin("GET", path, "", "")
+		if r.status != 200 {
+			t.Errorf("%s = %d", path, r.status)
+		}
+	}
+}

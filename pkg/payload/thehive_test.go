@@ -1,0 +1,93 @@
+package payload
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// The seed's creation and update of one case, and changes to what hangs
+// off that case, must all carry the case's id as correlation key.
+func TestTheHiveChangesShareTheCaseIncident(t *testing.T) {
+	const caseID = "AV6FZsTj0KeanEfOQfd_"
+	tests := []struct {
+		file     string
+		action   Action
+		severity Severity
+	}{
+		{"seed_case_creation.json", ActionCreate, SeverityMedium},
+		{"seed_case_update.json", ActionUpdate, SeverityHigh},
+		{"case_artifact_ip_creation.json", ActionUpdate, SeverityInfo},
+		{"case_task_update.json", ActionUpdate, SeverityInfo},
+		{"case_resolved_strings_for_numbers.json", ActionUpdate, SeverityHigh},
+	}
+	for _, tt := range tests {
+		body, err := os.ReadFile(filepath.Join(fixtureRoot, FormatTheHive, tt.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := parseOne(t, FormatTheHive, string(body))
+		if ev.CorrelationKey != caseID || ev.Action != tt.action || ev.Severity != tt.severity {
+			t.Errorf("%s: key %q, action %s, severity %s; want %q, %s, %s",
+				tt.file, ev.CorrelationKey, ev.Action, ev.Severity, caseID, tt.action, tt.severity)
+		}
+	}
+}
+
+func TestTheHiveOperations(t *testing.T) {
+	tests := []struct {
+		body       string
+		typ        string
+		action     Action
+		vendorSev  string
+		wantTitle  string
+		wantStatus string
+	}{
+		{`{"operation":"Delete","objectType":"case","objectId":"c1","rootId":"c1","object":{"title":"T","caseId":7,"status":"Deleted"}}`,
+			"case_delete", ActionDelete, "", "Case #7: T", "Deleted"},
+		{`{"operation":"Delete","objectType":"case_artifact","objectId":"a1","rootId":"c1","details":{"dataType":"domain","data":"x.example"}}`,
+			"case_artifact_delete", ActionUpdate, "", "Observable deleted: domain x.example", ""},
+		{`{"operation":"Creation","objectType":"case_task_log","objectId":"l1","rootId":"c1","object":{"message":"Checked the proxy logs\nnothing since 10:00"}}`,
+			"case_task_log_create", ActionUpdate, "", "Task log created: Checked the proxy logs …", ""},
+		{`{"action":"create","objectType":"Alert","objectId":"~4096","rootId":"~4096","object":{"title":"From TheHive 5","severity":1,"status":"New"}}`,
+			"alert_create", ActionCreate, "1", "From TheHive 5", "New"},
+		{`{"action":"update","objectType":"Observable","objectId":"~8192","rootId":"~4096","object":{"dataType":"hostname","data":"ws-12"}}`,
+			"case_artifact_update", ActionUpdate, "", "Observable updated: hostname ws-12", ""},
+		{`{"operation":"Merge","objectType":"case","objectId":"c2","rootId":"c2","object":{"severity":"high"}}`,
+			"case_merge", ActionUpdate, "high", "TheHive case c2", ""},
+	}
+	for _, tt := range tests {
+		ev := parseOne(t, FormatTheHive, tt.body)
+		if ev.Type != tt.typ || ev.Action != tt.action || ev.VendorSeverity != tt.vendorSev || ev.Title != tt.wantTitle || ev.VendorStatus != tt.wantStatus {
+			t.Errorf("%s:\n got type %q action %s vendor severity %q title %q status %q\nwant type %q action %s vendor severity %q title %q status %q",
+				tt.body, ev.Type, ev.Action, ev.VendorSeverity, ev.Title, ev.VendorStatus,
+				tt.typ, tt.action, tt.vendorSev, tt.wantTitle, tt.wantStatus)
+		}
+	}
+}
+
+func TestTheHiveSeverityScale(t *testing.T) {
+	for in, want := range map[string]Severity{`1`: SeverityLow, `2`: SeverityMedium, `3`: SeverityHigh, `4`: SeverityCritical, `"4"`: SeverityCritical, `0`: SeverityMedium, `null`: SeverityMedium} {
+		ev := parseOne(t, FormatTheHive, `{"operation":"Creation","objectType":"case","objectId":"c","object":{"severity":`+in+`}}`)
+		if ev.Severity != want {
+			t.Errorf("severity %s: %s, want %s", in, ev.Severity, want)
+		}
+	}
+}
+
+func TestTheHiveObservables(t *testing.T) {
+	ev := parseOne(t, FormatTheHive, `{"operation":"Creation","objectType":"alert","objectId":"a","object":{"title":"t","artifacts":[
+		{"dataType":"ip","data":"192.0.2.1"},{"dataType":"ip","data":"not an ip"},{"dataType":"fqdn","data":"www.x.example"},
+		{"dataType":"hash","data":"d41d8cd98f00b204e9800998ecf8427e"},{"dataType":"user-agent","data":"curl/8"},
+		{"dataType":"file","attachment":{"name":"a.exe","hashes":["d41d8cd98f00b204e9800998ecf8427e"]}},"junk",{"dataType":"ip","data":["192.0.2.2"]}]}}`)
+	want := Entities{
+		FileHashes: []string{"d41d8cd98f00b204e9800998ecf8427e"},
+		IPs:        []string{"192.0.2.1", "192.0.2.2"},
+		Domains:    []string{"www.x.example"},
+		Files:      []string{"a.exe"},
+	}
+	if !reflect.DeepEqual(ev.Entities, want) {
+		t.Errorf("entities\n got %+v\nwant %+v", ev.Entities, want)
+	}
+}

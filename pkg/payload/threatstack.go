@@ -1,0 +1,108 @@
+package payload
+
+import "regexp"
+
+// threatStack is Threat Stack's alert webhook. Threat Stack batches the
+// alerts of one severity every 10 seconds into one delivery:
+//
+//	{"alerts": [{"id": "...", "title": "...", "severity": 1,
+//	             "created_at": 1464816294000, "organization_id": "...",
+//	             "server_or_region": "web-01", "source": "host"}, ...]}
+//
+// Some integrations forward one alert object without the envelope; both
+// are accepted, and each alert becomes one event. Threat Stack sends no
+// resolve notifications, so every event creates.
+type threatStack struct{}
+
+// FormatThreatStack is Threat Stack's alert webhook.
+const FormatThreatStack = "threatstack"
+
+func init() { register(threatStack{}) }
+
+func (threatStack) Name() string { return FormatThreatStack }
+
+// Sniff wants alerts with Threat Stack's snake_case fields, in the
+// envelope or alone; "id" and "title" alone are far too common.
+func (threatStack) Sniff(doc map[string]any) bool {
+	if list, ok := doc["alerts"].([]any); ok {
+		for _, a := range list {
+			if alert, ok := a.(map[string]any); ok && isThreatStackAlert(alert) {
+				return true
+			}
+		}
+		return false
+	}
+	return isThreatStackAlert(doc)
+}
+
+func isThreatStackAlert(a map[string]any) bool {
+	return has(a, "server_or_region") || (has(a, "organization_id") && has(a, "created_at"))
+}
+
+func (p threatStack) Parse(body []byte) ([]Event, error) { return parseBody(body, p.events) }
+
+// threatStackSeverity is Threat Stack's scale, where 1 is the most severe.
+var threatStackSeverity = map[int64]Severity{
+	1: SeverityHigh,
+	2: SeverityMedium,
+	3: SeverityLow,
+}
+
+func (threatStack) events(doc map[string]any) []Event {
+	var evs []Event
+	seen := map[string]bool{}
+	if list, ok := doc["alerts"].([]any); ok {
+		for _, a := range list {
+			alert, ok := a.(map[string]any)
+			if !ok {
+				continue
+			}
+			ev := threatStackAlert(alert)
+			// The same alert twice in one batch is one incident.
+			if ev.ExternalID != "" && seen[ev.ExternalID] {
+				continue
+			}
+			seen[ev.ExternalID] = true
+			evs = append(evs, ev)
+		}
+	}
+	// An envelope with nothing usable in it is still a delivery worth
+	// keeping: read the body as a single alert rather than drop it.
+	if len(evs) == 0 {
+		evs = append(evs, threatStackAlert(doc))
+	}
+	return evs
+}
+
+// awsRegion matches the region names Threat Stack puts in
+// server_or_region for CloudTrail alerts, which are not hosts.
+var awsRegion = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$`)
+
+func threatStackAlert(a map[string]any) Event {
+	ev := Event{
+		Format:     FormatThreatStack,
+		Type:       "alert",
+		ExternalID: str(a["id"]),
+		Title:      str(a["title"]),
+		Source:     str(a["source"]),
+		OccurredAt: timeOf(a["created_at"]),
+		Action:     ActionCreate,
+	}
+	// Threat Stack may deliver an alert again in a later batch.
+	ev.CorrelationKey = ev.ExternalID
+	if ev.Title == "" {
+		ev.Title = "Threat Stack alert"
+		if ev.ExternalID != "" {
+			ev.Title += " " + ev.ExternalID
+		}
+	}
+	ev.VendorSeverity = str(a["severity"])
+	ev.Severity = scaleSeverity(a["severity"], threatStackSeverity, "")
+	if ev.Severity == "" {
+		ev.Severity = MapSeverity(ev.VendorSeverity, nil, SeverityMedium)
+	}
+	if where := str(a["server_or_region"]); where != "" && !awsRegion.MatchString(where) {
+		ev.Entities.addHostOrIP(where)
+	}
+	return ev
+}
