@@ -18,6 +18,8 @@ package threatstack
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -161,6 +163,12 @@ func New(creds Credentials, opts ...Option) (*Client, error) {
 
 // BaseURL is the API root requests go to.
 func (c *Client) BaseURL() string { return c.baseURL }
+
+// UserID is the HAWK id the client signs with.
+func (c *Client) UserID() string { return c.creds.UserID }
+
+// OrganizationID is the organization (HAWK ext) the client queries.
+func (c *Client) OrganizationID() string { return c.creds.OrganizationID }
 
 // String describes the client without its key.
 func (c *Client) String() string {
@@ -311,10 +319,32 @@ func (c *Client) shouldRetry(resp *resty.Response, err error) bool {
 		return false
 	}
 	if err != nil {
-		return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+		return transient(err)
 	}
 	s := resp.StatusCode()
 	return s == http.StatusTooManyRequests || s >= 500
+}
+
+// transient reports whether a transport error may go away on its own (a
+// refused or reset connection, an attempt that timed out) rather than being
+// a mistake that retrying only delays: a URL scheme the transport cannot
+// speak, a certificate that does not verify. The caller's own context is
+// checked by resty before any condition, so a DeadlineExceeded seen here
+// is one attempt's timeout.
+func transient(err error) bool {
+	var (
+		unknownCA   x509.UnknownAuthorityError
+		invalidCert x509.CertificateInvalidError
+		hostname    x509.HostnameError
+		verifyErr   *tls.CertificateVerificationError
+	)
+	switch {
+	case errors.Is(err, context.Canceled),
+		errors.As(err, &unknownCA), errors.As(err, &invalidCert), errors.As(err, &hostname), errors.As(err, &verifyErr):
+		return false
+	}
+	// net/http reports an unknown scheme only as text.
+	return !strings.Contains(err.Error(), "unsupported protocol scheme")
 }
 
 // retryAfter tells resty how long the server asked us to wait; 0 means

@@ -204,6 +204,8 @@ func TestRetries(t *testing.T) {
 			Header: http.Header{"X-Rate-Limit-Reset": {"300"}}, Body: `{"errors":["Rate limit hit"]}`}, 2, 0, 300 * time.Millisecond},
 		{"503 is retried", "GET", threatstacktest.Fault{Status: 503, Times: 2}, 3, 0, 0},
 		{"dropped connection is retried", "GET", threatstacktest.Fault{CloseConnection: true}, 2, 0, 0},
+		{"an attempt that times out is retried", "GET", threatstacktest.Fault{Delay: 1500 * time.Millisecond, Status: 500}, 2, 0, 0},
+		{"unsupported scheme is not retried", "GET", threatstacktest.Fault{}, 0, -1, 0},
 		{"retries run out", "GET", threatstacktest.Fault{Status: 500, Body: `{"errors":["boom"]}`, Times: 10}, 3, 500, 0},
 		{"400 is not retried", "GET", threatstacktest.Fault{Status: 400, Body: `{"errors":["bad"]}`}, 1, 400, 0},
 		{"POST is not retried on 503", "POST", threatstacktest.Fault{Status: 503, Body: `{"errors":["busy"]}`}, 1, 503, 0},
@@ -219,7 +221,10 @@ func TestRetries(t *testing.T) {
 				f.Path = "/v2/alerts/dismiss"
 			}
 			srv.Inject(f)
-			c := newClient(t, srv, threatstack.WithRetries(2))
+			c := newClient(t, srv, threatstack.WithRetries(2), threatstack.WithTimeout(time.Second))
+			if tt.wantRequests == 0 {
+				c = newClient(t, srv, threatstack.WithRetries(2), threatstack.WithBaseURL("ftp://"+strings.TrimPrefix(srv.URL, "http://")))
+			}
 			start := time.Now()
 			var err error
 			if tt.method == "GET" {

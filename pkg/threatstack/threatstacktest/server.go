@@ -68,7 +68,9 @@ type Fault struct {
 	// CloseConnection drops the connection without answering, which the
 	// client sees as a transport error.
 	CloseConnection bool
-	Times           int
+	// Delay holds the answer back, to make a client's attempt time out.
+	Delay time.Duration
+	Times int
 }
 
 // Request is what the fake recorded of one request.
@@ -251,14 +253,15 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		Query: r.URL.Query(), Header: r.Header.Clone(), Body: body,
 		Hawk: hawkAttrs(r.Header.Get("Authorization")),
 	}
+	// Record on arrival, so Requests is in arrival order and a test sees
+	// a request even while the fake is still holding its answer back.
+	idx := s.record(rec)
 	out := httptest.NewRecorder()
 	cred := s.authenticate(out, r, body, rec.Hawk)
 	if cred != nil {
 		switch s.fault(out, r) {
 		case faultClosed:
-			// Status 0 records that nothing was answered. Record before
-			// closing: the client may look as soon as the connection drops.
-			s.record(rec)
+			// Status 0 stays recorded: nothing was answered.
 			if hj, ok := w.(http.Hijacker); ok {
 				if conn, _, err := hj.Hijack(); err == nil {
 					_ = conn.Close()
@@ -271,8 +274,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			s.mux.ServeHTTP(out, r)
 		}
 	}
-	rec.Status = out.Code
-	s.record(rec)
+	s.setStatus(idx, out.Code)
 
 	respBody := out.Body.Bytes()
 	if cred != nil && s.serveAuth != NoServerAuth {
@@ -283,10 +285,17 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(respBody)
 }
 
-func (s *Server) record(r Request) {
+func (s *Server) record(r Request) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = append(s.requests, r)
+	return len(s.requests) - 1
+}
+
+func (s *Server) setStatus(i, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests[i].Status = status
 }
 
 // authenticate verifies the HAWK header; on failure it writes the 401 and
@@ -347,6 +356,12 @@ func (s *Server) fault(out *httptest.ResponseRecorder, r *http.Request) faultRes
 	s.mu.Unlock()
 	if f == nil {
 		return noFault
+	}
+	if f.Delay > 0 {
+		select {
+		case <-time.After(f.Delay):
+		case <-r.Context().Done():
+		}
 	}
 	if f.CloseConnection {
 		return faultClosed
