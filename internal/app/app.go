@@ -37,7 +37,13 @@ func Main() int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Subcommands with their own PersistentPreRunE must not skip the
+	// root's (--jq).
+	cobra.EnableTraverseRunHooks = true
 	err := cmd.ExecuteContext(ctx)
+	if ferr := ios.Flush(); ferr != nil && err == nil {
+		err = ferr
+	}
 	if err == nil {
 		return cmdutil.ExitOK
 	}
@@ -73,4 +79,13 @@ func commandPath(cmd *cobra.Command) string {
 		return c.CommandPath()
 	}
 	return cmd.CommandPath()
+}
+
+// NewRootForDocs returns the command tree with a factory that is never
+// used: documentation generation only walks the commands.
+func NewRootForDocs() *cobra.Command {
+	var cmd *cobra.Command
+	f, _ := newFactory(iostreams.System(), version, func() *pflag.FlagSet { return cmd.PersistentFlags() })
+	cmd = root.NewCmdRoot(f, root.BuildInfo{Version: version})
+	return cmd
 }

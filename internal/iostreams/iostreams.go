@@ -20,6 +20,10 @@ type IOStreams struct {
 	stdoutTTY bool
 	stderrTTY bool
 	colorOff  bool
+
+	filter    func(io.Writer, []byte) error
+	filterOut io.Writer
+	filterBuf *bytes.Buffer
 }
 
 // System returns streams bound to the process's stdin, stdout and stderr.
@@ -69,3 +73,26 @@ func (s *IOStreams) SetStdinTTY(v bool) { s.stdinTTY = v }
 
 // SetStderrTTY overrides TTY detection (tests).
 func (s *IOStreams) SetStderrTTY(v bool) { s.stderrTTY = v }
+
+// SetOutputFilter sends everything written to Out through fn when Flush is
+// called, instead of straight to the terminal: --jq needs the whole output.
+func (s *IOStreams) SetOutputFilter(fn func(w io.Writer, data []byte) error) {
+	s.filter = fn
+	s.filterOut = s.Out
+	s.filterBuf = &bytes.Buffer{}
+	s.Out = s.filterBuf
+}
+
+// Flush writes filtered output, if a filter was set. It is safe to call
+// more than once.
+func (s *IOStreams) Flush() error {
+	if s.filter == nil {
+		return nil
+	}
+	fn, buf, out := s.filter, s.filterBuf, s.filterOut
+	s.filter, s.Out = nil, out
+	if buf.Len() == 0 {
+		return nil
+	}
+	return fn(out, buf.Bytes())
+}

@@ -9,12 +9,14 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/tw-cli/tw-cli/internal/logs"
 	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/internal/verify"
 	"github.com/tw-cli/tw-cli/pkg/payload"
 	"github.com/tw-cli/tw-cli/pkg/signature"
 )
@@ -122,10 +124,13 @@ func (r *Receiver) ingest(req *http.Request, name, reqID string) (*AcceptedRespo
 	}
 
 	now := r.now()
-	sigHeader, tsHeader := req.Header.Get(signature.SignatureHeader), req.Header.Get(signature.TimestampHeader)
-	v := signature.Verifier{Secrets: src.Secrets(now), Tolerance: r.tolerance, Now: func() time.Time { return now }}
-	if err := v.Verify(sigHeader, tsHeader, body); err != nil {
-		return nil, verifyRejection(err, sigHeader, tsHeader, now)
+	verifier, err := verify.New(src.Verify, src.Secrets(now), verify.Options{Tolerance: r.tolerance})
+	if err != nil {
+		return nil, internalError(fmt.Errorf("source %s: %w", src.Name, err))
+	}
+	vres, err := verifier.Verify(verify.Request{Header: req.Header, Query: req.URL.Query(), Body: body, RemoteAddr: req.RemoteAddr, Now: now})
+	if err != nil {
+		return nil, verifyRejection(err)
 	}
 
 	parsed, err := payload.Parse(src.Format, body)
@@ -137,16 +142,20 @@ func (r *Receiver) ingest(req *http.Request, name, reqID string) (*AcceptedRespo
 	}
 	d := &store.Delivery{
 		Source: src.Name, ReceivedAt: now, Verification: src.Verify, Format: parsed.Format,
-		RequestID: reqID, ReplayKey: src.Name + "\x00" + sigHeader, Payload: body,
+		RequestID: reqID, ReplayKey: replayKey(src.Name, src.Verify, vres, req), Payload: body,
 	}
+	payload.ApplySeverityMapping(parsed.Events, src.SeverityMapping)
 	for _, ev := range parsed.Events {
-		ev.Severity = payload.MapSeverity(ev.VendorSeverity, src.SeverityMapping, ev.Severity)
 		norm, err := json.Marshal(ev)
 		if err != nil {
 			return nil, internalError(err)
 		}
+		sev := string(ev.Severity)
+		if ev.Action != payload.ActionCreate && ev.VendorSeverity == "" {
+			sev = "" // an update that says nothing of severity keeps the incident's
+		}
 		d.Items = append(d.Items, store.DeliveryItem{
-			Type: ev.Type, Title: ev.Title, Severity: string(ev.Severity), Category: ev.Category,
+			Type: ev.Type, Title: ev.Title, Severity: sev, Category: ev.Category,
 			CorrelationKey: ev.CorrelationKey, Normalized: norm,
 		})
 	}
@@ -184,19 +193,39 @@ func trimInvalid(err error) string {
 	return msg
 }
 
+// replayKey is what must not be accepted twice within the window: the
+// signature header for signing schemes (a MAC over a timestamp, so a new
+// delivery always differs), else the scheme's delivery id. Token schemes
+// without an id sign nothing and have no replay key.
+func replayKey(source, mode string, vres verify.Result, req *http.Request) string {
+	var k string
+	switch mode {
+	case verify.ModeHMAC:
+		k = req.Header.Get(signature.SignatureHeader)
+	case verify.ModeStandardWebhooks, verify.ModeGitHub, verify.ModeSlack:
+		k = vres.DeliveryID
+		if k == "" {
+			k = req.Header.Get(verify.SlackSignatureHeader) + req.Header.Get(verify.GitHubSignatureHeader)
+		}
+	default:
+		k = vres.DeliveryID
+	}
+	if k == "" {
+		return ""
+	}
+	return source + "\x00" + mode + "\x00" + k
+}
+
 // verifyRejection maps a verification failure to seed 003's errors.
-func verifyRejection(err error, sigHeader, tsHeader string, now time.Time) *rejection {
-	if errors.Is(err, signature.ErrExpired) {
+func verifyRejection(err error) *rejection {
+	if errors.Is(err, verify.ErrExpired) {
 		msg := "Webhook timestamp is too old (>5 minutes)"
-		if ts, perr := signature.ParseTimestamp(tsHeader); perr == nil && ts.After(now) {
+		if strings.Contains(err.Error(), "future") || strings.Contains(err.Error(), "ahead") {
 			msg = "Webhook timestamp is too far in the future (>5 minutes)"
 		}
 		return &rejection{status: http.StatusUnauthorized, code: CodeTimestampExpired, msg: msg, detail: err}
 	}
-	msg := "Webhook signature verification failed"
-	if !errors.Is(err, signature.ErrMismatch) {
-		// Say which header is wrong; it reveals nothing about the secret.
-		msg += ": " + err.Error()
-	}
-	return &rejection{status: http.StatusUnauthorized, code: CodeInvalidSignature, msg: msg, detail: err}
+	// Seed 003's exact message whatever went wrong; which header was at
+	// fault is logged under the request id the response carries.
+	return &rejection{status: http.StatusUnauthorized, code: CodeInvalidSignature, msg: "Webhook signature verification failed", detail: err}
 }

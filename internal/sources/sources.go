@@ -6,6 +6,7 @@ package sources
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -15,17 +16,18 @@ import (
 	"time"
 
 	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/internal/verify"
 	"github.com/tw-cli/tw-cli/pkg/payload"
 )
 
 // DefaultGrace is how long a rotated-out secret keeps verifying.
 const DefaultGrace = 24 * time.Hour
 
-// Verification modes known to the receiver.
-const VerifyHMAC = "hmac"
+// VerifyHMAC is the default verification mode, seed 003's scheme.
+const VerifyHMAC = verify.ModeHMAC
 
 // VerifyModes lists the accepted --verify values.
-var VerifyModes = []string{VerifyHMAC}
+var VerifyModes = verify.Modes()
 
 // Errors callers map to exit codes and HTTP statuses.
 var (
@@ -156,6 +158,18 @@ func validateVerify(v string) error {
 	return invalid("unknown verification mode %q: use one of %s", v, strings.Join(VerifyModes, ", "))
 }
 
+// validateSecretFor checks a given secret fits the mode: Standard Webhooks
+// secrets are whsec_<base64>, basic auth needs user:password.
+func validateSecretFor(mode, secret string) error {
+	if secret == "" || mode == verify.ModeNone {
+		return nil
+	}
+	if _, err := verify.New(mode, [][]byte{[]byte(secret)}, verify.Options{}); err != nil {
+		return invalid("secret does not suit --verify %s: %v", mode, err)
+	}
+	return nil
+}
+
 // ValidateSeverityMapping checks every target is a normalized severity.
 func ValidateSeverityMapping(m map[string]string) error {
 	keys := make([]string, 0, len(m))
@@ -191,11 +205,19 @@ func ParseSeverityMapping(s string) (map[string]string, error) {
 	return m, ValidateSeverityMapping(m)
 }
 
-// GenerateSecret returns 32 random bytes as hex.
-func GenerateSecret() (string, error) {
+// GenerateSecret returns a new random secret in the form the verification
+// mode expects: 32 random bytes as hex, whsec_<base64> for Standard
+// Webhooks, user:password for basic auth.
+func GenerateSecret(mode string) (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", err
+	}
+	switch mode {
+	case verify.ModeStandardWebhooks:
+		return verify.StandardWebhooksSecretPrefix + base64.StdEncoding.EncodeToString(b), nil
+	case verify.ModeBasic:
+		return "tw-cli:" + hex.EncodeToString(b), nil
 	}
 	return hex.EncodeToString(b), nil
 }
@@ -226,14 +248,14 @@ func (l *Local) Add(ctx context.Context, spec Spec) (View, string, error) {
 	if spec.Verify == "" {
 		spec.Verify = VerifyHMAC
 	}
-	for _, err := range []error{validateFormat(spec.Format), validateVerify(spec.Verify), validatePlaybook(spec.Playbook), ValidateSeverityMapping(spec.SeverityMapping)} {
+	for _, err := range []error{validateFormat(spec.Format), validateVerify(spec.Verify), validatePlaybook(spec.Playbook), ValidateSeverityMapping(spec.SeverityMapping), validateSecretFor(spec.Verify, spec.Secret)} {
 		if err != nil {
 			return View{}, "", err
 		}
 	}
 	generated := ""
-	if spec.Secret == "" {
-		s, err := GenerateSecret()
+	if spec.Secret == "" && spec.Verify != verify.ModeNone {
+		s, err := GenerateSecret(spec.Verify)
 		if err != nil {
 			return View{}, "", err
 		}
@@ -356,7 +378,7 @@ func (l *Local) RotateSecret(ctx context.Context, name, secret string, grace tim
 	}
 	generated := ""
 	if secret == "" {
-		if secret, err = GenerateSecret(); err != nil {
+		if secret, err = GenerateSecret(src.Verify); err != nil {
 			return View{}, "", err
 		}
 		generated = secret

@@ -2,8 +2,11 @@
 package root
 
 import (
+	"os"
+
 	"github.com/spf13/cobra"
 
+	canarycmd "github.com/tw-cli/tw-cli/internal/cmd/canary"
 	"github.com/tw-cli/tw-cli/internal/cmd/completion"
 	configcmd "github.com/tw-cli/tw-cli/internal/cmd/config"
 	"github.com/tw-cli/tw-cli/internal/cmd/events"
@@ -15,6 +18,7 @@ import (
 	versioncmd "github.com/tw-cli/tw-cli/internal/cmd/version"
 	"github.com/tw-cli/tw-cli/internal/cmd/webhook"
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
+	"github.com/tw-cli/tw-cli/internal/output"
 )
 
 // BuildInfo is stamped into the binary with -ldflags.
@@ -68,6 +72,15 @@ Environment:
 	pf.String("token", "", "Admin API token for --server (env TW_TOKEN)")
 	pf.String("database-url", "", "Store URL; empty for the embedded SQLite database (env TW_DATABASE_URL)")
 	pf.Bool("debug", false, "Log HTTP requests and responses to stderr, secrets redacted")
+	pf.String("jq", "", "Filter JSON output with a jq `expression` (implies -o json)")
+	pf.String("profile", "", "Use this `profile` of the config file for vendor credentials (env TW_PROFILE)")
+	_ = cmd.RegisterFlagCompletionFunc("profile", completeProfiles(f))
+	cmd.PersistentPreRunE = func(c *cobra.Command, args []string) error {
+		if err := checkProfile(c, f); err != nil {
+			return err
+		}
+		return setupJQ(c, f)
+	}
 
 	titles := map[string]string{
 		groupReceiver:     "Webhook receiver:",
@@ -92,6 +105,7 @@ Environment:
 		token.NewCmdToken(f),
 	)
 	add(groupIntegrations, threatstackcmd.NewCmdThreatstack(f))
+	add(groupIntegrations, canarycmd.NewCmdCanary(f))
 	add(groupSetup,
 		configcmd.NewCmdConfig(f),
 		completion.NewCmdCompletion(f),
@@ -100,6 +114,66 @@ Environment:
 	cmd.SetHelpCommandGroupID(groupSetup)
 	finishTree(cmd)
 	return cmd
+}
+
+// checkProfile rejects an unknown --profile/TW_PROFILE up front, except in
+// `config`, whose commands create profiles. It reads the config file only
+// when a profile is named.
+func checkProfile(c *cobra.Command, f *cmdutil.Factory) error {
+	named, _ := c.Flags().GetString("profile")
+	if named == "" && os.Getenv("TW_PROFILE") == "" {
+		return nil
+	}
+	for p := c; p != nil; p = p.Parent() {
+		if p.Name() == "config" && p.Parent() != nil && !p.Parent().HasParent() {
+			return nil
+		}
+	}
+	cfg, err := f.Config()
+	if err != nil {
+		return err
+	}
+	if err := cfg.CheckProfile(); err != nil {
+		return cmdutil.FlagErrorf("%s", err)
+	}
+	return nil
+}
+
+// completeProfiles offers the profiles of the config file.
+func completeProfiles(f *cmdutil.Factory) cobra.CompletionFunc {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		cfg, err := f.Config()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return cfg.Profiles(), cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// setupJQ applies --jq: it turns on JSON output and filters stdout. It is
+// cheap when the flag is unset, since it also runs for shell completion.
+func setupJQ(c *cobra.Command, f *cmdutil.Factory) error {
+	expr, _ := c.Flags().GetString("jq")
+	if expr == "" {
+		return nil
+	}
+	out := c.Flags().Lookup("output")
+	if out == nil {
+		return cmdutil.FlagErrorf("--jq needs a command that prints JSON; %q has no -o/--output", c.CommandPath())
+	}
+	if !out.Changed {
+		if err := out.Value.Set(output.JSON); err != nil {
+			return err
+		}
+	} else if out.Value.String() != output.JSON {
+		return cmdutil.FlagErrorf("--jq filters JSON: drop -o %s or use -o json", out.Value.String())
+	}
+	jq, err := output.CompileJQ(expr)
+	if err != nil {
+		return cmdutil.FlagErrorf("%s", err)
+	}
+	f.IOStreams.SetOutputFilter(jq.Apply)
+	return nil
 }
 
 // finishTree sets what every command shares: groups reject unknown

@@ -252,7 +252,7 @@ func TestExitCodes(t *testing.T) {
 		}
 		for k, v := range map[string]string{keyUserID: threatstacktest.UserID, keyAPIKey: threatstacktest.APIKey,
 			keyOrgID: threatstacktest.OrganizationID, keyAPIURL: srv.URL} {
-			if err := cfg.Set(k, v); err != nil {
+			if err := cfg.Set("", k, v); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -440,9 +440,13 @@ func attachIncident(ctx context.Context, tx *sql.Tx, source string, it store.Del
 		ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last`, now.Year()).Scan(&seq); err != nil {
 		return nil, err
 	}
+	sev := it.Severity
+	if sev == "" { // an update whose creation never arrived
+		sev = "info"
+	}
 	inc := &store.Incident{
 		ID: uuid.NewString(), Number: store.FormatIncidentNumber(now.Year(), seq), Title: it.Title,
-		Severity: it.Severity, Status: store.StatusOpen, Source: source, Category: it.Category,
+		Severity: sev, Status: store.StatusOpen, Source: source, Category: it.Category,
 		CorrelationKey: it.CorrelationKey, EventCount: 1, CreatedAt: now, UpdatedAt: now,
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO incidents (`+incidentCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,

@@ -1,0 +1,302 @@
+// Package canary implements `tw-cli canary …`: the flock webhook settings of
+// a Thinkst Canary console (status, enable/disable, list/add/remove/test of
+// generic, MS Teams, Slack and Splunk webhooks) and its flocks.
+package canary
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tw-cli/tw-cli/internal/cmdutil"
+	"github.com/tw-cli/tw-cli/internal/config"
+	canaryapi "github.com/tw-cli/tw-cli/pkg/canary"
+)
+
+// completionTimeout bounds the flocks/list call made while completing
+// --flock: a shell waiting on a slow console is worse than no completion.
+const completionTimeout = 5 * time.Second
+
+// NewCmdCanary returns the `canary` command group.
+func NewCmdCanary(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "canary <command>",
+		Short: "Manage a Thinkst Canary console's flock webhooks",
+		Long: `Drive the webhook settings of a Thinkst Canary console's flocks: whether
+webhooks are on, and the generic, MS Teams, Slack and Splunk webhooks that
+receive the flock's alerts.
+
+The console is https://<domain>.canary.tools/api/v1/, or a full --api-url
+(on-premises consoles, test servers). Settings, first found wins:
+  console     --api-url, --domain, then CANARY_API_URL, CANARY_DOMAIN
+              (or CANARY_API_DOMAIN), then 'tw-cli config set canary.api_url'
+              or canary.domain, then domain in ~/.canarytools.config
+  auth token  CANARY_AUTH_TOKEN (or CANARY_API_TOKEN), then
+              'tw-cli config set canary.auth_token', then api_key in
+              ~/.canarytools.config; never a flag, so it stays out of shell
+              history, and it is redacted from errors and --debug output
+  flock       --flock, then CANARY_FLOCK or canary.flock, then flock:default`,
+		Example: `  $ export CANARY_DOMAIN=1234abcd CANARY_AUTH_TOKEN=…
+  $ tw-cli canary webhooks status
+  $ tw-cli canary webhooks add generic https://hooks.example.com/canary --header "Authorization: Bearer $TOKEN"
+  $ tw-cli canary webhooks list --flock flock:0123456789abcdef
+  $ tw-cli canary flocks list`,
+	}
+	pf := cmd.PersistentFlags()
+	pf.String(flagDomain, "", "Console `domain`: the part before .canary.tools (env CANARY_DOMAIN)")
+	pf.String(flagAPIURL, "", "Full console API `URL`, overriding --domain (env CANARY_API_URL)")
+	pf.String(flagFlock, "", "Flock `id` (env CANARY_FLOCK; default "+canaryapi.DefaultFlock+")")
+	_ = cmd.RegisterFlagCompletionFunc(flagFlock, completeFlocks(f))
+
+	cmd.AddCommand(
+		NewCmdWebhooks(f),
+		NewCmdFlocks(f),
+	)
+	return cmd
+}
+
+// The group's persistent flags. Subcommands read them from their inherited
+// flag set when they run, so each verb keeps the NewCmdX(f, runF) shape.
+const (
+	flagDomain = "domain"
+	flagAPIURL = "api-url"
+	flagFlock  = "flock"
+)
+
+// Console resolves which console to call, with which token, for which
+// flock. It reads config and builds the client only when a command runs, so
+// --help and completion of other flags stay offline.
+type Console struct {
+	// Flag values; empty when not given.
+	Domain string
+	APIURL string
+	Flock  string
+
+	Config     func() (*config.Config, error)
+	HTTPClient func() *http.Client
+	Debug      func() bool
+	ErrOut     io.Writer
+	// HomeDir locates ~/.canarytools.config.
+	HomeDir func() (string, error)
+
+	legacyRead *legacyConfig
+}
+
+// NewConsole returns a Console wired to the factory; ReadFlags fills in the
+// flag values when the command runs.
+func NewConsole(f *cmdutil.Factory) *Console {
+	c := &Console{
+		Config:     f.Config,
+		HTTPClient: f.HTTPClient,
+		Debug:      f.Debug,
+		HomeDir:    os.UserHomeDir,
+	}
+	if f.IOStreams != nil {
+		c.ErrOut = f.IOStreams.ErrOut
+	}
+	return c
+}
+
+// ReadFlags takes --domain, --api-url and --flock from cmd's flags (they
+// are inherited from the canary group; a verb run on its own in a test has
+// none, which reads as not given).
+func (c *Console) ReadFlags(cmd *cobra.Command) {
+	get := func(name string) string {
+		v, _ := cmd.Flags().GetString(name)
+		return v
+	}
+	c.Domain, c.APIURL, c.Flock = get(flagDomain), get(flagAPIURL), get(flagFlock)
+}
+
+// configGetter reads tw-cli's merged config (flags, env, file).
+func (c *Console) configGetter() (func(string) string, error) {
+	if c.Config == nil {
+		return func(string) string { return "" }, nil
+	}
+	cfg, err := c.Config()
+	if err != nil {
+		return nil, err
+	}
+	return cfg.Get, nil
+}
+
+// legacy reads the Python client's ~/.canarytools.config, once; it is
+// consulted only for what tw-cli's own settings lack.
+func (c *Console) legacy() legacyConfig {
+	if c.legacyRead == nil {
+		l := readLegacyConfig(c.HomeDir)
+		c.legacyRead = &l
+	}
+	return *c.legacyRead
+}
+
+// apiURL resolves the API base URL: flags, then env/config (a full URL
+// before a domain), then ~/.canarytools.config.
+func (c *Console) apiURL() (string, error) {
+	if err := cmdutil.MutuallyExclusive("specify only one of --domain or --api-url", c.Domain != "", c.APIURL != ""); err != nil {
+		return "", err
+	}
+	get, err := c.configGetter()
+	if err != nil {
+		return "", err
+	}
+	var u string
+	switch {
+	case c.APIURL != "":
+		u, err = canaryapi.NormalizeAPIURL(c.APIURL)
+	case c.Domain != "":
+		u, err = canaryapi.DomainURL(c.Domain)
+	case get("canary.api_url") != "":
+		u, err = canaryapi.NormalizeAPIURL(get("canary.api_url"))
+	case get("canary.domain") != "":
+		u, err = canaryapi.DomainURL(get("canary.domain"))
+	case c.legacy().domain != "":
+		u, err = canaryapi.DomainURL(c.legacy().domain)
+	default:
+		return "", cmdutil.FlagErrorf("no Canary console: pass --domain or --api-url, set CANARY_DOMAIN, or run 'tw-cli config set canary.domain <domain>'")
+	}
+	if err != nil {
+		return "", cmdutil.FlagErrorf("%s", err)
+	}
+	return u, nil
+}
+
+// token resolves the auth token from env/config, then ~/.canarytools.config.
+func (c *Console) token() (string, error) {
+	get, err := c.configGetter()
+	if err != nil {
+		return "", err
+	}
+	if t := get("canary.auth_token"); t != "" {
+		return t, nil
+	}
+	if t := c.legacy().apiKey; t != "" {
+		return t, nil
+	}
+	return "", cmdutil.AuthError(errors.New("no Canary auth token: set CANARY_AUTH_TOKEN or run 'tw-cli config set canary.auth_token <token>'"))
+}
+
+// FlockID is the flock the command acts on: --flock, then env/config, then
+// the default flock.
+func (c *Console) FlockID() (string, error) {
+	if c.Flock != "" {
+		return c.Flock, nil
+	}
+	get, err := c.configGetter()
+	if err != nil {
+		return "", err
+	}
+	if f := get("canary.flock"); f != "" {
+		return f, nil
+	}
+	return canaryapi.DefaultFlock, nil
+}
+
+// Client builds the console client.
+func (c *Console) Client() (*canaryapi.Client, error) {
+	apiURL, err := c.apiURL()
+	if err != nil {
+		return nil, err
+	}
+	tok, err := c.token()
+	if err != nil {
+		return nil, err
+	}
+	var opts []canaryapi.Option
+	if c.HTTPClient != nil {
+		opts = append(opts, canaryapi.WithHTTPClient(c.HTTPClient()))
+	}
+	if c.Debug != nil && c.Debug() && c.ErrOut != nil {
+		opts = append(opts, canaryapi.WithDebug(c.ErrOut))
+	}
+	return canaryapi.New(apiURL, tok, opts...)
+}
+
+// Target is the client and the flock, what most commands need first.
+func (c *Console) Target() (*canaryapi.Client, string, error) {
+	client, err := c.Client()
+	if err != nil {
+		return nil, "", err
+	}
+	flock, err := c.FlockID()
+	if err != nil {
+		return nil, "", err
+	}
+	return client, flock, nil
+}
+
+// ConsoleURL is the console's web address (the API URL without /api/v1/),
+// for pointing people at its UI; empty when no console is configured.
+func (c *Console) ConsoleURL() string {
+	apiURL, err := c.apiURL()
+	if err != nil {
+		return ""
+	}
+	u, err := url.Parse(apiURL)
+	if err != nil {
+		return ""
+	}
+	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/api/v1") + "/"
+	return u.String()
+}
+
+// completeFlocks completes --flock from the console's flocks/list, ids with
+// their names as descriptions. Any failure just means no suggestions.
+func completeFlocks(f *cmdutil.Factory) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		c := NewConsole(f)
+		c.ReadFlags(cmd)
+		client, err := c.Client()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		ctx, cancel := context.WithTimeout(cmdContext(cmd), completionTimeout)
+		defer cancel()
+		flocks, err := client.Flocks(ctx)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []string
+		for _, fl := range flocks {
+			if strings.HasPrefix(fl.ID, toComplete) {
+				out = append(out, fl.ID+"\t"+fl.Name)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+func cmdContext(cmd *cobra.Command) context.Context {
+	if ctx := cmd.Context(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
+}
+
+// authHint is added to authentication failures.
+const authHint = "check the auth token (CANARY_AUTH_TOKEN, or 'tw-cli config set canary.auth_token') and that it belongs to this console"
+
+// consoleError maps client errors onto exit codes: bad input 2, rejected
+// token 3, 404 4. Other console errors stay 1; test commands use remote.
+func consoleError(err error) error {
+	var inputErr *canaryapi.InputError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &inputErr):
+		return &cmdutil.FlagError{Err: err}
+	case errors.Is(err, canaryapi.ErrAuth):
+		return cmdutil.AuthError(fmt.Errorf("%w\n%s", err, authHint))
+	case errors.Is(err, canaryapi.ErrNotFound):
+		return &cmdutil.ExitError{Code: cmdutil.ExitNotFound, Err: err}
+	}
+	return err
+}

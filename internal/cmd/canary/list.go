@@ -1,0 +1,195 @@
+package canary
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tw-cli/tw-cli/internal/cmdutil"
+	"github.com/tw-cli/tw-cli/internal/iostreams"
+	"github.com/tw-cli/tw-cli/internal/output"
+	canaryapi "github.com/tw-cli/tw-cli/pkg/canary"
+)
+
+// ListOptions are the inputs of `canary webhooks list`.
+type ListOptions struct {
+	IO      *iostreams.IOStreams
+	Console *Console
+	// Kind limits the listing to one kind; empty lists all.
+	Kind   canaryapi.Kind
+	kind   string
+	Output string
+}
+
+// webhookView is one listed webhook. It carries header names but never
+// header values, and the Splunk token only masked: -o json goes into CI logs.
+type webhookView struct {
+	Kind             canaryapi.Kind `json:"kind"`
+	URL              string         `json:"url,omitempty"`
+	ID               string         `json:"webhook_id,omitempty"`
+	HeaderNames      []string       `json:"header_names,omitempty"`
+	Team             string         `json:"team,omitempty"`
+	Channel          string         `json:"channel,omitempty"`
+	ConfigurationURL string         `json:"configuration_url,omitempty"`
+	Host             string         `json:"host,omitempty"`
+	Port             string         `json:"port,omitempty"`
+	Token            string         `json:"token,omitempty"`
+}
+
+// NewCmdList returns `canary webhooks list`.
+func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Command {
+	opts := &ListOptions{IO: f.IOStreams, Console: NewConsole(f)}
+	cmd := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List a flock's webhooks of every kind",
+		Long: `List the flock's webhooks: KIND, URL/HOST and DETAILS (the names of a
+generic webhook's custom headers, a Slack webhook's team and channel, a
+masked Splunk token). Header values and the Splunk HEC token are never
+shown. Generic webhooks come from the console's generic/list endpoint.`,
+		Example: `  $ tw-cli canary webhooks list
+  $ tw-cli canary webhooks list --kind splunk -o json`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Console.ReadFlags(cmd)
+			if err := output.ValidateFormat(opts.Output); err != nil {
+				return cmdutil.FlagErrorf("%s", err)
+			}
+			if opts.kind != "" {
+				k, err := canaryapi.ParseKind(opts.kind)
+				if err != nil {
+					return cmdutil.FlagErrorf("%s", err)
+				}
+				opts.Kind = k
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return listRun(cmd, opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.kind, "kind", "", "Only this `kind`: "+kindNames())
+	_ = cmd.RegisterFlagCompletionFunc("kind", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return strings.Split(kindNames(), ", "), cobra.ShellCompDirectiveNoFileComp
+	})
+	output.AddFormatFlag(cmd, &opts.Output)
+	return cmd
+}
+
+func kindNames() string {
+	names := make([]string, len(canaryapi.Kinds))
+	for i, k := range canaryapi.Kinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
+}
+
+func listRun(cmd *cobra.Command, opts *ListOptions) error {
+	client, flock, err := opts.Console.Target()
+	if err != nil {
+		return err
+	}
+	views, enabled, err := listWebhooks(cmd.Context(), client, flock, opts.Kind)
+	if err != nil {
+		return consoleError(err)
+	}
+	if !enabled {
+		fmt.Fprintf(opts.IO.ErrOut, "! Webhooks are disabled for flock %s: the console sends nothing to these\n", flock)
+	}
+	if len(views) == 0 && opts.Output != output.JSON && opts.Output != output.YAML {
+		fmt.Fprintf(opts.IO.ErrOut, "No %swebhooks on flock %s\n", kindPrefix(opts.Kind), flock)
+		return nil
+	}
+	return output.Print(opts.IO, opts.Output, views, func(t *output.TablePrinter) {
+		t.Header("KIND", "URL/HOST", "DETAILS")
+		for _, v := range views {
+			t.Row(string(v.Kind), v.target(), v.details())
+		}
+	})
+}
+
+func kindPrefix(k canaryapi.Kind) string {
+	if k == "" {
+		return ""
+	}
+	return string(k) + " "
+}
+
+// listWebhooks gathers the kinds asked for, in the console's order, and
+// reports webhooks_enabled as the console gave it.
+func listWebhooks(ctx context.Context, client *canaryapi.Client, flock string, only canaryapi.Kind) ([]webhookView, bool, error) {
+	views := []webhookView{}
+	enabled := true
+	want := func(k canaryapi.Kind) bool { return only == "" || only == k }
+
+	if want(canaryapi.KindGeneric) {
+		g, err := client.GenericWebhooks(ctx, flock)
+		if err != nil {
+			return nil, false, err
+		}
+		enabled = g.WebhooksEnabled
+		for _, w := range g.Webhooks {
+			views = append(views, webhookView{Kind: canaryapi.KindGeneric, URL: w.URL, ID: w.ID, HeaderNames: w.HeaderNames})
+		}
+	}
+	if want(canaryapi.KindMSTeams) {
+		t, err := client.MSTeamsWebhooks(ctx, flock)
+		if err != nil {
+			return nil, false, err
+		}
+		enabled = t.WebhooksEnabled
+		for _, u := range t.URLs {
+			views = append(views, webhookView{Kind: canaryapi.KindMSTeams, URL: u})
+		}
+	}
+	if want(canaryapi.KindSlack) {
+		s, err := client.SlackWebhooks(ctx, flock)
+		if err != nil {
+			return nil, false, err
+		}
+		enabled = s.WebhooksEnabled
+		for _, w := range s.Webhooks {
+			views = append(views, webhookView{Kind: canaryapi.KindSlack, URL: w.URL, Team: w.Team, Channel: w.Channel, ConfigurationURL: w.ConfigurationURL})
+		}
+	}
+	if want(canaryapi.KindSplunk) {
+		s, err := client.SplunkWebhook(ctx, flock)
+		if err != nil {
+			return nil, false, err
+		}
+		enabled = s.WebhooksEnabled
+		if w := s.Webhook; w != nil {
+			views = append(views, webhookView{Kind: canaryapi.KindSplunk, Host: w.Host, Port: w.Port, Token: output.Mask(w.Token)})
+		}
+	}
+	return views, enabled, nil
+}
+
+// target is the URL/HOST column.
+func (v webhookView) target() string {
+	if v.Kind == canaryapi.KindSplunk {
+		if v.Port == "" {
+			return v.Host
+		}
+		return net.JoinHostPort(v.Host, v.Port)
+	}
+	return v.URL
+}
+
+// details is the DETAILS column.
+func (v webhookView) details() string {
+	switch v.Kind {
+	case canaryapi.KindGeneric:
+		if len(v.HeaderNames) > 0 {
+			return "headers: " + strings.Join(v.HeaderNames, ", ")
+		}
+	case canaryapi.KindSlack:
+		return fmt.Sprintf("team: %s, channel: %s", v.Team, v.Channel)
+	case canaryapi.KindSplunk:
+		return "token: " + v.Token
+	}
+	return ""
+}
