@@ -64,6 +64,13 @@ func TestThreatStackPagesThroughEveryPage(t *testing.T) {
 	if len(js) != online {
 		t.Fatalf("-o json: %d agents, want %d in one array", len(js), online)
 	}
+	hosts := strings.Fields(e.must("threatstack", "agents", "list", "--all", "--jq", ".[].hostname").stdout)
+	if len(hosts) != online || !strings.HasSuffix(hosts[0], ".ec2.internal") {
+		t.Fatalf("--jq over the streamed array: %d hostnames, want %d", len(hosts), online)
+	}
+	if got := strings.TrimSpace(e.must("threatstack", "api", "/v2/agents", "-f", "status=online", "--paginate", "--jq", ".agents | length").stdout); len(strings.Fields(got)) != wantPages {
+		t.Fatalf("api --paginate --jq printed %q, want one count per page", got)
+	}
 	if got := len(strings.Split(strings.TrimSpace(e.must("threatstack", "agents", "list", "--limit", "20").stdout), "\n")); got != 20 {
 		t.Fatalf("--limit 20 printed %d rows", got)
 	}

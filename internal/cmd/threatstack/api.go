@@ -16,6 +16,7 @@ import (
 
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/iostreams"
+	"github.com/tw-cli/tw-cli/internal/output"
 	"github.com/tw-cli/tw-cli/pkg/threatstack"
 )
 
@@ -29,6 +30,9 @@ type APIOptions struct {
 	Fields    []string
 	InputFile string
 	Paginate  bool
+	// Output is json (pretty-printed, the default) or yaml; the flag also
+	// lets the global --jq filter the response.
+	Output string
 }
 
 var apiMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodHead}
@@ -47,7 +51,8 @@ HEAD, to a JSON object sent as the body for POST, PUT and PATCH. --input
 sends a file as the body instead ("-" for stdin); -f then goes to the query.
 
 --paginate follows the pagination token of a GET listing and prints every
-page, one JSON document after another (combine them with jq -s).
+page, one JSON document after another (combine them with jq -s; with
+-o yaml, YAML documents separated by ---). --jq filters each page.
 
 A non-2xx answer is printed too, and the exit code says what failed: 3 for
 401/403, 4 for 404, 5 for a server error.`,
@@ -60,6 +65,9 @@ A non-2xx answer is printed too, and the exit code says what failed: 3 for
 			opts.Method = strings.ToUpper(opts.Method)
 			if !slices.Contains(apiMethods, opts.Method) {
 				return cmdutil.FlagErrorf("invalid --method %q: use %s", opts.Method, strings.Join(apiMethods, ", "))
+			}
+			if opts.Output != output.JSON && opts.Output != output.YAML {
+				return cmdutil.FlagErrorf("invalid output format %q: use json or yaml", opts.Output)
 			}
 			if opts.Paginate && opts.Method != http.MethodGet {
 				return cmdutil.FlagErrorf("--paginate works with GET requests only")
@@ -84,6 +92,8 @@ A non-2xx answer is printed too, and the exit code says what failed: 3 for
 	fl.StringArrayVarP(&opts.Fields, "field", "f", nil, "Add a `key=value` parameter (repeatable)")
 	fl.StringVar(&opts.InputFile, "input", "", "Send this `file` as the JSON body (\"-\" for stdin)")
 	fl.BoolVar(&opts.Paginate, "paginate", false, "Follow the pagination token and print every page")
+	fl.StringVarP(&opts.Output, "output", "o", output.JSON, "Output format: json or yaml")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{output.JSON, output.YAML}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("method", cobra.FixedCompletions(apiMethods, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -150,13 +160,17 @@ func apiRun(cmd *cobra.Command, opts *APIOptions) error {
 	if err != nil {
 		return err
 	}
+	p := bodyPrinter{w: opts.IO.Out, format: opts.Output}
 	if opts.Paginate {
 		for page, err := range c.RawPages(cmd.Context(), opts.Path, query) {
 			if err != nil {
-				printAPIErrorBody(opts.IO.Out, err)
+				var apiErr *threatstack.APIError
+				if errors.As(err, &apiErr) {
+					_ = p.print(apiErr.Body)
+				}
 				return apiError(err)
 			}
-			if err := printBody(opts.IO.Out, page); err != nil {
+			if err := p.print(page); err != nil {
 				return err
 			}
 		}
@@ -164,27 +178,40 @@ func apiRun(cmd *cobra.Command, opts *APIOptions) error {
 	}
 	resp, err := c.Do(cmd.Context(), opts.Method, opts.Path, query, body)
 	if resp != nil {
-		if perr := printBody(opts.IO.Out, resp.Body); perr != nil && err == nil {
+		// Print the body of a failed request too: the server says why.
+		if perr := p.print(resp.Body); perr != nil && err == nil {
 			return perr
 		}
 	}
 	return apiError(err)
 }
 
-// printAPIErrorBody shows the server's answer to a failed page, as for a
-// single request.
-func printAPIErrorBody(w io.Writer, err error) {
-	var apiErr *threatstack.APIError
-	if errors.As(err, &apiErr) {
-		_ = printBody(w, apiErr.Body)
+// bodyPrinter writes response bodies: JSON pretty-printed or as YAML
+// documents, anything else as it came.
+type bodyPrinter struct {
+	w      io.Writer
+	format string
+	docs   int
+}
+
+func (p *bodyPrinter) print(body []byte) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
 	}
+	if p.format == output.YAML && json.Valid(body) {
+		if p.docs > 0 {
+			if _, err := io.WriteString(p.w, "---\n"); err != nil {
+				return err
+			}
+		}
+		p.docs++
+		return output.WriteYAML(p.w, json.RawMessage(body))
+	}
+	return printBody(p.w, body)
 }
 
 // printBody pretty-prints JSON and writes anything else as it came.
 func printBody(w io.Writer, body []byte) error {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil
-	}
 	var buf bytes.Buffer
 	if json.Indent(&buf, bytes.TrimSpace(body), "", "  ") == nil {
 		buf.WriteByte('\n')

@@ -211,6 +211,18 @@ func TestAPICommand(t *testing.T) {
 		t.Errorf("--paginate printed %d pages with %d agents", pages, agents)
 	}
 
+	ymlOut := h.must("api", "/v2/agents", "-f", "status=online", "--paginate", "-o", "yaml")
+	docs := strings.Split(ymlOut, "---\n")
+	if len(docs) != pages {
+		t.Errorf("-o yaml --paginate printed %d documents, want %d", len(docs), pages)
+	}
+	for _, d := range docs {
+		var page struct{ Agents []map[string]any }
+		if err := yaml.Unmarshal([]byte(d), &page); err != nil || len(page.Agents) == 0 {
+			t.Errorf("YAML page: %v\n%s", err, d)
+		}
+	}
+
 	if code := h.exitCode("api", "/v2/agents/nope"); code != cmdutil.ExitNotFound || !strings.Contains(h.stdout.String(), `"Agent not found"`) {
 		t.Errorf("404: exit %d, stdout %q", code, h.stdout)
 	}
@@ -234,7 +246,7 @@ func TestExitCodes(t *testing.T) {
 		if cmdutil.ExitCode(err) != cmdutil.ExitAuth {
 			t.Fatalf("exit %d, want 3: %v", cmdutil.ExitCode(err), err)
 		}
-		for _, want := range []string{"TS_API_KEY not set", "TS_USER_ID", "TS_ORGANIZATION_ID", "tw-cli config set threatstack.api_key"} {
+		for _, want := range []string{"TS_API_KEY not set", "TS_USER_ID", "TS_ORGANIZATION_ID", "tw-cli config init", "threatstack.api_key"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("message lacks %q:\n%v", want, err)
 			}
@@ -259,6 +271,32 @@ func TestExitCodes(t *testing.T) {
 		h.must("auth", "check")
 		if !strings.Contains(h.stdout.String(), "✓ Threat Stack accepted the credentials of user "+threatstacktest.UserID) {
 			t.Errorf("auth check: %q", h.stdout)
+		}
+	})
+	t.Run("credentials from a profile", func(t *testing.T) {
+		srv := smallFake(t)
+		h := newHarness(t, nil)
+		for _, k := range []string{"TS_USER_ID", "TS_API_KEY", "TS_ORGANIZATION_ID", "TS_API_URL"} {
+			t.Setenv(k, "")
+		}
+		cfg, err := h.factory().Config()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The top level names another organization; the profile wins.
+		if err := cfg.SetMany("", map[string]string{keyUserID: "someone", keyAPIKey: "another-key-entirely", keyOrgID: "other-org"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := cfg.SetMany("staging", map[string]string{keyUserID: threatstacktest.UserID, keyAPIKey: threatstacktest.APIKey,
+			keyOrgID: threatstacktest.OrganizationID, keyAPIURL: srv.URL}); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("TW_PROFILE", "staging")
+		h.must("auth", "check")
+		t.Setenv("TW_PROFILE", "")
+		t.Setenv("TS_API_URL", srv.URL)
+		if code := h.exitCode("auth", "check"); code != cmdutil.ExitAuth {
+			t.Errorf("top-level credentials: exit %d, want 3", code)
 		}
 	})
 	t.Run("--api-url beats the environment", func(t *testing.T) {

@@ -44,7 +44,8 @@ the credentials Threat Stack issues under Settings > Application Keys:
   TS_ORGANIZATION_ID  organization to query (HAWK ext)
 
 or the config keys threatstack.user_id, threatstack.api_key and
-threatstack.organization_id ('tw-cli config set …'). The environment wins.
+threatstack.organization_id ('tw-cli config init', 'tw-cli config set …'),
+one organization per profile (--profile NAME). The environment wins.
 
 The API is https://api.threatstack.com unless --api-url, TS_API_URL or
 threatstack.api_url says otherwise.
@@ -124,10 +125,9 @@ func clientFunc(f *cmdutil.Factory, cmd *cobra.Command) func() (*threatstack.Cli
 // them, in one message.
 func missingCredentials(mc *threatstack.MissingCredentialsError) error {
 	return fmt.Errorf("missing Threat Stack credentials: %s not set\n"+
-		"Set %s, %s and %s, or store them with\n"+
-		"  tw-cli config set threatstack.user_id <id>\n"+
-		"  tw-cli config set threatstack.api_key <key>\n"+
-		"  tw-cli config set threatstack.organization_id <org>",
+		"Set %s, %s and %s, or store them with 'tw-cli config init'\n"+
+		"(or 'tw-cli config set threatstack.user_id|threatstack.api_key|threatstack.organization_id <value>',\n"+
+		"with --profile NAME to keep several organizations)",
 		strings.Join(mc.Missing, ", "), threatstack.EnvUserID, threatstack.EnvAPIKey, threatstack.EnvOrganizationID)
 }
 
