@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -119,4 +121,34 @@ func TestThreatStackAuthAndSecrets(t *testing.T) {
 	if !strings.Contains(outputs[1].stderr, "signed request") {
 		t.Fatalf("--debug did not log: %.300s", outputs[1].stderr)
 	}
+}
+
+// TestThreatStackConfigImport: the API scripts' threatstack.cfg becomes
+// profiles, and a profile's credentials pass the fake's HAWK check.
+func TestThreatStackConfigImport(t *testing.T) {
+	srv := threatstacktest.New(t)
+	e := newEnv(t)
+	cfg := filepath.Join(t.TempDir(), "threatstack.cfg")
+	os.WriteFile(cfg, []byte(`[USER_INFO]
+TS_USER_ID = `+threatstacktest.UserID+`
+TS_API_KEY = "`+threatstacktest.APIKey+`"
+
+[DEFAULT]
+TS_ORGANIZATION_ID = wrong-org
+TS_ORGANIZATION_NAME = "Default"
+
+[Production]
+TS_ORGANIZATION_ID = `+threatstacktest.OrganizationID+`
+`), 0o600)
+	r := e.must("config", "import", cfg)
+	if !strings.Contains(r.stderr, "→ profile production") {
+		t.Fatalf("import: %s", r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, threatstacktest.APIKey) {
+		t.Fatal("import printed the API key")
+	}
+	e.must("threatstack", "agents", "list", "--profile", "production", "--api-url", srv.URL, "--limit", "1")
+	// The top level got DEFAULT's organization, which the fake rejects.
+	e.expectCode(3, "threatstack", "agents", "list", "--api-url", srv.URL, "--limit", "1")
+	e.expectCode(2, "config", "import", filepath.Join(t.TempDir(), "missing.cfg"))
 }
