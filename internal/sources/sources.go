@@ -191,7 +191,7 @@ func ValidateSeverityMapping(m map[string]string) error {
 	// Vendor severities match case-insensitively, so "High" and "high"
 	// would compete; payload owns that rule.
 	if err := payload.ValidateSeverityMapping(m); err != nil {
-		return invalid("%v", err)
+		return invalid("severity mapping: %s", strings.TrimPrefix(err.Error(), "severity_mapping: "))
 	}
 	return nil
 }
