@@ -108,7 +108,7 @@ func (e *ConflictError) Error() string {
 		}
 		fmt.Fprintf(&b, "%s:%d: source %q is already registered with origin %s; the file will not take it over", e.Path, c.Line, c.Source, c.Origin)
 	}
-	b.WriteString("\nRename it in the file, remove the existing source ('tw-cli webhook remove NAME'), or run 'tw-cli webhook apply -f FILE --force' to let the file manage it")
+	fmt.Fprintf(&b, "\nRename it in the file, remove the existing source ('tw-cli webhook remove NAME'), or run 'tw-cli webhook apply -f %s --force' to let the file manage it", e.Path)
 	return b.String()
 }
 
