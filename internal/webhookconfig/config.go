@@ -435,9 +435,12 @@ func (l *loader) secret(spec *sources.Spec, key, n, verifyNode *yaml.Node) {
 		l.errorf(n, "%s: the secret is empty", field)
 		return
 	}
-	if err := sources.ValidateSecretFor(spec.Verify, secret); err != nil {
-		l.errorf(n, "%s: %v", field, err)
-		return
+	// With an unknown mode (already reported) every secret would "not suit".
+	if sources.ValidateVerify(spec.Verify) == nil {
+		if err := sources.ValidateSecretFor(spec.Verify, secret); err != nil {
+			l.errorf(n, "%s: %v", field, err)
+			return
+		}
 	}
 	spec.Secret = secret
 }

@@ -190,6 +190,13 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 	}
 }
 
+func TestUnknownVerifyIsOneError(t *testing.T) {
+	_, err := Parse("w.yaml", []byte("sources:\n  s:\n    secret: x\n    verify: rot13\n"), env())
+	if err == nil || strings.Count(err.Error(), "\n") != 0 || !strings.HasPrefix(err.Error(), "w.yaml:4: sources.s.verify: unknown verification mode") {
+		t.Fatalf("want exactly the verify error, got:\n%v", err)
+	}
+}
+
 func TestParseLineIsPrecise(t *testing.T) {
 	_, err := Parse("w.yaml", []byte(seedConfig), env("EMAIL_GATEWAY_SECRET", "x"))
 	var perr *Error
