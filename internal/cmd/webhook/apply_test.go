@@ -18,8 +18,6 @@ import (
 	"github.com/tw-cli/tw-cli/internal/webhookconfig"
 )
 
-var t0 = time.Date(2024, 1, 15, 10, 0, 0, 0, time.UTC)
-
 func TestNewCmdApplyFlags(t *testing.T) {
 	cases := []struct {
 		args    []string
