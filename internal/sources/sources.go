@@ -359,11 +359,21 @@ func (l *Local) Update(ctx context.Context, name string, p Patch) (View, error) 
 		}
 		src.Format = *p.Format
 	}
-	if p.Verify != nil {
+	if p.Verify != nil && *p.Verify != src.Verify {
 		if err := ValidateVerify(*p.Verify); err != nil {
 			return View{}, err
 		}
+		// A secret that does not fit the new mode would fail every
+		// delivery; say so now instead.
+		if src.Secret == "" && *p.Verify != verify.ModeNone {
+			return View{}, invalid("source %q has no secret for verification mode %s: add one with 'tw-cli webhook rotate-secret %s --grace 0' after switching, or pick another mode", name, *p.Verify, name)
+		}
+		if err := ValidateSecretFor(*p.Verify, src.Secret); err != nil {
+			return View{}, invalid("%v: give the source a fitting secret with 'tw-cli webhook rotate-secret %s' first", err, name)
+		}
 		src.Verify = *p.Verify
+		// The rotated-out secret belonged to the old mode.
+		src.PreviousSecret, src.PreviousExpiresAt = "", time.Time{}
 	}
 	if p.Playbook != nil {
 		if err := ValidatePlaybook(*p.Playbook); err != nil {
