@@ -84,6 +84,8 @@ type ApplyOptions struct {
 	// value drops the old secret at once.
 	Grace time.Duration
 	Now   func() time.Time
+	// Progress, when set, is told after each source is written.
+	Progress func(done, total int)
 }
 
 // Conflict is a file source whose name a cli or api source already has.
@@ -174,10 +176,13 @@ func Apply(ctx context.Context, st store.Store, cfg *Config, opts ApplyOptions) 
 	sort.Slice(steps, func(i, j int) bool { return steps[i].change.Source < steps[j].change.Source })
 
 	plan := Plan{DryRun: opts.DryRun, Changes: make([]Change, 0, len(steps))}
-	for _, s := range steps {
+	for i, s := range steps {
 		if !opts.DryRun {
 			if err := write(ctx, st, s.change, s.src); err != nil {
 				return plan, fmt.Errorf("%s source %s: %w", s.change.Action, s.change.Source, err)
+			}
+			if opts.Progress != nil {
+				opts.Progress(i+1, len(steps))
 			}
 		}
 		plan.Changes = append(plan.Changes, s.change)

@@ -117,7 +117,11 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	if err != nil {
 		return err
 	}
-	plan, err := webhookconfig.Apply(ctx, st, cfg, webhookconfig.ApplyOptions{DryRun: opts.DryRun, Force: opts.Force, Now: opts.Now})
+	plan, err := webhookconfig.Apply(ctx, st, cfg, webhookconfig.ApplyOptions{
+		DryRun: opts.DryRun, Force: opts.Force, Now: opts.Now,
+		Progress: func(done, total int) { opts.IO.Progress("Applying %s: %d/%d sources…", cfg.Path, done, total) },
+	})
+	opts.IO.StopProgress()
 	if err != nil {
 		if len(plan.Changes) > 0 {
 			fmt.Fprintf(opts.IO.ErrOut, "Applied before the error: %s\n", plan.Summary())
