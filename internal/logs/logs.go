@@ -187,22 +187,24 @@ func TailFrom(path string, n int, f Filter) ([]Entry, int64, error) {
 	r := bufio.NewReaderSize(file, 64<<10)
 	for {
 		line, err := r.ReadBytes('\n')
-		if err != nil {
-			// A last line without its newline is still being written;
-			// Follow will read it whole.
-			if err == io.EOF {
-				break
-			}
+		if err != nil && err != io.EOF {
 			return nil, 0, err
 		}
-		offset += int64(len(line))
 		e, perr := ParseLine(bytes.TrimSpace(line))
-		if perr != nil || !f.Match(e) {
-			continue
+		if err == io.EOF && perr != nil {
+			// Half a last line is still being written; Follow reads it
+			// whole from this offset.
+			break
 		}
-		ring = append(ring, e)
-		if n > 0 && len(ring) > 2*n {
-			ring = append(ring[:0], ring[len(ring)-n:]...)
+		offset += int64(len(line))
+		if perr == nil && f.Match(e) {
+			ring = append(ring, e)
+			if n > 0 && len(ring) > 2*n {
+				ring = append(ring[:0], ring[len(ring)-n:]...)
+			}
+		}
+		if err == io.EOF {
+			break
 		}
 	}
 	if n > 0 && len(ring) > n {
