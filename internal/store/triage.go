@@ -122,6 +122,8 @@ const (
 	OutcomeFailed  = "failed"  // will be retried, or the job is exhausted
 	OutcomeStarted = "started"
 	OutcomeDone    = "done"
+	// OutcomeInterrupted is a job stopped by a shutdown; it resumes.
+	OutcomeInterrupted = "interrupted"
 )
 
 // TimelineEntry is one line of an incident's history.
