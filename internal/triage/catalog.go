@@ -40,20 +40,25 @@ type Catalog struct {
 	env *Env
 	dir string
 
-	mu    sync.RWMutex
-	books map[string]*Playbook
+	mu       sync.RWMutex
+	books    map[string]*Playbook
+	problems []error
 }
 
 // LoadCatalog reads the built-ins and dir (which may not exist). Invalid
-// user files are reported in the error and left out; the catalog is
-// usable either way.
+// user files are left out and reported by Problems, so one bad file does
+// not stop the receiver from triaging with the others.
 func LoadCatalog(env *Env, dir string) (*Catalog, error) {
 	c := &Catalog{env: env, dir: dir}
-	return c, c.Reload()
+	if err := c.Reload(); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Reload reads the playbooks again, e.g. when a job names one that was
-// added after the catalog was loaded.
+// added after the catalog was loaded. Its error is for the built-ins only;
+// user files' problems go to Problems.
 func (c *Catalog) Reload() error {
 	books := map[string]*Playbook{}
 	entries, err := fs.ReadDir(builtins, "playbooks")
@@ -93,9 +98,16 @@ func (c *Catalog) Reload() error {
 		}
 	}
 	c.mu.Lock()
-	c.books = books
+	c.books, c.problems = books, problems
 	c.mu.Unlock()
-	return errors.Join(problems...)
+	return nil
+}
+
+// Problems returns why user files were left out at the last (re)load.
+func (c *Catalog) Problems() []error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.problems
 }
 
 // ParseFile reads and validates one playbook file.
@@ -129,3 +141,13 @@ func (c *Catalog) List() []*Playbook {
 
 // Dir is the directory user playbooks are read from.
 func (c *Catalog) Dir() string { return c.dir }
+
+// OpenCatalog loads the playbooks of dataDir (or the configured dir) with
+// a fresh expression environment.
+func OpenCatalog(dataDir, configuredDir string) (*Catalog, error) {
+	env, err := NewEnv()
+	if err != nil {
+		return nil, err
+	}
+	return LoadCatalog(env, Dir(dataDir, configuredDir))
+}

@@ -152,7 +152,10 @@ func (w *Worker) process(ctx context.Context, log *slog.Logger, j store.TriageJo
 	pb, ok := w.Catalog.Get(j.Playbook)
 	if !ok {
 		if err := w.Catalog.Reload(); err != nil {
-			log.Warn("some playbooks are invalid", "error", err)
+			log.Error("reload playbooks", "error", err)
+		}
+		for _, p := range w.Catalog.Problems() {
+			log.Warn("invalid playbook left out", "error", p)
 		}
 		pb, ok = w.Catalog.Get(j.Playbook)
 	}

@@ -6,9 +6,11 @@ import (
 
 	"github.com/tw-cli/tw-cli/internal/cmd/completion"
 	configcmd "github.com/tw-cli/tw-cli/internal/cmd/config"
+	"github.com/tw-cli/tw-cli/internal/cmd/destination"
 	"github.com/tw-cli/tw-cli/internal/cmd/events"
 	"github.com/tw-cli/tw-cli/internal/cmd/incidents"
 	logscmd "github.com/tw-cli/tw-cli/internal/cmd/logs"
+	"github.com/tw-cli/tw-cli/internal/cmd/playbook"
 	"github.com/tw-cli/tw-cli/internal/cmd/serve"
 	"github.com/tw-cli/tw-cli/internal/cmd/token"
 	versioncmd "github.com/tw-cli/tw-cli/internal/cmd/version"
@@ -86,6 +88,8 @@ Environment:
 		webhook.NewCmdWebhook(f),
 		serve.NewCmdServe(f, nil),
 		incidents.NewCmdIncidents(f),
+		playbook.NewCmdPlaybook(f),
+		destination.NewCmdDestination(f),
 		events.NewCmdEvents(f),
 		logscmd.NewCmdLogs(f, nil),
 		token.NewCmdToken(f),

@@ -8,15 +8,19 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
+	"github.com/tw-cli/tw-cli/internal/config"
 	"github.com/tw-cli/tw-cli/internal/iostreams"
 	"github.com/tw-cli/tw-cli/internal/logs"
+	"github.com/tw-cli/tw-cli/internal/notify"
 	"github.com/tw-cli/tw-cli/internal/receiver"
 	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/internal/triage"
 )
 
 // Options are the inputs of `serve`.
@@ -24,17 +28,22 @@ type Options struct {
 	IO      *iostreams.IOStreams
 	Store   func() (store.Store, error)
 	DataDir func() (string, error)
+	Config  func() (*config.Config, error)
 
 	Addr            string
 	MaxBodyBytes    int64
 	LogLevel        string
 	ShutdownTimeout time.Duration
 	Quiet           bool
+	// TriageWorkers run auto-triage jobs from the queue; 0 leaves the
+	// queue for another receiver on the same database.
+	TriageWorkers int
+	TriageLease   time.Duration
 }
 
 // NewCmdServe returns `serve`.
 func NewCmdServe(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Store: f.Store, DataDir: f.DataDir}
+	opts := &Options{IO: f.IOStreams, Store: f.Store, DataDir: f.DataDir, Config: f.Config}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Receive signed webhook deliveries",
@@ -49,6 +58,12 @@ Endpoints:
   GET  /metrics                   Prometheus metrics
   GET  /healthz, /readyz          liveness and readiness
 
+Sources with auto-triage answer {"status":"queued",…}: the event and a
+triage job are stored together, and a pool of workers runs the source's
+playbook (<data-dir>/playbooks or playbooks_dir, else the built-ins) on
+the new incident, then notifies destinations. Jobs survive restarts: a
+job left running by a crash is resumed once its --triage-lease expires.
+
 Logs are JSON lines in <data-dir>/logs/tw-cli.log (read them with
 'tw-cli logs') and readable lines on stderr. SIGINT or SIGTERM stops
 accepting connections and finishes the requests in flight.`,
@@ -59,6 +74,9 @@ accepting connections and finishes the requests in flight.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.MaxBodyBytes <= 0 {
 				return cmdutil.FlagErrorf("--max-body-bytes must be positive")
+			}
+			if opts.TriageWorkers < 0 || opts.TriageLease < time.Second {
+				return cmdutil.FlagErrorf("--triage-workers must not be negative and --triage-lease at least 1s")
 			}
 			var lvl slog.Level
 			if err := lvl.UnmarshalText([]byte(opts.LogLevel)); err != nil {
@@ -76,6 +94,8 @@ accepting connections and finishes the requests in flight.`,
 	fl.StringVar(&opts.LogLevel, "log-level", "info", "Log `level`: debug, info, warn, error")
 	fl.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "How long to wait for requests in flight on shutdown")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "Log to the file only, not to stderr")
+	fl.IntVar(&opts.TriageWorkers, "triage-workers", triage.DefaultConcurrency, "Auto-triage jobs run at once (0: leave the queue to other receivers)")
+	fl.DurationVar(&opts.TriageLease, "triage-lease", triage.DefaultLease, "How long a triage job stays claimed without a heartbeat before another worker resumes it")
 	_ = cmd.RegisterFlagCompletionFunc("log-level", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"debug", "info", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp
 	})
@@ -120,6 +140,11 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 	bgCtx, stopBg := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBg()
 	go rcv.Run(bgCtx)
+	stopTriage, err := startTriage(bgCtx, opts, st, dir, log)
+	if err != nil {
+		return err
+	}
+	defer stopTriage()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -140,6 +165,50 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	stopTriage()
 	log.Info("stopped", "component", logs.ComponentServer)
 	return nil
+}
+
+// startTriage runs the triage workers until the returned stop is called;
+// stop waits for jobs in hand to record where they stand.
+func startTriage(ctx context.Context, opts *Options, st store.Store, dataDir string, log *slog.Logger) (func(), error) {
+	if opts.TriageWorkers == 0 {
+		log.Info("triage workers disabled; queued jobs wait for another receiver", "component", logs.ComponentTriage)
+		return func() {}, nil
+	}
+	configured := ""
+	if opts.Config != nil {
+		cfg, err := opts.Config()
+		if err != nil {
+			return nil, err
+		}
+		configured = cfg.Get("playbooks_dir")
+	}
+	cat, err := triage.OpenCatalog(dataDir, configured)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range cat.Problems() {
+		log.Warn("invalid playbook left out", "component", logs.ComponentTriage, "error", p)
+	}
+	notifier := &notify.Notifier{Store: st, Sender: notify.NewSender(), Now: time.Now}
+	w := &triage.Worker{
+		Store: st, Catalog: cat, Log: log, Concurrency: opts.TriageWorkers, Lease: opts.TriageLease,
+		Engine: &triage.Engine{Store: st, Notifier: notifier, Now: time.Now},
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Run(wctx)
+	}()
+	log.Info("triage workers started", "component", logs.ComponentTriage, "workers", opts.TriageWorkers, "playbooks_dir", cat.Dir())
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			cancel()
+			<-done
+		})
+	}, nil
 }
