@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -24,8 +25,12 @@ import (
 type Options struct {
 	// Synchronous is SQLite's synchronous pragma. NORMAL (default) in WAL
 	// mode survives a process crash without losing commits; FULL also
-	// survives power loss at the cost of an fsync per commit.
+	// survives power loss at the cost of an fsync per commit (one per
+	// group commit, not one per delivery).
 	Synchronous string
+	// MaxBatch bounds how many concurrent deliveries share one
+	// transaction (DefaultMaxBatch when zero or less).
+	MaxBatch int
 }
 
 // Store is a store.Store on one SQLite file.
@@ -34,6 +39,11 @@ type Store struct {
 	// queueing in Go is cheaper than spinning on SQLITE_BUSY.
 	w *sql.DB
 	r *sql.DB
+	// commits is the group commit of Ingest (batch.go).
+	commits *committer
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var _ store.Store = (*Store)(nil)
@@ -77,15 +87,22 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	r.SetMaxOpenConns(4)
 	s := &Store{w: w, r: r}
 	if err := s.migrate(ctx); err != nil {
-		s.Close()
+		w.Close()
+		r.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
+	s.commits = startCommitter(s, opts.MaxBatch)
 	return s, nil
 }
 
-// Close closes both pools.
+// Close commits the deliveries already queued, answers their callers,
+// then closes both pools.
 func (s *Store) Close() error {
-	return errors.Join(s.w.Close(), s.r.Close())
+	s.closeOnce.Do(func() {
+		s.commits.stop()
+		s.closeErr = errors.Join(s.w.Close(), s.r.Close())
+	})
+	return s.closeErr
 }
 
 // Ping checks the database answers.
@@ -146,6 +163,14 @@ var migrations = []string{
 	CREATE INDEX events_received ON events (received_at);
 	CREATE TABLE replay_keys (key TEXT PRIMARY KEY, seen_at INTEGER NOT NULL);
 	CREATE INDEX replay_keys_seen ON replay_keys (seen_at);`,
+	// perf: idempotency keys (X-Webhook-Id / Idempotency-Key) and the
+	// result of the delivery that first used them, for 200 on a repeat.
+	`CREATE TABLE idempotency_keys (
+		key TEXT PRIMARY KEY,
+		result BLOB NOT NULL,
+		created_at INTEGER NOT NULL
+	);
+	CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -363,25 +388,16 @@ func (s *Store) TouchToken(ctx context.Context, hash string, at time.Time) (*sto
 
 // --- ingest ---
 
-// Ingest stores a delivery atomically. See store.Store.
-func (s *Store) Ingest(ctx context.Context, d *store.Delivery) (*store.IngestResult, error) {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	res, err := ingestTx(ctx, tx, d)
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
-	}
-	return res, nil
-}
-
+// ingestTx writes one delivery inside the group commit's transaction
+// (batch.go). Its refusals (ErrReplayed, a duplicate) are decided before
+// anything is written, so they need no rollback.
 func ingestTx(ctx context.Context, tx *sql.Tx, d *store.Delivery) (*store.IngestResult, error) {
 	now := d.ReceivedAt.UTC()
+	if d.IdempotencyKey != "" {
+		if res, err := idempotentResult(ctx, tx, d); err != nil || res != nil {
+			return res, err
+		}
+	}
 	if d.ReplayKey != "" {
 		r, err := tx.ExecContext(ctx, `INSERT INTO replay_keys (key, seen_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, d.ReplayKey, ts(now))
 		if err != nil {
@@ -408,6 +424,11 @@ func ingestTx(ctx context.Context, tx *sql.Tx, d *store.Delivery) (*store.Ingest
 		}
 		res.Events = append(res.Events, ev)
 		res.Incidents = append(res.Incidents, *inc)
+	}
+	if d.IdempotencyKey != "" {
+		if err := rememberIdempotent(ctx, tx, d, res); err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
 }
@@ -456,8 +477,26 @@ func attachIncident(ctx context.Context, tx *sql.Tx, source string, it store.Del
 
 // PruneReplay forgets replay keys seen before the cut-off.
 func (s *Store) PruneReplay(ctx context.Context, before time.Time) error {
-	_, err := s.w.ExecContext(ctx, `DELETE FROM replay_keys WHERE seen_at < ?`, ts(before))
-	return err
+	return s.pruneChunked(ctx, `DELETE FROM replay_keys WHERE rowid IN
+		(SELECT rowid FROM replay_keys WHERE seen_at < ? LIMIT ?)`, before)
+}
+
+// pruneChunkRows bounds one prune statement. At thousands of deliveries a
+// second a minute's keys are many rows; deleting them in one statement
+// would hold the only write lock, and stall every commit, for seconds.
+const pruneChunkRows = 2000
+
+func (s *Store) pruneChunked(ctx context.Context, query string, before time.Time) error {
+	for {
+		res, err := s.w.ExecContext(ctx, query, ts(before), pruneChunkRows)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n < pruneChunkRows {
+			return err
+		}
+	}
 }
 
 // --- reads ---
