@@ -25,6 +25,7 @@ const DefaultMaxBatch = 128
 type committer struct {
 	s        *Store
 	maxBatch int
+	stmts    *stmtCache
 
 	// mu orders enqueueing against stop: callers hold it shared while they
 	// send, stop holds it exclusively to close the queue, so no caller
@@ -50,7 +51,7 @@ func startCommitter(s *Store, maxBatch int) *committer {
 		maxBatch = DefaultMaxBatch
 	}
 	c := &committer{
-		s: s, maxBatch: maxBatch,
+		s: s, maxBatch: maxBatch, stmts: newStmtCache(s.w),
 		// Room for a whole next batch to gather while one commits.
 		queue:   make(chan *ingestCall, maxBatch),
 		stopped: make(chan struct{}),
@@ -98,6 +99,7 @@ func (c *committer) stop() {
 	}
 	c.mu.Unlock()
 	<-c.stopped
+	c.stmts.close()
 }
 
 func (c *committer) run() {
@@ -148,6 +150,8 @@ func (c *committer) commit(batch []*ingestCall) {
 	for i, call := range batch {
 		call.done <- replies[i]
 	}
+	c.s.ckpt.commits.Add(1)
+	c.stmts.prepareWanted(context.Background())
 }
 
 // tryBatch stores the pending deliveries in one transaction and fills in
@@ -163,8 +167,9 @@ func (c *committer) tryBatch(batch []*ingestCall, pending []int, replies []inges
 		return -1, err
 	}
 	defer tx.Rollback()
+	btx := batchTx{tx: tx, stmts: c.stmts}
 	for n, i := range pending {
-		res, err := ingestTx(ctx, tx, batch[i].d)
+		res, err := ingestTx(ctx, btx, batch[i].d)
 		if errors.Is(err, store.ErrReplayed) {
 			// Decided before any write: nothing to undo.
 			replies[i] = ingestReply{err: err}

@@ -25,7 +25,7 @@ type idempotentIncRef struct {
 
 // idempotentResult returns the stored result of d's idempotency key, or
 // nil when the key is new or has outlived its retention window.
-func idempotentResult(ctx context.Context, tx *sql.Tx, d *store.Delivery) (*store.IngestResult, error) {
+func idempotentResult(ctx context.Context, tx writeTx, d *store.Delivery) (*store.IngestResult, error) {
 	var raw []byte
 	var created int64
 	err := tx.QueryRowContext(ctx, `SELECT result, created_at FROM idempotency_keys WHERE key = ?`, d.IdempotencyKey).Scan(&raw, &created)
@@ -58,7 +58,7 @@ func idempotentResult(ctx context.Context, tx *sql.Tx, d *store.Delivery) (*stor
 
 // rememberIdempotent stores d's key with its result, replacing an expired
 // record of the same key.
-func rememberIdempotent(ctx context.Context, tx *sql.Tx, d *store.Delivery, res *store.IngestResult) error {
+func rememberIdempotent(ctx context.Context, tx writeTx, d *store.Delivery, res *store.IngestResult) error {
 	var rec idempotentRecord
 	for _, ev := range res.Events {
 		rec.Events = append(rec.Events, ev.ID)

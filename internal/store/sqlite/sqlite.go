@@ -41,6 +41,8 @@ type Store struct {
 	r *sql.DB
 	// commits is the group commit of Ingest (batch.go).
 	commits *committer
+	// ckpt copies the WAL into the database off the commit path.
+	ckpt *checkpointer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -74,7 +76,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	q.Add("_pragma", "synchronous("+sync+")")
 	q.Add("_pragma", "foreign_keys(1)")
 	dsn := "file:" + path + "?" + q.Encode()
-	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate&_pragma="+url.QueryEscape(fmt.Sprintf("wal_autocheckpoint(%d)", writerAutoCheckpoint)))
 	if err != nil {
 		return nil, err
 	}
@@ -85,12 +87,23 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
+	// Connections open lazily: a CLI command that never writes never
+	// opens this one.
+	ck, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	ck.SetMaxOpenConns(1)
 	s := &Store{w: w, r: r}
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
 		r.Close()
+		ck.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
+	s.ckpt = startCheckpointer(ck)
 	s.commits = startCommitter(s, opts.MaxBatch)
 	return s, nil
 }
@@ -100,7 +113,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.commits.stop()
-		s.closeErr = errors.Join(s.w.Close(), s.r.Close())
+		s.closeErr = errors.Join(s.ckpt.close(), s.w.Close(), s.r.Close())
 	})
 	return s.closeErr
 }
@@ -198,6 +211,19 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 	}
 	return tx.Commit()
+}
+
+// newID returns a time-ordered UUID (version 7). Random (v4) keys land
+// all over the primary-key indexes, so each delivery dirtied a different
+// index page and every group commit wrote hundreds of pages to the WAL;
+// ordered keys append to the same few pages.
+func newID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		// Only a failing system random source gets here; v4 fails then too.
+		return uuid.NewString()
+	}
+	return id.String()
 }
 
 func ts(t time.Time) int64 {
@@ -391,7 +417,7 @@ func (s *Store) TouchToken(ctx context.Context, hash string, at time.Time) (*sto
 // ingestTx writes one delivery inside the group commit's transaction
 // (batch.go). Its refusals (ErrReplayed, a duplicate) are decided before
 // anything is written, so they need no rollback.
-func ingestTx(ctx context.Context, tx *sql.Tx, d *store.Delivery) (*store.IngestResult, error) {
+func ingestTx(ctx context.Context, tx writeTx, d *store.Delivery) (*store.IngestResult, error) {
 	now := d.ReceivedAt.UTC()
 	if d.IdempotencyKey != "" {
 		if res, err := idempotentResult(ctx, tx, d); err != nil || res != nil {
@@ -414,7 +440,7 @@ func ingestTx(ctx context.Context, tx *sql.Tx, d *store.Delivery) (*store.Ingest
 			return nil, err
 		}
 		ev := store.Event{
-			ID: uuid.NewString(), Source: d.Source, ReceivedAt: now, Verification: d.Verification,
+			ID: newID(), Source: d.Source, ReceivedAt: now, Verification: d.Verification,
 			Format: d.Format, Type: it.Type, IncidentID: inc.ID, IncidentNum: inc.Number,
 			RequestID: d.RequestID, Normalized: it.Normalized, Payload: d.Payload,
 		}
@@ -435,7 +461,7 @@ func ingestTx(ctx context.Context, tx *sql.Tx, d *store.Delivery) (*store.Ingest
 
 // attachIncident finds the open incident an item correlates with, or opens
 // a new one with the next number of the year.
-func attachIncident(ctx context.Context, tx *sql.Tx, source string, it store.DeliveryItem, now time.Time) (*store.Incident, error) {
+func attachIncident(ctx context.Context, tx writeTx, source string, it store.DeliveryItem, now time.Time) (*store.Incident, error) {
 	if it.CorrelationKey != "" {
 		inc, err := scanIncident(tx.QueryRowContext(ctx, `SELECT `+incidentCols+` FROM incidents
 			WHERE source = ? AND correlation_key = ? AND status <> ? ORDER BY created_at DESC LIMIT 1`, source, it.CorrelationKey, store.StatusResolved))
@@ -466,7 +492,7 @@ func attachIncident(ctx context.Context, tx *sql.Tx, source string, it store.Del
 		sev = "info"
 	}
 	inc := &store.Incident{
-		ID: uuid.NewString(), Number: store.FormatIncidentNumber(now.Year(), seq), Title: it.Title,
+		ID: newID(), Number: store.FormatIncidentNumber(now.Year(), seq), Title: it.Title,
 		Severity: sev, Status: store.StatusOpen, Source: source, Category: it.Category,
 		CorrelationKey: it.CorrelationKey, EventCount: 1, CreatedAt: now, UpdatedAt: now,
 	}
