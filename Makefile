@@ -9,7 +9,7 @@ LDFLAGS   := -s -w -X github.com/tw-cli/tw-cli/internal/app.version=$(VERSION) \
              -X github.com/tw-cli/tw-cli/internal/app.date=$(DATE)
 UNIT_PKGS  = $(shell $(GO) list ./... | grep -v /e2e)
 
-.PHONY: all build test unit e2e vet lint fmt completions tidy clean
+.PHONY: all build test unit e2e vet lint fmt completions tidy clean bench fuzz
 
 all: build
 
@@ -40,6 +40,12 @@ completions: build
 	$(BIN) completion zsh > completions/_tw-cli
 	$(BIN) completion fish > completions/tw-cli.fish
 	$(BIN) completion powershell > completions/tw-cli.ps1
+
+## bench: tw-cli serve vs a bare net/http handler on loopback (about 2 minutes); BENCHFLAGS adds compare's flags, e.g. BENCHFLAGS='-soak 60s'
+BENCHFLAGS ?=
+bench: build
+	$(GO) build -o bin/baseline ./bench/baseline
+	$(GO) run ./bench/compare -tw $(BIN) -baseline bin/baseline $(BENCHFLAGS)
 
 tidy:
 	$(GO) mod tidy
