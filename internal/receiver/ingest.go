@@ -2,6 +2,8 @@ package receiver
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,7 +22,6 @@ import (
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/internal/verify"
 	"github.com/tw-cli/tw-cli/pkg/payload"
-	"github.com/tw-cli/tw-cli/pkg/signature"
 )
 
 // Wire error codes of seed 003.
@@ -198,7 +199,7 @@ func (r *Receiver) ingest(w http.ResponseWriter, req *http.Request, name, reqID 
 	}
 	d := &store.Delivery{
 		Source: src.Name, ReceivedAt: now, Verification: src.Verify, Format: parsed.Format,
-		RequestID: reqID, ReplayKey: replayKey(src.Name, src.Verify, vres, req), Payload: body,
+		RequestID: reqID, ReplayKey: replayKey(src.Name, src.Verify, vres, req, body), Payload: body,
 	}
 	if idemKey != "" {
 		d.IdempotencyKey = src.Name + "\x00" + idemKey
@@ -350,19 +351,27 @@ func trimInvalid(err error) string {
 	return msg
 }
 
-// replayKey is what must not be accepted twice within the window: the
-// signature header for signing schemes (a MAC over a timestamp, so a new
-// delivery always differs), else the scheme's delivery id. Token schemes
-// without an id sign nothing and have no replay key.
-func replayKey(source, mode string, vres verify.Result, req *http.Request) string {
+// replayKey is what must not be accepted twice within the window. For the
+// schemes that sign a timestamp and the body (hmac, slack) it is that pair:
+// the same pair is the same delivery however its signature header is
+// spelled (openssl's label, upper-case hex, an extra signature), so a
+// re-spelled replay is caught too. Other schemes use their delivery id.
+// Token schemes without an id sign nothing and have no replay key.
+//
+// The signed timestamp leads the key, so keys sort by time: the replay
+// index then grows at one end like the other tables instead of taking a
+// random page per delivery, which kept every commit and checkpoint
+// writing scattered pages.
+func replayKey(source, mode string, vres verify.Result, req *http.Request, body []byte) string {
 	var k string
 	switch mode {
-	case verify.ModeHMAC:
-		k = req.Header.Get(signature.SignatureHeader)
-	case verify.ModeStandardWebhooks, verify.ModeGitHub, verify.ModeSlack:
+	case verify.ModeHMAC, verify.ModeSlack:
+		sum := sha256.Sum256(body)
+		k = hex.EncodeToString(sum[:16])
+	case verify.ModeStandardWebhooks, verify.ModeGitHub:
 		k = vres.DeliveryID
 		if k == "" {
-			k = req.Header.Get(verify.SlackSignatureHeader) + req.Header.Get(verify.GitHubSignatureHeader)
+			k = req.Header.Get(verify.GitHubSignatureHeader)
 		}
 	default:
 		k = vres.DeliveryID
@@ -370,7 +379,11 @@ func replayKey(source, mode string, vres verify.Result, req *http.Request) strin
 	if k == "" {
 		return ""
 	}
-	return source + "\x00" + mode + "\x00" + k
+	var ts string
+	if !vres.Timestamp.IsZero() {
+		ts = fmt.Sprintf("%012d", vres.Timestamp.Unix())
+	}
+	return ts + "\x00" + source + "\x00" + mode + "\x00" + k
 }
 
 // verifyRejection maps a verification failure to seed 003's errors.

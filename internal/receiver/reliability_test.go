@@ -375,3 +375,28 @@ func TestSourceCacheExpires(t *testing.T) {
 		t.Fatalf("source re-added by another process, after the TTL: %d %s", r.status, r.raw)
 	}
 }
+
+// TestReplayRespelledSignature replays an accepted delivery with its
+// signature header written differently: the same timestamp and body are
+// the same delivery, whatever the spelling.
+func TestReplayRespelledSignature(t *testing.T) {
+	f := newFixture(t)
+	sig, ts := sign("your-secret", testBody, now)
+	if r := f.deliver("email-gateway", testBody, sig, ts); r.status != 202 {
+		t.Fatalf("first: %d %s", r.status, r.raw)
+	}
+	hexSig := strings.TrimPrefix(sig, "sha256=")
+	for _, respelled := range []string{
+		"sha256=" + strings.ToUpper(hexSig),
+		"sha256=SHA2-256(stdin)= " + hexSig,
+		sig + ",sha256=" + strings.Repeat("0", 64),
+	} {
+		r := f.deliver("email-gateway", testBody, respelled, ts)
+		if r.status != http.StatusConflict || errCode(r) != CodeReplayed {
+			t.Errorf("replay as %q: %d %s", respelled, r.status, r.raw)
+		}
+	}
+	if n := f.countEvents(); n != 1 {
+		t.Fatalf("%d events stored, want 1", n)
+	}
+}

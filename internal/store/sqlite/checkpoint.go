@@ -8,15 +8,21 @@ import (
 )
 
 // checkpointEvery is how often the background checkpointer copies the WAL
-// into the database file when there were commits.
-const checkpointEvery = 100 * time.Millisecond
+// into the database file when there were commits. Measured at 2,000
+// deliveries/s after a burst: every 50 ms kept p99 near 4 ms, every 300 ms
+// let it reach 15-20 ms (each checkpoint's fsync is larger and stalls the
+// file system longer).
+const checkpointEvery = 50 * time.Millisecond
 
 // writerAutoCheckpoint is the writer connection's own checkpoint threshold,
-// in pages (32 MiB of WAL). Normally the background checkpointer has
-// already copied nearly everything, so the writer's checkpoint only
-// finishes the tail and lets the WAL restart from its beginning; it also
-// bounds the WAL if the background one falls behind.
-const writerAutoCheckpoint = 8192
+// in pages (128 MiB of WAL with 4 KiB pages). Under steady load the WAL
+// only restarts from its beginning after a checkpoint that no commit
+// overlapped, which the background checkpointer never gets; the writer's
+// checkpoint at this threshold is that one. The background one has copied
+// nearly everything by then, so it costs little more than its fsyncs; the
+// threshold trades that stall's frequency (about once a second at 2,000
+// deliveries/s) against the WAL file's size on disk.
+const writerAutoCheckpoint = 32768
 
 // A checkpointer copies committed WAL frames into the database file from
 // its own connection, so that group commits do not wait for it. SQLite's
