@@ -62,7 +62,19 @@ func newFactory(ios *iostreams.IOStreams, version string, flags func() *pflag.Fl
 	}
 
 	var opened store.Store
+	// ConfigureStore and Store run on the command's goroutine, one after
+	// the other, so these need no lock.
+	var storeOpts cmdutil.StoreOptions
+	storeRequested := false
+	f.ConfigureStore = func(o cmdutil.StoreOptions) error {
+		if storeRequested {
+			return fmt.Errorf("the store is already open; its options cannot change")
+		}
+		storeOpts = o
+		return nil
+	}
 	f.Store = sync.OnceValues(func() (store.Store, error) {
+		storeRequested = true
 		cfg, err := f.Config()
 		if err != nil {
 			return nil, err
@@ -74,7 +86,11 @@ func newFactory(ios *iostreams.IOStreams, version string, flags func() *pflag.Fl
 		if err != nil {
 			return nil, err
 		}
-		s, err := sqlite.Open(context.Background(), filepath.Join(dir, DatabaseFile), sqlite.Options{Synchronous: os.Getenv("TW_SQLITE_SYNCHRONOUS")})
+		syncMode := storeOpts.SQLiteSynchronous
+		if syncMode == "" {
+			syncMode = os.Getenv("TW_SQLITE_SYNCHRONOUS")
+		}
+		s, err := sqlite.Open(context.Background(), filepath.Join(dir, DatabaseFile), sqlite.Options{Synchronous: syncMode})
 		if err != nil {
 			return nil, err
 		}
