@@ -311,6 +311,31 @@ func TestIdempotentRetry(t *testing.T) {
 	}
 }
 
+// TestIdempotentRetryOfAQueuedDelivery: with auto-triage the first answer
+// is "queued"; a retry gets the same queue_id and runs no second triage.
+func TestIdempotentRetryOfAQueuedDelivery(t *testing.T) {
+	e := newEnv(t)
+	e.must("webhook", "add", "email-gateway", "--secret", "s", "--auto-triage", "--playbook", "default")
+	srv := e.serve("--quiet")
+	body := `{"event_type":"security_alert","data":{"alert_id":"q-1","severity":"low"}}`
+	send := func(at time.Time) reply {
+		sig, ts := signature.Sign([]byte("s"), at, []byte(body))
+		return post(t, srv.url+"/api/webhooks/email-gateway", body, map[string]string{
+			"X-Webhook-Signature": sig, "X-Webhook-Timestamp": ts, "Idempotency-Key": "retry-7"})
+	}
+	first := send(time.Now())
+	retry := send(time.Now().Add(time.Second))
+	if first.status != 202 || first.body["status"] != "queued" || retry.status != 200 || retry.body["status"] != "queued" {
+		t.Fatalf("first %d %s, retry %d %s", first.status, first.raw, retry.status, retry.raw)
+	}
+	if retry.body["queue_id"] != first.body["queue_id"] {
+		t.Fatalf("retry named another job: %s vs %s", retry.raw, first.raw)
+	}
+	if incs := decodeJSON[[]map[string]any](t, e.must("incidents", "list", "-o", "json").stdout); len(incs) != 1 {
+		t.Fatalf("%d incidents, want 1", len(incs))
+	}
+}
+
 // TestOverload holds the only in-flight slots of a --max-in-flight 2
 // receiver with senders that never finish their bodies: the next delivery
 // gets 503 overloaded with Retry-After, and health checks still answer.

@@ -134,7 +134,7 @@ func (r *Receiver) handleIngest(w http.ResponseWriter, req *http.Request) {
 		r.metrics.duplicates.WithLabelValues(label).Inc()
 		log.Info("delivery repeated; answered as the first time", "status", status, "incident", resp.IncidentNumber, "incident_id", resp.IncidentID, "duration_ms", msSince(start))
 		w.Header().Set(IdempotentReplayedHeader, "true")
-		writeJSON(w, status, resp)
+		writeJSON(w, status, resp.body())
 	} else {
 		r.metrics.received.WithLabelValues(label).Inc()
 		log.Info("delivery accepted", "status", status, "incident", resp.IncidentNumber, "incident_id", resp.IncidentID, "duration_ms", msSince(start))
