@@ -51,6 +51,16 @@ bench: build
 	$(GO) build -o bin/baseline ./bench/baseline
 	$(GO) run ./bench/compare -tw $(BIN) -baseline bin/baseline $(BENCHFLAGS)
 
+## fuzz: run every fuzz target in the repository for FUZZTIME each (default 10s)
+FUZZTIME ?= 10s
+fuzz:
+	@set -e; $(GO) test -list '^Fuzz' ./... | \
+	  awk '/^Fuzz/ { names[n++] = $$1; next } /^ok/ { for (i = 0; i < n; i++) print $$2, names[i]; n = 0 }' | \
+	  while read -r pkg target; do \
+	    echo "== $$target ($$pkg)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done
+
 tidy:
 	$(GO) mod tidy
 

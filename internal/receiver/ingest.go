@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -107,7 +108,13 @@ func (r *Receiver) handleIngest(w http.ResponseWriter, req *http.Request) {
 		reqID = uuid.NewString()
 	}
 	w.Header().Set("X-Request-Id", reqID)
-	log := r.log.With("component", logs.ComponentWebhook, "request_id", reqID, "source", name)
+	// One log line per delivery, each with the request id; attributes are
+	// passed whole rather than through Logger.With, whose copy of the
+	// handler cost more than the line itself.
+	logLine := func(level slog.Level, msg string, attrs ...slog.Attr) {
+		r.log.LogAttrs(req.Context(), level, msg, append([]slog.Attr{slog.String("component", logs.ComponentWebhook),
+			slog.String("request_id", reqID), slog.String("source", name)}, attrs...)...)
+	}
 
 	resp, status, rej := r.ingest(w, req, name, reqID)
 	label := name
@@ -117,27 +124,30 @@ func (r *Receiver) handleIngest(w http.ResponseWriter, req *http.Request) {
 	if rej != nil {
 		status = rej.status
 		r.metrics.errors.WithLabelValues(label, rej.code).Inc()
-		attrs := []any{"status", status, "code", rej.code, "duration_ms", msSince(start)}
+		attrs := []slog.Attr{slog.Int("status", status), slog.String("code", rej.code), slog.Float64("duration_ms", msSince(start))}
 		if rej.detail != nil {
-			attrs = append(attrs, "error", rej.detail.Error())
+			attrs = append(attrs, slog.String("error", rej.detail.Error()))
 		}
 		if status >= 500 {
-			log.Error("delivery failed", attrs...)
+			logLine(slog.LevelError, "delivery failed", attrs...)
 		} else {
-			log.Warn("delivery rejected", attrs...)
+			logLine(slog.LevelWarn, "delivery rejected", attrs...)
 		}
 		if rej.retryAfter {
 			w.Header().Set("Retry-After", retryAfterSeconds)
 		}
 		writeError(w, status, rej.code, rej.msg)
-	} else if status == http.StatusOK {
-		r.metrics.duplicates.WithLabelValues(label).Inc()
-		log.Info("delivery repeated; answered as the first time", "status", status, "incident", resp.IncidentNumber, "incident_id", resp.IncidentID, "duration_ms", msSince(start))
-		w.Header().Set(IdempotentReplayedHeader, "true")
-		writeJSON(w, status, resp.body())
 	} else {
-		r.metrics.received.WithLabelValues(label).Inc()
-		log.Info("delivery accepted", "status", status, "incident", resp.IncidentNumber, "incident_id", resp.IncidentID, "duration_ms", msSince(start))
+		msg := "delivery accepted"
+		if status == http.StatusOK {
+			msg = "delivery repeated; answered as the first time"
+			r.metrics.duplicates.WithLabelValues(label).Inc()
+			w.Header().Set(IdempotentReplayedHeader, "true")
+		} else {
+			r.metrics.received.WithLabelValues(label).Inc()
+		}
+		logLine(slog.LevelInfo, msg, slog.Int("status", status), slog.String("incident", resp.IncidentNumber),
+			slog.String("incident_id", resp.IncidentID), slog.Float64("duration_ms", msSince(start)))
 		writeJSON(w, status, resp.body())
 	}
 	r.metrics.duration.WithLabelValues(label, strconv.Itoa(status)).Observe(time.Since(start).Seconds())

@@ -167,7 +167,7 @@ func (c *committer) tryBatch(batch []*ingestCall, pending []int, replies []inges
 		return -1, err
 	}
 	defer tx.Rollback()
-	btx := batchTx{tx: tx, stmts: c.stmts}
+	btx := &batchTx{tx: tx, stmts: c.stmts}
 	for n, i := range pending {
 		res, err := ingestTx(ctx, btx, batch[i].d)
 		if errors.Is(err, store.ErrReplayed) {
@@ -179,6 +179,9 @@ func (c *committer) tryBatch(batch []*ingestCall, pending []int, replies []inges
 			return n, err
 		}
 		replies[i] = ingestReply{res: res}
+	}
+	if err := btx.flush(ctx); err != nil {
+		return -1, err
 	}
 	return -1, tx.Commit()
 }

@@ -64,9 +64,20 @@ func TestBatchIsolatesFailures(t *testing.T) {
 	if len(incs) != 3 {
 		t.Fatalf("%d incidents, want 3: the failed delivery's incident must be rolled back", len(incs))
 	}
+	// Numbers taken by the rolled-back attempt are not lost: the batch's
+	// incidents are numbered without a gap.
+	for i, inc := range incs {
+		if want := fmt.Sprintf("INC-2024-%04d", len(incs)-i); inc.Number != want {
+			t.Fatalf("incident %d is %s, want %s", i, inc.Number, want)
+		}
+	}
 	// Its replay key was rolled back too: a corrected retry is accepted.
-	if _, err := s.Ingest(ctx, storetest.Delivery("edr", "broken", t0)); err != nil {
+	res, err := s.Ingest(ctx, storetest.Delivery("edr", "broken", t0))
+	if err != nil {
 		t.Fatalf("retry of the failed delivery = %v", err)
+	}
+	if res.Incidents[0].Number != "INC-2024-0004" {
+		t.Fatalf("next number after the batch = %s", res.Incidents[0].Number)
 	}
 }
 

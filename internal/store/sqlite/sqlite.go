@@ -492,9 +492,8 @@ func attachIncident(ctx context.Context, tx writeTx, source string, it store.Del
 			return nil, err
 		}
 	}
-	var seq int
-	if err := tx.QueryRowContext(ctx, `INSERT INTO incident_counters (year, last) VALUES (?, 1)
-		ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last`, now.Year()).Scan(&seq); err != nil {
+	seq, err := nextIncidentSeq(ctx, tx, now.Year())
+	if err != nil {
 		return nil, err
 	}
 	sev := it.Severity
@@ -506,7 +505,7 @@ func attachIncident(ctx context.Context, tx writeTx, source string, it store.Del
 		Severity: sev, Status: store.StatusOpen, Source: source, Category: it.Category,
 		CorrelationKey: it.CorrelationKey, EventCount: 1, CreatedAt: now, UpdatedAt: now,
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO incidents (`+incidentCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err = tx.ExecContext(ctx, `INSERT INTO incidents (`+incidentCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
 		inc.ID, inc.Number, inc.Title, inc.Severity, inc.Status, inc.Source, inc.Category, inc.CorrelationKey, inc.EventCount, ts(now), ts(now))
 	return inc, err
 }
