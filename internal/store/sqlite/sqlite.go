@@ -26,17 +26,24 @@ type Options struct {
 	// mode survives a process crash without losing commits; FULL also
 	// survives power loss at the cost of an fsync per commit.
 	Synchronous string
+	// NoMigrate opens the database as it is, for `tw-cli db status` to
+	// report pending migrations instead of applying them.
+	NoMigrate bool
 }
 
 // Store is a store.Store on one SQLite file.
 type Store struct {
 	// Writes go through one connection: SQLite allows one writer, and
 	// queueing in Go is cheaper than spinning on SQLITE_BUSY.
-	w *sql.DB
-	r *sql.DB
+	w    *sql.DB
+	r    *sql.DB
+	path string
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store    = (*Store)(nil)
+	_ store.Migrator = (*Store)(nil)
+)
 
 // Open opens (creating if needed) the database at path and migrates it.
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
@@ -75,8 +82,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
-	s := &Store{w: w, r: r}
-	if err := s.migrate(ctx); err != nil {
+	s := &Store{w: w, r: r, path: path}
+	if opts.NoMigrate {
+		return s, nil
+	}
+	if _, _, err := s.Migrate(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
@@ -146,33 +156,6 @@ var migrations = []string{
 	CREATE INDEX events_received ON events (received_at);
 	CREATE TABLE replay_keys (key TEXT PRIMARY KEY, seen_at INTEGER NOT NULL);
 	CREATE INDEX replay_keys_seen ON replay_keys (seen_at);`,
-}
-
-func (s *Store) migrate(ctx context.Context) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
-		return err
-	}
-	var current int
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return err
-	}
-	if current > len(migrations) {
-		return fmt.Errorf("database schema version %d is newer than this tw-cli (%d): upgrade tw-cli", current, len(migrations))
-	}
-	for v := current; v < len(migrations); v++ {
-		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
-			return fmt.Errorf("migration %d: %w", v+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v+1, time.Now().UnixNano()); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
 }
 
 func ts(t time.Time) int64 {
