@@ -23,8 +23,12 @@ type Factory struct {
 	Now        func() time.Time
 
 	Config func() (*config.Config, error)
-	// Store opens the local store (SQLite in the data dir by default).
+	// Store opens the store, migrated: SQLite in the data dir by default,
+	// PostgreSQL when a database URL is set.
 	Store func() (store.Store, error)
+	// Migrator opens the same store without migrating it, for `tw-cli db`;
+	// the caller closes it.
+	Migrator func() (store.Migrator, error)
 	// Sources manages webhook sources: the local store, or a remote
 	// receiver's admin API when --server/TW_SERVER is set.
 	Sources func() (sources.Service, error)
