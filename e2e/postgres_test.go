@@ -1,0 +1,332 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// pgSchemaURL creates an empty schema on the PostgreSQL server named by
+// TW_TEST_DATABASE_URL and returns a URL that uses it; the schema is
+// dropped after the test.
+func pgSchemaURL(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("TW_TEST_DATABASE_URL")
+	if base == "" {
+		t.Skip("TW_TEST_DATABASE_URL is unset: skipping the two-receiver PostgreSQL test (bash .ci/run starts a throwaway server and sets it)")
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connect to TW_TEST_DATABASE_URL: %v", err)
+	}
+	defer conn.Close(ctx)
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "tw_e2e_" + hex.EncodeToString(b)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), base)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer c.Close(context.Background())
+		if _, err := c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// delivery is one signed request prepared before the concurrent burst.
+type delivery struct {
+	source, body, requestID string
+	headers                 map[string]string
+	// also is a second receiver that gets the same signed request at the
+	// same time (a sender retrying through the load balancer).
+	to, also *server
+}
+
+type outcome struct {
+	d        *delivery
+	srv      *server
+	status   int
+	code     string
+	incident string
+	err      error
+}
+
+// TestTwoReceiversOneDatabase is the scale-out set-up: two `serve`
+// processes (own data dir, own logs and metrics) on one PostgreSQL schema,
+// started together on an empty database, taking a burst of concurrent
+// deliveries split between them, some sent to both.
+func TestTwoReceiversOneDatabase(t *testing.T) {
+	dbURL := pgSchemaURL(t)
+	a, b := newEnv(t), newEnv(t)
+	a.extra = append(a.extra, "TW_DATABASE_URL="+dbURL)
+	b.extra = append(b.extra, "TW_DATABASE_URL="+dbURL)
+
+	if r := a.must("db", "status"); !strings.Contains(r.stdout, "current\t0\n") {
+		t.Fatalf("new schema status:\n%s", r.stdout)
+	}
+	// Both migrate on start, at once; each migration must be applied once.
+	srvA, srvB := a.startServe("--quiet"), b.startServe("--quiet")
+	srvA.waitReady(t)
+	srvB.waitReady(t)
+	st := decodeJSON[struct {
+		Backend   string `json:"backend"`
+		Current   int    `json:"current_version"`
+		Available int    `json:"available_version"`
+		Applied   []struct {
+			Version int `json:"version"`
+		} `json:"applied"`
+	}](t, b.must("db", "status", "-o", "json").stdout)
+	if st.Backend != "postgres" || st.Current != st.Available || len(st.Applied) != st.Available {
+		t.Fatalf("after two receivers started: %+v", st)
+	}
+
+	// Sources added through one machine's CLI exist for both receivers.
+	a.must("webhook", "add", "edr", "--secret", "edr-secret", "--format", "generic")
+	b.must("webhook", "add", "hive", "--secret", "hive-secret", "--format", "thehive")
+
+	const generic, dupEvery, hiveUpdates = 300, 10, 40
+	now := time.Now()
+	var ds []*delivery
+	sign := func(d *delivery, secret string) {
+		ts := strconv.FormatInt(now.Unix(), 10)
+		d.headers = map[string]string{
+			"X-Webhook-Signature": opensslSign(t, secret, ts, d.body),
+			"X-Webhook-Timestamp": ts,
+			"X-Request-Id":        d.requestID,
+		}
+	}
+	for i := range generic {
+		d := &delivery{source: "edr", requestID: fmt.Sprintf("g-%d", i), to: srvA,
+			body: fmt.Sprintf(`{"event_type":"alert","data":{"alert_id":"A-%d","severity":"high","title":"alert %d"}}`, i, i)}
+		if i%2 == 1 {
+			d.to = srvB
+		}
+		if i%dupEvery == 0 {
+			d.also = srvB
+			if d.to == srvB {
+				d.also = srvA
+			}
+		}
+		sign(d, "edr-secret")
+		ds = append(ds, d)
+	}
+	// Updates of one TheHive case, arriving at both receivers: they must
+	// all land on one incident.
+	for i := range hiveUpdates {
+		d := &delivery{source: "hive", requestID: fmt.Sprintf("h-%d", i), to: srvA,
+			body: fmt.Sprintf(`{"operation":"Update","objectType":"case_task","objectId":"task-%d","rootId":"case-42","details":{"title":"step %d"}}`, i, i)}
+		if i%2 == 1 {
+			d.to = srvB
+		}
+		sign(d, "hive-secret")
+		ds = append(ds, d)
+	}
+
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
+	send := func(d *delivery, srv *server, reqID string) outcome {
+		req, err := http.NewRequest(http.MethodPost, srv.url+"/api/webhooks/"+d.source, strings.NewReader(d.body))
+		if err != nil {
+			return outcome{d: d, err: err}
+		}
+		for k, v := range d.headers {
+			req.Header.Set(k, v)
+		}
+		req.Header.Set("X-Request-Id", reqID)
+		resp, err := client.Do(req)
+		if err != nil {
+			return outcome{d: d, srv: srv, err: err}
+		}
+		defer resp.Body.Close()
+		var body struct {
+			IncidentNumber string `json:"incident_number"`
+			Error          struct {
+				Code string `json:"code"`
+			} `json:"error"`
+		}
+		data, _ := io.ReadAll(resp.Body)
+		_ = json.Unmarshal(data, &body)
+		return outcome{d: d, srv: srv, status: resp.StatusCode, code: body.Error.Code, incident: body.IncidentNumber}
+	}
+
+	work := make(chan func() outcome)
+	results := make(chan outcome, 2*len(ds))
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for fn := range work {
+				results <- fn()
+			}
+		}()
+	}
+	start := time.Now()
+	for _, d := range ds {
+		work <- func() outcome { return send(d, d.to, d.requestID) }
+		if d.also != nil {
+			work <- func() outcome { return send(d, d.also, d.requestID+"-dup") }
+		}
+	}
+	close(work)
+	wg.Wait()
+	close(results)
+	elapsed := time.Since(start)
+
+	// What the senders saw.
+	accepted := map[string]string{} // request id → incident number
+	byDelivery := map[*delivery][]outcome{}
+	perServer := map[*server]int{}
+	for r := range results {
+		if r.err != nil {
+			t.Fatalf("%s to %s: %v", r.d.requestID, r.srv.url, r.err)
+		}
+		byDelivery[r.d] = append(byDelivery[r.d], r)
+		if r.status == http.StatusAccepted {
+			perServer[r.srv]++
+		}
+	}
+	for d, rs := range byDelivery {
+		var ok []outcome
+		for _, r := range rs {
+			switch {
+			case r.status == http.StatusAccepted:
+				ok = append(ok, r)
+			case r.status == http.StatusConflict && r.code == "replayed" && d.also != nil:
+			default:
+				t.Fatalf("%s: %d %s", d.requestID, r.status, r.code)
+			}
+		}
+		if len(ok) != 1 {
+			t.Fatalf("%s accepted %d times across the receivers, want once", d.requestID, len(ok))
+		}
+		reqID := d.requestID
+		if ok[0].srv != d.to {
+			reqID += "-dup"
+		}
+		accepted[reqID] = ok[0].incident
+	}
+	if len(accepted) != generic+hiveUpdates {
+		t.Fatalf("%d deliveries accepted, want %d", len(accepted), generic+hiveUpdates)
+	}
+	if perServer[srvA] == 0 || perServer[srvB] == 0 {
+		t.Fatalf("accepted per receiver: A %d, B %d", perServer[srvA], perServer[srvB])
+	}
+	t.Logf("%d deliveries (+%d duplicates) through two receivers in %v", len(ds), generic/dupEvery, elapsed)
+
+	// What the database holds, read through the other machine's CLI.
+	evs := decodeJSON[[]struct {
+		RequestID   string `json:"request_id"`
+		Source      string `json:"source"`
+		IncidentNum string `json:"incident_number"`
+	}](t, b.must("events", "list", "--limit", "10000", "-o", "json").stdout)
+	seen := map[string]int{}
+	for _, e := range evs {
+		seen[e.RequestID]++
+		if want, ok := accepted[e.RequestID]; !ok {
+			t.Errorf("event with request id %q was never accepted", e.RequestID)
+		} else if e.IncidentNum != want {
+			t.Errorf("event %s is on %s, the response said %s", e.RequestID, e.IncidentNum, want)
+		}
+	}
+	for id := range accepted {
+		if seen[id] != 1 {
+			t.Errorf("accepted delivery %s stored %d times, want exactly once", id, seen[id])
+		}
+	}
+	if len(evs) != len(accepted) {
+		t.Fatalf("%d events stored for %d accepted deliveries", len(evs), len(accepted))
+	}
+
+	incs := decodeJSON[[]struct {
+		Number     string `json:"number"`
+		Source     string `json:"source"`
+		EventCount int    `json:"event_count"`
+	}](t, a.must("incidents", "list", "--limit", "10000", "-o", "json").stdout)
+	numbers := map[string]bool{}
+	hive := 0
+	for _, inc := range incs {
+		if numbers[inc.Number] {
+			t.Fatalf("incident number %s given twice", inc.Number)
+		}
+		numbers[inc.Number] = true
+		if !strings.HasPrefix(inc.Number, fmt.Sprintf("INC-%d-", now.UTC().Year())) {
+			t.Fatalf("incident number %s", inc.Number)
+		}
+		if inc.Source == "hive" {
+			hive++
+			if inc.EventCount != hiveUpdates {
+				t.Fatalf("the case's incident has %d events, want %d", inc.EventCount, hiveUpdates)
+			}
+		}
+	}
+	if len(incs) != generic+1 || hive != 1 {
+		t.Fatalf("%d incidents (%d for the case), want %d (1)", len(incs), hive, generic+1)
+	}
+
+	// Metrics are per replica: together they count every acceptance.
+	total := 0
+	for _, srv := range []*server{srvA, srvB} {
+		n := receivedTotal(t, srv)
+		if n != perServer[srv] {
+			t.Errorf("%s counts %d received, its senders saw %d accepted", srv.url, n, perServer[srv])
+		}
+		total += n
+	}
+	if total != len(accepted) {
+		t.Fatalf("receivers count %d received in all, want %d", total, len(accepted))
+	}
+}
+
+// receivedTotal sums webhook_received_total over sources on one receiver.
+func receivedTotal(t *testing.T, s *server) int {
+	t.Helper()
+	resp, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	total := 0
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "webhook_received_total{") {
+			continue
+		}
+		f := strings.Fields(line)
+		v, err := strconv.ParseFloat(f[len(f)-1], 64)
+		if err != nil {
+			t.Fatalf("metrics line %q", line)
+		}
+		total += int(v)
+	}
+	return total
+}
