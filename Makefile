@@ -9,7 +9,7 @@ LDFLAGS   := -s -w -X github.com/tw-cli/tw-cli/internal/app.version=$(VERSION) \
              -X github.com/tw-cli/tw-cli/internal/app.date=$(DATE)
 UNIT_PKGS  = $(shell $(GO) list ./... | grep -v /e2e)
 
-.PHONY: all build test unit e2e vet lint fmt completions tidy clean
+.PHONY: all build test unit e2e vet lint fmt completions docs tidy clean
 
 all: build
 
@@ -40,6 +40,10 @@ completions: build
 	$(BIN) completion zsh > completions/_tw-cli
 	$(BIN) completion fish > completions/tw-cli.fish
 	$(BIN) completion powershell > completions/tw-cli.ps1
+
+docs:
+	rm -rf docs/reference docs/man
+	$(GO) run ./cmd/gen-docs docs
 
 tidy:
 	$(GO) mod tidy

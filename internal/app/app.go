@@ -80,3 +80,12 @@ func commandPath(cmd *cobra.Command) string {
 	}
 	return cmd.CommandPath()
 }
+
+// NewRootForDocs returns the command tree with a factory that is never
+// used: documentation generation only walks the commands.
+func NewRootForDocs() *cobra.Command {
+	var cmd *cobra.Command
+	f, _ := newFactory(iostreams.System(), version, func() *pflag.FlagSet { return cmd.PersistentFlags() })
+	cmd = root.NewCmdRoot(f, root.BuildInfo{Version: version})
+	return cmd
+}

@@ -30,6 +30,7 @@ var globalFlags = []struct{ flag, key string }{
 	{"server", "server"},
 	{"token", "token"},
 	{"database-url", "database_url"},
+	{"profile", "profile"},
 }
 
 // newFactory wires the real dependencies; each is built on first use.
@@ -84,7 +85,11 @@ func newFactory(ios *iostreams.IOStreams, version string, flags func() *pflag.Fl
 	}
 
 	f.HTTPClient = sync.OnceValue(func() *http.Client {
-		return &http.Client{Timeout: 30 * time.Second}
+		var rt http.RoundTripper = http.DefaultTransport
+		if f.Debug() {
+			rt = &cmdutil.DebugTransport{Base: rt, W: ios.ErrOut}
+		}
+		return &http.Client{Timeout: 30 * time.Second, Transport: rt}
 	})
 
 	f.Sources = func() (sources.Service, error) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -28,6 +29,7 @@ type Key struct {
 
 // Keys are the settings `tw-cli config set` accepts.
 var Keys = []Key{
+	{Name: "profile", Help: "profile used when --profile/TW_PROFILE is not given"},
 	{Name: "data_dir", Help: "directory of the local database and logs"},
 	{Name: "database_url", Help: "store URL; empty for the embedded SQLite database", Secret: true},
 	{Name: "server", Help: "URL of a remote tw-cli receiver for 'webhook' commands"},
@@ -53,13 +55,23 @@ func LookupKey(name string) (Key, bool) {
 }
 
 // Config is the merged view of flags, environment and the config file.
+//
+// Precedence, highest first: a flag the user set, an environment variable,
+// the active profile's section of the file (profiles.<name>.<key>), the
+// top level of the file, the default. Profiles let one file hold several
+// Threat Stack organizations and Canary consoles.
 type Config struct {
 	v    *viper.Viper
 	path string
 	// file holds only what is in the file, so Set never writes values that
 	// came from the environment or flags.
-	file map[string]any
+	file    map[string]any
+	flags   map[string]*pflag.Flag
+	profile string
 }
+
+// ProfileFlag is the global flag naming the profile.
+const ProfileFlag = "profile"
 
 // Dir is the config directory: TW_CONFIG_DIR, else $XDG_CONFIG_HOME/tw-cli,
 // else ~/.config/tw-cli.
@@ -99,7 +111,7 @@ type FlagBinding struct {
 // binds the environment and the given flags.
 func Load(flags ...FlagBinding) (*Config, error) {
 	path := filepath.Join(Dir(), "config.yaml")
-	c := &Config{v: viper.New(), path: path, file: map[string]any{}}
+	c := &Config{v: viper.New(), path: path, file: map[string]any{}, flags: map[string]*pflag.Flag{}}
 	c.v.SetConfigType("yaml")
 	c.v.SetEnvPrefix("TW")
 	c.v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
@@ -118,6 +130,7 @@ func Load(flags ...FlagBinding) (*Config, error) {
 			if err := c.v.BindPFlag(b.Key, b.Flag); err != nil {
 				return nil, err
 			}
+			c.flags[b.Key] = b.Flag
 		}
 	}
 	data, err := os.ReadFile(path)
@@ -136,38 +149,100 @@ func Load(flags ...FlagBinding) (*Config, error) {
 			return nil, fmt.Errorf("config file %s: %w", path, err)
 		}
 	}
+	c.profile = c.v.GetString("profile")
 	return c, nil
+}
+
+// CheckProfile fails when the active profile is not in the file. Commands
+// that create profiles (config set/init) skip it.
+func (c *Config) CheckProfile() error {
+	if c.profile != "" && !slices.Contains(c.Profiles(), c.profile) {
+		return fmt.Errorf("profile %q is not in %s: create it with 'tw-cli config init --profile %s' (see 'tw-cli config profiles')", c.profile, c.path, c.profile)
+	}
+	return nil
+}
+
+// Profile is the active profile, "" for none.
+func (c *Config) Profile() string { return c.profile }
+
+// Profiles lists the profile names in the file, sorted.
+func (c *Config) Profiles() []string {
+	ps, _ := c.file["profiles"].(map[string]any)
+	names := make([]string, 0, len(ps))
+	for n := range ps {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (c *Config) profilePath(profile, key string) []string {
+	return append([]string{"profiles", profile}, strings.Split(key, ".")...)
 }
 
 // Path is the config file's path.
 func (c *Config) Path() string { return c.path }
 
 // Get returns a setting's effective value.
-func (c *Config) Get(key string) string { return c.v.GetString(key) }
-
-// Set stores a value in the config file (written 0600). Only known keys
-// are accepted, so a typo is an error and not a silently ignored setting.
-func (c *Config) Set(key, value string) error {
-	if _, ok := LookupKey(key); !ok {
-		return fmt.Errorf("unknown config key %q: run 'tw-cli config list' to see the keys", key)
+func (c *Config) Get(key string) string {
+	if c.profile != "" && key != "profile" {
+		switch src := c.Source(key); {
+		case strings.HasPrefix(src, "flag"), strings.HasPrefix(src, "env"):
+		default:
+			if v, ok := valueNested(c.file, c.profilePath(c.profile, key)); ok {
+				return v
+			}
+		}
 	}
-	setNested(c.file, strings.Split(key, "."), value)
-	c.v.Set(key, value)
+	return c.v.GetString(key)
+}
+
+// Set stores a value in the config file (written 0600), in profile's
+// section when profile is not "". Only known keys are accepted, so a typo
+// is an error and not a silently ignored setting.
+func (c *Config) Set(profile, key, value string) error {
+	return c.SetMany(profile, map[string]string{key: value})
+}
+
+// SetMany stores several values with one write.
+func (c *Config) SetMany(profile string, values map[string]string) error {
+	for key, value := range values {
+		if _, ok := LookupKey(key); !ok {
+			return fmt.Errorf("unknown config key %q: run 'tw-cli config list' to see the keys", key)
+		}
+		if profile != "" {
+			if key == "profile" {
+				return fmt.Errorf("the default profile is a top-level setting: drop --profile")
+			}
+			setNested(c.file, c.profilePath(profile, key), value)
+			continue
+		}
+		setNested(c.file, strings.Split(key, "."), value)
+		c.v.Set(key, value)
+	}
 	return c.write()
 }
 
-// Unset removes a value from the config file.
-func (c *Config) Unset(key string) error {
+// Unset removes a value from the config file (from profile's section when
+// profile is not "").
+func (c *Config) Unset(profile, key string) error {
 	if _, ok := LookupKey(key); !ok {
 		return fmt.Errorf("unknown config key %q: run 'tw-cli config list' to see the keys", key)
 	}
-	deleteNested(c.file, strings.Split(key, "."))
+	if profile != "" {
+		deleteNested(c.file, c.profilePath(profile, key))
+	} else {
+		deleteNested(c.file, strings.Split(key, "."))
+	}
 	return c.write()
 }
 
 // Source says where a key's effective value comes from: flag, env, file or
 // default (or "" when unset).
 func (c *Config) Source(key string) string {
+	if fl, ok := c.flags[key]; ok && fl.Changed {
+		return "flag --" + fl.Name
+	}
 	k, _ := LookupKey(key)
 	envs := append([]string{"TW_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))}, k.Env...)
 	for _, e := range envs {
@@ -175,7 +250,12 @@ func (c *Config) Source(key string) string {
 			return "env " + e
 		}
 	}
-	if lookupNested(c.file, strings.Split(key, ".")) {
+	if c.profile != "" && key != "profile" {
+		if _, ok := valueNested(c.file, c.profilePath(c.profile, key)); ok {
+			return "profile " + c.profile
+		}
+	}
+	if _, ok := valueNested(c.file, strings.Split(key, ".")); ok {
 		return "file"
 	}
 	if c.v.IsSet(key) && c.Get(key) != "" {
@@ -235,16 +315,23 @@ func deleteNested(m map[string]any, path []string) {
 	delete(m, path[len(path)-1])
 }
 
-func lookupNested(m map[string]any, path []string) bool {
+// valueNested reads a scalar at path; YAML numbers and booleans read as text.
+func valueNested(m map[string]any, path []string) (string, bool) {
 	for _, p := range path[:len(path)-1] {
 		next, ok := m[p].(map[string]any)
 		if !ok {
-			return false
+			return "", false
 		}
 		m = next
 	}
-	_, ok := m[path[len(path)-1]]
-	return ok
+	v, ok := m[path[len(path)-1]]
+	if !ok || v == nil {
+		return "", false
+	}
+	if _, isMap := v.(map[string]any); isMap {
+		return "", false
+	}
+	return fmt.Sprint(v), true
 }
 
 // SortedKeyNames returns the known keys in order, for completion.

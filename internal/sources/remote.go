@@ -108,7 +108,11 @@ func (r *Remote) do(ctx context.Context, method, path string, in, out any) error
 	}
 	resp, err := r.Client.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return fmt.Errorf("cannot reach the receiver at %s: %w (check --server/TW_SERVER)", r.BaseURL, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))

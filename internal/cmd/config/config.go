@@ -66,9 +66,10 @@ written with permissions 0600 since it can hold credentials.`,
 			},
 		},
 		&cobra.Command{
-			Use:               "set <key> <value>",
-			Short:             "Store a setting in the config file",
-			Example:           `  $ tw-cli config set canary.domain example`,
+			Use:   "set <key> <value>",
+			Short: "Store a setting in the config file",
+			Example: `  $ tw-cli config set canary.domain example
+  $ tw-cli config set --profile prod threatstack.organization_id 5609e2c8e0b8f5ad6c000e31`,
 			Args:              cmdutil.ExactArgs(2, "key and value"),
 			ValidArgsFunction: keyCompletion,
 			RunE: func(cmd *cobra.Command, args []string) error {
@@ -76,10 +77,10 @@ written with permissions 0600 since it can hold credentials.`,
 				if err != nil {
 					return err
 				}
-				if err := cfg.Set(args[0], args[1]); err != nil {
+				if err := cfg.Set(cfg.Profile(), args[0], args[1]); err != nil {
 					return cmdutil.FlagErrorf("%s", err)
 				}
-				fmt.Fprintf(f.IOStreams.ErrOut, "✓ Set %s in %s\n", args[0], cfg.Path())
+				fmt.Fprintf(f.IOStreams.ErrOut, "✓ Set %s%s in %s\n", args[0], profileNote(cfg.Profile()), cfg.Path())
 				return nil
 			},
 		},
@@ -93,7 +94,7 @@ written with permissions 0600 since it can hold credentials.`,
 				if err != nil {
 					return err
 				}
-				if err := cfg.Unset(args[0]); err != nil {
+				if err := cfg.Unset(cfg.Profile(), args[0]); err != nil {
 					return cmdutil.FlagErrorf("%s", err)
 				}
 				fmt.Fprintf(f.IOStreams.ErrOut, "✓ Unset %s\n", args[0])
@@ -101,7 +102,50 @@ written with permissions 0600 since it can hold credentials.`,
 			},
 		},
 		newCmdList(f),
+		newCmdProfiles(f),
+		newCmdInit(f),
 	)
+	return cmd
+}
+
+func profileNote(p string) string {
+	if p == "" {
+		return ""
+	}
+	return " (profile " + p + ")"
+}
+
+func newCmdProfiles(f *cmdutil.Factory) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "profiles",
+		Short: "List the profiles of the config file",
+		Long: `List the profiles of the config file. A profile holds its own Threat Stack
+and Canary credentials; pick one with --profile NAME or TW_PROFILE, or make
+it the default with 'tw-cli config set profile NAME'.`,
+		Args: cmdutil.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := output.ValidateFormat(format); err != nil {
+				return cmdutil.FlagErrorf("%s", err)
+			}
+			cfg, err := f.Config()
+			if err != nil {
+				return err
+			}
+			names := cfg.Profiles()
+			return output.Print(f.IOStreams, format, names, func(t *output.TablePrinter) {
+				t.Header("PROFILE", "ACTIVE")
+				for _, n := range names {
+					active := ""
+					if n == cfg.Profile() {
+						active = "*"
+					}
+					t.Row(n, active)
+				}
+			})
+		},
+	}
+	output.AddFormatFlag(cmd, &format)
 	return cmd
 }
 

@@ -2,6 +2,8 @@
 package root
 
 import (
+	"os"
+
 	"github.com/spf13/cobra"
 
 	canarycmd "github.com/tw-cli/tw-cli/internal/cmd/canary"
@@ -72,7 +74,12 @@ Environment:
 	pf.String("database-url", "", "Store URL; empty for the embedded SQLite database (env TW_DATABASE_URL)")
 	pf.Bool("debug", false, "Log HTTP requests and responses to stderr, secrets redacted")
 	pf.String("jq", "", "Filter JSON output with a jq `expression` (implies -o json)")
+	pf.String("profile", "", "Use this `profile` of the config file for vendor credentials (env TW_PROFILE)")
+	_ = cmd.RegisterFlagCompletionFunc("profile", completeProfiles(f))
 	cmd.PersistentPreRunE = func(c *cobra.Command, args []string) error {
+		if err := checkProfile(c, f); err != nil {
+			return err
+		}
 		return setupJQ(c, f)
 	}
 
@@ -108,6 +115,40 @@ Environment:
 	cmd.SetHelpCommandGroupID(groupSetup)
 	finishTree(cmd)
 	return cmd
+}
+
+// checkProfile rejects an unknown --profile/TW_PROFILE up front, except in
+// `config`, whose commands create profiles. It reads the config file only
+// when a profile is named.
+func checkProfile(c *cobra.Command, f *cmdutil.Factory) error {
+	named, _ := c.Flags().GetString("profile")
+	if named == "" && os.Getenv("TW_PROFILE") == "" {
+		return nil
+	}
+	for p := c; p != nil; p = p.Parent() {
+		if p.Name() == "config" && p.Parent() != nil && !p.Parent().HasParent() {
+			return nil
+		}
+	}
+	cfg, err := f.Config()
+	if err != nil {
+		return err
+	}
+	if err := cfg.CheckProfile(); err != nil {
+		return cmdutil.FlagErrorf("%s", err)
+	}
+	return nil
+}
+
+// completeProfiles offers the profiles of the config file.
+func completeProfiles(f *cmdutil.Factory) cobra.CompletionFunc {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		cfg, err := f.Config()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return cfg.Profiles(), cobra.ShellCompDirectiveNoFileComp
+	}
 }
 
 // setupJQ applies --jq: it turns on JSON output and filters stdout. It is

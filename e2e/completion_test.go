@@ -1,0 +1,85 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestCompletionsAreFresh fails when completions/ no longer matches what the
+// binary generates: run `make completions`.
+func TestCompletionsAreFresh(t *testing.T) {
+	e := newEnv(t)
+	for shell, file := range map[string]string{"bash": "tw-cli.bash", "zsh": "_tw-cli", "fish": "tw-cli.fish", "powershell": "tw-cli.ps1"} {
+		want, err := os.ReadFile(filepath.Join("..", "completions", file))
+		if err != nil {
+			t.Fatalf("completions/%s: %v (run 'make completions')", file, err)
+		}
+		if got := e.must("completion", shell).stdout; got != string(want) {
+			t.Errorf("completions/%s is stale: run 'make completions'", file)
+		}
+	}
+	e.expectCode(2, "completion", "tcsh")
+}
+
+// TestBashCompletion drives the shipped bash script through bash-completion
+// the way an interactive shell does, and checks the candidates.
+func TestBashCompletion(t *testing.T) {
+	const framework = "/usr/share/bash-completion/bash_completion"
+	if _, err := os.Stat(framework); err != nil {
+		t.Skip("bash-completion is not installed (.ci/run installs it)")
+	}
+	e := newEnv(t)
+	e.must("webhook", "add", "email-gateway", "--secret", "s")
+	e.must("webhook", "add", "edr", "--secret", "s")
+	script, _ := filepath.Abs(filepath.Join("..", "completions", "tw-cli.bash"))
+
+	complete := func(words ...string) []string {
+		t.Helper()
+		// The last word is the one being completed ("" for a new word).
+		line := strings.Join(words, " ")
+		quoted := make([]string, len(words))
+		for i, w := range words {
+			quoted[i] = "'" + w + "'"
+		}
+		prev := words[len(words)-2]
+		sh := `source ` + framework + `; source ` + script + `
+COMP_LINE='` + line + `'; COMP_POINT=${#COMP_LINE}; COMP_WORDS=(` + strings.Join(quoted, " ") + `); COMP_CWORD=` + strconv.Itoa(len(words)-1) + `
+__start_tw-cli tw-cli '` + words[len(words)-1] + `' '` + prev + `' 2>/dev/null
+printf '%s\n' "${COMPREPLY[@]}"`
+		cmd := exec.Command("bash", "--norc", "--noprofile", "-c", sh)
+		cmd.Env = append(e.environ(), "PATH="+filepath.Dir(binary)+":"+os.Getenv("PATH"))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("bash: %v\n%s", err, out)
+		}
+		return strings.Fields(string(out))
+	}
+	tests := []struct {
+		words []string
+		want  []string
+	}{
+		{[]string{"tw-cli", "webhook", "show", ""}, []string{"edr", "email-gateway"}},
+		{[]string{"tw-cli", "webhook", "show", "em"}, []string{"email-gateway"}},
+		{[]string{"tw-cli", "webhook", "list", "-o", ""}, []string{"json", "table", "yaml"}},
+		{[]string{"tw-cli", "webhook", "add", "x", "--verify", "st"}, []string{"standard-webhooks"}},
+		{[]string{"tw-cli", "completion", ""}, []string{"bash", "fish", "powershell", "zsh"}},
+		{[]string{"tw-cli", "webh"}, []string{"webhook"}},
+	}
+	for _, tt := range tests {
+		got := complete(tt.words...)
+		if strings.Join(sorted(got), " ") != strings.Join(tt.want, " ") {
+			t.Errorf("%q completes to %v, want %v", strings.Join(tt.words, " "), got, tt.want)
+		}
+	}
+}
+
+func sorted(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return out
+}

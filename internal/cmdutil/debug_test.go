@@ -1,0 +1,49 @@
+package cmdutil
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestRedactURL(t *testing.T) {
+	tests := map[string]string{
+		"https://x.canary.tools/api/v1/ping?auth_token=abc123&flock_id=f": "https://x.canary.tools/api/v1/ping?auth_token=REDACTED&flock_id=f",
+		"http://r:8080/api/webhooks/splunk?token=s3cret":                  "http://r:8080/api/webhooks/splunk?token=REDACTED",
+		"postgres://user:pw@db/tw":                                        "postgres://user@db/tw",
+		"http://r/api/webhooks":                                           "http://r/api/webhooks",
+	}
+	for in, want := range tests {
+		u, _ := url.Parse(in)
+		if got := RedactURL(u); got != want {
+			t.Errorf("RedactURL(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestDebugTransportHidesCredentials(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) }))
+	defer srv.Close()
+	var log bytes.Buffer
+	c := &http.Client{Transport: &DebugTransport{Base: http.DefaultTransport, W: &log}}
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/p?token=tw_topsecret", nil)
+	req.Header.Set("Authorization", "Bearer tw_topsecret")
+	req.Header.Set("X-Trace", "visible")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	out := log.String()
+	if strings.Contains(out, "topsecret") {
+		t.Fatalf("debug output leaked a credential:\n%s", out)
+	}
+	for _, want := range []string{"> GET " + srv.URL + "/p?token=REDACTED", "> Authorization: [REDACTED]", "> X-Trace: visible", "< 202 Accepted"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("debug output lacks %q:\n%s", want, out)
+		}
+	}
+}
