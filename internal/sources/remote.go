@@ -144,11 +144,13 @@ func decodeAPIError(status int, data []byte) error {
 	} else {
 		apiErr.Message = fmt.Sprintf("server answered %d %s", status, http.StatusText(status))
 	}
+	// A tw-cli receiver's message already starts with the sentinel's text
+	// (it is Local's error); do not say it twice.
 	switch status {
 	case http.StatusNotFound:
-		return fmt.Errorf("%w: %s", ErrNotFound, apiErr.Message)
+		return fmt.Errorf("%w: %s", ErrNotFound, strings.TrimPrefix(apiErr.Message, ErrNotFound.Error()+": "))
 	case http.StatusConflict:
-		return fmt.Errorf("%w: %s", ErrExists, apiErr.Message)
+		return fmt.Errorf("%w: %s", ErrExists, strings.TrimPrefix(apiErr.Message, ErrExists.Error()+": "))
 	case http.StatusBadRequest:
 		return &ValidationError{Msg: apiErr.Message}
 	}

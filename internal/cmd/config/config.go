@@ -104,6 +104,7 @@ written with permissions 0600 since it can hold credentials.`,
 		newCmdList(f),
 		newCmdProfiles(f),
 		newCmdInit(f),
+		newCmdImport(f),
 	)
 	return cmd
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/cmd/incidents"
 	logscmd "github.com/tw-cli/tw-cli/internal/cmd/logs"
 	"github.com/tw-cli/tw-cli/internal/cmd/serve"
+	threatstackcmd "github.com/tw-cli/tw-cli/internal/cmd/threatstack"
 	"github.com/tw-cli/tw-cli/internal/cmd/token"
 	versioncmd "github.com/tw-cli/tw-cli/internal/cmd/version"
 	"github.com/tw-cli/tw-cli/internal/cmd/webhook"
@@ -105,6 +106,7 @@ Environment:
 		logscmd.NewCmdLogs(f, nil),
 		token.NewCmdToken(f),
 	)
+	add(groupIntegrations, threatstackcmd.NewCmdThreatstack(f))
 	add(groupIntegrations, canarycmd.NewCmdCanary(f))
 	add(groupSetup,
 		configcmd.NewCmdConfig(f),

@@ -1,0 +1,213 @@
+package config
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+
+	"github.com/tw-cli/tw-cli/internal/cmdutil"
+	"github.com/tw-cli/tw-cli/internal/config"
+	"github.com/tw-cli/tw-cli/internal/iostreams"
+)
+
+type testEnv struct {
+	t      *testing.T
+	dir    string
+	ios    *iostreams.IOStreams
+	f      *cmdutil.Factory
+	stdout *bytes.Buffer
+	stderr *bytes.Buffer
+	// flags are the root's global flags, as parsed for this run.
+	flags *pflag.FlagSet
+}
+
+// newEnv isolates the config dir and the environment.
+func newEnv(t *testing.T) *testEnv {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv("TW_CONFIG_DIR", dir)
+	t.Setenv("XDG_DATA_HOME", "/xdg-data")
+	for _, k := range config.Keys {
+		t.Setenv("TW_"+strings.ToUpper(strings.ReplaceAll(k.Name, ".", "_")), "")
+		for _, v := range k.Env {
+			t.Setenv(v, "")
+		}
+	}
+	ios, _, stdout, stderr := iostreams.Test()
+	e := &testEnv{t: t, dir: dir, ios: ios, stdout: stdout, stderr: stderr}
+	e.parseGlobalFlags()
+	e.f = &cmdutil.Factory{
+		IOStreams: ios,
+		Config: func() (*config.Config, error) {
+			return config.Load(config.FlagBinding{Key: "server", Flag: e.flags.Lookup("server")})
+		},
+	}
+	return e
+}
+
+func (e *testEnv) parseGlobalFlags(args ...string) {
+	e.t.Helper()
+	e.flags = pflag.NewFlagSet("tw-cli", pflag.ContinueOnError)
+	e.flags.String("server", "", "")
+	if err := e.flags.Parse(args); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *testEnv) run(args ...string) error {
+	e.t.Helper()
+	e.stdout.Reset()
+	e.stderr.Reset()
+	cmd := NewCmdConfig(e.f)
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	cmd.SetArgs(append([]string{}, args...))
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	return cmd.ExecuteContext(context.Background())
+}
+
+func (e *testEnv) expect(stdout, stderr string) {
+	e.t.Helper()
+	if e.stdout.String() != stdout {
+		e.t.Errorf("stdout =\n%q\nwant\n%q", e.stdout.String(), stdout)
+	}
+	if e.stderr.String() != stderr {
+		e.t.Errorf("stderr = %q, want %q", e.stderr.String(), stderr)
+	}
+}
+
+func TestPath(t *testing.T) {
+	e := newEnv(t)
+	if err := e.run("path"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect(filepath.Join(e.dir, "config.yaml")+"\n", "")
+}
+
+func TestSetGetUnset(t *testing.T) {
+	e := newEnv(t)
+	path := filepath.Join(e.dir, "config.yaml")
+	if err := e.run("set", "server", "https://receiver.example.com"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("", "✓ Set server in "+path+"\n")
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("config file: %v, %v", st, err)
+	}
+
+	if err := e.run("get", "server"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("https://receiver.example.com\n", "")
+
+	// The environment wins over the file.
+	t.Setenv("TW_SERVER", "http://env.example")
+	if err := e.run("get", "server"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("http://env.example\n", "")
+	t.Setenv("TW_SERVER", "")
+
+	if err := e.run("unset", "server"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("", "✓ Unset server\n")
+	if err := e.run("get", "server"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("\n", "")
+}
+
+func TestUsageErrors(t *testing.T) {
+	unknown := `unknown config key "sever": run 'tw-cli config list' to see the keys`
+	tests := []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"set", "sever", "x"}, unknown},
+		{[]string{"get", "sever"}, unknown},
+		{[]string{"unset", "sever"}, unknown},
+		{[]string{"set", "server"}, "missing key and value\n\nUsage: config set <key> <value> [flags]"},
+		{[]string{"get"}, "missing key\n\nUsage: config get <key> [flags]"},
+		{[]string{"list", "-o", "xml"}, `invalid output format "xml": use table, json or yaml`},
+	}
+	for _, tt := range tests {
+		e := newEnv(t)
+		err := e.run(tt.args...)
+		if cmdutil.ExitCode(err) != cmdutil.ExitUsage || err.Error() != tt.msg {
+			t.Errorf("%v: err = %v (exit %d), want usage error %q", tt.args, err, cmdutil.ExitCode(err), tt.msg)
+		}
+		e.expect("", "")
+		if _, err := os.Stat(filepath.Join(e.dir, "config.yaml")); !os.IsNotExist(err) {
+			t.Errorf("%v wrote the config file", tt.args)
+		}
+	}
+}
+
+// listEnv has a setting from each place: flag, env (TW_ and vendor), file
+// and default.
+func listEnv(t *testing.T) *testEnv {
+	e := newEnv(t)
+	if err := os.WriteFile(filepath.Join(e.dir, "config.yaml"),
+		[]byte("server: http://file.example\ntoken: tw_file_token\ncanary:\n  domain: example\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TW_SERVER", "http://env.example")
+	t.Setenv("TS_API_KEY", "ts-secret-key")
+	t.Setenv("TS_USER_ID", "u-1")
+	e.parseGlobalFlags("--server", "http://flag.example")
+	return e
+}
+
+func TestList(t *testing.T) {
+	e := listEnv(t)
+	if err := e.run("list"); err != nil {
+		t.Fatal(err)
+	}
+	want := "" +
+		"profile\t\t\n" +
+		"data_dir\t/xdg-data/tw-cli\tdefault\n" +
+		"database_url\t\t\n" +
+		"server\thttp://flag.example\tflag --server\n" +
+		"token\t********\tfile\n" +
+		"threatstack.user_id\tu-1\tenv TS_USER_ID\n" +
+		"threatstack.api_key\t********\tenv TS_API_KEY\n" +
+		"threatstack.organization_id\t\t\n" +
+		"threatstack.api_url\t\t\n" +
+		"canary.domain\texample\tfile\n" +
+		"canary.auth_token\t\t\n" +
+		"canary.api_url\t\t\n" +
+		"canary.flock\t\t\n"
+	e.expect(want, "")
+}
+
+func TestListJSONMasksSecrets(t *testing.T) {
+	e := listEnv(t)
+	if err := e.run("list", "-o", "json"); err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"tw_file_token", "ts-secret-key"} {
+		if strings.Contains(e.stdout.String(), secret) {
+			t.Errorf("config list -o json shows %q", secret)
+		}
+	}
+	var got []Setting
+	if err := json.Unmarshal(e.stdout.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(config.Keys) {
+		t.Fatalf("%d settings, want %d", len(got), len(config.Keys))
+	}
+	want := Setting{Key: "threatstack.api_key", Value: "********", Origin: "env TS_API_KEY"}
+	if got[6] != want {
+		t.Errorf("got %+v, want %+v", got[6], want)
+	}
+}

@@ -1,0 +1,271 @@
+package logs
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tw-cli/tw-cli/internal/cmdutil"
+	"github.com/tw-cli/tw-cli/internal/iostreams"
+	"github.com/tw-cli/tw-cli/internal/logs"
+)
+
+const logLines = `{"time":"2024-01-15T10:00:00Z","level":"INFO","msg":"receiver started","component":"server","addr":"127.0.0.1:8080"}
+{"time":"2024-01-15T10:00:01Z","level":"INFO","msg":"delivery accepted","component":"webhook","source":"email-gateway","request_id":"r1","status":202}
+{"time":"2024-01-15T10:00:02Z","level":"WARN","msg":"delivery rejected","component":"webhook","source":"edr","request_id":"r2","status":401,"code":"invalid_signature"}
+{"time":"2024-01-15T10:00:03Z","level":"INFO","msg":"admin request","component":"admin","method":"GET","path":"/api/webhooks"}
+{"time":"2024-01-15T10:00:04Z","level":"ERROR","msg":"delivery failed","component":"webhook","source":"email-gateway","request_id":"r3","error":"disk full"}
+{"time":"2024-01-15T10:00:05Z","level":"INFO","msg":"half a li
+`
+
+// The readable forms of the lines above.
+const (
+	fStarted  = "2024-01-15T10:00:00Z INFO  [server] receiver started addr=127.0.0.1:8080"
+	fAccepted = "2024-01-15T10:00:01Z INFO  [webhook] delivery accepted source=email-gateway request_id=r1 status=202"
+	fRejected = "2024-01-15T10:00:02Z WARN  [webhook] delivery rejected source=edr code=invalid_signature request_id=r2 status=401"
+	fAdmin    = "2024-01-15T10:00:03Z INFO  [admin] admin request method=GET path=/api/webhooks"
+	fFailed   = `2024-01-15T10:00:04Z ERROR [webhook] delivery failed source=email-gateway error="disk full" request_id=r3`
+)
+
+type testEnv struct {
+	t       *testing.T
+	dataDir string
+	f       *cmdutil.Factory
+	stdout  *syncBuffer
+	stderr  *bytes.Buffer
+}
+
+// syncBuffer is written by a following command while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newEnv(t *testing.T, content string) *testEnv {
+	t.Helper()
+	dir := t.TempDir()
+	if content != "" {
+		writeLog(t, dir, content)
+	}
+	ios, _, _, stderr := iostreams.Test()
+	out := &syncBuffer{}
+	ios.Out = out
+	f := &cmdutil.Factory{IOStreams: ios, DataDir: func() (string, error) { return dir, nil }}
+	return &testEnv{t: t, dataDir: dir, f: f, stdout: out, stderr: stderr}
+}
+
+func writeLog(t *testing.T, dir, content string) {
+	t.Helper()
+	path := logs.Path(dir)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// command returns `logs` running with a short poll, so --follow tests are
+// quick.
+func (e *testEnv) command() *cobra.Command {
+	var cmd *cobra.Command
+	cmd = NewCmdLogs(e.f, func(o *Options) error {
+		o.Poll = 5 * time.Millisecond
+		return Run(cmd, o)
+	})
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	return cmd
+}
+
+func (e *testEnv) run(args ...string) error {
+	e.t.Helper()
+	cmd := e.command()
+	cmd.SetArgs(append([]string{}, args...))
+	return cmd.ExecuteContext(context.Background())
+}
+
+func lines(ls ...string) string {
+	if len(ls) == 0 {
+		return ""
+	}
+	return strings.Join(ls, "\n") + "\n"
+}
+
+func TestLogs(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"default tail", nil, lines(fStarted, fAccepted, fRejected, fAdmin, fFailed)},
+		{"--tail 2", []string{"--tail", "2"}, lines(fAdmin, fFailed)},
+		{"-n 1", []string{"-n", "1"}, lines(fFailed)},
+		{"--tail 0 is everything", []string{"--tail", "0"}, lines(fStarted, fAccepted, fRejected, fAdmin, fFailed)},
+		{"--filter webhook", []string{"--filter", "webhook"}, lines(fAccepted, fRejected, fFailed)},
+		{"--filter webhook --tail 1", []string{"--filter", "webhook", "--tail", "1"}, lines(fFailed)},
+		{"--source", []string{"--source", "email-gateway"}, lines(fAccepted, fFailed)},
+		{"--level warn", []string{"--level", "warn"}, lines(fRejected, fFailed)},
+		{"--level ERROR", []string{"--level", "ERROR"}, lines(fFailed)},
+		{"--filter admin --level warn", []string{"--filter", "admin", "--level", "warn"}, ""},
+		{
+			"-o json prints the lines as written",
+			[]string{"--filter", "webhook", "--level", "warn", "-o", "json"},
+			lines(strings.Split(logLines, "\n")[2], strings.Split(logLines, "\n")[4]),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, logLines)
+			if err := e.run(tt.args...); err != nil {
+				t.Fatal(err)
+			}
+			if got := e.stdout.String(); got != tt.want {
+				t.Errorf("stdout =\n%s\nwant\n%s", got, tt.want)
+			}
+			if e.stderr.Len() != 0 {
+				t.Errorf("stderr = %q", e.stderr)
+			}
+		})
+	}
+}
+
+func TestLogsJSONLinesAreTheFileLines(t *testing.T) {
+	e := newEnv(t, logLines)
+	if err := e.run("-o", "json", "--source", "edr"); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"time":"2024-01-15T10:00:02Z","level":"WARN","msg":"delivery rejected","component":"webhook","source":"edr","request_id":"r2","status":401,"code":"invalid_signature"}` + "\n"
+	if e.stdout.String() != want {
+		t.Errorf("stdout = %q, want %q", e.stdout.String(), want)
+	}
+}
+
+func TestLogsUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"-o", "yaml"}, `invalid output format "yaml": use table or json`},
+		{[]string{"--tail", "-1"}, "--tail must not be negative"},
+		{[]string{"--level", "loud"}, `invalid --level "loud": use debug, info, warn or error`},
+		{[]string{"webhook"}, "unexpected argument \"webhook\"\n\nUsage: logs [flags]"},
+	}
+	for _, tt := range tests {
+		e := newEnv(t, logLines)
+		err := e.run(tt.args...)
+		if cmdutil.ExitCode(err) != cmdutil.ExitUsage || err.Error() != tt.msg {
+			t.Errorf("%v: err = %v (exit %d), want usage error %q", tt.args, err, cmdutil.ExitCode(err), tt.msg)
+		}
+		if e.stdout.String() != "" {
+			t.Errorf("%v: printed %q", tt.args, e.stdout.String())
+		}
+	}
+}
+
+func TestLogsNoFileYet(t *testing.T) {
+	e := newEnv(t, "")
+	err := e.run("--tail", "10")
+	want := "no log at " + logs.Path(e.dataDir) + " yet: start the receiver with 'tw-cli serve'"
+	if cmdutil.ExitCode(err) != cmdutil.ExitNotFound || err.Error() != want {
+		t.Errorf("err = %v (exit %d), want exit 4 %q", err, cmdutil.ExitCode(err), want)
+	}
+}
+
+func appendLine(t *testing.T, path, line string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(line + "\n"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// follow runs `logs args… -f` until the returned stop is called.
+func (e *testEnv) follow(args ...string) (stop func() error) {
+	e.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := e.command()
+	cmd.SetArgs(append(args, "--follow"))
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+	stopped := false
+	stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(5 * time.Second):
+			e.t.Fatal("logs -f did not stop when cancelled")
+			return nil
+		}
+	}
+	e.t.Cleanup(func() { _ = stop() })
+	return stop
+}
+
+func (e *testEnv) waitFor(want string) {
+	e.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if e.stdout.String() == want {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	e.t.Fatalf("stdout =\n%s\nwant\n%s", e.stdout.String(), want)
+}
+
+func TestLogsFollow(t *testing.T) {
+	e := newEnv(t, logLines)
+	stop := e.follow("--filter", "webhook", "--tail", "1")
+	e.waitFor(lines(fFailed))
+
+	path := logs.Path(e.dataDir)
+	appendLine(t, path, `{"time":"2024-01-15T10:01:00Z","level":"INFO","msg":"later","component":"server"}`)
+	appendLine(t, path, `{"time":"2024-01-15T10:01:01Z","level":"INFO","msg":"delivery accepted","component":"webhook","source":"edr"}`)
+	e.waitFor(lines(fFailed, "2024-01-15T10:01:01Z INFO  [webhook] delivery accepted source=edr"))
+
+	if err := stop(); err != nil {
+		t.Errorf("logs -f returned %v after Ctrl-C, want nil", err)
+	}
+}
+
+func TestLogsFollowBeforeTheReceiverStarts(t *testing.T) {
+	e := newEnv(t, "")
+	stop := e.follow()
+	time.Sleep(20 * time.Millisecond)
+	writeLog(t, e.dataDir, `{"time":"2024-01-15T10:00:00Z","level":"INFO","msg":"receiver started","component":"server","addr":"127.0.0.1:8080"}`+"\n")
+	e.waitFor(lines(fStarted))
+	if err := stop(); err != nil {
+		t.Errorf("err = %v", err)
+	}
+}

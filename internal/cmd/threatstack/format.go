@@ -1,0 +1,26 @@
+package threatstack
+
+import "github.com/tw-cli/tw-cli/pkg/threatstack"
+
+// dash stands in for an empty cell, so piped columns never collapse.
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// severityName is "high", "medium" or "low" for the API's 1, 2, 3.
+func severityName(s int) string {
+	if s == 0 {
+		return "-"
+	}
+	return threatstack.SeverityName(s)
+}

@@ -1,0 +1,258 @@
+package token
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tw-cli/tw-cli/internal/cmdutil"
+	"github.com/tw-cli/tw-cli/internal/iostreams"
+	"github.com/tw-cli/tw-cli/internal/receiver"
+	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/internal/store/sqlite"
+)
+
+var t0 = time.Date(2024, 1, 15, 10, 0, 0, 0, time.UTC)
+
+type testEnv struct {
+	t      *testing.T
+	store  store.Store
+	ios    *iostreams.IOStreams
+	f      *cmdutil.Factory
+	now    time.Time
+	stdout *bytes.Buffer
+	stderr *bytes.Buffer
+}
+
+func newEnv(t *testing.T) *testEnv {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "tw.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ios, _, stdout, stderr := iostreams.Test()
+	e := &testEnv{t: t, store: st, ios: ios, now: t0, stdout: stdout, stderr: stderr}
+	e.f = &cmdutil.Factory{
+		IOStreams: ios,
+		Now:       func() time.Time { return e.now },
+		Store:     func() (store.Store, error) { return st, nil },
+	}
+	return e
+}
+
+func (e *testEnv) run(args ...string) error {
+	e.t.Helper()
+	e.stdout.Reset()
+	e.stderr.Reset()
+	cmd := NewCmdToken(e.f)
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	cmd.SetArgs(append([]string{}, args...))
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	return cmd.ExecuteContext(context.Background())
+}
+
+var tokenRE = regexp.MustCompile(`^tw_[A-Za-z0-9_-]{43}$`)
+
+// create makes a token and returns it as printed.
+func (e *testEnv) create(args ...string) string {
+	e.t.Helper()
+	if err := e.run(append([]string{"create"}, args...)...); err != nil {
+		e.t.Fatal(err)
+	}
+	tok := strings.TrimSuffix(e.stdout.String(), "\n")
+	if !tokenRE.MatchString(tok) || tok+"\n" != e.stdout.String() {
+		e.t.Fatalf("stdout = %q, want one tw_ token on one line", e.stdout.String())
+	}
+	return tok
+}
+
+func TestCreatePrintsTheTokenOnce(t *testing.T) {
+	e := newEnv(t)
+	tok := e.create("--name", "ci")
+	if want := "✓ Created token ci (shown once; store it now)\n"; e.stderr.String() != want {
+		t.Errorf("stderr = %q, want %q", e.stderr, want)
+	}
+	if strings.Contains(e.stderr.String(), tok) {
+		t.Error("the token is on stderr too")
+	}
+
+	// Only its hash is stored, and that hash authenticates it.
+	toks, _ := e.store.ListTokens(context.Background())
+	if len(toks) != 1 || toks[0].Name != "ci" || toks[0].Prefix != tok[:9] || !toks[0].CreatedAt.Equal(t0) {
+		t.Fatalf("stored = %+v", toks)
+	}
+	if toks[0].Hash == tok || toks[0].Hash != receiver.HashToken(tok) {
+		t.Errorf("stored hash %q is not the token's hash", toks[0].Hash)
+	}
+	got, err := e.store.TouchToken(context.Background(), receiver.HashToken(tok), t0.Add(time.Minute))
+	if err != nil || got.Name != "ci" {
+		t.Errorf("TouchToken = %+v, %v", got, err)
+	}
+
+	if other := e.create("--name", "other"); other == tok {
+		t.Error("two tokens are equal")
+	}
+}
+
+func TestCreateDefaultName(t *testing.T) {
+	e := newEnv(t)
+	e.create()
+	if want := "✓ Created token token-20240115-100000 (shown once; store it now)\n"; e.stderr.String() != want {
+		t.Errorf("stderr = %q, want %q", e.stderr, want)
+	}
+}
+
+func TestCreateDuplicateName(t *testing.T) {
+	e := newEnv(t)
+	e.create("--name", "ci")
+	err := e.run("create", "--name", "ci")
+	if cmdutil.ExitCode(err) != cmdutil.ExitUsage || err.Error() != `a token named "ci" already exists: pick another --name` {
+		t.Errorf("err = %v (exit %d)", err, cmdutil.ExitCode(err))
+	}
+	if e.stdout.Len() != 0 {
+		t.Errorf("a refused create printed %q", e.stdout)
+	}
+}
+
+func TestCreateJSON(t *testing.T) {
+	e := newEnv(t)
+	if err := e.run("create", "--name", "ci", "-o", "json"); err != nil {
+		t.Fatal(err)
+	}
+	var got Created
+	if err := json.Unmarshal(e.stdout.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	toks, _ := e.store.ListTokens(context.Background())
+	if len(toks) != 1 || got.ID != toks[0].ID || got.Name != "ci" || !tokenRE.MatchString(got.Token) ||
+		got.Prefix != got.Token[:9] || receiver.HashToken(got.Token) != toks[0].Hash || !got.CreatedAt.Equal(t0) {
+		t.Errorf("created = %+v", got)
+	}
+	if e.stderr.Len() != 0 {
+		t.Errorf("stderr = %q", e.stderr)
+	}
+}
+
+func TestListNeverShowsTokens(t *testing.T) {
+	e := newEnv(t)
+	ci := e.create("--name", "ci")
+	e.now = t0.Add(time.Hour)
+	laptop := e.create("--name", "laptop")
+	if _, err := e.store.TouchToken(context.Background(), receiver.HashToken(ci), t0.Add(90*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	e.now = t0.Add(3 * time.Hour)
+	toks, _ := e.store.ListTokens(context.Background())
+	ids := map[string]string{}
+	for _, tk := range toks {
+		ids[tk.Name] = tk.ID
+	}
+
+	t.Run("piped", func(t *testing.T) {
+		e.ios.SetStdoutTTY(false)
+		if err := e.run("list"); err != nil {
+			t.Fatal(err)
+		}
+		noSecrets(t, e.stdout.String(), ci, laptop)
+		want := fmt.Sprintf("%s\tci\t%s…\t2024-01-15T10:00:00Z\t2024-01-15T11:30:00Z\n%s\tlaptop\t%s…\t2024-01-15T11:00:00Z\tnever\n",
+			ids["ci"], ci[:9], ids["laptop"], laptop[:9])
+		if e.stdout.String() != want {
+			t.Errorf("stdout =\n%q\nwant\n%q", e.stdout, want)
+		}
+	})
+	t.Run("tty", func(t *testing.T) {
+		e.ios.SetStdoutTTY(true)
+		if err := e.run("list"); err != nil {
+			t.Fatal(err)
+		}
+		noSecrets(t, e.stdout.String(), ci, laptop)
+		want := fmt.Sprintf(""+
+			"%-36s  NAME    PREFIX      CREATED      LAST USED   \n"+
+			"%s  ci      %s…  3 hours ago  1 hour ago  \n"+
+			"%s  laptop  %s…  2 hours ago  never       \n",
+			"ID", ids["ci"], ci[:9], ids["laptop"], laptop[:9])
+		if e.stdout.String() != want {
+			t.Errorf("stdout =\n%s\nwant\n%s", e.stdout, want)
+		}
+	})
+	t.Run("json", func(t *testing.T) {
+		if err := e.run("list", "-o", "json"); err != nil {
+			t.Fatal(err)
+		}
+		noSecrets(t, e.stdout.String(), ci, laptop)
+		var got []map[string]any
+		if err := json.Unmarshal(e.stdout.Bytes(), &got); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[1]["last_used_at"] != nil || got[0]["last_used_at"] != "2024-01-15T11:30:00Z" {
+			t.Errorf("json = %s", e.stdout)
+		}
+		for _, tk := range got {
+			if _, ok := tk["hash"]; ok {
+				t.Errorf("json shows the hash: %v", tk)
+			}
+		}
+	})
+}
+
+// noSecrets fails when out holds any token, the part of one after its
+// displayed prefix, or a token's hash.
+func noSecrets(t *testing.T, out string, tokens ...string) {
+	t.Helper()
+	for _, tok := range tokens {
+		for _, s := range []string{tok, tok[9:], receiver.HashToken(tok)} {
+			if strings.Contains(out, s) {
+				t.Errorf("output reveals %q", s)
+			}
+		}
+	}
+}
+
+func TestListEmpty(t *testing.T) {
+	e := newEnv(t)
+	if err := e.run("list", "-o", "json"); err != nil {
+		t.Fatal(err)
+	}
+	if e.stdout.String() != "[]\n" {
+		t.Errorf("stdout = %q", e.stdout)
+	}
+}
+
+func TestRevoke(t *testing.T) {
+	e := newEnv(t)
+	ci := e.create("--name", "ci")
+	keep := e.create("--name", "keep")
+	if err := e.run("revoke", "ci"); err != nil {
+		t.Fatal(err)
+	}
+	if e.stderr.String() != "✓ Revoked token ci\n" || e.stdout.Len() != 0 {
+		t.Errorf("stdout %q stderr %q", e.stdout, e.stderr)
+	}
+	if _, err := e.store.TouchToken(context.Background(), receiver.HashToken(ci), t0); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("revoked token still authenticates: %v", err)
+	}
+	if _, err := e.store.TouchToken(context.Background(), receiver.HashToken(keep), t0); err != nil {
+		t.Errorf("the other token was revoked too: %v", err)
+	}
+
+	// By id as well.
+	toks, _ := e.store.ListTokens(context.Background())
+	if err := e.run("revoke", toks[0].ID); err != nil {
+		t.Fatal(err)
+	}
+
+	err := e.run("revoke", "ci")
+	if cmdutil.ExitCode(err) != cmdutil.ExitNotFound || err.Error() != `no token with id or name "ci": run 'tw-cli token list'` {
+		t.Errorf("revoke twice: err = %v (exit %d), want exit 4", err, cmdutil.ExitCode(err))
+	}
+}

@@ -1,0 +1,138 @@
+package webhook
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/tw-cli/tw-cli/internal/cmdutil"
+	"github.com/tw-cli/tw-cli/internal/sources"
+)
+
+func TestNewCmdSign(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		want    SignOptions
+		secret  secretFlags
+		wantErr string
+	}{
+		{
+			name: "body file",
+			args: []string{"edr", "--body", "event.json"},
+			want: SignOptions{Name: "edr", BodyFile: "event.json", Output: "table"},
+		},
+		{
+			name:   "every flag",
+			args:   []string{"edr", "--body", "-", "--timestamp", "1705320000", "--secret-env", "S", "-o", "json"},
+			want:   SignOptions{Name: "edr", BodyFile: "-", Timestamp: 1705320000, Output: "json"},
+			secret: secretFlags{SecretEnv: "S"},
+		},
+		{name: "no --body", args: []string{"edr"}, wantErr: "--body is required (a file, or - for stdin)"},
+		{name: "-o xml", args: []string{"edr", "--body", "-", "-o", "xml"}, wantErr: `invalid output format "xml": use table, json or yaml`},
+		{name: "no name", args: []string{"--body", "-"}, wantErr: "missing source name\n\nUsage: sign <source> --body <file> [flags]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts, err := parse(t, NewCmdSign, false, tt.args...)
+			if tt.wantErr != "" {
+				wantExit(t, err, cmdutil.ExitUsage, tt.wantErr)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if opts.Name != tt.want.Name || opts.BodyFile != tt.want.BodyFile || opts.Timestamp != tt.want.Timestamp ||
+				opts.Output != tt.want.Output || opts.secret != tt.secret {
+				t.Errorf("got %+v, secret %+v", opts, opts.secret)
+			}
+		})
+	}
+}
+
+// body is signed byte for byte: a trailing newline, non-ASCII text and
+// spacing all count.
+const signBody = "{\"event_type\": \"phishing_reported\",\n \"data\": {\"subject\": \"Facture n°42 — urgent\"}}\n"
+
+func writeBody(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "event.json")
+	if err := os.WriteFile(path, []byte(signBody), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestSignRun(t *testing.T) {
+	t0Unix := strconv.FormatInt(t0.Unix(), 10) // the fixed clock: 1705312800
+	tests := []struct {
+		name   string
+		args   []string
+		stdin  bool
+		env    string
+		secret string
+		ts     string
+	}{
+		{name: "stored secret, explicit timestamp", args: []string{"--timestamp", "1705320000"}, secret: "your-secret-key", ts: "1705320000"},
+		{name: "stored secret, timestamp now", secret: "your-secret-key", ts: t0Unix},
+		{name: "--secret", args: []string{"--secret", "other key"}, secret: "other key", ts: t0Unix},
+		{name: "--secret-env", args: []string{"--secret-env", "TW_TEST_SIGN_SECRET"}, env: "from env", secret: "from env", ts: t0Unix},
+		{name: "body from stdin", stdin: true, secret: "your-secret-key", ts: t0Unix},
+	}
+	for _, tt := range tests {
+		for _, tty := range []bool{true, false} {
+			t.Run(tt.name+"/"+ttyName(tty), func(t *testing.T) {
+				e := newEnv(t, tty)
+				e.add(sources.Spec{Source: "email-gateway", Secret: "your-secret-key"})
+				if tt.env != "" {
+					t.Setenv("TW_TEST_SIGN_SECRET", tt.env)
+				}
+				body := writeBody(t)
+				if tt.stdin {
+					body = "-"
+					e.stdin.WriteString(signBody)
+				}
+				args := append([]string{"email-gateway", "--body", body}, tt.args...)
+				if err := e.run(NewCmdSign(e.f, nil), args...); err != nil {
+					t.Fatal(err)
+				}
+				mac := opensslHMAC(t, tt.secret, tt.ts+"."+signBody)
+				e.expectOutput("X-Webhook-Signature: sha256="+mac+"\nX-Webhook-Timestamp: "+tt.ts+"\n", "")
+			})
+		}
+	}
+}
+
+func TestSignJSON(t *testing.T) {
+	e := newEnv(t, false)
+	e.add(sources.Spec{Source: "email-gateway", Secret: "your-secret-key"})
+	if err := e.run(NewCmdSign(e.f, nil), "email-gateway", "--body", writeBody(t), "--timestamp", "1705320000", "-o", "json"); err != nil {
+		t.Fatal(err)
+	}
+	mac := opensslHMAC(t, "your-secret-key", "1705320000."+signBody)
+	want := "{\n  \"X-Webhook-Signature\": \"sha256=" + mac + "\",\n  \"X-Webhook-Timestamp\": \"1705320000\"\n}\n"
+	e.expectOutput(want, "")
+}
+
+func TestSignErrors(t *testing.T) {
+	e := newEnv(t, false)
+	e.add(sources.Spec{Source: "email-gateway", Secret: "your-secret-key"})
+	body := writeBody(t)
+
+	err := e.run(NewCmdSign(e.f, nil), "nope", "--body", body)
+	wantExit(t, err, cmdutil.ExitNotFound, `source not found: "nope" is not registered; run 'tw-cli webhook list'`)
+
+	missing := filepath.Join(t.TempDir(), "missing.json")
+	err = e.run(NewCmdSign(e.f, nil), "email-gateway", "--body", missing)
+	wantExit(t, err, cmdutil.ExitUsage, "read payload: open "+missing+": no such file or directory")
+
+	err = e.run(NewCmdSign(e.f, nil), "email-gateway", "--body", body, "--secret", "a", "--secret-env", "B")
+	wantExit(t, err, cmdutil.ExitUsage, "specify only one of --secret or --secret-env")
+
+	t.Setenv("TW_SERVER", "https://receiver.example.com")
+	err = e.run(NewCmdSign(e.f, nil), "email-gateway", "--body", body)
+	wantExit(t, err, cmdutil.ExitUsage, `a remote receiver never reveals secrets: pass --secret-env VAR (or --secret) to sign for "email-gateway"`)
+
+	e.expectOutput("", "")
+}

@@ -1,0 +1,263 @@
+package sources_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/tw-cli/tw-cli/internal/receiver"
+	"github.com/tw-cli/tw-cli/internal/sources"
+	"github.com/tw-cli/tw-cli/internal/store"
+)
+
+const adminToken = "tw_remote-test-token"
+
+// newRemote serves the real receiver on a temp store and returns a Remote
+// pointed at it, and a Local on the same store to compare with.
+func newRemote(t *testing.T) (*sources.Remote, *sources.Local, store.Store) {
+	t.Helper()
+	st := openStore(t)
+	now := func() time.Time { return t0 }
+	if err := st.CreateToken(context.Background(), &store.Token{ID: "1", Name: "test", Hash: receiver.HashToken(adminToken), Prefix: adminToken[:9], CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(receiver.New(receiver.Options{Store: st, Now: now}))
+	t.Cleanup(srv.Close)
+	return &sources.Remote{BaseURL: srv.URL + "/", Token: adminToken, Client: srv.Client()},
+		&sources.Local{Store: st, Origin: "api", Now: now}, st
+}
+
+func TestRemoteRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	r, local, st := newRemote(t)
+
+	v, generated, err := r.Add(ctx, sources.Spec{Source: "email-gateway", Secret: "your-secret-key", AutoTriage: true,
+		Playbook: "phishing_triage", SeverityMapping: map[string]string{"P1": "critical"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if generated != "" {
+		t.Errorf("generated = %q for a given secret", generated)
+	}
+	want := sources.View{Source: "email-gateway", Secret: sources.MaskedSecret, Format: "auto", Verify: "hmac", AutoTriage: true,
+		Playbook: "phishing_triage", SeverityMapping: map[string]string{"P1": "critical"}, Origin: "api", CreatedAt: t0, UpdatedAt: t0}
+	if !reflect.DeepEqual(v, want) {
+		t.Errorf("Add view =\n%+v\nwant\n%+v", v, want)
+	}
+	if got := stored(t, st, "email-gateway").Secret; got != "your-secret-key" {
+		t.Errorf("stored secret = %q", got)
+	}
+
+	_, generated, err = r.Add(ctx, sources.Spec{Source: "edr"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hex64.MatchString(generated) || stored(t, st, "edr").Secret != generated {
+		t.Errorf("generated secret %q not returned or not stored", generated)
+	}
+
+	// The remote sees exactly what the local store holds.
+	remoteList, err := r.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	localList, _ := local.List(ctx)
+	if !reflect.DeepEqual(remoteList, localList) {
+		t.Errorf("remote List =\n%+v\nlocal List =\n%+v", remoteList, localList)
+	}
+
+	got, err := r.Get(ctx, "email-gateway")
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("Get = %+v, %v", got, err)
+	}
+
+	off := false
+	v, err = r.Update(ctx, "email-gateway", sources.Patch{AutoTriage: &off})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.AutoTriage || v.Playbook != "phishing_triage" {
+		t.Errorf("Update = %+v: want auto-triage off, playbook kept", v)
+	}
+
+	v, generated, err = r.RotateSecret(ctx, "email-gateway", "rotated", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if generated != "" || v.PreviousSecretExpiresAt == nil || !v.PreviousSecretExpiresAt.Equal(t0.Add(time.Hour)) {
+		t.Errorf("rotate = %+v, generated %q", v, generated)
+	}
+	src := stored(t, st, "email-gateway")
+	if src.Secret != "rotated" || src.PreviousSecret != "your-secret-key" {
+		t.Errorf("after rotate stored %q / previous %q", src.Secret, src.PreviousSecret)
+	}
+	// Grace 0 travels as 0 seconds, not as "use the default".
+	v, _, err = r.RotateSecret(ctx, "email-gateway", "again", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.PreviousSecretExpiresAt != nil || stored(t, st, "email-gateway").PreviousSecret != "" {
+		t.Errorf("grace 0 over the API kept the old secret: %+v", v)
+	}
+
+	if err := r.Remove(ctx, "edr"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.GetSource(ctx, "edr"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after Remove, stored edr: %v", err)
+	}
+}
+
+func TestRemoteErrorMapping(t *testing.T) {
+	ctx := context.Background()
+	r, local, _ := newRemote(t)
+	if _, _, err := r.Add(ctx, sources.Spec{Source: "edr", Secret: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	badToken := *r
+	badToken.Token = "tw_wrong"
+	noToken := *r
+	noToken.Token = ""
+
+	t.Run("404 is ErrNotFound", func(t *testing.T) {
+		for name, call := range map[string]func() error{
+			"get":    func() error { _, err := r.Get(ctx, "nope"); return err },
+			"update": func() error { _, err := r.Update(ctx, "nope", sources.Patch{Description: ptr("x")}); return err },
+			"remove": func() error { return r.Remove(ctx, "nope") },
+			"rotate": func() error { _, _, err := r.RotateSecret(ctx, "nope", "x", 0); return err },
+		} {
+			err := call()
+			if !errors.Is(err, sources.ErrNotFound) || sources.IsUnauthorized(err) {
+				t.Errorf("%s: err = %v, want ErrNotFound", name, err)
+			}
+		}
+		// The same words as a local store, so the CLI reads the same.
+		_, remoteErr := r.Get(ctx, "nope")
+		_, localErr := local.Get(ctx, "nope")
+		if remoteErr.Error() != localErr.Error() {
+			t.Errorf("remote says %q, local says %q", remoteErr, localErr)
+		}
+	})
+
+	t.Run("409 is ErrExists", func(t *testing.T) {
+		_, _, err := r.Add(ctx, sources.Spec{Source: "edr", Secret: "t"})
+		if !errors.Is(err, sources.ErrExists) {
+			t.Fatalf("err = %v, want ErrExists", err)
+		}
+		_, _, localErr := local.Add(ctx, sources.Spec{Source: "edr", Secret: "t"})
+		if err.Error() != localErr.Error() {
+			t.Errorf("remote says %q, local says %q", err, localErr)
+		}
+	})
+
+	t.Run("400 is ValidationError", func(t *testing.T) {
+		for name, call := range map[string]func() error{
+			"bad name":    func() error { _, _, err := r.Add(ctx, sources.Spec{Source: "bad name"}); return err },
+			"bad format":  func() error { _, _, err := r.Add(ctx, sources.Spec{Source: "x", Format: "xml"}); return err },
+			"empty patch": func() error { _, err := r.Update(ctx, "edr", sources.Patch{}); return err },
+			"same secret": func() error { _, _, err := r.RotateSecret(ctx, "edr", "s", 0); return err },
+			"bad severity": func() error {
+				_, err := r.Update(ctx, "edr", sources.Patch{SeverityMapping: ptr(map[string]string{"a": "b"})})
+				return err
+			},
+		} {
+			err := call()
+			if !isValidation(err) {
+				t.Errorf("%s: err = %v (%T), want *ValidationError", name, err, err)
+			}
+		}
+		_, _, err := r.Add(ctx, sources.Spec{Source: "bad name"})
+		_, _, localErr := local.Add(ctx, sources.Spec{Source: "bad name"})
+		if err.Error() != localErr.Error() {
+			t.Errorf("remote says %q, local says %q", err, localErr)
+		}
+	})
+
+	t.Run("401 is unauthorized", func(t *testing.T) {
+		for name, rem := range map[string]*sources.Remote{"wrong token": &badToken, "no token": &noToken} {
+			_, err := rem.List(ctx)
+			if !sources.IsUnauthorized(err) {
+				t.Errorf("%s: err = %v, want unauthorized", name, err)
+			}
+			if errors.Is(err, sources.ErrNotFound) || isValidation(err) {
+				t.Errorf("%s: err = %v also maps to another error", name, err)
+			}
+			var apiErr *sources.APIError
+			if !errors.As(err, &apiErr) || apiErr.Status != http.StatusUnauthorized || apiErr.Code != "unauthorized" {
+				t.Errorf("%s: APIError = %+v", name, apiErr)
+			}
+		}
+		// A refused token must not have touched anything.
+		if _, _, err := badToken.Add(ctx, sources.Spec{Source: "sneaky", Secret: "s"}); !sources.IsUnauthorized(err) {
+			t.Errorf("Add with a bad token = %v", err)
+		}
+		if _, err := local.Get(ctx, "sneaky"); !errors.Is(err, sources.ErrNotFound) {
+			t.Errorf("a refused Add stored a source: %v", err)
+		}
+	})
+}
+
+// The mapping of statuses the receiver does not send today, from a fake.
+func TestRemoteOtherStatuses(t *testing.T) {
+	tests := []struct {
+		name       string
+		status     int
+		body       string
+		wantMsg    string
+		wantUnauth bool
+	}{
+		{"403 counts as unauthorized", http.StatusForbidden, `{"error":{"code":"forbidden","message":"token lacks scope"}}`, "token lacks scope", true},
+		{"500 with an error body", http.StatusInternalServerError, `{"error":{"code":"internal_error","message":"internal error"}}`, "internal error", false},
+		{"502 from a proxy, not JSON", http.StatusBadGateway, "<html>bad gateway</html>", "server answered 502 Bad Gateway", false},
+		{"404 from a proxy, not JSON", http.StatusNotFound, "404 page not found", "source not found: server answered 404 Not Found", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(tt.status)
+				_, _ = w.Write([]byte(tt.body))
+			}))
+			defer srv.Close()
+			r := &sources.Remote{BaseURL: srv.URL, Token: adminToken, Client: srv.Client()}
+			_, err := r.Get(context.Background(), "edr")
+			if err == nil || err.Error() != tt.wantMsg {
+				t.Fatalf("err = %v, want %q", err, tt.wantMsg)
+			}
+			if sources.IsUnauthorized(err) != tt.wantUnauth {
+				t.Errorf("IsUnauthorized = %v", !tt.wantUnauth)
+			}
+		})
+	}
+}
+
+func TestRemoteSendsTokenAndJSON(t *testing.T) {
+	var gotAuth, gotType, gotMethod, gotPath string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		gotAuth, gotType, gotMethod, gotPath = req.Header.Get("Authorization"), req.Header.Get("Content-Type"), req.Method, req.URL.EscapedPath()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"source":"a b","secret":"********","format":"auto","verify":"hmac","auto_triage":false,"origin":"api","created_at":"2024-01-15T10:00:00Z","updated_at":"2024-01-15T10:00:00Z"}`))
+	}))
+	defer srv.Close()
+	r := &sources.Remote{BaseURL: srv.URL, Token: adminToken, Client: srv.Client()}
+	if _, err := r.Update(context.Background(), "a b", sources.Patch{Description: ptr("x")}); err != nil {
+		t.Fatal(err)
+	}
+	if gotAuth != "Bearer "+adminToken || gotType != "application/json" || gotMethod != http.MethodPatch || gotPath != "/api/webhooks/a%20b" {
+		t.Errorf("request: auth %q, type %q, %s %s", gotAuth, gotType, gotMethod, gotPath)
+	}
+}
+
+func TestRemoteUnreachable(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close()
+	r := &sources.Remote{BaseURL: url, Token: adminToken, Client: &http.Client{Timeout: 2 * time.Second}}
+	_, err := r.List(context.Background())
+	if err == nil || errors.Is(err, sources.ErrNotFound) || sources.IsUnauthorized(err) {
+		t.Errorf("err = %v, want a plain connection error", err)
+	}
+}

@@ -1,0 +1,360 @@
+// Package threatstack is a client for the Threat Stack REST API v2.
+//
+// Every request is signed with HAWK (github.com/hiyosi/hawk, SHA-256): the
+// user id is the HAWK id, the API key the HAWK key and the organization id
+// travels as ext. Responses carrying Server-Authorization are verified,
+// a stale-timestamp challenge corrects the clock once, and idempotent
+// requests are retried on 429 and 5xx honouring Retry-After and
+// x-rate-limit-reset.
+//
+// List endpoints are exposed as iterators over pages, so a caller holds one
+// page (at most 100 items) at a time whatever the size of the organization:
+//
+//	for page, err := range client.AgentPages(ctx, threatstack.AgentListOptions{Status: "online"}) {
+//		if err != nil { … }
+//		for _, a := range page { … }
+//	}
+package threatstack
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+)
+
+// DefaultBaseURL is the public API host. Threat Stack is part of F5 now and
+// some tenants live elsewhere, so WithBaseURL is a first-class option.
+const DefaultBaseURL = "https://api.threatstack.com"
+
+// Defaults for the options below.
+const (
+	DefaultTimeout      = 30 * time.Second
+	DefaultRetries      = 4
+	DefaultRetryWait    = 500 * time.Millisecond
+	DefaultRetryMaxWait = 60 * time.Second
+)
+
+// Client calls the Threat Stack API. It is safe for concurrent use.
+type Client struct {
+	rc      *resty.Client
+	creds   Credentials
+	baseURL string
+	verify  bool
+	log     *slog.Logger
+	now     func() time.Time
+	red     redactor
+	// offset is the correction, in seconds, added to the local clock for
+	// HAWK timestamps after the server reported its time in a challenge.
+	offset atomic.Int64
+}
+
+type settings struct {
+	baseURL      string
+	timeout      time.Duration
+	retries      int
+	retryWait    time.Duration
+	retryMaxWait time.Duration
+	verify       bool
+	logger       *slog.Logger
+	now          func() time.Time
+	transport    http.RoundTripper
+	userAgent    string
+}
+
+// Option configures a Client.
+type Option func(*settings)
+
+// WithBaseURL points the client at another API host (any scheme: a proxy,
+// an F5 tenant, a test server). A trailing "/v2" is accepted and dropped,
+// because resource paths carry it.
+func WithBaseURL(u string) Option { return func(s *settings) { s.baseURL = u } }
+
+// WithTimeout bounds each HTTP attempt.
+func WithTimeout(d time.Duration) Option { return func(s *settings) { s.timeout = d } }
+
+// WithRetries sets how many times a GET is retried after a 429, a 5xx or a
+// transport error (0 disables retries).
+func WithRetries(n int) Option { return func(s *settings) { s.retries = n } }
+
+// WithRetryWait sets the backoff bounds. The maximum also caps how long a
+// Retry-After or x-rate-limit-reset is honoured.
+func WithRetryWait(min, max time.Duration) Option {
+	return func(s *settings) { s.retryWait, s.retryMaxWait = min, max }
+}
+
+// WithVerifyResponse turns verification of Server-Authorization off or on
+// (on by default; it only applies when the server sends the header).
+func WithVerifyResponse(on bool) Option { return func(s *settings) { s.verify = on } }
+
+// WithLogger receives debug records: requests, retries, clock-skew
+// corrections. Everything logged through it is stripped of the API key.
+func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.logger = l } }
+
+// WithClock replaces time.Now, for tests of timestamps and skew.
+func WithClock(now func() time.Time) Option { return func(s *settings) { s.now = now } }
+
+// WithTransport replaces the HTTP transport (proxies, custom TLS, tests).
+func WithTransport(rt http.RoundTripper) Option { return func(s *settings) { s.transport = rt } }
+
+// WithUserAgent sets the User-Agent header.
+func WithUserAgent(ua string) Option { return func(s *settings) { s.userAgent = ua } }
+
+// New returns a client for creds. It fails with *MissingCredentialsError
+// when a credential is empty, before any request is made.
+func New(creds Credentials, opts ...Option) (*Client, error) {
+	if err := creds.Validate(); err != nil {
+		return nil, err
+	}
+	s := settings{
+		baseURL:      DefaultBaseURL,
+		timeout:      DefaultTimeout,
+		retries:      DefaultRetries,
+		retryWait:    DefaultRetryWait,
+		retryMaxWait: DefaultRetryMaxWait,
+		verify:       true,
+		now:          time.Now,
+		userAgent:    "tw-cli-threatstack",
+	}
+	for _, o := range opts {
+		o(&s)
+	}
+	base, err := normalizeBaseURL(s.baseURL)
+	if err != nil {
+		return nil, err
+	}
+	red := newRedactor(creds.APIKey)
+	inner := slog.DiscardHandler
+	if s.logger != nil {
+		inner = s.logger.Handler()
+	}
+	log := slog.New(redactHandler{inner: inner, r: red})
+
+	c := &Client{creds: creds, baseURL: base, verify: s.verify, log: log, now: s.now, red: red}
+	rc := resty.New()
+	if s.transport != nil {
+		rc.SetTransport(s.transport)
+	}
+	rc.SetBaseURL(base).
+		SetTimeout(s.timeout).
+		SetLogger(restyLogger{log: log}).
+		SetHeader("Accept", "application/json").
+		SetHeader("User-Agent", s.userAgent).
+		SetRetryCount(max(s.retries, 0)).
+		SetRetryWaitTime(s.retryWait).
+		SetRetryMaxWaitTime(s.retryMaxWait).
+		SetRetryAfter(c.retryAfter).
+		// AddRetryCondition replaces resty's default "retry on error"
+		// instead of adding to it, so shouldRetry covers errors itself.
+		AddRetryCondition(c.shouldRetry).
+		SetPreRequestHook(c.signRequest)
+	c.rc = rc
+	return c, nil
+}
+
+// BaseURL is the API root requests go to.
+func (c *Client) BaseURL() string { return c.baseURL }
+
+// UserID is the HAWK id the client signs with.
+func (c *Client) UserID() string { return c.creds.UserID }
+
+// OrganizationID is the organization (HAWK ext) the client queries.
+func (c *Client) OrganizationID() string { return c.creds.OrganizationID }
+
+// String describes the client without its key.
+func (c *Client) String() string {
+	return fmt.Sprintf("threatstack.Client{BaseURL: %q, %s}", c.baseURL, c.creds)
+}
+
+// GoString keeps %#v from printing the key.
+func (c *Client) GoString() string { return c.String() }
+
+// ClockOffset is the correction applied to the local clock for HAWK
+// timestamps, learnt from the server's stale-timestamp challenge.
+func (c *Client) ClockOffset() time.Duration {
+	return time.Duration(c.offset.Load()) * time.Second
+}
+
+func normalizeBaseURL(raw string) (string, error) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return DefaultBaseURL, nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme == "" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("threatstack: invalid API URL %q: want scheme://host[/prefix]", raw)
+	}
+	s = strings.TrimRight(s, "/")
+	s = strings.TrimSuffix(s, "/v2")
+	return s, nil
+}
+
+// Response is a raw API answer, returned by Do.
+type Response struct {
+	StatusCode int
+	Header     http.Header
+	Body       []byte
+}
+
+// Do sends an authenticated request to path (relative to the base URL,
+// e.g. "/v2/agents?status=online"), adding query, with body as JSON when it
+// is not nil. On a non-2xx answer it returns the response and an *APIError.
+func (c *Client) Do(ctx context.Context, method, path string, query url.Values, body []byte) (*Response, error) {
+	method = strings.ToUpper(strings.TrimSpace(method))
+	if method == "" {
+		method = http.MethodGet
+	}
+	p, err := url.Parse(path)
+	if err != nil {
+		return nil, c.errorf("threatstack: invalid path %q: %v", path, err)
+	}
+	if p.Scheme != "" || p.Host != "" {
+		// The Authorization header is only for the configured API host.
+		return nil, c.errorf("threatstack: %q is a URL; give a path relative to %s", path, c.baseURL)
+	}
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	resp, err := c.do(ctx, method, path, query, body)
+	if resp == nil {
+		return nil, err
+	}
+	return &Response{StatusCode: resp.StatusCode(), Header: resp.Header(), Body: c.red.bytes(resp.Body())}, err
+}
+
+// SelfTest calls GET /help/hawk/self-test, which answers 2xx only when the
+// HAWK signature and credentials are good, and returns the server's body.
+func (c *Client) SelfTest(ctx context.Context) ([]byte, error) {
+	resp, err := c.Do(ctx, http.MethodGet, "/help/hawk/self-test", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
+
+// do runs one logical request: resty retries idempotent calls; on a 401
+// carrying the server's time, do corrects the clock once and sends again
+// (the server refused before acting, so this is safe for POST too).
+// On a non-2xx answer it returns the response together with an *APIError.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, body []byte) (*resty.Response, error) {
+	skewCorrected := false
+	for {
+		st := &signState{}
+		req := c.rc.R().SetContext(withSignState(ctx, st))
+		if len(query) > 0 {
+			req.SetQueryParamsFromValues(query)
+		}
+		if body != nil {
+			req.SetHeader("Content-Type", "application/json").SetBody(body)
+		}
+		resp, err := req.Execute(method, path)
+		if err != nil {
+			return nil, &transportError{msg: c.red.string(fmt.Sprintf("threatstack: %s %s: %v", method, path, err)), err: err}
+		}
+		wirePath := path
+		if resp.Request != nil && resp.Request.RawRequest != nil {
+			wirePath = resp.Request.RawRequest.URL.RequestURI()
+		}
+		c.log.Debug("response", "method", method, "path", wirePath, "status", resp.StatusCode(),
+			"duration", resp.Time(), "attempts", resp.Request.Attempt,
+			"rate_limit_remaining", resp.Header().Get("X-Rate-Limit-Remaining"))
+
+		if resp.StatusCode() == http.StatusUnauthorized && !skewCorrected {
+			if serverTS, ok := c.serverTime(resp.Header()); ok {
+				offset := serverTS - c.now().Unix()
+				c.offset.Store(offset)
+				skewCorrected = true
+				c.log.Debug("clock skew: server rejected the HAWK timestamp; retrying with corrected clock",
+					"server_ts", serverTS, "offset_seconds", offset)
+				continue
+			}
+		}
+		if err := c.verifyResponse(st, resp, wirePath); err != nil {
+			return nil, err
+		}
+		if resp.StatusCode() < 200 || resp.StatusCode() > 299 {
+			return resp, c.apiError(method, wirePath, resp)
+		}
+		return resp, nil
+	}
+}
+
+func (c *Client) apiError(method, path string, resp *resty.Response) *APIError {
+	body := c.red.bytes(resp.Body())
+	msgs := errorMessages(body)
+	for i := range msgs {
+		msgs[i] = c.red.string(msgs[i])
+	}
+	return &APIError{StatusCode: resp.StatusCode(), Method: method, Path: c.red.string(path), Messages: msgs, Body: body}
+}
+
+// transportError is a failure to get any answer (DNS, TLS, timeout,
+// cancellation). Its message is redacted; Unwrap keeps errors.Is working
+// for context.Canceled and friends.
+type transportError struct {
+	msg string
+	err error
+}
+
+func (e *transportError) Error() string { return e.msg }
+func (e *transportError) Unwrap() error { return e.err }
+
+// shouldRetry retries only idempotent methods: resty v2 would otherwise
+// resend a POST such as a dismiss after a timeout, doing it twice.
+func (c *Client) shouldRetry(resp *resty.Response, err error) bool {
+	if resp == nil || resp.Request == nil {
+		// Nothing was sent (the request could not be built or signed).
+		return false
+	}
+	if m := resp.Request.Method; m != http.MethodGet && m != http.MethodHead {
+		return false
+	}
+	if err != nil {
+		return transient(err)
+	}
+	s := resp.StatusCode()
+	return s == http.StatusTooManyRequests || s >= 500
+}
+
+// transient reports whether a transport error may go away on its own (a
+// refused or reset connection, an attempt that timed out) rather than being
+// a mistake that retrying only delays: a URL scheme the transport cannot
+// speak, a certificate that does not verify. The caller's own context is
+// checked by resty before any condition, so a DeadlineExceeded seen here
+// is one attempt's timeout.
+func transient(err error) bool {
+	var (
+		unknownCA   x509.UnknownAuthorityError
+		invalidCert x509.CertificateInvalidError
+		hostname    x509.HostnameError
+		verifyErr   *tls.CertificateVerificationError
+	)
+	switch {
+	case errors.Is(err, context.Canceled),
+		errors.As(err, &unknownCA), errors.As(err, &invalidCert), errors.As(err, &hostname), errors.As(err, &verifyErr):
+		return false
+	}
+	// net/http reports an unknown scheme only as text.
+	return !strings.Contains(err.Error(), "unsupported protocol scheme")
+}
+
+// retryAfter tells resty how long the server asked us to wait; 0 means
+// "use the exponential backoff".
+func (c *Client) retryAfter(_ *resty.Client, resp *resty.Response) (time.Duration, error) {
+	if resp == nil || resp.RawResponse == nil {
+		return 0, nil
+	}
+	d := retryDelay(resp.Header(), c.now())
+	c.log.Debug("retrying", "method", resp.Request.Method, "url", resp.Request.URL,
+		"status", resp.StatusCode(), "server_wait", d, "attempt", resp.Request.Attempt)
+	return d, nil
+}

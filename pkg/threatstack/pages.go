@@ -1,0 +1,181 @@
+package threatstack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"net/url"
+)
+
+// tokenKeys are where list responses put the continuation token; older
+// endpoints and docs use paginationToken.
+var tokenKeys = []string{"token", "paginationToken"}
+
+// pageToken returns the continuation token of a decoded list body; null,
+// "" and an absent key all mean "last page".
+func pageToken(obj map[string]json.RawMessage) string {
+	for _, k := range tokenKeys {
+		var s string
+		if json.Unmarshal(obj[k], &s) == nil && s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// decodePage splits a list body into its items (under the first of keys
+// present) and its continuation token. A bare JSON array is one final page.
+func decodePage(body []byte, keys []string) (items json.RawMessage, token string, err error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		return trimmed, "", nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(trimmed, &obj); err != nil {
+		return nil, "", err
+	}
+	for _, k := range keys {
+		if v, ok := obj[k]; ok {
+			items = v
+			break
+		}
+	}
+	return items, pageToken(obj), nil
+}
+
+// listPages walks a token-paged list endpoint. It requests the next page
+// only when the caller asks for it, so breaking out of the loop stops the
+// requests and memory holds one page at a time.
+func listPages[T any](ctx context.Context, c *Client, path string, query url.Values, keys ...string) iter.Seq2[[]T, error] {
+	return func(yield func([]T, error) bool) {
+		q := cloneValues(query)
+		seen := map[string]bool{}
+		for {
+			resp, err := c.do(ctx, http.MethodGet, path, q, nil)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			raw, token, err := decodePage(resp.Body(), keys)
+			if err != nil {
+				yield(nil, c.errorf("threatstack: GET %s: decoding page: %v", path, err))
+				return
+			}
+			var items []T
+			if len(raw) > 0 && string(raw) != "null" {
+				if err := json.Unmarshal(raw, &items); err != nil {
+					yield(nil, c.errorf("threatstack: GET %s: decoding items: %v", path, err))
+					return
+				}
+			}
+			if !yield(items, nil) || token == "" {
+				return
+			}
+			// A server handing back a token it already gave would page
+			// forever; stop with an error instead.
+			if seen[token] {
+				yield(nil, c.errorf("threatstack: GET %s: the server repeated a pagination token", path))
+				return
+			}
+			seen[token] = true
+			q.Set("token", token)
+		}
+	}
+}
+
+// RawPages walks any token-paged GET endpoint and yields each page's body
+// unchanged, for callers that do not know the resource (the `api
+// --paginate` command). A body that is not a JSON object is a single page.
+func (c *Client) RawPages(ctx context.Context, path string, query url.Values) iter.Seq2[json.RawMessage, error] {
+	return func(yield func(json.RawMessage, error) bool) {
+		q := cloneValues(query)
+		seen := map[string]bool{}
+		for {
+			resp, err := c.Do(ctx, http.MethodGet, path, q, nil)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			var obj map[string]json.RawMessage
+			token := ""
+			if json.Unmarshal(resp.Body, &obj) == nil {
+				token = pageToken(obj)
+			}
+			if !yield(resp.Body, nil) || token == "" {
+				return
+			}
+			if seen[token] {
+				yield(nil, c.errorf("threatstack: GET %s: the server repeated a pagination token", path))
+				return
+			}
+			seen[token] = true
+			q.Set("token", token)
+		}
+	}
+}
+
+// Items flattens an iterator of pages into one of items, still fetching a
+// page only when the previous one is used up.
+func Items[T any](pages iter.Seq2[[]T, error]) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for page, err := range pages {
+			if err != nil {
+				var zero T
+				yield(zero, err)
+				return
+			}
+			for _, it := range page {
+				if !yield(it, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// Collect reads every page into one slice. Use it only when the result is
+// known to be small; the iterators exist so large listings need not be.
+func Collect[T any](pages iter.Seq2[[]T, error]) ([]T, error) {
+	var all []T
+	for page, err := range pages {
+		if err != nil {
+			return all, err
+		}
+		all = append(all, page...)
+	}
+	return all, nil
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+// getJSON fetches path and decodes the body into dst.
+func (c *Client) getJSON(ctx context.Context, path string, query url.Values, dst any) error {
+	resp, err := c.do(ctx, http.MethodGet, path, query, nil)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(resp.Body(), dst); err != nil {
+		return c.errorf("threatstack: GET %s: decoding response: %v", path, err)
+	}
+	return nil
+}
+
+// segment escapes one user-supplied path segment (an id, a CVE, a package
+// name) so that it cannot change the path it is placed in.
+func segment(s string) string { return url.PathEscape(s) }
+
+// errorf builds an error whose text has passed through the redactor: paths
+// and decoder messages can hold whatever the caller or the server put there.
+func (c *Client) errorf(format string, args ...any) error {
+	return errors.New(c.red.string(fmt.Sprintf(format, args...)))
+}
