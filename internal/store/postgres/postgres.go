@@ -206,10 +206,12 @@ func scanSource(row pgx.Row) (*store.Source, error) {
 	var src store.Source
 	var prevExp pgtype.Timestamptz
 	var mapping string
-	if err := row.Scan(&src.Name, &src.Secret, &src.PreviousSecret, &prevExp, &src.Format, &src.Verify, &src.AutoTriage,
+	var secret, previous []byte
+	if err := row.Scan(&src.Name, &secret, &previous, &prevExp, &src.Format, &src.Verify, &src.AutoTriage,
 		&src.Playbook, &mapping, &src.Description, &src.Origin, &src.CreatedAt, &src.UpdatedAt); err != nil {
 		return nil, err
 	}
+	src.Secret, src.PreviousSecret = string(secret), string(previous)
 	src.PreviousExpiresAt, src.CreatedAt, src.UpdatedAt = fromNull(prevExp), src.CreatedAt.UTC(), src.UpdatedAt.UTC()
 	if err := json.Unmarshal([]byte(mapping), &src.SeverityMapping); err != nil {
 		return nil, fmt.Errorf("source %s: bad severity mapping: %w", src.Name, err)
@@ -230,7 +232,7 @@ func sourceArgs(src *store.Source) ([]any, error) {
 	}
 	// The mapping is kept as JSON text, not jsonb: jsonb refuses \u0000,
 	// which a vendor's severity label could hold.
-	return []any{text(src.Name), src.Secret, src.PreviousSecret, nullTime(src.PreviousExpiresAt), text(src.Format), text(src.Verify),
+	return []any{text(src.Name), []byte(src.Secret), []byte(src.PreviousSecret), nullTime(src.PreviousExpiresAt), text(src.Format), text(src.Verify),
 		src.AutoTriage, text(src.Playbook), string(mapping), text(src.Description), text(src.Origin), src.CreatedAt, src.UpdatedAt}, nil
 }
 

@@ -14,14 +14,15 @@ import (
 // They follow SQLite's list one for one, so a version means the same
 // schema on both backends.
 var migrations = []string{
-	// Times are timestamptz (microseconds, NULL for "never"); payloads are
-	// bytea, kept byte for byte. Incident numbers come from per-year
+	// Times are timestamptz (microseconds, NULL for "never"); payloads and
+	// secrets are bytea, kept byte for byte (text refuses NUL, which a
+	// JSON string sent to the admin API may hold). Incident numbers come from per-year
 	// sequences made on demand (see incidentSequence), so there is no
 	// counter table.
 	`CREATE TABLE sources (
 		name TEXT PRIMARY KEY,
-		secret TEXT NOT NULL,
-		previous_secret TEXT NOT NULL DEFAULT '',
+		secret BYTEA NOT NULL,
+		previous_secret BYTEA NOT NULL DEFAULT '',
 		previous_expires_at TIMESTAMPTZ,
 		format TEXT NOT NULL,
 		verify TEXT NOT NULL,

@@ -140,7 +140,9 @@ func testUntrustedText(t *testing.T, s store.Store) {
 			t.Errorf("ListEvents(source %q) = %d, %v", name, len(evs), err)
 		}
 	}
-	src := &store.Source{Name: "odd", Secret: "s", Format: "auto", Verify: "hmac", Origin: "api",
+	// A secret is opaque bytes: it must come back exactly, or signatures
+	// made with it stop verifying.
+	src := &store.Source{Name: "odd", Secret: "s\x00\xffcret", PreviousSecret: "\x00old", PreviousExpiresAt: t0, Format: "auto", Verify: "hmac", Origin: "api",
 		Description: "from \x00 the API", SeverityMapping: map[string]string{"P\x001": "high"}, CreatedAt: t0, UpdatedAt: t0}
 	if err := s.CreateSource(ctx, src); err != nil {
 		t.Fatalf("source with NUL in description and mapping = %v", err)
@@ -148,6 +150,9 @@ func testUntrustedText(t *testing.T, s store.Store) {
 	got, err := s.GetSource(ctx, "odd")
 	if err != nil || got.SeverityMapping["P\x001"] != "high" {
 		t.Fatalf("source = %+v, %v: the mapping's keys must round-trip", got, err)
+	}
+	if got.Secret != "s\x00\xffcret" || got.PreviousSecret != "\x00old" {
+		t.Fatalf("secrets read back %q, %q", got.Secret, got.PreviousSecret)
 	}
 }
 
