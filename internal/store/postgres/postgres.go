@@ -63,13 +63,13 @@ func IsURL(u string) bool {
 	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
 }
 
-// Open connects to the database at url (postgres://user:pass@host/db?…)
+// Open connects to the database at databaseURL (postgres://user:pass@host/db?…)
 // and migrates it. Pool settings come from the URL's query (pool_max_conns,
 // pool_min_conns, pool_max_conn_lifetime, pool_max_conn_idle_time,
 // pool_health_check_period), as do libpq's (sslmode, connect_timeout,
 // search_path to use a schema other than public).
-func Open(ctx context.Context, url string, opts Options) (*Store, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		// pgx's parse errors quote the whole URL, password included.
 		return nil, errors.New("invalid PostgreSQL URL: expected postgres://user:password@host:5432/database?sslmode=…")
