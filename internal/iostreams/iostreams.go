@@ -4,6 +4,7 @@ package iostreams
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 
@@ -95,4 +96,20 @@ func (s *IOStreams) Flush() error {
 		return nil
 	}
 	return fn(out, buf.Bytes())
+}
+
+// Progress writes a one-line status to stderr, rewritten in place, only
+// when stderr is a terminal: piped and CI output stays clean.
+func (s *IOStreams) Progress(format string, args ...any) {
+	if s.stderrTTY {
+		fmt.Fprintf(s.ErrOut, "\r\x1b[K"+format, args...)
+	}
+}
+
+// StopProgress erases the status line before data is written, since stdout
+// and stderr usually share the terminal.
+func (s *IOStreams) StopProgress() {
+	if s.stderrTTY {
+		fmt.Fprint(s.ErrOut, "\r\x1b[K")
+	}
 }

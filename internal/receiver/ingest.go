@@ -125,6 +125,11 @@ func (r *Receiver) ingest(req *http.Request, name, reqID string) (*AcceptedRespo
 
 	now := r.now()
 	verifier, err := verify.New(src.Verify, src.Secrets(now), verify.Options{Tolerance: r.tolerance})
+	if err != nil && len(src.Secrets(now)) > 1 {
+		// A rotated-out secret that no longer suits the mode must not stop
+		// the current one from verifying.
+		verifier, err = verify.New(src.Verify, src.Secrets(now)[:1], verify.Options{Tolerance: r.tolerance})
+	}
 	if err != nil {
 		return nil, internalError(fmt.Errorf("source %s: %w", src.Name, err))
 	}

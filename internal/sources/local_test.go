@@ -439,3 +439,24 @@ func TestPatchEmpty(t *testing.T) {
 		}
 	}
 }
+
+func TestUpdateVerifyNeedsAFittingSecret(t *testing.T) {
+	ctx := context.Background()
+	l, _, _ := newLocal(t)
+	if _, _, err := l.Add(ctx, sources.Spec{Source: "s", Secret: "plain-secret"}); err != nil {
+		t.Fatal(err)
+	}
+	var verr *sources.ValidationError
+	if _, err := l.Update(ctx, "s", sources.Patch{Verify: ptr("standard-webhooks")}); !errors.As(err, &verr) {
+		t.Fatalf("a non-whsec secret switched to standard-webhooks: %v", err)
+	}
+	if _, err := l.Update(ctx, "s", sources.Patch{Verify: ptr("github")}); err != nil {
+		t.Fatalf("hmac secret to github: %v", err)
+	}
+	if _, _, err := l.Add(ctx, sources.Spec{Source: "open", Verify: "none"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Update(ctx, "open", sources.Patch{Verify: ptr("hmac")}); !errors.As(err, &verr) {
+		t.Fatalf("a source without a secret switched to hmac: %v", err)
+	}
+}

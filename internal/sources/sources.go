@@ -135,21 +135,24 @@ func ValidateName(name string) error {
 
 var playbookRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$`)
 
-func validatePlaybook(p string) error {
+// ValidatePlaybook checks a playbook name; empty means none.
+func ValidatePlaybook(p string) error {
 	if p != "" && !playbookRE.MatchString(p) {
 		return invalid("invalid playbook name %q: use letters, digits, '_' or '-'", p)
 	}
 	return nil
 }
 
-func validateFormat(f string) error {
+// ValidateFormat checks a payload format name.
+func ValidateFormat(f string) error {
 	if !payload.ValidFormat(f) {
 		return invalid("unknown format %q: use one of %s", f, strings.Join(payload.Formats(), ", "))
 	}
 	return nil
 }
 
-func validateVerify(v string) error {
+// ValidateVerify checks a verification mode name.
+func ValidateVerify(v string) error {
 	for _, m := range VerifyModes {
 		if m == v {
 			return nil
@@ -158,14 +161,14 @@ func validateVerify(v string) error {
 	return invalid("unknown verification mode %q: use one of %s", v, strings.Join(VerifyModes, ", "))
 }
 
-// validateSecretFor checks a given secret fits the mode: Standard Webhooks
+// ValidateSecretFor checks a given secret fits the mode: Standard Webhooks
 // secrets are whsec_<base64>, basic auth needs user:password.
-func validateSecretFor(mode, secret string) error {
+func ValidateSecretFor(mode, secret string) error {
 	if secret == "" || mode == verify.ModeNone {
 		return nil
 	}
 	if _, err := verify.New(mode, [][]byte{[]byte(secret)}, verify.Options{}); err != nil {
-		return invalid("secret does not suit --verify %s: %v", mode, err)
+		return invalid("secret does not suit verification mode %s: %v", mode, err)
 	}
 	return nil
 }
@@ -185,6 +188,11 @@ func ValidateSeverityMapping(m map[string]string) error {
 			return invalid("severity mapping %s=%s: target must be critical, high, medium, low or info", k, m[k])
 		}
 	}
+	// Vendor severities match case-insensitively, so "High" and "high"
+	// would compete; payload owns that rule.
+	if err := payload.ValidateSeverityMapping(m); err != nil {
+		return invalid("severity mapping: %s", strings.TrimPrefix(err.Error(), "severity_mapping: "))
+	}
 	return nil
 }
 
@@ -203,6 +211,40 @@ func ParseSeverityMapping(s string) (map[string]string, error) {
 		m[strings.TrimSpace(k)] = strings.ToLower(strings.TrimSpace(v))
 	}
 	return m, ValidateSeverityMapping(m)
+}
+
+// NormalizeSpec fills in the defaults (format auto, verification hmac) and
+// checks every field, so each way of registering a source (flags, the
+// admin API, webhook_config.yaml) accepts exactly the same specs. An empty
+// secret passes: Add generates one.
+func NormalizeSpec(spec Spec) (Spec, error) {
+	if err := ValidateName(spec.Source); err != nil {
+		return spec, err
+	}
+	if spec.Format == "" {
+		spec.Format = payload.FormatAuto
+	}
+	if spec.Verify == "" {
+		spec.Verify = VerifyHMAC
+	}
+	for _, err := range []error{ValidateFormat(spec.Format), ValidateVerify(spec.Verify), ValidatePlaybook(spec.Playbook), ValidateSeverityMapping(spec.SeverityMapping), ValidateSecretFor(spec.Verify, spec.Secret)} {
+		if err != nil {
+			return spec, err
+		}
+	}
+	return spec, nil
+}
+
+// ReplaceSecret makes secret the current secret of src at now and keeps
+// the old one verifying until now+grace (grace 0 drops it at once). Every
+// path that changes a secret goes through here so rotation means the same
+// thing for rotate-secret and for a changed webhook_config.yaml.
+func ReplaceSecret(src *store.Source, secret string, now time.Time, grace time.Duration) {
+	src.PreviousSecret, src.PreviousExpiresAt = src.Secret, now.Add(grace)
+	src.Secret, src.UpdatedAt = secret, now
+	if grace <= 0 {
+		src.PreviousSecret, src.PreviousExpiresAt = "", time.Time{}
+	}
 }
 
 // GenerateSecret returns a new random secret in the form the verification
@@ -239,19 +281,9 @@ func (l *Local) now() time.Time {
 
 // Add implements Service.
 func (l *Local) Add(ctx context.Context, spec Spec) (View, string, error) {
-	if err := ValidateName(spec.Source); err != nil {
+	spec, err := NormalizeSpec(spec)
+	if err != nil {
 		return View{}, "", err
-	}
-	if spec.Format == "" {
-		spec.Format = payload.FormatAuto
-	}
-	if spec.Verify == "" {
-		spec.Verify = VerifyHMAC
-	}
-	for _, err := range []error{validateFormat(spec.Format), validateVerify(spec.Verify), validatePlaybook(spec.Playbook), ValidateSeverityMapping(spec.SeverityMapping), validateSecretFor(spec.Verify, spec.Secret)} {
-		if err != nil {
-			return View{}, "", err
-		}
 	}
 	generated := ""
 	if spec.Secret == "" && spec.Verify != verify.ModeNone {
@@ -322,19 +354,29 @@ func (l *Local) Update(ctx context.Context, name string, p Patch) (View, error) 
 		return View{}, err
 	}
 	if p.Format != nil {
-		if err := validateFormat(*p.Format); err != nil {
+		if err := ValidateFormat(*p.Format); err != nil {
 			return View{}, err
 		}
 		src.Format = *p.Format
 	}
-	if p.Verify != nil {
-		if err := validateVerify(*p.Verify); err != nil {
+	if p.Verify != nil && *p.Verify != src.Verify {
+		if err := ValidateVerify(*p.Verify); err != nil {
 			return View{}, err
 		}
+		// A secret that does not fit the new mode would fail every
+		// delivery; say so now instead.
+		if src.Secret == "" && *p.Verify != verify.ModeNone {
+			return View{}, invalid("source %q has no secret for verification mode %s: add one with 'tw-cli webhook rotate-secret %s --grace 0' after switching, or pick another mode", name, *p.Verify, name)
+		}
+		if err := ValidateSecretFor(*p.Verify, src.Secret); err != nil {
+			return View{}, invalid("%v: give the source a fitting secret with 'tw-cli webhook rotate-secret %s' first", err, name)
+		}
 		src.Verify = *p.Verify
+		// The rotated-out secret belonged to the old mode.
+		src.PreviousSecret, src.PreviousExpiresAt = "", time.Time{}
 	}
 	if p.Playbook != nil {
-		if err := validatePlaybook(*p.Playbook); err != nil {
+		if err := ValidatePlaybook(*p.Playbook); err != nil {
 			return View{}, err
 		}
 		src.Playbook = *p.Playbook
@@ -387,11 +429,7 @@ func (l *Local) RotateSecret(ctx context.Context, name, secret string, grace tim
 		return View{}, "", invalid("the new secret is the same as the current one")
 	}
 	now := l.now()
-	src.PreviousSecret, src.PreviousExpiresAt = src.Secret, now.Add(grace)
-	src.Secret, src.UpdatedAt = secret, now
-	if grace == 0 {
-		src.PreviousSecret, src.PreviousExpiresAt = "", time.Time{}
-	}
+	ReplaceSecret(src, secret, now, grace)
 	if err := l.Store.UpdateSource(ctx, src); err != nil {
 		return View{}, "", err
 	}

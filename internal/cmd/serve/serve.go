@@ -8,6 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,17 +28,22 @@ type Options struct {
 	IO      *iostreams.IOStreams
 	Store   func() (store.Store, error)
 	DataDir func() (string, error)
+	// LookupEnv resolves ${NAME} in the --config file's secrets.
+	LookupEnv func(string) (string, bool)
+	Now       func() time.Time
 
 	Addr            string
 	MaxBodyBytes    int64
 	LogLevel        string
 	ShutdownTimeout time.Duration
 	Quiet           bool
+	// ConfigFile is a webhook_config.yaml applied at start and on SIGHUP.
+	ConfigFile string
 }
 
 // NewCmdServe returns `serve`.
 func NewCmdServe(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Store: f.Store, DataDir: f.DataDir}
+	opts := &Options{IO: f.IOStreams, Store: f.Store, DataDir: f.DataDir, LookupEnv: os.LookupEnv, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Receive signed webhook deliveries",
@@ -49,12 +58,18 @@ Endpoints:
   GET  /metrics                   Prometheus metrics
   GET  /healthz, /readyz          liveness and readiness
 
+With --config, the sources of a webhook_config.yaml are applied before the
+receiver listens (a bad file stops the start), exactly as 'tw-cli webhook
+apply -f' would. SIGHUP re-reads and re-applies the file while requests
+keep flowing; a bad file on reload is logged and the previous sources stay.
+
 Logs are JSON lines in <data-dir>/logs/tw-cli.log (read them with
 'tw-cli logs') and readable lines on stderr. SIGINT or SIGTERM stops
 accepting connections and finishes the requests in flight.`,
 		Example: `  $ tw-cli serve
   $ tw-cli serve --addr 0.0.0.0:8080 --max-body-bytes 2097152
-  $ TW_DATA_DIR=/var/lib/tw-cli tw-cli serve --log-level debug`,
+  $ TW_DATA_DIR=/var/lib/tw-cli tw-cli serve --log-level debug
+  $ EDR_SECRET=… tw-cli serve --config webhook_config.yaml   # kill -HUP <pid> to reload`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.MaxBodyBytes <= 0 {
@@ -76,6 +91,8 @@ accepting connections and finishes the requests in flight.`,
 	fl.StringVar(&opts.LogLevel, "log-level", "info", "Log `level`: debug, info, warn, error")
 	fl.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "How long to wait for requests in flight on shutdown")
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "Log to the file only, not to stderr")
+	fl.StringVar(&opts.ConfigFile, "config", "", "Apply the sources of this webhook_config.yaml `file` at start and on SIGHUP")
+	_ = cmd.MarkFlagFilename("config", "yaml", "yml")
 	_ = cmd.RegisterFlagCompletionFunc("log-level", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"debug", "info", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp
 	})
@@ -103,6 +120,20 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 	}
 	defer closer.Close()
 
+	var declared *sourceConfig
+	var reload chan os.Signal
+	if opts.ConfigFile != "" {
+		// Subscribed before the first apply: a SIGHUP sent while starting
+		// then means "reload once started" instead of killing the process.
+		reload = make(chan os.Signal, 1)
+		signal.Notify(reload, syscall.SIGHUP)
+		defer signal.Stop(reload)
+		declared = &sourceConfig{path: opts.ConfigFile, store: st, log: log.With("component", logs.ComponentServer), lookupEnv: opts.LookupEnv, now: opts.Now}
+		if err := declared.apply(ctx); err != nil {
+			return err
+		}
+	}
+
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another receiver running? pick another --addr)", opts.Addr, err)
@@ -117,9 +148,16 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.With("component", logs.ComponentServer).Handler(), slog.LevelWarn),
 	}
+	// The reloader must be done with the store before Run returns and the
+	// store is closed; defers run last-in first-out, so stopBg goes first.
+	var bg sync.WaitGroup
+	defer bg.Wait()
 	bgCtx, stopBg := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBg()
 	go rcv.Run(bgCtx)
+	if declared != nil {
+		bg.Go(func() { declared.watch(bgCtx, reload) })
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -178,33 +178,22 @@ func (s *streamWriter[T]) close() error {
 	return nil
 }
 
-// progress shows which page is being fetched, on stderr and only when it
-// is a terminal: piped and CI output stays clean.
+// progress shows which page is being fetched (see IOStreams.Progress).
 type progress struct {
-	w    io.Writer
+	ios  *iostreams.IOStreams
 	noun string
-	on   bool
 }
 
 func newProgress(ios *iostreams.IOStreams, noun string) *progress {
-	return &progress{w: ios.ErrOut, noun: noun, on: ios.IsStderrTTY()}
+	return &progress{ios: ios, noun: noun}
 }
 
 func (p *progress) fetching(page, have int) {
-	if !p.on {
-		return
-	}
 	if page == 1 {
-		fmt.Fprintf(p.w, "\rFetching %s…", p.noun)
+		p.ios.Progress("Fetching %s…", p.noun)
 		return
 	}
-	fmt.Fprintf(p.w, "\rFetching %s: page %d (%d so far)…", p.noun, page, have)
+	p.ios.Progress("Fetching %s: page %d (%d so far)…", p.noun, page, have)
 }
 
-// clear erases the progress line before data is written, since stdout and
-// stderr usually share the terminal.
-func (p *progress) clear() {
-	if p.on {
-		fmt.Fprint(p.w, "\r\x1b[K")
-	}
-}
+func (p *progress) clear() { p.ios.StopProgress() }

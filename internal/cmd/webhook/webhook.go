@@ -26,7 +26,8 @@ them. Each source has a name (the :source of POST /api/webhooks/:source)
 and a secret used to verify deliveries.
 
 Commands work on the local database by default, or on a remote receiver
-through its admin API with --server URL --token tw_… (TW_SERVER, TW_TOKEN).`,
+through its admin API with --server URL --token tw_… (TW_SERVER, TW_TOKEN).
+'webhook apply -f webhook_config.yaml' registers sources declared in a file.`,
 		Example: `  $ tw-cli webhook add email-gateway --secret "$SECRET" --auto-triage --playbook phishing_triage
   $ tw-cli webhook list
   $ tw-cli webhook test email-gateway --url http://127.0.0.1:8080`,
@@ -40,6 +41,7 @@ through its admin API with --server URL --token tw_… (TW_SERVER, TW_TOKEN).`,
 		NewCmdRotateSecret(f, nil),
 		NewCmdTest(f, nil),
 		NewCmdSign(f, nil),
+		NewCmdApply(f, nil),
 	)
 	return cmd
 }

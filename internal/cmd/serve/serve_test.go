@@ -1,0 +1,185 @@
+package serve
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tw-cli/tw-cli/internal/cmdutil"
+	"github.com/tw-cli/tw-cli/internal/iostreams"
+	"github.com/tw-cli/tw-cli/internal/sources"
+	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/internal/store/sqlite"
+	"github.com/tw-cli/tw-cli/internal/webhookconfig"
+)
+
+var t0 = time.Date(2024, 1, 15, 10, 0, 0, 0, time.UTC)
+
+func TestNewCmdServeFlags(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	var got *Options
+	cmd := NewCmdServe(&cmdutil.Factory{IOStreams: ios}, func(o *Options) error { got = o; return nil })
+	cmd.SetArgs([]string{"--config", "webhook_config.yaml", "--addr", "127.0.0.1:0"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.ConfigFile != "webhook_config.yaml" || got.Addr != "127.0.0.1:0" || got.LookupEnv == nil {
+		t.Fatalf("options %+v", got)
+	}
+}
+
+// syncBuffer is a log sink the test reads while the reloader writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitFor polls the log until it has n lines containing msg.
+func (s *syncBuffer) waitFor(t *testing.T, msg string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Count(s.String(), msg) >= n {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("log never had %d × %q:\n%s", n, msg, s.String())
+}
+
+func openStore(t *testing.T) store.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "tw.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func writeConfig(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func names(t *testing.T, st store.Store) string {
+	t.Helper()
+	srcs, err := st.ListSources(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, s := range srcs {
+		out = append(out, s.Name+"/"+s.Origin)
+	}
+	return strings.Join(out, " ")
+}
+
+func TestReloadAppliesAndSurvivesABadFile(t *testing.T) {
+	st := openStore(t)
+	local := &sources.Local{Store: st, Origin: "cli"}
+	if _, _, err := local.Add(context.Background(), sources.Spec{Source: "by-hand", Secret: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "webhook_config.yaml")
+	writeConfig(t, path, "sources:\n  edr:\n    secret: ${EDR_SECRET}\n  old:\n    secret: o\n")
+	logBuf := &syncBuffer{}
+	c := &sourceConfig{
+		path: path, store: st, log: slog.New(slog.NewTextHandler(logBuf, nil)),
+		lookupEnv: func(k string) (string, bool) {
+			return map[string]string{"EDR_SECRET": "edr-1", "NEW_SECRET": "n"}[k], k != "UNSET"
+		},
+		now: func() time.Time { return t0 },
+	}
+	if err := c.apply(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(t, st); got != "by-hand/cli edr/config old/config" {
+		t.Fatalf("after start: %s", got)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	reload := make(chan os.Signal, 1)
+	done := make(chan struct{})
+	go func() { c.watch(ctx, reload); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	writeConfig(t, path, "sources:\n  edr:\n    secret: ${EDR_SECRET}\n    playbook: malware_triage\n  new:\n    secret: ${NEW_SECRET}\n")
+	reload <- os.Interrupt // any signal value: watch does not look at it
+	logBuf.waitFor(t, "webhook config applied", 2)
+	if got := names(t, st); got != "by-hand/cli edr/config new/config" {
+		t.Fatalf("after reload: %s", got)
+	}
+	for _, want := range []string{
+		`msg="config source updated" config=` + path + ` source=edr fields=playbook`,
+		`msg="config source created" config=` + path + ` source=new`,
+		`msg="config source removed" config=` + path + ` source=old`,
+		`created=1 updated=1 removed=1 unchanged=0`,
+	} {
+		if !strings.Contains(logBuf.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logBuf.String())
+		}
+	}
+
+	// A broken file is logged with its line and changes nothing.
+	writeConfig(t, path, "sources:\n  new:\n    secret: ${UNSET}\n")
+	reload <- os.Interrupt
+	logBuf.waitFor(t, "webhook config reload failed", 1)
+	if !strings.Contains(logBuf.String(), path+":3: sources.new.secret: environment variable UNSET is not set") {
+		t.Fatalf("reload error not logged with its line:\n%s", logBuf.String())
+	}
+	if got := names(t, st); got != "by-hand/cli edr/config new/config" {
+		t.Fatalf("a bad file changed the sources: %s", got)
+	}
+
+	// So is a conflict with a cli source: nothing is written.
+	writeConfig(t, path, "sources:\n  by-hand:\n    secret: x\n")
+	reload <- os.Interrupt
+	logBuf.waitFor(t, "webhook config reload failed", 2)
+	if got := names(t, st); got != "by-hand/cli edr/config new/config" {
+		t.Fatalf("a conflicting file changed the sources: %s", got)
+	}
+}
+
+func TestRunFailsStartOnABadConfig(t *testing.T) {
+	st := openStore(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "webhook_config.yaml")
+	writeConfig(t, path, "sources:\n  edr:\n    secrett: x\n")
+	ios, _, _, errOut := iostreams.Test()
+	opts := &Options{
+		IO: ios, Store: func() (store.Store, error) { return st, nil }, DataDir: func() (string, error) { return dir, nil },
+		LookupEnv: func(string) (string, bool) { return "", false },
+		// A port that cannot be bound proves the file is checked first.
+		Addr: "256.0.0.1:1", MaxBodyBytes: 1024, ShutdownTimeout: time.Second, ConfigFile: path,
+	}
+	err := Run(context.Background(), opts, slog.LevelInfo)
+	var perr *webhookconfig.Error
+	if !errors.As(err, &perr) || perr.Line != 3 || !strings.Contains(err.Error(), `unknown key "secrett" in source "edr"`) {
+		t.Fatalf("got %v\nstderr: %s", err, errOut.String())
+	}
+	if srcs, _ := st.ListSources(context.Background()); len(srcs) != 0 {
+		t.Fatalf("a bad file registered %d sources", len(srcs))
+	}
+}
