@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -93,8 +94,17 @@ func TestTwoReceiversOneDatabase(t *testing.T) {
 	if r := a.must("db", "status"); !strings.Contains(r.stdout, "current\t0\n") {
 		t.Fatalf("new schema status:\n%s", r.stdout)
 	}
-	// Both migrate on start, at once; each migration must be applied once.
-	srvA, srvB := a.startServe("--quiet"), b.startServe("--quiet")
+	// Both start at once on the empty database, with the same
+	// webhook_config.yaml (as replicas of one deployment do): each
+	// migration is applied once and the file's source created once,
+	// without either receiver failing to start.
+	cfgFile := filepath.Join(t.TempDir(), "webhook_config.yaml")
+	if err := os.WriteFile(cfgFile, []byte("sources:\n  edr:\n    secret: ${EDR_SECRET}\n    format: generic\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a.extra = append(a.extra, "EDR_SECRET=edr-secret")
+	b.extra = append(b.extra, "EDR_SECRET=edr-secret")
+	srvA, srvB := a.startServe("--quiet", "--config", cfgFile), b.startServe("--quiet", "--config", cfgFile)
 	srvA.waitReady(t)
 	srvB.waitReady(t)
 	st := decodeJSON[struct {
@@ -109,9 +119,11 @@ func TestTwoReceiversOneDatabase(t *testing.T) {
 		t.Fatalf("after two receivers started: %+v", st)
 	}
 
-	// Sources added through one machine's CLI exist for both receivers.
-	a.must("webhook", "add", "edr", "--secret", "edr-secret", "--format", "generic")
+	// A source added through one machine's CLI exists for both receivers.
 	b.must("webhook", "add", "hive", "--secret", "hive-secret", "--format", "thehive")
+	if r := a.must("webhook", "list", "-o", "json"); !strings.Contains(r.stdout, `"hive"`) || !strings.Contains(r.stdout, `"edr"`) {
+		t.Fatalf("sources seen from the other machine: %s", r.stdout)
+	}
 
 	const generic, dupEvery, hiveUpdates = 300, 10, 40
 	now := time.Now()
