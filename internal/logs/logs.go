@@ -30,6 +30,9 @@ const (
 // FileName is the log file inside the data dir's logs/ folder.
 const FileName = "tw-cli.log"
 
+// MaxFileBytes is the size past which Open starts a new log file.
+const MaxFileBytes = 64 << 20
+
 // Path returns the log file path for a data dir.
 func Path(dataDir string) string { return filepath.Join(dataDir, "logs", FileName) }
 
@@ -39,6 +42,14 @@ func Open(dataDir string, stderr io.Writer, level slog.Level) (*slog.Logger, io.
 	path := Path(dataDir)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, nil, fmt.Errorf("create log dir: %w", err)
+	}
+	// One generation is kept: a receiver that starts with a log past
+	// MaxFileBytes moves it to tw-cli.log.1, so the log cannot grow without
+	// bound across restarts.
+	if st, err := os.Stat(path); err == nil && st.Size() > MaxFileBytes {
+		if err := os.Rename(path, path+".1"); err != nil {
+			return nil, nil, fmt.Errorf("rotate log file: %w", err)
+		}
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
@@ -158,37 +169,48 @@ func (f Filter) Match(e Entry) bool {
 // Tail returns the last n matching entries of the file (all when n <= 0).
 // Lines that are not JSON are skipped: a crash can leave half a line.
 func Tail(path string, n int, f Filter) ([]Entry, error) {
+	entries, _, err := TailFrom(path, n, f)
+	return entries, err
+}
+
+// TailFrom is Tail that also returns the offset just after the last
+// complete line it read: following from there neither repeats nor skips a
+// line, even one being written while the tail was read.
+func TailFrom(path string, n int, f Filter) ([]Entry, int64, error) {
 	file, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer file.Close()
 	var ring []Entry
-	err = scanLines(file, func(line []byte) {
-		e, err := ParseLine(line)
-		if err != nil || !f.Match(e) {
-			return
+	var offset int64
+	r := bufio.NewReaderSize(file, 64<<10)
+	for {
+		line, err := r.ReadBytes('\n')
+		if err != nil && err != io.EOF {
+			return nil, 0, err
 		}
-		ring = append(ring, e)
-		if n > 0 && len(ring) > 2*n {
-			ring = append(ring[:0], ring[len(ring)-n:]...)
+		e, perr := ParseLine(bytes.TrimSpace(line))
+		if err == io.EOF && perr != nil {
+			// Half a last line is still being written; Follow reads it
+			// whole from this offset.
+			break
 		}
-	})
+		offset += int64(len(line))
+		if perr == nil && f.Match(e) {
+			ring = append(ring, e)
+			if n > 0 && len(ring) > 2*n {
+				ring = append(ring[:0], ring[len(ring)-n:]...)
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+	}
 	if n > 0 && len(ring) > n {
 		ring = ring[len(ring)-n:]
 	}
-	return ring, err
-}
-
-func scanLines(r io.Reader, fn func([]byte)) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 4<<20)
-	for sc.Scan() {
-		if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
-			fn(line)
-		}
-	}
-	return sc.Err()
+	return ring, offset, nil
 }
 
 // Follow calls fn for each matching entry appended to the file after
@@ -235,15 +257,6 @@ func Follow(ctx context.Context, path string, offset int64, f Filter, poll time.
 		case <-time.After(poll):
 		}
 	}
-}
-
-// Size returns the file's current size, the offset to follow from.
-func Size(path string) (int64, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return 0, err
-	}
-	return st.Size(), nil
 }
 
 // Format renders an entry for a person: time, level, component, message,

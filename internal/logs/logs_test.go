@@ -226,7 +226,7 @@ func appendTo(t *testing.T, path, s string) {
 
 func TestFollowAppends(t *testing.T) {
 	path := writeLog(t, line(1, "INFO", "server", "", "old"))
-	offset, err := Size(path)
+	_, offset, err := TailFrom(path, 0, Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ func TestFollowAppends(t *testing.T) {
 
 func TestFollowTruncation(t *testing.T) {
 	path := writeLog(t, line(1, "INFO", "webhook", "", "one")+line(2, "INFO", "webhook", "", "two"))
-	offset, _ := Size(path)
+	_, offset, _ := TailFrom(path, 0, Filter{})
 	fl := follow(t, path, offset, Filter{})
 	appendTo(t, path, line(3, "INFO", "webhook", "", "three"))
 	fl.expect(t, "three")
@@ -340,5 +340,59 @@ func TestOpenWritesJSONLinesThatTailReads(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), `level=WARN msg="delivery rejected" component=webhook source=edr status=401`) || strings.Contains(stderr.String(), "hidden") {
 		t.Errorf("stderr = %q", stderr.String())
+	}
+}
+
+func TestTailFromStopsBeforeAHalfWrittenLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tw.log")
+	complete := `{"time":"2024-01-15T10:00:00Z","level":"INFO","msg":"one","component":"webhook"}` + "\n" +
+		`{"time":"2024-01-15T10:00:01Z","level":"INFO","msg":"two","component":"webhook"}` + "\n"
+	half := `{"time":"2024-01-15T10:00:02Z","level":"INFO","msg":"thr`
+	if err := os.WriteFile(path, []byte(complete+half), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	es, off, err := TailFrom(path, 10, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 2 || es[1].Msg != "two" || off != int64(len(complete)) {
+		t.Fatalf("entries %d, offset %d (want 2, %d)", len(es), off, len(complete))
+	}
+	// Following from that offset sees the line once it is finished.
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`ee"}` + "\n")
+	f.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var got []string
+	Follow(ctx, path, off, Filter{}, 5*time.Millisecond, func(e Entry) error {
+		got = append(got, e.Msg)
+		cancel()
+		return nil
+	})
+	if len(got) != 1 || got[0] != "three" {
+		t.Fatalf("followed %v, want [three]", got)
+	}
+}
+
+func TestOpenRotatesAnOversizedLog(t *testing.T) {
+	dir := t.TempDir()
+	path := Path(dir)
+	os.MkdirAll(filepath.Dir(path), 0o700)
+	big := make([]byte, MaxFileBytes+1)
+	if err := os.WriteFile(path, big, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	log, closer, err := Open(dir, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Info("fresh")
+	closer.Close()
+	if st, err := os.Stat(path + ".1"); err != nil || st.Size() != int64(len(big)) {
+		t.Fatalf("old log not kept as .1: %v", err)
+	}
+	if st, _ := os.Stat(path); st.Size() > 1000 {
+		t.Fatalf("new log is %d bytes", st.Size())
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -103,28 +102,18 @@ func Run(cmd *cobra.Command, opts *Options) error {
 		}
 		return err
 	}
-	offset, err := logs.Size(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	entries, offset, err := logs.TailFrom(path, opts.Tail, filter)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		if !opts.Follow {
 			return cmdutil.NotFound("no log at %s yet: start the receiver with 'tw-cli serve'", path)
 		}
-		offset = 0
-	} else if err != nil {
+	case err != nil:
 		return err
-	} else {
-		entries, err := logs.Tail(path, opts.Tail, filter)
-		if err != nil {
+	}
+	for _, e := range entries {
+		if err := print(e); err != nil {
 			return err
-		}
-		for _, e := range entries {
-			if err := print(e); err != nil {
-				return err
-			}
-		}
-		// Follow from where the tail stopped reading, not from the end
-		// as it was before, so no line is printed twice or lost.
-		if st, err := os.Stat(path); err == nil && st.Size() >= offset {
-			offset = st.Size()
 		}
 	}
 	if !opts.Follow {
