@@ -259,3 +259,37 @@ func decodeJSON[T any](t *testing.T, s string) T {
 	}
 	return v
 }
+
+// eventually polls cond until it holds or the timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// incidentDetail is `incidents show -o json`.
+func (e *env) incidentDetail(number string) map[string]any {
+	e.t.Helper()
+	return decodeJSON[map[string]any](e.t, e.must("incidents", "show", number, "-o", "json").stdout)
+}
+
+// triageDone reports whether an incident's first triage job finished.
+func (e *env) triageDone(number string) bool {
+	jobs, _ := e.incidentDetail(number)["triage_jobs"].([]any)
+	if len(jobs) == 0 {
+		return false
+	}
+	st := jobs[0].(map[string]any)["status"]
+	return st == "done" || st == "failed"
+}
+
+// stored reports a 202 of either kind seed 003 defines: accepted, or queued
+// for a source with auto-triage.
+func stored(r reply) bool {
+	return r.status == 202 && (r.body["status"] == "accepted" || r.body["status"] == "queued")
+}

@@ -31,6 +31,7 @@ type Key struct {
 var Keys = []Key{
 	{Name: "profile", Help: "profile used when --profile/TW_PROFILE is not given"},
 	{Name: "data_dir", Help: "directory of the local database and logs"},
+	{Name: "playbooks_dir", Help: "directory of triage playbooks (default <data_dir>/playbooks)"},
 	{Name: "database_url", Help: "store URL; empty for the embedded SQLite database", Secret: true},
 	{Name: "server", Help: "URL of a remote tw-cli receiver for 'webhook' commands"},
 	{Name: "token", Help: "admin API token (tw_…) for the remote receiver", Secret: true},

@@ -39,6 +39,8 @@ type AcceptedResponse struct {
 	IncidentNumber string `json:"incident_number"`
 	// Incidents lists every incident when a batched delivery made several.
 	Incidents []IncidentRef `json:"incidents,omitempty"`
+	// Queued replaces this body on the wire when triage jobs were queued.
+	Queued *QueuedResponse `json:"-"`
 }
 
 // IncidentRef names one incident of a batched delivery.
@@ -93,7 +95,7 @@ func (r *Receiver) handleIngest(w http.ResponseWriter, req *http.Request) {
 	} else {
 		r.metrics.received.WithLabelValues(label).Inc()
 		log.Info("delivery accepted", "status", status, "incident", resp.IncidentNumber, "incident_id", resp.IncidentID, "duration_ms", msSince(start))
-		writeJSON(w, status, resp)
+		writeJSON(w, status, resp.body())
 	}
 	r.metrics.duration.WithLabelValues(label, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
 }
@@ -148,6 +150,7 @@ func (r *Receiver) ingest(req *http.Request, name, reqID string) (*AcceptedRespo
 	d := &store.Delivery{
 		Source: src.Name, ReceivedAt: now, Verification: src.Verify, Format: parsed.Format,
 		RequestID: reqID, ReplayKey: replayKey(src.Name, src.Verify, vres, req), Payload: body,
+		Triage: triageRequest(src),
 	}
 	payload.ApplySeverityMapping(parsed.Events, src.SeverityMapping)
 	for _, ev := range parsed.Events {
@@ -176,7 +179,7 @@ func (r *Receiver) ingest(req *http.Request, name, reqID string) (*AcceptedRespo
 	if parsed.Warning != "" {
 		r.log.Warn(parsed.Warning, "component", logs.ComponentWebhook, "request_id", reqID, "source", src.Name)
 	}
-	out := &AcceptedResponse{Status: "accepted", IncidentID: res.Incidents[0].ID, IncidentNumber: res.Incidents[0].Number}
+	out := &AcceptedResponse{Status: "accepted", IncidentID: res.Incidents[0].ID, IncidentNumber: res.Incidents[0].Number, Queued: queued(res)}
 	if len(res.Incidents) > 1 {
 		for _, inc := range res.Incidents {
 			out.Incidents = append(out.Incidents, IncidentRef{IncidentID: inc.ID, IncidentNumber: inc.Number})

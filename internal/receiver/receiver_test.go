@@ -37,7 +37,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(func() { st.Close() })
 	local := &sources.Local{Store: st, Origin: "cli", Now: func() time.Time { return now }}
 	if _, _, err := local.Add(context.Background(), sources.Spec{Source: "email-gateway", Secret: "your-secret",
-		AutoTriage: true, Playbook: "phishing_triage", SeverityMapping: map[string]string{"P1": "critical"}}); err != nil {
+		AutoTriage: false, Playbook: "phishing_triage", SeverityMapping: map[string]string{"P1": "critical"}}); err != nil {
 		t.Fatal(err)
 	}
 	tok := "tw_testtoken"

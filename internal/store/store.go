@@ -112,6 +112,9 @@ type Delivery struct {
 	ReplayKey string
 	Payload   []byte
 	Items     []DeliveryItem
+	// Triage, when set, queues a triage job for each incident the
+	// delivery opens, in the same transaction.
+	Triage *TriageRequest
 }
 
 // DeliveryItem is one normalized event of a delivery.
@@ -128,6 +131,8 @@ type DeliveryItem struct {
 type IngestResult struct {
 	Events    []Event
 	Incidents []Incident
+	// Jobs are the triage jobs queued (see Delivery.Triage).
+	Jobs []TriageJob
 }
 
 // EventFilter narrows ListEvents; zero values mean no filter.
@@ -147,6 +152,8 @@ type IncidentFilter struct {
 
 // Store is the persistence contract. Every method is safe for concurrent use.
 type Store interface {
+	TriageStore
+
 	CreateSource(ctx context.Context, s *Source) error
 	GetSource(ctx context.Context, name string) (*Source, error)
 	ListSources(ctx context.Context) ([]Source, error)

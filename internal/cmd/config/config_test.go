@@ -175,6 +175,7 @@ func TestList(t *testing.T) {
 	want := "" +
 		"profile\t\t\n" +
 		"data_dir\t/xdg-data/tw-cli\tdefault\n" +
+		"playbooks_dir\t\t\n" +
 		"database_url\t\t\n" +
 		"server\thttp://flag.example\tflag --server\n" +
 		"token\t********\tfile\n" +
@@ -207,7 +208,7 @@ func TestListJSONMasksSecrets(t *testing.T) {
 		t.Fatalf("%d settings, want %d", len(got), len(config.Keys))
 	}
 	want := Setting{Key: "threatstack.api_key", Value: "********", Origin: "env TS_API_KEY"}
-	if got[6] != want {
-		t.Errorf("got %+v, want %+v", got[6], want)
+	if got[7] != want {
+		t.Errorf("got %+v, want %+v", got[7], want)
 	}
 }

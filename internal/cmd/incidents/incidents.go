@@ -1,4 +1,4 @@
-// Package incidents implements `tw-cli incidents list|show|ack|resolve`.
+// Package incidents implements `tw-cli incidents list|show|ack|resolve|assign|comment`.
 package incidents
 
 import (
@@ -28,6 +28,8 @@ func NewCmdIncidents(f *cmdutil.Factory) *cobra.Command {
 		NewCmdShow(f, nil),
 		newCmdSetStatus(f, "ack", store.StatusAcknowledged, "Acknowledge an incident"),
 		newCmdSetStatus(f, "resolve", store.StatusResolved, "Resolve an incident"),
+		NewCmdAssign(f, nil),
+		NewCmdComment(f, nil),
 	)
 	return cmd
 }
@@ -155,8 +157,12 @@ func showRun(cmd *cobra.Command, opts *ShowOptions) error {
 	if err != nil {
 		return notFound(err, opts.ID)
 	}
+	view, err := detailOf(cmd.Context(), s, inc)
+	if err != nil {
+		return err
+	}
 	now := opts.Now()
-	return output.Print(opts.IO, opts.Output, inc, func(t *output.TablePrinter) {
+	return output.Print(opts.IO, opts.Output, view, func(t *output.TablePrinter) {
 		tty := t.IsTTY()
 		t.Header("FIELD", "VALUE")
 		t.Row("number", inc.Number)
@@ -171,6 +177,7 @@ func showRun(cmd *cobra.Command, opts *ShowOptions) error {
 		t.Row("events", strconv.Itoa(inc.EventCount))
 		t.Row("created", output.Time(inc.CreatedAt, tty, now))
 		t.Row("updated", output.Time(inc.UpdatedAt, tty, now))
+		view.triageRows(t, now)
 	})
 }
 
@@ -193,7 +200,9 @@ func newCmdSetStatus(f *cmdutil.Factory, verb, status, short string) *cobra.Comm
 			if err != nil {
 				return err
 			}
-			inc, err := s.SetIncidentStatus(cmd.Context(), args[0], status, f.Now())
+			// The change and its timeline entry commit together.
+			entry := store.TimelineEntry{Kind: store.TimelineStatus, Actor: cmdutil.CurrentUser(), Outcome: status, Message: "status → " + status}
+			inc, err := s.ApplyIncidentChange(cmd.Context(), args[0], store.IncidentChange{Status: &status}, nil, f.Now(), entry)
 			if err != nil {
 				return notFound(err, args[0])
 			}

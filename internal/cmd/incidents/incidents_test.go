@@ -231,7 +231,7 @@ func TestShow(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := "number\tINC-2024-0002\nid\t" + inc.ID + "\ntitle\tMalware on host-1\nseverity\tcritical\nstatus\topen\n" +
-			"source\tedr\nevents\t2\ncreated\t2024-01-15T12:00:00Z\nupdated\t2024-01-15T12:30:00Z\n"
+			"source\tedr\nevents\t2\ncreated\t2024-01-15T12:00:00Z\nupdated\t2024-01-15T12:30:00Z\nowner\t-\ntags\t-\n"
 		if tty {
 			// A UUID is 36 characters wide, like this placeholder.
 			want = strings.ReplaceAll(""+
@@ -244,7 +244,9 @@ func TestShow(t *testing.T) {
 				"source    edr                                   \n"+
 				"events    2                                     \n"+
 				"created   3 hours ago                           \n"+
-				"updated   2 hours ago                           \n",
+				"updated   2 hours ago                           \n"+
+				"owner     -                                     \n"+
+				"tags      -                                     \n",
 				"xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", inc.ID)
 		}
 		e.expect(want, "")

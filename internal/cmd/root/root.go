@@ -10,9 +10,11 @@ import (
 	"github.com/tw-cli/tw-cli/internal/cmd/completion"
 	configcmd "github.com/tw-cli/tw-cli/internal/cmd/config"
 	"github.com/tw-cli/tw-cli/internal/cmd/db"
+	"github.com/tw-cli/tw-cli/internal/cmd/destination"
 	"github.com/tw-cli/tw-cli/internal/cmd/events"
 	"github.com/tw-cli/tw-cli/internal/cmd/incidents"
 	logscmd "github.com/tw-cli/tw-cli/internal/cmd/logs"
+	"github.com/tw-cli/tw-cli/internal/cmd/playbook"
 	"github.com/tw-cli/tw-cli/internal/cmd/serve"
 	threatstackcmd "github.com/tw-cli/tw-cli/internal/cmd/threatstack"
 	"github.com/tw-cli/tw-cli/internal/cmd/token"
@@ -102,6 +104,8 @@ Environment:
 		webhook.NewCmdWebhook(f),
 		serve.NewCmdServe(f, nil),
 		incidents.NewCmdIncidents(f),
+		playbook.NewCmdPlaybook(f),
+		destination.NewCmdDestination(f),
 		events.NewCmdEvents(f),
 		logscmd.NewCmdLogs(f, nil),
 		token.NewCmdToken(f),

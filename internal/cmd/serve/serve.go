@@ -17,10 +17,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
+	"github.com/tw-cli/tw-cli/internal/config"
 	"github.com/tw-cli/tw-cli/internal/iostreams"
 	"github.com/tw-cli/tw-cli/internal/logs"
+	"github.com/tw-cli/tw-cli/internal/notify"
 	"github.com/tw-cli/tw-cli/internal/receiver"
 	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/internal/triage"
 )
 
 // Options are the inputs of `serve`.
@@ -31,6 +34,7 @@ type Options struct {
 	// LookupEnv resolves ${NAME} in the --config file's secrets.
 	LookupEnv func(string) (string, bool)
 	Now       func() time.Time
+	Config    func() (*config.Config, error)
 
 	Addr            string
 	MaxBodyBytes    int64
@@ -39,11 +43,15 @@ type Options struct {
 	Quiet           bool
 	// ConfigFile is a webhook_config.yaml applied at start and on SIGHUP.
 	ConfigFile string
+	// TriageWorkers run auto-triage jobs from the queue; 0 leaves the
+	// queue for another receiver on the same database.
+	TriageWorkers int
+	TriageLease   time.Duration
 }
 
 // NewCmdServe returns `serve`.
 func NewCmdServe(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
-	opts := &Options{IO: f.IOStreams, Store: f.Store, DataDir: f.DataDir, LookupEnv: os.LookupEnv, Now: f.Now}
+	opts := &Options{IO: f.IOStreams, Store: f.Store, DataDir: f.DataDir, Config: f.Config, LookupEnv: os.LookupEnv, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Receive signed webhook deliveries",
@@ -62,6 +70,11 @@ With --config, the sources of a webhook_config.yaml are applied before the
 receiver listens (a bad file stops the start), exactly as 'tw-cli webhook
 apply -f' would. SIGHUP re-reads and re-applies the file while requests
 keep flowing; a bad file on reload is logged and the previous sources stay.
+Sources with auto-triage answer {"status":"queued",…}: the event and a
+triage job are stored together, and a pool of workers runs the source's
+playbook (<data-dir>/playbooks or playbooks_dir, else the built-ins) on
+the new incident, then notifies destinations. Jobs survive restarts: a
+job left running by a crash is resumed once its --triage-lease expires.
 
 Logs are JSON lines in <data-dir>/logs/tw-cli.log (read them with
 'tw-cli logs') and readable lines on stderr. SIGINT or SIGTERM stops
@@ -74,6 +87,9 @@ accepting connections and finishes the requests in flight.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.MaxBodyBytes <= 0 {
 				return cmdutil.FlagErrorf("--max-body-bytes must be positive")
+			}
+			if opts.TriageWorkers < 0 || opts.TriageLease < time.Second {
+				return cmdutil.FlagErrorf("--triage-workers must not be negative and --triage-lease at least 1s")
 			}
 			var lvl slog.Level
 			if err := lvl.UnmarshalText([]byte(opts.LogLevel)); err != nil {
@@ -93,6 +109,8 @@ accepting connections and finishes the requests in flight.`,
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "Log to the file only, not to stderr")
 	fl.StringVar(&opts.ConfigFile, "config", "", "Apply the sources of this webhook_config.yaml `file` at start and on SIGHUP")
 	_ = cmd.MarkFlagFilename("config", "yaml", "yml")
+	fl.IntVar(&opts.TriageWorkers, "triage-workers", triage.DefaultConcurrency, "Auto-triage jobs run at once (0: leave the queue to other receivers)")
+	fl.DurationVar(&opts.TriageLease, "triage-lease", triage.DefaultLease, "How long a triage job stays claimed without a heartbeat before another worker resumes it")
 	_ = cmd.RegisterFlagCompletionFunc("log-level", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"debug", "info", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp
 	})
@@ -158,6 +176,11 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 	if declared != nil {
 		bg.Go(func() { declared.watch(bgCtx, reload) })
 	}
+	stopTriage, err := startTriage(bgCtx, opts, st, dir, log)
+	if err != nil {
+		return err
+	}
+	defer stopTriage()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -178,6 +201,50 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	stopTriage()
 	log.Info("stopped", "component", logs.ComponentServer)
 	return nil
+}
+
+// startTriage runs the triage workers until the returned stop is called;
+// stop waits for jobs in hand to record where they stand.
+func startTriage(ctx context.Context, opts *Options, st store.Store, dataDir string, log *slog.Logger) (func(), error) {
+	if opts.TriageWorkers == 0 {
+		log.Info("triage workers disabled; queued jobs wait for another receiver", "component", logs.ComponentTriage)
+		return func() {}, nil
+	}
+	configured := ""
+	if opts.Config != nil {
+		cfg, err := opts.Config()
+		if err != nil {
+			return nil, err
+		}
+		configured = cfg.Get("playbooks_dir")
+	}
+	cat, err := triage.OpenCatalog(dataDir, configured)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range cat.Problems() {
+		log.Warn("invalid playbook left out", "component", logs.ComponentTriage, "error", p)
+	}
+	notifier := &notify.Notifier{Store: st, Sender: notify.NewSender(), Now: time.Now}
+	w := &triage.Worker{
+		Store: st, Catalog: cat, Log: log, Concurrency: opts.TriageWorkers, Lease: opts.TriageLease,
+		Engine: &triage.Engine{Store: st, Notifier: notifier, Now: time.Now},
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Run(wctx)
+	}()
+	log.Info("triage workers started", "component", logs.ComponentTriage, "workers", opts.TriageWorkers, "playbooks_dir", cat.Dir())
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			cancel()
+			<-done
+		})
+	}, nil
 }

@@ -422,6 +422,13 @@ func (s *Store) Ingest(ctx context.Context, d *store.Delivery) (*store.IngestRes
 			}
 			res.Events = append(res.Events, ev)
 			res.Incidents = append(res.Incidents, *inc)
+			job, err := enqueueTriageTx(ctx, tx, d, inc, ev.ID, now)
+			if err != nil {
+				return err
+			}
+			if job != nil {
+				res.Jobs = append(res.Jobs, *job)
+			}
 		}
 		return nil
 	})

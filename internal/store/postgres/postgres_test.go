@@ -87,6 +87,11 @@ func TestSuite(t *testing.T) {
 	storetest.Run(t, open)
 }
 
+func TestTriageSuite(t *testing.T) {
+	serverURL(t)
+	storetest.RunTriage(t, open)
+}
+
 func TestMigrations(t *testing.T) {
 	serverURL(t)
 	storetest.RunMigrations(t, func(t *testing.T) storetest.Opener {

@@ -74,6 +74,9 @@ var migrations = []string{
 	CREATE INDEX events_incident ON events (incident_id);
 	CREATE TABLE replay_keys (key BYTEA PRIMARY KEY, seen_at TIMESTAMPTZ NOT NULL);
 	CREATE INDEX replay_keys_seen ON replay_keys (seen_at);`,
+	// triage: queue, incident triage state and timeline, destinations,
+	// dead letters (see triage.go).
+	triageSchema,
 }
 
 // Migrate applies pending migrations. See store.Migrator.

@@ -156,6 +156,9 @@ var migrations = []string{
 	CREATE INDEX events_received ON events (received_at);
 	CREATE TABLE replay_keys (key TEXT PRIMARY KEY, seen_at INTEGER NOT NULL);
 	CREATE INDEX replay_keys_seen ON replay_keys (seen_at);`,
+	// triage: queue, incident triage state and timeline, destinations,
+	// dead letters (see triage.go).
+	triageSchema,
 }
 
 func ts(t time.Time) int64 {
@@ -391,6 +394,13 @@ func ingestTx(ctx context.Context, tx *sql.Tx, d *store.Delivery) (*store.Ingest
 		}
 		res.Events = append(res.Events, ev)
 		res.Incidents = append(res.Incidents, *inc)
+		job, err := enqueueTriageTx(ctx, tx, d, inc, ev.ID, now)
+		if err != nil {
+			return nil, err
+		}
+		if job != nil {
+			res.Jobs = append(res.Jobs, *job)
+		}
 	}
 	return res, nil
 }

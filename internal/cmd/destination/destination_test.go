@@ -1,0 +1,242 @@
+package destination
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tw-cli/tw-cli/internal/cmdutil"
+	"github.com/tw-cli/tw-cli/internal/iostreams"
+	"github.com/tw-cli/tw-cli/internal/notify"
+	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/internal/store/sqlite"
+)
+
+var now = time.Date(2024, 1, 15, 10, 0, 0, 0, time.UTC)
+
+type harness struct {
+	f        *cmdutil.Factory
+	st       store.Store
+	out, err *bytes.Buffer
+	env      map[string]string
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "tw.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ios, _, out, errb := iostreams.Test()
+	f := &cmdutil.Factory{IOStreams: ios, Now: func() time.Time { return now }, Store: func() (store.Store, error) { return st, nil }}
+	return &harness{f: f, st: st, out: out, err: errb, env: map[string]string{}}
+}
+
+func quickSender() *notify.Sender {
+	s := notify.NewSender()
+	s.MaxAttempts = 2
+	s.Sleep = func(context.Context, time.Duration) error { return nil }
+	return s
+}
+
+// run executes the group with the harness's environment and a sender
+// that does not sleep.
+func (h *harness) run(args ...string) error {
+	cmd := NewCmdDestination(h.f)
+	for _, c := range cmd.Commands() {
+		switch c.Name() {
+		case "add":
+			*c = *NewCmdAdd(h.f, func(o *AddOptions) error {
+				o.Getenv = func(k string) string { return h.env[k] }
+				return addRun(c, o)
+			})
+		case "test":
+			*c = *NewCmdTest(h.f, func(o *TestOptions) error { o.Sender = quickSender; return testRun(context.Background(), o) })
+		case "retry":
+			*c = *NewCmdRetry(h.f, func(o *RetryOptions) error { o.Sender = quickSender; return retryRun(context.Background(), o) })
+		}
+	}
+	cmd.SetArgs(args)
+	cmd.SetOut(h.err)
+	cmd.SetErr(h.err)
+	return cmd.ExecuteContext(context.Background())
+}
+
+func TestAddFlags(t *testing.T) {
+	h := newHarness(t)
+	var got *AddOptions
+	cmd := NewCmdAdd(h.f, func(o *AddOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"splunk-hec", "hec", "--url", "https://splunk:8088", "--token-env", "HEC", "--sourcetype", "soc"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.Kind != "splunk-hec" || got.Name != "hec" || got.URL != "https://splunk:8088" || got.TokenEnv != "HEC" || got.Sourcetype != "soc" {
+		t.Fatalf("options = %+v", got)
+	}
+	for _, args := range [][]string{{"slack", "x"}, {"slack"}, {"slack", "x", "--url", "https://h", "-o", "csv"}} {
+		cmd := NewCmdAdd(h.f, func(*AddOptions) error { t.Fatal("ran"); return nil })
+		cmd.SetArgs(args)
+		cmd.SetErr(io.Discard)
+		var fe *cmdutil.FlagError
+		if err := cmd.Execute(); !errors.As(err, &fe) {
+			t.Errorf("%v: %v, want a usage error", args, err)
+		}
+	}
+}
+
+func TestAddListRemoveMaskSecrets(t *testing.T) {
+	h := newHarness(t)
+	h.env["PEER"], h.env["HEC"] = "peer-secret-value", "hec-token-value"
+	if err := h.run("add", "generic", "peer", "--url", "https://peer.example/api/webhooks/up?k=tok", "--secret-env", "PEER"); err != nil {
+		t.Fatal(err)
+	}
+	if h.err.String() != "✓ Added generic destination peer (https://peer.example/…); try it with 'tw-cli destination test peer'\n" {
+		t.Fatalf("stderr = %q", h.err)
+	}
+	if err := h.run("add", "splunk-hec", "hec", "--url", "https://splunk:8088", "--token-env", "HEC"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.run("add", "slack", "chat", "--url", "https://hooks.slack.com/services/T/B/SECRET"); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := h.st.GetDestination(context.Background(), "peer")
+	if d.Secret != "peer-secret-value" || d.URL != "https://peer.example/api/webhooks/up?k=tok" {
+		t.Fatalf("stored = %+v", d)
+	}
+	if err := h.run("list"); err != nil {
+		t.Fatal(err)
+	}
+	want := "chat\tslack\thttps://hooks.slack.com/…\t-\t2024-01-15T10:00:00Z\n" +
+		"hec\tsplunk-hec\thttps://splunk:8088\ttoken ********\t2024-01-15T10:00:00Z\n" +
+		"peer\tgeneric\thttps://peer.example/…\tsecret ********\t2024-01-15T10:00:00Z\n"
+	if h.out.String() != want {
+		t.Fatalf("list:\n%s", h.out)
+	}
+	h.out.Reset()
+	if err := h.run("list", "-o", "json"); err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"peer-secret-value", "hec-token-value", "SECRET", "k=tok"} {
+		if strings.Contains(h.out.String(), secret) {
+			t.Fatalf("json list leaks %q:\n%s", secret, h.out)
+		}
+	}
+	var fe *cmdutil.FlagError
+	if err := h.run("add", "slack", "chat", "--url", "https://hooks.slack.com/x"); !errors.As(err, &fe) || !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("duplicate: %v", err)
+	}
+	if err := h.run("add", "generic", "nosecret", "--url", "https://x"); !errors.As(err, &fe) || !strings.Contains(err.Error(), "--secret-env") {
+		t.Fatalf("generic without a secret: %v", err)
+	}
+	if err := h.run("add", "splunk-hec", "h2", "--url", "https://x", "--token-env", "UNSET"); !errors.As(err, &fe) || !strings.Contains(err.Error(), "UNSET is empty or unset") {
+		t.Fatalf("unset env: %v", err)
+	}
+	if err := h.run("remove", "chat"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.run("remove", "chat"); cmdutil.ExitCode(err) != cmdutil.ExitNotFound {
+		t.Fatalf("second remove: %v", err)
+	}
+}
+
+func TestTestSendsOnceAndExits5OnFailure(t *testing.T) {
+	h := newHarness(t)
+	var calls atomic.Int32
+	status := atomic.Int32{}
+	status.Store(200)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		var m map[string]any
+		json.NewDecoder(r.Body).Decode(&m)
+		if !strings.Contains(m["text"].(string), "tw-cli test notification") {
+			t.Errorf("test message = %v", m)
+		}
+		w.WriteHeader(int(status.Load()))
+	}))
+	defer srv.Close()
+	h.st.CreateDestination(context.Background(), &store.Destination{Name: "chat", Kind: notify.KindSlack, URL: srv.URL + "/hook", CreatedAt: now})
+	if err := h.run("test", "chat"); err != nil {
+		t.Fatal(err)
+	}
+	if h.err.String() != "✓ test message delivered to chat (HTTP 200)\n" {
+		t.Fatalf("stderr = %q", h.err)
+	}
+	status.Store(503)
+	err := h.run("test", "chat")
+	if cmdutil.ExitCode(err) != cmdutil.ExitRemote || !strings.Contains(err.Error(), "HTTP 503") || calls.Load() != 2 {
+		t.Fatalf("failing test: %v after %d calls", err, calls.Load())
+	}
+	h.out.Reset()
+	err = h.run("test", "chat", "-o", "json")
+	var v DeliveryView
+	json.Unmarshal(h.out.Bytes(), &v)
+	if cmdutil.ExitCode(err) != cmdutil.ExitRemote || v.OK || v.Status != 503 || v.Attempts != 1 {
+		t.Fatalf("json: %s, %v", h.out, err)
+	}
+	if err := h.run("test", "nope"); cmdutil.ExitCode(err) != cmdutil.ExitNotFound {
+		t.Fatalf("unknown destination: %v", err)
+	}
+}
+
+func TestFailuresAndRetry(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	var up atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/services/collector/event" || r.Header.Get("Authorization") != "Splunk tok" {
+			t.Errorf("request %s %q", r.URL.Path, r.Header.Get("Authorization"))
+		}
+		if up.Load() {
+			w.WriteHeader(200)
+			return
+		}
+		w.WriteHeader(500)
+	}))
+	defer srv.Close()
+	h.st.CreateDestination(ctx, &store.Destination{Name: "hec", Kind: notify.KindSplunkHEC, URL: srv.URL, Token: "tok", CreatedAt: now})
+	n := &notify.Notifier{Store: h.st, Sender: quickSender(), Now: func() time.Time { return now }}
+	d, err := n.Notify(ctx, "hec", notify.Message{Number: "INC-2024-0009", Title: "t", Severity: "high"})
+	if err != nil || d.DeadLetter == "" {
+		t.Fatalf("notify = %+v, %v", d, err)
+	}
+	if err := h.run("failures"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h.out.String(), d.DeadLetter+"\thec\tINC-2024-0009\t2\tPOST "+srv.URL+": HTTP 500\t2024-01-15T10:00:00Z\n") {
+		t.Fatalf("failures:\n%s", h.out)
+	}
+	err = h.run("retry", d.DeadLetter)
+	if cmdutil.ExitCode(err) != cmdutil.ExitRemote {
+		t.Fatalf("retry while down: %v", err)
+	}
+	dl, _ := h.st.GetDeadLetter(ctx, d.DeadLetter)
+	if dl.Attempts != 4 {
+		t.Fatalf("attempts = %d", dl.Attempts)
+	}
+	up.Store(true)
+	h.err.Reset()
+	if err := h.run("retry", d.DeadLetter); err != nil {
+		t.Fatal(err)
+	}
+	if h.err.String() != "✓ notification "+d.DeadLetter+" delivered to hec (HTTP 200)\n" {
+		t.Fatalf("stderr = %q", h.err)
+	}
+	h.out.Reset()
+	h.run("failures", "-o", "json")
+	if strings.TrimSpace(h.out.String()) != "[]" {
+		t.Fatalf("failures after a good retry: %s", h.out)
+	}
+	if err := h.run("retry", "dl-nope"); cmdutil.ExitCode(err) != cmdutil.ExitNotFound {
+		t.Fatalf("unknown id: %v", err)
+	}
+}

@@ -1,0 +1,212 @@
+package incidents
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tw-cli/tw-cli/internal/cmdutil"
+	"github.com/tw-cli/tw-cli/internal/iostreams"
+	"github.com/tw-cli/tw-cli/internal/output"
+	"github.com/tw-cli/tw-cli/internal/store"
+)
+
+// Detail is an incident as `incidents show` prints it: the incident, what
+// triage and analysts added, its timeline and its triage jobs.
+type Detail struct {
+	store.Incident
+	Owner          string                `json:"owner,omitempty"`
+	Tags           []string              `json:"tags"`
+	Indicators     store.Indicators      `json:"indicators"`
+	MergedInto     string                `json:"merged_into,omitempty"`
+	Suppressed     bool                  `json:"suppressed,omitempty"`
+	SuppressReason string                `json:"suppress_reason,omitempty"`
+	Timeline       []store.TimelineEntry `json:"timeline"`
+	TriageJobs     []store.TriageJob     `json:"triage_jobs"`
+}
+
+func detailOf(ctx context.Context, s store.Store, inc *store.Incident) (*Detail, error) {
+	tr, err := s.GetIncidentTriage(ctx, inc.ID)
+	if err != nil {
+		return nil, err
+	}
+	tl, err := s.ListTimeline(ctx, inc.ID)
+	if err != nil {
+		return nil, err
+	}
+	jobs, err := s.ListTriageJobs(ctx, inc.ID)
+	if err != nil {
+		return nil, err
+	}
+	d := &Detail{
+		Incident: *inc, Owner: tr.Owner, Tags: tr.Tags, Indicators: tr.Indicators, MergedInto: tr.MergedInto,
+		Suppressed: tr.Suppressed, SuppressReason: tr.SuppressReason, Timeline: tl, TriageJobs: jobs,
+	}
+	// Empty lists, not null, for scripts reading -o json.
+	if d.Tags == nil {
+		d.Tags = []string{}
+	}
+	if d.Timeline == nil {
+		d.Timeline = []store.TimelineEntry{}
+	}
+	if d.TriageJobs == nil {
+		d.TriageJobs = []store.TriageJob{}
+	}
+	return d, nil
+}
+
+// triageRows adds owner, tags, indicators, jobs and the timeline to the
+// FIELD/VALUE table, one timeline entry per row so it stays greppable.
+func (d *Detail) triageRows(t *output.TablePrinter, now time.Time) {
+	tty := t.IsTTY()
+	t.Row("owner", orDash(d.Owner))
+	t.Row("tags", orDash(strings.Join(d.Tags, ", ")))
+	for _, ind := range []struct {
+		name string
+		vals []string
+	}{{"urls", d.Indicators.URLs}, {"domains", d.Indicators.Domains}, {"ips", d.Indicators.IPs}, {"hashes", d.Indicators.Hashes}} {
+		if len(ind.vals) > 0 {
+			t.Row("indicators."+ind.name, strings.Join(ind.vals, ", "))
+		}
+	}
+	if d.MergedInto != "" {
+		t.Row("merged_into", d.MergedInto)
+	}
+	if d.Suppressed {
+		t.Row("suppressed", d.SuppressReason)
+	}
+	for _, j := range d.TriageJobs {
+		line := fmt.Sprintf("%s %s %s, step %d, %d attempts", j.ID, j.Playbook, j.Status, j.Step, j.Attempts)
+		if j.LastError != "" && j.Status != store.JobDone {
+			line += ": " + j.LastError
+		}
+		t.Row("triage_job", line)
+	}
+	for _, e := range d.Timeline {
+		what := e.Kind
+		if e.Step != "" {
+			what = e.Step
+		}
+		if e.Outcome != "" {
+			what += " " + e.Outcome
+		}
+		t.Row("timeline", fmt.Sprintf("%s  %s  %s: %s", output.Time(e.At, tty, now), e.Actor, what, e.Message))
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// AssignOptions are the inputs of `incidents assign`.
+type AssignOptions struct {
+	IO    *iostreams.IOStreams
+	Store func() (store.Store, error)
+	Now   func() time.Time
+	User  func() string
+	ID    string
+	Owner string
+}
+
+// NewCmdAssign returns `incidents assign`.
+func NewCmdAssign(f *cmdutil.Factory, runF func(*AssignOptions) error) *cobra.Command {
+	opts := &AssignOptions{IO: f.IOStreams, Store: f.Store, Now: f.Now, User: cmdutil.CurrentUser}
+	cmd := &cobra.Command{
+		Use:   "assign <number|id> <owner>",
+		Short: "Set an incident's owner (\"\" to clear it)",
+		Example: `  $ tw-cli incidents assign INC-2024-0001 alice
+  $ tw-cli incidents assign INC-2024-0001 ""`,
+		Args:              cmdutil.ExactArgs(2, "incident number or id, and owner"),
+		ValidArgsFunction: completeIncidents(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ID, opts.Owner = args[0], strings.TrimSpace(args[1])
+			if runF != nil {
+				return runF(opts)
+			}
+			return assignRun(cmd.Context(), opts)
+		},
+	}
+	return cmd
+}
+
+func assignRun(ctx context.Context, opts *AssignOptions) error {
+	s, err := opts.Store()
+	if err != nil {
+		return err
+	}
+	msg := "assigned to " + opts.Owner
+	if opts.Owner == "" {
+		msg = "owner cleared"
+	}
+	entry := store.TimelineEntry{Kind: store.TimelineAssign, Actor: opts.User(), Message: msg}
+	inc, err := s.ApplyIncidentChange(ctx, opts.ID, store.IncidentChange{Owner: &opts.Owner}, nil, opts.Now(), entry)
+	if err != nil {
+		return notFound(err, opts.ID)
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "✓ %s %s\n", inc.Number, msg)
+	return nil
+}
+
+// CommentOptions are the inputs of `incidents comment`.
+type CommentOptions struct {
+	IO    *iostreams.IOStreams
+	Store func() (store.Store, error)
+	Now   func() time.Time
+	User  func() string
+	ID    string
+	Body  string
+}
+
+// NewCmdComment returns `incidents comment`.
+func NewCmdComment(f *cmdutil.Factory, runF func(*CommentOptions) error) *cobra.Command {
+	opts := &CommentOptions{IO: f.IOStreams, Store: f.Store, Now: f.Now, User: cmdutil.CurrentUser}
+	cmd := &cobra.Command{
+		Use:   "comment <number|id> <text>",
+		Short: "Add a comment to an incident's timeline",
+		Example: `  $ tw-cli incidents comment INC-2024-0001 "Sender blocked at the gateway"
+  $ git log -1 --format=%B | tw-cli incidents comment INC-2024-0001 -`,
+		Args:              cmdutil.ExactArgs(2, "incident number or id, and comment text (- reads stdin)"),
+		ValidArgsFunction: completeIncidents(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ID, opts.Body = args[0], args[1]
+			if opts.Body == "-" {
+				// A comment is prose, not a file: 64 KiB is plenty.
+				b, err := io.ReadAll(io.LimitReader(opts.IO.In, 64<<10))
+				if err != nil {
+					return err
+				}
+				opts.Body = string(b)
+			}
+			opts.Body = strings.TrimSpace(opts.Body)
+			if opts.Body == "" {
+				return cmdutil.FlagErrorf("empty comment")
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return commentRun(cmd.Context(), opts)
+		},
+	}
+	return cmd
+}
+
+func commentRun(ctx context.Context, opts *CommentOptions) error {
+	s, err := opts.Store()
+	if err != nil {
+		return err
+	}
+	entry := store.TimelineEntry{Kind: store.TimelineComment, Actor: opts.User(), Message: opts.Body}
+	inc, err := s.ApplyIncidentChange(ctx, opts.ID, store.IncidentChange{}, nil, opts.Now(), entry)
+	if err != nil {
+		return notFound(err, opts.ID)
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "✓ Comment added to %s\n", inc.Number)
+	return nil
+}

@@ -1,0 +1,232 @@
+package playbook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tw-cli/tw-cli/internal/cmdutil"
+	"github.com/tw-cli/tw-cli/internal/config"
+	"github.com/tw-cli/tw-cli/internal/iostreams"
+	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/internal/store/sqlite"
+)
+
+var now = time.Date(2024, 1, 15, 10, 0, 0, 0, time.UTC)
+
+type harness struct {
+	f        *cmdutil.Factory
+	st       store.Store
+	dataDir  string
+	out, err *bytes.Buffer
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	t.Setenv("TW_CONFIG_DIR", t.TempDir())
+	t.Setenv("TW_PLAYBOOKS_DIR", "")
+	dataDir := t.TempDir()
+	st, err := sqlite.Open(context.Background(), filepath.Join(dataDir, "tw.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ios, _, out, errb := iostreams.Test()
+	f := &cmdutil.Factory{
+		IOStreams: ios,
+		Now:       func() time.Time { return now },
+		Store:     func() (store.Store, error) { return st, nil },
+		DataDir:   func() (string, error) { return dataDir, nil },
+		Config:    func() (*config.Config, error) { return config.Load() },
+	}
+	return &harness{f: f, st: st, dataDir: dataDir, out: out, err: errb}
+}
+
+func (h *harness) run(t *testing.T, args ...string) error {
+	t.Helper()
+	cmd := NewCmdPlaybook(h.f)
+	cmd.SetArgs(args)
+	cmd.SetOut(h.err)
+	cmd.SetErr(h.err)
+	return cmd.ExecuteContext(context.Background())
+}
+
+func (h *harness) writePlaybook(t *testing.T, name, text string) string {
+	t.Helper()
+	dir := filepath.Join(h.dataDir, "playbooks")
+	os.MkdirAll(dir, 0o700)
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestRunFlags(t *testing.T) {
+	h := newHarness(t)
+	var got *RunOptions
+	cmd := NewCmdRun(h.f, func(o *RunOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"malware_triage", "--incident", "INC-2024-0007"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "malware_triage" || got.Incident != "INC-2024-0007" {
+		t.Fatalf("options = %+v", got)
+	}
+	for _, args := range [][]string{{"malware_triage"}, {"a", "b", "--incident", "x"}} {
+		cmd := NewCmdRun(h.f, func(*RunOptions) error { t.Fatal("ran"); return nil })
+		cmd.SetArgs(args)
+		cmd.SetErr(h.err)
+		var fe *cmdutil.FlagError
+		if err := cmd.Execute(); !errors.As(err, &fe) {
+			t.Errorf("%v: err = %v, want a usage error", args, err)
+		}
+	}
+}
+
+func TestListPipedAndJSON(t *testing.T) {
+	h := newHarness(t)
+	h.writePlaybook(t, "vip.yaml", "description: VIP mail. More words.\nsteps:\n  - add_tags: [vip]\n")
+	h.writePlaybook(t, "broken.yaml", "steps:\n  - nope: 1\n")
+	if err := h.run(t, "list"); err != nil {
+		t.Fatal(err)
+	}
+	want := "default\tbuiltin\t3\tRuns when a source turns auto-triage on without naming a playbook: suppress test deliveries, pull out indicators, and notify every destination of high and critical incidents\n" +
+		"malware_triage\tbuiltin\t7\tEndpoint malware detections (CrowdStrike Falcon, Threat Stack, an EDR posting the generic format): tag them, pull out hashes and addresses, fold repeated detections on one host into one incident, route them to endpoint security and notify every destination when high or critical\n" +
+		"phishing_triage\tbuiltin\t7\tEmail phishing reported by users or detected by a mail gateway or Microsoft Defender for Office 365: tag it, raise it to high, pull out the indicators, fold repeats from one sender into one incident, route it to email security and notify every destination\n" +
+		"vip\t" + filepath.Join(h.dataDir, "playbooks", "vip.yaml") + "\t1\tVIP mail\n"
+	if h.out.String() != want {
+		t.Fatalf("list:\n%s\nwant:\n%s", h.out, want)
+	}
+	if !strings.Contains(h.err.String(), "warning: playbook left out: "+filepath.Join(h.dataDir, "playbooks", "broken.yaml")+":2: step 1: unknown step type \"nope\"") {
+		t.Fatalf("stderr: %s", h.err)
+	}
+	h.out.Reset()
+	if err := h.run(t, "list", "-o", "json"); err != nil {
+		t.Fatal(err)
+	}
+	var list []Summary
+	if err := json.Unmarshal(h.out.Bytes(), &list); err != nil || len(list) != 4 || list[3].Steps != 1 {
+		t.Fatalf("json = %s, %v", h.out, err)
+	}
+}
+
+func TestShow(t *testing.T) {
+	h := newHarness(t)
+	if err := h.run(t, "show", "phishing_triage"); err != nil {
+		t.Fatal(err)
+	}
+	shipped, _ := os.ReadFile("../../triage/playbooks/phishing_triage.yaml")
+	if h.out.String() != string(shipped) {
+		t.Fatalf("show printed:\n%s", h.out)
+	}
+	h.out.Reset()
+	if err := h.run(t, "show", "phishing_triage", "-o", "json"); err != nil {
+		t.Fatal(err)
+	}
+	var v View
+	if err := json.Unmarshal(h.out.Bytes(), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Origin != "builtin" || len(v.Steps) != 7 || v.Steps[4].Type != "group" || v.Steps[4].Window != "1h0m0s" ||
+		!strings.Contains(v.Steps[4].Expression, "event.entities.sender") || v.Steps[2].If == "" {
+		t.Fatalf("view = %+v", v)
+	}
+	err := h.run(t, "show", "nope")
+	if cmdutil.ExitCode(err) != cmdutil.ExitNotFound {
+		t.Fatalf("unknown playbook: %v", err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	h := newHarness(t)
+	good := h.writePlaybook(t, "good.yaml", "steps:\n  - match: event.severity == \"high\"\n  - assign: bob\n")
+	bad := h.writePlaybook(t, "bad.yaml", "steps:\n  - name: sev\n    set_severity: loud\n  - match: event.x ==\n")
+	if err := h.run(t, "validate", good); err != nil {
+		t.Fatal(err)
+	}
+	if h.err.String() != "✓ "+good+": playbook good, 2 steps\n" {
+		t.Fatalf("stderr = %q", h.err)
+	}
+	h.err.Reset()
+	err := h.run(t, "validate", good, bad)
+	if !errors.Is(err, cmdutil.ErrSilent) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, want := range []string{
+		bad + ":3: step 1 (sev): set_severity: \"loud\" is not one of critical, high, medium, low, info\n",
+		bad + ":4: step 2 (match): match: invalid CEL",
+	} {
+		if !strings.Contains(h.err.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, h.err)
+		}
+	}
+	var fe *cmdutil.FlagError
+	if err := h.run(t, "validate"); !errors.As(err, &fe) {
+		t.Fatalf("no file: %v", err)
+	}
+}
+
+func TestRunAppliesPlaybookAndRecordsTimeline(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	norm := `{"format":"defender","type":"PhishingEmail","title":"Urgent","severity":"medium","category":"Phish","entities":{"sender":"x@bad.example","urls":["http://bad.example/a"]},"action":"create"}`
+	res, err := h.st.Ingest(ctx, &store.Delivery{Source: "mail", ReceivedAt: now, Verification: "hmac", Format: "defender", Payload: []byte(`{}`),
+		Items: []store.DeliveryItem{{Type: "PhishingEmail", Title: "Urgent", Severity: "medium", Normalized: []byte(norm)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	num := res.Incidents[0].Number
+	opts := &RunOptions{IO: h.f.IOStreams, Store: h.f.Store, Catalog: catalogFunc(h.f), Sender: nil, Now: h.f.Now,
+		User: func() string { return "alice" }, Name: "phishing_triage", Incident: num}
+	opts.Sender = newTestSender
+	if err := runRun(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	if h.err.String() != "✓ phishing_triage on "+num+": playbook phishing_triage finished: 7 steps applied, 0 skipped\n" {
+		t.Fatalf("stderr = %q", h.err)
+	}
+	inc, _ := h.st.GetIncident(ctx, num)
+	tr, _ := h.st.GetIncidentTriage(ctx, inc.ID)
+	if inc.Severity != "high" || tr.Owner != "email-security" || len(tr.Indicators.URLs) != 1 {
+		t.Fatalf("incident %+v triage %+v", inc, tr)
+	}
+	tl, _ := h.st.ListTimeline(ctx, inc.ID)
+	if len(tl) != 9 || tl[0].Message != "playbook phishing_triage run by alice (7 steps)" || tl[7].Message != "no destinations configured" ||
+		tl[8].Outcome != store.OutcomeDone {
+		t.Fatalf("timeline = %+v", tl)
+	}
+	opts.Incident = "INC-1999-0001"
+	if err := runRun(ctx, opts); cmdutil.ExitCode(err) != cmdutil.ExitNotFound {
+		t.Fatalf("missing incident: %v", err)
+	}
+	opts.Incident, opts.Name = num, "nope"
+	if err := runRun(ctx, opts); cmdutil.ExitCode(err) != cmdutil.ExitNotFound {
+		t.Fatalf("missing playbook: %v", err)
+	}
+}
+
+func TestRunRecordsAFailedStep(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	h.writePlaybook(t, "pager.yaml", "steps:\n  - add_tags: [x]\n  - notify: [pager]\n")
+	res, _ := h.st.Ingest(ctx, &store.Delivery{Source: "s", ReceivedAt: now, Verification: "hmac", Format: "generic", Payload: []byte(`{}`),
+		Items: []store.DeliveryItem{{Title: "t", Severity: "low", Normalized: []byte(`{}`)}}})
+	opts := &RunOptions{IO: h.f.IOStreams, Store: h.f.Store, Catalog: catalogFunc(h.f), Sender: newTestSender, Now: h.f.Now,
+		User: func() string { return "bob" }, Name: "pager", Incident: res.Incidents[0].ID}
+	err := runRun(ctx, opts)
+	if err == nil || !strings.Contains(err.Error(), `step 2 (notify): unknown destination "pager"`) {
+		t.Fatalf("err = %v", err)
+	}
+	tl, _ := h.st.ListTimeline(ctx, res.Incidents[0].ID)
+	last := tl[len(tl)-1]
+	if last.Outcome != store.OutcomeFailed || last.Step != "notify" || !strings.Contains(last.Message, "unknown destination") {
+		t.Fatalf("last entry = %+v", last)
+	}
+}

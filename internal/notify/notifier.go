@@ -1,0 +1,106 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tw-cli/tw-cli/internal/store"
+)
+
+// ErrUnknownDestination is returned for a destination name not configured.
+var ErrUnknownDestination = errors.New("unknown destination")
+
+// Notifier sends messages to stored destinations and keeps what could not
+// be delivered on the dead-letter list.
+type Notifier struct {
+	Store  store.TriageStore
+	Sender *Sender
+	Now    func() time.Time
+}
+
+// Delivery is the outcome of notifying one destination.
+type Delivery struct {
+	Destination string
+	Result
+	// DeadLetter is set when the message was dead-lettered.
+	DeadLetter string
+}
+
+// Notify renders m for the named destination and sends it; a message
+// that fails every attempt is dead-lettered (Delivery.DeadLetter), so it
+// is never lost. An error means nothing was attempted.
+func (n *Notifier) Notify(ctx context.Context, name string, m Message) (Delivery, error) {
+	d, err := n.Store.GetDestination(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return Delivery{}, fmt.Errorf("%w %q: add it with 'tw-cli destination add'", ErrUnknownDestination, name)
+	}
+	if err != nil {
+		return Delivery{}, err
+	}
+	body, err := Render(d, m, n.Now())
+	if err != nil {
+		return Delivery{}, err
+	}
+	out := Delivery{Destination: name, Result: n.Sender.Send(ctx, d, body)}
+	if out.OK() {
+		return out, nil
+	}
+	if ctx.Err() != nil {
+		// Shutting down: the caller's job is retried as a whole, so the
+		// message is not dead-lettered as if the endpoint had failed.
+		return out, ctx.Err()
+	}
+	now := n.Now()
+	dl := &store.DeadLetter{
+		Destination: name, IncidentID: m.IncidentID, IncidentNumber: m.Number, Body: body,
+		Attempts: out.Attempts, LastStatus: out.Status, LastError: out.Err.Error(), CreatedAt: now, UpdatedAt: now,
+	}
+	if err := n.Store.AddDeadLetter(ctx, dl); err != nil {
+		return out, fmt.Errorf("dead-letter the failed notification: %w", err)
+	}
+	out.DeadLetter = dl.ID
+	return out, nil
+}
+
+// Test sends a test message once, without retries or dead-lettering.
+func (n *Notifier) Test(ctx context.Context, name string) (Delivery, error) {
+	d, err := n.Store.GetDestination(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return Delivery{}, fmt.Errorf("%w %q", ErrUnknownDestination, name)
+	}
+	if err != nil {
+		return Delivery{}, err
+	}
+	body, err := Render(d, TestMessage(n.Now()), n.Now())
+	if err != nil {
+		return Delivery{}, err
+	}
+	once := *n.Sender
+	once.MaxAttempts = 1
+	return Delivery{Destination: name, Result: once.Send(ctx, d, body)}, nil
+}
+
+// Retry sends a dead letter again (with the Sender's retries). Delivered,
+// it leaves the list; failed, it stays with its attempts counted.
+func (n *Notifier) Retry(ctx context.Context, id string) (Delivery, error) {
+	dl, err := n.Store.GetDeadLetter(ctx, id)
+	if err != nil {
+		return Delivery{}, err
+	}
+	d, err := n.Store.GetDestination(ctx, dl.Destination)
+	if errors.Is(err, store.ErrNotFound) {
+		return Delivery{}, fmt.Errorf("%w %q: it was removed; add it again to retry %s", ErrUnknownDestination, dl.Destination, id)
+	}
+	if err != nil {
+		return Delivery{}, err
+	}
+	out := Delivery{Destination: dl.Destination, Result: n.Sender.Send(ctx, d, dl.Body), DeadLetter: id}
+	if out.OK() {
+		return out, n.Store.DeleteDeadLetter(ctx, id)
+	}
+	dl.Attempts += out.Attempts
+	dl.LastStatus, dl.LastError, dl.UpdatedAt = out.Status, out.Err.Error(), n.Now()
+	return out, n.Store.UpdateDeadLetter(ctx, dl)
+}

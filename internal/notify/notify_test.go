@@ -1,0 +1,428 @@
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/internal/store/sqlite"
+	"github.com/tw-cli/tw-cli/pkg/payload"
+	"github.com/tw-cli/tw-cli/pkg/signature"
+)
+
+var now = time.Date(2024, 1, 15, 10, 0, 0, 0, time.UTC)
+
+// captured is one request an httptest endpoint received.
+type captured struct {
+	method, path, query string
+	header              http.Header
+	body                []byte
+}
+
+// endpoint answers with the given statuses in turn (the last repeats) and
+// records every request.
+type endpoint struct {
+	mu       sync.Mutex
+	reqs     []captured
+	statuses []int
+	headers  map[string]string
+	srv      *httptest.Server
+}
+
+func newEndpoint(t *testing.T, statuses ...int) *endpoint {
+	e := &endpoint{statuses: statuses, headers: map[string]string{}}
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		e.mu.Lock()
+		e.reqs = append(e.reqs, captured{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Clone(), body})
+		i := min(len(e.reqs)-1, len(e.statuses)-1)
+		status := 200
+		if i >= 0 {
+			status = e.statuses[i]
+		}
+		for k, v := range e.headers {
+			w.Header().Set(k, v)
+		}
+		e.mu.Unlock()
+		w.WriteHeader(status)
+		if status == 200 {
+			io.WriteString(w, "ok")
+		} else {
+			io.WriteString(w, "try later")
+		}
+	}))
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+func (e *endpoint) requests() []captured {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]captured(nil), e.reqs...)
+}
+
+func testSender(delays *[]time.Duration) *Sender {
+	s := NewSender()
+	s.Now = func() time.Time { return now }
+	s.Jitter = func(d time.Duration) time.Duration { return d }
+	s.Sleep = func(_ context.Context, d time.Duration) error {
+		if delays != nil {
+			*delays = append(*delays, d)
+		}
+		return nil
+	}
+	return s
+}
+
+func openStore(t *testing.T) store.Store {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "tw.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func sample() Message {
+	return Message{
+		IncidentID: "550e8400-e29b-41d4-a716-446655440000", Number: "INC-2024-0001",
+		Title: "PhishingEmail: Urgent <Action> Required", Severity: "high", Status: "open", Source: "email-gateway",
+		Category: "Phish", Owner: "soc-email", Tags: []string{"phishing", "email"}, EventCount: 1, CreatedAt: now,
+		Indicators: store.Indicators{URLs: []string{"http://malicious.com/login"}, Domains: []string{"malicious.com"}},
+		Playbook:   "phishing_triage",
+	}
+}
+
+func decode(t *testing.T, b []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("body is not JSON: %v\n%s", err, b)
+	}
+	return m
+}
+
+func send(t *testing.T, d *store.Destination, m Message) {
+	t.Helper()
+	body, err := Render(d, m, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := testSender(nil).Send(context.Background(), d, body)
+	if !res.OK() || res.Attempts != 1 || res.Status != 200 {
+		t.Fatalf("send = %+v", res)
+	}
+}
+
+func TestSlackFormat(t *testing.T) {
+	ep := newEndpoint(t, 200)
+	d := &store.Destination{Name: "soc", Kind: KindSlack, URL: ep.srv.URL + "/services/T000/B000/XXXX"}
+	send(t, d, sample())
+	reqs := ep.requests()
+	if len(reqs) != 1 || reqs[0].method != "POST" || reqs[0].path != "/services/T000/B000/XXXX" ||
+		reqs[0].header.Get("Content-Type") != "application/json" {
+		t.Fatalf("request = %+v", reqs)
+	}
+	m := decode(t, reqs[0].body)
+	if m["text"] != "[HIGH] INC-2024-0001: PhishingEmail: Urgent &lt;Action&gt; Required (email-gateway)" {
+		t.Fatalf("text = %q", m["text"])
+	}
+	blocks := m["blocks"].([]any)
+	header := blocks[0].(map[string]any)
+	if header["type"] != "header" || header["text"].(map[string]any)["type"] != "plain_text" ||
+		header["text"].(map[string]any)["text"] != "INC-2024-0001: PhishingEmail: Urgent <Action> Required" {
+		t.Fatalf("header block = %v", header)
+	}
+	fields := blocks[1].(map[string]any)["fields"].([]any)
+	if f := fields[0].(map[string]any); f["type"] != "mrkdwn" || f["text"] != "*Severity*\nhigh" {
+		t.Fatalf("first field = %v", f)
+	}
+	ind := blocks[2].(map[string]any)["text"].(map[string]any)["text"].(string)
+	if !strings.Contains(ind, "URL: http://malicious.com/login") || !strings.Contains(ind, "Domain: malicious.com") {
+		t.Fatalf("indicators block = %q", ind)
+	}
+	if ctx := blocks[3].(map[string]any); ctx["type"] != "context" {
+		t.Fatalf("last block = %v", ctx)
+	}
+}
+
+func TestTeamsFormat(t *testing.T) {
+	ep := newEndpoint(t, 200)
+	d := &store.Destination{Name: "teams", Kind: KindTeams, URL: ep.srv.URL + "/webhookb2/abc"}
+	send(t, d, sample())
+	m := decode(t, ep.requests()[0].body)
+	if m["type"] != "message" {
+		t.Fatalf("envelope = %v", m)
+	}
+	att := m["attachments"].([]any)[0].(map[string]any)
+	if att["contentType"] != "application/vnd.microsoft.card.adaptive" {
+		t.Fatalf("contentType = %v", att["contentType"])
+	}
+	if v, ok := att["contentUrl"]; !ok || v != nil {
+		t.Fatalf("contentUrl must be present and null: %v", att)
+	}
+	card := att["content"].(map[string]any)
+	if card["type"] != "AdaptiveCard" || card["version"] != "1.4" || card["$schema"] != "http://adaptivecards.io/schemas/adaptive-card.json" {
+		t.Fatalf("card = %v", card)
+	}
+	body := card["body"].([]any)
+	if tb := body[0].(map[string]any); tb["type"] != "TextBlock" || tb["text"] != "INC-2024-0001: PhishingEmail: Urgent <Action> Required" {
+		t.Fatalf("title block = %v", tb)
+	}
+	facts := body[1].(map[string]any)["facts"].([]any)
+	if f := facts[0].(map[string]any); f["title"] != "Severity" || f["value"] != "high" {
+		t.Fatalf("facts = %v", facts)
+	}
+}
+
+func TestGenericIsSignedAndParsesAsGeneric(t *testing.T) {
+	ep := newEndpoint(t, 202)
+	d := &store.Destination{Name: "peer", Kind: KindGeneric, URL: ep.srv.URL + "/api/webhooks/upstream", Secret: "peer-secret"}
+	body, _ := Render(d, sample(), now)
+	if res := testSender(nil).Send(context.Background(), d, body); !res.OK() || res.Status != 202 {
+		t.Fatalf("send = %+v", res)
+	}
+	req := ep.requests()[0]
+	v := signature.Verifier{Secrets: [][]byte{[]byte("peer-secret")}, Now: func() time.Time { return now }}
+	if err := v.Verify(req.header.Get(signature.SignatureHeader), req.header.Get(signature.TimestampHeader), req.body); err != nil {
+		t.Fatalf("signature does not verify: %v", err)
+	}
+	if req.header.Get(signature.TimestampHeader) != "1705312800" {
+		t.Fatalf("timestamp = %q", req.header.Get(signature.TimestampHeader))
+	}
+	// A receiving tw-cli reads it as seed 003's generic format.
+	res, err := payload.Parse(payload.FormatGeneric, req.body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := res.Events[0]
+	if ev.Type != GenericEventType || ev.ExternalID != "INC-2024-0001" || ev.Severity != payload.SeverityHigh ||
+		ev.Title != "PhishingEmail: Urgent <Action> Required" || ev.Source != "tw-cli" || !ev.OccurredAt.Equal(now) {
+		t.Fatalf("parsed = %+v", ev)
+	}
+	data := decode(t, req.body)["data"].(map[string]any)
+	if data["owner"] != "soc-email" || data["playbook"] != "phishing_triage" || data["indicators"] == nil {
+		t.Fatalf("data = %v", data)
+	}
+}
+
+func TestSplunkHECFormat(t *testing.T) {
+	ep := newEndpoint(t, 200)
+	for _, base := range []string{"", "/", "/services/collector", "/services/collector/event"} {
+		d := &store.Destination{Name: "hec", Kind: KindSplunkHEC, URL: ep.srv.URL + base, Token: "hec-token"}
+		if got := Endpoint(d); got != ep.srv.URL+"/services/collector/event" {
+			t.Errorf("Endpoint(%q) = %q", base, got)
+		}
+	}
+	d := &store.Destination{Name: "hec", Kind: KindSplunkHEC, URL: ep.srv.URL, Token: "hec-token", Sourcetype: "soc:incident"}
+	send(t, d, sample())
+	req := ep.requests()[0]
+	if req.path != "/services/collector/event" || req.header.Get("Authorization") != "Splunk hec-token" {
+		t.Fatalf("path %q, auth %q", req.path, req.header.Get("Authorization"))
+	}
+	m := decode(t, req.body)
+	if m["sourcetype"] != "soc:incident" || m["source"] != "tw-cli" || m["time"] != float64(now.Unix()) {
+		t.Fatalf("hec body = %v", m)
+	}
+	ev := m["event"].(map[string]any)
+	if ev["alert_id"] != "INC-2024-0001" || ev["severity"] != "high" {
+		t.Fatalf("event = %v", ev)
+	}
+	d.Sourcetype = ""
+	body, _ := Render(d, sample(), now)
+	if decode(t, body)["sourcetype"] != DefaultSourcetype {
+		t.Fatal("no default sourcetype")
+	}
+}
+
+func TestRetryHonoursRetryAfter(t *testing.T) {
+	ep := newEndpoint(t, 503, 429, 200)
+	ep.headers["Retry-After"] = "7"
+	var delays []time.Duration
+	s := testSender(&delays)
+	d := &store.Destination{Name: "soc", Kind: KindSlack, URL: ep.srv.URL + "/x"}
+	res := s.Send(context.Background(), d, []byte(`{}`))
+	if !res.OK() || res.Attempts != 3 || res.Status != 200 {
+		t.Fatalf("result = %+v", res)
+	}
+	// Backoff would be 1s then 2s; the server asked for 7s each time.
+	if len(delays) != 2 || delays[0] != 7*time.Second || delays[1] != 7*time.Second {
+		t.Fatalf("delays = %v", delays)
+	}
+}
+
+func TestExponentialBackoffThenGiveUp(t *testing.T) {
+	ep := newEndpoint(t, 500)
+	var delays []time.Duration
+	s := testSender(&delays)
+	s.MaxAttempts, s.BaseDelay, s.MaxDelay = 5, 100*time.Millisecond, 300*time.Millisecond
+	res := s.Send(context.Background(), &store.Destination{Kind: KindSlack, URL: ep.srv.URL}, []byte(`{}`))
+	if res.OK() || res.Attempts != 5 || res.Status != 500 || !strings.Contains(res.Err.Error(), "HTTP 500: try later") {
+		t.Fatalf("result = %+v", res)
+	}
+	want := []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond, 300 * time.Millisecond}
+	if len(delays) != len(want) {
+		t.Fatalf("delays = %v", delays)
+	}
+	for i := range want {
+		if delays[i] != want[i] {
+			t.Fatalf("delays = %v, want %v", delays, want)
+		}
+	}
+}
+
+func TestJitterStaysWithinBounds(t *testing.T) {
+	for range 1000 {
+		if j := equalJitter(time.Second); j < 500*time.Millisecond || j >= time.Second {
+			t.Fatalf("jitter %v outside [0.5s, 1s)", j)
+		}
+	}
+}
+
+func TestNoRetryOnClientErrorsOrLongRetryAfter(t *testing.T) {
+	ep := newEndpoint(t, 400)
+	res := testSender(nil).Send(context.Background(), &store.Destination{Kind: KindSlack, URL: ep.srv.URL}, []byte(`{}`))
+	if res.OK() || res.Attempts != 1 || res.Status != 400 {
+		t.Fatalf("400 = %+v", res)
+	}
+	slow := newEndpoint(t, 429)
+	slow.headers["Retry-After"] = "3600"
+	res = testSender(nil).Send(context.Background(), &store.Destination{Kind: KindSlack, URL: slow.srv.URL}, []byte(`{}`))
+	if res.OK() || res.Attempts != 1 || !strings.Contains(res.Err.Error(), "exceeds") {
+		t.Fatalf("long Retry-After = %+v", res)
+	}
+	redirect := httptest.NewServer(http.RedirectHandler("http://127.0.0.1:1/elsewhere", http.StatusFound))
+	defer redirect.Close()
+	res = testSender(nil).Send(context.Background(), &store.Destination{Kind: KindSlack, URL: redirect.URL}, []byte(`{}`))
+	if res.OK() || res.Status != 302 || res.Attempts != 1 {
+		t.Fatalf("redirect = %+v", res)
+	}
+}
+
+func TestRetryAfterDate(t *testing.T) {
+	if d := parseRetryAfter(now.Add(90*time.Second).Format(http.TimeFormat), now); d != 90*time.Second {
+		t.Fatalf("date = %v", d)
+	}
+	if d := parseRetryAfter("soon", now); d != 0 {
+		t.Fatalf("garbage = %v", d)
+	}
+}
+
+func TestErrorsHideWebhookTokens(t *testing.T) {
+	ep := newEndpoint(t, 200)
+	ep.srv.Close() // connection refused
+	d := &store.Destination{Kind: KindSlack, URL: ep.srv.URL + "/services/T0/B0/SECRETTOKEN"}
+	res := testSender(nil).Send(context.Background(), d, []byte(`{}`))
+	if res.OK() || res.Attempts != DefaultMaxAttempts {
+		t.Fatalf("result = %+v", res)
+	}
+	if strings.Contains(res.Err.Error(), "SECRETTOKEN") || !strings.Contains(res.Err.Error(), "/…") {
+		t.Fatalf("error leaks or hides too much: %v", res.Err)
+	}
+	if got := RedactURL("https://hooks.slack.com/services/T/B/X?k=v"); got != "https://hooks.slack.com/…" {
+		t.Fatalf("redact = %q", got)
+	}
+	if NewSender().Client.Timeout <= 0 {
+		t.Fatal("the notification client has no timeout")
+	}
+}
+
+func TestDeadLetterAndRetry(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	ep := newEndpoint(t, 503, 503, 503, 200)
+	if err := st.CreateDestination(ctx, &store.Destination{Name: "hec", Kind: KindSplunkHEC, URL: ep.srv.URL, Token: "t", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	s := testSender(nil)
+	s.MaxAttempts = 2
+	n := &Notifier{Store: st, Sender: s, Now: func() time.Time { return now }}
+	out, err := n.Notify(ctx, "hec", sample())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.OK() || out.Attempts != 2 || out.DeadLetter == "" {
+		t.Fatalf("delivery = %+v", out)
+	}
+	dls, _ := st.ListDeadLetters(ctx)
+	if len(dls) != 1 || dls[0].Destination != "hec" || dls[0].IncidentNumber != "INC-2024-0001" || dls[0].LastStatus != 503 || dls[0].Attempts != 2 {
+		t.Fatalf("dead letters = %+v", dls)
+	}
+	// One more 503, then the endpoint recovers on the second retry attempt.
+	again, err := n.Retry(ctx, out.DeadLetter)
+	if err != nil || !again.OK() || again.Attempts != 2 {
+		t.Fatalf("retry = %+v, %v", again, err)
+	}
+	if _, err := st.GetDeadLetter(ctx, out.DeadLetter); err != store.ErrNotFound {
+		t.Fatalf("delivered dead letter kept: %v", err)
+	}
+	reqs := ep.requests()
+	if string(reqs[3].body) != string(dls[0].Body) {
+		t.Fatal("the retry did not resend the stored message")
+	}
+	if _, err := n.Notify(ctx, "nope", sample()); err == nil || !strings.Contains(err.Error(), "unknown destination") {
+		t.Fatalf("unknown destination = %v", err)
+	}
+}
+
+func TestFailedRetryIsCounted(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	ep := newEndpoint(t, 500)
+	st.CreateDestination(ctx, &store.Destination{Name: "s", Kind: KindSlack, URL: ep.srv.URL, CreatedAt: now})
+	s := testSender(nil)
+	s.MaxAttempts = 1
+	n := &Notifier{Store: st, Sender: s, Now: func() time.Time { return now }}
+	out, _ := n.Notify(ctx, "s", sample())
+	if _, err := n.Retry(ctx, out.DeadLetter); err != nil {
+		t.Fatal(err)
+	}
+	dl, err := st.GetDeadLetter(ctx, out.DeadLetter)
+	if err != nil || dl.Attempts != 2 {
+		t.Fatalf("dead letter = %+v, %v", dl, err)
+	}
+	test, err := n.Test(ctx, "s")
+	if err != nil || test.OK() || test.Attempts != 1 {
+		t.Fatalf("test = %+v, %v", test, err)
+	}
+	if dls, _ := st.ListDeadLetters(ctx); len(dls) != 1 {
+		t.Fatal("a test message was dead-lettered")
+	}
+}
+
+func TestValidate(t *testing.T) {
+	ok := []store.Destination{
+		{Name: "s", Kind: KindSlack, URL: "https://hooks.slack.com/services/x"},
+		{Name: "t", Kind: KindTeams, URL: "https://example.webhook.office.com/x"},
+		{Name: "g", Kind: KindGeneric, URL: "http://127.0.0.1:8080/api/webhooks/peer", Secret: "s"},
+		{Name: "h", Kind: KindSplunkHEC, URL: "https://splunk:8088", Token: "t", Sourcetype: "x"},
+	}
+	for _, d := range ok {
+		if err := Validate(&d); err != nil {
+			t.Errorf("%s: %v", d.Name, err)
+		}
+	}
+	bad := map[string]store.Destination{
+		"invalid destination name": {Name: "bad name", Kind: KindSlack, URL: "https://x"},
+		"absolute http(s) URL":     {Name: "a", Kind: KindSlack, URL: "ftp://x"},
+		"unknown destination kind": {Name: "a", Kind: "pager", URL: "https://x"},
+		"--secret-env VAR":         {Name: "a", Kind: KindGeneric, URL: "https://x"},
+		"--token-env VAR":          {Name: "a", Kind: KindSplunkHEC, URL: "https://x"},
+		"in the webhook URL":       {Name: "a", Kind: KindSlack, URL: "https://x", Token: "t"},
+		"splunk-hec only":          {Name: "a", Kind: KindSlack, URL: "https://x", Sourcetype: "s"},
+	}
+	for want, d := range bad {
+		if err := Validate(&d); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%+v: %v, want %q", d, err, want)
+		}
+	}
+}

@@ -1,0 +1,223 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/pkg/signature"
+)
+
+// Defaults of a Sender.
+const (
+	DefaultTimeout       = 10 * time.Second
+	DefaultMaxAttempts   = 4
+	DefaultBaseDelay     = time.Second
+	DefaultMaxDelay      = 30 * time.Second
+	DefaultMaxRetryAfter = 2 * time.Minute
+)
+
+// Sender POSTs rendered messages, retrying what may succeed later.
+type Sender struct {
+	// Client must have a timeout; NewSender's has.
+	Client      *http.Client
+	MaxAttempts int
+	// Attempt n waits BaseDelay·2^(n-1), capped at MaxDelay, with jitter.
+	BaseDelay time.Duration
+	MaxDelay  time.Duration
+	// MaxRetryAfter is the longest Retry-After honoured; a server asking
+	// for more is given up on, and the message goes to the dead letters.
+	MaxRetryAfter time.Duration
+	Now           func() time.Time
+	// Sleep waits d or until ctx is done; tests replace it.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Jitter spreads a delay so that many senders do not retry in step.
+	Jitter func(d time.Duration) time.Duration
+}
+
+// NewSender returns a Sender with the defaults and its own client, which
+// does not follow redirects: a webhook that redirects is misconfigured,
+// and following would turn the POST into a GET.
+func NewSender() *Sender {
+	return &Sender{
+		Client: &http.Client{
+			Timeout: DefaultTimeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return http.ErrUseLastResponse
+			},
+		},
+		MaxAttempts:   DefaultMaxAttempts,
+		BaseDelay:     DefaultBaseDelay,
+		MaxDelay:      DefaultMaxDelay,
+		MaxRetryAfter: DefaultMaxRetryAfter,
+		Now:           time.Now,
+		Sleep:         sleep,
+		Jitter:        equalJitter,
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// equalJitter keeps half the delay and randomizes the rest, so retries
+// still back off but do not synchronize.
+func equalJitter(d time.Duration) time.Duration {
+	if d <= 1 {
+		return d
+	}
+	half := d / 2
+	return half + rand.N(d-half)
+}
+
+// Result is the outcome of sending one message.
+type Result struct {
+	Attempts int
+	// Status is the last HTTP status, 0 when no response came.
+	Status int
+	Err    error
+}
+
+// OK reports whether the message was delivered.
+func (r Result) OK() bool { return r.Err == nil }
+
+// Send delivers body to d, retrying network errors, 408, 425, 429 and 5xx
+// with exponential backoff, honouring Retry-After.
+func (s *Sender) Send(ctx context.Context, d *store.Destination, body []byte) Result {
+	limit := max(s.MaxAttempts, 1)
+	var res Result
+	for n := 1; ; n++ {
+		res.Attempts = n
+		status, retryAfter, retryable, err := s.attempt(ctx, d, body)
+		res.Status, res.Err = status, err
+		if err == nil || !retryable || n >= limit {
+			return res
+		}
+		delay := s.backoff(n)
+		if retryAfter > 0 {
+			if retryAfter > s.MaxRetryAfter {
+				res.Err = fmt.Errorf("%w; Retry-After %s exceeds the %s limit", err, retryAfter, s.MaxRetryAfter)
+				return res
+			}
+			delay = max(delay, retryAfter)
+		}
+		if err := s.Sleep(ctx, delay); err != nil {
+			res.Err = fmt.Errorf("%w (stopped retrying: %v)", res.Err, err)
+			return res
+		}
+	}
+}
+
+func (s *Sender) backoff(n int) time.Duration {
+	d := s.BaseDelay
+	for i := 1; i < n && d < s.MaxDelay; i++ {
+		d *= 2
+	}
+	if s.MaxDelay > 0 && d > s.MaxDelay {
+		d = s.MaxDelay
+	}
+	if s.Jitter != nil {
+		d = s.Jitter(d)
+	}
+	return d
+}
+
+// Endpoint is where a destination's messages go: Splunk HEC URLs may be
+// given as the collector's base URL.
+func Endpoint(d *store.Destination) string {
+	if d.Kind != KindSplunkHEC {
+		return d.URL
+	}
+	u, err := url.Parse(d.URL)
+	if err != nil {
+		return d.URL
+	}
+	switch p := strings.TrimRight(u.Path, "/"); {
+	case p == "":
+		u.Path = "/services/collector/event"
+	case strings.HasSuffix(p, "/services/collector"):
+		u.Path = p + "/event"
+	}
+	return u.String()
+}
+
+// attempt makes one request. Errors never contain the URL unredacted, so
+// tokens in webhook URLs stay out of logs and timelines.
+func (s *Sender) attempt(ctx context.Context, d *store.Destination, body []byte) (status int, retryAfter time.Duration, retryable bool, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, Endpoint(d), bytes.NewReader(body))
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("build request for %s: invalid URL", RedactURL(d.URL))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "tw-cli-notify")
+	switch d.Kind {
+	case KindGeneric:
+		// Signed per attempt: a receiver rejects timestamps older than
+		// five minutes, and retries can take longer than that.
+		signature.SignRequest(req, []byte(d.Secret), s.Now(), body)
+	case KindSplunkHEC:
+		req.Header.Set("Authorization", "Splunk "+d.Token)
+	}
+	resp, err := s.Client.Do(req)
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		if ctx.Err() != nil {
+			return 0, 0, false, fmt.Errorf("POST %s: %w", RedactURL(d.URL), ctx.Err())
+		}
+		return 0, 0, true, fmt.Errorf("POST %s: %v", RedactURL(d.URL), err)
+	}
+	defer resp.Body.Close()
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return resp.StatusCode, 0, false, nil
+	}
+	err = fmt.Errorf("POST %s: HTTP %d%s", RedactURL(d.URL), resp.StatusCode, bodyNote(snippet))
+	switch {
+	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode == http.StatusTooEarly,
+		resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500:
+		return resp.StatusCode, parseRetryAfter(resp.Header.Get("Retry-After"), s.Now()), true, err
+	}
+	return resp.StatusCode, 0, false, err
+}
+
+func bodyNote(b []byte) string {
+	s := strings.Join(strings.Fields(string(b)), " ")
+	if s == "" {
+		return ""
+	}
+	return ": " + clip(s, 200)
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}

@@ -1,0 +1,59 @@
+package receiver
+
+import (
+	"github.com/tw-cli/tw-cli/internal/store"
+)
+
+// QueuedMessage is seed 003's message for a delivery queued for triage.
+const QueuedMessage = "Event queued for processing"
+
+// defaultPlaybook runs for sources that enable auto-triage without naming
+// a playbook (internal/triage ships it).
+const defaultPlaybook = "default"
+
+// QueuedResponse is seed 003's 202 body when auto-triage queued the work.
+type QueuedResponse struct {
+	Status  string `json:"status"`
+	QueueID string `json:"queue_id"`
+	Message string `json:"message"`
+	// QueueIDs lists every job when a batched delivery opened several
+	// incidents.
+	QueueIDs []string `json:"queue_ids,omitempty"`
+}
+
+// triageRequest asks the store to queue triage jobs, in the delivery's
+// own transaction, for sources with auto-triage on.
+func triageRequest(src *store.Source) *store.TriageRequest {
+	if !src.AutoTriage {
+		return nil
+	}
+	pb := src.Playbook
+	if pb == "" {
+		pb = defaultPlaybook
+	}
+	return &store.TriageRequest{Playbook: pb}
+}
+
+// queued is the queued body for a stored delivery, or nil when no job was
+// queued (every event landed on an incident that was already triaged), in
+// which case the delivery is answered "accepted".
+func queued(res *store.IngestResult) *QueuedResponse {
+	if len(res.Jobs) == 0 {
+		return nil
+	}
+	q := &QueuedResponse{Status: "queued", QueueID: res.Jobs[0].ID, Message: QueuedMessage}
+	if len(res.Jobs) > 1 {
+		for _, j := range res.Jobs {
+			q.QueueIDs = append(q.QueueIDs, j.ID)
+		}
+	}
+	return q
+}
+
+// body is what goes on the wire for an accepted delivery.
+func (a *AcceptedResponse) body() any {
+	if a.Queued != nil {
+		return a.Queued
+	}
+	return a
+}

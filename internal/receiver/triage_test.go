@@ -1,0 +1,76 @@
+package receiver
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/tw-cli/tw-cli/internal/sources"
+	"github.com/tw-cli/tw-cli/internal/store"
+)
+
+func (f *fixture) addSource(spec sources.Spec) {
+	f.t.Helper()
+	local := &sources.Local{Store: f.store, Origin: "cli"}
+	if _, _, err := local.Add(context.Background(), spec); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func TestAutoTriageAnswersQueued(t *testing.T) {
+	f := newFixture(t)
+	f.addSource(sources.Spec{Source: "mail", Secret: "s", AutoTriage: true, Playbook: "phishing_triage"})
+	body := `{"eventType":"PhishingEmail","id":"m-1","creationTime":"2024-01-15T10:00:00Z","category":"Phish","data":{"sender":"a@b.c"}}`
+	sig, ts := sign("s", body, now)
+	r := f.deliver("mail", body, sig, ts)
+	if r.status != http.StatusAccepted || len(r.body) != 3 || r.body["status"] != "queued" || r.body["message"] != "Event queued for processing" {
+		t.Fatalf("got %d %s", r.status, r.raw)
+	}
+	id, _ := r.body["queue_id"].(string)
+	if !strings.HasPrefix(id, "queue-") {
+		t.Fatalf("queue_id = %q", id)
+	}
+	// The job is durable before the answer, next to its event.
+	job, err := f.store.GetTriageJob(context.Background(), id)
+	if err != nil || job.Status != store.JobQueued || job.Playbook != "phishing_triage" || job.Source != "mail" {
+		t.Fatalf("job = %+v, %v", job, err)
+	}
+	ev, err := f.store.GetEvent(context.Background(), job.EventID)
+	if err != nil || ev.IncidentID != job.IncidentID || string(ev.Payload) != body {
+		t.Fatalf("event = %+v, %v", ev, err)
+	}
+
+	// A follow-up on the same open incident queues nothing: accepted.
+	body2 := strings.Replace(body, `"category"`, `"status":"Resolved","category"`, 1)
+	sig, ts = sign("s", body2, now)
+	r = f.deliver("mail", body2, sig, ts)
+	if r.body["status"] != "accepted" || r.body["incident_id"] != job.IncidentID {
+		t.Fatalf("correlated delivery: %s", r.raw)
+	}
+}
+
+func TestAutoTriageWithoutPlaybookUsesDefault(t *testing.T) {
+	f := newFixture(t)
+	f.addSource(sources.Spec{Source: "siem", Secret: "s", AutoTriage: true})
+	batch := `{"event_type":"alert","data":{"alert_id":"x"}}`
+	sig, ts := sign("s", batch, now)
+	r := f.deliver("siem", batch, sig, ts)
+	job, err := f.store.GetTriageJob(context.Background(), r.body["queue_id"].(string))
+	if err != nil || job.Playbook != "default" {
+		t.Fatalf("job = %+v, %v (%s)", job, err, r.raw)
+	}
+}
+
+func TestBatchQueuesOneJobPerIncident(t *testing.T) {
+	f := newFixture(t)
+	f.addSource(sources.Spec{Source: "ts", Secret: "s", AutoTriage: true, Playbook: "malware_triage", Format: "threatstack"})
+	body := `[{"id":"a1","title":"one","severity":1},{"id":"a2","title":"two","severity":1}]`
+	body = `{"alerts":` + body + `}`
+	sig, ts := sign("s", body, now)
+	r := f.deliver("ts", body, sig, ts)
+	ids, _ := r.body["queue_ids"].([]any)
+	if r.body["status"] != "queued" || len(ids) != 2 || ids[0] != r.body["queue_id"] {
+		t.Fatalf("batch: %s", r.raw)
+	}
+}

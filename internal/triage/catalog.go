@@ -1,0 +1,153 @@
+package triage
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// builtins are the playbooks shipped in the binary. go:embed needs a
+// package-level variable; it is read-only.
+//
+//go:embed playbooks/*.yaml
+var builtins embed.FS
+
+// DefaultPlaybook runs when a source enables auto-triage without naming one.
+const DefaultPlaybook = "default"
+
+// OriginBuiltin marks playbooks shipped in the binary.
+const OriginBuiltin = "builtin"
+
+// Dir returns the playbooks dir: configured when set, else
+// <data-dir>/playbooks.
+func Dir(dataDir, configured string) string {
+	if configured != "" {
+		return configured
+	}
+	return filepath.Join(dataDir, "playbooks")
+}
+
+// Catalog holds the built-in playbooks and those of a directory; a file
+// with a built-in's name replaces it, so a team can adapt phishing_triage.
+type Catalog struct {
+	env *Env
+	dir string
+
+	mu       sync.RWMutex
+	books    map[string]*Playbook
+	problems []error
+}
+
+// LoadCatalog reads the built-ins and dir (which may not exist). Invalid
+// user files are left out and reported by Problems, so one bad file does
+// not stop the receiver from triaging with the others.
+func LoadCatalog(env *Env, dir string) (*Catalog, error) {
+	c := &Catalog{env: env, dir: dir}
+	if err := c.Reload(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Reload reads the playbooks again, e.g. when a job names one that was
+// added after the catalog was loaded. Its error is for the built-ins only;
+// user files' problems go to Problems.
+func (c *Catalog) Reload() error {
+	books := map[string]*Playbook{}
+	entries, err := fs.ReadDir(builtins, "playbooks")
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		data, err := fs.ReadFile(builtins, path.Join("playbooks", e.Name()))
+		if err != nil {
+			return err
+		}
+		pb, err := c.env.Parse(e.Name(), data)
+		if err != nil {
+			// A broken built-in is a bug caught by the package's tests.
+			return fmt.Errorf("built-in playbook: %w", err)
+		}
+		pb.Origin = OriginBuiltin
+		books[pb.Name] = pb
+	}
+	var problems []error
+	if c.dir != "" {
+		files, err := os.ReadDir(c.dir)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			problems = append(problems, fmt.Errorf("read playbooks dir: %w", err))
+		}
+		for _, f := range files {
+			name := f.Name()
+			if f.IsDir() || !(strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
+				continue
+			}
+			pb, err := c.env.ParseFile(filepath.Join(c.dir, name))
+			if err != nil {
+				problems = append(problems, err)
+				continue
+			}
+			books[pb.Name] = pb
+		}
+	}
+	c.mu.Lock()
+	c.books, c.problems = books, problems
+	c.mu.Unlock()
+	return nil
+}
+
+// Problems returns why user files were left out at the last (re)load.
+func (c *Catalog) Problems() []error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.problems
+}
+
+// ParseFile reads and validates one playbook file.
+func (e *Env) ParseFile(file string) (*Playbook, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return e.Parse(file, data)
+}
+
+// Get returns the named playbook.
+func (c *Catalog) Get(name string) (*Playbook, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	pb, ok := c.books[name]
+	return pb, ok
+}
+
+// List returns every playbook by name.
+func (c *Catalog) List() []*Playbook {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]*Playbook, 0, len(c.books))
+	for _, pb := range c.books {
+		out = append(out, pb)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Dir is the directory user playbooks are read from.
+func (c *Catalog) Dir() string { return c.dir }
+
+// OpenCatalog loads the playbooks of dataDir (or the configured dir) with
+// a fresh expression environment.
+func OpenCatalog(dataDir, configuredDir string) (*Catalog, error) {
+	env, err := NewEnv()
+	if err != nil {
+		return nil, err
+	}
+	return LoadCatalog(env, Dir(dataDir, configuredDir))
+}

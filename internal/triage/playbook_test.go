@@ -1,0 +1,248 @@
+package triage
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/pkg/payload"
+)
+
+func newEnv(t *testing.T) *Env {
+	t.Helper()
+	env, err := NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+const fullPlaybook = `name: sample
+description: every step type
+steps:
+  - name: only-phish
+    match: event.category == "Phish"
+  - set_severity: critical
+    if: size(event.entities.urls) > 0
+  - add_tags: [phishing, email]
+  - add_tags: vip
+  - assign: alice
+  - name: dedupe
+    group:
+      key: '"s:" + event.entities.sender'
+      window: 30m
+  - suppress: known noise
+    if: event.entities.sender.endsWith("@company.com")
+  - extract_indicators: {raw: false}
+  - extract_indicators: true
+  - notify: ["*", soc-slack]
+`
+
+func TestParseEveryStepType(t *testing.T) {
+	pb, err := newEnv(t).Parse("playbooks/sample.yaml", []byte(fullPlaybook))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pb.Name != "sample" || pb.Description != "every step type" || len(pb.Steps) != 10 {
+		t.Fatalf("playbook = %+v", pb)
+	}
+	s := pb.Steps
+	checks := []struct {
+		ok   bool
+		what string
+	}{
+		{s[0].Type == StepMatch && s[0].Name == "only-phish" && s[0].Match != nil && s[0].Line == 4, "match"},
+		{s[1].Type == StepSetSeverity && s[1].Severity == "critical" && s[1].If != nil && s[1].Name == "set_severity", "set_severity"},
+		{strings.Join(s[2].Tags, ",") == "phishing,email" && strings.Join(s[3].Tags, ",") == "vip", "add_tags"},
+		{s[4].Owner == "alice", "assign"},
+		{s[5].GroupKey != nil && s[5].GroupWindow == 30*time.Minute, "group"},
+		{s[6].Reason == "known noise", "suppress"},
+		{!s[7].ScanRaw && s[8].ScanRaw, "extract_indicators"},
+		{strings.Join(s[9].Destinations, ",") == "*,soc-slack", "notify"},
+	}
+	for _, c := range checks {
+		if !c.ok {
+			t.Errorf("%s step parsed wrong: %+v", c.what, s)
+		}
+	}
+}
+
+func TestValidationNamesFileAndStep(t *testing.T) {
+	cases := map[string]struct {
+		yaml string
+		want []string
+	}{
+		"unknown step": {`steps:
+  - name: tag
+    add_tag: [x]
+`, []string{"bad.yaml:3: step 1 (tag): unknown step type \"add_tag\""}},
+		"bad CEL": {`steps:
+  - add_tags: [x]
+  - name: broken
+    match: event.category ==
+`, []string{"bad.yaml:4: step 2 (broken): match: invalid CEL"}},
+		"non-bool match": {`steps:
+  - match: '"yes"'
+`, []string{"step 1 (match): match: expression yields string, want bool"}},
+		"non-string key": {`steps:
+  - group: {key: "1 + 2"}
+`, []string{"group.key: expression yields int, want string"}},
+		"bad severity": {`steps:
+  - set_severity: urgent
+`, []string{"set_severity: \"urgent\" is not one of"}},
+		"two actions": {`steps:
+  - assign: bob
+    add_tags: [x]
+`, []string{"has both assign and add_tags"}},
+		"no action": {`steps:
+  - name: lonely
+`, []string{"step 1 (lonely): no action"}},
+		"bad window": {`steps:
+  - group: {key: event.title, window: soon}
+`, []string{"group.window: \"soon\" is not a positive duration"}},
+		"missing key": {`steps:
+  - group: {window: 1h}
+`, []string{"group: key is required"}},
+		"no steps":      {"name: bad\n", []string{"steps: want a non-empty list"}},
+		"name mismatch": {"name: other\nsteps:\n  - assign: x\n", []string{"name \"other\" differs from the file name \"bad\""}},
+		"unknown key":   {"title: x\nsteps:\n  - assign: x\n", []string{"unknown key \"title\""}},
+		"bad yaml":      {"steps: [\n", []string{"bad.yaml: invalid YAML"}},
+		"bad dest":      {"steps:\n  - notify: [\"bad name\"]\n", []string{"notify: invalid destination name"}},
+		"match with if": {"steps:\n  - match: 'true'\n    if: 'true'\n", []string{"drop its if"}},
+		"several problems": {`steps:
+  - set_severity: loud
+  - nope: 1
+`, []string{"step 1 (set_severity)", "step 2: unknown step type \"nope\""}},
+	}
+	env := newEnv(t)
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := env.Parse("dir/bad.yaml", []byte(c.yaml))
+			if err == nil || !IsValidation(err) {
+				t.Fatalf("err = %v, want a validation error", err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if !strings.HasPrefix(err.Error(), "dir/bad.yaml") {
+				t.Errorf("error does not start with the file: %q", err)
+			}
+		})
+	}
+}
+
+func TestBuiltinsAndUserDir(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "vip.yaml"), []byte("steps:\n  - add_tags: [vip]\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "default.yml"), []byte("name: default\nsteps:\n  - assign: me\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "broken.yaml"), []byte("steps:\n  - bogus: 1\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("ignored"), 0o600)
+	cat, err := LoadCatalog(newEnv(t), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := cat.Problems(); len(p) != 1 || !strings.Contains(p[0].Error(), "broken.yaml:2: step 1: unknown step type \"bogus\"") {
+		t.Fatalf("problems = %v", p)
+	}
+	var names []string
+	for _, pb := range cat.List() {
+		names = append(names, pb.Name+"="+filepath.Base(pb.Origin))
+	}
+	if got := strings.Join(names, " "); got != "default=default.yml malware_triage=builtin phishing_triage=builtin vip=vip.yaml" {
+		t.Fatalf("catalog = %s", got)
+	}
+	// The shipped playbooks are valid on their own.
+	plain, err := LoadCatalog(newEnv(t), filepath.Join(dir, "missing"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"phishing_triage", "malware_triage", "default"} {
+		pb, ok := plain.Get(n)
+		if !ok || pb.Origin != OriginBuiltin || len(pb.Steps) == 0 || pb.Text == "" {
+			t.Errorf("built-in %s = %+v", n, pb)
+		}
+	}
+	if Dir("/data", "") != "/data/playbooks" || Dir("/data", "/etc/pb") != "/etc/pb" {
+		t.Fatal("Dir")
+	}
+}
+
+func defenderEvent() payload.Event {
+	return payload.Event{
+		Format: "defender", Type: "PhishingEmail", Title: "PhishingEmail: Urgent Action Required", Severity: "high",
+		Category: "Phish", Action: payload.ActionCreate,
+		Entities: payload.Entities{Sender: "phisher@malicious.com", Recipients: []string{"user@company.com"}},
+	}
+}
+
+func TestExpressionsSeeEventIncidentAndRaw(t *testing.T) {
+	env := newEnv(t)
+	inc := &store.Incident{Number: "INC-2024-0001", Severity: "medium", Status: "open", EventCount: 2}
+	tr := &store.IncidentTriage{Tags: []string{"vip"}}
+	vars := Vars{Event: EventVars(defenderEvent()), Incident: IncidentVars(inc, tr), Raw: RawVars([]byte(`{"data":{"score":7}}`))}
+	ctx := context.Background()
+	for src, want := range map[string]bool{
+		`event.category == "Phish"`:                          true,
+		`event.entities.sender.endsWith("@malicious.com")`:   true,
+		`size(event.entities.urls) == 0`:                     true,
+		`"vip" in incident.tags && incident.event_count > 1`: true,
+		`raw.data.score > 5`:                                 true,
+		`event.title.lowerAscii().contains("urgent")`:        true,
+		`incident.owner != ""`:                               false,
+	} {
+		x, err := env.compile(src, "bool")
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		got, err := x.Bool(ctx, vars)
+		if err != nil || got != want {
+			t.Errorf("%s = %v, %v; want %v", src, got, err, want)
+		}
+	}
+	// A field that does not exist is an evaluation error, not false.
+	x, _ := env.compile(`event.nosuch == "x"`, "bool")
+	if _, err := x.Bool(ctx, vars); err == nil || !strings.Contains(err.Error(), "nosuch") {
+		t.Fatalf("missing field = %v", err)
+	}
+	key, _ := env.compile(`"phish:" + event.entities.sender`, "string")
+	if k, err := key.String(ctx, vars); err != nil || k != "phish:phisher@malicious.com" {
+		t.Fatalf("key = %q, %v", k, err)
+	}
+}
+
+func TestExtractIndicators(t *testing.T) {
+	ev := payload.Event{
+		Description: "Click hxxps://evil[.]example/reset now",
+		Entities: payload.Entities{
+			Sender: "a@Bad.Example", URLs: []string{"https://cdn.test/x.js"}, IPs: []string{"203.0.113.9", "127.0.0.1"},
+			FileHashes: []string{"D41D8CD98F00B204E9800998ECF8427E", strings.Repeat("0", 64)},
+		},
+	}
+	raw := []byte(`{"IncidentHash":"0123456789abcdef0123456789abcdef","body":"see http://198.51.100.4:8080/a, and 2001:db8::1",
+		"attachments":[{"sha256":"3f1e6c0a9b3d2e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f"}],"version":"1.2.3"}`)
+	got := Extract(ev, raw, true)
+	want := store.Indicators{
+		URLs:    []string{"http://198.51.100.4:8080/a", "https://cdn.test/x.js", "https://evil.example/reset"},
+		Domains: []string{"bad.example", "cdn.test", "evil.example"},
+		IPs:     []string{"198.51.100.4", "2001:db8::1", "203.0.113.9"},
+		Hashes:  []string{"3f1e6c0a9b3d2e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f", "d41d8cd98f00b204e9800998ecf8427e"},
+	}
+	for _, c := range []struct {
+		name      string
+		got, want []string
+	}{{"urls", got.URLs, want.URLs}, {"domains", got.Domains, want.Domains}, {"ips", got.IPs, want.IPs}, {"hashes", got.Hashes, want.Hashes}} {
+		if strings.Join(c.got, " ") != strings.Join(c.want, " ") {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	noRaw := Extract(ev, raw, false)
+	if len(noRaw.IPs) != 1 || len(noRaw.Hashes) != 1 {
+		t.Fatalf("raw scanned although disabled: %+v", noRaw)
+	}
+}

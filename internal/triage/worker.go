@@ -1,0 +1,300 @@
+package triage
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/tw-cli/tw-cli/internal/logs"
+	"github.com/tw-cli/tw-cli/internal/store"
+)
+
+// Worker defaults.
+const (
+	DefaultConcurrency = 2
+	DefaultLease       = 2 * time.Minute
+	DefaultPoll        = 500 * time.Millisecond
+	DefaultMaxAttempts = 5
+	DefaultBaseBackoff = 5 * time.Second
+	DefaultMaxBackoff  = 10 * time.Minute
+)
+
+// Worker takes jobs from the store's triage queue and runs them. Several
+// workers (in one process or many, on one database) can run at once: a
+// job is leased to one worker at a time, and a lease that is not renewed
+// (the worker crashed) expires so another worker resumes the job at the
+// step it had reached.
+type Worker struct {
+	Store   store.Store
+	Engine  *Engine
+	Catalog *Catalog
+	Log     *slog.Logger
+	// ID names this worker in leases; unique per process by default.
+	ID          string
+	Concurrency int
+	Lease       time.Duration
+	Poll        time.Duration
+	// MaxAttempts bounds how often a job runs, counting runs a crash
+	// interrupted; then it is marked failed and left for analysts.
+	MaxAttempts int
+	BaseBackoff time.Duration
+	MaxBackoff  time.Duration
+	Now         func() time.Time
+}
+
+func (w *Worker) defaults() {
+	if w.ID == "" {
+		host, _ := os.Hostname()
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		w.ID = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+	}
+	if w.Concurrency <= 0 {
+		w.Concurrency = DefaultConcurrency
+	}
+	if w.Lease <= 0 {
+		w.Lease = DefaultLease
+	}
+	if w.Poll <= 0 {
+		w.Poll = DefaultPoll
+	}
+	if w.MaxAttempts <= 0 {
+		w.MaxAttempts = DefaultMaxAttempts
+	}
+	if w.BaseBackoff <= 0 {
+		w.BaseBackoff = DefaultBaseBackoff
+	}
+	if w.MaxBackoff <= 0 {
+		w.MaxBackoff = DefaultMaxBackoff
+	}
+	if w.Now == nil {
+		w.Now = time.Now
+	}
+	if w.Log == nil {
+		w.Log = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Run processes jobs until ctx is done, then waits for the jobs in hand
+// to record where they stand: a step commits atomically, so an
+// interrupted job is queued again at the step it was in, to run at once
+// on the next start, and a graceful stop loses no work.
+func (w *Worker) Run(ctx context.Context) {
+	w.defaults()
+	log := w.Log.With("component", logs.ComponentTriage, "worker", w.ID)
+	slots := make(chan struct{}, w.Concurrency)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		free := w.Concurrency - len(slots)
+		var jobs []store.TriageJob
+		if free > 0 {
+			var err error
+			jobs, err = w.Store.ClaimTriageJobs(ctx, w.ID, w.Now(), w.Lease, free)
+			if err != nil && ctx.Err() == nil {
+				log.Error("claim triage jobs", "error", err)
+			}
+		}
+		for _, j := range jobs {
+			slots <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-slots }()
+				w.process(ctx, log, j)
+			}()
+		}
+		if len(jobs) > 0 && len(jobs) == free {
+			continue // there may be more waiting
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(w.Poll):
+		}
+	}
+}
+
+// ProcessOnce claims and runs the jobs that are runnable now, one at a
+// time, and returns how many it ran; for tests and one-shot use.
+func (w *Worker) ProcessOnce(ctx context.Context) (int, error) {
+	w.defaults()
+	log := w.Log.With("component", logs.ComponentTriage, "worker", w.ID)
+	n := 0
+	for {
+		jobs, err := w.Store.ClaimTriageJobs(ctx, w.ID, w.Now(), w.Lease, 1)
+		if err != nil || len(jobs) == 0 {
+			return n, err
+		}
+		w.process(ctx, log, jobs[0])
+		n++
+	}
+}
+
+func (w *Worker) process(ctx context.Context, log *slog.Logger, j store.TriageJob) {
+	log = log.With("job", j.ID, "incident_id", j.IncidentID, "playbook", j.Playbook, "attempt", j.Attempts)
+	// Writes for the job outlive a shutdown signal long enough to record
+	// where the job stands; the steps themselves see cancellation.
+	wctx := context.WithoutCancel(ctx)
+	actor := Actor(j.Playbook)
+	if j.Attempts > w.MaxAttempts {
+		msg := fmt.Sprintf("gave up: the job was interrupted %d times without finishing (last error: %s)", j.Attempts-1, orNone(j.LastError))
+		w.finish(log, w.fail(wctx, j, msg, time.Time{}, store.TimelineEntry{Kind: store.TimelinePlaybook, Actor: actor, Outcome: store.OutcomeFailed, Message: msg, JobID: j.ID}))
+		return
+	}
+	pb, ok := w.Catalog.Get(j.Playbook)
+	if !ok {
+		if err := w.Catalog.Reload(); err != nil {
+			log.Error("reload playbooks", "error", err)
+		}
+		for _, p := range w.Catalog.Problems() {
+			log.Warn("invalid playbook left out", "error", p)
+		}
+		pb, ok = w.Catalog.Get(j.Playbook)
+	}
+	if !ok {
+		w.retry(wctx, log, j, &StepError{Index: j.Step, Step: "load playbook", Err: fmt.Errorf("no playbook %q: add %s.yaml to %s", j.Playbook, j.Playbook, w.Catalog.Dir())})
+		return
+	}
+
+	jctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stopBeat := w.heartbeat(jctx, cancel, log, j)
+	defer stopBeat()
+
+	prog := &store.JobProgress{JobID: j.ID, Worker: w.ID, Lease: w.Lease}
+	if j.Step == 0 && j.Attempts == 1 {
+		p := *prog
+		start := store.TimelineEntry{Kind: store.TimelinePlaybook, Actor: actor, Outcome: store.OutcomeStarted, JobID: j.ID,
+			Message: fmt.Sprintf("playbook %s started (%d steps)", pb.Name, len(pb.Steps))}
+		if _, err := w.Store.ApplyIncidentChange(jctx, j.IncidentID, store.IncidentChange{}, &p, w.Now(), start); err != nil {
+			w.settle(wctx, log, j, err, ctx.Err() != nil)
+			return
+		}
+	}
+	sum, err := w.Engine.Execute(jctx, Run{Playbook: pb, Incident: j.IncidentID, EventID: j.EventID, Start: j.Step, Progress: prog, JobID: j.ID})
+	if err != nil {
+		w.settle(wctx, log, j, err, ctx.Err() != nil)
+		return
+	}
+	done := store.TimelineEntry{Kind: store.TimelinePlaybook, Actor: actor, Outcome: store.OutcomeDone, Message: sum.Message(pb.Name), JobID: j.ID}
+	w.finish(log, w.Store.CompleteTriageJob(wctx, j.ID, w.ID, w.Now(), done))
+	log.Info("triage job done", "summary", sum.Message(pb.Name))
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// settle handles a run that ended in an error.
+func (w *Worker) settle(ctx context.Context, log *slog.Logger, j store.TriageJob, err error, stopping bool) {
+	if errors.Is(err, store.ErrLeaseLost) {
+		log.Warn("lost the job's lease; another worker continues it")
+		return
+	}
+	var se *StepError
+	if !errors.As(err, &se) {
+		se = &StepError{Index: j.Step, Step: "start", Err: err}
+	}
+	if stopping {
+		// Not the step's fault: run it again as soon as a worker is up.
+		msg := fmt.Sprintf("interrupted by shutdown at step %d (%s); resumes there", se.Index+1, se.Step)
+		entry := store.TimelineEntry{Kind: store.TimelinePlaybook, Actor: Actor(j.Playbook), Outcome: store.OutcomeInterrupted, Message: msg, JobID: j.ID}
+		w.finish(log, w.fail(ctx, j, msg, w.Now(), entry))
+		log.Info("triage job interrupted by shutdown", "step", se.Step)
+		return
+	}
+	w.retry(ctx, log, j, se)
+}
+
+// retry records a failed attempt on the timeline and queues the job again
+// with exponential backoff, or marks it failed after MaxAttempts.
+func (w *Worker) retry(ctx context.Context, log *slog.Logger, j store.TriageJob, se *StepError) {
+	now := w.Now()
+	actor := Actor(j.Playbook)
+	errText := se.Err.Error()
+	if j.Attempts >= w.MaxAttempts {
+		msg := fmt.Sprintf("attempt %d/%d failed: %s; giving up", j.Attempts, w.MaxAttempts, errText)
+		entries := []store.TimelineEntry{
+			{Kind: store.TimelineStep, Actor: actor, Step: se.Step, Outcome: store.OutcomeFailed, Message: msg, JobID: j.ID},
+			{Kind: store.TimelinePlaybook, Actor: actor, Outcome: store.OutcomeFailed, JobID: j.ID,
+				Message: fmt.Sprintf("playbook %s failed at step %d (%s) after %d attempts", j.Playbook, se.Index+1, se.Step, j.Attempts)},
+		}
+		w.finish(log, w.fail(ctx, j, errText, time.Time{}, entries...))
+		log.Error("triage job failed", "step", se.Step, "error", errText)
+		return
+	}
+	at := now.Add(w.backoff(j.Attempts))
+	msg := fmt.Sprintf("attempt %d/%d failed: %s; retrying at %s", j.Attempts, w.MaxAttempts, errText, at.UTC().Format(time.RFC3339))
+	entry := store.TimelineEntry{Kind: store.TimelineStep, Actor: actor, Step: se.Step, Outcome: store.OutcomeFailed, Message: msg, JobID: j.ID}
+	w.finish(log, w.fail(ctx, j, errText, at, entry))
+	log.Warn("triage step failed; will retry", "step", se.Step, "error", errText, "retry_at", at)
+}
+
+func (w *Worker) fail(ctx context.Context, j store.TriageJob, msg string, retryAt time.Time, entries ...store.TimelineEntry) error {
+	return w.Store.FailTriageJob(ctx, j.ID, w.ID, w.Now(), msg, retryAt, entries...)
+}
+
+func (w *Worker) finish(log *slog.Logger, err error) {
+	switch {
+	case err == nil:
+	case errors.Is(err, store.ErrLeaseLost):
+		log.Warn("lost the job's lease before recording its outcome; another worker continues it")
+	default:
+		// The lease will expire and the job run again: nothing is lost.
+		log.Error("record triage job outcome", "error", err)
+	}
+}
+
+// backoff is BaseBackoff·2^(attempt-1), capped, with equal jitter.
+func (w *Worker) backoff(attempt int) time.Duration {
+	d := w.BaseBackoff
+	for i := 1; i < attempt && d < w.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, w.MaxBackoff)
+	if d > 1 {
+		d = d/2 + mrand.N(d-d/2)
+	}
+	return d
+}
+
+// heartbeat renews the lease while a job runs (notifications can retry
+// for longer than a lease); a lost lease cancels the job's context.
+func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelFunc, log *slog.Logger, j store.TriageJob) func() {
+	done := make(chan struct{})
+	var once sync.Once
+	go func() {
+		t := time.NewTicker(w.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				err := w.Store.ExtendTriageLease(context.WithoutCancel(ctx), j.ID, w.ID, w.Now().Add(w.Lease))
+				if errors.Is(err, store.ErrLeaseLost) {
+					log.Warn("triage job lease lost; stopping it")
+					cancel()
+					return
+				}
+				if err != nil {
+					log.Warn("renew triage lease", "error", err)
+				}
+			}
+		}
+	}()
+	return func() { once.Do(func() { close(done) }) }
+}

@@ -1,0 +1,489 @@
+package triage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tw-cli/tw-cli/internal/notify"
+	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/internal/store/sqlite"
+	"github.com/tw-cli/tw-cli/pkg/payload"
+	"github.com/tw-cli/tw-cli/pkg/signature"
+)
+
+var t0 = time.Date(2024, 1, 15, 10, 0, 0, 0, time.UTC)
+
+// clock is a settable time source shared by the store writes, the worker
+// and the notifier.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// peer is a generic destination: another tw-cli's receiver, which only
+// counts deliveries whose signature verifies.
+type peer struct {
+	mu     sync.Mutex
+	bodies []map[string]any
+	bad    int
+	srv    *httptest.Server
+}
+
+func newPeer(t *testing.T, secret string, clk *clock) *peer {
+	p := &peer{}
+	v := signature.Verifier{Secrets: [][]byte{[]byte(secret)}, Now: clk.Now}
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if err := v.Verify(r.Header.Get(signature.SignatureHeader), r.Header.Get(signature.TimestampHeader), body); err != nil {
+			p.bad++
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var m map[string]any
+		json.Unmarshal(body, &m)
+		p.bodies = append(p.bodies, m)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+func (p *peer) received() []map[string]any {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bad > 0 {
+		panic(fmt.Sprintf("%d deliveries with a bad signature", p.bad))
+	}
+	return append([]map[string]any(nil), p.bodies...)
+}
+
+type rig struct {
+	t      *testing.T
+	st     store.Store
+	clk    *clock
+	worker *Worker
+	dir    string
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "tw.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	clk := &clock{now: t0}
+	dir := t.TempDir()
+	cat, err := LoadCatalog(newEnv(t), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender := notify.NewSender()
+	sender.Now = clk.Now
+	sender.Sleep = func(context.Context, time.Duration) error { return nil }
+	eng := &Engine{Store: st, Now: clk.Now, Notifier: &notify.Notifier{Store: st, Sender: sender, Now: clk.Now}}
+	w := &Worker{Store: st, Engine: eng, Catalog: cat, ID: "w1", Now: clk.Now, MaxAttempts: 3, BaseBackoff: 10 * time.Second, MaxBackoff: time.Minute, Lease: time.Minute}
+	return &rig{t: t, st: st, clk: clk, worker: w, dir: dir}
+}
+
+// deliver stores a delivery as the receiver does, with auto-triage.
+func (r *rig) deliver(format, body, playbook string) *store.IngestResult {
+	r.t.Helper()
+	parsed, err := payload.Parse(format, []byte(body))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	d := &store.Delivery{Source: "email-gateway", ReceivedAt: r.clk.Now(), Verification: "hmac", Format: parsed.Format,
+		Payload: []byte(body), Triage: &store.TriageRequest{Playbook: playbook}}
+	for _, ev := range parsed.Events {
+		norm, _ := json.Marshal(ev)
+		d.Items = append(d.Items, store.DeliveryItem{Type: ev.Type, Title: ev.Title, Severity: string(ev.Severity),
+			Category: ev.Category, CorrelationKey: ev.CorrelationKey, Normalized: norm})
+	}
+	res, err := r.st.Ingest(context.Background(), d)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return res
+}
+
+func (r *rig) process() int {
+	r.t.Helper()
+	n, err := r.worker.ProcessOnce(context.Background())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return n
+}
+
+// timeline renders entries as "step:outcome" for compact assertions.
+func (r *rig) timeline(incident string) []string {
+	r.t.Helper()
+	tl, err := r.st.ListTimeline(context.Background(), incident)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	var out []string
+	for _, e := range tl {
+		name := e.Step
+		if name == "" {
+			name = e.Kind
+		}
+		out = append(out, name+":"+e.Outcome)
+	}
+	return out
+}
+
+func (r *rig) entries(incident string) []store.TimelineEntry {
+	tl, _ := r.st.ListTimeline(context.Background(), incident)
+	return tl
+}
+
+func defenderBody(id, sender string) string {
+	return fmt.Sprintf(`{"eventType":"PhishingEmail","id":%q,"creationTime":"2024-01-15T10:00:00Z","severity":"high",
+		"category":"Phish","entityType":"Email","data":{"sender":%q,"subject":"Urgent Action Required",
+		"recipients":["user@company.com"],"urls":["http://malicious.com/login"]}}`, id, sender)
+}
+
+func TestPhishingTriageEndToEnd(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	p := newPeer(t, "peer-secret", r.clk)
+	if err := r.st.CreateDestination(ctx, &store.Destination{Name: "peer", Kind: notify.KindGeneric, URL: p.srv.URL + "/api/webhooks/upstream", Secret: "peer-secret", CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	seed, err := os.ReadFile("../../testdata/payloads/defender/seed_phishing_email.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := r.deliver("defender", string(seed), "phishing_triage")
+	if n := r.process(); n != 1 {
+		t.Fatalf("processed %d jobs", n)
+	}
+	inc := res.Incidents[0]
+	want := "playbook:queued playbook:started is-email-threat:ok tag:ok raise-severity:skipped indicators:ok dedupe-by-sender:ok route:ok alert:ok playbook:done"
+	if got := strings.Join(r.timeline(inc.ID), " "); got != want {
+		t.Fatalf("timeline:\n got %s\nwant %s", got, want)
+	}
+	got, _ := r.st.GetIncident(ctx, inc.ID)
+	tr, _ := r.st.GetIncidentTriage(ctx, inc.ID)
+	if got.Severity != "high" || tr.Owner != "email-security" || strings.Join(tr.Tags, ",") != "phishing,email" ||
+		strings.Join(tr.Indicators.Domains, ",") != "malicious.com" || tr.GroupKey != "phish:phisher@malicious.com" {
+		t.Fatalf("incident %+v, triage %+v", got, tr)
+	}
+	job, _ := r.st.GetTriageJob(ctx, res.Jobs[0].ID)
+	if job.Status != store.JobDone || job.Step != 7 || job.Attempts != 1 {
+		t.Fatalf("job = %+v", job)
+	}
+	sent := p.received()
+	if len(sent) != 1 {
+		t.Fatalf("peer got %d notifications", len(sent))
+	}
+	data := sent[0]["data"].(map[string]any)
+	if sent[0]["event_type"] != notify.GenericEventType || data["alert_id"] != inc.Number || data["owner"] != "email-security" {
+		t.Fatalf("notification = %v", sent[0])
+	}
+	last := r.entries(inc.ID)
+	if msg := last[len(last)-2].Message; !strings.Contains(msg, "peer delivered (HTTP 202, 1 attempt)") {
+		t.Fatalf("notify entry = %q", msg)
+	}
+}
+
+func TestGroupFoldsRepeatsAndNotifiesOnce(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	p := newPeer(t, "s", r.clk)
+	r.st.CreateDestination(ctx, &store.Destination{Name: "peer", Kind: notify.KindGeneric, URL: p.srv.URL, Secret: "s", CreatedAt: t0})
+	first := r.deliver("defender", defenderBody("m-1", "phisher@malicious.com"), "phishing_triage")
+	r.process()
+	r.clk.Add(10 * time.Minute)
+	second := r.deliver("defender", defenderBody("m-2", "PHISHER@malicious.com"), "phishing_triage")
+	r.process()
+	want := "playbook:queued playbook:started is-email-threat:ok tag:ok raise-severity:skipped indicators:ok dedupe-by-sender:stopped playbook:done"
+	if got := strings.Join(r.timeline(second.Incidents[0].ID), " "); got != want {
+		t.Fatalf("second timeline:\n got %s\nwant %s", got, want)
+	}
+	target, _ := r.st.GetIncident(ctx, first.Incidents[0].ID)
+	folded, _ := r.st.GetIncident(ctx, second.Incidents[0].ID)
+	if target.EventCount != 2 || folded.Status != store.StatusResolved {
+		t.Fatalf("target %+v, folded %+v", target, folded)
+	}
+	tl := r.entries(first.Incidents[0].ID)
+	if m := tl[len(tl)-1].Message; !strings.Contains(m, "absorbed "+folded.Number) {
+		t.Fatalf("target's last entry = %q", m)
+	}
+	if n := len(p.received()); n != 1 {
+		t.Fatalf("%d notifications for one grouped incident, want 1", n)
+	}
+	// Outside the window the same sender opens a new group.
+	r.clk.Add(2 * time.Hour)
+	third := r.deliver("defender", defenderBody("m-3", "phisher@malicious.com"), "phishing_triage")
+	r.process()
+	if tl := r.timeline(third.Incidents[0].ID); tl[len(tl)-1] != "playbook:done" || len(p.received()) != 2 {
+		t.Fatalf("third incident: %v, %d notifications", tl, len(p.received()))
+	}
+}
+
+func TestFailingStepRetriesWithBackoffAndResumes(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	os.WriteFile(filepath.Join(r.dir, "needs_dest.yaml"), []byte(`steps:
+  - add_tags: [first]
+  - notify: [pager]
+  - assign: bob
+`), 0o600)
+	res := r.deliver("generic", `{"event_type":"alert","data":{"alert_id":"a1"}}`, "needs_dest")
+	jobID := res.Jobs[0].ID
+	r.process() // the playbook was added after the catalog loaded: found by reload
+	job, _ := r.st.GetTriageJob(ctx, jobID)
+	if job.Status != store.JobQueued || job.Step != 1 || job.Attempts != 1 || !strings.Contains(job.LastError, `unknown destination "pager"`) {
+		t.Fatalf("after a failed step: %+v", job)
+	}
+	// Backoff: 10s·2^0 with jitter, so between 5s and 10s.
+	if d := job.RunAt.Sub(t0); d < 5*time.Second || d > 10*time.Second {
+		t.Fatalf("first retry in %v", d)
+	}
+	if n := r.process(); n != 0 {
+		t.Fatal("retried before its backoff")
+	}
+	r.clk.Add(10 * time.Second)
+	r.process()
+	job, _ = r.st.GetTriageJob(ctx, jobID)
+	if d := job.RunAt.Sub(r.clk.Now()); job.Attempts != 2 || d < 10*time.Second || d > 20*time.Second {
+		t.Fatalf("second retry in %v: %+v", d, job)
+	}
+	// The destination appears; the job resumes at the failed step, so
+	// add_tags is not applied again.
+	p := newPeer(t, "s", r.clk)
+	r.st.CreateDestination(ctx, &store.Destination{Name: "pager", Kind: notify.KindGeneric, URL: p.srv.URL, Secret: "s", CreatedAt: t0})
+	r.clk.Add(20 * time.Second)
+	r.process()
+	want := "playbook:queued playbook:started add_tags:ok notify:failed notify:failed notify:ok assign:ok playbook:done"
+	if got := strings.Join(r.timeline(res.Incidents[0].ID), " "); got != want {
+		t.Fatalf("timeline:\n got %s\nwant %s", got, want)
+	}
+	tl := r.entries(res.Incidents[0].ID)
+	if m := tl[3].Message; !strings.Contains(m, "attempt 1/3 failed: unknown destination \"pager\"") || !strings.Contains(m, "retrying at") {
+		t.Fatalf("failure entry = %q", m)
+	}
+	if len(p.received()) != 1 {
+		t.Fatal("no notification after the destination was added")
+	}
+}
+
+func TestExhaustedJobStaysVisible(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	os.WriteFile(filepath.Join(r.dir, "broken_at_runtime.yaml"), []byte(`steps:
+  - name: typo
+    match: event.categroy == "x"
+`), 0o600)
+	r.worker.Catalog.Reload()
+	res := r.deliver("generic", `{"event_type":"alert"}`, "broken_at_runtime")
+	for range 3 {
+		r.process()
+		r.clk.Add(time.Minute)
+	}
+	job, _ := r.st.GetTriageJob(ctx, res.Jobs[0].ID)
+	if job.Status != store.JobFailed || job.Attempts != 3 || !strings.Contains(job.LastError, "categroy") {
+		t.Fatalf("job = %+v", job)
+	}
+	if r.process() != 0 {
+		t.Fatal("an exhausted job ran again")
+	}
+	want := "playbook:queued playbook:started typo:failed typo:failed typo:failed playbook:failed"
+	if got := strings.Join(r.timeline(res.Incidents[0].ID), " "); got != want {
+		t.Fatalf("timeline:\n got %s\nwant %s", got, want)
+	}
+	tl := r.entries(res.Incidents[0].ID)
+	if m := tl[len(tl)-1].Message; m != "playbook broken_at_runtime failed at step 1 (typo) after 3 attempts" {
+		t.Fatalf("last entry = %q", m)
+	}
+}
+
+func TestExpiredLeaseIsResumedByAnotherWorker(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	res := r.deliver("defender", defenderBody("m-1", "x@bad.example"), "phishing_triage")
+	// A worker claims the job and dies without a word.
+	if jobs, err := r.st.ClaimTriageJobs(ctx, "crashed", r.clk.Now(), time.Minute, 1); err != nil || len(jobs) != 1 {
+		t.Fatalf("claim = %v, %v", jobs, err)
+	}
+	r.clk.Add(59 * time.Second)
+	if r.process() != 0 {
+		t.Fatal("a leased job was taken before its lease expired")
+	}
+	r.clk.Add(time.Second)
+	if r.process() != 1 {
+		t.Fatal("the expired job was not resumed")
+	}
+	job, _ := r.st.GetTriageJob(ctx, res.Jobs[0].ID)
+	if job.Status != store.JobDone || job.Attempts != 2 || job.LeaseOwner != "" {
+		t.Fatalf("job = %+v", job)
+	}
+	tl := r.timeline(res.Incidents[0].ID)
+	if tl[len(tl)-1] != "playbook:done" {
+		t.Fatalf("timeline = %v", tl)
+	}
+}
+
+func TestJobInterruptedTooOftenFails(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	res := r.deliver("generic", `{"event_type":"alert"}`, "default")
+	for range 3 { // three crashes: claim, then the lease expires
+		r.st.ClaimTriageJobs(ctx, "crashed", r.clk.Now(), time.Minute, 1)
+		r.clk.Add(time.Minute)
+	}
+	r.process()
+	job, _ := r.st.GetTriageJob(ctx, res.Jobs[0].ID)
+	if job.Status != store.JobFailed {
+		t.Fatalf("job = %+v", job)
+	}
+	tl := r.entries(res.Incidents[0].ID)
+	if m := tl[len(tl)-1].Message; !strings.Contains(m, "interrupted 3 times") {
+		t.Fatalf("last entry = %q", m)
+	}
+}
+
+func TestMatchFalseStopsAndDefaultSuppressesTests(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	phish := r.deliver("defender", defenderBody("m-1", "x@bad.example"), "malware_triage")
+	test := r.deliver("generic", `{"event_type":"test","data":{}}`, "default")
+	r.process()
+	if got := strings.Join(r.timeline(phish.Incidents[0].ID), " "); got != "playbook:queued playbook:started is-malware:stopped playbook:done" {
+		t.Fatalf("malware playbook on a phish: %s", got)
+	}
+	tr, _ := r.st.GetIncidentTriage(ctx, phish.Incidents[0].ID)
+	if len(tr.Tags) != 0 {
+		t.Fatal("steps after a false match ran")
+	}
+	inc, _ := r.st.GetIncident(ctx, test.Incidents[0].ID)
+	tr, _ = r.st.GetIncidentTriage(ctx, inc.ID)
+	if inc.Status != store.StatusResolved || !tr.Suppressed || tr.SuppressReason != "test delivery" {
+		t.Fatalf("test delivery not suppressed: %+v %+v", inc, tr)
+	}
+	tl := r.entries(inc.ID)
+	if m := tl[len(tl)-1].Message; m != "playbook default stopped at drop-tests: suppressed: test delivery" {
+		t.Fatalf("summary = %q", m)
+	}
+}
+
+func TestRunWithoutJob(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	res := r.deliver("defender", defenderBody("m-1", "x@bad.example"), "phishing_triage")
+	pb, _ := r.worker.Catalog.Get("phishing_triage")
+	sum, err := r.worker.Engine.Execute(ctx, Run{Playbook: pb, Incident: res.Incidents[0].Number})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Ran != 6 || sum.Skipped != 1 || sum.StoppedAt != "" || sum.Incident.Number != res.Incidents[0].Number {
+		t.Fatalf("summary = %+v", sum)
+	}
+	// The queued job was not touched.
+	job, _ := r.st.GetTriageJob(ctx, res.Jobs[0].ID)
+	if job.Status != store.JobQueued {
+		t.Fatalf("job = %+v", job)
+	}
+}
+
+func TestWorkerRunDrainsQueueAndStops(t *testing.T) {
+	r := newRig(t)
+	for i := range 5 {
+		r.deliver("defender", defenderBody(fmt.Sprint("m-", i), fmt.Sprintf("s%d@bad.example", i)), "phishing_triage")
+	}
+	r.worker.Poll = 10 * time.Millisecond
+	r.worker.Concurrency = 3
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.worker.Run(ctx); close(done) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		jobs, _ := r.st.ListTriageJobs(context.Background(), "")
+		n := 0
+		for _, j := range jobs {
+			if j.Status == store.JobDone {
+				n++
+			}
+		}
+		if n == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("jobs not done: %+v", jobs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("worker did not stop")
+	}
+}
+
+func TestShutdownInterruptsAndRequeuesAtTheStep(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	arrived := make(chan struct{}, 1)
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-req.Context().Done():
+		case <-release:
+		}
+	}))
+	defer hang.Close()
+	defer close(release)
+	r.st.CreateDestination(ctx, &store.Destination{Name: "slow", Kind: notify.KindGeneric, URL: hang.URL, Secret: "s", CreatedAt: t0})
+	res := r.deliver("defender", defenderBody("m-1", "x@bad.example"), "phishing_triage")
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	r.worker.Poll = 10 * time.Millisecond
+	go func() { r.worker.Run(wctx); close(done) }()
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the notification never started")
+	}
+	cancel()
+	<-done
+	job, _ := r.st.GetTriageJob(ctx, res.Jobs[0].ID)
+	if job.Status != store.JobQueued || job.Step != 6 || !job.RunAt.Equal(r.clk.Now()) {
+		t.Fatalf("interrupted job = %+v", job)
+	}
+	tl := r.entries(res.Incidents[0].ID)
+	if last := tl[len(tl)-1]; last.Outcome != store.OutcomeInterrupted || !strings.Contains(last.Message, "step 7 (alert)") {
+		t.Fatalf("last entry = %+v", last)
+	}
+	if dls, _ := r.st.ListDeadLetters(ctx); len(dls) != 0 {
+		t.Fatal("a shutdown dead-lettered the notification")
+	}
+}
