@@ -203,3 +203,115 @@ func TestLocationHidesPassword(t *testing.T) {
 		t.Fatalf("location = %q, want %q", got, want)
 	}
 }
+
+// TestClaimSkipsLockedJobs: a job another replica is in the middle of
+// claiming (its row locked) is passed over at once, not waited for.
+func TestClaimSkipsLockedJobs(t *testing.T) {
+	s := open(t).(*Store)
+	ctx := context.Background()
+	var ids []string
+	for i := range 3 {
+		res, err := s.Ingest(ctx, &store.Delivery{
+			Source: "mail", ReceivedAt: time.Date(2024, 1, 1, 0, 0, i, 0, time.UTC), Verification: "hmac", Format: "generic",
+			Triage: &store.TriageRequest{Playbook: "phishing_triage"},
+			Items:  []store.DeliveryItem{{Type: "t", Title: "t", Severity: "low", Normalized: []byte(`{}`)}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, res.Jobs[0].ID)
+	}
+	holder, err := s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback(ctx)
+	if _, err := holder.Exec(ctx, `SELECT 1 FROM triage_jobs WHERE id = $1 FOR UPDATE`, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC)
+	quick, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	got, err := s.ClaimTriageJobs(quick, "w1", now, time.Minute, 10)
+	if err != nil {
+		t.Fatalf("claim while a job is locked = %v: it must not wait for the lock", err)
+	}
+	if len(got) != 2 || got[0].ID != ids[1] || got[1].ID != ids[2] {
+		t.Fatalf("claimed %+v, want the two unlocked jobs %v", got, ids[1:])
+	}
+	holder.Rollback(ctx)
+	got, err = s.ClaimTriageJobs(ctx, "w2", now, time.Minute, 10)
+	if err != nil || len(got) != 1 || got[0].ID != ids[0] {
+		t.Fatalf("after the lock went: %+v, %v", got, err)
+	}
+}
+
+// TestClaimsAcrossReplicas is two receivers' workers on one queue: each
+// job goes to one worker of one replica.
+func TestClaimsAcrossReplicas(t *testing.T) {
+	u := freshSchema(t)
+	ctx := context.Background()
+	var replicas [2]*Store
+	for i := range replicas {
+		s, err := Open(ctx, u, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		replicas[i] = s
+	}
+	const jobs = 50
+	for i := range jobs {
+		if _, err := replicas[i%2].Ingest(ctx, &store.Delivery{
+			Source: "mail", ReceivedAt: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Verification: "hmac", Format: "generic",
+			Triage: &store.TriageRequest{Playbook: "phishing_triage"},
+			Items:  []store.DeliveryItem{{Type: "t", Title: "t", Severity: "low", CorrelationKey: fmt.Sprint("c", i), Normalized: []byte(`{}`)}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC)
+	claims := make(chan []store.TriageJob, 64)
+	errs := make(chan error, 8)
+	for w := range 8 {
+		go func() {
+			s := replicas[w%2]
+			for {
+				js, err := s.ClaimTriageJobs(ctx, fmt.Sprint("replica", w%2, "-w", w), now, time.Minute, 3)
+				if err != nil || len(js) == 0 {
+					errs <- err
+					return
+				}
+				claims <- js
+			}
+		}()
+	}
+	seen := map[string]string{}
+	for finished := 0; finished < 8; {
+		select {
+		case err := <-errs:
+			if err != nil {
+				t.Fatal(err)
+			}
+			finished++
+		case js := <-claims:
+			for _, j := range js {
+				if prev, dup := seen[j.ID]; dup {
+					t.Fatalf("job %s claimed by %s and %s", j.ID, prev, j.LeaseOwner)
+				}
+				seen[j.ID] = j.LeaseOwner
+			}
+		}
+	}
+	for len(claims) > 0 {
+		for _, j := range <-claims {
+			if _, dup := seen[j.ID]; dup {
+				t.Fatalf("job %s claimed twice", j.ID)
+			}
+			seen[j.ID] = j.LeaseOwner
+		}
+	}
+	if len(seen) != jobs {
+		t.Fatalf("%d jobs claimed, want %d", len(seen), jobs)
+	}
+}
