@@ -73,18 +73,21 @@ type delivery struct {
 }
 
 type outcome struct {
-	d        *delivery
-	srv      *server
-	status   int
-	code     string
-	incident string
-	err      error
+	d      *delivery
+	srv    *server
+	status int
+	code   string
+	// incident is the incident number of an accepted delivery, queueID
+	// the triage job of a queued one (an auto-triage source).
+	incident, queueID string
+	err               error
 }
 
 // TestTwoReceiversOneDatabase is the scale-out set-up: two `serve`
 // processes (own data dir, own logs and metrics) on one PostgreSQL schema,
 // started together on an empty database, taking a burst of concurrent
-// deliveries split between them, some sent to both.
+// deliveries split between them, some sent to both, most queued for
+// auto-triage that both receivers' workers take from one queue.
 func TestTwoReceiversOneDatabase(t *testing.T) {
 	dbURL := pgSchemaURL(t)
 	a, b := newEnv(t), newEnv(t)
@@ -99,12 +102,15 @@ func TestTwoReceiversOneDatabase(t *testing.T) {
 	// migration is applied once and the file's source created once,
 	// without either receiver failing to start.
 	cfgFile := filepath.Join(t.TempDir(), "webhook_config.yaml")
-	if err := os.WriteFile(cfgFile, []byte("sources:\n  edr:\n    secret: ${EDR_SECRET}\n    format: generic\n"), 0o600); err != nil {
+	if err := os.WriteFile(cfgFile, []byte("sources:\n  edr:\n    secret: ${EDR_SECRET}\n    format: generic\n    auto_triage: true\n    playbook: default\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	a.extra = append(a.extra, "EDR_SECRET=edr-secret")
 	b.extra = append(b.extra, "EDR_SECRET=edr-secret")
-	srvA, srvB := a.startServe("--quiet", "--config", cfgFile), b.startServe("--quiet", "--config", cfgFile)
+	// A worker claims at most its free slots per poll, so enough of them
+	// keep the test short.
+	serveArgs := []string{"--quiet", "--config", cfgFile, "--triage-workers", "16"}
+	srvA, srvB := a.startServe(serveArgs...), b.startServe(serveArgs...)
 	srvA.waitReady(t)
 	srvB.waitReady(t)
 	st := decodeJSON[struct {
@@ -180,13 +186,14 @@ func TestTwoReceiversOneDatabase(t *testing.T) {
 		defer resp.Body.Close()
 		var body struct {
 			IncidentNumber string `json:"incident_number"`
+			QueueID        string `json:"queue_id"`
 			Error          struct {
 				Code string `json:"code"`
 			} `json:"error"`
 		}
 		data, _ := io.ReadAll(resp.Body)
 		_ = json.Unmarshal(data, &body)
-		return outcome{d: d, srv: srv, status: resp.StatusCode, code: body.Error.Code, incident: body.IncidentNumber}
+		return outcome{d: d, srv: srv, status: resp.StatusCode, code: body.Error.Code, incident: body.IncidentNumber, queueID: body.QueueID}
 	}
 
 	work := make(chan func() outcome)
@@ -214,7 +221,7 @@ func TestTwoReceiversOneDatabase(t *testing.T) {
 	elapsed := time.Since(start)
 
 	// What the senders saw.
-	accepted := map[string]string{} // request id → incident number
+	accepted := map[string]outcome{} // by request id
 	byDelivery := map[*delivery][]outcome{}
 	perServer := map[*server]int{}
 	for r := range results {
@@ -244,7 +251,10 @@ func TestTwoReceiversOneDatabase(t *testing.T) {
 		if ok[0].srv != d.to {
 			reqID += "-dup"
 		}
-		accepted[reqID] = ok[0].incident
+		accepted[reqID] = ok[0]
+		if (d.source == "edr") != (ok[0].queueID != "") {
+			t.Fatalf("%s answered %+v: auto-triage sources queue, others accept", reqID, ok[0])
+		}
 	}
 	if len(accepted) != generic+hiveUpdates {
 		t.Fatalf("%d deliveries accepted, want %d", len(accepted), generic+hiveUpdates)
@@ -265,8 +275,8 @@ func TestTwoReceiversOneDatabase(t *testing.T) {
 		seen[e.RequestID]++
 		if want, ok := accepted[e.RequestID]; !ok {
 			t.Errorf("event with request id %q was never accepted", e.RequestID)
-		} else if e.IncidentNum != want {
-			t.Errorf("event %s is on %s, the response said %s", e.RequestID, e.IncidentNum, want)
+		} else if want.incident != "" && e.IncidentNum != want.incident {
+			t.Errorf("event %s is on %s, the response said %s", e.RequestID, e.IncidentNum, want.incident)
 		}
 	}
 	for id := range accepted {
@@ -315,6 +325,50 @@ func TestTwoReceiversOneDatabase(t *testing.T) {
 	}
 	if total != len(accepted) {
 		t.Fatalf("receivers count %d received in all, want %d", total, len(accepted))
+	}
+
+	// Each queued triage ran once, on one replica or the other: its job
+	// is done on the first attempt, and its playbook started and finished
+	// once, each step once. Read from the database itself.
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	eventually(t, 60*time.Second, "every triage job to finish", func() bool {
+		var pending int
+		err := conn.QueryRow(ctx, `SELECT count(*) FROM triage_jobs WHERE status NOT IN ('done', 'failed')`).Scan(&pending)
+		return err == nil && pending == 0
+	})
+	rows, err := conn.Query(ctx, `SELECT j.id, j.status, j.attempts, e.request_id,
+			(SELECT count(*) FROM incident_timeline tl WHERE tl.job_id = j.id AND tl.kind = 'playbook' AND tl.outcome = 'started'),
+			(SELECT count(*) FROM incident_timeline tl WHERE tl.job_id = j.id AND tl.kind = 'playbook' AND tl.outcome = 'done'),
+			(SELECT count(*) - count(DISTINCT tl.step) FROM incident_timeline tl WHERE tl.job_id = j.id AND tl.kind = 'step')
+		FROM triage_jobs j JOIN events e ON e.id = j.event_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs := 0
+	for rows.Next() {
+		var id, status, reqID string
+		var attempts, started, finished, repeatedSteps int
+		if err := rows.Scan(&id, &status, &attempts, &reqID, &started, &finished, &repeatedSteps); err != nil {
+			t.Fatal(err)
+		}
+		jobs++
+		if want := accepted[reqID]; want.queueID != id {
+			t.Errorf("job %s is for %s, whose response named %q", id, reqID, want.queueID)
+		}
+		if status != "done" || attempts != 1 || started != 1 || finished != 1 || repeatedSteps != 0 {
+			t.Errorf("job %s: %s after %d attempts, started %d, finished %d, %d steps repeated; want done once", id, status, attempts, started, finished, repeatedSteps)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if jobs != generic {
+		t.Fatalf("%d triage jobs for %d queued deliveries", jobs, generic)
 	}
 }
 
