@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -82,12 +83,28 @@ func TestFlags(t *testing.T) {
 	}
 }
 
+// available is how many migrations this build's SQLite store has.
+func available(t *testing.T) int {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "probe.db"), sqlite.Options{NoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st, err := s.SchemaStatus(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Available
+}
+
 func TestStatusMigrateStatus(t *testing.T) {
 	e := newTestEnv(t, false)
+	n := available(t)
 	if err := e.run(t, NewCmdStatus(e.f, nil)); err != nil {
 		t.Fatal(err)
 	}
-	want := "backend\tsqlite\nlocation\t" + e.path + "\ncurrent\t0\navailable\t1\nstate\t1 migration pending: run 'tw-cli db migrate'\n"
+	want := fmt.Sprintf("backend\tsqlite\nlocation\t%s\ncurrent\t0\navailable\t%d\nstate\t%s\n", e.path, n, state(&store.SchemaStatus{Available: n}))
 	if e.stdout.String() != want {
 		t.Fatalf("fresh status:\n%s\nwant:\n%s", e.stdout, want)
 	}
@@ -95,19 +112,19 @@ func TestStatusMigrateStatus(t *testing.T) {
 	if err := e.run(t, NewCmdMigrate(e.f, nil)); err != nil {
 		t.Fatal(err)
 	}
-	if e.stdout.Len() != 0 || e.stderr.String() != "✓ Migrated "+e.path+" from version 0 to 1\n" {
+	if e.stdout.Len() != 0 || e.stderr.String() != fmt.Sprintf("✓ Migrated %s from version 0 to %d\n", e.path, n) {
 		t.Fatalf("migrate: stdout %q, stderr %q", e.stdout, e.stderr)
 	}
 	if err := e.run(t, NewCmdMigrate(e.f, nil), "-o", "json"); err != nil {
 		t.Fatal(err)
 	}
-	wantJSON := `{
+	wantJSON := fmt.Sprintf(`{
   "backend": "sqlite",
-  "location": "` + e.path + `",
-  "from_version": 1,
-  "to_version": 1
+  "location": %q,
+  "from_version": %d,
+  "to_version": %d
 }
-`
+`, e.path, n, n)
 	if e.stdout.String() != wantJSON {
 		t.Fatalf("second migrate -o json:\n%s", e.stdout)
 	}
@@ -116,8 +133,13 @@ func TestStatusMigrateStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(e.stdout.String(), "\n"), "\n")
-	if len(lines) != 6 || lines[2] != "current\t1" || lines[4] != "state\tup to date" || !strings.HasPrefix(lines[5], "migration 1\tapplied 20") {
+	if len(lines) != 5+n || lines[2] != fmt.Sprintf("current\t%d", n) || lines[4] != "state\tup to date" {
 		t.Fatalf("status after migrate:\n%s", e.stdout)
+	}
+	for v := 1; v <= n; v++ {
+		if !strings.HasPrefix(lines[4+v], fmt.Sprintf("migration %d\tapplied 20", v)) {
+			t.Fatalf("status after migrate lacks migration %d:\n%s", v, e.stdout)
+		}
 	}
 }
 
@@ -162,5 +184,21 @@ func TestNewerSchema(t *testing.T) {
 	var tooNew *store.SchemaTooNewError
 	if !errors.As(err, &tooNew) {
 		t.Fatalf("migrate of a newer schema = %v", err)
+	}
+}
+
+func TestState(t *testing.T) {
+	for _, c := range []struct {
+		current, available int
+		want               string
+	}{
+		{3, 3, "up to date"},
+		{2, 3, "1 migration pending: run 'tw-cli db migrate'"},
+		{0, 3, "3 migrations pending: run 'tw-cli db migrate'"},
+		{4, 3, "newer than this tw-cli: upgrade tw-cli"},
+	} {
+		if got := state(&store.SchemaStatus{Current: c.current, Available: c.available}); got != c.want {
+			t.Errorf("state(%d of %d) = %q, want %q", c.current, c.available, got, c.want)
+		}
 	}
 }
