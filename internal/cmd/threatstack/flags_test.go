@@ -220,7 +220,7 @@ func TestCVEAndListFlags(t *testing.T) {
 		t.Errorf("parsed %+v", rules)
 	}
 	for _, args := range [][]string{{}, {"a", "b"}} {
-		wantUsageError(t, parse(t, NewCmdAgentsGet(testFactory(), func(*AgentsGetOptions) error { return nil }), args...), args)
+		wantUsageError(t, parse(t, NewCmdAgentsGet(testFactory(), func(*GetOptions) error { return nil }), args...), args)
 	}
 }
 
