@@ -289,6 +289,8 @@ func NewCmdAddSlack(f *cmdutil.Factory, runF func(*AddSlackOptions) error) *cobr
 consent, which happens in the console's UI. This command says so, points to
 the console and exits non-zero. Once added there, 'list', 'test slack' and
 'remove slack' work from here.`,
+		Example: `  $ tw-cli canary webhooks add slack          # prints the console URL to use
+  $ tw-cli canary webhooks list --kind slack   # after adding it in the console`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Console.ReadFlags(cmd)

@@ -113,7 +113,9 @@ func newCmdList(f *cmdutil.Factory) *cobra.Command {
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "List admin API tokens (never their values)",
-		Args:    cmdutil.NoArgs,
+		Example: `  $ tw-cli token list
+  $ tw-cli token list -o json --jq '.[] | select(.last_used_at == null) | .name'`,
+		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := output.ValidateFormat(opts.Output); err != nil {
 				return cmdutil.FlagErrorf("%s", err)
