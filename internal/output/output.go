@@ -3,6 +3,7 @@
 package output
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -126,7 +127,10 @@ func (t *TablePrinter) Render() error {
 		_, err := io.WriteString(t.ios.Out, b.String())
 		return err
 	}
-	tbl := tablewriter.NewTable(t.ios.Out,
+	// Rendered into a buffer so the padding after each row's last cell can
+	// be cut: trailing blanks get copied along when a table is pasted.
+	var buf bytes.Buffer
+	tbl := tablewriter.NewTable(&buf,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
 			Borders: tw.BorderNone,
 			Symbols: tw.NewSymbols(tw.StyleNone),
@@ -147,7 +151,18 @@ func (t *TablePrinter) Render() error {
 			return err
 		}
 	}
-	return tbl.Render()
+	if err := tbl.Render(); err != nil {
+		return err
+	}
+	lines := strings.SplitAfter(buf.String(), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " \n")
+		if strings.HasSuffix(l, "\n") {
+			lines[i] += "\n"
+		}
+	}
+	_, err := io.WriteString(t.ios.Out, strings.Join(lines, ""))
+	return err
 }
 
 func toAny(ss []string) []any {

@@ -73,14 +73,14 @@ func TestTablePiped(t *testing.T) {
 func TestTableTTY(t *testing.T) {
 	got := render(t, true, []string{"SOURCE", "FORMAT"}, []string{"email-gateway", "auto"}, []string{"edr", "crowdstrike"})
 	want := "" +
-		"SOURCE         FORMAT       \n" +
-		"email-gateway  auto         \n" +
-		"edr            crowdstrike  \n"
+		"SOURCE         FORMAT\n" +
+		"email-gateway  auto\n" +
+		"edr            crowdstrike\n"
 	if got != want {
 		t.Errorf("got\n%q\nwant\n%q", got, want)
 	}
 	// A header is printed as typed, not upper-cased or title-cased.
-	if got := render(t, true, []string{"Field", "value"}); got != "Field  value  \n" {
+	if got := render(t, true, []string{"Field", "value"}); got != "Field  value\n" {
 		t.Errorf("header only: %q", got)
 	}
 }
@@ -190,7 +190,7 @@ func TestPrint(t *testing.T) {
 		{JSON, true, "[\n  {\n    \"source\": \"edr\"\n  }\n]\n"},
 		{JSON, false, "[\n  {\n    \"source\": \"edr\"\n  }\n]\n"},
 		{YAML, false, "- source: edr\n"},
-		{Table, true, "SOURCE  \nedr     \n"},
+		{Table, true, "SOURCE\nedr\n"},
 		{Table, false, "edr\n"},
 		{"", false, "edr\n"},
 	}
@@ -300,5 +300,21 @@ func TestMaskRevealsNothing(t *testing.T) {
 		if strings.ContainsAny(Mask(s), s) {
 			t.Errorf("Mask(%q) = %q shares characters with the secret", s, Mask(s))
 		}
+	}
+}
+
+func TestTTYTableHasNoTrailingBlanks(t *testing.T) {
+	ios, _, out, _ := iostreams.Test()
+	ios.SetStdoutTTY(true)
+	tp := NewTablePrinter(ios)
+	tp.Header("NAME", "NOTE")
+	tp.Row("a-long-name", "")
+	tp.Row("b", "x")
+	if err := tp.Render(); err != nil {
+		t.Fatal(err)
+	}
+	want := "NAME         NOTE\na-long-name\nb            x\n"
+	if out.String() != want {
+		t.Fatalf("table = %q, want %q", out.String(), want)
 	}
 }

@@ -124,9 +124,9 @@ func TestListTTY(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := fmt.Sprintf(""+
-		"%-36s  SOURCE         TYPE              FORMAT   VERIFIED  INCIDENT       RECEIVED     \n"+
-		"%s  email-gateway  test              generic  hmac      INC-2024-0003  1 hour ago   \n"+
-		"%s  edr            malware_detected  generic  hmac      INC-2024-0002  2 hours ago  \n",
+		"%-36s  SOURCE         TYPE              FORMAT   VERIFIED  INCIDENT       RECEIVED\n"+
+		"%s  email-gateway  test              generic  hmac      INC-2024-0003  1 hour ago\n"+
+		"%s  edr            malware_detected  generic  hmac      INC-2024-0002  2 hours ago\n",
 		"ID", e.ids[2], e.ids[1])
 	e.expect(want, "")
 }

@@ -101,10 +101,10 @@ func TestListNewestFirst(t *testing.T) {
 		{
 			name: "tty",
 			tty:  true,
-			want: "NUMBER         SEVERITY  STATUS  SOURCE         TITLE                       EVENTS  CREATED      \n" +
-				"INC-2024-0003  low       open    email-gateway  Spam wave                   1       1 hour ago   \n" +
-				"INC-2024-0002  critical  open    edr            Malware on host-1           2       3 hours ago  \n" +
-				"INC-2024-0001  high      open    email-gateway  Phishing reported: Invoice  1       5 hours ago  \n",
+			want: "NUMBER         SEVERITY  STATUS  SOURCE         TITLE                       EVENTS  CREATED\n" +
+				"INC-2024-0003  low       open    email-gateway  Spam wave                   1       1 hour ago\n" +
+				"INC-2024-0002  critical  open    edr            Malware on host-1           2       3 hours ago\n" +
+				"INC-2024-0001  high      open    email-gateway  Phishing reported: Invoice  1       5 hours ago\n",
 		},
 		{
 			name: "--limit",
@@ -235,18 +235,18 @@ func TestShow(t *testing.T) {
 		if tty {
 			// A UUID is 36 characters wide, like this placeholder.
 			want = strings.ReplaceAll(""+
-				"FIELD     VALUE                                 \n"+
-				"number    INC-2024-0002                         \n"+
-				"id        xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx  \n"+
-				"title     Malware on host-1                     \n"+
-				"severity  critical                              \n"+
-				"status    open                                  \n"+
-				"source    edr                                   \n"+
-				"events    2                                     \n"+
-				"created   3 hours ago                           \n"+
-				"updated   2 hours ago                           \n"+
-				"owner     -                                     \n"+
-				"tags      -                                     \n",
+				"FIELD     VALUE\n"+
+				"number    INC-2024-0002\n"+
+				"id        xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx\n"+
+				"title     Malware on host-1\n"+
+				"severity  critical\n"+
+				"status    open\n"+
+				"source    edr\n"+
+				"events    2\n"+
+				"created   3 hours ago\n"+
+				"updated   2 hours ago\n"+
+				"owner     -\n"+
+				"tags      -\n",
 				"xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", inc.ID)
 		}
 		e.expect(want, "")

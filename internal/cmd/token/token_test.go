@@ -177,9 +177,9 @@ func TestListNeverShowsTokens(t *testing.T) {
 		}
 		noSecrets(t, e.stdout.String(), ci, laptop)
 		want := fmt.Sprintf(""+
-			"%-36s  NAME    PREFIX      CREATED      LAST USED   \n"+
-			"%s  ci      %s…  3 hours ago  1 hour ago  \n"+
-			"%s  laptop  %s…  2 hours ago  never       \n",
+			"%-36s  NAME    PREFIX      CREATED      LAST USED\n"+
+			"%s  ci      %s…  3 hours ago  1 hour ago\n"+
+			"%s  laptop  %s…  2 hours ago  never\n",
 			"ID", ids["ci"], ci[:9], ids["laptop"], laptop[:9])
 		if e.stdout.String() != want {
 			t.Errorf("stdout =\n%s\nwant\n%s", e.stdout, want)

@@ -148,10 +148,10 @@ func TestApplyRunCreatesThenReportsChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantOut := "SOURCE         ACTION  CHANGES  \n" +
-		"edr            delete  -        \n" +
-		"email-gateway  update  secret   \n" +
-		"siem           create  -        \n"
+	wantOut := "SOURCE         ACTION  CHANGES\n" +
+		"edr            delete  -\n" +
+		"email-gateway  update  secret\n" +
+		"siem           create  -\n"
 	if out != wantOut {
 		t.Fatalf("stdout\n%q\nwant\n%q", out, wantOut)
 	}

@@ -53,7 +53,7 @@ func TestRemoveRun(t *testing.T) {
 		{name: "--yes", args: []string{"edr", "--yes"}, wantStderr: "✓ Removed source edr\n", removed: true},
 		{name: "--yes on a terminal does not ask", tty: true, args: []string{"edr", "--yes"}, wantStderr: "✓ Removed source edr\n", removed: true},
 		{name: "answer y", tty: true, args: []string{"edr"}, stdin: "y\n", wantStderr: prompt + "✓ Removed source edr\n", removed: true},
-		{name: "answer YES", tty: true, args: []string{"edr"}, stdin: " YES \n", wantStderr: prompt + "✓ Removed source edr\n", removed: true},
+		{name: "answer YES", tty: true, args: []string{"edr"}, stdin: " YES\n", wantStderr: prompt + "✓ Removed source edr\n", removed: true},
 		{name: "answer n", tty: true, args: []string{"edr"}, stdin: "n\n", wantErr: cmdutil.ErrCancel, wantStderr: prompt},
 		{name: "just enter", tty: true, args: []string{"edr"}, stdin: "\n", wantErr: cmdutil.ErrCancel, wantStderr: prompt},
 		{name: "end of input", tty: true, args: []string{"edr"}, stdin: "", wantErr: cmdutil.ErrCancel, wantStderr: prompt},
