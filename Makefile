@@ -9,7 +9,7 @@ LDFLAGS   := -s -w -X github.com/tw-cli/tw-cli/internal/app.version=$(VERSION) \
              -X github.com/tw-cli/tw-cli/internal/app.date=$(DATE)
 UNIT_PKGS  = $(shell $(GO) list ./... | grep -v /e2e)
 
-.PHONY: all build test unit e2e vet lint fmt completions docs tidy clean
+.PHONY: all build test unit e2e vet lint fmt completions docs tidy clean bench fuzz
 
 all: build
 
@@ -44,6 +44,12 @@ completions: build
 docs:
 	rm -rf docs/reference docs/man
 	$(GO) run ./cmd/gen-docs docs
+
+## bench: tw-cli serve vs a bare net/http handler on loopback (about 2 minutes); BENCHFLAGS adds compare's flags, e.g. BENCHFLAGS='-soak 60s'
+BENCHFLAGS ?=
+bench: build
+	$(GO) build -o bin/baseline ./bench/baseline
+	$(GO) run ./bench/compare -tw $(BIN) -baseline bin/baseline $(BENCHFLAGS)
 
 tidy:
 	$(GO) mod tidy

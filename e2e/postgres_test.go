@@ -63,8 +63,8 @@ func pgSchemaURL(t *testing.T) string {
 	return u.String()
 }
 
-// delivery is one signed request prepared before the concurrent burst.
-type delivery struct {
+// replicaDelivery is one signed request prepared before the concurrent burst.
+type replicaDelivery struct {
 	source, body, requestID string
 	headers                 map[string]string
 	// also is a second receiver that gets the same signed request at the
@@ -72,8 +72,8 @@ type delivery struct {
 	to, also *server
 }
 
-type outcome struct {
-	d      *delivery
+type replicaOutcome struct {
+	d      *replicaDelivery
 	srv    *server
 	status int
 	code   string
@@ -133,8 +133,8 @@ func TestTwoReceiversOneDatabase(t *testing.T) {
 
 	const generic, dupEvery, hiveUpdates = 300, 10, 40
 	now := time.Now()
-	var ds []*delivery
-	sign := func(d *delivery, secret string) {
+	var ds []*replicaDelivery
+	sign := func(d *replicaDelivery, secret string) {
 		ts := strconv.FormatInt(now.Unix(), 10)
 		d.headers = map[string]string{
 			"X-Webhook-Signature": opensslSign(t, secret, ts, d.body),
@@ -143,7 +143,7 @@ func TestTwoReceiversOneDatabase(t *testing.T) {
 		}
 	}
 	for i := range generic {
-		d := &delivery{source: "edr", requestID: fmt.Sprintf("g-%d", i), to: srvA,
+		d := &replicaDelivery{source: "edr", requestID: fmt.Sprintf("g-%d", i), to: srvA,
 			body: fmt.Sprintf(`{"event_type":"alert","data":{"alert_id":"A-%d","severity":"high","title":"alert %d"}}`, i, i)}
 		if i%2 == 1 {
 			d.to = srvB
@@ -160,7 +160,7 @@ func TestTwoReceiversOneDatabase(t *testing.T) {
 	// Updates of one TheHive case, arriving at both receivers: they must
 	// all land on one incident.
 	for i := range hiveUpdates {
-		d := &delivery{source: "hive", requestID: fmt.Sprintf("h-%d", i), to: srvA,
+		d := &replicaDelivery{source: "hive", requestID: fmt.Sprintf("h-%d", i), to: srvA,
 			body: fmt.Sprintf(`{"operation":"Update","objectType":"case_task","objectId":"task-%d","rootId":"case-42","details":{"title":"step %d"}}`, i, i)}
 		if i%2 == 1 {
 			d.to = srvB
@@ -170,10 +170,10 @@ func TestTwoReceiversOneDatabase(t *testing.T) {
 	}
 
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
-	send := func(d *delivery, srv *server, reqID string) outcome {
+	send := func(d *replicaDelivery, srv *server, reqID string) replicaOutcome {
 		req, err := http.NewRequest(http.MethodPost, srv.url+"/api/webhooks/"+d.source, strings.NewReader(d.body))
 		if err != nil {
-			return outcome{d: d, err: err}
+			return replicaOutcome{d: d, err: err}
 		}
 		for k, v := range d.headers {
 			req.Header.Set(k, v)
@@ -181,7 +181,7 @@ func TestTwoReceiversOneDatabase(t *testing.T) {
 		req.Header.Set("X-Request-Id", reqID)
 		resp, err := client.Do(req)
 		if err != nil {
-			return outcome{d: d, srv: srv, err: err}
+			return replicaOutcome{d: d, srv: srv, err: err}
 		}
 		defer resp.Body.Close()
 		var body struct {
@@ -193,11 +193,11 @@ func TestTwoReceiversOneDatabase(t *testing.T) {
 		}
 		data, _ := io.ReadAll(resp.Body)
 		_ = json.Unmarshal(data, &body)
-		return outcome{d: d, srv: srv, status: resp.StatusCode, code: body.Error.Code, incident: body.IncidentNumber, queueID: body.QueueID}
+		return replicaOutcome{d: d, srv: srv, status: resp.StatusCode, code: body.Error.Code, incident: body.IncidentNumber, queueID: body.QueueID}
 	}
 
-	work := make(chan func() outcome)
-	results := make(chan outcome, 2*len(ds))
+	work := make(chan func() replicaOutcome)
+	results := make(chan replicaOutcome, 2*len(ds))
 	var wg sync.WaitGroup
 	for range 32 {
 		wg.Add(1)
@@ -210,9 +210,9 @@ func TestTwoReceiversOneDatabase(t *testing.T) {
 	}
 	start := time.Now()
 	for _, d := range ds {
-		work <- func() outcome { return send(d, d.to, d.requestID) }
+		work <- func() replicaOutcome { return send(d, d.to, d.requestID) }
 		if d.also != nil {
-			work <- func() outcome { return send(d, d.also, d.requestID+"-dup") }
+			work <- func() replicaOutcome { return send(d, d.also, d.requestID+"-dup") }
 		}
 	}
 	close(work)
@@ -221,8 +221,8 @@ func TestTwoReceiversOneDatabase(t *testing.T) {
 	elapsed := time.Since(start)
 
 	// What the senders saw.
-	accepted := map[string]outcome{} // by request id
-	byDelivery := map[*delivery][]outcome{}
+	accepted := map[string]replicaOutcome{} // by request id
+	byDelivery := map[*replicaDelivery][]replicaOutcome{}
 	perServer := map[*server]int{}
 	for r := range results {
 		if r.err != nil {
@@ -234,7 +234,7 @@ func TestTwoReceiversOneDatabase(t *testing.T) {
 		}
 	}
 	for d, rs := range byDelivery {
-		var ok []outcome
+		var ok []replicaOutcome
 		for _, r := range rs {
 			switch {
 			case r.status == http.StatusAccepted:

@@ -63,8 +63,20 @@ func newFactory(ios *iostreams.IOStreams, version string, flags func() *pflag.Fl
 	}
 
 	var opened store.Store
+	// ConfigureStore and Store run on the command's goroutine, one after
+	// the other, so these need no lock.
+	var storeOpts cmdutil.StoreOptions
+	storeRequested := false
+	f.ConfigureStore = func(o cmdutil.StoreOptions) error {
+		if storeRequested {
+			return fmt.Errorf("the store is already open; its options cannot change")
+		}
+		storeOpts = o
+		return nil
+	}
 	f.Store = sync.OnceValues(func() (store.Store, error) {
-		s, err := openStore(f, true)
+		storeRequested = true
+		s, err := openStore(f, true, storeOpts)
 		if err != nil {
 			return nil, err
 		}
@@ -72,7 +84,7 @@ func newFactory(ios *iostreams.IOStreams, version string, flags func() *pflag.Fl
 		return s, nil
 	})
 	f.Migrator = func() (store.Migrator, error) {
-		s, err := openStore(f, false)
+		s, err := openStore(f, false, cmdutil.StoreOptions{})
 		if err != nil {
 			return nil, err
 		}
@@ -130,7 +142,7 @@ type migratingStore interface {
 // data dir. With migrate unset it opens the schema as it is, for
 // `tw-cli db`. Each branch returns a literal nil on error: a nil
 // *Store in the interface would not compare equal to nil.
-func openStore(f *cmdutil.Factory, migrate bool) (migratingStore, error) {
+func openStore(f *cmdutil.Factory, migrate bool, opts cmdutil.StoreOptions) (migratingStore, error) {
 	cfg, err := f.Config()
 	if err != nil {
 		return nil, err
@@ -139,6 +151,10 @@ func openStore(f *cmdutil.Factory, migrate bool) (migratingStore, error) {
 	if u := cfg.Get("database_url"); u != "" {
 		if !postgres.IsURL(u) {
 			return nil, cmdutil.FlagErrorf("database URL %q: use postgres://user:password@host:5432/database, or leave it empty for the embedded SQLite store", redactURL(u))
+		}
+		if opts.SQLiteSynchronous != "" {
+			// Silently ignoring it would promise a durability it does not set.
+			return nil, cmdutil.FlagErrorf("--sqlite-synchronous applies to the SQLite store; with PostgreSQL, durability is the server's synchronous_commit (on by default)")
 		}
 		s, err := postgres.Open(ctx, u, postgres.Options{NoMigrate: !migrate})
 		if err != nil {
@@ -150,7 +166,11 @@ func openStore(f *cmdutil.Factory, migrate bool) (migratingStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := sqlite.Open(ctx, filepath.Join(dir, DatabaseFile), sqlite.Options{Synchronous: os.Getenv("TW_SQLITE_SYNCHRONOUS"), NoMigrate: !migrate})
+	syncMode := opts.SQLiteSynchronous
+	if syncMode == "" {
+		syncMode = os.Getenv("TW_SQLITE_SYNCHRONOUS")
+	}
+	s, err := sqlite.Open(ctx, filepath.Join(dir, DatabaseFile), sqlite.Options{Synchronous: syncMode, NoMigrate: !migrate})
 	if err != nil {
 		return nil, err
 	}

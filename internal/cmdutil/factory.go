@@ -29,6 +29,9 @@ type Factory struct {
 	// Migrator opens the same store without migrating it, for `tw-cli db`;
 	// the caller closes it.
 	Migrator func() (store.Migrator, error)
+	// ConfigureStore tunes how Store will open the database (serve's
+	// durability flag). It fails once the store is open.
+	ConfigureStore func(StoreOptions) error
 	// Sources manages webhook sources: the local store, or a remote
 	// receiver's admin API when --server/TW_SERVER is set.
 	Sources func() (sources.Service, error)
@@ -39,4 +42,10 @@ type Factory struct {
 	Debug func() bool
 	// DataDir resolves the data dir (flag > env > config > default).
 	DataDir func() (string, error)
+}
+
+// StoreOptions tune the local store; zero values keep the defaults.
+type StoreOptions struct {
+	// SQLiteSynchronous (NORMAL or FULL) overrides TW_SQLITE_SYNCHRONOUS.
+	SQLiteSynchronous string
 }

@@ -96,6 +96,7 @@ func (r *Receiver) handleCreateSource(w http.ResponseWriter, req *http.Request) 
 		return
 	}
 	v, generated, err := r.sources.Add(req.Context(), spec)
+	r.cache.invalidate(spec.Source) // it may be cached as unknown
 	if err != nil {
 		r.writeSourceError(w, err)
 		return
@@ -130,6 +131,7 @@ func (r *Receiver) handleUpdateSource(w http.ResponseWriter, req *http.Request) 
 		return
 	}
 	v, err := r.sources.Update(req.Context(), req.PathValue("source"), p)
+	r.cache.invalidate(req.PathValue("source"))
 	if err != nil {
 		r.writeSourceError(w, err)
 		return
@@ -138,7 +140,9 @@ func (r *Receiver) handleUpdateSource(w http.ResponseWriter, req *http.Request) 
 }
 
 func (r *Receiver) handleDeleteSource(w http.ResponseWriter, req *http.Request) {
-	if err := r.sources.Remove(req.Context(), req.PathValue("source")); err != nil {
+	err := r.sources.Remove(req.Context(), req.PathValue("source"))
+	r.cache.invalidate(req.PathValue("source"))
+	if err != nil {
 		r.writeSourceError(w, err)
 		return
 	}
@@ -155,6 +159,7 @@ func (r *Receiver) handleRotateSecret(w http.ResponseWriter, req *http.Request) 
 		grace = time.Duration(*body.GraceSeconds) * time.Second
 	}
 	v, generated, err := r.sources.RotateSecret(req.Context(), req.PathValue("source"), body.Secret, grace)
+	r.cache.invalidate(req.PathValue("source"))
 	if err != nil {
 		r.writeSourceError(w, err)
 		return

@@ -2,6 +2,8 @@ package receiver
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,14 +13,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
 	"github.com/tw-cli/tw-cli/internal/logs"
+	"github.com/tw-cli/tw-cli/internal/sources"
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/internal/verify"
 	"github.com/tw-cli/tw-cli/pkg/payload"
-	"github.com/tw-cli/tw-cli/pkg/signature"
 )
 
 // Wire error codes of seed 003.
@@ -30,7 +33,38 @@ const (
 	CodeInvalidPayload   = "invalid_payload"
 	CodePayloadTooLarge  = "payload_too_large"
 	CodeInternal         = "internal_error"
+	// CodeInvalidRequest is a malformed request header (an idempotency
+	// key that is not a short printable token).
+	CodeInvalidRequest = "invalid_request"
+	// CodeOverloaded is the 503 of back-pressure: too many requests in
+	// flight; the response carries Retry-After.
+	CodeOverloaded = "overloaded"
+	// CodeUnavailable is a 503 while the receiver shuts down.
+	CodeUnavailable = "unavailable"
 )
+
+// Idempotency headers a sender may set to make retries safe. Both mean
+// the same; X-Webhook-Id is tw-cli's own, Idempotency-Key the IETF
+// draft's. A repeat within the retention window is answered 200 with the
+// first delivery's body and stores nothing.
+const (
+	WebhookIDHeader      = "X-Webhook-Id"
+	IdempotencyKeyHeader = "Idempotency-Key"
+	// IdempotentReplayedHeader marks a 200 that repeats an earlier answer.
+	IdempotentReplayedHeader = "Idempotent-Replayed"
+)
+
+// DefaultIdempotencyRetention is how long an idempotency key is kept.
+const DefaultIdempotencyRetention = 24 * time.Hour
+
+// maxJSONDepth bounds how deeply a payload may nest. Vendor payloads nest
+// a handful of levels; thousands of levels are an attack on the parser's
+// stack and memory, and get a clear 400 before any parsing.
+const maxJSONDepth = 64
+
+// maxIdempotencyKeyLen bounds the idempotency header; it is stored per
+// delivery for a day, so its size is the sender's to keep small.
+const maxIdempotencyKeyLen = 255
 
 // AcceptedResponse is the 202 body of seed 003.
 type AcceptedResponse struct {
@@ -61,6 +95,8 @@ type rejection struct {
 	code   string
 	msg    string
 	detail error
+	// retryAfter adds Retry-After: the refusal is temporary.
+	retryAfter bool
 }
 
 func (r *Receiver) handleIngest(w http.ResponseWriter, req *http.Request) {
@@ -73,12 +109,11 @@ func (r *Receiver) handleIngest(w http.ResponseWriter, req *http.Request) {
 	w.Header().Set("X-Request-Id", reqID)
 	log := r.log.With("component", logs.ComponentWebhook, "request_id", reqID, "source", name)
 
-	resp, rej := r.ingest(req, name, reqID)
+	resp, status, rej := r.ingest(w, req, name, reqID)
 	label := name
 	if rej != nil && rej.code == CodeUnknownSource {
 		label = unknownSourceLabel
 	}
-	status := http.StatusAccepted
 	if rej != nil {
 		status = rej.status
 		r.metrics.errors.WithLabelValues(label, rej.code).Inc()
@@ -91,7 +126,15 @@ func (r *Receiver) handleIngest(w http.ResponseWriter, req *http.Request) {
 		} else {
 			log.Warn("delivery rejected", attrs...)
 		}
+		if rej.retryAfter {
+			w.Header().Set("Retry-After", retryAfterSeconds)
+		}
 		writeError(w, status, rej.code, rej.msg)
+	} else if status == http.StatusOK {
+		r.metrics.duplicates.WithLabelValues(label).Inc()
+		log.Info("delivery repeated; answered as the first time", "status", status, "incident", resp.IncidentNumber, "incident_id", resp.IncidentID, "duration_ms", msSince(start))
+		w.Header().Set(IdempotentReplayedHeader, "true")
+		writeJSON(w, status, resp.body())
 	} else {
 		r.metrics.received.WithLabelValues(label).Inc()
 		log.Info("delivery accepted", "status", status, "incident", resp.IncidentNumber, "incident_id", resp.IncidentID, "duration_ms", msSince(start))
@@ -105,58 +148,71 @@ func msSince(t time.Time) float64 {
 }
 
 // ingest runs one delivery through lookup, verification, parsing and the
-// store. The response is returned only after the store committed.
-func (r *Receiver) ingest(req *http.Request, name, reqID string) (*AcceptedResponse, *rejection) {
-	ctx := req.Context()
-	src, err := r.store.GetSource(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, &rejection{status: http.StatusNotFound, code: CodeUnknownSource, msg: fmt.Sprintf("Webhook source '%s' is not registered", name)}
+// store. The response is returned only after the store committed; status
+// is 202, or 200 for the repeat of an idempotency key.
+func (r *Receiver) ingest(w http.ResponseWriter, req *http.Request, name, reqID string) (*AcceptedResponse, int, *rejection) {
+	if sources.ValidateName(name) != nil {
+		// Not a name a source can have: no lookup, and the name, which
+		// may hold anything, is not echoed.
+		return nil, 0, &rejection{status: http.StatusNotFound, code: CodeUnknownSource, msg: "Webhook source name is not valid, so it is not registered"}
 	}
+	ctx := req.Context()
+	cs, err := r.cache.get(ctx, name)
 	if err != nil {
-		return nil, internalError(err)
+		return nil, 0, internalError(err)
+	}
+	if cs.notFound {
+		return nil, 0, &rejection{status: http.StatusNotFound, code: CodeUnknownSource, msg: fmt.Sprintf("Webhook source '%s' is not registered", name)}
+	}
+	src := cs.src
+	idemKey, rej := idempotencyKey(req.Header)
+	if rej != nil {
+		return nil, 0, rej
 	}
 
-	body, err := io.ReadAll(http.MaxBytesReader(nil, req.Body, r.maxBody))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return nil, &rejection{status: http.StatusRequestEntityTooLarge, code: CodePayloadTooLarge, msg: fmt.Sprintf("Webhook payload exceeds %d bytes", r.maxBody)}
-		}
-		return nil, &rejection{status: http.StatusBadRequest, code: CodeInvalidPayload, msg: "Could not read the request body", detail: err}
+	body, rej := r.readBody(w, req)
+	if rej != nil {
+		return nil, 0, rej
 	}
 
 	now := r.now()
-	verifier, err := verify.New(src.Verify, src.Secrets(now), verify.Options{Tolerance: r.tolerance})
-	if err != nil && len(src.Secrets(now)) > 1 {
-		// A rotated-out secret that no longer suits the mode must not stop
-		// the current one from verifying.
-		verifier, err = verify.New(src.Verify, src.Secrets(now)[:1], verify.Options{Tolerance: r.tolerance})
-	}
+	verifier, err := cs.verifierAt(now)
 	if err != nil {
-		return nil, internalError(fmt.Errorf("source %s: %w", src.Name, err))
+		return nil, 0, internalError(fmt.Errorf("source %s: %w", src.Name, err))
 	}
-	vres, err := verifier.Verify(verify.Request{Header: req.Header, Query: req.URL.Query(), Body: body, RemoteAddr: req.RemoteAddr, Now: now})
+	vreq := verify.Request{Header: req.Header, Body: body, RemoteAddr: req.RemoteAddr, Now: now}
+	if req.URL.RawQuery != "" {
+		vreq.Query = req.URL.Query() // most senders send none: skip the map
+	}
+	vres, err := verifier.Verify(vreq)
 	if err != nil {
-		return nil, verifyRejection(err)
+		return nil, 0, verifyRejection(err)
+	}
+	if rej := checkBodyShape(body); rej != nil {
+		return nil, 0, rej
 	}
 
 	parsed, err := payload.Parse(src.Format, body)
 	if err != nil {
-		return nil, &rejection{status: http.StatusBadRequest, code: CodeInvalidPayload, msg: "Webhook payload is invalid: " + trimInvalid(err), detail: err}
+		return nil, 0, &rejection{status: http.StatusBadRequest, code: CodeInvalidPayload, msg: "Webhook payload is invalid: " + trimInvalid(err), detail: err}
 	}
 	if len(parsed.Events) == 0 {
-		return nil, &rejection{status: http.StatusBadRequest, code: CodeInvalidPayload, msg: "Webhook payload holds no events"}
+		return nil, 0, &rejection{status: http.StatusBadRequest, code: CodeInvalidPayload, msg: "Webhook payload holds no events"}
 	}
 	d := &store.Delivery{
 		Source: src.Name, ReceivedAt: now, Verification: src.Verify, Format: parsed.Format,
-		RequestID: reqID, ReplayKey: replayKey(src.Name, src.Verify, vres, req), Payload: body,
+		RequestID: reqID, ReplayKey: replayKey(src.Name, src.Verify, vres, req, body), Payload: body,
 		Triage: triageRequest(src),
+	}
+	if idemKey != "" {
+		d.IdempotencyKey = src.Name + "\x00" + idemKey
+		d.IdempotencyCutoff = now.Add(-r.idemRetention)
 	}
 	payload.ApplySeverityMapping(parsed.Events, src.SeverityMapping)
 	for _, ev := range parsed.Events {
 		norm, err := json.Marshal(ev)
 		if err != nil {
-			return nil, internalError(err)
+			return nil, 0, internalError(err)
 		}
 		sev := string(ev.Severity)
 		if ev.Action != payload.ActionCreate && ev.VendorSeverity == "" {
@@ -171,12 +227,15 @@ func (r *Receiver) ingest(req *http.Request, name, reqID string) (*AcceptedRespo
 	// transaction either finishes or rolls back on its own terms.
 	res, err := r.store.Ingest(context.WithoutCancel(ctx), d)
 	if errors.Is(err, store.ErrReplayed) {
-		return nil, &rejection{status: http.StatusConflict, code: CodeReplayed, msg: "Webhook delivery was already received (same signature within the replay window)"}
+		return nil, 0, &rejection{status: http.StatusConflict, code: CodeReplayed, msg: "Webhook delivery was already received (same signature within the replay window)"}
+	}
+	if errors.Is(err, store.ErrClosed) {
+		return nil, 0, &rejection{status: http.StatusServiceUnavailable, code: CodeUnavailable, msg: "The receiver is shutting down; retry later", retryAfter: true}
 	}
 	if err != nil {
-		return nil, internalError(err)
+		return nil, 0, internalError(err)
 	}
-	if parsed.Warning != "" {
+	if parsed.Warning != "" && !res.Duplicate {
 		r.log.Warn(parsed.Warning, "component", logs.ComponentWebhook, "request_id", reqID, "source", src.Name)
 	}
 	out := &AcceptedResponse{Status: "accepted", IncidentID: res.Incidents[0].ID, IncidentNumber: res.Incidents[0].Number, Queued: queued(res)}
@@ -185,7 +244,101 @@ func (r *Receiver) ingest(req *http.Request, name, reqID string) (*AcceptedRespo
 			out.Incidents = append(out.Incidents, IncidentRef{IncidentID: inc.ID, IncidentNumber: inc.Number})
 		}
 	}
-	return out, nil
+	if res.Duplicate {
+		return out, http.StatusOK, nil
+	}
+	return out, http.StatusAccepted, nil
+}
+
+// readBody reads the whole body within the size limit. A declared length
+// over the limit is refused before reading; a body shorter than its
+// declared length (a sender that died mid-request) is a 400.
+func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, *rejection) {
+	tooLarge := &rejection{status: http.StatusRequestEntityTooLarge, code: CodePayloadTooLarge, msg: fmt.Sprintf("Webhook payload exceeds %d bytes", r.maxBody)}
+	if req.ContentLength > r.maxBody {
+		return nil, tooLarge
+	}
+	rd := http.MaxBytesReader(w, req.Body, r.maxBody)
+	var body []byte
+	var err error
+	if n := req.ContentLength; n >= 0 {
+		// net/http enforces the declared length, so one exact buffer
+		// holds the body with no regrowing.
+		body = make([]byte, n)
+		_, err = io.ReadFull(rd, body)
+	} else {
+		body, err = io.ReadAll(rd)
+	}
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, tooLarge
+		}
+		return nil, &rejection{status: http.StatusBadRequest, code: CodeInvalidPayload, msg: "Could not read the whole request body (truncated?)", detail: err}
+	}
+	return body, nil
+}
+
+// idempotencyKey reads the sender's idempotency header: X-Webhook-Id, or
+// Idempotency-Key (whose draft allows a quoted string). A key must be
+// 1-255 printable ASCII characters without spaces.
+func idempotencyKey(h http.Header) (string, *rejection) {
+	header, v := WebhookIDHeader, h.Get(WebhookIDHeader)
+	if v == "" {
+		header, v = IdempotencyKeyHeader, h.Get(IdempotencyKeyHeader)
+		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+			v = v[1 : len(v)-1]
+		}
+	}
+	if v == "" {
+		if _, set := h[header]; !set {
+			return "", nil
+		}
+	}
+	if len(v) == 0 || len(v) > maxIdempotencyKeyLen {
+		return "", &rejection{status: http.StatusBadRequest, code: CodeInvalidRequest, msg: fmt.Sprintf("%s must be 1-%d characters", header, maxIdempotencyKeyLen)}
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] <= ' ' || v[i] > '~' {
+			return "", &rejection{status: http.StatusBadRequest, code: CodeInvalidRequest, msg: header + " may only hold printable ASCII characters without spaces"}
+		}
+	}
+	return v, nil
+}
+
+// checkBodyShape refuses, before any parser sees them, bodies that are not
+// UTF-8 (encoding/json would silently replace the bad bytes, storing an
+// event that is not what was signed) and bodies nested deeper than
+// maxJSONDepth.
+func checkBodyShape(body []byte) *rejection {
+	if !utf8.Valid(body) {
+		return &rejection{status: http.StatusBadRequest, code: CodeInvalidPayload, msg: "Webhook payload is not valid UTF-8"}
+	}
+	depth, inString := 0, false
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++ // the escaped byte cannot end the string
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+			if depth > maxJSONDepth {
+				return &rejection{status: http.StatusBadRequest, code: CodeInvalidPayload, msg: fmt.Sprintf("Webhook payload nests deeper than %d levels", maxJSONDepth)}
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return nil
 }
 
 func internalError(err error) *rejection {
@@ -201,19 +354,27 @@ func trimInvalid(err error) string {
 	return msg
 }
 
-// replayKey is what must not be accepted twice within the window: the
-// signature header for signing schemes (a MAC over a timestamp, so a new
-// delivery always differs), else the scheme's delivery id. Token schemes
-// without an id sign nothing and have no replay key.
-func replayKey(source, mode string, vres verify.Result, req *http.Request) string {
+// replayKey is what must not be accepted twice within the window. For the
+// schemes that sign a timestamp and the body (hmac, slack) it is that pair:
+// the same pair is the same delivery however its signature header is
+// spelled (openssl's label, upper-case hex, an extra signature), so a
+// re-spelled replay is caught too. Other schemes use their delivery id.
+// Token schemes without an id sign nothing and have no replay key.
+//
+// The signed timestamp leads the key, so keys sort by time: the replay
+// index then grows at one end like the other tables instead of taking a
+// random page per delivery, which kept every commit and checkpoint
+// writing scattered pages.
+func replayKey(source, mode string, vres verify.Result, req *http.Request, body []byte) string {
 	var k string
 	switch mode {
-	case verify.ModeHMAC:
-		k = req.Header.Get(signature.SignatureHeader)
-	case verify.ModeStandardWebhooks, verify.ModeGitHub, verify.ModeSlack:
+	case verify.ModeHMAC, verify.ModeSlack:
+		sum := sha256.Sum256(body)
+		k = hex.EncodeToString(sum[:16])
+	case verify.ModeStandardWebhooks, verify.ModeGitHub:
 		k = vres.DeliveryID
 		if k == "" {
-			k = req.Header.Get(verify.SlackSignatureHeader) + req.Header.Get(verify.GitHubSignatureHeader)
+			k = req.Header.Get(verify.GitHubSignatureHeader)
 		}
 	default:
 		k = vres.DeliveryID
@@ -221,7 +382,11 @@ func replayKey(source, mode string, vres verify.Result, req *http.Request) strin
 	if k == "" {
 		return ""
 	}
-	return source + "\x00" + mode + "\x00" + k
+	var ts string
+	if !vres.Timestamp.IsZero() {
+		ts = fmt.Sprintf("%012d", vres.Timestamp.Unix())
+	}
+	return ts + "\x00" + source + "\x00" + mode + "\x00" + k
 }
 
 // verifyRejection maps a verification failure to seed 003's errors.

@@ -6,8 +6,10 @@ package receiver
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,30 +34,57 @@ type Options struct {
 	// also how long signatures are remembered for replay detection.
 	Tolerance time.Duration
 	Now       func() time.Time
+	// MaxInFlight bounds the requests handled at once (DefaultMaxInFlight
+	// when zero); past it the receiver answers 503 with Retry-After
+	// instead of queueing bodies in memory. Health checks and /metrics
+	// are not counted, so they answer even under overload.
+	MaxInFlight int
+	// SourceCacheTTL is how long a source read from the store is trusted
+	// (DefaultSourceCacheTTL when zero, no cache when negative).
+	SourceCacheTTL time.Duration
+	// IdempotencyRetention is how long an X-Webhook-Id/Idempotency-Key is
+	// remembered (DefaultIdempotencyRetention when zero).
+	IdempotencyRetention time.Duration
 }
+
+// DefaultMaxInFlight is the default bound on requests handled at once. At
+// the default 1 MiB body limit it caps request bodies near 1 GiB in the
+// worst case; typical ~1 KiB deliveries use a few MiB.
+const DefaultMaxInFlight = 1024
+
+// retryAfterSeconds is what a 503 asks the sender to wait: long enough for
+// a burst to drain, short enough not to delay alerts.
+const retryAfterSeconds = "1"
 
 // Receiver handles HTTP requests. Create it with New.
 type Receiver struct {
-	store     store.Store
-	log       *slog.Logger
-	maxBody   int64
-	tolerance time.Duration
-	now       func() time.Time
-	sources   *sources.Local
-	metrics   *metrics
-	registry  *prometheus.Registry
-	mux       *http.ServeMux
+	store         store.Store
+	log           *slog.Logger
+	maxBody       int64
+	tolerance     time.Duration
+	idemRetention time.Duration
+	now           func() time.Time
+	sources       *sources.Local
+	cache         *sourceCache
+	metrics       *metrics
+	registry      *prometheus.Registry
+	mux           *http.ServeMux
+
+	maxInFlight int64
+	inFlight    atomic.Int64
 }
 
 // New builds a receiver.
 func New(opts Options) *Receiver {
 	r := &Receiver{
-		store:     opts.Store,
-		log:       opts.Logger,
-		maxBody:   opts.MaxBodyBytes,
-		tolerance: opts.Tolerance,
-		now:       opts.Now,
-		registry:  prometheus.NewRegistry(),
+		store:         opts.Store,
+		log:           opts.Logger,
+		maxBody:       opts.MaxBodyBytes,
+		tolerance:     opts.Tolerance,
+		idemRetention: opts.IdempotencyRetention,
+		now:           opts.Now,
+		registry:      prometheus.NewRegistry(),
+		maxInFlight:   int64(opts.MaxInFlight),
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -69,9 +98,20 @@ func New(opts Options) *Receiver {
 	if r.now == nil {
 		r.now = time.Now
 	}
+	if r.idemRetention <= 0 {
+		r.idemRetention = DefaultIdempotencyRetention
+	}
+	if r.maxInFlight <= 0 {
+		r.maxInFlight = DefaultMaxInFlight
+	}
+	ttl := opts.SourceCacheTTL
+	if ttl == 0 {
+		ttl = DefaultSourceCacheTTL
+	}
+	r.cache = newSourceCache(r.store, ttl, r.tolerance)
 	r.sources = &sources.Local{Store: r.store, Origin: "api", Now: r.now}
 	r.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	r.metrics = newMetrics(r.registry)
+	r.metrics = newMetrics(r.registry, func() float64 { return float64(r.inFlight.Load()) })
 	r.routes()
 	return r
 }
@@ -97,8 +137,24 @@ func (r *Receiver) routes() {
 	r.mux = m
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. Past the in-flight bound it answers
+// 503 at once, without reading the body: a sender's retry later is cheaper
+// than a receiver that grows until it is killed.
 func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	switch req.URL.Path {
+	case "/healthz", "/readyz", "/metrics":
+		r.mux.ServeHTTP(w, req)
+		return
+	}
+	if r.inFlight.Add(1) > r.maxInFlight {
+		r.inFlight.Add(-1)
+		r.metrics.overloaded.Inc()
+		w.Header().Set("Retry-After", retryAfterSeconds)
+		writeError(w, http.StatusServiceUnavailable, CodeOverloaded,
+			fmt.Sprintf("The receiver is handling its limit of %d requests; retry after %s second(s)", r.maxInFlight, retryAfterSeconds))
+		return
+	}
+	defer r.inFlight.Add(-1)
 	r.mux.ServeHTTP(w, req)
 }
 
@@ -116,6 +172,9 @@ func (r *Receiver) Run(ctx context.Context) {
 			// edge cannot slip past a just-pruned key.
 			if err := r.store.PruneReplay(ctx, r.now().Add(-2*r.tolerance)); err != nil && ctx.Err() == nil {
 				r.log.Warn("prune replay keys", "component", "server", "error", err)
+			}
+			if err := r.store.PruneIdempotency(ctx, r.now().Add(-r.idemRetention)); err != nil && ctx.Err() == nil {
+				r.log.Warn("prune idempotency keys", "component", "server", "error", err)
 			}
 		}
 	}
@@ -144,4 +203,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// InvalidateSources forgets cached sources after this process changed them
+// outside the admin API (serve --config's reload), so the change applies
+// at once instead of after the cache's TTL.
+func (r *Receiver) InvalidateSources(names ...string) {
+	for _, n := range names {
+		r.cache.invalidate(n)
+	}
 }

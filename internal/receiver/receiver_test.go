@@ -28,7 +28,9 @@ type fixture struct {
 	token string
 }
 
-func newFixture(t *testing.T) *fixture {
+// newFixture runs a receiver on a fresh store with one source,
+// email-gateway (secret "your-secret"); tweaks adjust its options.
+func newFixture(t *testing.T, tweaks ...func(*Options)) *fixture {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "tw.db"), sqlite.Options{})
 	if err != nil {
@@ -44,7 +46,11 @@ func newFixture(t *testing.T) *fixture {
 	if err := st.CreateToken(context.Background(), &store.Token{ID: "1", Name: "t", Hash: HashToken(tok), Prefix: "tw_testto", CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	r := New(Options{Store: st, MaxBodyBytes: 1024, Now: func() time.Time { return now }})
+	opts := Options{Store: st, MaxBodyBytes: 1024, Now: func() time.Time { return now }}
+	for _, tw := range tweaks {
+		tw(&opts)
+	}
+	r := New(opts)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	return &fixture{t: t, store: st, srv: srv, token: tok}

@@ -17,6 +17,9 @@ var (
 	// ErrReplayed means the same signature for the same source was already
 	// accepted within the replay window.
 	ErrReplayed = errors.New("replayed delivery")
+	// ErrClosed means the store is shutting down and stored nothing; the
+	// sender should retry, against this receiver once restarted or another.
+	ErrClosed = errors.New("store closed")
 )
 
 // Source is a registered webhook sender.
@@ -110,8 +113,16 @@ type Delivery struct {
 	// ReplayKey (source + signature) is remembered for the replay window;
 	// a second delivery with the same key is ErrReplayed.
 	ReplayKey string
-	Payload   []byte
-	Items     []DeliveryItem
+	// IdempotencyKey (source + the sender's X-Webhook-Id or
+	// Idempotency-Key) makes a repeat of the delivery return the first
+	// one's result instead of storing anything. It is stored in the same
+	// transaction as the events, so a 2xx and its key are durable together.
+	IdempotencyKey string
+	// IdempotencyCutoff ends the retention window: a stored key seen
+	// before it has expired, and the delivery is new.
+	IdempotencyCutoff time.Time
+	Payload           []byte
+	Items             []DeliveryItem
 	// Triage, when set, queues a triage job for each incident the
 	// delivery opens, in the same transaction.
 	Triage *TriageRequest
@@ -133,6 +144,10 @@ type IngestResult struct {
 	Incidents []Incident
 	// Jobs are the triage jobs queued (see Delivery.Triage).
 	Jobs []TriageJob
+	// Duplicate says the idempotency key was already stored: nothing was
+	// written, and Events and Incidents are the first delivery's, with
+	// only their IDs and numbers set.
+	Duplicate bool
 }
 
 // EventFilter narrows ListEvents; zero values mean no filter.
@@ -168,10 +183,14 @@ type Store interface {
 	TouchToken(ctx context.Context, hash string, at time.Time) (*Token, error)
 
 	// Ingest stores the delivery's events and incidents in one transaction;
-	// when it returns nil the data is durable.
+	// when it returns nil the data is durable. Implementations may commit
+	// concurrent deliveries together, but one delivery's failure (such as
+	// ErrReplayed) never fails another's. After Close it returns ErrClosed.
 	Ingest(ctx context.Context, d *Delivery) (*IngestResult, error)
 	// PruneReplay forgets replay keys older than before.
 	PruneReplay(ctx context.Context, before time.Time) error
+	// PruneIdempotency forgets idempotency keys stored before before.
+	PruneIdempotency(ctx context.Context, before time.Time) error
 
 	ListEvents(ctx context.Context, f EventFilter) ([]Event, error)
 	GetEvent(ctx context.Context, id string) (*Event, error)
@@ -181,6 +200,8 @@ type Store interface {
 	SetIncidentStatus(ctx context.Context, idOrNumber, status string, at time.Time) (*Incident, error)
 
 	Ping(ctx context.Context) error
+	// Close finishes the deliveries already handed to Ingest, then
+	// releases the database. It is safe to call more than once.
 	Close() error
 }
 

@@ -21,6 +21,9 @@ type sourceConfig struct {
 	log       *slog.Logger
 	lookupEnv func(string) (string, bool)
 	now       func() time.Time
+	// changed, when set, is told the sources an apply wrote, so the
+	// receiver's source cache forgets them.
+	changed func(names ...string)
 }
 
 // apply loads the file and reconciles the store with it, logging every
@@ -35,6 +38,15 @@ func (c *sourceConfig) apply(ctx context.Context) error {
 		c.log.Warn("webhook config: "+w, "config", c.path)
 	}
 	plan, err := webhookconfig.Apply(ctx, c.store, cfg, webhookconfig.ApplyOptions{Now: c.now})
+	if c.changed != nil {
+		var names []string
+		for _, ch := range plan.Changes {
+			if ch.Action != webhookconfig.ActionUnchanged {
+				names = append(names, ch.Source)
+			}
+		}
+		c.changed(names...)
+	}
 	for _, ch := range plan.Changes {
 		attrs := []any{"config", c.path, "source", ch.Source}
 		switch ch.Action {

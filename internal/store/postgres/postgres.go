@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -46,6 +47,8 @@ const DefaultConnectTimeout = 10 * time.Second
 type Store struct {
 	pool     *pgxpool.Pool
 	location string
+	// closed turns Ingest away once Close has begun.
+	closed atomic.Bool
 
 	// seqMu guards seqYears, the years whose incident sequence this
 	// process has already made sure exists.
@@ -111,8 +114,11 @@ func location(c *pgx.ConnConfig) string {
 	return u.String()
 }
 
-// Close closes the pool.
+// Close waits for the transactions in flight (pgxpool.Close blocks until
+// every connection is returned), then closes the pool. Deliveries that
+// had not begun are refused with store.ErrClosed.
 func (s *Store) Close() error {
+	s.closed.Store(true)
 	s.pool.Close()
 	return nil
 }
@@ -372,6 +378,19 @@ const (
 // see the first's incident. Locks are taken in sorted order so deliveries
 // sharing several keys cannot deadlock.
 func (s *Store) Ingest(ctx context.Context, d *store.Delivery) (*store.IngestResult, error) {
+	if s.closed.Load() {
+		return nil, store.ErrClosed
+	}
+	res, err := s.ingest(ctx, d)
+	if err != nil && s.closed.Load() && !errors.Is(err, store.ErrReplayed) {
+		// It lost the race with Close: the pool refused its connection,
+		// and a transaction that never began stored nothing.
+		return nil, fmt.Errorf("%w: %v", store.ErrClosed, err)
+	}
+	return res, err
+}
+
+func (s *Store) ingest(ctx context.Context, d *store.Delivery) (*store.IngestResult, error) {
 	now := micro(d.ReceivedAt)
 	seq, err := s.incidentSequence(ctx, now.Year())
 	if err != nil {
@@ -380,6 +399,19 @@ func (s *Store) Ingest(ctx context.Context, d *store.Delivery) (*store.IngestRes
 	source := text(d.Source)
 	var res *store.IngestResult
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		// A repeat of a delivery (same idempotency key) answers with the
+		// first one's result, even when it is the very same request: the
+		// key is checked before the replay key.
+		if d.IdempotencyKey != "" {
+			dup, err := claimIdempotent(ctx, tx, d, now)
+			if err != nil {
+				return err
+			}
+			if dup != nil {
+				res = dup
+				return nil
+			}
+		}
 		if d.ReplayKey != "" {
 			// The key is bytea: the receiver joins its parts with NUL.
 			tag, err := tx.Exec(ctx, `INSERT INTO replay_keys (key, seen_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, []byte(d.ReplayKey), now)
@@ -429,6 +461,9 @@ func (s *Store) Ingest(ctx context.Context, d *store.Delivery) (*store.IngestRes
 			if job != nil {
 				res.Jobs = append(res.Jobs, *job)
 			}
+		}
+		if d.IdempotencyKey != "" {
+			return rememberIdempotent(ctx, tx, d, res)
 		}
 		return nil
 	})

@@ -92,9 +92,9 @@ func TestTriageSuite(t *testing.T) {
 	storetest.RunTriage(t, open)
 }
 
-func TestMigrations(t *testing.T) {
+func TestLifecycle(t *testing.T) {
 	serverURL(t)
-	storetest.RunMigrations(t, func(t *testing.T) storetest.Opener {
+	storetest.RunLifecycle(t, func(t *testing.T) storetest.Opener {
 		u := freshSchema(t)
 		return func(ctx context.Context, migrate bool) (store.Migrator, error) {
 			s, err := Open(ctx, u, Options{NoMigrate: !migrate})

@@ -77,6 +77,9 @@ var migrations = []string{
 	// triage: queue, incident triage state and timeline, destinations,
 	// dead letters (see triage.go).
 	triageSchema,
+	// perf: idempotency keys and the first delivery's result (see
+	// idempotency.go).
+	idempotencySchema,
 }
 
 // Migrate applies pending migrations. See store.Migrator.

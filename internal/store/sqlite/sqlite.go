@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -24,11 +25,15 @@ import (
 type Options struct {
 	// Synchronous is SQLite's synchronous pragma. NORMAL (default) in WAL
 	// mode survives a process crash without losing commits; FULL also
-	// survives power loss at the cost of an fsync per commit.
+	// survives power loss at the cost of an fsync per commit (one per
+	// group commit, not one per delivery).
 	Synchronous string
 	// NoMigrate opens the database as it is, for `tw-cli db status` to
 	// report pending migrations instead of applying them.
 	NoMigrate bool
+	// MaxBatch bounds how many concurrent deliveries share one
+	// transaction (DefaultMaxBatch when zero or less).
+	MaxBatch int
 }
 
 // Store is a store.Store on one SQLite file.
@@ -38,6 +43,13 @@ type Store struct {
 	w    *sql.DB
 	r    *sql.DB
 	path string
+	// commits is the group commit of Ingest (batch.go).
+	commits *committer
+	// ckpt copies the WAL into the database off the commit path.
+	ckpt *checkpointer
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var (
@@ -71,7 +83,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	q.Add("_pragma", "synchronous("+sync+")")
 	q.Add("_pragma", "foreign_keys(1)")
 	dsn := "file:" + path + "?" + q.Encode()
-	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	w, err := sql.Open("sqlite", dsn+"&_txlock=immediate&_pragma="+url.QueryEscape(fmt.Sprintf("wal_autocheckpoint(%d)", writerAutoCheckpoint)))
 	if err != nil {
 		return nil, err
 	}
@@ -82,20 +94,37 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(4)
+	// Connections open lazily: a CLI command that never writes never
+	// opens this one.
+	ck, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, err
+	}
+	ck.SetMaxOpenConns(1)
 	s := &Store{w: w, r: r, path: path}
-	if opts.NoMigrate {
-		return s, nil
+	if !opts.NoMigrate {
+		if _, _, err := s.Migrate(ctx); err != nil {
+			w.Close()
+			r.Close()
+			ck.Close()
+			return nil, fmt.Errorf("migrate %s: %w", path, err)
+		}
 	}
-	if _, _, err := s.Migrate(ctx); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("migrate %s: %w", path, err)
-	}
+	s.ckpt = startCheckpointer(ck)
+	s.commits = startCommitter(s, opts.MaxBatch)
 	return s, nil
 }
 
-// Close closes both pools.
+// Close commits the deliveries already queued, answers their callers,
+// then closes both pools.
 func (s *Store) Close() error {
-	return errors.Join(s.w.Close(), s.r.Close())
+	s.closeOnce.Do(func() {
+		s.commits.stop()
+		s.closeErr = errors.Join(s.ckpt.close(), s.w.Close(), s.r.Close())
+	})
+	return s.closeErr
 }
 
 // Ping checks the database answers.
@@ -159,6 +188,27 @@ var migrations = []string{
 	// triage: queue, incident triage state and timeline, destinations,
 	// dead letters (see triage.go).
 	triageSchema,
+	// perf: idempotency keys (X-Webhook-Id / Idempotency-Key) and the
+	// result of the delivery that first used them, for 200 on a repeat.
+	`CREATE TABLE idempotency_keys (
+		key TEXT PRIMARY KEY,
+		result BLOB NOT NULL,
+		created_at INTEGER NOT NULL
+	);
+	CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);`,
+}
+
+// newID returns a time-ordered UUID (version 7). Random (v4) keys land
+// all over the primary-key indexes, so each delivery dirtied a different
+// index page and every group commit wrote hundreds of pages to the WAL;
+// ordered keys append to the same few pages.
+func newID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		// Only a failing system random source gets here; v4 fails then too.
+		return uuid.NewString()
+	}
+	return id.String()
 }
 
 func ts(t time.Time) int64 {
@@ -349,25 +399,16 @@ func (s *Store) TouchToken(ctx context.Context, hash string, at time.Time) (*sto
 
 // --- ingest ---
 
-// Ingest stores a delivery atomically. See store.Store.
-func (s *Store) Ingest(ctx context.Context, d *store.Delivery) (*store.IngestResult, error) {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	res, err := ingestTx(ctx, tx, d)
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, err
-	}
-	return res, nil
-}
-
-func ingestTx(ctx context.Context, tx *sql.Tx, d *store.Delivery) (*store.IngestResult, error) {
+// ingestTx writes one delivery inside the group commit's transaction
+// (batch.go). Its refusals (ErrReplayed, a duplicate) are decided before
+// anything is written, so they need no rollback.
+func ingestTx(ctx context.Context, tx writeTx, d *store.Delivery) (*store.IngestResult, error) {
 	now := d.ReceivedAt.UTC()
+	if d.IdempotencyKey != "" {
+		if res, err := idempotentResult(ctx, tx, d); err != nil || res != nil {
+			return res, err
+		}
+	}
 	if d.ReplayKey != "" {
 		r, err := tx.ExecContext(ctx, `INSERT INTO replay_keys (key, seen_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, d.ReplayKey, ts(now))
 		if err != nil {
@@ -384,7 +425,7 @@ func ingestTx(ctx context.Context, tx *sql.Tx, d *store.Delivery) (*store.Ingest
 			return nil, err
 		}
 		ev := store.Event{
-			ID: uuid.NewString(), Source: d.Source, ReceivedAt: now, Verification: d.Verification,
+			ID: newID(), Source: d.Source, ReceivedAt: now, Verification: d.Verification,
 			Format: d.Format, Type: it.Type, IncidentID: inc.ID, IncidentNum: inc.Number,
 			RequestID: d.RequestID, Normalized: it.Normalized, Payload: d.Payload,
 		}
@@ -402,12 +443,17 @@ func ingestTx(ctx context.Context, tx *sql.Tx, d *store.Delivery) (*store.Ingest
 			res.Jobs = append(res.Jobs, *job)
 		}
 	}
+	if d.IdempotencyKey != "" {
+		if err := rememberIdempotent(ctx, tx, d, res); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
 }
 
 // attachIncident finds the open incident an item correlates with, or opens
 // a new one with the next number of the year.
-func attachIncident(ctx context.Context, tx *sql.Tx, source string, it store.DeliveryItem, now time.Time) (*store.Incident, error) {
+func attachIncident(ctx context.Context, tx writeTx, source string, it store.DeliveryItem, now time.Time) (*store.Incident, error) {
 	if it.CorrelationKey != "" {
 		inc, err := scanIncident(tx.QueryRowContext(ctx, `SELECT `+incidentCols+` FROM incidents
 			WHERE source = ? AND correlation_key = ? AND status <> ? ORDER BY created_at DESC LIMIT 1`, source, it.CorrelationKey, store.StatusResolved))
@@ -438,7 +484,7 @@ func attachIncident(ctx context.Context, tx *sql.Tx, source string, it store.Del
 		sev = "info"
 	}
 	inc := &store.Incident{
-		ID: uuid.NewString(), Number: store.FormatIncidentNumber(now.Year(), seq), Title: it.Title,
+		ID: newID(), Number: store.FormatIncidentNumber(now.Year(), seq), Title: it.Title,
 		Severity: sev, Status: store.StatusOpen, Source: source, Category: it.Category,
 		CorrelationKey: it.CorrelationKey, EventCount: 1, CreatedAt: now, UpdatedAt: now,
 	}
@@ -449,8 +495,26 @@ func attachIncident(ctx context.Context, tx *sql.Tx, source string, it store.Del
 
 // PruneReplay forgets replay keys seen before the cut-off.
 func (s *Store) PruneReplay(ctx context.Context, before time.Time) error {
-	_, err := s.w.ExecContext(ctx, `DELETE FROM replay_keys WHERE seen_at < ?`, ts(before))
-	return err
+	return s.pruneChunked(ctx, `DELETE FROM replay_keys WHERE rowid IN
+		(SELECT rowid FROM replay_keys WHERE seen_at < ? LIMIT ?)`, before)
+}
+
+// pruneChunkRows bounds one prune statement. At thousands of deliveries a
+// second a minute's keys are many rows; deleting them in one statement
+// would hold the only write lock, and stall every commit, for seconds.
+const pruneChunkRows = 2000
+
+func (s *Store) pruneChunked(ctx context.Context, query string, before time.Time) error {
+	for {
+		res, err := s.w.ExecContext(ctx, query, ts(before), pruneChunkRows)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n < pruneChunkRows {
+			return err
+		}
+	}
 }
 
 // --- reads ---

@@ -57,8 +57,8 @@ func TestRejectsBadSynchronous(t *testing.T) {
 	}
 }
 
-func TestMigrations(t *testing.T) {
-	storetest.RunMigrations(t, func(t *testing.T) storetest.Opener {
+func TestLifecycle(t *testing.T) {
+	storetest.RunLifecycle(t, func(t *testing.T) storetest.Opener {
 		path := filepath.Join(t.TempDir(), "tw.db")
 		return func(ctx context.Context, migrate bool) (store.Migrator, error) {
 			return Open(ctx, path, Options{NoMigrate: !migrate})

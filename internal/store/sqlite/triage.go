@@ -91,7 +91,7 @@ func NewQueueID() string {
 // enqueueTriageTx queues auto-triage for an incident the delivery opened.
 // Events that land on an existing incident are not triaged again: the
 // playbook ran when that incident was opened.
-func enqueueTriageTx(ctx context.Context, tx *sql.Tx, d *store.Delivery, inc *store.Incident, eventID string, now time.Time) (*store.TriageJob, error) {
+func enqueueTriageTx(ctx context.Context, tx writeTx, d *store.Delivery, inc *store.Incident, eventID string, now time.Time) (*store.TriageJob, error) {
 	if d.Triage == nil || inc.EventCount != 1 {
 		return nil, nil
 	}
@@ -263,7 +263,7 @@ func (s *Store) ListTriageJobs(ctx context.Context, incidentID string) ([]store.
 
 // --- incident triage state and timeline ---
 
-func insertTimeline(ctx context.Context, tx *sql.Tx, incidentID string, at time.Time, entries ...store.TimelineEntry) error {
+func insertTimeline(ctx context.Context, tx writeTx, incidentID string, at time.Time, entries ...store.TimelineEntry) error {
 	for _, e := range entries {
 		id := e.IncidentID
 		if id == "" {

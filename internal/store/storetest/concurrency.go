@@ -252,3 +252,49 @@ func testTimesRoundTrip(t *testing.T, s store.Store) {
 		t.Fatalf("touch within a minute = %+v, %v", tok, err)
 	}
 }
+
+// testConcurrentIdempotency is a sender retrying one delivery through
+// several receivers at once, each retry re-signed (a new replay key) with
+// the same id: one is stored, every other answer is that one's result.
+func testConcurrentIdempotency(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const n = 12
+	results := make([]*store.IngestResult, n)
+	errs := parallel(n, func(i int) error {
+		d := delivery("edr", fmt.Sprintf("resigned-%d", i), t0.Add(time.Duration(i)*time.Second))
+		d.IdempotencyKey, d.IdempotencyCutoff = "edr\x00evt-42", t0.Add(-time.Hour)
+		d.Triage = &store.TriageRequest{Playbook: "default"}
+		res, err := s.Ingest(ctx, d)
+		results[i] = res
+		return err
+	})
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var first *store.IngestResult
+	for _, r := range results {
+		if !r.Duplicate {
+			if first != nil {
+				t.Fatal("two deliveries with one idempotency key were both stored")
+			}
+			first = r
+		}
+	}
+	if first == nil {
+		t.Fatal("no delivery was stored")
+	}
+	for _, r := range results {
+		if r.Incidents[0].ID != first.Incidents[0].ID || r.Incidents[0].Number != first.Incidents[0].Number ||
+			r.Events[0].ID != first.Events[0].ID || len(r.Jobs) != 1 || r.Jobs[0].ID != first.Jobs[0].ID {
+			t.Fatalf("answer %+v differs from the stored delivery's %+v", r, first)
+		}
+	}
+	if evs, _ := s.ListEvents(ctx, store.EventFilter{}); len(evs) != 1 {
+		t.Fatalf("%d events, want 1", len(evs))
+	}
+	if jobs, _ := s.ListTriageJobs(ctx, ""); len(jobs) != 1 {
+		t.Fatalf("%d triage jobs, want 1", len(jobs))
+	}
+}

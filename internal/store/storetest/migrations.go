@@ -2,9 +2,11 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tw-cli/tw-cli/internal/store"
 )
@@ -14,11 +16,13 @@ import (
 // without, it opens the database as it is (as `tw-cli db` does).
 type Opener func(ctx context.Context, migrate bool) (store.Migrator, error)
 
-// RunMigrations checks schema versioning; fresh returns an Opener for a
-// new, empty database each time it is called.
-func RunMigrations(t *testing.T, fresh func(t *testing.T) Opener) {
+// RunLifecycle checks what spans several opens of one database: schema
+// versioning, replicas starting together, and closing under load. fresh
+// returns an Opener for a new, empty database each time it is called.
+func RunLifecycle(t *testing.T, fresh func(t *testing.T) Opener) {
 	t.Run("StatusThenMigrate", func(t *testing.T) { testStatusThenMigrate(t, fresh(t)) })
 	t.Run("ConcurrentOpen", func(t *testing.T) { testConcurrentOpen(t, fresh(t)) })
+	t.Run("CloseDrains", func(t *testing.T) { testCloseDrains(t, fresh(t)) })
 }
 
 func mustOpen(t *testing.T, open Opener, migrate bool) store.Migrator {
@@ -107,5 +111,75 @@ func testConcurrentOpen(t *testing.T, open Opener) {
 	}
 	if st.Current != st.Available || len(st.Applied) != st.Available {
 		t.Fatalf("after %d concurrent opens: %+v", n, st)
+	}
+}
+
+// testCloseDrains closes a store while deliveries are arriving (a receiver
+// stopping under load): each is either acknowledged, and then found by
+// the next process to open the database, or refused with ErrClosed.
+func testCloseDrains(t *testing.T, open Opener) {
+	ctx := context.Background()
+	m := mustOpen(t, open, true)
+	s := m.(store.Store)
+	const n = 200
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	refused := 0
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			res, err := s.Ingest(ctx, delivery("edr", fmt.Sprintf("drain-%d", i), t0))
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				acked[res.Events[0].ID] = true
+			case errors.Is(err, store.ErrClosed):
+				refused++
+			default:
+				t.Errorf("delivery %d: %v", i, err)
+			}
+		}()
+	}
+	close(start)
+	// Close once some deliveries are through, so both outcomes can occur.
+	for {
+		mu.Lock()
+		k := len(acked)
+		mu.Unlock()
+		if k > 0 {
+			break
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if err := m.Close(); err != nil {
+		t.Fatalf("second Close = %v", err)
+	}
+	if _, err := s.Ingest(ctx, delivery("edr", "late", t0)); !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("Ingest after Close = %v, want ErrClosed", err)
+	}
+	if len(acked)+refused != n {
+		t.Fatalf("%d acked + %d refused, want %d", len(acked), refused, n)
+	}
+	again := mustOpen(t, open, true).(store.Store)
+	evs, err := again.ListEvents(ctx, store.EventFilter{Limit: 2 * n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != len(acked) {
+		t.Fatalf("%d events stored, %d acknowledged", len(evs), len(acked))
+	}
+	for _, ev := range evs {
+		if !acked[ev.ID] {
+			t.Fatalf("event %s stored but its delivery was refused", ev.ID)
+		}
 	}
 }

@@ -29,6 +29,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"ConcurrentReplay":      testConcurrentReplay,
 		"BatchDelivery":         testBatchDelivery,
 		"TimesRoundTrip":        testTimesRoundTrip,
+		"Idempotency":           testIdempotency,
+		"ConcurrentReplays":     testConcurrentReplays,
+		"ConcurrentIdempotency": testConcurrentIdempotency,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -128,6 +131,11 @@ func testTokens(t *testing.T, s store.Store) {
 	if err := s.RevokeToken(ctx, "ci"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("second revoke = %v", err)
 	}
+}
+
+// Delivery builds a one-item delivery for tests of a store.
+func Delivery(source, replayKey string, at time.Time, items ...store.DeliveryItem) *store.Delivery {
+	return delivery(source, replayKey, at, items...)
 }
 
 func delivery(source, replayKey string, at time.Time, items ...store.DeliveryItem) *store.Delivery {
@@ -329,5 +337,96 @@ func testFilters(t *testing.T, s store.Store) {
 	open, _ := s.ListIncidents(ctx, store.IncidentFilter{Status: store.StatusResolved})
 	if len(open) != 0 {
 		t.Fatalf("status filter = %+v", open)
+	}
+}
+
+func testIdempotency(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	d := delivery("edr", "sig-1", t0)
+	d.IdempotencyKey, d.IdempotencyCutoff = "edr\x00evt-1", t0.Add(-24*time.Hour)
+	first, err := s.Ingest(ctx, d)
+	if err != nil || first.Duplicate {
+		t.Fatalf("first = %+v, %v", first, err)
+	}
+	// A retry re-signs (new replay key) but keeps its id.
+	again := delivery("edr", "sig-2", t0.Add(time.Minute))
+	again.IdempotencyKey, again.IdempotencyCutoff = d.IdempotencyKey, t0.Add(time.Minute-24*time.Hour)
+	dup, err := s.Ingest(ctx, again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !dup.Duplicate || len(dup.Incidents) != 1 || dup.Incidents[0].ID != first.Incidents[0].ID ||
+		dup.Incidents[0].Number != first.Incidents[0].Number || dup.Events[0].ID != first.Events[0].ID {
+		t.Fatalf("repeat = %+v, want the first result %+v", dup, first)
+	}
+	// The exact same request (same signature) is a repeat too, not a replay.
+	same := delivery("edr", "sig-1", t0.Add(2*time.Minute))
+	same.IdempotencyKey, same.IdempotencyCutoff = d.IdempotencyKey, t0.Add(-24*time.Hour)
+	if r, err := s.Ingest(ctx, same); err != nil || !r.Duplicate {
+		t.Fatalf("identical repeat = %+v, %v", r, err)
+	}
+	if evs, _ := s.ListEvents(ctx, store.EventFilter{}); len(evs) != 1 {
+		t.Fatalf("%d events after repeats, want 1", len(evs))
+	}
+	// The key is per source: another source's delivery with the same id is new.
+	other := delivery("siem", "sig-3", t0)
+	other.IdempotencyKey, other.IdempotencyCutoff = "siem\x00evt-1", t0.Add(-24*time.Hour)
+	if r, err := s.Ingest(ctx, other); err != nil || r.Duplicate {
+		t.Fatalf("other source = %+v, %v", r, err)
+	}
+	// Past the retention window the key no longer matches, and is reused.
+	late := delivery("edr", "sig-4", t0.Add(25*time.Hour))
+	late.IdempotencyKey, late.IdempotencyCutoff = d.IdempotencyKey, t0.Add(time.Hour)
+	r, err := s.Ingest(ctx, late)
+	if err != nil || r.Duplicate || r.Incidents[0].ID == first.Incidents[0].ID {
+		t.Fatalf("after retention = %+v, %v", r, err)
+	}
+	later := delivery("edr", "sig-5", t0.Add(25*time.Hour))
+	later.IdempotencyKey, later.IdempotencyCutoff = d.IdempotencyKey, t0.Add(time.Hour)
+	if r2, err := s.Ingest(ctx, later); err != nil || !r2.Duplicate || r2.Incidents[0].ID != r.Incidents[0].ID {
+		t.Fatalf("repeat of the reused key = %+v, %v", r2, err)
+	}
+	if err := s.PruneIdempotency(ctx, t0.Add(26*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	pruned := delivery("edr", "sig-6", t0.Add(26*time.Hour))
+	pruned.IdempotencyKey, pruned.IdempotencyCutoff = d.IdempotencyKey, t0
+	if r, err := s.Ingest(ctx, pruned); err != nil || r.Duplicate {
+		t.Fatalf("after prune = %+v, %v", r, err)
+	}
+}
+
+// testConcurrentReplays sends many deliveries at once, some of them
+// replays: the replays fail alone, whatever batch they share.
+func testConcurrentReplays(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const n = 60
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok, replayed := 0, 0
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			// Pairs share a replay key: exactly one of each pair wins.
+			_, err := s.Ingest(ctx, delivery("edr", fmt.Sprintf("pair-%d", i/2), t0))
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				ok++
+			case errors.Is(err, store.ErrReplayed):
+				replayed++
+			default:
+				t.Errorf("delivery %d: %v", i, err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if ok != n/2 || replayed != n/2 {
+		t.Fatalf("%d stored, %d replayed; want %d each", ok, replayed, n/2)
+	}
+	if evs, _ := s.ListEvents(ctx, store.EventFilter{Limit: 1000}); len(evs) != n/2 {
+		t.Fatalf("%d events, want %d", len(evs), n/2)
 	}
 }

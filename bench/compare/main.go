@@ -1,0 +1,373 @@
+// Command compare is `make bench`: it starts `tw-cli serve` on a fresh data
+// dir and the bare net/http baseline on loopback ports, drives both with
+// the same load in alternating rounds, and prints tw-cli's throughput as a
+// fraction of the baseline's, its latency at a steady rate, its memory,
+// and the wall time of short CLI commands.
+//
+//	go run ./bench/compare -tw bin/tw-cli -baseline bin/baseline
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tw-cli/tw-cli/bench/load"
+	"github.com/tw-cli/tw-cli/internal/sources"
+	"github.com/tw-cli/tw-cli/internal/store/sqlite"
+)
+
+type options struct {
+	tw, baseline   string
+	duration       time.Duration
+	warmup         time.Duration
+	rounds         int
+	concurrency    int
+	bodySize       int
+	steadyRate     float64
+	steadyDuration time.Duration
+	soak           time.Duration
+	sources        int
+	cliRuns        int
+	synchronous    string
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.tw, "tw", "bin/tw-cli", "tw-cli binary")
+	flag.StringVar(&o.baseline, "baseline", "bin/baseline", "baseline binary (bench/baseline)")
+	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each max-rate round")
+	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured load before the rounds")
+	flag.IntVar(&o.rounds, "rounds", 3, "max-rate rounds per server, alternating baseline and tw-cli")
+	flag.IntVar(&o.concurrency, "c", 64, "keep-alive connections")
+	flag.IntVar(&o.bodySize, "size", 500, "event size in bytes")
+	flag.Float64Var(&o.steadyRate, "steady-rate", 2000, "requests/s of the latency phase")
+	flag.DurationVar(&o.steadyDuration, "steady-duration", 10*time.Second, "length of the latency phase")
+	flag.DurationVar(&o.soak, "soak", 0, "length of an extra steady-rate phase that watches RSS for growth (e.g. 60s)")
+	flag.IntVar(&o.sources, "sources", 1000, "sources registered before timing 'webhook list'")
+	flag.IntVar(&o.cliRuns, "cli-runs", 10, "runs of each timed CLI command")
+	flag.StringVar(&o.synchronous, "sqlite-synchronous", "normal", "serve's --sqlite-synchronous")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "compare:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	dir, err := os.MkdirTemp("", "tw-cli-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	env := append(cleanEnv(), "TW_DATA_DIR="+filepath.Join(dir, "data"), "TW_CONFIG_DIR="+filepath.Join(dir, "config"))
+	secret := randomHex(32)
+	if out, err := command(env, o.tw, "webhook", "add", "bench", "--secret", secret).CombinedOutput(); err != nil {
+		return fmt.Errorf("webhook add: %v\n%s", err, out)
+	}
+
+	base, err := startBaseline(o.baseline)
+	if err != nil {
+		return err
+	}
+	defer base.stop()
+	tw, err := startServe(ctx, env, o.tw, "--sqlite-synchronous", o.synchronous, "-q")
+	if err != nil {
+		return err
+	}
+	defer tw.stop()
+
+	fmt.Printf("tw-cli serve (SQLite, synchronous=%s) vs bare net/http handler; %d keep-alive connections, ~%d-byte signed generic events\n\n",
+		o.synchronous, o.concurrency, o.bodySize)
+	cfg := func(url string) load.Config {
+		return load.Config{URL: url, Secret: []byte(secret), Concurrency: o.concurrency, BodySize: o.bodySize, Duration: o.duration}
+	}
+	baseURL := base.url + "/api/webhooks/bench"
+	twURL := tw.url + "/api/webhooks/bench"
+	for _, u := range []string{baseURL, twURL} {
+		c := cfg(u)
+		c.Duration = o.warmup
+		if _, err := load.Run(ctx, c); err != nil {
+			return err
+		}
+	}
+
+	var baseRPS, twRPS, ratios []float64
+	var rss []int64
+	for r := 1; r <= o.rounds; r++ {
+		b, err := load.Run(ctx, cfg(baseURL))
+		if err != nil {
+			return err
+		}
+		fmt.Printf("round %d baseline %s\n", r, b.Summary())
+		sampler := load.SampleRSS(tw.pid(), 250*time.Millisecond)
+		t, err := load.Run(ctx, cfg(twURL))
+		samples, _ := sampler.Stop()
+		if err != nil {
+			return err
+		}
+		rss = append(rss, samples...)
+		fmt.Printf("round %d tw-cli   %s\n", r, t.Summary())
+		if err := allOK(t); err != nil {
+			return err
+		}
+		baseRPS, twRPS = append(baseRPS, b.RPS()), append(twRPS, t.RPS())
+		ratios = append(ratios, t.RPS()/b.RPS())
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+
+	steady := cfg(twURL)
+	steady.Rate, steady.Duration = o.steadyRate, o.steadyDuration
+	sampler := load.SampleRSS(tw.pid(), 250*time.Millisecond)
+	st, err := load.Run(ctx, steady)
+	samples, _ := sampler.Stop()
+	if err != nil {
+		return err
+	}
+	rss = append(rss, samples...)
+	fmt.Printf("steady %.0f req/s tw-cli %s\n", o.steadyRate, st.Summary())
+	if err := allOK(st); err != nil {
+		return err
+	}
+
+	var soak *load.RSSSummary
+	if o.soak > 0 {
+		soakCfg := steady
+		soakCfg.Duration = o.soak
+		sampler := load.SampleRSS(tw.pid(), time.Second)
+		res, err := load.Run(ctx, soakCfg)
+		samples, _ := sampler.Stop()
+		if err != nil {
+			return err
+		}
+		fmt.Printf("soak %s at %.0f req/s tw-cli %s\n", o.soak, o.steadyRate, res.Summary())
+		s := load.Summarize(samples)
+		soak = &s
+		rss = append(rss, samples...)
+	}
+
+	start := time.Now()
+	if err := tw.terminate(); err != nil {
+		return fmt.Errorf("serve did not stop cleanly on SIGTERM: %w", err)
+	}
+	shutdown := time.Since(start)
+
+	if err := addSources(filepath.Join(dir, "data"), o.sources-1); err != nil {
+		return err
+	}
+	help, err := timeCommand(ctx, env, o.cliRuns, o.tw, "--help")
+	if err != nil {
+		return err
+	}
+	list, err := timeCommand(ctx, env, o.cliRuns, o.tw, "webhook", "list")
+	if err != nil {
+		return err
+	}
+
+	fmt.Println()
+	fmt.Println("summary")
+	fmt.Printf("  throughput     tw-cli %.0f req/s, baseline %.0f req/s (medians of %d rounds)\n", median(twRPS), median(baseRPS), o.rounds)
+	fmt.Printf("  ratio          %.0f%% of the bare handler (median of per-round ratios; rounds: %s)\n", 100*median(ratios), percents(ratios))
+	fmt.Printf("  steady         %.0f req/s: p50 %s  p90 %s  p99 %s  (%d 2xx of %d)\n", st.RPS(), ms(st.Percentile(50)), ms(st.Percentile(90)), ms(st.Percentile(99)), st.OK, st.Sent)
+	all := load.Summarize(rss)
+	fmt.Printf("  rss            peak %s during the load\n", load.MiB(all.Peak))
+	if soak != nil {
+		fmt.Printf("  soak rss       first third %s, last third %s, peak %s over %s\n", load.MiB(soak.FirstThird), load.MiB(soak.LastThird), load.MiB(soak.Peak), o.soak)
+	}
+	fmt.Printf("  shutdown       SIGTERM to exit %s\n", shutdown.Round(time.Millisecond))
+	fmt.Printf("  tw-cli --help                  wall median %s (min %s, max %s, %d runs)\n", ms(help[len(help)/2]), ms(help[0]), ms(help[len(help)-1]), len(help))
+	fmt.Printf("  tw-cli webhook list (%d sources) wall median %s (min %s, max %s, %d runs)\n", o.sources, ms(list[len(list)/2]), ms(list[0]), ms(list[len(list)-1]), len(list))
+	return nil
+}
+
+func allOK(r *load.Result) error {
+	if r.OK != r.Sent {
+		return fmt.Errorf("tw-cli answered %d of %d requests with 2xx: %s", r.OK, r.Sent, r.Summary())
+	}
+	return nil
+}
+
+func percents(v []float64) string {
+	var s []string
+	for _, x := range v {
+		s = append(s, fmt.Sprintf("%.0f%%", 100*x))
+	}
+	return strings.Join(s, " ")
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// cleanEnv drops the developer's own tw-cli settings.
+func cleanEnv() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "TW_") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+func command(env []string, name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(name, args...)
+	cmd.Env = env
+	return cmd
+}
+
+// server is a started process answering HTTP.
+type server struct {
+	cmd  *exec.Cmd
+	url  string
+	done chan error
+}
+
+func (s *server) pid() int { return s.cmd.Process.Pid }
+
+// terminate sends SIGTERM and waits for a clean exit.
+func (s *server) terminate() error {
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return err
+	}
+	select {
+	case err := <-s.done:
+		s.done = nil
+		return err
+	case <-time.After(30 * time.Second):
+		return errors.New("still running 30s after SIGTERM")
+	}
+}
+
+func (s *server) stop() {
+	if s.done == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	<-s.done
+	s.done = nil
+}
+
+func startBaseline(bin string) (*server, error) {
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start baseline: %w", err)
+	}
+	s := &server{cmd: cmd, done: make(chan error, 1)}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		_ = cmd.Process.Kill()
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
+	s.url = strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
+	go func() {
+		_, _ = io.Copy(io.Discard, out)
+		s.done <- cmd.Wait()
+	}()
+	return s, nil
+}
+
+func startServe(ctx context.Context, env []string, bin string, args ...string) (*server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := command(env, bin, append([]string{"serve", "--addr", addr}, args...)...)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start serve: %w", err)
+	}
+	s := &server{cmd: cmd, url: "http://" + addr, done: make(chan error, 1)}
+	go func() { s.done <- cmd.Wait() }()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if resp, err := http.Get(s.url + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s, nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.stop()
+	return nil, errors.New("serve did not become ready")
+}
+
+// addSources registers n more sources straight in the store, as many
+// `webhook add` runs would, but in one process.
+func addSources(dataDir string, n int) error {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(dataDir, "tw-cli.db"), sqlite.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	local := &sources.Local{Store: st, Origin: "cli"}
+	for i := 0; i < n; i++ {
+		if _, _, err := local.Add(ctx, sources.Spec{Source: fmt.Sprintf("source-%04d", i), Secret: randomHex(16),
+			AutoTriage: i%3 == 0, Playbook: "phishing_triage", Description: "benchmark source"}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// timeCommand runs a command runs times (after one unmeasured run) with
+// its output piped, as in a script, and returns the sorted wall times.
+func timeCommand(ctx context.Context, env []string, runs int, bin string, args ...string) ([]time.Duration, error) {
+	var out []time.Duration
+	for i := 0; i <= runs; i++ {
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Env = env
+		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", bin, strings.Join(args, " "), err)
+		}
+		if i > 0 {
+			out = append(out, time.Since(start))
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}

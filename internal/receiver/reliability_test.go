@@ -1,0 +1,402 @@
+package receiver
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tw-cli/tw-cli/internal/sources"
+	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/pkg/signature"
+)
+
+func (f *fixture) deliverWith(source, body string, at time.Time, headers map[string]string) (reply, http.Header) {
+	f.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/api/webhooks/"+source, strings.NewReader(body))
+	signature.SignRequest(req, []byte("your-secret"), at, []byte(body))
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	r := reply{status: resp.StatusCode, raw: string(data)}
+	_ = json.Unmarshal(data, &r.body)
+	return r, resp.Header
+}
+
+func (f *fixture) countEvents() int {
+	f.t.Helper()
+	evs, err := f.store.ListEvents(context.Background(), store.EventFilter{Limit: 1000})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return len(evs)
+}
+
+func TestIdempotentRepeat(t *testing.T) {
+	f := newFixture(t)
+	body := `{"event_type":"security_alert","data":{"alert_id":"a-1","severity":"high"}}`
+	first, h := f.deliverWith("email-gateway", body, now, map[string]string{"X-Webhook-Id": "evt-1"})
+	if first.status != http.StatusAccepted || h.Get(IdempotentReplayedHeader) != "" {
+		t.Fatalf("first: %d %s", first.status, first.raw)
+	}
+	// A sender's retry signs again (a new timestamp), keeping its id.
+	retry, h := f.deliverWith("email-gateway", body, now.Add(time.Second), map[string]string{"X-Webhook-Id": "evt-1"})
+	if retry.status != http.StatusOK || h.Get(IdempotentReplayedHeader) != "true" {
+		t.Fatalf("retry: %d %s", retry.status, retry.raw)
+	}
+	if retry.raw != first.raw {
+		t.Fatalf("retry answered %s, want the first answer %s", retry.raw, first.raw)
+	}
+	// The very same request again is a repeat too, not a replay.
+	same, _ := f.deliverWith("email-gateway", body, now, map[string]string{"X-Webhook-Id": "evt-1"})
+	if same.status != http.StatusOK || same.raw != first.raw {
+		t.Fatalf("identical repeat: %d %s", same.status, same.raw)
+	}
+	// Idempotency-Key works the same, quoted as its draft allows.
+	k1, _ := f.deliverWith("email-gateway", body, now.Add(2*time.Second), map[string]string{"Idempotency-Key": `"k-9"`})
+	k2, _ := f.deliverWith("email-gateway", body, now.Add(3*time.Second), map[string]string{"Idempotency-Key": "k-9"})
+	if k1.status != 202 || k2.status != 200 || k1.body["incident_id"] != k2.body["incident_id"] {
+		t.Fatalf("Idempotency-Key: %d %s / %d %s", k1.status, k1.raw, k2.status, k2.raw)
+	}
+	if n := f.countEvents(); n != 2 {
+		t.Fatalf("%d events stored, want 2 (one per key)", n)
+	}
+	// Without an id, the same signature is still a replay.
+	plain, _ := f.deliverWith("email-gateway", body, now.Add(4*time.Second), nil)
+	again, _ := f.deliverWith("email-gateway", body, now.Add(4*time.Second), nil)
+	if plain.status != 202 || again.status != http.StatusConflict || errCode(again) != CodeReplayed {
+		t.Fatalf("no id: %d then %d %s", plain.status, again.status, again.raw)
+	}
+}
+
+func TestIdempotencyRetention(t *testing.T) {
+	clock := now
+	var mu sync.Mutex
+	f := newFixture(t, func(o *Options) {
+		o.IdempotencyRetention = time.Hour
+		o.Tolerance = 48 * time.Hour // so an hour-old signature still verifies
+		o.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	})
+	body := testBody
+	first, _ := f.deliverWith("email-gateway", body, now, map[string]string{"X-Webhook-Id": "evt-r"})
+	mu.Lock()
+	clock = now.Add(2 * time.Hour)
+	mu.Unlock()
+	later, _ := f.deliverWith("email-gateway", body, now.Add(2*time.Hour), map[string]string{"X-Webhook-Id": "evt-r"})
+	if first.status != 202 || later.status != 202 || later.body["incident_id"] == first.body["incident_id"] {
+		t.Fatalf("after retention: %d %s then %d %s", first.status, first.raw, later.status, later.raw)
+	}
+}
+
+// TestConcurrentIdempotentRetries sends the same few ids many times at
+// once: whatever batches they land in, each id is stored once and every
+// answer for it names the same incident.
+func TestConcurrentIdempotentRetries(t *testing.T) {
+	f := newFixture(t)
+	const ids, copies = 5, 8
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	incidents := map[string]map[string]bool{}
+	accepted := map[string]int{}
+	for i := 0; i < ids*copies; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			id := fmt.Sprintf("evt-%d", i%ids)
+			body := fmt.Sprintf(`{"event_type":"x","data":{"copy":%d}}`, i)
+			r, _ := f.deliverWith("email-gateway", body, now, map[string]string{"X-Webhook-Id": id})
+			mu.Lock()
+			defer mu.Unlock()
+			switch r.status {
+			case 202:
+				accepted[id]++
+			case 200:
+			default:
+				t.Errorf("%s: %d %s", id, r.status, r.raw)
+				return
+			}
+			if incidents[id] == nil {
+				incidents[id] = map[string]bool{}
+			}
+			incidents[id][fmt.Sprint(r.body["incident_id"])] = true
+		}(i)
+	}
+	wg.Wait()
+	for i := 0; i < ids; i++ {
+		id := fmt.Sprintf("evt-%d", i)
+		if accepted[id] != 1 || len(incidents[id]) != 1 {
+			t.Errorf("%s: %d accepted, %d distinct incidents; want 1 and 1", id, accepted[id], len(incidents[id]))
+		}
+	}
+	if n := f.countEvents(); n != ids {
+		t.Fatalf("%d events stored, want %d", n, ids)
+	}
+}
+
+func TestBadInputsAreClear4xx(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.MaxBodyBytes = 64 << 10 })
+	nest := func(n int) string {
+		return strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n)
+	}
+	tests := []struct {
+		name    string
+		body    string
+		headers map[string]string
+		status  int
+		code    string
+	}{
+		{"non-UTF-8 body", "{\"event_type\":\"x\",\"data\":{\"n\":\"\xff\xfe\"}}", nil, 400, CodeInvalidPayload},
+		{"nested too deep", nest(maxJSONDepth + 1), nil, 400, CodeInvalidPayload},
+		{"deep arrays", `{"a":` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}`, nil, 400, CodeInvalidPayload},
+		{"truncated JSON", `{"event_type":"x","data":{"alert_id":"a`, nil, 400, CodeInvalidPayload},
+		{"idempotency key with a space", testBody, map[string]string{"X-Webhook-Id": "a b"}, 400, CodeInvalidRequest},
+		{"idempotency key too long", testBody, map[string]string{"Idempotency-Key": strings.Repeat("k", 256)}, 400, CodeInvalidRequest},
+		{"idempotency key not ASCII", testBody, map[string]string{"X-Webhook-Id": "évt"}, 400, CodeInvalidRequest},
+		{"empty quoted key", testBody, map[string]string{"Idempotency-Key": `""`}, 400, CodeInvalidRequest},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _ := f.deliverWith("email-gateway", tt.body, now.Add(time.Duration(i)*time.Second), tt.headers)
+			if r.status != tt.status || errCode(r) != tt.code {
+				t.Fatalf("got %d %s, want %d %s", r.status, r.raw, tt.status, tt.code)
+			}
+		})
+	}
+	// Exactly the depth limit is fine: the bound is not off by one.
+	if r, _ := f.deliverWith("email-gateway", nest(maxJSONDepth-1), now.Add(time.Minute), nil); r.status != 202 {
+		t.Fatalf("nesting at the limit: %d %s", r.status, r.raw)
+	}
+	// A name no source can have is refused without being echoed.
+	r := f.deliver("bad%0d%0aname", testBody, "", "")
+	if r.status != 404 || errCode(r) != CodeUnknownSource || strings.Contains(r.raw, "name\\r") {
+		t.Fatalf("invalid name: %d %s", r.status, r.raw)
+	}
+	if n := f.countEvents(); n != 1 {
+		t.Fatalf("%d events stored, want only the one at the depth limit", n)
+	}
+}
+
+// rawRequest writes a request by hand: what a client library refuses to
+// send (a short body, a bad header) is what a hostile sender sends.
+func rawRequest(t *testing.T, addr, head string, body string, closeWrite bool) string {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, head+"\r\n"+body); err != nil {
+		t.Fatal(err)
+	}
+	if closeWrite {
+		conn.(*net.TCPConn).CloseWrite()
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return fmt.Sprintf("%d %s", resp.StatusCode, data)
+}
+
+func TestTruncatedAndInjectedRequests(t *testing.T) {
+	f := newFixture(t)
+	addr := strings.TrimPrefix(f.srv.URL, "http://")
+	sig, ts := sign("your-secret", testBody, now)
+	// The sender dies after half its declared body.
+	head := "POST /api/webhooks/email-gateway HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+		"X-Webhook-Signature: " + sig + "\r\nX-Webhook-Timestamp: " + ts + "\r\nContent-Length: 100\r\n"
+	got := rawRequest(t, addr, head, testBody[:10], true)
+	if !strings.HasPrefix(got, "400 ") || !strings.Contains(got, CodeInvalidPayload) {
+		t.Fatalf("truncated body: %s", got)
+	}
+	// A header value smuggling a second header: net/http refuses the
+	// request before the receiver sees it.
+	inject := "POST /api/webhooks/email-gateway HTTP/1.1\r\nHost: x\r\n" +
+		"X-Webhook-Timestamp: " + ts + "\rX-Webhook-Signature: " + sig + "\r\nContent-Length: " + fmt.Sprint(len(testBody)) + "\r\n"
+	if got := rawRequest(t, addr, inject, testBody, false); !strings.HasPrefix(got, "400 ") {
+		t.Fatalf("header injection: %s", got)
+	}
+	if n := f.countEvents(); n != 0 {
+		t.Fatalf("%d events stored from broken requests", n)
+	}
+}
+
+// TestOverloadAnswers503 holds the only in-flight slots with senders that
+// never finish their bodies: the next delivery is refused at once with
+// Retry-After, health checks still answer, and once the slots free up
+// deliveries are accepted again.
+func TestOverloadAnswers503(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.MaxInFlight = 2 })
+	addr := strings.TrimPrefix(f.srv.URL, "http://")
+	var slow []net.Conn
+	for i := 0; i < 2; i++ {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST /api/webhooks/email-gateway HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{\"event")
+		slow = append(slow, conn)
+	}
+	// Wait until both hold a slot: the gauge says so.
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(f.get("/metrics"), "webhook_in_flight_requests 2") {
+		if time.Now().After(deadline) {
+			t.Fatal("slow senders never got in flight")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	r, h := f.deliverWith("email-gateway", testBody, now, nil)
+	if r.status != http.StatusServiceUnavailable || errCode(r) != CodeOverloaded || h.Get("Retry-After") != "1" {
+		t.Fatalf("over the limit: %d %s (Retry-After %q)", r.status, r.raw, h.Get("Retry-After"))
+	}
+	if got := f.get("/healthz"); !strings.Contains(got, "ok") {
+		t.Fatalf("healthz under overload: %s", got)
+	}
+	if !strings.Contains(f.get("/metrics"), "webhook_overloaded_total 1") {
+		t.Fatal("overload not counted")
+	}
+	for _, c := range slow {
+		c.Close()
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		r, _ := f.deliverWith("email-gateway", testBody, now.Add(time.Second), nil)
+		if r.status == 202 {
+			break
+		}
+		if r.status != 503 || time.Now().After(deadline) {
+			t.Fatalf("after the overload: %d %s", r.status, r.raw)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (f *fixture) get(path string) string {
+	f.t.Helper()
+	resp, err := http.Get(f.srv.URL + path)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return string(data)
+}
+
+// countingStore counts source reads, to show the hot path makes none.
+type countingStore struct {
+	store.Store
+	gets atomic.Int64
+}
+
+func (c *countingStore) GetSource(ctx context.Context, name string) (*store.Source, error) {
+	c.gets.Add(1)
+	return c.Store.GetSource(ctx, name)
+}
+
+func TestSourceCache(t *testing.T) {
+	var cs *countingStore
+	f := newFixture(t, func(o *Options) {
+		cs = &countingStore{Store: o.Store}
+		o.Store = cs
+		o.SourceCacheTTL = time.Hour // expiry is tested below with a short TTL
+	})
+	for i := 0; i < 20; i++ {
+		body := fmt.Sprintf(`{"event_type":"x","data":{"n":%d}}`, i)
+		if r, _ := f.deliverWith("email-gateway", body, now, nil); r.status != 202 {
+			t.Fatalf("delivery %d: %d %s", i, r.status, r.raw)
+		}
+	}
+	if n := cs.gets.Load(); n != 1 {
+		t.Fatalf("%d source reads for 20 deliveries, want 1", n)
+	}
+	// Changes through this receiver's admin API apply at once, cache or not.
+	rot := f.admin("POST", "/api/webhooks/email-gateway/rotate-secret", `{"secret":"next","grace_seconds":0}`, f.token)
+	if rot.status != 200 {
+		t.Fatalf("rotate: %d %s", rot.status, rot.raw)
+	}
+	if r, _ := f.deliverWith("email-gateway", testBody, now, nil); r.status != 401 {
+		t.Fatalf("old secret after rotation through the API: %d %s", r.status, r.raw)
+	}
+	if r := f.deliver("newsrc", testBody, "", ""); r.status != 404 {
+		t.Fatalf("unknown: %d", r.status)
+	}
+	f.admin("POST", "/api/webhooks", `{"source":"newsrc","secret":"your-secret"}`, f.token)
+	if r, _ := f.deliverWith("newsrc", testBody, now, nil); r.status != 202 {
+		t.Fatalf("source added through the API, cached as unknown before: %d %s", r.status, r.raw)
+	}
+	if r := f.admin("DELETE", "/api/webhooks/newsrc", "", f.token); r.status != 204 {
+		t.Fatalf("delete: %d", r.status)
+	}
+	if r, _ := f.deliverWith("newsrc", `{"n":2}`, now, nil); r.status != 404 {
+		t.Fatalf("deleted through the API: %d %s", r.status, r.raw)
+	}
+}
+
+// TestSourceCacheExpires changes a source behind the receiver's back, as
+// `tw-cli webhook` in another process does: the change applies once the
+// TTL has passed.
+func TestSourceCacheExpires(t *testing.T) {
+	const ttl = 50 * time.Millisecond
+	f := newFixture(t, func(o *Options) { o.SourceCacheTTL = ttl })
+	if r, _ := f.deliverWith("email-gateway", testBody, now, nil); r.status != 202 {
+		t.Fatalf("%d %s", r.status, r.raw)
+	}
+	other := &sources.Local{Store: f.store, Now: func() time.Time { return now }}
+	if err := other.Remove(context.Background(), "email-gateway"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(ttl + 20*time.Millisecond)
+	if r, _ := f.deliverWith("email-gateway", `{"n":1}`, now, nil); r.status != 404 {
+		t.Fatalf("source removed by another process, after the TTL: %d %s", r.status, r.raw)
+	}
+	if _, _, err := other.Add(context.Background(), sources.Spec{Source: "email-gateway", Secret: "your-secret"}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(ttl + 20*time.Millisecond)
+	if r, _ := f.deliverWith("email-gateway", `{"n":2}`, now, nil); r.status != 202 {
+		t.Fatalf("source re-added by another process, after the TTL: %d %s", r.status, r.raw)
+	}
+}
+
+// TestReplayRespelledSignature replays an accepted delivery with its
+// signature header written differently: the same timestamp and body are
+// the same delivery, whatever the spelling.
+func TestReplayRespelledSignature(t *testing.T) {
+	f := newFixture(t)
+	sig, ts := sign("your-secret", testBody, now)
+	if r := f.deliver("email-gateway", testBody, sig, ts); r.status != 202 {
+		t.Fatalf("first: %d %s", r.status, r.raw)
+	}
+	hexSig := strings.TrimPrefix(sig, "sha256=")
+	for _, respelled := range []string{
+		"sha256=" + strings.ToUpper(hexSig),
+		"sha256=SHA2-256(stdin)= " + hexSig,
+		sig + ",sha256=" + strings.Repeat("0", 64),
+	} {
+		r := f.deliver("email-gateway", testBody, respelled, ts)
+		if r.status != http.StatusConflict || errCode(r) != CodeReplayed {
+			t.Errorf("replay as %q: %d %s", respelled, r.status, r.raw)
+		}
+	}
+	if n := f.countEvents(); n != 1 {
+		t.Fatalf("%d events stored, want 1", n)
+	}
+}

@@ -1,0 +1,173 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/internal/store/storetest"
+)
+
+var t0 = time.Date(2024, 1, 15, 10, 0, 0, 0, time.UTC)
+
+func openAt(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestBatchIsolatesFailures commits one batch holding a good delivery, a
+// replay, one whose insert fails half way (an item without a normalized
+// body violates NOT NULL after its incident was written) and another good
+// one: only the bad ones fail, and the failed one leaves nothing behind.
+func TestBatchIsolatesFailures(t *testing.T) {
+	s := openAt(t, filepath.Join(t.TempDir(), "tw.db"))
+	ctx := context.Background()
+	if _, err := s.Ingest(ctx, storetest.Delivery("edr", "seen", t0)); err != nil {
+		t.Fatal(err)
+	}
+	broken := storetest.Delivery("edr", "broken", t0, store.DeliveryItem{Type: "x", Title: "broken", Severity: "low", Normalized: nil})
+	calls := []*ingestCall{
+		{d: storetest.Delivery("edr", "good-1", t0), done: make(chan ingestReply, 1)},
+		{d: storetest.Delivery("edr", "seen", t0), done: make(chan ingestReply, 1)},
+		{d: broken, done: make(chan ingestReply, 1)},
+		{d: storetest.Delivery("edr", "good-2", t0), done: make(chan ingestReply, 1)},
+	}
+	s.commits.commit(calls)
+	replies := make([]ingestReply, len(calls))
+	for i, c := range calls {
+		replies[i] = <-c.done
+	}
+	if replies[0].err != nil || replies[3].err != nil {
+		t.Fatalf("good deliveries failed: %v, %v", replies[0].err, replies[3].err)
+	}
+	if !errors.Is(replies[1].err, store.ErrReplayed) {
+		t.Fatalf("replay = %v, want ErrReplayed", replies[1].err)
+	}
+	if replies[2].err == nil {
+		t.Fatal("a delivery violating NOT NULL was stored")
+	}
+	evs, _ := s.ListEvents(ctx, store.EventFilter{})
+	if len(evs) != 3 {
+		t.Fatalf("%d events, want 3 (the first, good-1, good-2)", len(evs))
+	}
+	incs, _ := s.ListIncidents(ctx, store.IncidentFilter{})
+	if len(incs) != 3 {
+		t.Fatalf("%d incidents, want 3: the failed delivery's incident must be rolled back", len(incs))
+	}
+	// Its replay key was rolled back too: a corrected retry is accepted.
+	if _, err := s.Ingest(ctx, storetest.Delivery("edr", "broken", t0)); err != nil {
+		t.Fatalf("retry of the failed delivery = %v", err)
+	}
+}
+
+// TestCloseDrainsQueue closes the store while deliveries are arriving:
+// each is either acknowledged and then found after reopening, or refused
+// with ErrClosed.
+func TestCloseDrainsQueue(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tw.db")
+	s := openAt(t, path)
+	ctx := context.Background()
+	const n = 300
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	refused := 0
+	start := make(chan struct{})
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-start
+			res, err := s.Ingest(ctx, storetest.Delivery("edr", fmt.Sprintf("k%d", i), t0))
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				acked[res.Events[0].ID] = true
+			case errors.Is(err, store.ErrClosed):
+				refused++
+			default:
+				t.Errorf("delivery %d: %v", i, err)
+			}
+		}(i)
+	}
+	close(start)
+	// Close once some deliveries are through, so both outcomes can occur.
+	for {
+		mu.Lock()
+		k := len(acked)
+		mu.Unlock()
+		if k > 0 {
+			break
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close = %v", err)
+	}
+	if _, err := s.Ingest(ctx, storetest.Delivery("edr", "late", t0)); !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("Ingest after Close = %v, want ErrClosed", err)
+	}
+	if len(acked)+refused != n {
+		t.Fatalf("%d acked + %d refused, want %d", len(acked), refused, n)
+	}
+	s2 := openAt(t, path)
+	evs, err := s2.ListEvents(ctx, store.EventFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != len(acked) {
+		t.Fatalf("%d events stored, %d acknowledged", len(evs), len(acked))
+	}
+	for _, ev := range evs {
+		if !acked[ev.ID] {
+			t.Fatalf("event %s stored but never acknowledged", ev.ID)
+		}
+	}
+}
+
+// TestPruneInChunks prunes more keys than one chunk holds.
+func TestPruneInChunks(t *testing.T) {
+	s := openAt(t, filepath.Join(t.TempDir(), "tw.db"))
+	ctx := context.Background()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = pruneChunkRows*2 + 17
+	for i := 0; i < n; i++ {
+		if _, err := tx.Exec(`INSERT INTO replay_keys (key, seen_at) VALUES (?, ?)`, fmt.Sprint(i), ts(t0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := tx.Exec(`INSERT INTO replay_keys (key, seen_at) VALUES ('fresh', ?)`, ts(t0.Add(time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PruneReplay(ctx, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	if err := s.r.QueryRow(`SELECT COUNT(*) FROM replay_keys`).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if left != 1 {
+		t.Fatalf("%d keys left, want only the fresh one", left)
+	}
+}
