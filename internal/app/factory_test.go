@@ -78,3 +78,16 @@ func TestStoreSelectsPostgres(t *testing.T) {
 		t.Fatalf("backend = %s with a postgres:// URL", st.Backend)
 	}
 }
+
+func TestSQLiteSynchronousRefusedWithPostgres(t *testing.T) {
+	// Nothing listens on port 1: the refusal must come before connecting.
+	f, _ := factoryWith(t, "postgres://tw@127.0.0.1:1/tw")
+	if err := f.ConfigureStore(cmdutil.StoreOptions{SQLiteSynchronous: "full"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.Store()
+	var fe *cmdutil.FlagError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "synchronous_commit") {
+		t.Fatalf("--sqlite-synchronous with a PostgreSQL URL = %v, want a usage error", err)
+	}
+}
