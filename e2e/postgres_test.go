@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // pgSchemaURL creates an empty schema on the PostgreSQL server named by
@@ -31,7 +32,7 @@ func pgSchemaURL(t *testing.T) string {
 		t.Skip("TW_TEST_DATABASE_URL is unset: skipping the two-receiver PostgreSQL test (bash .ci/run starts a throwaway server and sets it)")
 	}
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
+	conn, err := connectOne(ctx, base)
 	if err != nil {
 		t.Fatalf("connect to TW_TEST_DATABASE_URL: %v", err)
 	}
@@ -43,7 +44,7 @@ func pgSchemaURL(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), base)
+		c, err := connectOne(context.Background(), base)
 		if err != nil {
 			t.Errorf("drop schema %s: %v", schema, err)
 			return
@@ -331,7 +332,7 @@ func TestTwoReceiversOneDatabase(t *testing.T) {
 	// is done on the first attempt, and its playbook started and finished
 	// once, each step once. Read from the database itself.
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dbURL)
+	conn, err := connectOne(ctx, dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,4 +396,15 @@ func receivedTotal(t *testing.T, s *server) int {
 		total += int(v)
 	}
 	return total
+}
+
+// connectOne opens a single connection. A URL's pool_* settings are meant
+// for a pool; a plain connection would send them to the server, which
+// refuses unknown parameters.
+func connectOne(ctx context.Context, databaseURL string) (*pgx.Conn, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.ConnectConfig(ctx, cfg.ConnConfig)
 }

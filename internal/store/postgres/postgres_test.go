@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/internal/store/storetest"
@@ -44,7 +45,7 @@ func freshSchema(t *testing.T) string {
 		t.Fatalf("%s must be a postgres:// URL", TestURLEnv)
 	}
 	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, base)
+	admin, err := connectOne(ctx, base)
 	if err != nil {
 		t.Fatalf("connect to %s: %v", TestURLEnv, err)
 	}
@@ -56,7 +57,7 @@ func freshSchema(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), base)
+		c, err := connectOne(context.Background(), base)
 		if err != nil {
 			t.Errorf("drop schema %s: %v", schema, err)
 			return
@@ -314,4 +315,15 @@ func TestClaimsAcrossReplicas(t *testing.T) {
 	if len(seen) != jobs {
 		t.Fatalf("%d jobs claimed, want %d", len(seen), jobs)
 	}
+}
+
+// connectOne opens a single connection. A URL's pool_* settings are meant
+// for a pool; a plain connection would send them to the server, which
+// refuses unknown parameters.
+func connectOne(ctx context.Context, databaseURL string) (*pgx.Conn, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.ConnectConfig(ctx, cfg.ConnConfig)
 }
