@@ -1,10 +1,12 @@
 // Package postgres is the Store for several receivers sharing one
 // PostgreSQL database behind a load balancer (jackc/pgx/v5 with a pool).
 //
-// Everything a replica needs to agree on lives in the database: sources,
-// tokens, events, incidents, replay keys and incident numbers. Nothing is
-// cached in the process, so a secret rotated through one replica verifies
-// on every replica at once.
+// Everything replicas must agree on lives in the database and is decided
+// there: replay and idempotency keys by unique constraints, incident
+// numbers by sequences, correlation and incident edits by row and advisory
+// locks, triage claims by FOR UPDATE SKIP LOCKED. The store keeps no copy
+// of any of it; the one thing it remembers is which years' number
+// sequences exist.
 package postgres
 
 import (
