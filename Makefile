@@ -46,6 +46,7 @@ docs:
 	$(GO) run ./cmd/gen-docs docs
 
 ## bench: tw-cli serve vs a bare net/http handler on loopback (about 2 minutes); BENCHFLAGS adds compare's flags, e.g. BENCHFLAGS='-soak 60s'
+## (BENCHFLAGS='-database-url postgres://…' also measures a receiver on PostgreSQL, next to SQLite)
 BENCHFLAGS ?=
 bench: build
 	$(GO) build -o bin/baseline ./bench/baseline

@@ -133,6 +133,15 @@ func freeAddr(t *testing.T) string {
 
 func (e *env) serve(args ...string) *server {
 	e.t.Helper()
+	s := e.startServe(args...)
+	s.waitReady(e.t)
+	return s
+}
+
+// startServe starts `tw-cli serve` without waiting for it to be ready, so
+// several receivers can start at once.
+func (e *env) startServe(args ...string) *server {
+	e.t.Helper()
 	addr := freeAddr(e.t)
 	cmd := exec.Command(binary, append([]string{"serve", "--addr", addr}, args...)...)
 	cmd.Env = e.environ()
@@ -148,22 +157,27 @@ func (e *env) serve(args ...string) *server {
 			<-s.done
 		}
 	})
+	return s
+}
+
+// waitReady waits until the receiver answers /readyz.
+func (s *server) waitReady(t *testing.T) {
+	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		if resp, err := http.Get(s.url + "/readyz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return s
+				return
 			}
 		}
 		select {
 		case err := <-s.done:
-			e.t.Fatalf("serve exited early: %v\n%s", err, s.stderr.String())
+			t.Fatalf("serve exited early: %v\n%s", err, s.stderr.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	e.t.Fatalf("serve not ready on %s:\n%s", addr, s.stderr.String())
-	return nil
+	t.Fatalf("serve not ready on %s:\n%s", s.addr, s.stderr.String())
 }
 
 // stop sends sig and waits for the process to exit.

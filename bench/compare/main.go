@@ -2,9 +2,11 @@
 // dir and the bare net/http baseline on loopback ports, drives both with
 // the same load in alternating rounds, and prints tw-cli's throughput as a
 // fraction of the baseline's, its latency at a steady rate, its memory,
-// and the wall time of short CLI commands.
+// and the wall time of short CLI commands. With -database-url it also
+// runs a receiver on PostgreSQL in the same rounds and reports its ratio
+// next to SQLite's.
 //
-//	go run ./bench/compare -tw bin/tw-cli -baseline bin/baseline
+//	go run ./bench/compare -tw bin/tw-cli -baseline bin/baseline [-database-url postgres://…]
 package main
 
 import (
@@ -18,6 +20,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -46,6 +49,7 @@ type options struct {
 	sources        int
 	cliRuns        int
 	synchronous    string
+	databaseURL    string
 }
 
 func main() {
@@ -64,6 +68,7 @@ func main() {
 	flag.IntVar(&o.sources, "sources", 1000, "sources registered before timing 'webhook list'")
 	flag.IntVar(&o.cliRuns, "cli-runs", 10, "runs of each timed CLI command")
 	flag.StringVar(&o.synchronous, "sqlite-synchronous", "normal", "serve's --sqlite-synchronous")
+	flag.StringVar(&o.databaseURL, "database-url", "", "also measure a receiver on this PostgreSQL server (in a schema of its own, dropped afterwards)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -97,14 +102,43 @@ func run(ctx context.Context, o options) error {
 	}
 	defer tw.stop()
 
-	fmt.Printf("tw-cli serve (SQLite, synchronous=%s) vs bare net/http handler; %d keep-alive connections, ~%d-byte signed generic events\n\n",
+	// pg is the same receiver on PostgreSQL, measured in the same rounds
+	// so both ratios see the same machine.
+	var pg *server
+	if o.databaseURL != "" {
+		schemaURL, drop, err := benchSchema(ctx, o.databaseURL)
+		if err != nil {
+			return err
+		}
+		defer drop()
+		pgEnv := append(cleanEnv(), "TW_DATA_DIR="+filepath.Join(dir, "pg-data"), "TW_CONFIG_DIR="+filepath.Join(dir, "config"), "TW_DATABASE_URL="+schemaURL)
+		if out, err := command(pgEnv, o.tw, "webhook", "add", "bench", "--secret", secret).CombinedOutput(); err != nil {
+			return fmt.Errorf("webhook add on PostgreSQL: %v\n%s", err, out)
+		}
+		if pg, err = startServe(ctx, pgEnv, o.tw, "-q"); err != nil {
+			return err
+		}
+		defer pg.stop()
+	}
+
+	fmt.Printf("tw-cli serve (SQLite, synchronous=%s) vs bare net/http handler; %d keep-alive connections, ~%d-byte signed generic events\n",
 		o.synchronous, o.concurrency, o.bodySize)
+	if pg != nil {
+		fmt.Printf("and tw-cli serve on PostgreSQL (%s)\n", redact(o.databaseURL))
+	}
+	fmt.Println()
 	cfg := func(url string) load.Config {
 		return load.Config{URL: url, Secret: []byte(secret), Concurrency: o.concurrency, BodySize: o.bodySize, Duration: o.duration}
 	}
 	baseURL := base.url + "/api/webhooks/bench"
 	twURL := tw.url + "/api/webhooks/bench"
-	for _, u := range []string{baseURL, twURL} {
+	urls := []string{baseURL, twURL}
+	var pgURL string
+	if pg != nil {
+		pgURL = pg.url + "/api/webhooks/bench"
+		urls = append(urls, pgURL)
+	}
+	for _, u := range urls {
 		c := cfg(u)
 		c.Duration = o.warmup
 		if _, err := load.Run(ctx, c); err != nil {
@@ -112,7 +146,7 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
-	var baseRPS, twRPS, ratios []float64
+	var baseRPS, twRPS, ratios, pgRPS, pgRatios []float64
 	var rss []int64
 	for r := 1; r <= o.rounds; r++ {
 		b, err := load.Run(ctx, cfg(baseURL))
@@ -133,6 +167,17 @@ func run(ctx context.Context, o options) error {
 		}
 		baseRPS, twRPS = append(baseRPS, b.RPS()), append(twRPS, t.RPS())
 		ratios = append(ratios, t.RPS()/b.RPS())
+		if pg != nil {
+			p, err := load.Run(ctx, cfg(pgURL))
+			if err != nil {
+				return err
+			}
+			fmt.Printf("round %d postgres %s\n", r, p.Summary())
+			if err := allOK(p); err != nil {
+				return err
+			}
+			pgRPS, pgRatios = append(pgRPS, p.RPS()), append(pgRatios, p.RPS()/b.RPS())
+		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -157,6 +202,18 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("steady %.0f req/s tw-cli %s\n", o.steadyRate, st.Summary())
 	if err := allOK(st); err != nil {
 		return err
+	}
+	var pgSt *load.Result
+	if pg != nil {
+		c := steady
+		c.URL = pgURL
+		if pgSt, err = load.Run(ctx, c); err != nil {
+			return err
+		}
+		fmt.Printf("steady %.0f req/s postgres %s\n", o.steadyRate, pgSt.Summary())
+		if err := allOK(pgSt); err != nil {
+			return err
+		}
 	}
 
 	var soak *load.RSSSummary
@@ -198,6 +255,11 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("  throughput     tw-cli %.0f req/s, baseline %.0f req/s (medians of %d rounds)\n", median(twRPS), median(baseRPS), o.rounds)
 	fmt.Printf("  ratio          %.0f%% of the bare handler (median of per-round ratios; rounds: %s)\n", 100*median(ratios), percents(ratios))
 	fmt.Printf("  steady         %.0f req/s: p50 %s  p90 %s  p99 %s  (%d 2xx of %d)\n", st.RPS(), ms(st.Percentile(50)), ms(st.Percentile(90)), ms(st.Percentile(99)), st.OK, st.Sent)
+	if pg != nil {
+		fmt.Printf("  postgres       %.0f req/s, %.0f%% of the bare handler next to SQLite's %.0f%% (rounds: %s)\n",
+			median(pgRPS), 100*median(pgRatios), 100*median(ratios), percents(pgRatios))
+		fmt.Printf("  pg steady      %.0f req/s: p50 %s  p90 %s  p99 %s  (%d 2xx of %d)\n", pgSt.RPS(), ms(pgSt.Percentile(50)), ms(pgSt.Percentile(90)), ms(pgSt.Percentile(99)), pgSt.OK, pgSt.Sent)
+	}
 	all := load.Summarize(rss)
 	fmt.Printf("  rss            peak %s during the load\n", load.MiB(all.Peak))
 	if soak != nil {
@@ -207,6 +269,15 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("  tw-cli --help                  wall median %s (min %s, max %s, %d runs)\n", ms(help[len(help)/2]), ms(help[0]), ms(help[len(help)-1]), len(help))
 	fmt.Printf("  tw-cli webhook list (%d sources) wall median %s (min %s, max %s, %d runs)\n", o.sources, ms(list[len(list)/2]), ms(list[0]), ms(list[len(list)-1]), len(list))
 	return nil
+}
+
+// redact hides a password in a database URL.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
 }
 
 func allOK(r *load.Result) error {

@@ -17,6 +17,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/iostreams"
 	"github.com/tw-cli/tw-cli/internal/sources"
 	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/internal/store/postgres"
 	"github.com/tw-cli/tw-cli/internal/store/sqlite"
 )
 
@@ -75,28 +76,20 @@ func newFactory(ios *iostreams.IOStreams, version string, flags func() *pflag.Fl
 	}
 	f.Store = sync.OnceValues(func() (store.Store, error) {
 		storeRequested = true
-		cfg, err := f.Config()
-		if err != nil {
-			return nil, err
-		}
-		if u := cfg.Get("database_url"); u != "" {
-			return nil, fmt.Errorf("database URL %q: only the embedded SQLite store is available in this build; unset --database-url/TW_DATABASE_URL", redactURL(u))
-		}
-		dir, err := f.DataDir()
-		if err != nil {
-			return nil, err
-		}
-		syncMode := storeOpts.SQLiteSynchronous
-		if syncMode == "" {
-			syncMode = os.Getenv("TW_SQLITE_SYNCHRONOUS")
-		}
-		s, err := sqlite.Open(context.Background(), filepath.Join(dir, DatabaseFile), sqlite.Options{Synchronous: syncMode})
+		s, err := openStore(f, true, storeOpts)
 		if err != nil {
 			return nil, err
 		}
 		opened = s
 		return s, nil
 	})
+	f.Migrator = func() (store.Migrator, error) {
+		s, err := openStore(f, false, cmdutil.StoreOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
 
 	f.Debug = func() bool {
 		d, _ := flags().GetBool("debug")
@@ -136,6 +129,52 @@ func newFactory(ios *iostreams.IOStreams, version string, flags func() *pflag.Fl
 		}
 	}
 	return f, cleanup
+}
+
+// migratingStore is what both backends are.
+type migratingStore interface {
+	store.Store
+	store.Migrator
+}
+
+// openStore opens the configured store: PostgreSQL when database_url
+// (--database-url, TW_DATABASE_URL) is set, else the SQLite file in the
+// data dir. With migrate unset it opens the schema as it is, for
+// `tw-cli db`. Each branch returns a literal nil on error: a nil
+// *Store in the interface would not compare equal to nil.
+func openStore(f *cmdutil.Factory, migrate bool, opts cmdutil.StoreOptions) (migratingStore, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+	if u := cfg.Get("database_url"); u != "" {
+		if !postgres.IsURL(u) {
+			return nil, cmdutil.FlagErrorf("database URL %q: use postgres://user:password@host:5432/database, or leave it empty for the embedded SQLite store", redactURL(u))
+		}
+		if opts.SQLiteSynchronous != "" {
+			// Silently ignoring it would promise a durability it does not set.
+			return nil, cmdutil.FlagErrorf("--sqlite-synchronous applies to the SQLite store; with PostgreSQL, durability is the server's synchronous_commit (on by default)")
+		}
+		s, err := postgres.Open(ctx, u, postgres.Options{NoMigrate: !migrate})
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+	dir, err := f.DataDir()
+	if err != nil {
+		return nil, err
+	}
+	syncMode := opts.SQLiteSynchronous
+	if syncMode == "" {
+		syncMode = os.Getenv("TW_SQLITE_SYNCHRONOUS")
+	}
+	s, err := sqlite.Open(ctx, filepath.Join(dir, DatabaseFile), sqlite.Options{Synchronous: syncMode, NoMigrate: !migrate})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // redactURL hides a password in a database URL.

@@ -23,8 +23,12 @@ type Factory struct {
 	Now        func() time.Time
 
 	Config func() (*config.Config, error)
-	// Store opens the local store (SQLite in the data dir by default).
+	// Store opens the store, migrated: SQLite in the data dir by default,
+	// PostgreSQL when a database URL is set.
 	Store func() (store.Store, error)
+	// Migrator opens the same store without migrating it, for `tw-cli db`;
+	// the caller closes it.
+	Migrator func() (store.Migrator, error)
 	// ConfigureStore tunes how Store will open the database (serve's
 	// durability flag). It fails once the store is open.
 	ConfigureStore func(StoreOptions) error

@@ -127,6 +127,32 @@ func (e *ConflictError) Unwrap() error { return sources.ErrExists }
 // the changes before it in place; the returned plan lists exactly those,
 // and applying the same file again finishes the job.
 func Apply(ctx context.Context, st store.Store, cfg *Config, opts ApplyOptions) (Plan, error) {
+	plan, err := applyOnce(ctx, st, cfg, opts)
+	if !errors.Is(err, errCreateRaced) {
+		return plan, err
+	}
+	// Another process created a source between this pass's read and its
+	// write: receivers sharing one database that start (or reload)
+	// together with the same --config. A second pass reads it and
+	// reconciles, which for the same file changes nothing.
+	again, err := applyOnce(ctx, st, cfg, opts)
+	done := make(map[string]bool, len(plan.Changes))
+	for _, c := range plan.Changes {
+		done[c.Source] = true
+	}
+	for _, c := range again.Changes {
+		if !done[c.Source] {
+			plan.Changes = append(plan.Changes, c)
+		}
+	}
+	sort.SliceStable(plan.Changes, func(i, j int) bool { return plan.Changes[i].Source < plan.Changes[j].Source })
+	return plan, err
+}
+
+// errCreateRaced marks a create that found the source already there.
+var errCreateRaced = errors.New("it was registered while the file was being applied; apply again")
+
+func applyOnce(ctx context.Context, st store.Store, cfg *Config, opts ApplyOptions) (Plan, error) {
 	now := time.Now().UTC()
 	if opts.Now != nil {
 		now = opts.Now().UTC()
@@ -195,7 +221,7 @@ func write(ctx context.Context, st store.Store, c Change, src *store.Source) err
 	case ActionCreate:
 		err := st.CreateSource(ctx, src)
 		if errors.Is(err, store.ErrExists) {
-			return fmt.Errorf("%w: it was registered while the file was being applied; apply again", sources.ErrExists)
+			return fmt.Errorf("%w: %w", sources.ErrExists, errCreateRaced)
 		}
 		return err
 	case ActionUpdate:

@@ -347,3 +347,36 @@ func TestApplyPartialFailureReportsWhatWasDone(t *testing.T) {
 		t.Fatalf("second apply: %v %v", actions(plan), err)
 	}
 }
+
+// racingStore is another receiver applying the same file at the same
+// moment: just before this process creates a source, the other one does.
+type racingStore struct {
+	store.Store
+	cfg   *Config
+	raced bool
+}
+
+func (r *racingStore) CreateSource(ctx context.Context, s *store.Source) error {
+	if !r.raced {
+		r.raced = true
+		if _, err := Apply(ctx, r.Store, r.cfg, ApplyOptions{Now: at(t0)}); err != nil {
+			return err
+		}
+	}
+	return r.Store.CreateSource(ctx, s)
+}
+
+func TestApplyConcurrentWithTheSameFile(t *testing.T) {
+	cfg := mustParse(t, "sources:\n  a:\n    secret: x\n  b:\n    secret: y\n")
+	st := &racingStore{Store: openStore(t), cfg: cfg}
+	plan, err := Apply(context.Background(), st, cfg, ApplyOptions{Now: at(t0)})
+	if err != nil {
+		t.Fatalf("apply racing another receiver's = %v, want it to reconcile", err)
+	}
+	if got := actions(plan); !reflect.DeepEqual(got, []string{"a:unchanged", "b:unchanged"}) {
+		t.Fatalf("plan %v", got)
+	}
+	if src := get(t, st, "a"); src.Secret != "x" || src.Origin != Origin {
+		t.Fatalf("a = %+v", src)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	canarycmd "github.com/tw-cli/tw-cli/internal/cmd/canary"
 	"github.com/tw-cli/tw-cli/internal/cmd/completion"
 	configcmd "github.com/tw-cli/tw-cli/internal/cmd/config"
+	"github.com/tw-cli/tw-cli/internal/cmd/db"
 	"github.com/tw-cli/tw-cli/internal/cmd/destination"
 	"github.com/tw-cli/tw-cli/internal/cmd/events"
 	"github.com/tw-cli/tw-cli/internal/cmd/incidents"
@@ -49,6 +50,7 @@ Threat Stack and Thinkst Canary.
 Environment:
   TW_DATA_DIR       where the local database and logs live
   TW_SERVER, TW_TOKEN  manage sources on a remote receiver
+  TW_DATABASE_URL   postgres://… to share one database among receivers
   TW_CONFIG_DIR     where config.yaml lives (default ~/.config/tw-cli)`,
 		Example: `  # Register a source and start the receiver
   $ tw-cli webhook add email-gateway --secret "$SECRET" --auto-triage --playbook phishing_triage
@@ -112,6 +114,7 @@ Environment:
 	add(groupIntegrations, canarycmd.NewCmdCanary(f))
 	add(groupSetup,
 		configcmd.NewCmdConfig(f),
+		db.NewCmdDB(f),
 		completion.NewCmdCompletion(f),
 		versioncmd.NewCmdVersion(f, info.Version, info.Commit, info.Date),
 	)

@@ -28,6 +28,9 @@ type Options struct {
 	// survives power loss at the cost of an fsync per commit (one per
 	// group commit, not one per delivery).
 	Synchronous string
+	// NoMigrate opens the database as it is, for `tw-cli db status` to
+	// report pending migrations instead of applying them.
+	NoMigrate bool
 	// MaxBatch bounds how many concurrent deliveries share one
 	// transaction (DefaultMaxBatch when zero or less).
 	MaxBatch int
@@ -37,8 +40,9 @@ type Options struct {
 type Store struct {
 	// Writes go through one connection: SQLite allows one writer, and
 	// queueing in Go is cheaper than spinning on SQLITE_BUSY.
-	w *sql.DB
-	r *sql.DB
+	w    *sql.DB
+	r    *sql.DB
+	path string
 	// commits is the group commit of Ingest (batch.go).
 	commits *committer
 	// ckpt copies the WAL into the database off the commit path.
@@ -48,7 +52,10 @@ type Store struct {
 	closeErr  error
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store    = (*Store)(nil)
+	_ store.Migrator = (*Store)(nil)
+)
 
 // Open opens (creating if needed) the database at path and migrates it.
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
@@ -96,12 +103,14 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	ck.SetMaxOpenConns(1)
-	s := &Store{w: w, r: r}
-	if err := s.migrate(ctx); err != nil {
-		w.Close()
-		r.Close()
-		ck.Close()
-		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	s := &Store{w: w, r: r, path: path}
+	if !opts.NoMigrate {
+		if _, _, err := s.Migrate(ctx); err != nil {
+			w.Close()
+			r.Close()
+			ck.Close()
+			return nil, fmt.Errorf("migrate %s: %w", path, err)
+		}
 	}
 	s.ckpt = startCheckpointer(ck)
 	s.commits = startCommitter(s, opts.MaxBatch)
@@ -187,33 +196,6 @@ var migrations = []string{
 		created_at INTEGER NOT NULL
 	);
 	CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);`,
-}
-
-func (s *Store) migrate(ctx context.Context) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
-		return err
-	}
-	var current int
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return err
-	}
-	if current > len(migrations) {
-		return fmt.Errorf("database schema version %d is newer than this tw-cli (%d): upgrade tw-cli", current, len(migrations))
-	}
-	for v := current; v < len(migrations); v++ {
-		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
-			return fmt.Errorf("migration %d: %w", v+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v+1, time.Now().UnixNano()); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
 }
 
 // newID returns a time-ordered UUID (version 7). Random (v4) keys land

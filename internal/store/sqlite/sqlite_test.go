@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -53,5 +54,41 @@ func TestFileIsPrivateAndReopens(t *testing.T) {
 func TestRejectsBadSynchronous(t *testing.T) {
 	if _, err := Open(context.Background(), filepath.Join(t.TempDir(), "tw.db"), Options{Synchronous: "OFF"}); err == nil {
 		t.Fatal("synchronous=OFF accepted: it can lose acknowledged deliveries")
+	}
+}
+
+func TestLifecycle(t *testing.T) {
+	storetest.RunLifecycle(t, func(t *testing.T) storetest.Opener {
+		path := filepath.Join(t.TempDir(), "tw.db")
+		return func(ctx context.Context, migrate bool) (store.Migrator, error) {
+			return Open(ctx, path, Options{NoMigrate: !migrate})
+		}
+	})
+}
+
+func TestSchemaTooNew(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "tw.db")
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, 1)`, len(migrations)+1); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	var tooNew *store.SchemaTooNewError
+	if _, err := Open(ctx, path, Options{}); !errors.As(err, &tooNew) || tooNew.Current != len(migrations)+1 {
+		t.Fatalf("open of a newer schema = %v, want SchemaTooNewError", err)
+	}
+	// Status still reads it, to tell the operator what is wrong.
+	s, err = Open(ctx, path, Options{NoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st, err := s.SchemaStatus(ctx)
+	if err != nil || st.Current != len(migrations)+1 || st.Pending() != -1 || st.Location != path {
+		t.Fatalf("status = %+v, %v", st, err)
 	}
 }

@@ -16,16 +16,22 @@ import (
 // Run runs the suite; open returns a fresh, empty store.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests := map[string]func(*testing.T, store.Store){
-		"Sources":             testSources,
-		"Tokens":              testTokens,
-		"IngestAndRead":       testIngestAndRead,
-		"Replay":              testReplay,
-		"Correlation":         testCorrelation,
-		"ConcurrentNumbering": testConcurrentNumbering,
-		"IncidentStatus":      testIncidentStatus,
-		"Filters":             testFilters,
-		"Idempotency":         testIdempotency,
-		"ConcurrentReplays":   testConcurrentReplays,
+		"Sources":               testSources,
+		"Tokens":                testTokens,
+		"IngestAndRead":         testIngestAndRead,
+		"Replay":                testReplay,
+		"Correlation":           testCorrelation,
+		"ConcurrentNumbering":   testConcurrentNumbering,
+		"IncidentStatus":        testIncidentStatus,
+		"Filters":               testFilters,
+		"UntrustedText":         testUntrustedText,
+		"ConcurrentCorrelation": testConcurrentCorrelation,
+		"ConcurrentReplay":      testConcurrentReplay,
+		"BatchDelivery":         testBatchDelivery,
+		"TimesRoundTrip":        testTimesRoundTrip,
+		"Idempotency":           testIdempotency,
+		"ConcurrentReplays":     testConcurrentReplays,
+		"ConcurrentIdempotency": testConcurrentIdempotency,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {

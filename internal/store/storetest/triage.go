@@ -27,6 +27,8 @@ func RunTriage(t *testing.T, open func(t *testing.T) store.Store) {
 		"ProgressNeedsLease":  testProgressNeedsLease,
 		"TimelineForUnknown":  testTimelineUnknownIncident,
 		"LatestIncidentEvent": testLatestIncidentEvent,
+		"ConcurrentChanges":   testConcurrentIncidentChanges,
+		"ClaimedOnce":         testClaimedOnce,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {

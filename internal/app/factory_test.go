@@ -1,0 +1,93 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+
+	"github.com/tw-cli/tw-cli/internal/cmdutil"
+	"github.com/tw-cli/tw-cli/internal/iostreams"
+)
+
+// factoryWith builds the real factory with TW_DATABASE_URL set to url and
+// a fresh data dir.
+func factoryWith(t *testing.T, url string) (*cmdutil.Factory, string) {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv("TW_CONFIG_DIR", t.TempDir())
+	t.Setenv("TW_DATA_DIR", dir)
+	t.Setenv("TW_DATABASE_URL", url)
+	ios, _, _, _ := iostreams.Test()
+	f, cleanup := newFactory(ios, "test", func() *pflag.FlagSet { return pflag.NewFlagSet("t", pflag.ContinueOnError) })
+	t.Cleanup(cleanup)
+	return f, dir
+}
+
+func TestStoreDefaultsToSQLite(t *testing.T) {
+	f, dir := factoryWith(t, "")
+	m, err := f.Migrator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	st, err := m.SchemaStatus(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Backend != "sqlite" || st.Location != filepath.Join(dir, DatabaseFile) || st.Current != 0 {
+		t.Fatalf("status = %+v: want an unmigrated SQLite file in the data dir", st)
+	}
+	if _, err := f.Store(); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ = m.SchemaStatus(context.Background()); st.Current != st.Available {
+		t.Fatalf("Store() did not migrate: %+v", st)
+	}
+}
+
+func TestStoreRejectsOtherURLs(t *testing.T) {
+	f, _ := factoryWith(t, "mysql://tw:hunter2@db/tw")
+	_, err := f.Store()
+	var fe *cmdutil.FlagError
+	if !errors.As(err, &fe) || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "postgres://") {
+		t.Fatalf("mysql URL = %v: want a usage error naming postgres:// without the password", err)
+	}
+}
+
+func TestStoreSelectsPostgres(t *testing.T) {
+	u := os.Getenv("TW_TEST_DATABASE_URL")
+	if u == "" {
+		t.Skip("TW_TEST_DATABASE_URL is unset: skipping the PostgreSQL selection test")
+	}
+	f, _ := factoryWith(t, u)
+	m, err := f.Migrator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	st, err := m.SchemaStatus(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Backend != "postgres" {
+		t.Fatalf("backend = %s with a postgres:// URL", st.Backend)
+	}
+}
+
+func TestSQLiteSynchronousRefusedWithPostgres(t *testing.T) {
+	// Nothing listens on port 1: the refusal must come before connecting.
+	f, _ := factoryWith(t, "postgres://tw@127.0.0.1:1/tw")
+	if err := f.ConfigureStore(cmdutil.StoreOptions{SQLiteSynchronous: "full"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.Store()
+	var fe *cmdutil.FlagError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "synchronous_commit") {
+		t.Fatalf("--sqlite-synchronous with a PostgreSQL URL = %v, want a usage error", err)
+	}
+}

@@ -1,0 +1,675 @@
+// Package postgres is the Store for several receivers sharing one
+// PostgreSQL database behind a load balancer (jackc/pgx/v5 with a pool).
+//
+// Everything replicas must agree on lives in the database and is decided
+// there: replay and idempotency keys by unique constraints, incident
+// numbers by sequences, correlation and incident edits by row and advisory
+// locks, triage claims by FOR UPDATE SKIP LOCKED. The store keeps no copy
+// of any of it; the one thing it remembers is which years' number
+// sequences exist.
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tw-cli/tw-cli/internal/store"
+)
+
+// Options tune how the store opens.
+type Options struct {
+	// NoMigrate opens the database as it is, for `tw-cli db status` to
+	// report pending migrations instead of applying them.
+	NoMigrate bool
+}
+
+// DefaultConnectTimeout bounds each connection attempt when the URL sets
+// no connect_timeout: without one, an unreachable host holds a starting
+// receiver for the kernel's TCP timeout (minutes) before it says why.
+const DefaultConnectTimeout = 10 * time.Second
+
+// Store is a store.Store on a PostgreSQL connection pool.
+type Store struct {
+	pool     *pgxpool.Pool
+	location string
+	// closed turns Ingest away once Close has begun.
+	closed atomic.Bool
+
+	// seqMu guards seqYears, the years whose incident sequence this
+	// process has already made sure exists.
+	seqMu    sync.Mutex
+	seqYears map[int]bool
+}
+
+var (
+	_ store.Store    = (*Store)(nil)
+	_ store.Migrator = (*Store)(nil)
+)
+
+// IsURL reports whether a database URL names PostgreSQL.
+func IsURL(u string) bool {
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
+// Open connects to the database at databaseURL (postgres://user:pass@host/db?…)
+// and migrates it. Pool settings come from the URL's query (pool_max_conns,
+// pool_min_conns, pool_max_conn_lifetime, pool_max_conn_idle_time,
+// pool_health_check_period), as do libpq's (sslmode, connect_timeout,
+// search_path to use a schema other than public).
+func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		// pgx's parse errors quote the whole URL, password included.
+		return nil, errors.New("invalid PostgreSQL URL: expected postgres://user:password@host:5432/database?sslmode=…")
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		// Lets a DBA tell tw-cli's sessions apart in pg_stat_activity.
+		cfg.ConnConfig.RuntimeParams["application_name"] = "tw-cli"
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{pool: pool, location: location(cfg.ConnConfig), seqYears: map[int]bool{}}
+	if opts.NoMigrate {
+		return s, nil
+	}
+	if _, _, err := s.Migrate(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("migrate %s: %w", s.location, err)
+	}
+	return s, nil
+}
+
+// location names the database for messages, without the password.
+func location(c *pgx.ConnConfig) string {
+	u := url.URL{Scheme: "postgres", User: url.User(c.User), Host: net.JoinHostPort(c.Host, strconv.Itoa(int(c.Port))), Path: "/" + c.Database}
+	if strings.HasPrefix(c.Host, "/") { // a Unix socket directory
+		u.Host = ""
+		u.RawQuery = url.Values{"host": {c.Host}}.Encode()
+	}
+	if sp := c.RuntimeParams["search_path"]; sp != "" {
+		q := u.Query()
+		q.Set("search_path", sp)
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// Close waits for the transactions in flight (pgxpool.Close blocks until
+// every connection is returned), then closes the pool. Deliveries that
+// had not begun are refused with store.ErrClosed.
+func (s *Store) Close() error {
+	s.closed.Store(true)
+	s.pool.Close()
+	return nil
+}
+
+// Ping checks the database answers; /readyz uses it so a load balancer
+// stops sending to a replica that lost its database.
+func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+// inTx runs fn in a transaction and commits it; any error rolls back.
+func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// SQLSTATE codes this package tells apart.
+const (
+	codeUniqueViolation = "23505"
+)
+
+func isUnique(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == codeUniqueViolation
+}
+
+// text makes a string storable. PostgreSQL's text holds neither NUL nor
+// invalid UTF-8, which SQLite keeps and which a sender can put in any
+// JSON string; both become U+FFFD. Lookups go through the same function,
+// so equal inputs still match (a correlation key with a NUL still
+// correlates) and a name that cannot exist is simply not found.
+func text(s string) string {
+	if utf8.ValidString(s) && !strings.Contains(s, "\x00") {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+// micro is t as timestamptz keeps it (microseconds, UTC), so what a
+// method returns equals what a later read returns.
+func micro(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// nullTime stores the zero time as NULL: "never" (a token not yet used,
+// a secret with no previous one) rather than a date in year 1.
+func nullTime(t time.Time) pgtype.Timestamptz {
+	if t.IsZero() {
+		return pgtype.Timestamptz{}
+	}
+	return pgtype.Timestamptz{Time: t, Valid: true}
+}
+
+func fromNull(t pgtype.Timestamptz) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return t.Time.UTC()
+}
+
+func affected(tag pgconn.CommandTag, err error) error {
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// query collects positional arguments for a statement built piece by piece.
+type query struct {
+	sql  strings.Builder
+	args []any
+}
+
+// arg adds v and returns its placeholder.
+func (q *query) arg(v any) string {
+	q.args = append(q.args, v)
+	return "$" + strconv.Itoa(len(q.args))
+}
+
+// --- sources ---
+
+const sourceCols = `name, secret, previous_secret, previous_expires_at, format, verify, auto_triage, playbook, severity_mapping, description, origin, created_at, updated_at`
+
+func scanSource(row pgx.Row) (*store.Source, error) {
+	var src store.Source
+	var prevExp pgtype.Timestamptz
+	var mapping string
+	var secret, previous []byte
+	if err := row.Scan(&src.Name, &secret, &previous, &prevExp, &src.Format, &src.Verify, &src.AutoTriage,
+		&src.Playbook, &mapping, &src.Description, &src.Origin, &src.CreatedAt, &src.UpdatedAt); err != nil {
+		return nil, err
+	}
+	src.Secret, src.PreviousSecret = string(secret), string(previous)
+	src.PreviousExpiresAt, src.CreatedAt, src.UpdatedAt = fromNull(prevExp), src.CreatedAt.UTC(), src.UpdatedAt.UTC()
+	if err := json.Unmarshal([]byte(mapping), &src.SeverityMapping); err != nil {
+		return nil, fmt.Errorf("source %s: bad severity mapping: %w", src.Name, err)
+	}
+	if len(src.SeverityMapping) == 0 {
+		src.SeverityMapping = nil
+	}
+	return &src, nil
+}
+
+func sourceArgs(src *store.Source) ([]any, error) {
+	mapping := []byte("{}")
+	if src.SeverityMapping != nil {
+		var err error
+		if mapping, err = json.Marshal(src.SeverityMapping); err != nil {
+			return nil, err
+		}
+	}
+	// The mapping is kept as JSON text, not jsonb: jsonb refuses \u0000,
+	// which a vendor's severity label could hold.
+	return []any{text(src.Name), []byte(src.Secret), []byte(src.PreviousSecret), nullTime(src.PreviousExpiresAt), text(src.Format), text(src.Verify),
+		src.AutoTriage, text(src.Playbook), string(mapping), text(src.Description), text(src.Origin), src.CreatedAt, src.UpdatedAt}, nil
+}
+
+// CreateSource inserts a new source; ErrExists if the name is taken.
+func (s *Store) CreateSource(ctx context.Context, src *store.Source) error {
+	args, err := sourceArgs(src)
+	if err != nil {
+		return err
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO sources (`+sourceCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`, args...)
+	if isUnique(err) {
+		return store.ErrExists
+	}
+	return err
+}
+
+// GetSource returns one source or ErrNotFound.
+func (s *Store) GetSource(ctx context.Context, name string) (*store.Source, error) {
+	src, err := scanSource(s.pool.QueryRow(ctx, `SELECT `+sourceCols+` FROM sources WHERE name = $1`, text(name)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	return src, err
+}
+
+// ListSources returns every source by name.
+func (s *Store) ListSources(ctx context.Context) ([]store.Source, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+sourceCols+` FROM sources ORDER BY name COLLATE "C"`)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanSource)
+}
+
+// collect scans every row with scan.
+func collect[T any](rows pgx.Rows, scan func(pgx.Row) (*T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *v)
+	}
+	return out, rows.Err()
+}
+
+// UpdateSource replaces every field of an existing source.
+func (s *Store) UpdateSource(ctx context.Context, src *store.Source) error {
+	args, err := sourceArgs(src)
+	if err != nil {
+		return err
+	}
+	return affected(s.pool.Exec(ctx, `UPDATE sources SET secret=$2, previous_secret=$3, previous_expires_at=$4, format=$5, verify=$6,
+		auto_triage=$7, playbook=$8, severity_mapping=$9, description=$10, origin=$11, created_at=$12, updated_at=$13 WHERE name=$1`, args...))
+}
+
+// DeleteSource removes a source; events it produced stay.
+func (s *Store) DeleteSource(ctx context.Context, name string) error {
+	return affected(s.pool.Exec(ctx, `DELETE FROM sources WHERE name = $1`, text(name)))
+}
+
+// --- tokens ---
+
+const tokenCols = `id, name, hash, prefix, created_at, last_used_at`
+
+func scanToken(row pgx.Row) (*store.Token, error) {
+	var t store.Token
+	var used pgtype.Timestamptz
+	if err := row.Scan(&t.ID, &t.Name, &t.Hash, &t.Prefix, &t.CreatedAt, &used); err != nil {
+		return nil, err
+	}
+	t.CreatedAt, t.LastUsedAt = t.CreatedAt.UTC(), fromNull(used)
+	return &t, nil
+}
+
+// CreateToken stores a token's hash.
+func (s *Store) CreateToken(ctx context.Context, t *store.Token) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO tokens (id, name, hash, prefix, created_at) VALUES ($1,$2,$3,$4,$5)`,
+		text(t.ID), text(t.Name), t.Hash, text(t.Prefix), t.CreatedAt)
+	if isUnique(err) {
+		return store.ErrExists
+	}
+	return err
+}
+
+// ListTokens returns tokens by creation time.
+func (s *Store) ListTokens(ctx context.Context) ([]store.Token, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+tokenCols+` FROM tokens ORDER BY created_at, name COLLATE "C"`)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanToken)
+}
+
+// RevokeToken deletes a token by id or name.
+func (s *Store) RevokeToken(ctx context.Context, idOrName string) error {
+	return affected(s.pool.Exec(ctx, `DELETE FROM tokens WHERE id = $1 OR name = $1`, text(idOrName)))
+}
+
+// TouchToken looks a token up by hash and records its use.
+func (s *Store) TouchToken(ctx context.Context, hash string, at time.Time) (*store.Token, error) {
+	t, err := scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenCols+` FROM tokens WHERE hash = $1`, text(hash)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Last use is advisory: a minute's precision saves a write per request.
+	if at.Sub(t.LastUsedAt) > time.Minute {
+		if _, err := s.pool.Exec(ctx, `UPDATE tokens SET last_used_at = $1 WHERE id = $2`, at, t.ID); err != nil {
+			return nil, err
+		}
+		t.LastUsedAt = micro(at)
+	}
+	return t, nil
+}
+
+// --- ingest ---
+
+// Advisory lock classes (the first key of pg_advisory_xact_lock(int, int)),
+// so tw-cli's locks do not collide with another application's on the same
+// database. The second key is a hash of what is locked.
+const (
+	lockMigrate     = 0x7477_0001 // "tw" 1
+	lockCorrelation = 0x7477_0002
+	lockSequence    = 0x7477_0003
+)
+
+// Ingest stores a delivery atomically. See store.Store.
+//
+// Under READ COMMITTED two replicas could both find no open incident for a
+// correlation key and both open one; a transaction-scoped advisory lock
+// per (source, key), taken before looking, makes the second wait and then
+// see the first's incident. Locks are taken in sorted order so deliveries
+// sharing several keys cannot deadlock.
+func (s *Store) Ingest(ctx context.Context, d *store.Delivery) (*store.IngestResult, error) {
+	if s.closed.Load() {
+		return nil, store.ErrClosed
+	}
+	res, err := s.ingest(ctx, d)
+	if err != nil && s.closed.Load() && !errors.Is(err, store.ErrReplayed) {
+		// It lost the race with Close: the pool refused its connection,
+		// and a transaction that never began stored nothing.
+		return nil, fmt.Errorf("%w: %v", store.ErrClosed, err)
+	}
+	return res, err
+}
+
+func (s *Store) ingest(ctx context.Context, d *store.Delivery) (*store.IngestResult, error) {
+	now := micro(d.ReceivedAt)
+	seq, err := s.incidentSequence(ctx, now.Year())
+	if err != nil {
+		return nil, err
+	}
+	source := text(d.Source)
+	var res *store.IngestResult
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		// A repeat of a delivery (same idempotency key) answers with the
+		// first one's result, even when it is the very same request: the
+		// key is checked before the replay key.
+		if d.IdempotencyKey != "" {
+			dup, err := claimIdempotent(ctx, tx, d, now)
+			if err != nil {
+				return err
+			}
+			if dup != nil {
+				res = dup
+				return nil
+			}
+		}
+		if d.ReplayKey != "" {
+			// The key is bytea: the receiver joins its parts with NUL.
+			tag, err := tx.Exec(ctx, `INSERT INTO replay_keys (key, seen_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, []byte(d.ReplayKey), now)
+			if err != nil {
+				return err
+			}
+			// A concurrent insert of the same key waits for the other
+			// transaction; it conflicts only if that one committed.
+			if tag.RowsAffected() == 0 {
+				return store.ErrReplayed
+			}
+		}
+		var keys []string
+		for _, it := range d.Items {
+			if k := text(it.CorrelationKey); k != "" && !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockCorrelation, source+"\n"+k); err != nil {
+				return err
+			}
+		}
+		res = &store.IngestResult{}
+		for _, it := range d.Items {
+			inc, err := attachIncident(ctx, tx, seq, source, it, now)
+			if err != nil {
+				return err
+			}
+			ev := store.Event{
+				ID: uuid.NewString(), Source: source, ReceivedAt: now, Verification: text(d.Verification),
+				Format: text(d.Format), Type: text(it.Type), IncidentID: inc.ID, IncidentNum: inc.Number,
+				RequestID: text(d.RequestID), Normalized: it.Normalized, Payload: d.Payload,
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO events (id, source, received_at, verification, format, event_type, incident_id, request_id, normalized, payload)
+				VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`, ev.ID, ev.Source, now, ev.Verification, ev.Format, ev.Type, ev.IncidentID, ev.RequestID,
+				nonNil(ev.Normalized), nonNil(ev.Payload)); err != nil {
+				return err
+			}
+			res.Events = append(res.Events, ev)
+			res.Incidents = append(res.Incidents, *inc)
+			job, err := enqueueTriageTx(ctx, tx, d, inc, ev.ID, now)
+			if err != nil {
+				return err
+			}
+			if job != nil {
+				res.Jobs = append(res.Jobs, *job)
+			}
+		}
+		if d.IdempotencyKey != "" {
+			return rememberIdempotent(ctx, tx, d, res)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// nonNil keeps an empty body from being stored as NULL.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// attachIncident finds the open incident an item correlates with, or opens
+// a new one with the next number of the year. The caller holds the
+// advisory lock of the item's correlation key.
+func attachIncident(ctx context.Context, tx pgx.Tx, seq, source string, it store.DeliveryItem, now time.Time) (*store.Incident, error) {
+	key, title, sev := text(it.CorrelationKey), text(it.Title), text(it.Severity)
+	if key != "" {
+		// FOR NO KEY UPDATE holds off a concurrent resolve until this
+		// event is attached, without blocking the foreign-key checks of
+		// events other transactions add to the same incident.
+		inc, err := scanIncident(tx.QueryRow(ctx, `SELECT `+incidentCols+` FROM incidents
+			WHERE source = $1 AND correlation_key = $2 AND status <> $3 ORDER BY created_at DESC LIMIT 1 FOR NO KEY UPDATE`,
+			source, key, store.StatusResolved))
+		switch {
+		case err == nil:
+			inc.EventCount++
+			inc.UpdatedAt = now
+			if title != "" {
+				inc.Title = title
+			}
+			if sev != "" {
+				inc.Severity = sev
+			}
+			_, err = tx.Exec(ctx, `UPDATE incidents SET title = $1, severity = $2, event_count = $3, updated_at = $4 WHERE id = $5`,
+				inc.Title, inc.Severity, inc.EventCount, now, inc.ID)
+			return inc, err
+		case !errors.Is(err, pgx.ErrNoRows):
+			return nil, err
+		}
+	}
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT nextval($1::text::regclass)`, seq).Scan(&n); err != nil {
+		return nil, err
+	}
+	if sev == "" { // an update whose creation never arrived
+		sev = "info"
+	}
+	inc := &store.Incident{
+		ID: uuid.NewString(), Number: store.FormatIncidentNumber(now.Year(), n), Title: title,
+		Severity: sev, Status: store.StatusOpen, Source: source, Category: text(it.Category),
+		CorrelationKey: key, EventCount: 1, CreatedAt: now, UpdatedAt: now,
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO incidents (`+incidentCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
+		inc.ID, inc.Number, inc.Title, inc.Severity, inc.Status, inc.Source, inc.Category, inc.CorrelationKey, inc.EventCount, now, now)
+	return inc, err
+}
+
+// incidentSequence returns the name of year's incident number sequence,
+// creating it on the year's first incident.
+//
+// Numbers come from a sequence per year rather than a counter row updated
+// in the ingest transaction: a counter row is locked from the update to
+// the commit, so every replica's incident-opening deliveries would queue
+// behind each other's commit (and its WAL flush). nextval never waits and
+// never hands a value out twice, even across replicas and crashes; the
+// price is a gap when a transaction that took a number rolls back, which
+// incident numbers tolerate. The UNIQUE constraint on incidents.number
+// stays as the backstop.
+func (s *Store) incidentSequence(ctx context.Context, year int) (string, error) {
+	name := "incident_seq_" + strconv.Itoa(year)
+	s.seqMu.Lock()
+	defer s.seqMu.Unlock()
+	if s.seqYears[year] {
+		return name, nil
+	}
+	// CREATE SEQUENCE IF NOT EXISTS is not safe against a concurrent
+	// create (both pass the check, one fails on the catalog's unique
+	// index), so replicas racing on New Year's first incident serialize.
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(COALESCE(current_schema(), '') || '.' || $2))`, lockSequence, name); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `CREATE SEQUENCE IF NOT EXISTS `+pgx.Identifier{name}.Sanitize()+` AS bigint MINVALUE 1`)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("incident number sequence for %d: %w", year, err)
+	}
+	s.seqYears[year] = true
+	return name, nil
+}
+
+// PruneReplay forgets replay keys seen before the cut-off. Every replica
+// prunes; the deletes overlap harmlessly.
+func (s *Store) PruneReplay(ctx context.Context, before time.Time) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM replay_keys WHERE seen_at < $1`, before)
+	return err
+}
+
+// --- reads ---
+
+const incidentCols = `id, number, title, severity, status, source, category, correlation_key, event_count, created_at, updated_at`
+
+func scanIncident(row pgx.Row) (*store.Incident, error) {
+	var inc store.Incident
+	if err := row.Scan(&inc.ID, &inc.Number, &inc.Title, &inc.Severity, &inc.Status, &inc.Source, &inc.Category,
+		&inc.CorrelationKey, &inc.EventCount, &inc.CreatedAt, &inc.UpdatedAt); err != nil {
+		return nil, err
+	}
+	inc.CreatedAt, inc.UpdatedAt = inc.CreatedAt.UTC(), inc.UpdatedAt.UTC()
+	return &inc, nil
+}
+
+// ListIncidents returns incidents newest first.
+func (s *Store) ListIncidents(ctx context.Context, f store.IncidentFilter) ([]store.Incident, error) {
+	var q query
+	q.sql.WriteString(`SELECT ` + incidentCols + ` FROM incidents WHERE true`)
+	if f.Source != "" {
+		q.sql.WriteString(` AND source = ` + q.arg(text(f.Source)))
+	}
+	if f.Status != "" {
+		q.sql.WriteString(` AND status = ` + q.arg(text(f.Status)))
+	}
+	if !f.Since.IsZero() {
+		q.sql.WriteString(` AND created_at >= ` + q.arg(f.Since))
+	}
+	// COLLATE "C" orders numbers bytewise, as SQLite does.
+	q.sql.WriteString(` ORDER BY created_at DESC, number COLLATE "C" DESC`)
+	if f.Limit > 0 {
+		q.sql.WriteString(` LIMIT ` + q.arg(f.Limit))
+	}
+	rows, err := s.pool.Query(ctx, q.sql.String(), q.args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanIncident)
+}
+
+// GetIncident finds an incident by id or number.
+func (s *Store) GetIncident(ctx context.Context, idOrNumber string) (*store.Incident, error) {
+	inc, err := scanIncident(s.pool.QueryRow(ctx, `SELECT `+incidentCols+` FROM incidents WHERE id = $1 OR number = $2`,
+		text(idOrNumber), text(strings.ToUpper(idOrNumber))))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	return inc, err
+}
+
+// SetIncidentStatus changes an incident's status.
+func (s *Store) SetIncidentStatus(ctx context.Context, idOrNumber, status string, at time.Time) (*store.Incident, error) {
+	inc, err := scanIncident(s.pool.QueryRow(ctx, `UPDATE incidents SET status = $1, updated_at = $2 WHERE id = $3 OR number = $4 RETURNING `+incidentCols,
+		text(status), at, text(idOrNumber), text(strings.ToUpper(idOrNumber))))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	return inc, err
+}
+
+const eventCols = `e.id, e.source, e.received_at, e.verification, e.format, e.event_type, e.incident_id, COALESCE(i.number, ''), e.request_id, e.normalized, e.payload`
+
+func scanEvent(row pgx.Row) (*store.Event, error) {
+	var ev store.Event
+	if err := row.Scan(&ev.ID, &ev.Source, &ev.ReceivedAt, &ev.Verification, &ev.Format, &ev.Type, &ev.IncidentID, &ev.IncidentNum,
+		&ev.RequestID, &ev.Normalized, &ev.Payload); err != nil {
+		return nil, err
+	}
+	ev.ReceivedAt = ev.ReceivedAt.UTC()
+	return &ev, nil
+}
+
+// ListEvents returns events newest first.
+func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) ([]store.Event, error) {
+	var q query
+	q.sql.WriteString(`SELECT ` + eventCols + ` FROM events e LEFT JOIN incidents i ON i.id = e.incident_id WHERE true`)
+	if f.Source != "" {
+		q.sql.WriteString(` AND e.source = ` + q.arg(text(f.Source)))
+	}
+	if !f.Since.IsZero() {
+		q.sql.WriteString(` AND e.received_at >= ` + q.arg(f.Since))
+	}
+	// seq is insertion order: the tie-break among one delivery's events,
+	// which share received_at.
+	q.sql.WriteString(` ORDER BY e.received_at DESC, e.seq DESC`)
+	if f.Limit > 0 {
+		q.sql.WriteString(` LIMIT ` + q.arg(f.Limit))
+	}
+	rows, err := s.pool.Query(ctx, q.sql.String(), q.args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanEvent)
+}
+
+// GetEvent returns one event by id.
+func (s *Store) GetEvent(ctx context.Context, id string) (*store.Event, error) {
+	ev, err := scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventCols+` FROM events e LEFT JOIN incidents i ON i.id = e.incident_id WHERE e.id = $1`, text(id)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	return ev, err
+}

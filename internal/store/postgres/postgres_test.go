@@ -1,0 +1,329 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/internal/store/storetest"
+)
+
+// TestURLEnv names the server the tests run against. .ci/run starts a
+// throwaway cluster and sets it; without it the tests skip.
+const TestURLEnv = "TW_TEST_DATABASE_URL"
+
+// serverURL returns the test server's URL, or skips the test (once, at
+// the top level, so the reason is not repeated for every case).
+func serverURL(t *testing.T) string {
+	t.Helper()
+	u := os.Getenv(TestURLEnv)
+	if u == "" {
+		t.Skip(TestURLEnv + " is unset: skipping the PostgreSQL store tests (bash .ci/run starts a throwaway server and sets it)")
+	}
+	return u
+}
+
+// freshSchema creates an empty schema on the test server and returns a URL
+// whose connections use it, so every test starts from nothing and tests
+// run in parallel on one server. The schema is dropped afterwards.
+func freshSchema(t *testing.T) string {
+	t.Helper()
+	base := serverURL(t)
+	u, err := url.Parse(base)
+	if err != nil || !IsURL(base) {
+		t.Fatalf("%s must be a postgres:// URL", TestURLEnv)
+	}
+	ctx := context.Background()
+	admin, err := connectOne(ctx, base)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", TestURLEnv, err)
+	}
+	defer admin.Close(ctx)
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "tw_test_" + hex.EncodeToString(b)
+	if _, err := admin.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, err := connectOne(context.Background(), base)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer c.Close(context.Background())
+		if _, err := c.Exec(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func open(t *testing.T) store.Store {
+	t.Helper()
+	s, err := Open(context.Background(), freshSchema(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestSuite(t *testing.T) {
+	serverURL(t)
+	storetest.Run(t, open)
+}
+
+func TestTriageSuite(t *testing.T) {
+	serverURL(t)
+	storetest.RunTriage(t, open)
+}
+
+func TestLifecycle(t *testing.T) {
+	serverURL(t)
+	storetest.RunLifecycle(t, func(t *testing.T) storetest.Opener {
+		u := freshSchema(t)
+		return func(ctx context.Context, migrate bool) (store.Migrator, error) {
+			s, err := Open(ctx, u, Options{NoMigrate: !migrate})
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		}
+	})
+}
+
+func TestSchemaTooNew(t *testing.T) {
+	u := freshSchema(t)
+	ctx := context.Background()
+	s, err := Open(ctx, u, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, len(migrations)+1); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	var tooNew *store.SchemaTooNewError
+	if _, err := Open(ctx, u, Options{}); !errors.As(err, &tooNew) || tooNew.Current != len(migrations)+1 {
+		t.Fatalf("open of a newer schema = %v, want SchemaTooNewError", err)
+	}
+	// Status still reads it, to tell the operator what is wrong.
+	s, err = Open(ctx, u, Options{NoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st, err := s.SchemaStatus(ctx)
+	if err != nil || st.Current != len(migrations)+1 || st.Pending() != -1 {
+		t.Fatalf("status = %+v, %v", st, err)
+	}
+}
+
+// TestNumbersAcrossReplicas is two stores (two receivers' pools) opening
+// incidents in one year at once: the numbers never collide.
+func TestNumbersAcrossReplicas(t *testing.T) {
+	u := freshSchema(t)
+	ctx := context.Background()
+	var replicas [2]*Store
+	for i := range replicas {
+		s, err := Open(ctx, u, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		replicas[i] = s
+	}
+	at := time.Date(2031, 3, 1, 0, 0, 0, 0, time.UTC)
+	const per = 30
+	type out struct {
+		num string
+		err error
+	}
+	results := make(chan out, 2*per)
+	for i := range 2 * per {
+		go func() {
+			res, err := replicas[i%2].Ingest(ctx, &store.Delivery{
+				Source: "edr", ReceivedAt: at, Verification: "hmac", Format: "generic",
+				ReplayKey: fmt.Sprintf("k%d", i),
+				Items:     []store.DeliveryItem{{Type: "t", Title: "t", Severity: "low", Normalized: []byte(`{}`)}},
+			})
+			if err != nil {
+				results <- out{err: err}
+				return
+			}
+			results <- out{num: res.Incidents[0].Number}
+		}()
+	}
+	seen := map[string]bool{}
+	for range 2 * per {
+		r := <-results
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if seen[r.num] {
+			t.Fatalf("%s given twice across replicas", r.num)
+		}
+		seen[r.num] = true
+	}
+	// No delivery failed, so the sequence has no gap either.
+	for i := 1; i <= 2*per; i++ {
+		if num := store.FormatIncidentNumber(2031, i); !seen[num] {
+			t.Fatalf("%s missing from %v", num, seen)
+		}
+	}
+}
+
+func TestBadURL(t *testing.T) {
+	_, err := Open(context.Background(), "postgres://u:hunter2@host:notaport/db", Options{})
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("bad URL error = %v: want an error without the password", err)
+	}
+}
+
+func TestLocationHidesPassword(t *testing.T) {
+	cfg, err := pgx.ParseConfig("postgres://tw:hunter2@db.example.com:6543/receivers?search_path=tw&sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := location(cfg), "postgres://tw@db.example.com:6543/receivers?search_path=tw"; got != want {
+		t.Fatalf("location = %q, want %q", got, want)
+	}
+}
+
+// TestClaimSkipsLockedJobs: a job another replica is in the middle of
+// claiming (its row locked) is passed over at once, not waited for.
+func TestClaimSkipsLockedJobs(t *testing.T) {
+	s := open(t).(*Store)
+	ctx := context.Background()
+	var ids []string
+	for i := range 3 {
+		res, err := s.Ingest(ctx, &store.Delivery{
+			Source: "mail", ReceivedAt: time.Date(2024, 1, 1, 0, 0, i, 0, time.UTC), Verification: "hmac", Format: "generic",
+			Triage: &store.TriageRequest{Playbook: "phishing_triage"},
+			Items:  []store.DeliveryItem{{Type: "t", Title: "t", Severity: "low", Normalized: []byte(`{}`)}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, res.Jobs[0].ID)
+	}
+	holder, err := s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback(ctx)
+	if _, err := holder.Exec(ctx, `SELECT 1 FROM triage_jobs WHERE id = $1 FOR UPDATE`, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC)
+	quick, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	got, err := s.ClaimTriageJobs(quick, "w1", now, time.Minute, 10)
+	if err != nil {
+		t.Fatalf("claim while a job is locked = %v: it must not wait for the lock", err)
+	}
+	if len(got) != 2 || got[0].ID != ids[1] || got[1].ID != ids[2] {
+		t.Fatalf("claimed %+v, want the two unlocked jobs %v", got, ids[1:])
+	}
+	holder.Rollback(ctx)
+	got, err = s.ClaimTriageJobs(ctx, "w2", now, time.Minute, 10)
+	if err != nil || len(got) != 1 || got[0].ID != ids[0] {
+		t.Fatalf("after the lock went: %+v, %v", got, err)
+	}
+}
+
+// TestClaimsAcrossReplicas is two receivers' workers on one queue: each
+// job goes to one worker of one replica.
+func TestClaimsAcrossReplicas(t *testing.T) {
+	u := freshSchema(t)
+	ctx := context.Background()
+	var replicas [2]*Store
+	for i := range replicas {
+		s, err := Open(ctx, u, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		replicas[i] = s
+	}
+	const jobs = 50
+	for i := range jobs {
+		if _, err := replicas[i%2].Ingest(ctx, &store.Delivery{
+			Source: "mail", ReceivedAt: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Verification: "hmac", Format: "generic",
+			Triage: &store.TriageRequest{Playbook: "phishing_triage"},
+			Items:  []store.DeliveryItem{{Type: "t", Title: "t", Severity: "low", CorrelationKey: fmt.Sprint("c", i), Normalized: []byte(`{}`)}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC)
+	claims := make(chan []store.TriageJob, 64)
+	errs := make(chan error, 8)
+	for w := range 8 {
+		go func() {
+			s := replicas[w%2]
+			for {
+				js, err := s.ClaimTriageJobs(ctx, fmt.Sprint("replica", w%2, "-w", w), now, time.Minute, 3)
+				if err != nil || len(js) == 0 {
+					errs <- err
+					return
+				}
+				claims <- js
+			}
+		}()
+	}
+	seen := map[string]string{}
+	for finished := 0; finished < 8; {
+		select {
+		case err := <-errs:
+			if err != nil {
+				t.Fatal(err)
+			}
+			finished++
+		case js := <-claims:
+			for _, j := range js {
+				if prev, dup := seen[j.ID]; dup {
+					t.Fatalf("job %s claimed by %s and %s", j.ID, prev, j.LeaseOwner)
+				}
+				seen[j.ID] = j.LeaseOwner
+			}
+		}
+	}
+	for len(claims) > 0 {
+		for _, j := range <-claims {
+			if _, dup := seen[j.ID]; dup {
+				t.Fatalf("job %s claimed twice", j.ID)
+			}
+			seen[j.ID] = j.LeaseOwner
+		}
+	}
+	if len(seen) != jobs {
+		t.Fatalf("%d jobs claimed, want %d", len(seen), jobs)
+	}
+}
+
+// connectOne opens a single connection. A URL's pool_* settings are meant
+// for a pool; a plain connection would send them to the server, which
+// refuses unknown parameters.
+func connectOne(ctx context.Context, databaseURL string) (*pgx.Conn, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.ConnectConfig(ctx, cfg.ConnConfig)
+}

@@ -1,0 +1,149 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tw-cli/tw-cli/internal/store"
+)
+
+// migrations are applied in order; version n is migrations[n-1]. Append
+// only: a released migration never changes, since databases have it.
+// They follow SQLite's list one for one, so a version means the same
+// schema on both backends.
+var migrations = []string{
+	// Times are timestamptz (microseconds, NULL for "never"); payloads and
+	// secrets are bytea, kept byte for byte (text refuses NUL, which a
+	// JSON string sent to the admin API may hold). Incident numbers come from per-year
+	// sequences made on demand (see incidentSequence), so there is no
+	// counter table.
+	`CREATE TABLE sources (
+		name TEXT PRIMARY KEY,
+		secret BYTEA NOT NULL,
+		previous_secret BYTEA NOT NULL DEFAULT '',
+		previous_expires_at TIMESTAMPTZ,
+		format TEXT NOT NULL,
+		verify TEXT NOT NULL,
+		auto_triage BOOLEAN NOT NULL DEFAULT false,
+		playbook TEXT NOT NULL DEFAULT '',
+		severity_mapping TEXT NOT NULL DEFAULT '{}',
+		description TEXT NOT NULL DEFAULT '',
+		origin TEXT NOT NULL,
+		created_at TIMESTAMPTZ NOT NULL,
+		updated_at TIMESTAMPTZ NOT NULL
+	);
+	CREATE TABLE tokens (
+		id TEXT PRIMARY KEY,
+		name TEXT NOT NULL UNIQUE,
+		hash TEXT NOT NULL UNIQUE,
+		prefix TEXT NOT NULL,
+		created_at TIMESTAMPTZ NOT NULL,
+		last_used_at TIMESTAMPTZ
+	);
+	CREATE TABLE incidents (
+		id TEXT PRIMARY KEY,
+		number TEXT NOT NULL UNIQUE,
+		title TEXT NOT NULL,
+		severity TEXT NOT NULL,
+		status TEXT NOT NULL,
+		source TEXT NOT NULL,
+		category TEXT NOT NULL DEFAULT '',
+		correlation_key TEXT NOT NULL DEFAULT '',
+		event_count INTEGER NOT NULL DEFAULT 0,
+		created_at TIMESTAMPTZ NOT NULL,
+		updated_at TIMESTAMPTZ NOT NULL
+	);
+	CREATE INDEX incidents_created ON incidents (created_at);
+	CREATE INDEX incidents_correlation ON incidents (source, correlation_key) WHERE correlation_key <> '';
+	CREATE TABLE events (
+		seq BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+		id TEXT PRIMARY KEY,
+		source TEXT NOT NULL,
+		received_at TIMESTAMPTZ NOT NULL,
+		verification TEXT NOT NULL,
+		format TEXT NOT NULL,
+		event_type TEXT NOT NULL DEFAULT '',
+		incident_id TEXT NOT NULL REFERENCES incidents (id),
+		request_id TEXT NOT NULL DEFAULT '',
+		normalized BYTEA NOT NULL,
+		payload BYTEA NOT NULL
+	);
+	CREATE INDEX events_received ON events (received_at, seq);
+	CREATE INDEX events_incident ON events (incident_id);
+	CREATE TABLE replay_keys (key BYTEA PRIMARY KEY, seen_at TIMESTAMPTZ NOT NULL);
+	CREATE INDEX replay_keys_seen ON replay_keys (seen_at);`,
+	// triage: queue, incident triage state and timeline, destinations,
+	// dead letters (see triage.go).
+	triageSchema,
+	// perf: idempotency keys and the first delivery's result (see
+	// idempotency.go).
+	idempotencySchema,
+}
+
+// Migrate applies pending migrations. See store.Migrator.
+//
+// PostgreSQL's DDL is transactional, so all pending migrations and their
+// history rows commit together or not at all. A transaction-scoped
+// advisory lock, taken before anything is read, serializes replicas that
+// start together: the first applies, the others wait for its commit and
+// find the schema current. The lock is per schema, so test schemas on one
+// server do not wait for each other.
+func (s *Store) Migrate(ctx context.Context) (from, to int, err error) {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(COALESCE(current_schema(), '')))`, lockMigrate); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&from); err != nil {
+			return err
+		}
+		to = from
+		if from > len(migrations) {
+			return &store.SchemaTooNewError{Current: from, Available: len(migrations)}
+		}
+		for v := from; v < len(migrations); v++ {
+			if _, err := tx.Exec(ctx, migrations[v]); err != nil {
+				return fmt.Errorf("migration %d: %w", v+1, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, v+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return from, from, err
+	}
+	return from, len(migrations), nil
+}
+
+// SchemaStatus reports applied and known migrations. See store.Migrator.
+func (s *Store) SchemaStatus(ctx context.Context) (*store.SchemaStatus, error) {
+	st := &store.SchemaStatus{Backend: "postgres", Location: s.location, Available: len(migrations), Applied: []store.AppliedMigration{}}
+	var exists bool
+	if err := s.pool.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil {
+		return nil, err
+	}
+	if !exists {
+		return st, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT version, applied_at FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m store.AppliedMigration
+		if err := rows.Scan(&m.Version, &m.AppliedAt); err != nil {
+			return nil, err
+		}
+		m.AppliedAt = m.AppliedAt.UTC()
+		st.Applied = append(st.Applied, m)
+		st.Current = max(st.Current, m.Version)
+	}
+	return st, rows.Err()
+}
