@@ -90,6 +90,9 @@ func (w *Worker) Run(ctx context.Context) {
 	w.defaults()
 	log := w.Log.With("component", logs.ComponentTriage, "worker", w.ID)
 	slots := make(chan struct{}, w.Concurrency)
+	// freed wakes the loop when a job ends, so a busy worker claims the
+	// next job at once instead of after a whole poll interval.
+	freed := make(chan struct{}, 1)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
@@ -107,7 +110,13 @@ func (w *Worker) Run(ctx context.Context) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				defer func() { <-slots }()
+				defer func() {
+					<-slots
+					select {
+					case freed <- struct{}{}:
+					default:
+					}
+				}()
 				w.process(ctx, log, j)
 			}()
 		}
@@ -117,6 +126,7 @@ func (w *Worker) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-freed:
 		case <-time.After(w.Poll):
 		}
 	}
