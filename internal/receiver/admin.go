@@ -205,7 +205,12 @@ func (r *Receiver) handleGetIncident(w http.ResponseWriter, req *http.Request) {
 		r.writeSourceError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, inc)
+	d, err := store.LoadIncidentDetail(req.Context(), r.store, inc)
+	if err != nil {
+		r.writeSourceError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
 }
 
 // EventView is an event as the API and `events -o json` show it, with the

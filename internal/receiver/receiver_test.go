@@ -293,6 +293,11 @@ func TestAdminAPI(t *testing.T) {
 	if items, _ := incs.body["incidents"].([]any); len(items) != 1 {
 		t.Fatalf("incidents: %s", incs.raw)
 	}
+	first := incs.body["incidents"].([]any)[0].(map[string]any)
+	one := f.admin("GET", "/api/incidents/"+first["number"].(string), "", f.token)
+	if one.status != 200 || one.body["id"] != first["id"] || one.body["timeline"] == nil || one.body["tags"] == nil {
+		t.Fatalf("incident detail: %d %s", one.status, one.raw)
+	}
 	evs := f.admin("GET", "/api/events?limit=1", "", f.token)
 	items, _ := evs.body["events"].([]any)
 	if len(items) != 1 {

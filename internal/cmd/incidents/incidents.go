@@ -157,7 +157,7 @@ func showRun(cmd *cobra.Command, opts *ShowOptions) error {
 	if err != nil {
 		return notFound(err, opts.ID)
 	}
-	view, err := detailOf(cmd.Context(), s, inc)
+	view, err := store.LoadIncidentDetail(cmd.Context(), s, inc)
 	if err != nil {
 		return err
 	}
@@ -177,7 +177,7 @@ func showRun(cmd *cobra.Command, opts *ShowOptions) error {
 		t.Row("events", strconv.Itoa(inc.EventCount))
 		t.Row("created", output.Time(inc.CreatedAt, tty, now))
 		t.Row("updated", output.Time(inc.UpdatedAt, tty, now))
-		view.triageRows(t, now)
+		triageRows(view, t, now)
 	})
 }
 

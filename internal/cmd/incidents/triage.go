@@ -15,53 +15,12 @@ import (
 	"github.com/tw-cli/tw-cli/internal/store"
 )
 
-// Detail is an incident as `incidents show` prints it: the incident, what
-// triage and analysts added, its timeline and its triage jobs.
-type Detail struct {
-	store.Incident
-	Owner          string                `json:"owner,omitempty"`
-	Tags           []string              `json:"tags"`
-	Indicators     store.Indicators      `json:"indicators"`
-	MergedInto     string                `json:"merged_into,omitempty"`
-	Suppressed     bool                  `json:"suppressed,omitempty"`
-	SuppressReason string                `json:"suppress_reason,omitempty"`
-	Timeline       []store.TimelineEntry `json:"timeline"`
-	TriageJobs     []store.TriageJob     `json:"triage_jobs"`
-}
-
-func detailOf(ctx context.Context, s store.Store, inc *store.Incident) (*Detail, error) {
-	tr, err := s.GetIncidentTriage(ctx, inc.ID)
-	if err != nil {
-		return nil, err
-	}
-	tl, err := s.ListTimeline(ctx, inc.ID)
-	if err != nil {
-		return nil, err
-	}
-	jobs, err := s.ListTriageJobs(ctx, inc.ID)
-	if err != nil {
-		return nil, err
-	}
-	d := &Detail{
-		Incident: *inc, Owner: tr.Owner, Tags: tr.Tags, Indicators: tr.Indicators, MergedInto: tr.MergedInto,
-		Suppressed: tr.Suppressed, SuppressReason: tr.SuppressReason, Timeline: tl, TriageJobs: jobs,
-	}
-	// Empty lists, not null, for scripts reading -o json.
-	if d.Tags == nil {
-		d.Tags = []string{}
-	}
-	if d.Timeline == nil {
-		d.Timeline = []store.TimelineEntry{}
-	}
-	if d.TriageJobs == nil {
-		d.TriageJobs = []store.TriageJob{}
-	}
-	return d, nil
-}
+// Detail is an incident as `incidents show` prints it.
+type Detail = store.IncidentDetail
 
 // triageRows adds owner, tags, indicators, jobs and the timeline to the
 // FIELD/VALUE table, one timeline entry per row so it stays greppable.
-func (d *Detail) triageRows(t *output.TablePrinter, now time.Time) {
+func triageRows(d *Detail, t *output.TablePrinter, now time.Time) {
 	tty := t.IsTTY()
 	t.Row("owner", orDash(d.Owner))
 	t.Row("tags", orDash(strings.Join(d.Tags, ", ")))
