@@ -100,6 +100,8 @@ type batchTx struct {
 	// holds SQLite's write lock, so no other receiver can take a number
 	// in between; a rollback discards them with everything else.
 	counters map[int]int
+	// bound are the statements bound to tx so far (nil: run unprepared).
+	bound map[string]*sql.Stmt
 }
 
 // nextIncidentSeq returns the next incident sequence number of year.
@@ -142,16 +144,34 @@ func (b *batchTx) flush(ctx context.Context) error {
 	return nil
 }
 
+// stmt returns query's prepared statement bound to this transaction, or
+// nil to run it unprepared. Binding allocates, so each statement is bound
+// once per transaction, not once per delivery.
+func (b *batchTx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if st, ok := b.bound[query]; ok {
+		return st
+	}
+	st := b.stmts.lookup(query)
+	if st != nil {
+		st = b.tx.StmtContext(ctx, st)
+	}
+	if b.bound == nil {
+		b.bound = map[string]*sql.Stmt{}
+	}
+	b.bound[query] = st
+	return st
+}
+
 func (b *batchTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if st := b.stmts.lookup(query); st != nil {
-		return b.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	if st := b.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
 	}
 	return b.tx.ExecContext(ctx, query, args...)
 }
 
 func (b *batchTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if st := b.stmts.lookup(query); st != nil {
-		return b.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	if st := b.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
 	}
 	return b.tx.QueryRowContext(ctx, query, args...)
 }
