@@ -289,20 +289,7 @@ func (s *Store) GetSource(ctx context.Context, name string) (*store.Source, erro
 
 // ListSources returns every source by name.
 func (s *Store) ListSources(ctx context.Context) ([]store.Source, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+sourceCols+` FROM sources ORDER BY name`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.Source
-	for rows.Next() {
-		src, err := scanSource(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *src)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.r, scanSource, `SELECT `+sourceCols+` FROM sources ORDER BY name`)
 }
 
 // UpdateSource replaces every field of an existing source.
@@ -547,20 +534,7 @@ func (s *Store) ListIncidents(ctx context.Context, f store.IncidentFilter) ([]st
 	if f.Limit > 0 {
 		q, args = q+` LIMIT ?`, append(args, f.Limit)
 	}
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.Incident
-	for rows.Next() {
-		inc, err := scanIncident(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *inc)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.r, scanIncident, q, args...)
 }
 
 // GetIncident finds an incident by id or number.
@@ -609,20 +583,7 @@ func (s *Store) ListEvents(ctx context.Context, f store.EventFilter) ([]store.Ev
 	if f.Limit > 0 {
 		q, args = q+` LIMIT ?`, append(args, f.Limit)
 	}
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.Event
-	for rows.Next() {
-		ev, err := scanEvent(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *ev)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.r, scanEvent, q, args...)
 }
 
 // GetEvent returns one event by id.
@@ -632,4 +593,26 @@ func (s *Store) GetEvent(ctx context.Context, id string) (*store.Event, error) {
 		return nil, store.ErrNotFound
 	}
 	return ev, err
+}
+
+type rowsQuerier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// queryAll runs a query and scans every row into a T.
+func queryAll[T any](ctx context.Context, db rowsQuerier, scan func(scanner) (*T, error), query string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *v)
+	}
+	return out, rows.Err()
 }

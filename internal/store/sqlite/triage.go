@@ -245,20 +245,7 @@ func (s *Store) ListTriageJobs(ctx context.Context, incidentID string) ([]store.
 	if incidentID != "" {
 		q, args = q+` WHERE incident_id = ?`, append(args, incidentID)
 	}
-	rows, err := s.r.QueryContext(ctx, q+` ORDER BY created_at, id`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.TriageJob
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *j)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.r, scanJob, q+` ORDER BY created_at, id`, args...)
 }
 
 // --- incident triage state and timeline ---
@@ -525,20 +512,7 @@ func (s *Store) GetDestination(ctx context.Context, name string) (*store.Destina
 
 // ListDestinations implements store.TriageStore, by name.
 func (s *Store) ListDestinations(ctx context.Context) ([]store.Destination, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+destCols+` FROM destinations ORDER BY name`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.Destination
-	for rows.Next() {
-		d, err := scanDest(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *d)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.r, scanDest, `SELECT `+destCols+` FROM destinations ORDER BY name`)
 }
 
 // DeleteDestination implements store.TriageStore. Its dead letters stay,
@@ -574,20 +548,7 @@ func (s *Store) AddDeadLetter(ctx context.Context, d *store.DeadLetter) error {
 
 // ListDeadLetters implements store.TriageStore, oldest first.
 func (s *Store) ListDeadLetters(ctx context.Context) ([]store.DeadLetter, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+dlCols+` FROM dead_letters ORDER BY created_at, id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []store.DeadLetter
-	for rows.Next() {
-		d, err := scanDL(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *d)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.r, scanDL, `SELECT `+dlCols+` FROM dead_letters ORDER BY created_at, id`)
 }
 
 // GetDeadLetter implements store.TriageStore.
