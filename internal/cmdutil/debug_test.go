@@ -2,11 +2,15 @@ package cmdutil
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 func TestRedactURL(t *testing.T) {
@@ -45,5 +49,20 @@ func TestDebugTransportHidesCredentials(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("debug output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// A bad flag value is a usage error even when no FlagErrorFunc wrapped it
+// (commands run on their own, as in tests).
+func TestExitCodeOfAFlagParseError(t *testing.T) {
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Int("limit", 0, "")
+	err := fs.Parse([]string{"--limit", "many"})
+	if err == nil || ExitCode(err) != ExitUsage {
+		t.Fatalf("ExitCode(%v) = %d, want %d", err, ExitCode(err), ExitUsage)
+	}
+	if ExitCode(errors.New("disk full")) != ExitFailure {
+		t.Fatal("a plain error must stay exit 1")
 	}
 }

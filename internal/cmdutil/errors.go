@@ -3,6 +3,9 @@ package cmdutil
 import (
 	"errors"
 	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Exit codes, documented in `tw-cli --help`.
@@ -67,7 +70,7 @@ func ExitCode(err error) int {
 		return ExitOK
 	}
 	var fe *FlagError
-	if errors.As(err, &fe) {
+	if errors.As(err, &fe) || isFlagParseError(err) {
 		return ExitUsage
 	}
 	var ee *ExitError
@@ -76,3 +79,19 @@ func ExitCode(err error) int {
 	}
 	return ExitFailure
 }
+
+// isFlagParseError reports pflag's own parse errors, which are usage errors
+// even where no FlagErrorFunc wrapped them.
+func isFlagParseError(err error) bool {
+	var (
+		invalid  *pflag.InvalidValueError
+		syntax   *pflag.InvalidSyntaxError
+		missing  *pflag.ValueRequiredError
+		notExist *pflag.NotExistError
+	)
+	return errors.As(err, &invalid) || errors.As(err, &syntax) || errors.As(err, &missing) || errors.As(err, &notExist)
+}
+
+// WrapFlagError is the root's flag error func: whatever cobra or pflag
+// refuses while parsing flags is a usage error (exit 2).
+func WrapFlagError(_ *cobra.Command, err error) error { return &FlagError{Err: err} }

@@ -29,9 +29,26 @@ const (
 // FormatNames lists the -o values, for help and completion.
 var FormatNames = []string{Table, JSON, YAML}
 
+// formatValue is -o's flag value: a bad format is refused while flags are
+// parsed, so every command gets the same usage error without checking.
+type formatValue struct{ target *string }
+
+func (f formatValue) String() string { return *f.target }
+func (f formatValue) Type() string   { return "format" }
+func (f formatValue) Set(v string) error {
+	if ValidateFormat(v) != nil {
+		// pflag already says `invalid argument "xml" for "-o, --output"`.
+		return fmt.Errorf("use table, json or yaml")
+	}
+	*f.target = v
+	return nil
+}
+
 // AddFormatFlag registers -o/--output on cmd, with completion of its values.
+// The value is checked when flags are parsed.
 func AddFormatFlag(cmd *cobra.Command, target *string) {
-	cmd.Flags().StringVarP(target, "output", "o", Table, "Output format: table, json or yaml")
+	*target = Table
+	cmd.Flags().VarP(formatValue{target}, "output", "o", "Output `format`: table, json or yaml")
 	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return FormatNames, cobra.ShellCompDirectiveNoFileComp
 	})

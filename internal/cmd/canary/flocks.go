@@ -38,9 +38,6 @@ func NewCmdFlocksList(f *cmdutil.Factory, runF func(*FlocksListOptions) error) *
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Console.ReadFlags(cmd)
-			if err := output.ValidateFormat(opts.Output); err != nil {
-				return cmdutil.FlagErrorf("%s", err)
-			}
 			if runF != nil {
 				return runF(opts)
 			}

@@ -55,9 +55,6 @@ shown. Generic webhooks come from the console's generic/list endpoint.`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Console.ReadFlags(cmd)
-			if err := output.ValidateFormat(opts.Output); err != nil {
-				return cmdutil.FlagErrorf("%s", err)
-			}
 			if opts.kind != "" {
 				k, err := canaryapi.ParseKind(opts.kind)
 				if err != nil {

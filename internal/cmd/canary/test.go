@@ -50,9 +50,6 @@ func NewCmdTestKind(f *cmdutil.Factory, kind canaryapi.Kind, runF func(*TestOpti
 		Args:    cmdutil.ExactArgs(1, "webhook URL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Console.ReadFlags(cmd)
-			if err := output.ValidateFormat(opts.Output); err != nil {
-				return cmdutil.FlagErrorf("%s", err)
-			}
 			if len(args) > 0 {
 				opts.URL = args[0]
 			}

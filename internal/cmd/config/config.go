@@ -126,9 +126,6 @@ and Canary credentials; pick one with --profile NAME or TW_PROFILE, or make
 it the default with 'tw-cli config set profile NAME'.`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := output.ValidateFormat(format); err != nil {
-				return cmdutil.FlagErrorf("%s", err)
-			}
 			cfg, err := f.Config()
 			if err != nil {
 				return err
@@ -165,9 +162,6 @@ func newCmdList(f *cmdutil.Factory) *cobra.Command {
 		Short:   "List every setting, its value (secrets masked) and where it comes from",
 		Args:    cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := output.ValidateFormat(format); err != nil {
-				return cmdutil.FlagErrorf("%s", err)
-			}
 			cfg, err := f.Config()
 			if err != nil {
 				return err

@@ -67,6 +67,7 @@ func (e *testEnv) run(args ...string) error {
 	e.stderr.Reset()
 	cmd := NewCmdConfig(e.f)
 	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	cmd.SetFlagErrorFunc(cmdutil.WrapFlagError) // as the root does
 	cmd.SetArgs(append([]string{}, args...))
 	cmd.SetOut(io.Discard)
 	cmd.SetErr(io.Discard)
@@ -137,7 +138,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"unset", "sever"}, unknown},
 		{[]string{"set", "server"}, "missing key and value\n\nUsage: config set <key> <value> [flags]"},
 		{[]string{"get"}, "missing key\n\nUsage: config get <key> [flags]"},
-		{[]string{"list", "-o", "xml"}, `invalid output format "xml": use table, json or yaml`},
+		{[]string{"list", "-o", "xml"}, `invalid argument "xml" for "-o, --output" flag: use table, json or yaml`},
 	}
 	for _, tt := range tests {
 		e := newEnv(t)

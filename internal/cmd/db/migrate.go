@@ -30,9 +30,6 @@ from several machines at once, is safe: a migration is applied once.`,
   $ TW_DATABASE_URL=postgres://tw@db.internal/tw tw-cli db migrate -o json`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := output.ValidateFormat(opts.Output); err != nil {
-				return cmdutil.FlagErrorf("%s", err)
-			}
 			if runF != nil {
 				return runF(opts)
 			}

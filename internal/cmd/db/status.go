@@ -33,9 +33,6 @@ tw-cli knows, and when each migration was applied. Nothing is changed.`,
   $ tw-cli db status --database-url postgres://tw@db.internal/tw -o json`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := output.ValidateFormat(opts.Output); err != nil {
-				return cmdutil.FlagErrorf("%s", err)
-			}
 			if runF != nil {
 				return runF(opts)
 			}

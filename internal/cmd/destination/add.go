@@ -53,9 +53,6 @@ func NewCmdAdd(f *cmdutil.Factory, runF func(*AddOptions) error) *cobra.Command 
 			if opts.URL == "" {
 				return cmdutil.FlagErrorf("--url is required\n\nUsage: %s", cmd.UseLine())
 			}
-			if err := output.ValidateFormat(opts.Output); err != nil {
-				return cmdutil.FlagErrorf("%s", err)
-			}
 			if runF != nil {
 				return runF(opts)
 			}

@@ -87,8 +87,7 @@ func TestAddFlags(t *testing.T) {
 		cmd := NewCmdAdd(h.f, func(*AddOptions) error { t.Fatal("ran"); return nil })
 		cmd.SetArgs(args)
 		cmd.SetErr(io.Discard)
-		var fe *cmdutil.FlagError
-		if err := cmd.Execute(); !errors.As(err, &fe) {
+		if err := cmd.Execute(); cmdutil.ExitCode(err) != cmdutil.ExitUsage {
 			t.Errorf("%v: %v, want a usage error", args, err)
 		}
 	}

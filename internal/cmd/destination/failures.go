@@ -32,9 +32,6 @@ func NewCmdFailures(f *cmdutil.Factory, runF func(*FailuresOptions) error) *cobr
 		Short:   "List notifications that failed every attempt (dead letters)",
 		Args:    cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := output.ValidateFormat(opts.Output); err != nil {
-				return cmdutil.FlagErrorf("%s", err)
-			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -94,9 +91,6 @@ stays with its attempts counted and the exit code is 5.`,
 		Args: cmdutil.ExactArgs(1, "dead letter id (see 'tw-cli destination failures')"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
-			if err := output.ValidateFormat(opts.Output); err != nil {
-				return cmdutil.FlagErrorf("%s", err)
-			}
 			if runF != nil {
 				return runF(opts)
 			}

@@ -49,9 +49,6 @@ raw payload exactly as received and the normalized event.`,
   $ tw-cli events list -o json | jq '.[0].payload'`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := output.ValidateFormat(opts.Output); err != nil {
-				return cmdutil.FlagErrorf("%s", err)
-			}
 			if opts.Filter.Limit < 1 {
 				return cmdutil.FlagErrorf("--limit must be at least 1")
 			}
@@ -120,9 +117,6 @@ func NewCmdShow(f *cmdutil.Factory, runF func(*ShowOptions) error) *cobra.Comman
 		Args:    cmdutil.ExactArgs(1, "event id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
-			if err := output.ValidateFormat(opts.Output); err != nil {
-				return cmdutil.FlagErrorf("%s", err)
-			}
 			if runF != nil {
 				return runF(opts)
 			}

@@ -182,7 +182,7 @@ func TestListFlagErrors(t *testing.T) {
 	}{
 		{[]string{"--limit", "-1"}, "--limit must be at least 1"},
 		{[]string{"--since", "soon"}, `invalid --since "soon": use a duration (90m, 24h, 7d), a date (2024-01-15) or RFC 3339`},
-		{[]string{"-o", "xml"}, `invalid output format "xml": use table, json or yaml`},
+		{[]string{"-o", "xml"}, `invalid argument "xml" for "-o, --output" flag: use table, json or yaml`},
 	} {
 		e := newEnv(t, false)
 		err := e.run(NewCmdList(e.f, func(*ListOptions) error { t.Error("runF called"); return nil }), tt.args...)

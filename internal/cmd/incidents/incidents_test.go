@@ -186,7 +186,7 @@ func TestListFlagErrors(t *testing.T) {
 		{[]string{"--limit", "0"}, "--limit must be at least 1"},
 		{[]string{"--status", "closed"}, `invalid --status "closed": use open, acknowledged or resolved`},
 		{[]string{"--since", "last week"}, `invalid --since "last week": use a duration (90m, 24h, 7d), a date (2024-01-15) or RFC 3339`},
-		{[]string{"-o", "xml"}, `invalid output format "xml": use table, json or yaml`},
+		{[]string{"-o", "xml"}, `invalid argument "xml" for "-o, --output" flag: use table, json or yaml`},
 		{[]string{"extra"}, "unexpected argument \"extra\"\n\nUsage: list [flags]"},
 	}
 	for _, tt := range tests {

@@ -66,9 +66,7 @@ Environment:
 	}
 	cmd.SetVersionTemplate(versioncmd.Format(info.Version, info.Commit, info.Date) + "\n")
 	cmd.CompletionOptions.DisableDefaultCmd = true
-	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &cmdutil.FlagError{Err: err}
-	})
+	cmd.SetFlagErrorFunc(cmdutil.WrapFlagError)
 
 	pf := cmd.PersistentFlags()
 	pf.String("data-dir", "", "Directory of the local database and logs (env TW_DATA_DIR)")

@@ -30,9 +30,6 @@ NAME (high, medium, low), COUNT.`,
 		Example: `  $ tw-cli threatstack alerts severity-counts -o json`,
 		Args:    cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := output.ValidateFormat(opts.Output); err != nil {
-				return cmdutil.FlagErrorf("%s", err)
-			}
 			opts.Client = clientFunc(f, cmd)
 			if runF != nil {
 				return runF(opts)

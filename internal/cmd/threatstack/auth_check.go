@@ -40,9 +40,6 @@ Exits 3 when the credentials are missing or refused.`,
   $ tw-cli threatstack auth check --api-url https://api.example-tenant.f5.com -o json`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := output.ValidateFormat(opts.Output); err != nil {
-				return cmdutil.FlagErrorf("%s", err)
-			}
 			opts.Client = clientFunc(f, cmd)
 			if runF != nil {
 				return runF(opts)

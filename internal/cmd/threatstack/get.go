@@ -41,9 +41,6 @@ func newCmdGet[T any](f *cmdutil.Factory, spec getSpec[T], runF func(*GetOptions
 		Args:    cmdutil.ExactArgs(1, spec.noun+" id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
-			if err := output.ValidateFormat(opts.Output); err != nil {
-				return cmdutil.FlagErrorf("%s", err)
-			}
 			opts.Client = clientFunc(f, cmd)
 			if runF != nil {
 				return runF(opts)

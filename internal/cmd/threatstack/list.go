@@ -32,9 +32,6 @@ func (l *listFlags) register(cmd *cobra.Command, noun string) {
 }
 
 func (l *listFlags) validate(cmd *cobra.Command) error {
-	if err := output.ValidateFormat(l.Output); err != nil {
-		return cmdutil.FlagErrorf("%s", err)
-	}
 	if err := cmdutil.MutuallyExclusive("specify only one of --limit or --all", cmd.Flags().Changed("limit"), l.All); err != nil {
 		return err
 	}

@@ -49,9 +49,6 @@ func newCmdCreate(f *cmdutil.Factory) *cobra.Command {
   $ export TW_TOKEN=$(tw-cli token create --name ci)`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := output.ValidateFormat(opts.Output); err != nil {
-				return cmdutil.FlagErrorf("%s", err)
-			}
 			return createRun(cmd, opts)
 		},
 	}
@@ -117,9 +114,6 @@ func newCmdList(f *cmdutil.Factory) *cobra.Command {
   $ tw-cli token list -o json --jq '.[] | select(.last_used_at == null) | .name'`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := output.ValidateFormat(opts.Output); err != nil {
-				return cmdutil.FlagErrorf("%s", err)
-			}
 			s, err := opts.Store()
 			if err != nil {
 				return err

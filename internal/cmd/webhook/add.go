@@ -50,9 +50,6 @@ once; it cannot be shown again (use 'webhook rotate-secret' to replace it).`,
 			if len(args) == 2 { // the seed writes "--auto-triage true"
 				opts.Spec.AutoTriage, _ = cmdutil.ParseBool(args[1])
 			}
-			if err := output.ValidateFormat(opts.Output); err != nil {
-				return cmdutil.FlagErrorf("%s", err)
-			}
 			if runF != nil {
 				return runF(opts)
 			}

@@ -86,7 +86,7 @@ func TestNewCmdAdd(t *testing.T) {
 		{
 			name:    "-o xml",
 			args:    []string{"edr", "-o", "xml"},
-			wantErr: `invalid output format "xml": use table, json or yaml`,
+			wantErr: `invalid argument "xml" for "-o, --output" flag: use table, json or yaml`,
 		},
 	}
 	for _, tt := range tests {

@@ -78,9 +78,6 @@ them is an error unless --force lets the file take it over.
 			if opts.File == "" {
 				return cmdutil.FlagErrorf("-f/--file is required: the webhook_config.yaml to apply")
 			}
-			if err := output.ValidateFormat(opts.Output); err != nil {
-				return cmdutil.FlagErrorf("%s", err)
-			}
 			if runF != nil {
 				return runF(opts)
 			}

@@ -28,7 +28,7 @@ func TestNewCmdApplyFlags(t *testing.T) {
 		{args: []string{"--file=w.yaml", "--dry-run", "--force", "-o", "json"}, want: ApplyOptions{File: "w.yaml", DryRun: true, Force: true, Output: "json"}},
 		{args: []string{}, wantErr: "-f/--file is required"},
 		{args: []string{"w.yaml"}, wantErr: `unexpected argument "w.yaml"`},
-		{args: []string{"-f", "w.yaml", "-o", "xml"}, wantErr: `invalid output format "xml"`},
+		{args: []string{"-f", "w.yaml", "-o", "xml"}, wantErr: `invalid argument "xml" for "-o, --output" flag`},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -40,8 +40,7 @@ func TestNewCmdApplyFlags(t *testing.T) {
 			cmd.SetErr(ios.ErrOut)
 			err := cmd.Execute()
 			if tc.wantErr != "" {
-				var fe *cmdutil.FlagError
-				if !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.wantErr) {
+				if cmdutil.ExitCode(err) != cmdutil.ExitUsage || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("got %v, want a usage error with %q", err, tc.wantErr)
 				}
 				return

@@ -35,9 +35,6 @@ PLAYBOOK, SECRET, ORIGIN, UPDATED (RFC 3339).`,
   $ tw-cli webhook list -o json | jq -r '.[].source'`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := output.ValidateFormat(opts.Output); err != nil {
-				return cmdutil.FlagErrorf("%s", err)
-			}
 			if runF != nil {
 				return runF(opts)
 			}

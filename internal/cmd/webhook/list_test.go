@@ -21,7 +21,7 @@ func TestNewCmdList(t *testing.T) {
 		{name: "default", args: nil, output: "table"},
 		{name: "-o json", args: []string{"-o", "json"}, output: "json"},
 		{name: "--output yaml", args: []string{"--output", "yaml"}, output: "yaml"},
-		{name: "-o xml", args: []string{"-o", "xml"}, wantErr: `invalid output format "xml": use table, json or yaml`},
+		{name: "-o xml", args: []string{"-o", "xml"}, wantErr: `invalid argument "xml" for "-o, --output" flag: use table, json or yaml`},
 		{name: "argument", args: []string{"edr"}, wantErr: "unexpected argument \"edr\"\n\nUsage: list [flags]"},
 	}
 	for _, tt := range tests {

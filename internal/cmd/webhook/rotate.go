@@ -43,9 +43,6 @@ secret is generated and printed once.`,
 			if opts.Grace < 0 {
 				return cmdutil.FlagErrorf("--grace must not be negative")
 			}
-			if err := output.ValidateFormat(opts.Output); err != nil {
-				return cmdutil.FlagErrorf("%s", err)
-			}
 			if runF != nil {
 				return runF(opts)
 			}

@@ -21,7 +21,7 @@ func TestNewCmdRotateSecret(t *testing.T) {
 		{name: "--grace 1h --secret-env", args: []string{"edr", "--grace", "1h", "--secret-env", "NEW"}, grace: time.Hour, secret: secretFlags{SecretEnv: "NEW"}, output: "table"},
 		{name: "--grace 0", args: []string{"edr", "--grace", "0", "--secret", "s", "-o", "yaml"}, grace: 0, secret: secretFlags{Secret: "s"}, output: "yaml"},
 		{name: "negative grace", args: []string{"edr", "--grace", "-1s"}, wantErr: "--grace must not be negative"},
-		{name: "-o xml", args: []string{"edr", "-o", "xml"}, wantErr: `invalid output format "xml": use table, json or yaml`},
+		{name: "-o xml", args: []string{"edr", "-o", "xml"}, wantErr: `invalid argument "xml" for "-o, --output" flag: use table, json or yaml`},
 		{name: "no name", args: nil, wantErr: "missing source name\n\nUsage: rotate-secret <source> [flags]"},
 	}
 	for _, tt := range tests {

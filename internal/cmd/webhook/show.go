@@ -34,9 +34,6 @@ func NewCmdShow(f *cmdutil.Factory, runF func(*ShowOptions) error) *cobra.Comman
 		ValidArgsFunction: completeSourceNames(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
-			if err := output.ValidateFormat(opts.Output); err != nil {
-				return cmdutil.FlagErrorf("%s", err)
-			}
 			if runF != nil {
 				return runF(opts)
 			}

@@ -18,7 +18,7 @@ func TestNewCmdShow(t *testing.T) {
 		{name: "-o yaml", args: []string{"edr", "-o", "yaml"}, want: ShowOptions{Name: "edr", Output: "yaml"}},
 		{name: "no name", args: nil, wantErr: "missing source name\n\nUsage: show <source> [flags]"},
 		{name: "two names", args: []string{"a", "b"}, wantErr: "too many arguments: b\n\nUsage: show <source> [flags]"},
-		{name: "-o xml", args: []string{"edr", "-o", "xml"}, wantErr: `invalid output format "xml": use table, json or yaml`},
+		{name: "-o xml", args: []string{"edr", "-o", "xml"}, wantErr: `invalid argument "xml" for "-o, --output" flag: use table, json or yaml`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

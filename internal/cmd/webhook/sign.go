@@ -50,9 +50,6 @@ exactly the same bytes.`,
 			if opts.BodyFile == "" {
 				return cmdutil.FlagErrorf("--body is required (a file, or - for stdin)")
 			}
-			if err := output.ValidateFormat(opts.Output); err != nil {
-				return cmdutil.FlagErrorf("%s", err)
-			}
 			if runF != nil {
 				return runF(opts)
 			}

@@ -30,7 +30,7 @@ func TestNewCmdSign(t *testing.T) {
 			secret: secretFlags{SecretEnv: "S"},
 		},
 		{name: "no --body", args: []string{"edr"}, wantErr: "--body is required (a file, or - for stdin)"},
-		{name: "-o xml", args: []string{"edr", "--body", "-", "-o", "xml"}, wantErr: `invalid output format "xml": use table, json or yaml`},
+		{name: "-o xml", args: []string{"edr", "--body", "-", "-o", "xml"}, wantErr: `invalid argument "xml" for "-o, --output" flag: use table, json or yaml`},
 		{name: "no name", args: []string{"--body", "-"}, wantErr: "missing source name\n\nUsage: sign <source> --body <file> [flags]"},
 	}
 	for _, tt := range tests {

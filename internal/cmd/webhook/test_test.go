@@ -39,7 +39,7 @@ func TestNewCmdTest(t *testing.T) {
 			want:   TestOptions{Name: "edr", URL: "http://127.0.0.1:9000", PayloadFile: "alert.json", Timeout: 2 * time.Second, Output: "json"},
 			secret: secretFlags{Secret: "s"},
 		},
-		{name: "-o xml", args: []string{"edr", "-o", "xml"}, wantErr: `invalid output format "xml": use table, json or yaml`},
+		{name: "-o xml", args: []string{"edr", "-o", "xml"}, wantErr: `invalid argument "xml" for "-o, --output" flag: use table, json or yaml`},
 		{name: "no name", args: nil, wantErr: "missing source name\n\nUsage: test <source> [flags]"},
 	}
 	for _, tt := range tests {

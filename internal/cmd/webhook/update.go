@@ -67,9 +67,6 @@ To replace the secret use 'tw-cli webhook rotate-secret'.`,
 			if opts.Patch.Empty() {
 				return cmdutil.FlagErrorf("nothing to update: give at least one of --format, --verify, --auto-triage, --playbook, --severity-map, --description")
 			}
-			if err := output.ValidateFormat(opts.Output); err != nil {
-				return cmdutil.FlagErrorf("%s", err)
-			}
 			if runF != nil {
 				return runF(opts)
 			}

@@ -81,7 +81,7 @@ func TestNewCmdUpdate(t *testing.T) {
 		{
 			name:    "-o xml",
 			args:    []string{"edr", "--playbook", "x", "-o", "xml"},
-			wantErr: `invalid output format "xml": use table, json or yaml`,
+			wantErr: `invalid argument "xml" for "-o, --output" flag: use table, json or yaml`,
 		},
 		{
 			name:    "no name",
