@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestSourceLifecycle(t *testing.T) {
@@ -174,4 +176,28 @@ func TestWebhookTestExitCodes(t *testing.T) {
 	}
 	e.expectCode(1, "webhook", "test", "edr", "--url", "http://"+freeAddr(t))
 	e.expectCode(2, "webhook", "test", "edr", "--url", "ftp://x")
+}
+
+// TestSecondReceiverOnOneFileRefused: replay keys are checked in the
+// memory of the process that receives into a SQLite file, so a second
+// `serve` on the same data dir must stop at start and say what to do,
+// while the first keeps receiving and other commands keep working.
+func TestSecondReceiverOnOneFileRefused(t *testing.T) {
+	e := newEnv(t)
+	e.must("webhook", "add", "edr", "--secret", "edr-secret-0123456789")
+	first := e.serve()
+	r := e.expectCode(1, "serve", "--addr", freeAddr(t))
+	if !strings.Contains(r.stderr, "another tw-cli serve is already receiving into this database") ||
+		!strings.Contains(r.stderr, "--database-url") {
+		t.Fatalf("stderr: %s", r.stderr)
+	}
+	if got := signedPost(t, first, "edr", "edr-secret-0123456789", `{"event_type":"test","data":{}}`, time.Now()); got.status != 202 {
+		t.Fatalf("first receiver after the refused start: %d %s", got.status, got.raw)
+	}
+	e.must("webhook", "list")
+	if err := first.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// Once the first has stopped, the next one starts.
+	e.serve()
 }

@@ -56,11 +56,27 @@ func Open(dataDir string, stderr io.Writer, level slog.Level) (*slog.Logger, io.
 		return nil, nil, fmt.Errorf("open log file: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	handlers := []slog.Handler{slog.NewJSONHandler(f, opts)}
+	file := newLineWriter(f)
+	closers := closeAll{file, f}
+	handlers := []slog.Handler{slog.NewJSONHandler(file, opts)}
 	if stderr != nil {
-		handlers = append(handlers, slog.NewTextHandler(stderr, opts))
+		errw := newLineWriter(stderr)
+		closers = append(closeAll{errw}, closers...)
+		handlers = append(handlers, slog.NewTextHandler(errw, opts))
 	}
-	return slog.New(fanout(handlers)), f, nil
+	return slog.New(fanout(handlers)), closers, nil
+}
+
+// closeAll closes each in order: the line writers before the file they
+// write to.
+type closeAll []io.Closer
+
+func (c closeAll) Close() error {
+	var errs []error
+	for _, cl := range c {
+		errs = append(errs, cl.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // fanout sends each record to several handlers.
@@ -75,14 +91,19 @@ func (f fanout) Enabled(ctx context.Context, l slog.Level) bool {
 	return false
 }
 
+// Handle passes the record itself, not a clone, to each handler: they are
+// slog's own JSON and text handlers, which neither keep nor change it,
+// and a clone per handler was an allocation per line.
 func (f fanout) Handle(ctx context.Context, r slog.Record) error {
-	var errs []error
+	var err error
 	for _, h := range f {
 		if h.Enabled(ctx, r.Level) {
-			errs = append(errs, h.Handle(ctx, r.Clone()))
+			if e := h.Handle(ctx, r); e != nil {
+				err = errors.Join(err, e)
+			}
 		}
 	}
-	return errors.Join(errs...)
+	return err
 }
 
 func (f fanout) WithAttrs(as []slog.Attr) slog.Handler {

@@ -338,3 +338,20 @@ func TestMetricsAndHealth(t *testing.T) {
 		}
 	}
 }
+
+func TestValidRequestID(t *testing.T) {
+	for id, want := range map[string]bool{
+		"abc-123":               true,
+		"req.1:2_3":             true,
+		strings.Repeat("a", 64): true,
+		strings.Repeat("a", 65): false,
+		"":                      false,
+		"a b":                   false,
+		"a\r\nX-Evil: 1":        false,
+		"é":                     false,
+	} {
+		if got := validRequestID(id); got != want {
+			t.Errorf("validRequestID(%q) = %v, want %v", id, got, want)
+		}
+	}
+}

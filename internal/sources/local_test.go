@@ -460,3 +460,26 @@ func TestUpdateVerifyNeedsAFittingSecret(t *testing.T) {
 		t.Fatalf("a source without a secret switched to hmac: %v", err)
 	}
 }
+
+func TestNameRules(t *testing.T) {
+	for name, want := range map[string]bool{
+		"email-gateway":         true,
+		"edr.eu_1":              true,
+		"9lives":                true,
+		strings.Repeat("a", 63): true,
+		strings.Repeat("a", 64): false,
+		"_edr":                  false,
+		"edr/x":                 false,
+		"édr":                   false,
+	} {
+		if got := sources.ValidateName(name) == nil; got != want {
+			t.Errorf("ValidateName(%q) ok = %v, want %v", name, got, want)
+		}
+	}
+	if sources.ValidatePlaybook("phishing.triage") == nil {
+		t.Error("a playbook name with '.' was accepted")
+	}
+	if err := sources.ValidatePlaybook("phishing_triage"); err != nil {
+		t.Error(err)
+	}
+}

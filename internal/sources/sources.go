@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -123,21 +122,18 @@ type Service interface {
 	RotateSecret(ctx context.Context, name, secret string, grace time.Duration) (View, string, error)
 }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
-
 // ValidateName checks a source name is usable as a URL path segment.
+// The receiver runs it on every delivery, so it is a loop, not a regexp.
 func ValidateName(name string) error {
-	if !nameRE.MatchString(name) {
+	if !isToken(name, "._-") {
 		return invalid("invalid source name %q: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit", name)
 	}
 	return nil
 }
 
-var playbookRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$`)
-
 // ValidatePlaybook checks a playbook name; empty means none.
 func ValidatePlaybook(p string) error {
-	if p != "" && !playbookRE.MatchString(p) {
+	if p != "" && !isToken(p, "_-") {
 		return invalid("invalid playbook name %q: use letters, digits, '_' or '-'", p)
 	}
 	return nil
@@ -434,4 +430,22 @@ func (l *Local) RotateSecret(ctx context.Context, name, secret string, grace tim
 		return View{}, "", err
 	}
 	return ViewOf(src, now), generated, nil
+}
+
+// isToken reports whether s is 1-63 ASCII letters, digits and bytes of
+// punct, starting with a letter or digit.
+func isToken(s, punct string) bool {
+	if len(s) == 0 || len(s) > 63 || !isAlnum(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if !isAlnum(s[i]) && strings.IndexByte(punct, s[i]) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }

@@ -205,6 +205,13 @@ type Store interface {
 	Close() error
 }
 
+// ReceiverClaimer is a Store that one receiving process at a time may
+// ingest into (the SQLite file). serve claims before it listens, so a
+// second receiver fails at start rather than on its first delivery.
+type ReceiverClaimer interface {
+	ClaimReceiver() error
+}
+
 // FormatIncidentNumber renders INC-<year>-<seq>, zero-padded to 4 digits.
 func FormatIncidentNumber(year, seq int) string {
 	return fmt.Sprintf("INC-%d-%04d", year, seq)

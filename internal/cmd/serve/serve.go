@@ -182,6 +182,11 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 	// Closed here, not only by the factory, so the commit queue is drained
 	// before "stopped" is logged; Close is idempotent.
 	defer st.Close()
+	if c, ok := st.(store.ReceiverClaimer); ok {
+		if err := c.ClaimReceiver(); err != nil {
+			return err
+		}
+	}
 	var stderr = opts.IO.ErrOut
 	if opts.Quiet {
 		stderr = nil

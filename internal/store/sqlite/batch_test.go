@@ -161,11 +161,11 @@ func TestPruneInChunks(t *testing.T) {
 	}
 	const n = pruneChunkRows*2 + 17
 	for i := 0; i < n; i++ {
-		if _, err := tx.Exec(`INSERT INTO replay_keys (key, seen_at) VALUES (?, ?)`, fmt.Sprint(i), ts(t0)); err != nil {
+		if _, err := tx.Exec(`INSERT INTO replay_log (key, seen_at) VALUES (?, ?)`, fmt.Sprint(i), ts(t0)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := tx.Exec(`INSERT INTO replay_keys (key, seen_at) VALUES ('fresh', ?)`, ts(t0.Add(time.Hour))); err != nil {
+	if _, err := tx.Exec(`INSERT INTO replay_log (key, seen_at) VALUES ('fresh', ?)`, ts(t0.Add(time.Hour))); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -175,7 +175,7 @@ func TestPruneInChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 	var left int
-	if err := s.r.QueryRow(`SELECT COUNT(*) FROM replay_keys`).Scan(&left); err != nil {
+	if err := s.r.QueryRow(`SELECT COUNT(*) FROM replay_log`).Scan(&left); err != nil {
 		t.Fatal(err)
 	}
 	if left != 1 {

@@ -34,6 +34,10 @@ type Options struct {
 	// MaxBatch bounds how many concurrent deliveries share one
 	// transaction (DefaultMaxBatch when zero or less).
 	MaxBatch int
+	// MaxBatchWait bounds how long a busy group commit waits for more
+	// deliveries to share its transaction (DefaultMaxBatchWait when zero;
+	// negative: never wait).
+	MaxBatchWait time.Duration
 }
 
 // Store is a store.Store on one SQLite file.
@@ -48,13 +52,19 @@ type Store struct {
 	// ckpt copies the WAL into the database off the commit path.
 	ckpt *checkpointer
 
+	// receiverLock is held by the one process that ingests into this
+	// file (ClaimReceiver).
+	claimMu      sync.Mutex
+	receiverLock *os.File
+
 	closeOnce sync.Once
 	closeErr  error
 }
 
 var (
-	_ store.Store    = (*Store)(nil)
-	_ store.Migrator = (*Store)(nil)
+	_ store.Store           = (*Store)(nil)
+	_ store.Migrator        = (*Store)(nil)
+	_ store.ReceiverClaimer = (*Store)(nil)
 )
 
 // Open opens (creating if needed) the database at path and migrates it.
@@ -113,7 +123,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		}
 	}
 	s.ckpt = startCheckpointer(ck)
-	s.commits = startCommitter(s, opts.MaxBatch)
+	wait := opts.MaxBatchWait
+	if wait == 0 {
+		wait = DefaultMaxBatchWait
+	}
+	s.commits = startCommitter(s, opts.MaxBatch, wait)
 	return s, nil
 }
 
@@ -123,8 +137,44 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.commits.stop()
 		s.closeErr = errors.Join(s.ckpt.close(), s.w.Close(), s.r.Close())
+		s.claimMu.Lock()
+		if s.receiverLock != nil {
+			s.receiverLock.Close() // releases the lock
+		}
+		s.claimMu.Unlock()
 	})
 	return s.closeErr
+}
+
+// ErrOtherReceiver is ClaimReceiver's answer when another process
+// already receives into the same database file.
+var ErrOtherReceiver = errors.New("another tw-cli serve is already receiving into this database")
+
+// ClaimReceiver makes this process the only one that ingests into the
+// file: replay keys are checked in memory (replay.go), which another
+// process would not see. Ingest claims on its first delivery; serve
+// claims at start to fail before it listens. Several receivers share a
+// PostgreSQL database instead.
+func (s *Store) ClaimReceiver() error {
+	s.claimMu.Lock()
+	defer s.claimMu.Unlock()
+	if s.receiverLock != nil {
+		return nil
+	}
+	f, err := os.OpenFile(s.path+".receiver.lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("lock %s: %w", s.path, err)
+	}
+	held, err := lockExclusive(f)
+	if err != nil || !held {
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("lock %s: %w", s.path, err)
+		}
+		return fmt.Errorf("%w (%s): stop it first, or give each receiver its own --data-dir, or share a PostgreSQL database with --database-url", ErrOtherReceiver, s.path)
+	}
+	s.receiverLock = f
+	return nil
 }
 
 // Ping checks the database answers.
@@ -196,6 +246,12 @@ var migrations = []string{
 		created_at INTEGER NOT NULL
 	);
 	CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);`,
+	// replay log: keys appended in arrival order, checked in memory
+	// (replay.go); the keys remembered so far carry over.
+	`CREATE TABLE replay_log (seen_at INTEGER NOT NULL, key TEXT NOT NULL);
+	INSERT INTO replay_log (seen_at, key) SELECT seen_at, key FROM replay_keys ORDER BY seen_at;
+	DROP TABLE replay_keys;
+	CREATE INDEX replay_log_seen ON replay_log (seen_at);`,
 }
 
 // newID returns a time-ordered UUID (version 7). Random (v4) keys land
@@ -389,7 +445,7 @@ func (s *Store) TouchToken(ctx context.Context, hash string, at time.Time) (*sto
 // ingestTx writes one delivery inside the group commit's transaction
 // (batch.go). Its refusals (ErrReplayed, a duplicate) are decided before
 // anything is written, so they need no rollback.
-func ingestTx(ctx context.Context, tx writeTx, d *store.Delivery) (*store.IngestResult, error) {
+func ingestTx(ctx context.Context, tx writeTx, replay *replayClaims, d *store.Delivery) (*store.IngestResult, error) {
 	now := d.ReceivedAt.UTC()
 	if d.IdempotencyKey != "" {
 		if res, err := idempotentResult(ctx, tx, d); err != nil || res != nil {
@@ -397,11 +453,11 @@ func ingestTx(ctx context.Context, tx writeTx, d *store.Delivery) (*store.Ingest
 		}
 	}
 	if d.ReplayKey != "" {
-		r, err := tx.ExecContext(ctx, `INSERT INTO replay_keys (key, seen_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, d.ReplayKey, ts(now))
+		fresh, err := replay.claim(ctx, tx, d.ReplayKey, ts(now))
 		if err != nil {
 			return nil, err
 		}
-		if n, _ := r.RowsAffected(); n == 0 {
+		if !fresh {
 			return nil, store.ErrReplayed
 		}
 	}
@@ -481,8 +537,11 @@ func attachIncident(ctx context.Context, tx writeTx, source string, it store.Del
 
 // PruneReplay forgets replay keys seen before the cut-off.
 func (s *Store) PruneReplay(ctx context.Context, before time.Time) error {
-	return s.pruneChunked(ctx, `DELETE FROM replay_keys WHERE rowid IN
-		(SELECT rowid FROM replay_keys WHERE seen_at < ? LIMIT ?)`, before)
+	if r := s.commits.replay.Load(); r != nil {
+		r.prune(ts(before))
+	}
+	return s.pruneChunked(ctx, `DELETE FROM replay_log WHERE rowid IN
+		(SELECT rowid FROM replay_log WHERE seen_at < ? LIMIT ?)`, before)
 }
 
 // pruneChunkRows bounds one prune statement. At thousands of deliveries a

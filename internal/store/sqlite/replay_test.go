@@ -1,0 +1,115 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/internal/store/storetest"
+)
+
+// Replay keys live in memory while serving; a restart must read them
+// back, or a delivery captured before it could be replayed after it.
+func TestReplayKeysSurviveRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tw.db")
+	ctx := context.Background()
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Ingest(ctx, storetest.Delivery("edr", "sig-A", t0)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s2 := openAt(t, path)
+	if _, err := s2.Ingest(ctx, storetest.Delivery("edr", "sig-A", t0.Add(time.Second))); !errors.Is(err, store.ErrReplayed) {
+		t.Fatalf("replay after restart = %v, want ErrReplayed", err)
+	}
+	if _, err := s2.Ingest(ctx, storetest.Delivery("edr", "sig-B", t0.Add(time.Second))); err != nil {
+		t.Fatalf("fresh key after restart: %v", err)
+	}
+	// Pruned from the log and from memory alike: a reopen does not bring
+	// the key back either.
+	if err := s2.PruneReplay(ctx, t0.Add(10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := s2.r.QueryRow(`SELECT COUNT(*) FROM replay_log`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("%d keys left in replay_log after pruning them all", n)
+	}
+	if _, err := s2.Ingest(ctx, storetest.Delivery("edr", "sig-A", t0.Add(11*time.Minute))); err != nil {
+		t.Fatalf("key accepted again after prune: %v", err)
+	}
+}
+
+// A second process ingesting into the same file would not see the first
+// one's replay keys: it is refused, with a way out, until the first stops.
+func TestOneReceiverPerFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tw.db")
+	ctx := context.Background()
+	first, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Ingest(ctx, storetest.Delivery("edr", "k1", t0)); err != nil {
+		t.Fatal(err)
+	}
+	second := openAt(t, path)
+	// Reading and managing sources from another process stays allowed.
+	if _, err := second.ListEvents(ctx, store.EventFilter{}); err != nil {
+		t.Fatal(err)
+	}
+	err = second.ClaimReceiver()
+	if !errors.Is(err, ErrOtherReceiver) {
+		t.Fatalf("second receiver claim = %v, want ErrOtherReceiver", err)
+	}
+	if _, err := second.Ingest(ctx, storetest.Delivery("edr", "k2", t0)); !errors.Is(err, ErrOtherReceiver) {
+		t.Fatalf("second receiver ingest = %v, want ErrOtherReceiver", err)
+	}
+	first.Close()
+	if err := second.ClaimReceiver(); err != nil {
+		t.Fatalf("claim after the first receiver stopped: %v", err)
+	}
+	if _, err := second.Ingest(ctx, storetest.Delivery("edr", "k1", t0.Add(time.Second))); !errors.Is(err, store.ErrReplayed) {
+		t.Fatalf("replay of the first receiver's key = %v, want ErrReplayed", err)
+	}
+}
+
+// Upgrading a database keeps the replay keys it had remembered.
+func TestMigrationKeepsReplayKeys(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tw.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(createMigrationsTable); err != nil {
+		t.Fatal(err)
+	}
+	const before = 3 // the schema before replay_log
+	for v := 0; v < before; v++ {
+		if _, err := db.Exec(migrations[v]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, 0)`, v+1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`INSERT INTO replay_keys (key, seen_at) VALUES ('old-sig', ?)`, ts(t0)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s := openAt(t, path)
+	ctx := context.Background()
+	if _, err := s.Ingest(ctx, storetest.Delivery("edr", "old-sig", t0.Add(time.Second))); !errors.Is(err, store.ErrReplayed) {
+		t.Fatalf("key remembered before the upgrade = %v, want ErrReplayed", err)
+	}
+}
