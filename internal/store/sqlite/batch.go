@@ -136,9 +136,12 @@ func (c *committer) run() {
 }
 
 // gather adds what is queued to batch and, when busy, keeps waiting for
-// more until the batch is full or maxWait has passed.
+// more while deliveries keep coming: each may be at most a gap behind
+// the one before, and the whole wait at most maxWait. At a steady 2,000
+// deliveries a second they come 500 µs apart and commit alone, without
+// waiting; at 10,000 they come closer than the gap and fill the batch.
 func (c *committer) gather(batch []*ingestCall, busy bool, wait *time.Timer) []*ingestCall {
-	var deadline <-chan time.Time
+	var start time.Time
 	for len(batch) < c.maxBatch {
 		select {
 		case call, ok := <-c.queue:
@@ -152,26 +155,31 @@ func (c *committer) gather(batch []*ingestCall, busy bool, wait *time.Timer) []*
 		if !busy || c.maxWait == 0 {
 			return batch
 		}
-		if deadline == nil {
-			wait.Reset(c.maxWait)
-			deadline = wait.C
+		if start.IsZero() {
+			start = time.Now()
 		}
+		left := c.maxWait - time.Since(start)
+		if left <= 0 {
+			return batch
+		}
+		wait.Reset(min(c.maxWait/batchGapDivisor, left))
 		select {
 		case call, ok := <-c.queue:
+			wait.Stop()
 			if !ok {
-				wait.Stop()
 				return batch
 			}
 			batch = append(batch, call)
-		case <-deadline:
+		case <-wait.C:
 			return batch
 		}
 	}
-	if deadline != nil {
-		wait.Stop()
-	}
 	return batch
 }
+
+// batchGapDivisor sets the gap between arrivals past which gather stops
+// waiting, as a fraction of maxWait.
+const batchGapDivisor = 4
 
 // commit writes a batch and answers each caller. A delivery whose
 // statements fail is answered with its error and the transaction is run
