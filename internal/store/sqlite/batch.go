@@ -38,8 +38,8 @@ type committer struct {
 	maxBatch int
 	maxWait  time.Duration
 	stmts    *stmtCache
-	// replay is loaded by the first batch (replay.go), so that commands
-	// which never ingest never read the replay log.
+	// replay is loaded by ClaimReceiver (replay.go), so that commands
+	// which never ingest never read the replay keys.
 	replay atomic.Pointer[replaySet]
 
 	// mu orders enqueueing against stop: callers hold it shared while they
@@ -219,20 +219,20 @@ func (c *committer) tryBatch(batch []*ingestCall, pending []int, replies []inges
 	// The batch belongs to many requests; none of their contexts may cut
 	// it short.
 	ctx := context.Background()
+	set := c.replay.Load()
+	if set == nil {
+		// Claimed and loaded before the transaction: the load reads
+		// through another connection.
+		if err := c.s.ClaimReceiver(); err != nil {
+			return -1, err
+		}
+		set = c.replay.Load()
+	}
 	tx, err := c.s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return -1, err
 	}
 	defer tx.Rollback()
-	set := c.replay.Load()
-	if set == nil {
-		if err := c.s.ClaimReceiver(); err != nil {
-			return -1, err
-		}
-		if set, err = loadReplay(ctx, tx); err != nil {
-			return -1, err
-		}
-	}
 	btx := &batchTx{tx: tx, stmts: c.stmts}
 	claims := &replayClaims{set: set}
 	for n, i := range pending {
@@ -254,6 +254,5 @@ func (c *committer) tryBatch(batch []*ingestCall, pending []int, replies []inges
 		return -1, err
 	}
 	set.add(claims.pending)
-	c.replay.Store(set)
 	return -1, nil
 }

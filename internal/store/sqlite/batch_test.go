@@ -151,7 +151,8 @@ func TestCloseDrainsQueue(t *testing.T) {
 	}
 }
 
-// TestPruneInChunks prunes more keys than one chunk holds.
+// TestPruneInChunks prunes more keys of the replay_keys table older
+// versions wrote than one chunk holds.
 func TestPruneInChunks(t *testing.T) {
 	s := openAt(t, filepath.Join(t.TempDir(), "tw.db"))
 	ctx := context.Background()
@@ -161,11 +162,11 @@ func TestPruneInChunks(t *testing.T) {
 	}
 	const n = pruneChunkRows*2 + 17
 	for i := 0; i < n; i++ {
-		if _, err := tx.Exec(`INSERT INTO replay_log (key, seen_at) VALUES (?, ?)`, fmt.Sprint(i), ts(t0)); err != nil {
+		if _, err := tx.Exec(`INSERT INTO replay_keys (key, seen_at) VALUES (?, ?)`, fmt.Sprint(i), ts(t0)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := tx.Exec(`INSERT INTO replay_log (key, seen_at) VALUES ('fresh', ?)`, ts(t0.Add(time.Hour))); err != nil {
+	if _, err := tx.Exec(`INSERT INTO replay_keys (key, seen_at) VALUES ('fresh', ?)`, ts(t0.Add(time.Hour))); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -175,7 +176,7 @@ func TestPruneInChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 	var left int
-	if err := s.r.QueryRow(`SELECT COUNT(*) FROM replay_log`).Scan(&left); err != nil {
+	if err := s.r.QueryRow(`SELECT COUNT(*) FROM replay_keys`).Scan(&left); err != nil {
 		t.Fatal(err)
 	}
 	if left != 1 {

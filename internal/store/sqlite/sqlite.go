@@ -173,6 +173,12 @@ func (s *Store) ClaimReceiver() error {
 		}
 		return fmt.Errorf("%w (%s): stop it first, or give each receiver its own --data-dir, or share a PostgreSQL database with --database-url", ErrOtherReceiver, s.path)
 	}
+	set, err := loadReplay(context.Background(), s.r)
+	if err != nil {
+		f.Close()
+		return err
+	}
+	s.commits.replay.Store(set)
 	s.receiverLock = f
 	return nil
 }
@@ -246,12 +252,10 @@ var migrations = []string{
 		created_at INTEGER NOT NULL
 	);
 	CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);`,
-	// replay log: keys appended in arrival order, checked in memory
-	// (replay.go); the keys remembered so far carry over.
-	`CREATE TABLE replay_log (seen_at INTEGER NOT NULL, key TEXT NOT NULL);
-	INSERT INTO replay_log (seen_at, key) SELECT seen_at, key FROM replay_keys ORDER BY seen_at;
-	DROP TABLE replay_keys;
-	CREATE INDEX replay_log_seen ON replay_log (seen_at);`,
+	// replay keys move into the events they let in and are checked in
+	// memory (replay.go); replay_keys is only read back until it expires.
+	`ALTER TABLE events ADD COLUMN replay_hash BLOB;
+	CREATE TABLE replay_horizon (id INTEGER PRIMARY KEY CHECK (id = 1), before INTEGER NOT NULL);`,
 }
 
 // newID returns a time-ordered UUID (version 7). Random (v4) keys land
@@ -452,14 +456,14 @@ func ingestTx(ctx context.Context, tx writeTx, replay *replayClaims, d *store.De
 			return res, err
 		}
 	}
+	// The first event carries the replay key (replay.go).
+	var replayHashArg any
 	if d.ReplayKey != "" {
-		fresh, err := replay.claim(ctx, tx, d.ReplayKey, ts(now))
-		if err != nil {
-			return nil, err
-		}
+		h, fresh := replay.claim(d.ReplayKey, ts(now))
 		if !fresh {
 			return nil, store.ErrReplayed
 		}
+		replayHashArg = h[:]
 	}
 	res := &store.IngestResult{}
 	for _, it := range d.Items {
@@ -472,10 +476,11 @@ func ingestTx(ctx context.Context, tx writeTx, replay *replayClaims, d *store.De
 			Format: d.Format, Type: it.Type, IncidentID: inc.ID, IncidentNum: inc.Number,
 			RequestID: d.RequestID, Normalized: it.Normalized, Payload: d.Payload,
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO events (id, source, received_at, verification, format, event_type, incident_id, request_id, normalized, payload)
-			VALUES (?,?,?,?,?,?,?,?,?,?)`, ev.ID, ev.Source, ts(now), ev.Verification, ev.Format, ev.Type, ev.IncidentID, ev.RequestID, ev.Normalized, ev.Payload); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO events (id, source, received_at, verification, format, event_type, incident_id, request_id, normalized, payload, replay_hash)
+			VALUES (?,?,?,?,?,?,?,?,?,?,?)`, ev.ID, ev.Source, ts(now), ev.Verification, ev.Format, ev.Type, ev.IncidentID, ev.RequestID, ev.Normalized, ev.Payload, replayHashArg); err != nil {
 			return nil, err
 		}
+		replayHashArg = nil
 		res.Events = append(res.Events, ev)
 		res.Incidents = append(res.Incidents, *inc)
 		job, err := enqueueTriageTx(ctx, tx, d, inc, ev.ID, now)
@@ -535,13 +540,18 @@ func attachIncident(ctx context.Context, tx writeTx, source string, it store.Del
 	return inc, err
 }
 
-// PruneReplay forgets replay keys seen before the cut-off.
+// PruneReplay forgets replay keys seen before the cut-off: from memory,
+// and for a restart by moving the horizon past them (replay.go).
 func (s *Store) PruneReplay(ctx context.Context, before time.Time) error {
 	if r := s.commits.replay.Load(); r != nil {
 		r.prune(ts(before))
 	}
-	return s.pruneChunked(ctx, `DELETE FROM replay_log WHERE rowid IN
-		(SELECT rowid FROM replay_log WHERE seen_at < ? LIMIT ?)`, before)
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO replay_horizon (id, before) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET before = max(before, excluded.before)`, ts(before)); err != nil {
+		return err
+	}
+	return s.pruneChunked(ctx, `DELETE FROM replay_keys WHERE rowid IN
+		(SELECT rowid FROM replay_keys WHERE seen_at < ? LIMIT ?)`, before)
 }
 
 // pruneChunkRows bounds one prune statement. At thousands of deliveries a
