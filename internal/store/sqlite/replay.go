@@ -1,11 +1,14 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -26,57 +29,149 @@ import (
 // Memory is the only index, so a second process would not see this one's
 // keys: ClaimReceiver makes the receiving process the only one.
 
-// replayHash is what memory keeps of a key: 16 bytes of its SHA-256, no
-// collision between real deliveries to fear.
-type replayHash [16]byte
+// replayHash is what memory keeps of a key: the first 16 bytes of its
+// SHA-256 (no collision between real deliveries to fear), as two words so
+// that sorted runs compare fast.
+type replayHash struct{ hi, lo uint64 }
 
 func hashReplayKey(key string) replayHash {
 	sum := sha256.Sum256([]byte(key))
-	return replayHash(sum[:16])
+	return replayHash{binary.BigEndian.Uint64(sum[:8]), binary.BigEndian.Uint64(sum[8:16])}
+}
+
+// bytes is the hash as stored in events.replay_hash.
+func (h replayHash) bytes() []byte {
+	b := make([]byte, 16)
+	binary.BigEndian.PutUint64(b, h.hi)
+	binary.BigEndian.PutUint64(b[8:], h.lo)
+	return b
+}
+
+func replayHashOf(b []byte) (replayHash, bool) {
+	if len(b) != 16 {
+		return replayHash{}, false
+	}
+	return replayHash{binary.BigEndian.Uint64(b), binary.BigEndian.Uint64(b[8:])}, true
+}
+
+func compareReplayHash(a, b replayHash) int {
+	if c := cmp.Compare(a.hi, b.hi); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.lo, b.lo)
 }
 
 // replayBucket is one minute of seen_at: pruning drops whole buckets.
 const replayBucket = int64(time.Minute)
 
-// replaySet holds the keys of replay_log. The committer checks and adds
-// from its goroutine; PruneReplay drops buckets from another.
+// replaySet holds the replay keys of the window. The committer checks and
+// adds from its goroutine; PruneReplay drops buckets from another.
+//
+// The current minute's keys are in a map; once a minute is over its map
+// is sealed into a sorted slice, 16 bytes a key instead of the map's 20
+// to 40, so a receiver holding ten minutes of keys at 2,000 deliveries a
+// second keeps about 20 MB, and its memory stops growing once the window
+// is full.
 type replaySet struct {
-	mu      sync.Mutex
-	buckets map[int64]map[replayHash]struct{}
+	mu     sync.Mutex
+	open   map[int64]map[replayHash]struct{} // by minute; also those being sealed
+	sealed map[int64][]replayHash            // by minute, sorted
+	// openFrom is the earliest minute still taking keys: a key seen late,
+	// in a minute already sealed or being sealed, joins this one.
+	openFrom int64
+	sealing  bool
 }
 
 func newReplaySet() *replaySet {
-	return &replaySet{buckets: map[int64]map[replayHash]struct{}{}}
+	return &replaySet{open: map[int64]map[replayHash]struct{}{}, sealed: map[int64][]replayHash{}}
 }
 
 func (r *replaySet) contains(h replayHash) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, b := range r.buckets {
+	for _, b := range r.open {
 		if _, ok := b[h]; ok {
+			return true
+		}
+	}
+	for _, run := range r.sealed {
+		if _, ok := slices.BinarySearchFunc(run, h, compareReplayHash); ok {
 			return true
 		}
 	}
 	return false
 }
 
-// add records committed keys, by the time each was seen.
+// add records committed keys, by the time each was seen. The first key of
+// a new minute seals the minutes before it, off the committer's goroutine.
 func (r *replaySet) add(keys map[replayHash]int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	newMinute := false
 	for h, at := range keys {
-		r.addLocked(h, at)
+		newMinute = r.addLocked(h, at) || newMinute
+	}
+	if newMinute && !r.sealing {
+		if todo := r.sealableLocked(); len(todo) > 0 {
+			r.sealing = true
+			go r.seal(todo)
+		}
 	}
 }
 
-func (r *replaySet) addLocked(h replayHash, at int64) {
-	minute := at / replayBucket
-	b := r.buckets[minute]
+// addLocked adds one key and reports whether it opened a minute after
+// openFrom.
+func (r *replaySet) addLocked(h replayHash, at int64) bool {
+	minute := max(at/replayBucket, r.openFrom)
+	b := r.open[minute]
 	if b == nil {
 		b = map[replayHash]struct{}{}
-		r.buckets[minute] = b
+		r.open[minute] = b
 	}
 	b[h] = struct{}{}
+	return minute > r.openFrom
+}
+
+// sealableLocked closes every open minute before the latest one to new
+// keys and returns them.
+func (r *replaySet) sealableLocked() map[int64]map[replayHash]struct{} {
+	latest := r.openFrom
+	for m := range r.open {
+		latest = max(latest, m)
+	}
+	r.openFrom = latest
+	todo := map[int64]map[replayHash]struct{}{}
+	for m, b := range r.open {
+		if m < latest {
+			todo[m] = b
+		}
+	}
+	return todo
+}
+
+// seal sorts closed minutes into runs. Their maps are no longer written
+// (addLocked sends their late keys to openFrom), so reading them here
+// while contains reads them too is safe; they stay in open, and keep
+// answering, until their run replaces them.
+func (r *replaySet) seal(todo map[int64]map[replayHash]struct{}) {
+	runs := make(map[int64][]replayHash, len(todo))
+	for m, b := range todo {
+		run := make([]replayHash, 0, len(b))
+		for h := range b {
+			run = append(run, h)
+		}
+		slices.SortFunc(run, compareReplayHash)
+		runs[m] = run
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for m, run := range runs {
+		if _, ok := r.open[m]; ok { // not pruned meanwhile
+			delete(r.open, m)
+			r.sealed[m] = run
+		}
+	}
+	r.sealing = false
 }
 
 // prune forgets the buckets entirely before the cut-off. A key in the
@@ -85,9 +180,14 @@ func (r *replaySet) addLocked(h replayHash, at int64) {
 func (r *replaySet) prune(before int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for minute := range r.buckets {
-		if (minute+1)*replayBucket <= before {
-			delete(r.buckets, minute)
+	for m := range r.open {
+		if (m+1)*replayBucket <= before {
+			delete(r.open, m)
+		}
+	}
+	for m := range r.sealed {
+		if (m+1)*replayBucket <= before {
+			delete(r.sealed, m)
 		}
 	}
 }
@@ -121,9 +221,7 @@ func loadReplay(ctx context.Context, db *sql.DB) (*replaySet, error) {
 		if err := rows.Scan(&at, &raw); err != nil {
 			return nil, fmt.Errorf("load replay keys: %w", err)
 		}
-		var h replayHash
-		if len(raw) == len(h) {
-			copy(h[:], raw)
+		if h, ok := replayHashOf(raw); ok {
 			r.addLocked(h, at)
 		}
 	}
@@ -143,7 +241,16 @@ func loadReplay(ctx context.Context, db *sql.DB) (*replaySet, error) {
 		}
 		r.addLocked(hashReplayKey(key), at)
 	}
-	return r, legacy.Err()
+	if err := legacy.Err(); err != nil {
+		return nil, fmt.Errorf("load replay keys: %w", err)
+	}
+	// Before the receiver starts: sealing now costs nobody a wait.
+	r.mu.Lock()
+	todo := r.sealableLocked()
+	r.sealing = true
+	r.mu.Unlock()
+	r.seal(todo)
+	return r, nil
 }
 
 // replayClaims are the keys a group commit's transaction has let in so

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -113,5 +114,58 @@ func TestMigrationKeepsReplayKeys(t *testing.T) {
 	ctx := context.Background()
 	if _, err := s.Ingest(ctx, storetest.Delivery("edr", "old-sig", t0.Add(time.Second))); !errors.Is(err, store.ErrReplayed) {
 		t.Fatalf("key remembered before the upgrade = %v, want ErrReplayed", err)
+	}
+}
+
+// Past minutes are sealed into sorted runs without losing a key; a key
+// seen late joins the open minute; pruning drops runs and maps alike.
+func TestReplaySetSealsPastMinutes(t *testing.T) {
+	r := newReplaySet()
+	minute := func(m int64) int64 { return m * replayBucket }
+	var keys []replayHash
+	for m := int64(0); m < 3; m++ {
+		batch := map[replayHash]int64{}
+		for i := range 500 {
+			h := hashReplayKey(fmt.Sprintf("k-%d-%d", m, i))
+			batch[h] = minute(m) + int64(i)
+			keys = append(keys, h)
+		}
+		r.add(batch)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r.mu.Lock()
+		open, sealed, sealing := len(r.open), len(r.sealed), r.sealing
+		r.mu.Unlock()
+		if !sealing && open == 1 && sealed == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("open %d, sealed %d minutes: want the two past minutes sealed", open, sealed)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for _, h := range keys {
+		if !r.contains(h) {
+			t.Fatalf("key %v lost by sealing", h)
+		}
+	}
+	if r.contains(hashReplayKey("never seen")) {
+		t.Fatal("an unseen key is reported as seen")
+	}
+	late := hashReplayKey("late")
+	r.add(map[replayHash]int64{late: minute(0) + 1})
+	if !r.contains(late) {
+		t.Fatal("a key seen late was lost")
+	}
+	r.prune(minute(2))
+	for i, h := range keys {
+		if want := i >= 1000; r.contains(h) != want {
+			t.Fatalf("key %d after pruning the first two minutes: contains = %v", i, !want)
+		}
+	}
+	// The late key joined the open minute, so it outlives its own.
+	if !r.contains(late) {
+		t.Fatal("the late key was pruned with the minute it was seen in")
 	}
 }

@@ -463,7 +463,7 @@ func ingestTx(ctx context.Context, tx writeTx, replay *replayClaims, d *store.De
 		if !fresh {
 			return nil, store.ErrReplayed
 		}
-		replayHashArg = h[:]
+		replayHashArg = h.bytes()
 	}
 	res := &store.IngestResult{}
 	for _, it := range d.Items {
