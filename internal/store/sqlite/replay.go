@@ -171,6 +171,11 @@ func (r *replaySet) seal(todo map[int64]map[replayHash]struct{}) {
 			r.sealed[m] = run
 		}
 	}
+	// A minute that began while this ran is sealed next.
+	if more := r.sealableLocked(); len(more) > 0 {
+		go r.seal(more)
+		return
+	}
 	r.sealing = false
 }
 
