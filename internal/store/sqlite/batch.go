@@ -191,8 +191,13 @@ func (c *committer) commit(batch []*ingestCall) {
 	for i := range pending {
 		pending[i] = i
 	}
+	bulk := true
 	for len(pending) > 0 {
-		failed, err := c.tryBatch(batch, pending, replies)
+		failed, err := c.tryBatch(batch, pending, replies, bulk)
+		if failed < 0 && bulk && errors.Is(err, errBulkFlush) {
+			bulk = false // find the failing delivery one row at a time
+			continue
+		}
 		if failed < 0 {
 			if err != nil {
 				for _, i := range pending {
@@ -215,7 +220,7 @@ func (c *committer) commit(batch []*ingestCall) {
 // their replies. When one delivery's statements fail it rolls everything
 // back and returns that delivery's position in pending; -1 means the
 // outcome (err, nil or not) is the whole batch's.
-func (c *committer) tryBatch(batch []*ingestCall, pending []int, replies []ingestReply) (int, error) {
+func (c *committer) tryBatch(batch []*ingestCall, pending []int, replies []ingestReply, bulk bool) (int, error) {
 	// The batch belongs to many requests; none of their contexts may cut
 	// it short.
 	ctx := context.Background()
@@ -234,6 +239,9 @@ func (c *committer) tryBatch(batch []*ingestCall, pending []int, replies []inges
 	}
 	defer tx.Rollback()
 	btx := &batchTx{tx: tx, stmts: c.stmts}
+	if bulk {
+		btx.bulk = &bulkRows{}
+	}
 	claims := &replayClaims{set: set}
 	for n, i := range pending {
 		res, err := ingestTx(ctx, btx, claims, batch[i].d)

@@ -465,9 +465,13 @@ func ingestTx(ctx context.Context, tx writeTx, replay *replayClaims, d *store.De
 		}
 		replayHashArg = h.bytes()
 	}
+	var bulk *bulkRows
+	if b, ok := tx.(*batchTx); ok && d.Triage == nil {
+		bulk = b.bulk
+	}
 	res := &store.IngestResult{}
 	for _, it := range d.Items {
-		inc, err := attachIncident(ctx, tx, d.Source, it, now)
+		inc, err := attachIncident(ctx, tx, bulk, d.Source, it, now)
 		if err != nil {
 			return nil, err
 		}
@@ -476,8 +480,10 @@ func ingestTx(ctx context.Context, tx writeTx, replay *replayClaims, d *store.De
 			Format: d.Format, Type: it.Type, IncidentID: inc.ID, IncidentNum: inc.Number,
 			RequestID: d.RequestID, Normalized: it.Normalized, Payload: d.Payload,
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO events (id, source, received_at, verification, format, event_type, incident_id, request_id, normalized, payload, replay_hash)
-			VALUES (?,?,?,?,?,?,?,?,?,?,?)`, ev.ID, ev.Source, ts(now), ev.Verification, ev.Format, ev.Type, ev.IncidentID, ev.RequestID, ev.Normalized, ev.Payload, replayHashArg); err != nil {
+		row := []any{ev.ID, ev.Source, ts(now), ev.Verification, ev.Format, ev.Type, ev.IncidentID, ev.RequestID, ev.Normalized, ev.Payload, replayHashArg}
+		if bulk != nil {
+			bulk.events = append(bulk.events, row)
+		} else if _, err := tx.ExecContext(ctx, eventInsertCols+`(?,?,?,?,?,?,?,?,?,?,?)`, row...); err != nil {
 			return nil, err
 		}
 		replayHashArg = nil
@@ -501,7 +507,10 @@ func ingestTx(ctx context.Context, tx writeTx, replay *replayClaims, d *store.De
 
 // attachIncident finds the open incident an item correlates with, or opens
 // a new one with the next number of the year.
-func attachIncident(ctx context.Context, tx writeTx, source string, it store.DeliveryItem, now time.Time) (*store.Incident, error) {
+//
+// With bulk, a new incident without a correlation key is written at the
+// end of the transaction (bulk.go); nothing in it can look such one up.
+func attachIncident(ctx context.Context, tx writeTx, bulk *bulkRows, source string, it store.DeliveryItem, now time.Time) (*store.Incident, error) {
 	if it.CorrelationKey != "" {
 		inc, err := scanIncident(tx.QueryRowContext(ctx, `SELECT `+incidentCols+` FROM incidents
 			WHERE source = ? AND correlation_key = ? AND status <> ? ORDER BY created_at DESC LIMIT 1`, source, it.CorrelationKey, store.StatusResolved))
@@ -535,8 +544,12 @@ func attachIncident(ctx context.Context, tx writeTx, source string, it store.Del
 		Severity: sev, Status: store.StatusOpen, Source: source, Category: it.Category,
 		CorrelationKey: it.CorrelationKey, EventCount: 1, CreatedAt: now, UpdatedAt: now,
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO incidents (`+incidentCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
-		inc.ID, inc.Number, inc.Title, inc.Severity, inc.Status, inc.Source, inc.Category, inc.CorrelationKey, inc.EventCount, ts(now), ts(now))
+	row := []any{inc.ID, inc.Number, inc.Title, inc.Severity, inc.Status, inc.Source, inc.Category, inc.CorrelationKey, inc.EventCount, ts(now), ts(now)}
+	if bulk != nil && it.CorrelationKey == "" {
+		bulk.incidents = append(bulk.incidents, row)
+		return inc, nil
+	}
+	_, err = tx.ExecContext(ctx, incidentInsertCols+`(?,?,?,?,?,?,?,?,?,?,?)`, row...)
 	return inc, err
 }
 

@@ -102,6 +102,8 @@ type batchTx struct {
 	counters map[int]int
 	// bound are the statements bound to tx so far (nil: run unprepared).
 	bound map[string]*sql.Stmt
+	// bulk collects rows to write at flush; nil writes each at once.
+	bulk *bulkRows
 }
 
 // nextIncidentSeq returns the next incident sequence number of year.
@@ -133,8 +135,14 @@ func (b *batchTx) nextIncidentSeq(ctx context.Context, year int) (int, error) {
 	return last + 1, nil
 }
 
-// flush writes the advanced counters; it runs before COMMIT.
+// flush writes the deferred rows and the advanced counters; it runs
+// before COMMIT.
 func (b *batchTx) flush(ctx context.Context) error {
+	if b.bulk != nil {
+		if err := b.bulk.flush(ctx, b); err != nil {
+			return err
+		}
+	}
 	for year, last := range b.counters {
 		if _, err := b.ExecContext(ctx, `INSERT INTO incident_counters (year, last) VALUES (?, ?)
 			ON CONFLICT (year) DO UPDATE SET last = excluded.last`, year, last); err != nil {
