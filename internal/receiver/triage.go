@@ -1,6 +1,8 @@
 package receiver
 
 import (
+	"encoding/json"
+
 	"github.com/tw-cli/tw-cli/internal/store"
 )
 
@@ -55,5 +57,31 @@ func (a *AcceptedResponse) body() any {
 	if a.Queued != nil {
 		return a.Queued
 	}
+	if len(a.Incidents) == 0 && plainJSON(a.Status) && plainJSON(a.IncidentID) && plainJSON(a.IncidentNumber) {
+		// Every delivery answers this body; reflection was a few percent
+		// of a delivery's CPU time. The strings need no escaping, and the
+		// line ends as json.Encoder would end it.
+		b := make([]byte, 0, 128)
+		b = append(b, `{"status":"`...)
+		b = append(b, a.Status...)
+		b = append(b, `","incident_id":"`...)
+		b = append(b, a.IncidentID...)
+		b = append(b, `","incident_number":"`...)
+		b = append(b, a.IncidentNumber...)
+		b = append(b, "\"}\n"...)
+		return json.RawMessage(b)
+	}
 	return a
+}
+
+// plainJSON reports whether s is the same inside a JSON string as out:
+// printable ASCII that encoding/json leaves alone.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }

@@ -1,8 +1,11 @@
 package receiver
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -72,5 +75,25 @@ func TestBatchQueuesOneJobPerIncident(t *testing.T) {
 	ids, _ := r.body["queue_ids"].([]any)
 	if r.body["status"] != "queued" || len(ids) != 2 || ids[0] != r.body["queue_id"] {
 		t.Fatalf("batch: %s", r.raw)
+	}
+}
+
+// The hand-written 202 body is byte for byte what encoding/json writes,
+// and anything that would need escaping goes through encoding/json.
+func TestAcceptedBodyMatchesEncodingJSON(t *testing.T) {
+	for _, a := range []AcceptedResponse{
+		{Status: "accepted", IncidentID: "01a2111a-6994-7ca5-b6b5-3e30ff3910e0", IncidentNumber: "INC-2026-0001"},
+		{Status: "accepted", IncidentID: `id"with<quote>&`, IncidentNumber: "INC-2026-0002"},
+		{Status: "accepted", IncidentID: "é", IncidentNumber: "INC-2026-0003"},
+	} {
+		var want bytes.Buffer
+		if err := json.NewEncoder(&want).Encode(a); err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		writeJSON(rec, http.StatusAccepted, a.body())
+		if rec.Body.String() != want.String() {
+			t.Errorf("body %q, want %q", rec.Body.String(), want.String())
+		}
 	}
 }
