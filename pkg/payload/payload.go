@@ -211,6 +211,9 @@ func Parse(format string, body []byte) (Result, error) {
 
 // decodeObject decodes a JSON object, keeping numbers exact.
 func decodeObject(body []byte) (map[string]any, error) {
+	if doc, ok := fastDecodeObject(body); ok {
+		return doc, nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var doc map[string]any
