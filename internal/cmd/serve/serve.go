@@ -89,7 +89,7 @@ the new incident, then notifies destinations. Jobs survive restarts: a
 job left running by a crash is resumed once its --triage-lease expires.
 
 Durability: deliveries arriving together are committed together (group
-commit, up to 128 per transaction, gathered for at most 500 µs while they
+commit, up to 32 per transaction, gathered for at most 500 µs while they
 keep arriving) and each is answered once its transaction has committed. The SQLite database runs in WAL mode with
 synchronous=NORMAL by default: an acknowledged delivery survives a crash or
 kill of tw-cli, but the last few may be lost if the machine itself loses
