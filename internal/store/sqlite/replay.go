@@ -61,25 +61,34 @@ func compareReplayHash(a, b replayHash) int {
 	return cmp.Compare(a.lo, b.lo)
 }
 
-// replayBucket is one minute of seen_at: pruning drops whole buckets.
-const replayBucket = int64(time.Minute)
+// Keys arrive in a map per slot of seen_at, sealed into a sorted run once
+// the slot is over and merged into its minute's run, so that lookups
+// search at most a minute of maps and one run per minute, and the map
+// that holds keys at 20-40 bytes each never holds more than a slot's.
+const (
+	replaySlot   = int64(10 * time.Second)
+	replayBucket = int64(time.Minute) // a multiple of replaySlot
+)
 
 // replaySet holds the replay keys of the window. The committer checks and
 // adds from its goroutine; PruneReplay drops buckets from another.
 //
-// The current minute's keys are in a map; once a minute is over its map
-// is sealed into a sorted slice, 16 bytes a key instead of the map's 20
-// to 40, so a receiver holding ten minutes of keys at 2,000 deliveries a
-// second keeps about 20 MB, and its memory stops growing once the window
-// is full.
+// The current slot's keys are in a map; once a slot is over its map is
+// sealed into its minute's sorted run, 16 bytes a key instead of the
+// map's 20 to 40, so a receiver holding ten minutes of keys at 2,000
+// deliveries a second keeps about 20 MB, and its memory stops growing
+// once the window is full.
 type replaySet struct {
 	mu     sync.Mutex
-	open   map[int64]map[replayHash]struct{} // by minute; also those being sealed
+	open   map[int64]map[replayHash]struct{} // by slot; also those being sealed
 	sealed map[int64][]replayHash            // by minute, sorted
-	// openFrom is the earliest minute still taking keys: a key seen late,
-	// in a minute already sealed or being sealed, joins this one.
+	// openFrom is the earliest slot still taking keys: a key seen late,
+	// in a slot already sealed or being sealed, joins this one.
 	openFrom int64
 	sealing  bool
+	// pruned is the latest prune's cut-off: a seal that ran across it
+	// must not bring a pruned minute back.
+	pruned int64
 }
 
 func newReplaySet() *replaySet {
@@ -103,7 +112,7 @@ func (r *replaySet) contains(h replayHash) bool {
 }
 
 // add records committed keys, by the time each was seen. The first key of
-// a new minute seals the minutes before it, off the committer's goroutine.
+// a new slot seals the slots before it, off the committer's goroutine.
 func (r *replaySet) add(keys map[replayHash]int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -119,20 +128,20 @@ func (r *replaySet) add(keys map[replayHash]int64) {
 	}
 }
 
-// addLocked adds one key and reports whether it opened a minute after
+// addLocked adds one key and reports whether it opened a slot after
 // openFrom.
 func (r *replaySet) addLocked(h replayHash, at int64) bool {
-	minute := max(at/replayBucket, r.openFrom)
-	b := r.open[minute]
+	slot := max(at/replaySlot, r.openFrom)
+	b := r.open[slot]
 	if b == nil {
 		b = map[replayHash]struct{}{}
-		r.open[minute] = b
+		r.open[slot] = b
 	}
 	b[h] = struct{}{}
-	return minute > r.openFrom
+	return slot > r.openFrom
 }
 
-// sealableLocked closes every open minute before the latest one to new
+// sealableLocked closes every open slot before the latest one to new
 // keys and returns them.
 func (r *replaySet) sealableLocked() map[int64]map[replayHash]struct{} {
 	latest := r.openFrom
@@ -149,26 +158,44 @@ func (r *replaySet) sealableLocked() map[int64]map[replayHash]struct{} {
 	return todo
 }
 
-// seal sorts closed minutes into runs. Their maps are no longer written
-// (addLocked sends their late keys to openFrom), so reading them here
-// while contains reads them too is safe; they stay in open, and keep
-// answering, until their run replaces them.
+// seal sorts closed slots and merges them into their minutes' runs.
+// Their maps are no longer written (addLocked sends their late keys to
+// openFrom), so reading them here while contains reads them too is safe;
+// they stay in open, and keep answering, until the merged run replaces
+// them. Only seal writes sealed, one seal at a time, so a minute's run
+// read here is still the current one when it is replaced.
 func (r *replaySet) seal(todo map[int64]map[replayHash]struct{}) {
-	runs := make(map[int64][]replayHash, len(todo))
-	for m, b := range todo {
-		run := make([]replayHash, 0, len(b))
-		for h := range b {
-			run = append(run, h)
+	bySlotMinute := map[int64][]int64{}
+	for slot := range todo {
+		m := slot * replaySlot / replayBucket
+		bySlotMinute[m] = append(bySlotMinute[m], slot)
+	}
+	runs := make(map[int64][]replayHash, len(bySlotMinute))
+	for m, slots := range bySlotMinute {
+		n := 0
+		for _, slot := range slots {
+			n += len(todo[slot])
 		}
-		slices.SortFunc(run, compareReplayHash)
-		runs[m] = run
+		fresh := make([]replayHash, 0, n)
+		for _, slot := range slots {
+			for h := range todo[slot] {
+				fresh = append(fresh, h)
+			}
+		}
+		slices.SortFunc(fresh, compareReplayHash)
+		r.mu.Lock()
+		old := r.sealed[m]
+		r.mu.Unlock()
+		runs[m] = mergeRuns(old, fresh)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for m, run := range runs {
-		if _, ok := r.open[m]; ok { // not pruned meanwhile
-			delete(r.open, m)
-			r.sealed[m] = run
+	for m, slots := range bySlotMinute {
+		for _, slot := range slots {
+			delete(r.open, slot)
+		}
+		if (m+1)*replayBucket > r.pruned { // not pruned meanwhile
+			r.sealed[m] = runs[m]
 		}
 	}
 	// A minute that began while this ran is sealed next.
@@ -185,9 +212,10 @@ func (r *replaySet) seal(todo map[int64]map[replayHash]struct{}) {
 func (r *replaySet) prune(before int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for m := range r.open {
-		if (m+1)*replayBucket <= before {
-			delete(r.open, m)
+	r.pruned = max(r.pruned, before)
+	for slot := range r.open {
+		if (slot+1)*replaySlot <= before {
+			delete(r.open, slot)
 		}
 	}
 	for m := range r.sealed {
@@ -195,6 +223,20 @@ func (r *replaySet) prune(before int64) {
 			delete(r.sealed, m)
 		}
 	}
+}
+
+// mergeRuns merges two sorted runs into a new one.
+func mergeRuns(a, b []replayHash) []replayHash {
+	out := make([]replayHash, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if compareReplayHash(a[0], b[0]) <= 0 {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	out = append(out, a...)
+	return append(out, b...)
 }
 
 // replayLookback is how far back from its newest event a receiver looks

@@ -117,8 +117,9 @@ func TestMigrationKeepsReplayKeys(t *testing.T) {
 	}
 }
 
-// Past minutes are sealed into sorted runs without losing a key; a key
-// seen late joins the open minute; pruning drops runs and maps alike.
+// Past slots are sealed into their minutes' sorted runs without losing a
+// key; a key seen late joins the open slot; pruning drops runs and maps
+// alike.
 func TestReplaySetSealsPastMinutes(t *testing.T) {
 	r := newReplaySet()
 	minute := func(m int64) int64 { return m * replayBucket }
@@ -127,7 +128,7 @@ func TestReplaySetSealsPastMinutes(t *testing.T) {
 		batch := map[replayHash]int64{}
 		for i := range 500 {
 			h := hashReplayKey(fmt.Sprintf("k-%d-%d", m, i))
-			batch[h] = minute(m) + int64(i)
+			batch[h] = minute(m) + int64(i)*(replayBucket/500) // across the minute's slots
 			keys = append(keys, h)
 		}
 		r.add(batch)
@@ -137,11 +138,11 @@ func TestReplaySetSealsPastMinutes(t *testing.T) {
 		r.mu.Lock()
 		open, sealed, sealing := len(r.open), len(r.sealed), r.sealing
 		r.mu.Unlock()
-		if !sealing && open == 1 && sealed == 2 {
+		if !sealing && open == 1 && sealed == 3 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("open %d, sealed %d minutes: want the two past minutes sealed", open, sealed)
+			t.Fatalf("open %d slots, sealed %d minutes: want every slot but the last sealed", open, sealed)
 		}
 		time.Sleep(time.Millisecond)
 	}
