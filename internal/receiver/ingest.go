@@ -404,11 +404,17 @@ func replayKey(source, mode string, vres verify.Result, req *http.Request, body 
 	if k == "" {
 		return ""
 	}
-	var ts string
+	b := make([]byte, 0, 16+len(source)+len(mode)+len(k))
 	if !vres.Timestamp.IsZero() {
-		ts = fmt.Sprintf("%012d", vres.Timestamp.Unix())
+		b = store.AppendZeroPadded(b, vres.Timestamp.Unix(), 12)
 	}
-	return ts + "\x00" + source + "\x00" + mode + "\x00" + k
+	b = append(b, 0)
+	b = append(b, source...)
+	b = append(b, 0)
+	b = append(b, mode...)
+	b = append(b, 0)
+	b = append(b, k...)
+	return string(b)
 }
 
 // verifyRejection maps a verification failure to seed 003's errors.

@@ -6,7 +6,7 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -213,6 +213,26 @@ type ReceiverClaimer interface {
 }
 
 // FormatIncidentNumber renders INC-<year>-<seq>, zero-padded to 4 digits.
+// Every delivery names an incident, so this is strconv, not fmt.
 func FormatIncidentNumber(year, seq int) string {
-	return fmt.Sprintf("INC-%d-%04d", year, seq)
+	b := make([]byte, 0, 24)
+	b = append(b, "INC-"...)
+	b = strconv.AppendInt(b, int64(year), 10)
+	b = append(b, '-')
+	return string(AppendZeroPadded(b, int64(seq), 4))
+}
+
+// AppendZeroPadded appends n in decimal, zero-padded to width
+// characters as fmt's %0*d does (a minus sign counts).
+func AppendZeroPadded(b []byte, n int64, width int) []byte {
+	if n < 0 {
+		b = append(b, '-')
+		n = -n
+		width--
+	}
+	digits := strconv.AppendInt(nil, n, 10)
+	for i := len(digits); i < width; i++ {
+		b = append(b, '0')
+	}
+	return append(b, digits...)
 }

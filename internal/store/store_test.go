@@ -1,0 +1,20 @@
+package store
+
+import (
+	"fmt"
+	"testing"
+)
+
+// The strconv rendering is the one fmt gave: INC-<year>-<4+ digits>.
+func TestFormatIncidentNumber(t *testing.T) {
+	for _, c := range []struct{ year, seq int }{{2024, 1}, {2024, 42}, {2026, 9999}, {2026, 10000}, {2026, 278856}} {
+		if got, want := FormatIncidentNumber(c.year, c.seq), fmt.Sprintf("INC-%d-%04d", c.year, c.seq); got != want {
+			t.Errorf("FormatIncidentNumber(%d, %d) = %q, want %q", c.year, c.seq, got, want)
+		}
+	}
+	for _, n := range []int64{0, 7, 1795583273, -5} {
+		if got, want := string(AppendZeroPadded(nil, n, 12)), fmt.Sprintf("%012d", n); got != want {
+			t.Errorf("AppendZeroPadded(%d, 12) = %q, want %q", n, got, want)
+		}
+	}
+}
