@@ -90,8 +90,8 @@ job left running by a crash is resumed once its --triage-lease expires.
 
 Durability: deliveries arriving together are committed together (group
 commit, up to 32 per transaction, gathered for at most 500 µs while they
-keep arriving) and each is answered once its transaction has committed. The SQLite database runs in WAL mode with
-synchronous=NORMAL by default: an acknowledged delivery survives a crash or
+keep arriving) and each is answered once its transaction has committed.
+The SQLite database runs in WAL mode with synchronous=NORMAL by default: an acknowledged delivery survives a crash or
 kill of tw-cli, but the last few may be lost if the machine itself loses
 power or the OS crashes. --sqlite-synchronous full (or
 TW_SQLITE_SYNCHRONOUS=full) adds an fsync to every commit so acknowledged
@@ -110,7 +110,9 @@ Load: at most --max-in-flight requests are handled at once; past that the
 receiver answers 503 {"error":{"code":"overloaded"}} with Retry-After
 instead of queueing in memory. Unless GOGC is set, the receiver runs Go's
 garbage collector at GOGC=200: a delivery allocates ~18 KB that dies at
-once, and collecting half as often is worth a few MB of heap. Sources are cached for 1 second: changes
+once, and collecting half as often is worth a few MB of heap.
+
+Sources are cached for 1 second: changes
 through this receiver's admin API apply at once, changes made by another
 process (tw-cli webhook update on the same database) within a second.
 
