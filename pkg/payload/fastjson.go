@@ -115,20 +115,28 @@ func (d *fastDecoder) object(depth int) (any, bool) {
 			return nil, false
 		}
 		m[k.(string)] = v // a repeated key keeps its last value, as in encoding/json
-		d.skipSpace()
-		if d.pos >= len(d.buf) {
-			return nil, false
-		}
-		switch d.buf[d.pos] {
-		case ',':
-			d.pos++
-		case '}':
-			d.pos++
-			return m, true
-		default:
-			return nil, false
+		if closed, ok := d.afterElement('}'); !ok || closed {
+			return m, ok
 		}
 	}
+}
+
+// afterElement reads the ',' or the closing byte after a member of an
+// object or array: closed reports the end, ok false anything else.
+func (d *fastDecoder) afterElement(closing byte) (closed, ok bool) {
+	d.skipSpace()
+	if d.pos >= len(d.buf) {
+		return false, false
+	}
+	switch d.buf[d.pos] {
+	case ',':
+		d.pos++
+		return false, true
+	case closing:
+		d.pos++
+		return true, true
+	}
+	return false, false
 }
 
 func (d *fastDecoder) array(depth int) (any, bool) {
@@ -145,18 +153,8 @@ func (d *fastDecoder) array(depth int) (any, bool) {
 			return nil, false
 		}
 		a = append(a, v)
-		d.skipSpace()
-		if d.pos >= len(d.buf) {
-			return nil, false
-		}
-		switch d.buf[d.pos] {
-		case ',':
-			d.pos++
-		case ']':
-			d.pos++
-			return a, true
-		default:
-			return nil, false
+		if closed, ok := d.afterElement(']'); !ok || closed {
+			return a, ok
 		}
 	}
 }
