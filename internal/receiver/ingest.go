@@ -158,8 +158,12 @@ func (r *Receiver) handleIngest(w http.ResponseWriter, req *http.Request) {
 		} else {
 			r.metrics.received.WithLabelValues(label).Inc()
 		}
-		logLine(slog.LevelInfo, msg, slog.Int("status", status), slog.String("incident", resp.IncidentNumber),
-			slog.String("incident_id", resp.IncidentID), slog.Float64("duration_ms", msSince(start)))
+		// Every delivery logs this line: the attributes go straight to
+		// LogAttrs, without logLine's copy.
+		r.log.LogAttrs(req.Context(), slog.LevelInfo, msg, slog.String("component", logs.ComponentWebhook),
+			slog.String("request_id", reqID), slog.String("source", name), slog.Int("status", status),
+			slog.String("incident", resp.IncidentNumber), slog.String("incident_id", resp.IncidentID),
+			slog.Float64("duration_ms", msSince(start)))
 		writeJSON(w, status, resp.body())
 	}
 	r.metrics.duration.WithLabelValues(label, strconv.Itoa(status)).Observe(time.Since(start).Seconds())

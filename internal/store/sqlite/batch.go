@@ -55,8 +55,19 @@ type committer struct {
 }
 
 type ingestCall struct {
-	d    *store.Delivery
-	done chan ingestReply // buffered: the committer never blocks on a caller
+	d *store.Delivery
+	// replay is d.ReplayKey's hash, computed by the caller: the committer
+	// is the serial part of ingest, so work that can leave it does.
+	replay replayHash
+	done   chan ingestReply // buffered: the committer never blocks on a caller
+}
+
+func newIngestCall(d *store.Delivery) *ingestCall {
+	call := &ingestCall{d: d, done: make(chan ingestReply, 1)}
+	if d.ReplayKey != "" {
+		call.replay = hashReplayKey(d.ReplayKey)
+	}
+	return call
 }
 
 type ingestReply struct {
@@ -88,7 +99,7 @@ func startCommitter(s *Store, maxBatch int, maxWait time.Duration) *committer {
 // commits or rolls back on its own terms, and the caller must not answer
 // before knowing which.
 func (s *Store) Ingest(ctx context.Context, d *store.Delivery) (*store.IngestResult, error) {
-	call := &ingestCall{d: d, done: make(chan ingestReply, 1)}
+	call := newIngestCall(d)
 	if err := s.commits.enqueue(ctx, call); err != nil {
 		return nil, err
 	}
@@ -247,7 +258,7 @@ func (c *committer) tryBatch(batch []*ingestCall, pending []int, replies []inges
 	}
 	claims := &replayClaims{set: set}
 	for n, i := range pending {
-		res, err := ingestTx(ctx, btx, claims, batch[i].d)
+		res, err := ingestTx(ctx, btx, claims, batch[i].d, batch[i].replay)
 		if errors.Is(err, store.ErrReplayed) {
 			// Decided before any write: nothing to undo.
 			replies[i] = ingestReply{err: err}

@@ -37,10 +37,10 @@ func TestBatchIsolatesFailures(t *testing.T) {
 	}
 	broken := storetest.Delivery("edr", "broken", t0, store.DeliveryItem{Type: "x", Title: "broken", Severity: "low", Normalized: nil})
 	calls := []*ingestCall{
-		{d: storetest.Delivery("edr", "good-1", t0), done: make(chan ingestReply, 1)},
-		{d: storetest.Delivery("edr", "seen", t0), done: make(chan ingestReply, 1)},
-		{d: broken, done: make(chan ingestReply, 1)},
-		{d: storetest.Delivery("edr", "good-2", t0), done: make(chan ingestReply, 1)},
+		newIngestCall(storetest.Delivery("edr", "good-1", t0)),
+		newIngestCall(storetest.Delivery("edr", "seen", t0)),
+		newIngestCall(broken),
+		newIngestCall(storetest.Delivery("edr", "good-2", t0)),
 	}
 	s.commits.commit(calls)
 	replies := make([]ingestReply, len(calls))

@@ -42,7 +42,7 @@ func BenchmarkIngestBatch(b *testing.B) {
 				calls := make([]*ingestCall, n)
 				for j := range calls {
 					seq++
-					calls[j] = &ingestCall{d: benchDelivery(seq), done: make(chan ingestReply, 1)}
+					calls[j] = newIngestCall(benchDelivery(seq))
 				}
 				s.commits.commit(calls)
 				for _, c := range calls {

@@ -307,16 +307,15 @@ type replayClaims struct {
 	pending map[replayHash]int64
 }
 
-// claim takes key for a delivery seen at at; false means it is a replay.
-// The hash goes into the delivery's first event.
-func (c *replayClaims) claim(key string, at int64) (replayHash, bool) {
-	h := hashReplayKey(key)
+// claim takes a key's hash for a delivery seen at at; false means it is
+// a replay. The hash goes into the delivery's first event.
+func (c *replayClaims) claim(h replayHash, at int64) bool {
 	if _, ok := c.pending[h]; ok || c.set.contains(h) {
-		return h, false
+		return false
 	}
 	if c.pending == nil {
 		c.pending = map[replayHash]int64{}
 	}
 	c.pending[h] = at
-	return h, true
+	return true
 }

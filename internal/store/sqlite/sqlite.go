@@ -449,7 +449,7 @@ func (s *Store) TouchToken(ctx context.Context, hash string, at time.Time) (*sto
 // ingestTx writes one delivery inside the group commit's transaction
 // (batch.go). Its refusals (ErrReplayed, a duplicate) are decided before
 // anything is written, so they need no rollback.
-func ingestTx(ctx context.Context, tx writeTx, replay *replayClaims, d *store.Delivery) (*store.IngestResult, error) {
+func ingestTx(ctx context.Context, tx writeTx, replay *replayClaims, d *store.Delivery, replayHash replayHash) (*store.IngestResult, error) {
 	now := d.ReceivedAt.UTC()
 	if d.IdempotencyKey != "" {
 		if res, err := idempotentResult(ctx, tx, d); err != nil || res != nil {
@@ -459,11 +459,10 @@ func ingestTx(ctx context.Context, tx writeTx, replay *replayClaims, d *store.De
 	// The first event carries the replay key (replay.go).
 	var replayHashArg any
 	if d.ReplayKey != "" {
-		h, fresh := replay.claim(d.ReplayKey, ts(now))
-		if !fresh {
+		if !replay.claim(replayHash, ts(now)) {
 			return nil, store.ErrReplayed
 		}
-		replayHashArg = h.bytes()
+		replayHashArg = replayHash.bytes()
 	}
 	var bulk *bulkRows
 	if b, ok := tx.(*batchTx); ok && d.Triage == nil {
