@@ -378,3 +378,30 @@ func TestOverload(t *testing.T) {
 		t.Fatalf("healthz under overload: %v %v", h, err)
 	}
 }
+
+// TestReplayRefusedAcrossKill9: the receiver checks replay keys in memory,
+// so they must come back from the database after a crash. A delivery
+// captured before kill -9 and sent again to the restarted receiver, byte
+// for byte with its signature, is refused; a new one is accepted.
+func TestReplayRefusedAcrossKill9(t *testing.T) {
+	e := newEnv(t)
+	e.must("webhook", "add", "siem", "--secret", "siem-secret")
+	srv := e.serve("--quiet")
+	at := time.Now()
+	body := `{"event_type":"security_alert","data":{"alert_id":"captured-1"}}`
+	if r := signedPost(t, srv, "siem", "siem-secret", body, at); r.status != http.StatusAccepted {
+		t.Fatalf("first delivery: %d %s", r.status, r.raw)
+	}
+	if err := srv.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-srv.done
+	again := e.serve("--quiet")
+	r := signedPost(t, again, "siem", "siem-secret", body, at)
+	if r.status != http.StatusConflict || errCode(r) != "replayed" {
+		t.Fatalf("replay after kill -9: %d %s, want 409 replayed", r.status, r.raw)
+	}
+	if r := signedPost(t, again, "siem", "siem-secret", `{"event_type":"security_alert","data":{"alert_id":"fresh-1"}}`, at); r.status != http.StatusAccepted {
+		t.Fatalf("fresh delivery after restart: %d %s", r.status, r.raw)
+	}
+}
