@@ -17,7 +17,7 @@ import (
 // only has to be right when it says ok, and FuzzFastDecode checks that it
 // agrees with encoding/json whenever it does.
 func fastDecodeObject(body []byte) (doc map[string]any, ok bool) {
-	d := fastDecoder{buf: body}
+	d := fastDecoder{buf: body, str: string(body)}
 	d.skipSpace()
 	if d.pos >= len(d.buf) || d.buf[d.pos] != '{' {
 		return nil, false
@@ -39,6 +39,9 @@ const fastMaxDepth = 512
 
 type fastDecoder struct {
 	buf []byte
+	// str is buf as one string: strings without escapes are slices of it,
+	// one allocation for the whole body instead of one per key and value.
+	str string
 	pos int
 }
 
@@ -169,7 +172,7 @@ func (d *fastDecoder) string() (any, bool) {
 		c := d.buf[i]
 		if c == '"' {
 			d.pos = i + 1
-			return string(d.buf[start:i]), true
+			return d.str[start:i], true
 		}
 		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
 			break

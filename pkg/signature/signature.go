@@ -78,13 +78,17 @@ func ParseSignatures(header string) ([][]byte, error) {
 		return nil, ErrMalformedHeader
 	}
 	var out [][]byte
-	for _, part := range strings.Split(header, ",") {
+	// SplitSeq, not Split: no slice to allocate for the one signature
+	// nearly every delivery carries.
+	for part := range strings.SplitSeq(header, ",") {
 		// "sha256=a sha256=b": split before each prefix, never inside the
 		// openssl label, which holds a space too.
-		for i, sig := range strings.Split(strings.TrimSpace(part), " "+prefix) {
-			if i > 0 { // Split removed the prefix of every later piece
+		first := true
+		for sig := range strings.SplitSeq(strings.TrimSpace(part), " "+prefix) {
+			if !first { // the split removed the prefix of every later piece
 				sig = prefix + sig
 			}
+			first = false
 			sig = strings.TrimSpace(sig)
 			// The plain form, what every sender but a shell pipe sends,
 			// needs no regexp: hex.DecodeString checks the 64 digits.
