@@ -280,9 +280,11 @@ func (r *Receiver) ingest(w http.ResponseWriter, req *http.Request, name, reqID 
 // over the limit is refused before reading; a body shorter than its
 // declared length (a sender that died mid-request) is a 400.
 func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, *rejection) {
-	tooLarge := &rejection{status: http.StatusRequestEntityTooLarge, code: CodePayloadTooLarge, msg: fmt.Sprintf("Webhook payload exceeds %d bytes", r.maxBody)}
+	tooLarge := func() *rejection { // built only when needed: most bodies fit
+		return &rejection{status: http.StatusRequestEntityTooLarge, code: CodePayloadTooLarge, msg: fmt.Sprintf("Webhook payload exceeds %d bytes", r.maxBody)}
+	}
 	if req.ContentLength > r.maxBody {
-		return nil, tooLarge
+		return nil, tooLarge()
 	}
 	rd := http.MaxBytesReader(w, req.Body, r.maxBody)
 	var body []byte
@@ -298,7 +300,7 @@ func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, *
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, tooLarge
+			return nil, tooLarge()
 		}
 		return nil, &rejection{status: http.StatusBadRequest, code: CodeInvalidPayload, msg: "Could not read the whole request body (truncated?)", detail: err}
 	}
