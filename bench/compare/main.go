@@ -146,22 +146,24 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
-	var baseRPS, twRPS, ratios, pgRPS, pgRatios []float64
+	var baseRPS, twRPS, ratios, pgRPS, pgRatios, baseCPU, twCPU []float64
 	var rss []int64
 	for r := 1; r <= o.rounds; r++ {
-		b, err := load.Run(ctx, cfg(baseURL))
+		b, cpu, err := cpuPerRequest(base.pid(), func() (*load.Result, error) { return load.Run(ctx, cfg(baseURL)) })
 		if err != nil {
 			return err
 		}
-		fmt.Printf("round %d baseline %s\n", r, b.Summary())
+		baseCPU = append(baseCPU, cpu)
+		fmt.Printf("round %d baseline %s  server cpu %.0fµs/req\n", r, b.Summary(), cpu)
 		sampler := load.SampleRSS(tw.pid(), 250*time.Millisecond)
-		t, err := load.Run(ctx, cfg(twURL))
+		t, cpu, err := cpuPerRequest(tw.pid(), func() (*load.Result, error) { return load.Run(ctx, cfg(twURL)) })
 		samples, _ := sampler.Stop()
 		if err != nil {
 			return err
 		}
+		twCPU = append(twCPU, cpu)
 		rss = append(rss, samples...)
-		fmt.Printf("round %d tw-cli   %s\n", r, t.Summary())
+		fmt.Printf("round %d tw-cli   %s  server cpu %.0fµs/req\n", r, t.Summary(), cpu)
 		if err := allOK(t); err != nil {
 			return err
 		}
@@ -190,8 +192,17 @@ func run(ctx context.Context, o options) error {
 		return ctx.Err()
 	case <-time.After(o.settle):
 	}
-	steady := cfg(twURL)
+	// The bare handler at the same rate is the machine's own floor: the
+	// load generator shares the cores, and its tail shows what scheduling
+	// alone adds to every server's latency here.
+	steady := cfg(baseURL)
 	steady.Rate, steady.Duration = o.steadyRate, o.steadyDuration
+	floor, err := load.Run(ctx, steady)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("steady %.0f req/s baseline %s\n", o.steadyRate, floor.Summary())
+	steady.URL = twURL
 	sampler := load.SampleRSS(tw.pid(), 250*time.Millisecond)
 	st, err := load.Run(ctx, steady)
 	samples, _ := sampler.Stop()
@@ -254,7 +265,9 @@ func run(ctx context.Context, o options) error {
 	fmt.Println("summary")
 	fmt.Printf("  throughput     tw-cli %.0f req/s, baseline %.0f req/s (medians of %d rounds)\n", median(twRPS), median(baseRPS), o.rounds)
 	fmt.Printf("  ratio          %.0f%% of the bare handler (median of per-round ratios; rounds: %s)\n", 100*median(ratios), percents(ratios))
+	fmt.Printf("  server cpu     tw-cli %.0f µs/request, baseline %.0f µs/request (medians of %d rounds)\n", median(twCPU), median(baseCPU), o.rounds)
 	fmt.Printf("  steady         %.0f req/s: p50 %s  p90 %s  p99 %s  (%d 2xx of %d)\n", st.RPS(), ms(st.Percentile(50)), ms(st.Percentile(90)), ms(st.Percentile(99)), st.OK, st.Sent)
+	fmt.Printf("  steady floor   the bare handler at %.0f req/s: p50 %s  p90 %s  p99 %s\n", floor.RPS(), ms(floor.Percentile(50)), ms(floor.Percentile(90)), ms(floor.Percentile(99)))
 	if pg != nil {
 		fmt.Printf("  postgres       %.0f req/s, %.0f%% of the bare handler next to SQLite's %.0f%% (rounds: %s)\n",
 			median(pgRPS), 100*median(pgRatios), 100*median(ratios), percents(pgRatios))
@@ -269,6 +282,29 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("  tw-cli --help                  wall median %s (min %s, max %s, %d runs)\n", ms(help[len(help)/2]), ms(help[0]), ms(help[len(help)-1]), len(help))
 	fmt.Printf("  tw-cli webhook list (%d sources) wall median %s (min %s, max %s, %d runs)\n", o.sources, ms(list[len(list)/2]), ms(list[0]), ms(list[len(list)-1]), len(list))
 	return nil
+}
+
+// cpuPerRequest runs one load against the server with the given pid and
+// returns its result and the server's CPU time per completed request, in
+// microseconds.
+func cpuPerRequest(pid int, run func() (*load.Result, error)) (*load.Result, float64, error) {
+	before, err := load.CPUTime(pid)
+	if err != nil {
+		return nil, 0, err
+	}
+	r, err := run()
+	if err != nil {
+		return nil, 0, err
+	}
+	after, err := load.CPUTime(pid)
+	if err != nil {
+		return nil, 0, err
+	}
+	done := r.Sent - r.Errors
+	if done <= 0 {
+		return nil, 0, fmt.Errorf("no request completed: %s", r.Summary())
+	}
+	return r, float64((after - before).Microseconds()) / float64(done), nil
 }
 
 // redact hides a password in a database URL.
