@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -236,7 +235,7 @@ func (r *Receiver) ingest(w http.ResponseWriter, req *http.Request, name, reqID 
 	}
 	payload.ApplySeverityMapping(parsed.Events, src.SeverityMapping)
 	for _, ev := range parsed.Events {
-		norm, err := json.Marshal(ev)
+		norm, err := ev.AppendJSON(nil)
 		if err != nil {
 			return nil, 0, internalError(err)
 		}

@@ -1,6 +1,9 @@
 package payload
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+)
 
 // BenchmarkParse measures each format on its largest fixture, through the
 // receiver's entry point with the format named and with auto sniffing.
@@ -28,4 +31,62 @@ func BenchmarkParse(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkEventJSON encodes every event of every fixture per iteration, as
+// the receiver does for each delivery: through encoding/json, through
+// AppendJSON into a fresh slice (what the receiver keeps), and into a
+// reused buffer to show the cost of encoding alone.
+func BenchmarkEventJSON(b *testing.B) {
+	var events []Event
+	for _, fx := range fixtures(b) {
+		res, err := Parse(fx.format, fx.body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		events = append(events, res.Events...)
+	}
+	var size int64
+	for i := range events {
+		out, err := json.Marshal(&events[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		size += int64(len(out))
+	}
+	b.Run("json.Marshal", func(b *testing.B) {
+		b.SetBytes(size)
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, ev := range events {
+				if _, err := json.Marshal(ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("AppendJSON/nil", func(b *testing.B) {
+		b.SetBytes(size)
+		b.ReportAllocs()
+		for b.Loop() {
+			for i := range events {
+				if _, err := events[i].AppendJSON(nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	b.Run("AppendJSON/reuse", func(b *testing.B) {
+		b.SetBytes(size)
+		b.ReportAllocs()
+		var buf []byte
+		for b.Loop() {
+			for i := range events {
+				var err error
+				if buf, err = events[i].AppendJSON(buf[:0]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
 }
