@@ -183,3 +183,79 @@ func TestPruneInChunks(t *testing.T) {
 		t.Fatalf("%d keys left, want only the fresh one", left)
 	}
 }
+
+func TestArrivalRate(t *testing.T) {
+	const maxWait = 2 * time.Millisecond
+	a := arrivalRate{gap: maxWait}
+	at := t0
+	for range 200 {
+		at = at.Add(500 * time.Microsecond)
+		a.observe(at, maxWait)
+	}
+	if a.gap < 450*time.Microsecond || a.gap > 550*time.Microsecond {
+		t.Fatalf("gap after steady 500 µs arrivals = %v", a.gap)
+	}
+	// A caller that lost the race to the queue counts as no gap at all,
+	// and does not move the clock back.
+	before := a.gap
+	a.observe(at.Add(-time.Millisecond), maxWait)
+	if a.gap >= before || !a.last.Equal(at) {
+		t.Fatalf("out-of-order arrival: gap %v → %v, last %v", before, a.gap, a.last)
+	}
+	// An idle hour counts as four maxWaits, so a burst after it is seen
+	// within about fifty deliveries.
+	at = at.Add(time.Hour)
+	a.observe(at, maxWait)
+	if a.gap >= maxWait {
+		t.Fatalf("one long gap ended the burst: gap %v", a.gap)
+	}
+	for range 100 {
+		at = at.Add(time.Hour)
+		a.observe(at, maxWait)
+	}
+	if a.gap < maxWait {
+		t.Fatalf("gap after idle hours = %v, want at least maxWait", a.gap)
+	}
+	n := 0
+	for a.gap >= maxWait {
+		at = at.Add(100 * time.Microsecond)
+		a.observe(at, maxWait)
+		n++
+	}
+	if n > 60 {
+		t.Fatalf("a burst after idle hours took %d deliveries to be seen", n)
+	}
+}
+
+// TestGatherWaitsOnlyWhileBusy: on a quiet receiver a delivery commits
+// alone even when another follows shortly; while deliveries arrive
+// quickly, the batch waits for them.
+func TestGatherWaitsOnlyWhileBusy(t *testing.T) {
+	newCommitter := func(gap time.Duration) *committer {
+		c := &committer{maxBatch: 4, maxWait: 10 * time.Second, queue: make(chan *ingestCall, 4)}
+		c.arrivals.gap = gap
+		return c
+	}
+	wait := time.NewTimer(time.Hour)
+	defer wait.Stop()
+	feed := func(c *committer, n int) {
+		go func() {
+			for range n {
+				time.Sleep(time.Millisecond)
+				c.queue <- &ingestCall{queuedAt: time.Now()}
+			}
+		}()
+	}
+
+	quiet := newCommitter(10 * time.Second)
+	feed(quiet, 1)
+	if got := quiet.gather([]*ingestCall{{queuedAt: time.Now()}}, wait); len(got) != 1 {
+		t.Fatalf("quiet receiver: batch of %d, want the delivery alone", len(got))
+	}
+
+	busy := newCommitter(time.Second)
+	feed(busy, 3)
+	if got := busy.gather([]*ingestCall{{queuedAt: time.Now()}}, wait); len(got) != 4 {
+		t.Fatalf("busy receiver: batch of %d, want 4", len(got))
+	}
+}

@@ -34,9 +34,10 @@ type Options struct {
 	// MaxBatch bounds how many concurrent deliveries share one
 	// transaction (DefaultMaxBatch when zero or less).
 	MaxBatch int
-	// MaxBatchWait bounds how long a busy group commit waits for more
-	// deliveries to share its transaction (DefaultMaxBatchWait when zero;
-	// negative: never wait).
+	// MaxBatchWait bounds how long a group commit waits for more
+	// deliveries to share its transaction, which it does only while they
+	// arrive faster than one per MaxBatchWait (DefaultMaxBatchWait when
+	// zero; negative: never wait).
 	MaxBatchWait time.Duration
 }
 
