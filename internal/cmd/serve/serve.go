@@ -83,9 +83,10 @@ the new incident, then notifies destinations. Jobs survive restarts: a
 job left running by a crash is resumed once its --triage-lease expires.
 
 Durability: deliveries arriving together are committed together (group
-commit, up to 32 per transaction, gathered for at most 500 µs while they
-keep arriving) and each is answered once its transaction has committed.
-The SQLite database runs in WAL mode with synchronous=NORMAL by default: an acknowledged delivery survives a crash or
+commit, up to 32 per transaction, gathered for at most 2 ms while more
+than 4,000 a second arrive) and each is answered once its transaction
+has committed. The SQLite database runs in WAL mode with
+synchronous=NORMAL by default: an acknowledged delivery survives a crash or
 kill of tw-cli, but the last few may be lost if the machine itself loses
 power or the OS crashes. --sqlite-synchronous full (or
 TW_SQLITE_SYNCHRONOUS=full) adds an fsync to every commit so acknowledged
