@@ -58,7 +58,7 @@ func Open(dataDir string, stderr io.Writer, level slog.Level) (*slog.Logger, io.
 	opts := &slog.HandlerOptions{Level: level}
 	file := newLineWriter(f)
 	closers := closeAll{file, f}
-	handlers := []slog.Handler{slog.NewJSONHandler(file, opts)}
+	handlers := []slog.Handler{newJSONHandler(file, level)}
 	if stderr != nil {
 		errw := newLineWriter(stderr)
 		closers = append(closeAll{errw}, closers...)
@@ -92,8 +92,8 @@ func (f fanout) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 // Handle passes the record itself, not a clone, to each handler: they are
-// slog's own JSON and text handlers, which neither keep nor change it,
-// and a clone per handler was an allocation per line.
+// jsonHandler and slog's own text handler, which neither keep nor change
+// it, and a clone per handler was an allocation per line.
 func (f fanout) Handle(ctx context.Context, r slog.Record) error {
 	var err error
 	for _, h := range f {

@@ -123,7 +123,7 @@ func (r *Receiver) handleIngest(w http.ResponseWriter, req *http.Request) {
 	// passed whole rather than through Logger.With, whose copy of the
 	// handler cost more than the line itself.
 	logLine := func(level slog.Level, msg string, attrs ...slog.Attr) {
-		r.log.LogAttrs(req.Context(), level, msg, append([]slog.Attr{slog.String("component", logs.ComponentWebhook),
+		r.logDelivery(req.Context(), level, msg, append([]slog.Attr{slog.String("component", logs.ComponentWebhook),
 			slog.String("request_id", reqID), slog.String("source", name)}, attrs...)...)
 	}
 
@@ -158,14 +158,27 @@ func (r *Receiver) handleIngest(w http.ResponseWriter, req *http.Request) {
 			r.metrics.received.WithLabelValues(label).Inc()
 		}
 		// Every delivery logs this line: the attributes go straight to
-		// LogAttrs, without logLine's copy.
-		r.log.LogAttrs(req.Context(), slog.LevelInfo, msg, slog.String("component", logs.ComponentWebhook),
+		// logDelivery, without logLine's copy.
+		r.logDelivery(req.Context(), slog.LevelInfo, msg, slog.String("component", logs.ComponentWebhook),
 			slog.String("request_id", reqID), slog.String("source", name), slog.Int("status", status),
 			slog.String("incident", resp.IncidentNumber), slog.String("incident_id", resp.IncidentID),
 			slog.Float64("duration_ms", msSince(start)))
 		writeJSON(w, status, resp.body())
 	}
 	r.metrics.duration.WithLabelValues(label, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
+}
+
+// logDelivery writes a per-delivery line as Logger.LogAttrs would, less
+// the runtime.Callers that LogAttrs makes on every line for a source
+// position no handler of the receiver writes.
+func (r *Receiver) logDelivery(ctx context.Context, level slog.Level, msg string, attrs ...slog.Attr) {
+	h := r.log.Handler()
+	if !h.Enabled(ctx, level) {
+		return
+	}
+	rec := slog.NewRecord(time.Now(), level, msg, 0)
+	rec.AddAttrs(attrs...)
+	_ = h.Handle(ctx, rec)
 }
 
 func msSince(t time.Time) float64 {

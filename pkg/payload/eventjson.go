@@ -4,7 +4,8 @@ import (
 	"encoding/json"
 	"slices"
 	"time"
-	"unicode/utf8"
+
+	"github.com/tw-cli/tw-cli/internal/jsonstr"
 )
 
 // AppendJSON appends ev's JSON encoding to dst; the bytes are exactly
@@ -157,74 +158,7 @@ func appendJSONTime(dst []byte, t time.Time) (_ []byte, ok bool) {
 	return append(dst, '"'), true
 }
 
-// jsonSafe holds the ASCII bytes encoding/json copies into a string as they
-// are with its default HTML escaping (its htmlSafeSet): all but control
-// characters, '"', '\\', '<', '>' and '&'. Bytes from 0x80 up are false so
-// that one lookup sends them to the UTF-8 path.
-var jsonSafe = func() (safe [256]bool) {
-	for b := ' '; b < utf8.RuneSelf; b++ {
-		safe[b] = true
-	}
-	for _, b := range `"\<>&` {
-		safe[b] = false
-	}
-	return safe
-}()
-
-const jsonHex = "0123456789abcdef"
-
-// appendJSONString mirrors encoding/json's appendString with escapeHTML set,
-// the mode json.Marshal uses: \b \f \n \r \t get their short escapes, other
-// control characters and < > & become \u00XX, each byte of invalid UTF-8
-// becomes \ufffd, and U+2028 and U+2029 are escaped for JSONP's sake.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		b := s[i]
-		if jsonSafe[b] {
-			i++
-			continue
-		}
-		if b < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', jsonHex[b>>4], jsonHex[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		if c == '\u2028' || c == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', jsonHex[c&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
+// appendJSONString writes s as json.Marshal does, HTML escaping included;
+// the escaper is shared with the receiver's log handler, which needs
+// log/slog's variant of the same rules.
+func appendJSONString(dst []byte, s string) []byte { return jsonstr.AppendMarshal(dst, s) }
