@@ -5,7 +5,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -40,6 +42,23 @@ type Source struct {
 	Origin    string    `json:"origin"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// DecodeSeverityMapping reads a source's stored severity mapping, a JSON
+// object; an empty one is nil. Most sources map nothing and are stored as
+// "{}", which skips the decoder: listing a thousand sources noticed it.
+func DecodeSeverityMapping(source, raw string) (map[string]string, error) {
+	if raw == "{}" {
+		return nil, nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		return nil, fmt.Errorf("source %s: bad severity mapping: %w", source, err)
+	}
+	if len(m) == 0 {
+		return nil, nil
+	}
+	return m, nil
 }
 
 // Secrets returns the secrets that verify a delivery at now: the current

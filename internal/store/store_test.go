@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -16,5 +17,21 @@ func TestFormatIncidentNumber(t *testing.T) {
 		if got, want := string(AppendZeroPadded(nil, n, 12)), fmt.Sprintf("%012d", n); got != want {
 			t.Errorf("AppendZeroPadded(%d, 12) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+func TestDecodeSeverityMapping(t *testing.T) {
+	for _, raw := range []string{"{}", " { } ", "null"} {
+		m, err := DecodeSeverityMapping("edr", raw)
+		if err != nil || m != nil {
+			t.Errorf("DecodeSeverityMapping(%q) = %v, %v; want nil, nil", raw, m, err)
+		}
+	}
+	m, err := DecodeSeverityMapping("edr", `{"4":"high","low":"info"}`)
+	if err != nil || len(m) != 2 || m["4"] != "high" || m["low"] != "info" {
+		t.Fatalf("mapping = %v, %v", m, err)
+	}
+	if _, err := DecodeSeverityMapping("edr", `{"4":`); err == nil || !strings.Contains(err.Error(), "source edr") {
+		t.Fatalf("a truncated mapping gave %v, want an error naming the source", err)
 	}
 }

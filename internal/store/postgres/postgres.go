@@ -221,11 +221,9 @@ func scanSource(row pgx.Row) (*store.Source, error) {
 	}
 	src.Secret, src.PreviousSecret = string(secret), string(previous)
 	src.PreviousExpiresAt, src.CreatedAt, src.UpdatedAt = fromNull(prevExp), src.CreatedAt.UTC(), src.UpdatedAt.UTC()
-	if err := json.Unmarshal([]byte(mapping), &src.SeverityMapping); err != nil {
-		return nil, fmt.Errorf("source %s: bad severity mapping: %w", src.Name, err)
-	}
-	if len(src.SeverityMapping) == 0 {
-		src.SeverityMapping = nil
+	var err error
+	if src.SeverityMapping, err = store.DecodeSeverityMapping(src.Name, mapping); err != nil {
+		return nil, err
 	}
 	return &src, nil
 }

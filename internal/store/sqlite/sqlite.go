@@ -305,15 +305,9 @@ func scanSource(row scanner) (*store.Source, error) {
 		return nil, err
 	}
 	src.PreviousExpiresAt, src.CreatedAt, src.UpdatedAt = fromTS(prevExp), fromTS(created), fromTS(updated)
-	// Most sources map nothing, and are stored as "{}": no decoder needed,
-	// which listing a thousand sources noticed.
-	if mapping != "{}" {
-		if err := json.Unmarshal([]byte(mapping), &src.SeverityMapping); err != nil {
-			return nil, fmt.Errorf("source %s: bad severity mapping: %w", src.Name, err)
-		}
-	}
-	if len(src.SeverityMapping) == 0 {
-		src.SeverityMapping = nil
+	var err error
+	if src.SeverityMapping, err = store.DecodeSeverityMapping(src.Name, mapping); err != nil {
+		return nil, err
 	}
 	return &src, nil
 }
