@@ -157,9 +157,7 @@ func (c *committer) run() {
 	wait.Stop()
 	c.arrivals.gap = c.maxWait // quiet until deliveries show otherwise
 	for first := range c.queue {
-		c.arrivals.observe(first.queuedAt, c.maxWait)
-		batch = append(batch[:0], first)
-		batch = c.gather(batch, wait)
+		batch = c.gather(c.add(batch[:0], first), wait)
 		c.commit(batch)
 		clear(batch) // let the delivered payloads be collected
 	}
@@ -178,8 +176,7 @@ func (c *committer) gather(batch []*ingestCall, wait *time.Timer) []*ingestCall 
 			if !ok {
 				return batch // stopping: commit what we have now
 			}
-			c.arrivals.observe(call.queuedAt, c.maxWait)
-			batch = append(batch, call)
+			batch = c.add(batch, call)
 			continue
 		default:
 		}
@@ -200,13 +197,18 @@ func (c *committer) gather(batch []*ingestCall, wait *time.Timer) []*ingestCall 
 			if !ok {
 				return batch
 			}
-			c.arrivals.observe(call.queuedAt, c.maxWait)
-			batch = append(batch, call)
+			batch = c.add(batch, call)
 		case <-wait.C:
 			return batch
 		}
 	}
 	return batch
+}
+
+// add takes call into the batch and into the arrival rate.
+func (c *committer) add(batch []*ingestCall, call *ingestCall) []*ingestCall {
+	c.arrivals.observe(call.queuedAt, c.maxWait)
+	return append(batch, call)
 }
 
 // arrivalRate is a moving average of the time between deliveries.
