@@ -36,7 +36,7 @@ type Options struct {
 	MaxBatch int
 	// MaxBatchWait bounds how long a group commit waits for more
 	// deliveries to share its transaction, which it does only while they
-	// arrive faster than one per MaxBatchWait (DefaultMaxBatchWait when
+	// arrive faster than one per MaxBatchWait/8 (DefaultMaxBatchWait when
 	// zero; negative: never wait).
 	MaxBatchWait time.Duration
 }
