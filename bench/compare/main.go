@@ -148,6 +148,10 @@ func run(ctx context.Context, o options) error {
 
 	var baseRPS, twRPS, ratios, pgRPS, pgRatios, baseCPU, twCPU []float64
 	var rss []int64
+	roundsStart, err := load.ReadCPUStat()
+	if err != nil {
+		return err
+	}
 	for r := 1; r <= o.rounds; r++ {
 		b, cpu, err := cpuPerRequest(base.pid(), func() (*load.Result, error) { return load.Run(ctx, cfg(baseURL)) })
 		if err != nil {
@@ -185,6 +189,12 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 
+	roundsEnd, err := load.ReadCPUStat()
+	if err != nil {
+		return err
+	}
+	roundSteal := load.StealShare(roundsStart, roundsEnd)
+
 	// The latency target is for a steady load, not for recovering from
 	// the overload just measured: the background checkpoint gets a moment.
 	select {
@@ -197,23 +207,37 @@ func run(ctx context.Context, o options) error {
 	// alone adds to every server's latency here.
 	steady := cfg(baseURL)
 	steady.Rate, steady.Duration = o.steadyRate, o.steadyDuration
-	floor, err := load.Run(ctx, steady)
+	var floorSteal float64
+	floor, err := withSteal(&floorSteal, func() (*load.Result, error) { return load.Run(ctx, steady) })
 	if err != nil {
 		return err
 	}
-	fmt.Printf("steady %.0f req/s baseline %s\n", o.steadyRate, floor.Summary())
+	fmt.Printf("steady %.0f req/s baseline %s  steal %.1f%%\n", o.steadyRate, floor.Summary(), 100*floorSteal)
 	steady.URL = twURL
+	// The receiver's own histogram says which part of the tail is spent
+	// inside its handler, and which in the client and the kernel.
+	metricsURL := tw.url + "/metrics"
+	handlerBefore, err := load.ScrapeHandlerCounts(metricsURL, slowHandlerBound)
+	if err != nil {
+		return err
+	}
 	sampler := load.SampleRSS(tw.pid(), 250*time.Millisecond)
-	st, err := load.Run(ctx, steady)
+	var stSteal float64
+	st, err := withSteal(&stSteal, func() (*load.Result, error) { return load.Run(ctx, steady) })
 	samples, _ := sampler.Stop()
 	if err != nil {
 		return err
 	}
 	rss = append(rss, samples...)
-	fmt.Printf("steady %.0f req/s tw-cli %s\n", o.steadyRate, st.Summary())
+	fmt.Printf("steady %.0f req/s tw-cli %s  steal %.1f%%\n", o.steadyRate, st.Summary(), 100*stSteal)
 	if err := allOK(st); err != nil {
 		return err
 	}
+	handlerAfter, err := load.ScrapeHandlerCounts(metricsURL, slowHandlerBound)
+	if err != nil {
+		return err
+	}
+	slow, handled := handlerAfter.Over(handlerBefore)
 	var pgSt *load.Result
 	if pg != nil {
 		c := steady
@@ -267,7 +291,9 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("  ratio          %.0f%% of the bare handler (median of per-round ratios; rounds: %s)\n", 100*median(ratios), percents(ratios))
 	fmt.Printf("  server cpu     tw-cli %.0f µs/request, baseline %.0f µs/request (medians of %d rounds)\n", median(twCPU), median(baseCPU), o.rounds)
 	fmt.Printf("  steady         %.0f req/s: p50 %s  p90 %s  p99 %s  (%d 2xx of %d)\n", st.RPS(), ms(st.Percentile(50)), ms(st.Percentile(90)), ms(st.Percentile(99)), st.OK, st.Sent)
+	fmt.Printf("  in handler     %d of %d deliveries (%.2f%%) took over %ss inside tw-cli's handler (its own histogram)\n", slow, handled, 100*float64(slow)/float64(max(handled, 1)), slowHandlerBound)
 	fmt.Printf("  steady floor   the bare handler at %.0f req/s: p50 %s  p90 %s  p99 %s\n", floor.RPS(), ms(floor.Percentile(50)), ms(floor.Percentile(90)), ms(floor.Percentile(99)))
+	fmt.Printf("  cpu steal      %.1f%% during the max-rate rounds, %.1f%% and %.1f%% during the steady baseline and tw-cli runs\n", 100*roundSteal, 100*floorSteal, 100*stSteal)
 	if pg != nil {
 		fmt.Printf("  postgres       %.0f req/s, %.0f%% of the bare handler next to SQLite's %.0f%% (rounds: %s)\n",
 			median(pgRPS), 100*median(pgRatios), 100*median(ratios), percents(pgRatios))
@@ -282,6 +308,29 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("  tw-cli --help                  wall median %s (min %s, max %s, %d runs)\n", ms(help[len(help)/2]), ms(help[0]), ms(help[len(help)-1]), len(help))
 	fmt.Printf("  tw-cli webhook list (%d sources) wall median %s (min %s, max %s, %d runs)\n", o.sources, ms(list[len(list)/2]), ms(list[0]), ms(list[len(list)-1]), len(list))
 	return nil
+}
+
+// slowHandlerBound is the receiver histogram's bucket at the latency
+// target (10 ms).
+const slowHandlerBound = "0.01"
+
+// withSteal runs one load and stores the share of the machine's CPU time
+// stolen by the hypervisor meanwhile.
+func withSteal(share *float64, run func() (*load.Result, error)) (*load.Result, error) {
+	before, err := load.ReadCPUStat()
+	if err != nil {
+		return nil, err
+	}
+	r, err := run()
+	if err != nil {
+		return nil, err
+	}
+	after, err := load.ReadCPUStat()
+	if err != nil {
+		return nil, err
+	}
+	*share = load.StealShare(before, after)
+	return r, nil
 }
 
 // cpuPerRequest runs one load against the server with the given pid and
