@@ -61,6 +61,19 @@ func DecodeSeverityMapping(source, raw string) (map[string]string, error) {
 	return m, nil
 }
 
+// EncodeSeverityMapping is DecodeSeverityMapping's inverse: the JSON
+// object both stores keep, "{}" for none.
+func EncodeSeverityMapping(m map[string]string) (string, error) {
+	if len(m) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
 // Secrets returns the secrets that verify a delivery at now: the current
 // one first, then the previous one while its grace period lasts.
 func (s *Source) Secrets(now time.Time) [][]byte {

@@ -35,3 +35,20 @@ func TestDecodeSeverityMapping(t *testing.T) {
 		t.Fatalf("a truncated mapping gave %v, want an error naming the source", err)
 	}
 }
+
+func TestEncodeSeverityMapping(t *testing.T) {
+	for _, m := range []map[string]string{nil, {}} {
+		if got, err := EncodeSeverityMapping(m); err != nil || got != "{}" {
+			t.Errorf("EncodeSeverityMapping(%#v) = %q, %v; want \"{}\"", m, got, err)
+		}
+	}
+	in := map[string]string{"4": "high", `a"b\u0000`: "info"}
+	raw, err := EncodeSeverityMapping(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := DecodeSeverityMapping("edr", raw)
+	if err != nil || len(out) != len(in) || out["4"] != "high" || out[`a"b\u0000`] != "info" {
+		t.Fatalf("round trip of %v through %q = %v, %v", in, raw, out, err)
+	}
+}

@@ -11,7 +11,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -229,17 +228,14 @@ func scanSource(row pgx.Row) (*store.Source, error) {
 }
 
 func sourceArgs(src *store.Source) ([]any, error) {
-	mapping := []byte("{}")
-	if src.SeverityMapping != nil {
-		var err error
-		if mapping, err = json.Marshal(src.SeverityMapping); err != nil {
-			return nil, err
-		}
+	mapping, err := store.EncodeSeverityMapping(src.SeverityMapping)
+	if err != nil {
+		return nil, err
 	}
 	// The mapping is kept as JSON text, not jsonb: jsonb refuses \u0000,
 	// which a vendor's severity label could hold.
 	return []any{text(src.Name), []byte(src.Secret), []byte(src.PreviousSecret), nullTime(src.PreviousExpiresAt), text(src.Format), text(src.Verify),
-		src.AutoTriage, text(src.Playbook), string(mapping), text(src.Description), text(src.Origin), src.CreatedAt, src.UpdatedAt}, nil
+		src.AutoTriage, text(src.Playbook), mapping, text(src.Description), text(src.Origin), src.CreatedAt, src.UpdatedAt}, nil
 }
 
 // CreateSource inserts a new source; ErrExists if the name is taken.

@@ -5,7 +5,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -313,15 +312,12 @@ func scanSource(row scanner) (*store.Source, error) {
 }
 
 func sourceArgs(src *store.Source) ([]any, error) {
-	mapping, err := json.Marshal(src.SeverityMapping)
+	mapping, err := store.EncodeSeverityMapping(src.SeverityMapping)
 	if err != nil {
 		return nil, err
 	}
-	if src.SeverityMapping == nil {
-		mapping = []byte("{}")
-	}
 	return []any{src.Name, src.Secret, src.PreviousSecret, ts(src.PreviousExpiresAt), src.Format, src.Verify, src.AutoTriage,
-		src.Playbook, string(mapping), src.Description, src.Origin, ts(src.CreatedAt), ts(src.UpdatedAt)}, nil
+		src.Playbook, mapping, src.Description, src.Origin, ts(src.CreatedAt), ts(src.UpdatedAt)}, nil
 }
 
 // CreateSource inserts a new source; ErrExists if the name is taken.
