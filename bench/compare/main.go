@@ -207,8 +207,7 @@ func run(ctx context.Context, o options) error {
 	// alone adds to every server's latency here.
 	steady := cfg(baseURL)
 	steady.Rate, steady.Duration = o.steadyRate, o.steadyDuration
-	var floorSteal float64
-	floor, err := withSteal(&floorSteal, func() (*load.Result, error) { return load.Run(ctx, steady) })
+	floor, floorSteal, err := withSteal(func() (*load.Result, error) { return load.Run(ctx, steady) })
 	if err != nil {
 		return err
 	}
@@ -222,8 +221,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	sampler := load.SampleRSS(tw.pid(), 250*time.Millisecond)
-	var stSteal float64
-	st, err := withSteal(&stSteal, func() (*load.Result, error) { return load.Run(ctx, steady) })
+	st, stSteal, err := withSteal(func() (*load.Result, error) { return load.Run(ctx, steady) })
 	samples, _ := sampler.Stop()
 	if err != nil {
 		return err
@@ -314,23 +312,23 @@ func run(ctx context.Context, o options) error {
 // target (10 ms).
 const slowHandlerBound = "0.01"
 
-// withSteal runs one load and stores the share of the machine's CPU time
-// stolen by the hypervisor meanwhile.
-func withSteal(share *float64, run func() (*load.Result, error)) (*load.Result, error) {
+// withSteal runs one load and returns its result and the share of the
+// machine's CPU time stolen by the hypervisor meanwhile, as cpuPerRequest
+// returns the server's CPU time.
+func withSteal(run func() (*load.Result, error)) (*load.Result, float64, error) {
 	before, err := load.ReadCPUStat()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	r, err := run()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	after, err := load.ReadCPUStat()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	*share = load.StealShare(before, after)
-	return r, nil
+	return r, load.StealShare(before, after), nil
 }
 
 // cpuPerRequest runs one load against the server with the given pid and
