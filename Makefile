@@ -52,15 +52,11 @@ bench: build
 	$(GO) build -o bin/baseline ./bench/baseline
 	$(GO) run ./bench/compare -tw $(BIN) -baseline bin/baseline $(BENCHFLAGS)
 
-## fuzz: run every fuzz target in the repository for FUZZTIME each (default 10s)
+## fuzz: run every fuzz target in the repository (or those FUZZ matches) for FUZZTIME each (default 10s); see scripts/fuzz.sh
 FUZZTIME ?= 10s
+FUZZ     ?= .
 fuzz:
-	@set -e; $(GO) test -list '^Fuzz' ./... | \
-	  awk '/^Fuzz/ { names[n++] = $$1; next } /^ok/ { for (i = 0; i < n; i++) print $$2, names[i]; n = 0 }' | \
-	  while read -r pkg target; do \
-	    echo "== $$target ($$pkg)"; \
-	    $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg; \
-	  done
+	GO='$(GO)' FUZZTIME='$(FUZZTIME)' FUZZ='$(FUZZ)' scripts/fuzz.sh
 
 tidy:
 	$(GO) mod tidy
