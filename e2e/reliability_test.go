@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -21,13 +22,53 @@ type outcome struct {
 	alertID string
 	status  int // 0: no answer (connection refused, reset, closed)
 	body    map[string]any
+	// replayed is the Idempotent-Replayed header: the answer repeats an
+	// earlier delivery's.
+	replayed bool
+	// err is an answer that was not JSON.
+	err error
+}
+
+// sendAlert posts one signed generic event carrying alertID; with
+// idempotent, the alert id is also its X-Webhook-Id, as a sender that
+// retries safely would set it.
+func sendAlert(client *http.Client, url, secret, alertID string, idempotent bool) outcome {
+	body := fmt.Sprintf(`{"event_type":"security_alert","source":"e2e","data":{"alert_id":%q,"severity":"high","details":{"note":%q}}}`,
+		alertID, strings.Repeat("x", 300))
+	o := outcome{alertID: alertID}
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		o.err = err
+		return o
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if idempotent {
+		req.Header.Set("X-Webhook-Id", alertID)
+	}
+	signature.SignRequest(req, []byte(secret), time.Now(), []byte(body))
+	resp, err := client.Do(req)
+	if err != nil {
+		return o
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return o // cut off mid-answer: no answer
+	}
+	o.status = resp.StatusCode
+	o.replayed = resp.Header.Get("Idempotent-Replayed") == "true"
+	if err := json.Unmarshal(data, &o.body); err != nil {
+		o.err = fmt.Errorf("answer %d is not JSON: %v: %s", o.status, err, data)
+	}
+	return o
 }
 
 // burst sends n signed generic events, each with its own alert id, from
 // workers concurrent senders, and calls after(answered) once per answer
 // so a test can act in the middle of the load. Deliveries are never
-// retried: a sender that got no answer does not know whether it was stored.
-func burst(t *testing.T, url, secret, tag string, n, workers int, after func(answered int64)) []outcome {
+// retried here: a sender that got no answer does not know whether it was
+// stored.
+func burst(t *testing.T, url, secret, tag string, n, workers int, idempotent bool, after func(answered int64)) []outcome {
 	t.Helper()
 	client := &http.Client{
 		Timeout:   15 * time.Second,
@@ -43,22 +84,8 @@ func burst(t *testing.T, url, secret, tag string, n, workers int, after func(ans
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				id := fmt.Sprintf("%s-%04d", tag, i)
-				body := fmt.Sprintf(`{"event_type":"security_alert","source":"e2e","data":{"alert_id":%q,"severity":"high","details":{"note":%q}}}`,
-					id, strings.Repeat("x", 300))
-				out[i] = outcome{alertID: id}
-				req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				signature.SignRequest(req, []byte(secret), time.Now(), []byte(body))
-				resp, err := client.Do(req)
-				if err != nil {
-					continue
-				}
-				data, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				out[i].status = resp.StatusCode
-				out[i].body = decodeJSON[map[string]any](t, string(data))
-				if after != nil {
+				out[i] = sendAlert(client, url, secret, fmt.Sprintf("%s-%04d", tag, i), idempotent)
+				if out[i].status != 0 && after != nil {
 					after(answered.Add(1))
 				}
 			}
@@ -69,6 +96,11 @@ func burst(t *testing.T, url, secret, tag string, n, workers int, after func(ans
 	}
 	close(next)
 	wg.Wait()
+	for _, o := range out {
+		if o.err != nil {
+			t.Errorf("%s: %v", o.alertID, o.err)
+		}
+	}
 	return out
 }
 
@@ -128,7 +160,7 @@ func TestKill9UnderLoad(t *testing.T) {
 	srv := e.serve("--quiet")
 	const n = 400
 	var once sync.Once
-	outs := burst(t, srv.url+"/api/webhooks/siem", "siem-secret", "kill", n, 32, func(answered int64) {
+	outs := burst(t, srv.url+"/api/webhooks/siem", "siem-secret", "kill", n, 32, false, func(answered int64) {
 		if answered == n/3 {
 			once.Do(func() { srv.cmd.Process.Kill() })
 		}
@@ -172,7 +204,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	const n = 400
 	var once sync.Once
 	stopped := make(chan error, 1)
-	outs := burst(t, srv.url+"/api/webhooks/siem", "siem-secret", "term", n, 32, func(answered int64) {
+	outs := burst(t, srv.url+"/api/webhooks/siem", "siem-secret", "term", n, 32, false, func(answered int64) {
 		if answered == n/3 {
 			once.Do(func() {
 				srv.cmd.Process.Signal(syscall.SIGTERM)
@@ -202,7 +234,74 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	}
 	stored := storedAlerts(t, e, "siem")
 	checkAcked(t, outs, stored)
+	// A graceful stop answers what it stored: a delivery stored without
+	// its answer reaching the sender would be sent again and doubled.
+	for _, o := range outs {
+		if stored[o.alertID] > 0 && o.status != http.StatusAccepted {
+			t.Errorf("%s is stored but its sender got %d: the stop cut off its answer", o.alertID, o.status)
+		}
+	}
 	t.Logf("%d acknowledged around SIGTERM, %d stored", acked, len(stored))
+}
+
+// TestKill9ThenRetryIsExactlyOnce kills the receiver mid-load of senders
+// that set X-Webhook-Id, restarts it, and retries every delivery that got
+// no answer, as such a sender would: each alert ends up stored exactly
+// once; a retry of one that was stored before the kill (its answer died
+// with the process) is answered 200 as a repeat and stores nothing new.
+func TestKill9ThenRetryIsExactlyOnce(t *testing.T) {
+	e := newEnv(t)
+	e.must("webhook", "add", "siem", "--secret", "siem-secret")
+	srv := e.serve("--quiet")
+	const n = 300
+	var once sync.Once
+	outs := burst(t, srv.url+"/api/webhooks/siem", "siem-secret", "retry", n, 32, true, func(answered int64) {
+		if answered == n/3 {
+			once.Do(func() { srv.cmd.Process.Kill() })
+		}
+	})
+	<-srv.done
+	again := e.serve("--quiet")
+	before := storedAlerts(t, e, "siem")
+	checkAcked(t, outs, before)
+	client := &http.Client{Timeout: 15 * time.Second}
+	defer client.CloseIdleConnections()
+	retried, repeats := 0, 0
+	for i, o := range outs {
+		if o.status == http.StatusAccepted {
+			continue
+		}
+		if o.status != 0 {
+			t.Errorf("%s: %d %v before the kill", o.alertID, o.status, o.body)
+			continue
+		}
+		retried++
+		r := sendAlert(client, again.url+"/api/webhooks/siem", "siem-secret", o.alertID, true)
+		switch {
+		case r.err != nil:
+			t.Errorf("retry of %s: %v", o.alertID, r.err)
+		case before[o.alertID] == 1:
+			repeats++
+			if r.status != http.StatusOK || !r.replayed {
+				t.Errorf("%s was stored before the kill; its retry got %d (Idempotent-Replayed %v) %v, want 200 as a repeat",
+					o.alertID, r.status, r.replayed, r.body)
+			}
+		case r.status != http.StatusAccepted:
+			t.Errorf("%s was not stored before the kill; its retry got %d %v, want 202", o.alertID, r.status, r.body)
+		}
+		outs[i] = r
+	}
+	if retried == 0 {
+		t.Fatal("every delivery was answered: the kill did not land mid-load")
+	}
+	after := storedAlerts(t, e, "siem")
+	for _, o := range outs {
+		if after[o.alertID] != 1 {
+			t.Errorf("%s is stored %d times after the retries, want exactly once", o.alertID, after[o.alertID])
+		}
+	}
+	t.Logf("%d answered before SIGKILL, %d retried after the restart (%d of them stored before the kill), %d stored",
+		n-retried, retried, repeats, len(after))
 }
 
 // TestHostileInputs sends what a broken or hostile sender sends; each
@@ -331,8 +430,20 @@ func TestIdempotentRetryOfAQueuedDelivery(t *testing.T) {
 	if retry.body["queue_id"] != first.body["queue_id"] {
 		t.Fatalf("retry named another job: %s vs %s", retry.raw, first.raw)
 	}
-	if incs := decodeJSON[[]map[string]any](t, e.must("incidents", "list", "-o", "json").stdout); len(incs) != 1 {
+	incs := decodeJSON[[]map[string]any](t, e.must("incidents", "list", "-o", "json").stdout)
+	if len(incs) != 1 {
 		t.Fatalf("%d incidents, want 1", len(incs))
+	}
+	// One job queued, not two: the repeat ran no second triage.
+	queued := 0
+	tl, _ := e.incidentDetail(fmt.Sprint(incs[0]["number"]))["timeline"].([]any)
+	for _, x := range tl {
+		if entry, _ := x.(map[string]any); entry["kind"] == "playbook" && entry["outcome"] == "queued" {
+			queued++
+		}
+	}
+	if queued != 1 {
+		t.Fatalf("%d triage jobs queued for the incident, want 1: %v", queued, tl)
 	}
 }
 

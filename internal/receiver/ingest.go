@@ -239,7 +239,7 @@ func (r *Receiver) ingest(w http.ResponseWriter, req *http.Request, name, reqID 
 	}
 	d := &store.Delivery{
 		Source: src.Name, ReceivedAt: now, Verification: src.Verify, Format: parsed.Format,
-		RequestID: reqID, ReplayKey: replayKey(src.Name, src.Verify, vres, req, body), Payload: body,
+		RequestID: reqID, ReplayKey: replayKey(src.Name, src.Verify, vres, body), Payload: body,
 		Triage: triageRequest(src),
 	}
 	if idemKey != "" {
@@ -323,17 +323,19 @@ func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, *
 // Idempotency-Key (whose draft allows a quoted string). A key must be
 // 1-255 printable ASCII characters without spaces.
 func idempotencyKey(h http.Header) (string, *rejection) {
-	header, v := WebhookIDHeader, h.Get(WebhookIDHeader)
-	if v == "" {
-		header, v = IdempotencyKeyHeader, h.Get(IdempotencyKeyHeader)
-		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
-			v = v[1 : len(v)-1]
-		}
-	}
-	if v == "" {
-		if _, set := h[header]; !set {
+	// A header that is present but empty is refused, not ignored: the
+	// sender meant retries to be safe, and they would not be.
+	header := WebhookIDHeader
+	vals, set := h[header]
+	if !set {
+		header = IdempotencyKeyHeader
+		if vals, set = h[header]; !set {
 			return "", nil
 		}
+	}
+	v := vals[0]
+	if header == IdempotencyKeyHeader && len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+		v = v[1 : len(v)-1]
 	}
 	if len(v) == 0 || len(v) > maxIdempotencyKeyLen {
 		return "", &rejection{status: http.StatusBadRequest, code: CodeInvalidRequest, msg: fmt.Sprintf("%s must be 1-%d characters", header, maxIdempotencyKeyLen)}
@@ -398,24 +400,22 @@ func trimInvalid(err error) string {
 // schemes that sign a timestamp and the body (hmac, slack) it is that pair:
 // the same pair is the same delivery however its signature header is
 // spelled (openssl's label, upper-case hex, an extra signature), so a
-// re-spelled replay is caught too. Other schemes use their delivery id.
-// Token schemes without an id sign nothing and have no replay key.
+// re-spelled replay is caught too. GitHub signs the body alone, not its
+// X-GitHub-Delivery id, so the body is its key: keyed by the id, a replay
+// with a made-up id got in. Standard Webhooks signs its id, which is the
+// key; token schemes with an id use it, those without sign nothing and
+// have no replay key.
 //
 // The signed timestamp leads the key, so keys sort by time: the replay
 // index then grows at one end like the other tables instead of taking a
 // random page per delivery, which kept every commit and checkpoint
 // writing scattered pages.
-func replayKey(source, mode string, vres verify.Result, req *http.Request, body []byte) string {
+func replayKey(source, mode string, vres verify.Result, body []byte) string {
 	var k string
 	switch mode {
-	case verify.ModeHMAC, verify.ModeSlack:
+	case verify.ModeHMAC, verify.ModeSlack, verify.ModeGitHub:
 		sum := sha256.Sum256(body)
 		k = hex.EncodeToString(sum[:16])
-	case verify.ModeStandardWebhooks, verify.ModeGitHub:
-		k = vres.DeliveryID
-		if k == "" {
-			k = req.Header.Get(verify.GitHubSignatureHeader)
-		}
 	default:
 		k = vres.DeliveryID
 	}

@@ -2,6 +2,9 @@ package receiver
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,6 +19,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/sources"
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/internal/store/sqlite"
+	"github.com/tw-cli/tw-cli/internal/verify"
 	"github.com/tw-cli/tw-cli/pkg/signature"
 )
 
@@ -353,5 +357,40 @@ func TestValidRequestID(t *testing.T) {
 		if got := validRequestID(id); got != want {
 			t.Errorf("validRequestID(%q) = %v, want %v", id, got, want)
 		}
+	}
+}
+
+// GitHub signs the body but not X-GitHub-Delivery: a replay that changes
+// the id is still the same signed delivery.
+func TestGitHubReplayWithNewDeliveryID(t *testing.T) {
+	f := newFixture(t)
+	local := &sources.Local{Store: f.store, Origin: "cli", Now: func() time.Time { return now }}
+	if _, _, err := local.Add(context.Background(), sources.Spec{Source: "github", Secret: "gh-secret", Verify: verify.ModeGitHub}); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"action":"opened","repository":{"full_name":"acme/app"}}`
+	mac := hmac.New(sha256.New, []byte("gh-secret"))
+	mac.Write([]byte(body))
+	send := func(id string) reply {
+		req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/api/webhooks/github", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(verify.GitHubSignatureHeader, "sha256="+hex.EncodeToString(mac.Sum(nil)))
+		req.Header.Set(verify.GitHubDeliveryHeader, id)
+		return f.do(req)
+	}
+	if r := send("guid-1"); r.status != http.StatusAccepted {
+		t.Fatalf("first delivery: %d %s", r.status, r.raw)
+	}
+	for _, id := range []string{"guid-1", "guid-2"} {
+		if r := send(id); r.status != http.StatusConflict || errCode(r) != CodeReplayed {
+			t.Fatalf("replay with delivery id %s: %d %s, want 409 replayed", id, r.status, r.raw)
+		}
+	}
+	events, err := f.store.ListEvents(context.Background(), store.EventFilter{Source: "github"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 {
+		t.Fatalf("stored %d events, want 1", len(events))
 	}
 }

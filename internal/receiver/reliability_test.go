@@ -167,6 +167,8 @@ func TestBadInputsAreClear4xx(t *testing.T) {
 		{"idempotency key too long", testBody, map[string]string{"Idempotency-Key": strings.Repeat("k", 256)}, 400, CodeInvalidRequest},
 		{"idempotency key not ASCII", testBody, map[string]string{"X-Webhook-Id": "évt"}, 400, CodeInvalidRequest},
 		{"empty quoted key", testBody, map[string]string{"Idempotency-Key": `""`}, 400, CodeInvalidRequest},
+		{"empty X-Webhook-Id", testBody, map[string]string{"X-Webhook-Id": ""}, 400, CodeInvalidRequest},
+		{"empty Idempotency-Key", testBody, map[string]string{"Idempotency-Key": ""}, 400, CodeInvalidRequest},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,6 +186,23 @@ func TestBadInputsAreClear4xx(t *testing.T) {
 	r := f.deliver("bad%0d%0aname", testBody, "", "")
 	if r.status != 404 || errCode(r) != CodeUnknownSource || strings.Contains(r.raw, "name\\r") {
 		t.Fatalf("invalid name: %d %s", r.status, r.raw)
+	}
+	// An oversized body sent chunked, with no Content-Length to refuse it
+	// by, is cut off at the limit all the same.
+	big := `{"event_type":"x","data":{"pad":"` + strings.Repeat("x", 70<<10) + `"}}`
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/api/webhooks/email-gateway", io.MultiReader(strings.NewReader(big)))
+	signature.SignRequest(req, []byte("your-secret"), now.Add(2*time.Minute), []byte(big))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var chunked reply
+	chunked.status, chunked.raw = resp.StatusCode, string(data)
+	_ = json.Unmarshal(data, &chunked.body)
+	if req.ContentLength != 0 || chunked.status != http.StatusRequestEntityTooLarge || errCode(chunked) != CodePayloadTooLarge {
+		t.Fatalf("chunked oversized body (Content-Length %d): %d %s", req.ContentLength, chunked.status, chunked.raw)
 	}
 	if n := f.countEvents(); n != 1 {
 		t.Fatalf("%d events stored, want only the one at the depth limit", n)

@@ -22,6 +22,9 @@ var (
 	// ErrClosed means the store is shutting down and stored nothing; the
 	// sender should retry, against this receiver once restarted or another.
 	ErrClosed = errors.New("store closed")
+	// ErrNoEvents refuses a delivery without events: it would claim its
+	// replay key with no event row to keep that key across a restart.
+	ErrNoEvents = errors.New("delivery holds no events")
 )
 
 // Source is a registered webhook sender.

@@ -374,6 +374,9 @@ const (
 // see the first's incident. Locks are taken in sorted order so deliveries
 // sharing several keys cannot deadlock.
 func (s *Store) Ingest(ctx context.Context, d *store.Delivery) (*store.IngestResult, error) {
+	if len(d.Items) == 0 {
+		return nil, store.ErrNoEvents
+	}
 	if s.closed.Load() {
 		return nil, store.ErrClosed
 	}

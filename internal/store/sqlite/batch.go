@@ -115,6 +115,9 @@ func startCommitter(s *Store, maxBatch int, maxWait time.Duration) *committer {
 // commits or rolls back on its own terms, and the caller must not answer
 // before knowing which.
 func (s *Store) Ingest(ctx context.Context, d *store.Delivery) (*store.IngestResult, error) {
+	if len(d.Items) == 0 {
+		return nil, store.ErrNoEvents
+	}
 	call := newIngestCall(d)
 	if err := s.commits.enqueue(ctx, call); err != nil {
 		return nil, err

@@ -15,7 +15,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // also registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/tw-cli/tw-cli/internal/store"
 )
@@ -115,7 +116,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	ck.SetMaxOpenConns(1)
 	s := &Store{w: w, r: r, path: path}
 	if !opts.NoMigrate {
-		if _, _, err := s.Migrate(ctx); err != nil {
+		if err := migrateRetryingBusy(ctx, s); err != nil {
 			w.Close()
 			r.Close()
 			ck.Close()
@@ -129,6 +130,35 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	s.commits = startCommitter(s, opts.MaxBatch, wait)
 	return s, nil
+}
+
+// openBusyWait bounds how long Open retries a migration that found the
+// file locked, as the connections' busy_timeout bounds a wait for a lock.
+const openBusyWait = 10 * time.Second
+
+// migrateRetryingBusy migrates, retrying while another process holds the
+// file. Several processes opening a new file at once (two commands run
+// together on a fresh data dir) race to switch it to WAL mode, and the
+// loser's first connection can fail with SQLITE_BUSY at once, without
+// waiting on busy_timeout (seen in about one in thirty concurrent opens).
+func migrateRetryingBusy(ctx context.Context, s *Store) error {
+	deadline := time.Now().Add(openBusyWait)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		_, _, err := s.Migrate(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // Close commits the deliveries already queued, answers their callers,

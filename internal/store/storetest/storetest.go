@@ -226,6 +226,15 @@ func testReplay(t *testing.T, s store.Store) {
 	if _, err := s.Ingest(ctx, delivery("edr", "sig-A", t0.Add(2*time.Minute))); err != nil {
 		t.Fatalf("after prune = %v", err)
 	}
+	// A delivery without events is refused before it claims its key.
+	empty := delivery("edr", "sig-B", t0.Add(3*time.Minute))
+	empty.Items = nil
+	if _, err := s.Ingest(ctx, empty); !errors.Is(err, store.ErrNoEvents) {
+		t.Fatalf("delivery without events = %v, want ErrNoEvents", err)
+	}
+	if _, err := s.Ingest(ctx, delivery("edr", "sig-B", t0.Add(3*time.Minute))); err != nil {
+		t.Fatalf("sig-B after the refused empty delivery = %v", err)
+	}
 }
 
 func testCorrelation(t *testing.T, s store.Store) {
