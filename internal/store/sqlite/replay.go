@@ -225,6 +225,33 @@ func (r *replaySet) prune(before int64) {
 	}
 }
 
+// replayFutureSlack is how far past the wall clock a key's time may be
+// before dropFuture takes it for a clock that has since stepped back.
+const replayFutureSlack = int64(time.Minute)
+
+// dropFuture forgets the slots and minutes that begin after limit. Keys
+// are placed by the wall-clock time they were received, and the set
+// never places a key before its newest slot (openFrom): after the clock
+// ran ahead and stepped back, every new key would join that future slot,
+// which no prune can drop until real time passes it, and memory would
+// grow the whole while. The future keys' replay protection is lost with
+// them; the clock's own jump made their window meaningless anyway.
+func (r *replaySet) dropFuture(limit int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for slot := range r.open {
+		if slot*replaySlot > limit {
+			delete(r.open, slot)
+		}
+	}
+	for m := range r.sealed {
+		if m*replayBucket > limit {
+			delete(r.sealed, m)
+		}
+	}
+	r.openFrom = min(r.openFrom, limit/replaySlot)
+}
+
 // mergeRuns merges two sorted runs into a new one.
 func mergeRuns(a, b []replayHash) []replayHash {
 	out := make([]replayHash, 0, len(a)+len(b))
@@ -254,6 +281,11 @@ func loadReplay(ctx context.Context, db *sql.DB) (*replaySet, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load replay keys: %w", err)
+	}
+	// A horizon ahead of the clock was recorded while the clock ran
+	// ahead; from it no key would load.
+	if now := time.Now().UnixNano(); horizon > now {
+		horizon = now - int64(replayLookback)
 	}
 	r := newReplaySet()
 	rows, err := db.QueryContext(ctx, `SELECT received_at, replay_hash FROM events

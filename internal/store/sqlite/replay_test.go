@@ -170,3 +170,39 @@ func TestReplaySetSealsPastMinutes(t *testing.T) {
 		t.Fatal("the late key was pruned with the minute it was seen in")
 	}
 }
+
+// After the clock ran a day ahead and stepped back, the present's keys
+// are still placed in the present, and a prune past them frees them.
+func TestReplaySetRecoversFromClockStep(t *testing.T) {
+	r := newReplaySet()
+	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC).UnixNano()
+	ahead := hashReplayKey("seen while the clock ran ahead")
+	r.add(map[replayHash]int64{ahead: now + int64(24*time.Hour)})
+	r.dropFuture(now + replayFutureSlack) // PruneReplay, once the clock is back
+	if r.contains(ahead) {
+		t.Fatal("a key from a day ahead survived dropFuture")
+	}
+	present := map[replayHash]int64{}
+	for i := range 1000 {
+		present[hashReplayKey(fmt.Sprintf("k-%d", i))] = now
+	}
+	r.add(present)
+	for h := range present {
+		if !r.contains(h) {
+			t.Fatal("a key of the present is not found")
+		}
+	}
+	r.prune(now + 2*replayBucket)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	kept := 0
+	for _, b := range r.open {
+		kept += len(b)
+	}
+	for _, run := range r.sealed {
+		kept += len(run)
+	}
+	if kept != 0 {
+		t.Fatalf("%d keys kept after a prune past every one of them", kept)
+	}
+}

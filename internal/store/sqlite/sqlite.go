@@ -580,11 +580,16 @@ func attachIncident(ctx context.Context, tx writeTx, bulk *bulkRows, source stri
 // PruneReplay forgets replay keys seen before the cut-off: from memory,
 // and for a restart by moving the horizon past them (replay.go).
 func (s *Store) PruneReplay(ctx context.Context, before time.Time) error {
+	now := time.Now().UnixNano()
 	if r := s.commits.replay.Load(); r != nil {
 		r.prune(ts(before))
+		r.dropFuture(now + replayFutureSlack)
 	}
-	if _, err := s.w.ExecContext(ctx, `INSERT INTO replay_horizon (id, before) VALUES (1, ?)
-		ON CONFLICT (id) DO UPDATE SET before = max(before, excluded.before)`, ts(before)); err != nil {
+	// The horizon only moves forward, except from the future a clock
+	// that ran ahead left it in.
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO replay_horizon (id, before) VALUES (1, ?1)
+		ON CONFLICT (id) DO UPDATE SET before = CASE WHEN before > ?2 THEN excluded.before ELSE max(before, excluded.before) END`,
+		ts(before), now); err != nil {
 		return err
 	}
 	return s.pruneChunked(ctx, `DELETE FROM replay_keys WHERE rowid IN
