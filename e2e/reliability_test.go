@@ -151,21 +151,30 @@ func checkAcked(t *testing.T, outs []outcome, stored map[string]int) (acked int)
 	return acked
 }
 
+// killMidBurst starts a receiver, sends it a burst of n deliveries for
+// the source siem (secret siem-secret) and kills it with SIGKILL once a
+// third of them are answered.
+func killMidBurst(t *testing.T, e *env, tag string, n int, idempotent bool) []outcome {
+	t.Helper()
+	srv := e.serve("--quiet")
+	var once sync.Once
+	outs := burst(t, srv.url+"/api/webhooks/siem", "siem-secret", tag, n, 32, idempotent, func(answered int64) {
+		if answered == int64(n/3) {
+			once.Do(func() { srv.cmd.Process.Kill() })
+		}
+	})
+	<-srv.done
+	return outs
+}
+
 // TestKill9UnderLoad kills the receiver with SIGKILL while a few hundred
 // deliveries are in flight, restarts it, and checks that every delivery
 // that was acknowledged is stored exactly once and whole.
 func TestKill9UnderLoad(t *testing.T) {
 	e := newEnv(t)
 	e.must("webhook", "add", "siem", "--secret", "siem-secret")
-	srv := e.serve("--quiet")
 	const n = 400
-	var once sync.Once
-	outs := burst(t, srv.url+"/api/webhooks/siem", "siem-secret", "kill", n, 32, false, func(answered int64) {
-		if answered == n/3 {
-			once.Do(func() { srv.cmd.Process.Kill() })
-		}
-	})
-	<-srv.done
+	outs := killMidBurst(t, e, "kill", n, false)
 	var acked, lost, bad int
 	for _, o := range outs {
 		switch {
@@ -252,15 +261,8 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 func TestKill9ThenRetryIsExactlyOnce(t *testing.T) {
 	e := newEnv(t)
 	e.must("webhook", "add", "siem", "--secret", "siem-secret")
-	srv := e.serve("--quiet")
 	const n = 300
-	var once sync.Once
-	outs := burst(t, srv.url+"/api/webhooks/siem", "siem-secret", "retry", n, 32, true, func(answered int64) {
-		if answered == n/3 {
-			once.Do(func() { srv.cmd.Process.Kill() })
-		}
-	})
-	<-srv.done
+	outs := killMidBurst(t, e, "retry", n, true)
 	again := e.serve("--quiet")
 	before := storedAlerts(t, e, "siem")
 	checkAcked(t, outs, before)

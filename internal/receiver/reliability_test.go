@@ -419,3 +419,20 @@ func TestReplayRespelledSignature(t *testing.T) {
 		t.Fatalf("%d events stored, want 1", n)
 	}
 }
+
+// A delivery that reaches a store already closed (a shutdown that ran out
+// of time) is refused 503 unavailable with Retry-After: stored nothing,
+// the sender should retry.
+func TestClosedStoreAnswersUnavailable(t *testing.T) {
+	f := newFixture(t)
+	if r, _ := f.deliverWith("email-gateway", testBody, now, nil); r.status != http.StatusAccepted {
+		t.Fatalf("before close: %d %s", r.status, r.raw)
+	}
+	if err := f.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, h := f.deliverWith("email-gateway", `{"event_type":"after-close"}`, now.Add(time.Second), nil)
+	if r.status != http.StatusServiceUnavailable || errCode(r) != CodeUnavailable || h.Get("Retry-After") == "" {
+		t.Fatalf("after close: %d %s (Retry-After %q), want 503 %s with Retry-After", r.status, r.raw, h.Get("Retry-After"), CodeUnavailable)
+	}
+}

@@ -7,6 +7,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/tw-cli/tw-cli/internal/store"
 )
 
@@ -310,11 +313,17 @@ func (c *committer) tryBatch(batch []*ingestCall, pending []int, replies []inges
 			continue
 		}
 		if err != nil {
+			if databaseError(err) != nil {
+				return -1, err
+			}
 			return n, err
 		}
 		replies[i] = ingestReply{res: res}
 	}
 	if err := btx.flush(ctx); err != nil {
+		if dbErr := databaseError(err); dbErr != nil {
+			return -1, dbErr // not the rows' fault: inserting them one by one would not help
+		}
 		return -1, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -322,4 +331,23 @@ func (c *committer) tryBatch(batch []*ingestCall, pending []int, replies []inges
 	}
 	set.add(claims.pending)
 	return -1, nil
+}
+
+// databaseError returns err's SQLite error when it is the database's
+// failure rather than the delivery's whose statement met it (a full disk,
+// an I/O error, a lock, a corrupt file fail any delivery in its place),
+// and nil otherwise. Such an error fails the whole batch at once: retried
+// without one delivery at a time, a batch of 32 took 32 failing
+// transactions to answer everyone.
+func databaseError(err error) error {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return nil
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_NOMEM,
+		sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PROTOCOL:
+		return se
+	}
+	return nil
 }

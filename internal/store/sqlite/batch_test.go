@@ -259,3 +259,46 @@ func TestGatherWaitsOnlyWhileBusy(t *testing.T) {
 		t.Fatalf("busy receiver: batch of %d, want 4", len(got))
 	}
 }
+
+// TestBatchFailsTogetherOnDatabaseErrors fills the database (max_page_count
+// on the writer's connection) and commits a batch that needs new pages:
+// every caller gets the disk-full error, which is told apart from a
+// delivery's own (a NOT NULL violation), and nothing is stored.
+func TestBatchFailsTogetherOnDatabaseErrors(t *testing.T) {
+	s := openAt(t, filepath.Join(t.TempDir(), "tw.db"))
+	ctx := context.Background()
+	if _, err := s.Ingest(ctx, storetest.Delivery("edr", "first", t0)); err != nil {
+		t.Fatal(err)
+	}
+	var pages int
+	if err := s.w.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.ExecContext(ctx, fmt.Sprintf(`PRAGMA max_page_count = %d`, pages)); err != nil {
+		t.Fatal(err)
+	}
+	var calls []*ingestCall
+	for i := range 8 {
+		d := storetest.Delivery("edr", fmt.Sprintf("big-%d", i), t0)
+		d.Payload = []byte(fmt.Sprintf(`{"pad":"%0*d"}`, 64<<10, i))
+		calls = append(calls, newIngestCall(d))
+	}
+	s.commits.commit(calls)
+	for i, c := range calls {
+		r := <-c.done
+		if r.err == nil || databaseError(r.err) == nil {
+			t.Fatalf("delivery %d: %v, want the database-full error", i, r.err)
+		}
+	}
+	if evs, _ := s.ListEvents(ctx, store.EventFilter{}); len(evs) != 1 {
+		t.Fatalf("%d events, want only the first", len(evs))
+	}
+	// A delivery's own failure is not the database's.
+	if _, err := s.w.ExecContext(ctx, `PRAGMA max_page_count = 1000000`); err != nil {
+		t.Fatal(err)
+	}
+	broken := storetest.Delivery("edr", "broken", t0, store.DeliveryItem{Type: "x", Title: "broken", Severity: "low", Normalized: nil})
+	if _, err := s.Ingest(ctx, broken); err == nil || databaseError(err) != nil {
+		t.Fatalf("NOT NULL violation = %v, want a delivery's own error", err)
+	}
+}
