@@ -181,12 +181,17 @@ func New(apiURL, authToken string, opts ...Option) (*Client, error) {
 	rc.SetLogger(&redactingLogger{w: logOut, red: red})
 	// The logger redacts whole messages; these hooks also scrub the
 	// structured copies resty hands to log callbacks.
+	// They also hide the webhooks' own secrets, which only the caller
+	// knows: a Splunk HEC token, a generic webhook's header values.
 	rc.OnRequestLog(func(l *resty.RequestLog) error {
-		l.Body = red.String(l.Body)
+		if strings.HasPrefix(l.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+			l.Body = scrubForm(l.Body)
+		}
+		l.Body = red.String(scrubJSON(l.Body))
 		return nil
 	})
 	rc.OnResponseLog(func(l *resty.ResponseLog) error {
-		l.Body = red.String(l.Body)
+		l.Body = red.String(scrubJSON(l.Body))
 		return nil
 	})
 
@@ -300,6 +305,65 @@ func snippet(body []byte) string {
 		s = s[:max] + "…"
 	}
 	return s
+}
+
+// secretFields are the form parameters and JSON fields that hold secrets:
+// the console's auth token, a Splunk HEC token, a generic webhook's
+// extra headers (typically an Authorization value).
+var secretFields = map[string]bool{"auth_token": true, "token": true, "headers": true}
+
+// scrubForm redacts the secret parameters of a URL-encoded form body.
+func scrubForm(body string) string {
+	q, err := url.ParseQuery(body)
+	if err != nil {
+		return body
+	}
+	changed := false
+	for k := range q {
+		if secretFields[k] {
+			q[k] = []string{Redacted}
+			changed = true
+		}
+	}
+	if !changed {
+		return body
+	}
+	return q.Encode()
+}
+
+// scrubJSON redacts secret fields at any depth of a JSON body; a body
+// that is not JSON, or holds none, comes back as it was.
+func scrubJSON(body string) string {
+	var v any
+	if json.Unmarshal([]byte(body), &v) != nil || !scrubValue(v) {
+		return body
+	}
+	out, err := json.MarshalIndent(v, "", "   ")
+	if err != nil {
+		return body
+	}
+	return string(out)
+}
+
+func scrubValue(v any) (changed bool) {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			if secretFields[k] {
+				t[k] = Redacted
+				changed = true
+			} else if scrubValue(x) {
+				changed = true
+			}
+		}
+	case []any:
+		for _, x := range t {
+			if scrubValue(x) {
+				changed = true
+			}
+		}
+	}
+	return changed
 }
 
 // redactor hides one auth token in text, raw and URL-encoded.

@@ -235,10 +235,28 @@ func TestDebugLogRedacted(t *testing.T) {
 	if _, err := c.WebhooksEnabled(ctx, canary.DefaultFlock); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.AddSplunkWebhook(ctx, canary.DefaultFlock, "h", 8088, "hec"); err != nil {
+	const hec = "hec-token-5ecret"
+	if err := c.AddSplunkWebhook(ctx, canary.DefaultFlock, "h", 8088, hec); err != nil {
+		t.Fatal(err)
+	}
+	const bearer = "Bearer hdr-5ecret"
+	if err := c.AddGenericWebhook(ctx, canary.DefaultFlock, "https://hooks.example.com/x", []canary.Header{{Name: "Authorization", Value: bearer}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GenericWebhooks(ctx, canary.DefaultFlock); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(log.String(), "hdr-5ecret") {
+		t.Errorf("a generic webhook's header value in debug log:\n%s", log.String())
+	}
+	// The listing's response carries the HEC token back.
+	if _, err := c.SplunkWebhook(ctx, canary.DefaultFlock); err != nil {
 		t.Fatal(err)
 	}
 	out := log.String()
+	if strings.Contains(out, hec) {
+		t.Errorf("Splunk HEC token in debug log:\n%s", out)
+	}
 	if !strings.Contains(out, "is_enabled") || !strings.Contains(out, "splunk/add") {
 		t.Fatalf("debug log lacks the requests:\n%s", out)
 	}
