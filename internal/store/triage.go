@@ -213,6 +213,10 @@ type TriageStore interface {
 	// FailTriageJob records a failed attempt: the job is queued again at
 	// retryAt, or marked failed when retryAt is zero.
 	FailTriageJob(ctx context.Context, id, worker string, now time.Time, errMsg string, retryAt time.Time, entries ...TimelineEntry) error
+	// RequeueTriageJob gives a held job back to the queue at once, and the
+	// attempt its claim counted with it: a graceful shutdown interrupted
+	// the job, the job did not fail.
+	RequeueTriageJob(ctx context.Context, id, worker string, now time.Time, entries ...TimelineEntry) error
 	GetTriageJob(ctx context.Context, id string) (*TriageJob, error)
 	ListTriageJobs(ctx context.Context, incidentID string) ([]TriageJob, error)
 

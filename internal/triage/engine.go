@@ -104,6 +104,12 @@ func (e *Engine) Execute(ctx context.Context, r Run) (Summary, error) {
 		if r.Progress != nil {
 			p := *r.Progress
 			p.NextStep = i + 1
+			if out.stop {
+				// A step that stops the run stops it for good: a job
+				// resumed after a crash between this write and its
+				// completion must not run on past the gate.
+				p.NextStep = len(r.Playbook.Steps)
+			}
 			prog = &p
 		}
 		entries := []store.TimelineEntry{{

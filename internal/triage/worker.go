@@ -10,6 +10,7 @@ import (
 	mrand "math/rand/v2"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tw-cli/tw-cli/internal/logs"
@@ -47,6 +48,18 @@ type Worker struct {
 	BaseBackoff time.Duration
 	MaxBackoff  time.Duration
 	Now         func() time.Time
+
+	// claims numbers this worker's claims, so that each holds its jobs
+	// under a lease owner of its own (claimOwner).
+	claims atomic.Uint64
+}
+
+// claimOwner is the lease owner of one claim: the worker's ID and the
+// claim's number. Were every claim to lease under the worker's ID, a
+// process that stalled past a lease would claim its own job again, and
+// the stalled run would pass every lease check beside the new one.
+func (w *Worker) claimOwner() string {
+	return fmt.Sprintf("%s/%d", w.ID, w.claims.Add(1))
 }
 
 func (w *Worker) defaults() {
@@ -100,7 +113,7 @@ func (w *Worker) Run(ctx context.Context) {
 		var jobs []store.TriageJob
 		if free > 0 {
 			var err error
-			jobs, err = w.Store.ClaimTriageJobs(ctx, w.ID, w.Now(), w.Lease, free)
+			jobs, err = w.Store.ClaimTriageJobs(ctx, w.claimOwner(), w.Now(), w.Lease, free)
 			if err != nil && ctx.Err() == nil {
 				log.Error("claim triage jobs", "error", err)
 			}
@@ -139,7 +152,7 @@ func (w *Worker) ProcessOnce(ctx context.Context) (int, error) {
 	log := w.Log.With("component", logs.ComponentTriage, "worker", w.ID)
 	n := 0
 	for {
-		jobs, err := w.Store.ClaimTriageJobs(ctx, w.ID, w.Now(), w.Lease, 1)
+		jobs, err := w.Store.ClaimTriageJobs(ctx, w.claimOwner(), w.Now(), w.Lease, 1)
 		if err != nil || len(jobs) == 0 {
 			return n, err
 		}
@@ -179,7 +192,7 @@ func (w *Worker) process(ctx context.Context, log *slog.Logger, j store.TriageJo
 	stopBeat := w.heartbeat(jctx, cancel, log, j)
 	defer stopBeat()
 
-	prog := &store.JobProgress{JobID: j.ID, Worker: w.ID, Lease: w.Lease}
+	prog := &store.JobProgress{JobID: j.ID, Worker: j.LeaseOwner, Lease: w.Lease}
 	if j.Step == 0 && j.Attempts == 1 {
 		p := *prog
 		start := store.TimelineEntry{Kind: store.TimelinePlaybook, Actor: actor, Outcome: store.OutcomeStarted, JobID: j.ID,
@@ -195,7 +208,7 @@ func (w *Worker) process(ctx context.Context, log *slog.Logger, j store.TriageJo
 		return
 	}
 	done := store.TimelineEntry{Kind: store.TimelinePlaybook, Actor: actor, Outcome: store.OutcomeDone, Message: sum.Message(pb.Name), JobID: j.ID}
-	w.finish(log, w.Store.CompleteTriageJob(wctx, j.ID, w.ID, w.Now(), done))
+	w.finish(log, w.Store.CompleteTriageJob(wctx, j.ID, j.LeaseOwner, w.Now(), done))
 	log.Info("triage job done", "summary", sum.Message(pb.Name))
 }
 
@@ -217,10 +230,12 @@ func (w *Worker) settle(ctx context.Context, log *slog.Logger, j store.TriageJob
 		se = &StepError{Index: j.Step, Step: "start", Err: err}
 	}
 	if stopping {
-		// Not the step's fault: run it again as soon as a worker is up.
+		// Not the step's fault: run it again as soon as a worker is up,
+		// and give back the attempt, or restarts alone could exhaust
+		// MaxAttempts and fail a job that never failed.
 		msg := fmt.Sprintf("interrupted by shutdown at step %d (%s); resumes there", se.Index+1, se.Step)
 		entry := store.TimelineEntry{Kind: store.TimelinePlaybook, Actor: Actor(j.Playbook), Outcome: store.OutcomeInterrupted, Message: msg, JobID: j.ID}
-		w.finish(log, w.fail(ctx, j, msg, w.Now(), entry))
+		w.finish(log, w.Store.RequeueTriageJob(ctx, j.ID, j.LeaseOwner, w.Now(), entry))
 		log.Info("triage job interrupted by shutdown", "step", se.Step)
 		return
 	}
@@ -252,7 +267,7 @@ func (w *Worker) retry(ctx context.Context, log *slog.Logger, j store.TriageJob,
 }
 
 func (w *Worker) fail(ctx context.Context, j store.TriageJob, msg string, retryAt time.Time, entries ...store.TimelineEntry) error {
-	return w.Store.FailTriageJob(ctx, j.ID, w.ID, w.Now(), msg, retryAt, entries...)
+	return w.Store.FailTriageJob(ctx, j.ID, j.LeaseOwner, w.Now(), msg, retryAt, entries...)
 }
 
 func (w *Worker) finish(log *slog.Logger, err error) {
@@ -294,7 +309,7 @@ func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelFunc, log *
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				err := w.Store.ExtendTriageLease(context.WithoutCancel(ctx), j.ID, w.ID, w.Now().Add(w.Lease))
+				err := w.Store.ExtendTriageLease(context.WithoutCancel(ctx), j.ID, j.LeaseOwner, w.Now().Add(w.Lease))
 				if errors.Is(err, store.ErrLeaseLost) {
 					log.Warn("triage job lease lost; stopping it")
 					cancel()

@@ -487,3 +487,136 @@ func TestShutdownInterruptsAndRequeuesAtTheStep(t *testing.T) {
 		t.Fatal("a shutdown dead-lettered the notification")
 	}
 }
+
+// A job stopped by a false match, resumed after a crash that came before
+// its completion was recorded, does not run on past the gate.
+func TestStoppedJobResumesAtItsEnd(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	p := newPeer(t, "s", r.clk)
+	if err := r.st.CreateDestination(ctx, &store.Destination{Name: "peer", Kind: notify.KindGeneric, URL: p.srv.URL, Secret: "s", CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	// A phish run through malware_triage: is-malware is false, so it stops.
+	res := r.deliver("defender", defenderBody("m-1", "x@bad.example"), "malware_triage")
+	jobs, err := r.st.ClaimTriageJobs(ctx, "crashed", r.clk.Now(), time.Minute, 1)
+	if err != nil || len(jobs) != 1 {
+		t.Fatal(jobs, err)
+	}
+	pb, _ := r.worker.Catalog.Get("malware_triage")
+	// What Worker.process does, up to a crash before CompleteTriageJob.
+	sum, err := r.worker.Engine.Execute(ctx, Run{Playbook: pb, Incident: jobs[0].IncidentID, EventID: jobs[0].EventID,
+		Progress: &store.JobProgress{JobID: jobs[0].ID, Worker: "crashed", Lease: time.Minute}, JobID: jobs[0].ID})
+	if err != nil || sum.StoppedAt != "is-malware" {
+		t.Fatal(sum, err)
+	}
+	r.clk.Add(2 * time.Minute) // the lease expires; another worker resumes
+	r.process()
+	tr, _ := r.st.GetIncidentTriage(ctx, res.Incidents[0].ID)
+	if len(tr.Tags) != 0 || tr.Owner != "" {
+		t.Fatalf("steps after the false match ran on resume: tags %v, owner %q; timeline %v", tr.Tags, tr.Owner, r.timeline(res.Incidents[0].ID))
+	}
+	if job, _ := r.st.GetTriageJob(ctx, jobs[0].ID); job.Status != store.JobDone {
+		t.Fatalf("resumed job = %+v, want done", job)
+	}
+}
+
+// Graceful restarts while a job runs give its attempt back: as many
+// restarts as MaxAttempts do not fail a job that never failed.
+func TestShutdownsDoNotUseUpAttempts(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	arrived := make(chan struct{}, 8)
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-req.Context().Done():
+		case <-release:
+		}
+	}))
+	defer hang.Close()
+	defer close(release)
+	if err := r.st.CreateDestination(ctx, &store.Destination{Name: "slow", Kind: notify.KindGeneric, URL: hang.URL, Secret: "s", CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	res := r.deliver("defender", defenderBody("m-1", "x@bad.example"), "phishing_triage")
+	r.worker.Poll = 10 * time.Millisecond
+	for range r.worker.MaxAttempts {
+		wctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { r.worker.Run(wctx); close(done) }()
+		select {
+		case <-arrived:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the notification never started")
+		}
+		cancel()
+		<-done
+	}
+	job, _ := r.st.GetTriageJob(ctx, res.Jobs[0].ID)
+	if job.Status != store.JobQueued || job.Attempts != 0 {
+		t.Fatalf("after %d graceful restarts the job is %+v, want queued with no attempt used", r.worker.MaxAttempts, job)
+	}
+}
+
+// A process that stalls past a job's lease claims the job again: the
+// stalled run may finish the step it was in (at least once), but then
+// stops, because its claim no longer holds the lease; only the new run
+// records steps and completes the job.
+func TestReclaimBySameProcessStopsTheStalledRun(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	arrived := make(chan struct{}, 8)
+	release := make(chan struct{})
+	var once sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-time.After(5 * time.Second):
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	defer once.Do(func() { close(release) })
+	if err := r.st.CreateDestination(ctx, &store.Destination{Name: "peer", Kind: notify.KindGeneric, URL: srv.URL, Secret: "s", CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	res := r.deliver("defender", defenderBody("m-1", "x@bad.example"), "phishing_triage")
+	r.worker.Poll = 10 * time.Millisecond
+	r.worker.Lease = time.Hour // no heartbeat fires within the test
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { r.worker.Run(wctx); close(done) }()
+	var stopOnce sync.Once
+	stop := func() { stopOnce.Do(func() { cancel(); <-done }) }
+	defer stop()
+	<-arrived                // the first run is in its alert step
+	r.clk.Add(2 * time.Hour) // and stalls past its lease
+	select {
+	case <-arrived: // the same process claimed the job again
+	case <-time.After(5 * time.Second):
+		t.Fatal("the expired job was not claimed again")
+	}
+	once.Do(func() { close(release) })
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if job, _ := r.st.GetTriageJob(ctx, res.Jobs[0].ID); job.Status == store.JobDone {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the job never completed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+	counts := map[string]int{}
+	for _, e := range r.timeline(res.Incidents[0].ID) {
+		counts[e]++
+	}
+	if counts["alert:ok"] != 1 || counts["playbook:done"] != 1 {
+		t.Fatalf("the stalled run kept recording: alert:ok ×%d, playbook:done ×%d in %v",
+			counts["alert:ok"], counts["playbook:done"], r.timeline(res.Incidents[0].ID))
+	}
+}

@@ -202,6 +202,13 @@ func (s *Store) FailTriageJob(ctx context.Context, id, worker string, now time.T
 		now, text(id), text(worker), text(errMsg), retryAt)
 }
 
+// RequeueTriageJob implements store.TriageStore.
+func (s *Store) RequeueTriageJob(ctx context.Context, id, worker string, now time.Time, entries ...store.TimelineEntry) error {
+	return s.finishJob(ctx, id, now, entries, `UPDATE triage_jobs SET status = 'queued', lease_owner = '', lease_until = NULL,
+		attempts = GREATEST(attempts - 1, 0), run_at = $1, updated_at = $1 WHERE id = $2 AND lease_owner = $3 AND status = 'running' RETURNING incident_id`,
+		now, text(id), text(worker))
+}
+
 // finishJob runs a held update that returns the job's incident, and adds
 // the entries to that incident's timeline, in one transaction.
 func (s *Store) finishJob(ctx context.Context, id string, now time.Time, entries []store.TimelineEntry, query string, args ...any) error {

@@ -211,6 +211,12 @@ func (s *Store) FailTriageJob(ctx context.Context, id, worker string, now time.T
 		last_error = ?4, run_at = ?5, updated_at = ?1 WHERE id = ?2 AND lease_owner = ?3 AND status = 'running'`, ts(now), id, worker, errMsg, ts(retryAt))
 }
 
+// RequeueTriageJob implements store.TriageStore.
+func (s *Store) RequeueTriageJob(ctx context.Context, id, worker string, now time.Time, entries ...store.TimelineEntry) error {
+	return s.finishJob(ctx, id, worker, now, entries, `UPDATE triage_jobs SET status = 'queued', lease_owner = '', lease_until = 0,
+		attempts = max(attempts - 1, 0), run_at = ?1, updated_at = ?1 WHERE id = ?2 AND lease_owner = ?3 AND status = 'running'`, ts(now), id, worker)
+}
+
 func (s *Store) finishJob(ctx context.Context, id, worker string, now time.Time, entries []store.TimelineEntry, query string, args ...any) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {

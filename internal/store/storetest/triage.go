@@ -19,6 +19,7 @@ func RunTriage(t *testing.T, open func(t *testing.T) store.Store) {
 		"EnqueueInIngest":     testEnqueueInIngest,
 		"ClaimAndLease":       testClaimAndLease,
 		"RetryAndExhaust":     testRetryAndExhaust,
+		"Requeue":             testRequeue,
 		"ConcurrentClaims":    testConcurrentClaims,
 		"IncidentChange":      testIncidentChange,
 		"GroupAndMerge":       testGroupAndMerge,
@@ -138,6 +139,35 @@ func testClaimAndLease(t *testing.T, s store.Store) {
 	tl, _ := s.ListTimeline(ctx, job.IncidentID)
 	if len(tl) != 2 || tl[1].Message != "done" {
 		t.Fatalf("timeline = %+v", tl)
+	}
+}
+
+// testRequeue: a job given back on shutdown is claimable at once and its
+// claim's attempt does not count.
+func testRequeue(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	job := ingest(t, s, triagedDelivery("rq", t0)).Jobs[0]
+	if got, err := s.ClaimTriageJobs(ctx, "w", t0, time.Minute, 1); err != nil || len(got) != 1 || got[0].Attempts != 1 {
+		t.Fatalf("claim = %+v, %v", got, err)
+	}
+	stop := store.TimelineEntry{Kind: store.TimelinePlaybook, Actor: "playbook:p", Outcome: store.OutcomeInterrupted, Message: "interrupted by shutdown"}
+	if err := s.RequeueTriageJob(ctx, job.ID, "other", t0, stop); !errors.Is(err, store.ErrLeaseLost) {
+		t.Fatalf("requeue by a worker without the lease = %v, want ErrLeaseLost", err)
+	}
+	if err := s.RequeueTriageJob(ctx, job.ID, "w", t0.Add(time.Second), stop); err != nil {
+		t.Fatal(err)
+	}
+	j, _ := s.GetTriageJob(ctx, job.ID)
+	if j.Status != store.JobQueued || j.Attempts != 0 || j.LeaseOwner != "" {
+		t.Fatalf("requeued job = %+v", j)
+	}
+	again, err := s.ClaimTriageJobs(ctx, "w2", t0.Add(time.Second), time.Minute, 1)
+	if err != nil || len(again) != 1 || again[0].Attempts != 1 {
+		t.Fatalf("claim after requeue = %+v, %v", again, err)
+	}
+	tl, _ := s.ListTimeline(ctx, job.IncidentID)
+	if len(tl) == 0 || tl[len(tl)-1].Outcome != store.OutcomeInterrupted {
+		t.Fatalf("the interruption is not on the timeline: %+v", tl)
 	}
 }
 
