@@ -59,6 +59,8 @@ func TestSourceLifecycle(t *testing.T) {
 	// Exit codes.
 	e.expectCode(4, "webhook", "show", "nope")
 	e.expectCode(4, "webhook", "remove", "nope", "--yes")
+	e.expectCode(2, "webhok", "list") // a typo of a top-level command
+	e.expectCode(2, "logs", "--filter", "webhooks")
 	e.expectCode(2, "webhook", "add", "bad name!", "--secret", "x")
 	e.expectCode(2, "webhook", "add", "x", "--secret", "a", "--secret-env", "GW_SECRET")
 	e.expectCode(2, "webhook", "add", "x", "--secret-env", "UNSET_VAR_XYZ")

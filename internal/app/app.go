@@ -47,6 +47,13 @@ func Main() int {
 	if err == nil {
 		return cmdutil.ExitOK
 	}
+	// cobra finds an unknown top-level command itself, before any RunE,
+	// and says so in a plain error: a typo is a usage error (exit 2), as
+	// it is below the top (cmdutil.RunGroup).
+	var fe *cmdutil.FlagError
+	if !errors.As(err, &fe) && strings.HasPrefix(err.Error(), "unknown command ") {
+		err = &cmdutil.FlagError{Err: err}
+	}
 	printError(ios, cmd, err)
 	return cmdutil.ExitCode(err)
 }

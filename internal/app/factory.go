@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -177,12 +178,16 @@ func openStore(f *cmdutil.Factory, migrate bool, opts cmdutil.StoreOptions) (mig
 	return s, nil
 }
 
-// redactURL hides a password in a database URL.
+// redactURL hides a password in a database URL, or in a libpq-style
+// "key=value" string someone passed for one.
 func redactURL(u string) string {
 	if i := strings.Index(u, "@"); i > 0 {
 		if j := strings.Index(u, "://"); j > 0 && j < i {
 			return u[:j+3] + "…@" + u[i+1:]
 		}
 	}
-	return u
+	return dsnPassword.ReplaceAllString(u, "${1}…")
 }
+
+// dsnPassword is a password in "key=value" form, quoted or not.
+var dsnPassword = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)

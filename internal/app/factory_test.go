@@ -51,11 +51,13 @@ func TestStoreDefaultsToSQLite(t *testing.T) {
 }
 
 func TestStoreRejectsOtherURLs(t *testing.T) {
-	f, _ := factoryWith(t, "mysql://tw:hunter2@db/tw")
-	_, err := f.Store()
-	var fe *cmdutil.FlagError
-	if !errors.As(err, &fe) || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "postgres://") {
-		t.Fatalf("mysql URL = %v: want a usage error naming postgres:// without the password", err)
+	for _, u := range []string{"mysql://tw:hunter2@db/tw", "host=db user=tw password=hunter2 dbname=tw", "host=db password='hunter2 x'"} {
+		f, _ := factoryWith(t, u)
+		_, err := f.Store()
+		var fe *cmdutil.FlagError
+		if !errors.As(err, &fe) || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "postgres://") {
+			t.Fatalf("%s = %v: want a usage error naming postgres:// without the password", u, err)
+		}
 	}
 }
 

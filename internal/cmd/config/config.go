@@ -24,16 +24,6 @@ written with permissions 0600 since it can hold credentials.`,
   $ tw-cli config get data_dir
   $ tw-cli config list`,
 	}
-	keyCompletion := func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
-		if len(args) > 0 {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		var out []string
-		for _, k := range config.Keys {
-			out = append(out, k.Name+"\t"+k.Help)
-		}
-		return out, cobra.ShellCompDirectiveNoFileComp
-	}
 	cmd.AddCommand(
 		&cobra.Command{
 			Use:   "path",
@@ -48,23 +38,7 @@ written with permissions 0600 since it can hold credentials.`,
 				return err
 			},
 		},
-		&cobra.Command{
-			Use:               "get <key>",
-			Short:             "Print a setting's effective value",
-			Args:              cmdutil.ExactArgs(1, "key"),
-			ValidArgsFunction: keyCompletion,
-			RunE: func(cmd *cobra.Command, args []string) error {
-				if _, ok := config.LookupKey(args[0]); !ok {
-					return cmdutil.FlagErrorf("unknown config key %q: run 'tw-cli config list' to see the keys", args[0])
-				}
-				cfg, err := f.Config()
-				if err != nil {
-					return err
-				}
-				_, err = fmt.Fprintln(f.IOStreams.Out, cfg.Get(args[0]))
-				return err
-			},
-		},
+		newGetCmd(f),
 		&cobra.Command{
 			Use:   "set <key> <value>",
 			Short: "Store a setting in the config file",
@@ -184,4 +158,51 @@ func newCmdList(f *cmdutil.Factory) *cobra.Command {
 	}
 	output.AddFormatFlag(cmd, &format)
 	return cmd
+}
+
+func newGetCmd(f *cmdutil.Factory) *cobra.Command {
+	var raw bool
+	cmd := &cobra.Command{
+		Use:   "get <key>",
+		Short: "Print a setting's effective value (secrets masked unless --raw)",
+		Long: `Print a setting's effective value, from the flag, environment, config
+file or default, whichever wins. A secret (an API key, a token, a
+database URL) is printed masked unless --raw asks for it in clear, so that
+a terminal, a screen share or a CI log does not show it by accident.`,
+		Example: `  $ tw-cli config get data_dir
+  $ tw-cli config get threatstack.api_key
+  $ export TS_API_KEY="$(tw-cli config get --raw threatstack.api_key)"`,
+		Args:              cmdutil.ExactArgs(1, "key"),
+		ValidArgsFunction: keyCompletion,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			key, ok := config.LookupKey(args[0])
+			if !ok {
+				return cmdutil.FlagErrorf("unknown config key %q: run 'tw-cli config list' to see the keys", args[0])
+			}
+			cfg, err := f.Config()
+			if err != nil {
+				return err
+			}
+			v := cfg.Get(args[0])
+			if key.Secret && v != "" && !raw {
+				v = output.Mask(v)
+			}
+			_, err = fmt.Fprintln(f.IOStreams.Out, v)
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&raw, "raw", false, "Print a secret's value in clear")
+	return cmd
+}
+
+// keyCompletion completes a config key, with its help as description.
+func keyCompletion(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var out []string
+	for _, k := range config.Keys {
+		out = append(out, k.Name+"\t"+k.Help)
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
 }

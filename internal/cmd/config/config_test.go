@@ -213,3 +213,15 @@ func TestListJSONMasksSecrets(t *testing.T) {
 		t.Errorf("got %+v, want %+v", got[7], want)
 	}
 }
+
+func TestGetMasksSecretsUnlessRaw(t *testing.T) {
+	e := listEnv(t)
+	if err := e.run("get", "threatstack.api_key"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("********\n", "")
+	if err := e.run("get", "--raw", "threatstack.api_key"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("ts-secret-key\n", "")
+}

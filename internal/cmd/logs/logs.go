@@ -80,6 +80,12 @@ server (start, stop, errors), triage.`,
 
 // Run prints the tail and, with --follow, what comes after.
 func Run(cmd *cobra.Command, opts *Options) error {
+	switch opts.Filter {
+	case "", logs.ComponentWebhook, logs.ComponentAdmin, logs.ComponentServer, logs.ComponentTriage:
+	default:
+		// A misspelt component would match nothing and look like a quiet log.
+		return cmdutil.FlagErrorf("invalid --filter %q: use webhook, admin, server or triage", opts.Filter)
+	}
 	filter := logs.Filter{Component: opts.Filter, Source: opts.Source}
 	if opts.Level != "" {
 		var l slog.Level
