@@ -252,14 +252,18 @@ func (r *Receiver) ingest(w http.ResponseWriter, req *http.Request, name, reqID 
 		if err != nil {
 			return nil, 0, internalError(err)
 		}
-		sev := string(ev.Severity)
-		if ev.Action != payload.ActionCreate && ev.VendorSeverity == "" {
-			sev = "" // an update that says nothing of severity keeps the incident's
-		}
-		d.Items = append(d.Items, store.DeliveryItem{
-			Type: ev.Type, Title: ev.Title, Severity: sev, Category: ev.Category,
+		item := store.DeliveryItem{
+			Type: ev.Type, Title: ev.Title, Severity: string(ev.Severity), Category: ev.Category,
 			CorrelationKey: ev.CorrelationKey, Normalized: norm,
-		})
+			Resolve: ev.Action == payload.ActionDelete || closedStatus(ev.VendorStatus),
+		}
+		if ev.Action != payload.ActionCreate && ev.VendorSeverity == "" {
+			// An update that says nothing of severity is about something
+			// inside the incident (a TheHive task, log or observable): it
+			// keeps the incident's severity and its title.
+			item.Severity, item.KeepTitle = "", true
+		}
+		d.Items = append(d.Items, item)
 	}
 	// The sender's disconnect must not abort a commit half way: the
 	// transaction either finishes or rolls back on its own terms.
@@ -394,6 +398,12 @@ func trimInvalid(err error) string {
 		return msg[len(prefix):]
 	}
 	return msg
+}
+
+// closedStatus reports a vendor status that closes the object an incident
+// stands for (TheHive's Resolved case).
+func closedStatus(status string) bool {
+	return strings.EqualFold(status, "Resolved") || strings.EqualFold(status, "Closed")
 }
 
 // replayKey is what must not be accepted twice within the window. For the

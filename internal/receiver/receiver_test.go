@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -392,5 +393,48 @@ func TestGitHubReplayWithNewDeliveryID(t *testing.T) {
 	}
 	if len(events) != 1 {
 		t.Fatalf("stored %d events, want 1", len(events))
+	}
+}
+
+// TheHive's audit trail of one case lands on one incident: a task's
+// change neither renames nor re-rates it, a comment (TheHive 5) does not
+// downgrade it, and the case's resolution resolves it.
+func TestTheHiveCaseLifecycle(t *testing.T) {
+	f := newFixture(t)
+	local := &sources.Local{Store: f.store, Origin: "cli", Now: func() time.Time { return now }}
+	if _, _, err := local.Add(context.Background(), sources.Spec{Source: "thehive", Secret: "hive-secret", Format: "thehive"}); err != nil {
+		t.Fatal(err)
+	}
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "payloads", "thehive", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	comment := `{"action":"create","objectType":"Comment","objectId":"~99","rootId":"AV6FZsTj0KeanEfOQfd_",
+		"object":{"message":"looking into it"}}`
+	var number string
+	for i, body := range []string{read("seed_case_creation.json"), read("case_task_update.json"), comment, read("case_resolved_strings_for_numbers.json")} {
+		sig, ts := sign("hive-secret", body, now.Add(time.Duration(i)*time.Second))
+		r := f.deliver("thehive", body, sig, ts)
+		if r.status != http.StatusAccepted {
+			t.Fatalf("delivery %d: %d %s", i, r.status, r.raw)
+		}
+		if number == "" {
+			number, _ = r.body["incident_number"].(string)
+		} else if r.body["incident_number"] != number {
+			t.Fatalf("delivery %d landed on %v, not the case's %s", i, r.body["incident_number"], number)
+		}
+		inc, err := f.store.GetIncident(context.Background(), number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i < 3 && (inc.Title != "Case #1445: Test case for webhook" || inc.Severity != "medium" || inc.Status != store.StatusOpen) {
+			t.Fatalf("after delivery %d the case's incident is %+v", i, inc)
+		}
+		if i == 3 && (inc.Status != store.StatusResolved || inc.Severity != "high") {
+			t.Fatalf("after the case was resolved its incident is %+v", inc)
+		}
 	}
 }

@@ -165,12 +165,46 @@ type Delivery struct {
 
 // DeliveryItem is one normalized event of a delivery.
 type DeliveryItem struct {
-	Type           string
+	Type string
+	// Title names the incident the item opens; Severity is its severity,
+	// empty to keep an existing incident's.
 	Title          string
 	Severity       string
 	Category       string
 	CorrelationKey string
 	Normalized     []byte
+	// KeepTitle leaves an existing incident's title alone: the item is
+	// about something inside it (a TheHive task, log or observable).
+	KeepTitle bool
+	// Resolve closes the incident the item lands on: the vendor deleted
+	// or resolved the object it stands for.
+	Resolve bool
+}
+
+// ApplyItem is what one more delivery item does to the open incident it
+// lands on, in every store.
+func ApplyItem(inc *Incident, it DeliveryItem, now time.Time) {
+	inc.EventCount++
+	inc.UpdatedAt = now
+	if it.Title != "" && !it.KeepTitle {
+		inc.Title = it.Title
+	}
+	if it.Severity != "" {
+		inc.Severity = it.Severity
+	}
+	if it.Resolve {
+		inc.Status = StatusResolved
+	}
+}
+
+// NewIncidentStatus is the status of the incident an item opens: resolved
+// at once when the item closes what it is about (a deletion whose
+// creation was never received).
+func NewIncidentStatus(it DeliveryItem) string {
+	if it.Resolve {
+		return StatusResolved
+	}
+	return StatusOpen
 }
 
 // IngestResult tells the receiver what a delivery produced.

@@ -66,9 +66,11 @@ func (theHive) events(doc map[string]any) []Event {
 		ev.OccurredAt = timeOf(firstNonEmpty(str(field("updatedAt")), str(field("createdAt"))))
 	}
 
-	// Tasks, logs and observables live inside a case: creating or deleting
-	// one changes the case's incident, it neither opens nor closes one.
-	child := strings.HasPrefix(kind, "case_")
+	// Tasks, logs, observables, comments and whatever else TheHive audits
+	// live inside a case or alert: creating or deleting one changes the
+	// incident of what it belongs to, it neither opens nor closes one, and
+	// says nothing of its severity.
+	child := kind != "case" && kind != "alert"
 	switch {
 	case child:
 		ev.Action = ActionUpdate

@@ -494,16 +494,10 @@ func attachIncident(ctx context.Context, tx pgx.Tx, seq, source string, it store
 			source, key, store.StatusResolved))
 		switch {
 		case err == nil:
-			inc.EventCount++
-			inc.UpdatedAt = now
-			if title != "" {
-				inc.Title = title
-			}
-			if sev != "" {
-				inc.Severity = sev
-			}
-			_, err = tx.Exec(ctx, `UPDATE incidents SET title = $1, severity = $2, event_count = $3, updated_at = $4 WHERE id = $5`,
-				inc.Title, inc.Severity, inc.EventCount, now, inc.ID)
+			it.Title, it.Severity = title, sev
+			store.ApplyItem(inc, it, now)
+			_, err = tx.Exec(ctx, `UPDATE incidents SET title = $1, severity = $2, status = $3, event_count = $4, updated_at = $5 WHERE id = $6`,
+				inc.Title, inc.Severity, inc.Status, inc.EventCount, now, inc.ID)
 			return inc, err
 		case !errors.Is(err, pgx.ErrNoRows):
 			return nil, err
@@ -518,7 +512,7 @@ func attachIncident(ctx context.Context, tx pgx.Tx, seq, source string, it store
 	}
 	inc := &store.Incident{
 		ID: uuid.NewString(), Number: store.FormatIncidentNumber(now.Year(), n), Title: title,
-		Severity: sev, Status: store.StatusOpen, Source: source, Category: text(it.Category),
+		Severity: sev, Status: store.NewIncidentStatus(it), Source: source, Category: text(it.Category),
 		CorrelationKey: key, EventCount: 1, CreatedAt: now, UpdatedAt: now,
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO incidents (`+incidentCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,

@@ -540,16 +540,9 @@ func attachIncident(ctx context.Context, tx writeTx, bulk *bulkRows, source stri
 			WHERE source = ? AND correlation_key = ? AND status <> ? ORDER BY created_at DESC LIMIT 1`, source, it.CorrelationKey, store.StatusResolved))
 		switch {
 		case err == nil:
-			inc.EventCount++
-			inc.UpdatedAt = now
-			if it.Title != "" {
-				inc.Title = it.Title
-			}
-			if it.Severity != "" {
-				inc.Severity = it.Severity
-			}
-			_, err = tx.ExecContext(ctx, `UPDATE incidents SET title = ?, severity = ?, event_count = ?, updated_at = ? WHERE id = ?`,
-				inc.Title, inc.Severity, inc.EventCount, ts(now), inc.ID)
+			store.ApplyItem(inc, it, now)
+			_, err = tx.ExecContext(ctx, `UPDATE incidents SET title = ?, severity = ?, status = ?, event_count = ?, updated_at = ? WHERE id = ?`,
+				inc.Title, inc.Severity, inc.Status, inc.EventCount, ts(now), inc.ID)
 			return inc, err
 		case !errors.Is(err, sql.ErrNoRows):
 			return nil, err
@@ -565,7 +558,7 @@ func attachIncident(ctx context.Context, tx writeTx, bulk *bulkRows, source stri
 	}
 	inc := &store.Incident{
 		ID: newID(), Number: store.FormatIncidentNumber(now.Year(), seq), Title: it.Title,
-		Severity: sev, Status: store.StatusOpen, Source: source, Category: it.Category,
+		Severity: sev, Status: store.NewIncidentStatus(it), Source: source, Category: it.Category,
 		CorrelationKey: it.CorrelationKey, EventCount: 1, CreatedAt: now, UpdatedAt: now,
 	}
 	row := []any{inc.ID, inc.Number, inc.Title, inc.Severity, inc.Status, inc.Source, inc.Category, inc.CorrelationKey, inc.EventCount, ts(now), ts(now)}

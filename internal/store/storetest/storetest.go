@@ -270,6 +270,32 @@ func testCorrelation(t *testing.T, s store.Store) {
 	if r4.Incidents[0].ID == inc.ID {
 		t.Fatal("event attached to a resolved incident")
 	}
+	// Something inside the case (a task) keeps its title and severity;
+	// the case's deletion resolves its incident.
+	task := item("Task updated: block the C2", "")
+	task.KeepTitle = true
+	if _, err := s.Ingest(ctx, delivery("thehive", "", t0.Add(2*time.Hour), task)); err != nil {
+		t.Fatal(err)
+	}
+	deleted := item("", "")
+	deleted.Resolve = true
+	if _, err := s.Ingest(ctx, delivery("thehive", "", t0.Add(3*time.Hour), deleted)); err != nil {
+		t.Fatal(err)
+	}
+	inc4, _ := s.GetIncident(ctx, r4.Incidents[0].ID)
+	if inc4.Title != "Case 1 again" || inc4.Severity != "low" || inc4.Status != store.StatusResolved || inc4.EventCount != 3 {
+		t.Fatalf("after a task update and the deletion: %+v", inc4)
+	}
+	// A deletion whose creation never arrived opens its incident resolved.
+	orphan := item("TheHive case gone", "")
+	orphan.CorrelationKey, orphan.Resolve = "thehive:case:2", true
+	r5, err := s.Ingest(ctx, delivery("thehive", "", t0.Add(4*time.Hour), orphan))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r5.Incidents[0].Status != store.StatusResolved {
+		t.Fatalf("orphan deletion: %+v", r5.Incidents[0])
+	}
 }
 
 func testConcurrentNumbering(t *testing.T, s store.Store) {
