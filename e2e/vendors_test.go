@@ -138,3 +138,32 @@ func TestVendorSenders(t *testing.T) {
 		}
 	}
 }
+
+// TestWebhookTestInEveryMode: `webhook test` authenticates as the source's
+// senders must, whatever its verification mode, and `webhook sign` prints
+// that mode's headers.
+func TestWebhookTestInEveryMode(t *testing.T) {
+	e := newEnv(t)
+	secrets := map[string]string{
+		"hmac": "hmac-secret", "github": "gh-secret", "slack": "slack-secret", "bearer": "bearer-token",
+		"basic": "alice:s3cret", "url-token": "url-token-secret",
+		"standard-webhooks": "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")),
+	}
+	for mode, secret := range secrets {
+		e.must("webhook", "add", "src-"+mode, "--verify", mode, "--secret", secret)
+	}
+	srv := e.serve("--quiet")
+	for mode := range secrets {
+		r := e.run("", "webhook", "test", "src-"+mode, "--url", srv.url, "-o", "json")
+		if r.code != 0 || !strings.Contains(r.stdout, `"status": 202`) {
+			t.Errorf("webhook test of a %s source: exit %d\n%s%s", mode, r.code, r.stdout, r.stderr)
+		}
+	}
+	sign := e.must("webhook", "sign", "src-github", "--body", "-")
+	if !strings.HasPrefix(sign.stdout, "X-Hub-Signature-256: sha256=") {
+		t.Fatalf("webhook sign of a github source:\n%s", sign.stdout)
+	}
+	if q := e.must("webhook", "sign", "src-url-token", "--body", "-", "-o", "json").stdout; !strings.Contains(q, `"?token": "url-token-secret"`) {
+		t.Fatalf("webhook sign of a url-token source:\n%s", q)
+	}
+}

@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -10,14 +11,16 @@ import (
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/iostreams"
 	"github.com/tw-cli/tw-cli/internal/output"
-	"github.com/tw-cli/tw-cli/pkg/signature"
+	"github.com/tw-cli/tw-cli/internal/verify"
 )
 
 // SignOptions are the inputs of `webhook sign`.
 type SignOptions struct {
 	IO     *iostreams.IOStreams
 	Secret func(ctx context.Context, name string) ([]byte, error)
-	Now    func() time.Time
+	// Mode returns the source's verification mode (hmac when nil).
+	Mode func(ctx context.Context, name string) (string, error)
+	Now  func() time.Time
 
 	Name      string
 	BodyFile  string
@@ -32,12 +35,14 @@ func NewCmdSign(f *cmdutil.Factory, runF func(*SignOptions) error) *cobra.Comman
 	opts.Secret = func(ctx context.Context, name string) ([]byte, error) {
 		return sourceSecret(ctx, f, &opts.secret, name)
 	}
+	opts.Mode = func(ctx context.Context, name string) (string, error) { return sourceMode(ctx, f, &opts.secret, name) }
 	cmd := &cobra.Command{
 		Use:   "sign <source> --body <file>",
 		Short: "Print the signature headers a sender must set for a body",
 		Long: `Compute the headers that authenticate a delivery of the given body, for
-building a sender or debugging one. The body is signed byte for byte: send
-exactly the same bytes.`,
+building a sender or debugging one, in the source's verification mode
+(for url-token, the query parameter to add to the URL instead). The body
+is signed byte for byte: send exactly the same bytes.`,
 		Example: `  $ tw-cli webhook sign email-gateway --body event.json
   X-Webhook-Signature: sha256=…
   X-Webhook-Timestamp: 1705320000
@@ -77,11 +82,38 @@ func signRun(ctx context.Context, opts *SignOptions) error {
 	if opts.Timestamp > 0 {
 		at = time.Unix(opts.Timestamp, 0)
 	}
-	sig, ts := signature.Sign(secret, at, body)
-	headers := map[string]string{signature.SignatureHeader: sig, signature.TimestampHeader: ts}
-	if opts.Output == output.JSON || opts.Output == output.YAML {
-		return output.Print(opts.IO, opts.Output, headers, nil)
+	mode, err := modeOf(ctx, opts.Mode, opts.Name)
+	if err != nil {
+		return err
 	}
-	_, err = fmt.Fprintf(opts.IO.Out, "%s: %s\n%s: %s\n", signature.SignatureHeader, sig, signature.TimestampHeader, ts)
-	return err
+	creds, err := verify.Sign(mode, secret, at, body)
+	if err != nil {
+		return fmt.Errorf("sign for %s (verify %s): %w", opts.Name, mode, err)
+	}
+	// Canonical header names, and the query as "?name": one flat map a
+	// script can read, in the order a person reads them.
+	out := map[string]string{}
+	var names []string
+	for k := range creds.Header {
+		out[k] = creds.Header.Get(k)
+		names = append(names, k)
+	}
+	for k := range creds.Query {
+		out["?"+k] = creds.Query.Get(k)
+		names = append(names, "?"+k)
+	}
+	slices.Sort(names)
+	if opts.Output == output.JSON || opts.Output == output.YAML {
+		return output.Print(opts.IO, opts.Output, out, nil)
+	}
+	if len(names) == 0 {
+		fmt.Fprintf(opts.IO.ErrOut, "Source %s verifies nothing (mode %s): send the body as it is.\n", opts.Name, mode)
+		return nil
+	}
+	for _, k := range names {
+		if _, err := fmt.Fprintf(opts.IO.Out, "%s: %s\n", k, out[k]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -17,7 +17,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/iostreams"
 	"github.com/tw-cli/tw-cli/internal/output"
-	"github.com/tw-cli/tw-cli/pkg/signature"
+	"github.com/tw-cli/tw-cli/internal/verify"
 )
 
 // DefaultTestPayload is seed 003's test event.
@@ -32,6 +32,8 @@ type TestOptions struct {
 	HTTPClient func() *http.Client
 	// Secret returns the secret to sign with.
 	Secret func(ctx context.Context, name string) ([]byte, error)
+	// Mode returns the source's verification mode (hmac when nil).
+	Mode func(ctx context.Context, name string) (string, error)
 	// ServerURL is --server/TW_SERVER, the default base URL when set.
 	ServerURL func() string
 	Now       func() time.Time
@@ -61,6 +63,7 @@ func NewCmdTest(f *cmdutil.Factory, runF func(*TestOptions) error) *cobra.Comman
 	opts.Secret = func(ctx context.Context, name string) ([]byte, error) {
 		return sourceSecret(ctx, f, &opts.secret, name)
 	}
+	opts.Mode = func(ctx context.Context, name string) (string, error) { return sourceMode(ctx, f, &opts.secret, name) }
 	opts.ServerURL = func() string {
 		if cfg, err := f.Config(); err == nil {
 			return cfg.Get("server")
@@ -70,8 +73,9 @@ func NewCmdTest(f *cmdutil.Factory, runF func(*TestOptions) error) *cobra.Comman
 	cmd := &cobra.Command{
 		Use:   "test <source>",
 		Short: "Send a signed test event to a receiver",
-		Long: `Sign a test event with the source's secret, exactly as a sender must, and
-POST it to <url>/api/webhooks/<source>. Prints the status, the latency and
+		Long: `Sign a test event with the source's secret, exactly as a sender must for
+the source's verification mode (hmac, github, slack, standard-webhooks,
+bearer, basic, url-token), and POST it to <url>/api/webhooks/<source>. Prints the status, the latency and
 the receiver's response.
 
 The default event is {"event_type":"test","data":{}}; --payload sends a
@@ -121,6 +125,14 @@ func testRun(ctx context.Context, opts *TestOptions) error {
 	if err != nil {
 		return err
 	}
+	mode, err := modeOf(ctx, opts.Mode, opts.Name)
+	if err != nil {
+		return err
+	}
+	creds, err := verify.Sign(mode, secret, opts.Now(), body)
+	if err != nil {
+		return fmt.Errorf("sign for %s (verify %s): %w", opts.Name, mode, err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
@@ -129,7 +141,16 @@ func testRun(ctx context.Context, opts *TestOptions) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "tw-cli webhook test")
-	signature.SignRequest(req, secret, opts.Now(), body)
+	for k, vs := range creds.Header {
+		req.Header[k] = vs
+	}
+	if len(creds.Query) > 0 {
+		q := req.URL.Query()
+		for k, vs := range creds.Query {
+			q[k] = vs
+		}
+		req.URL.RawQuery = q.Encode()
+	}
 
 	start := time.Now()
 	resp, err := opts.HTTPClient().Do(req)

@@ -13,6 +13,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/sources"
 	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/internal/verify"
 )
 
 // NewCmdWebhook returns the `webhook` command group.
@@ -116,6 +117,34 @@ func (s *secretFlags) resolve(getenv func(string) string) (string, error) {
 
 // sourceSecret finds the secret to sign with: the flags, else the local
 // store. A remote receiver never reveals secrets.
+// sourceMode is how the source's deliveries are verified, from the local
+// store or the remote receiver, so that test and sign authenticate as its
+// senders must. A source this side does not know, signed with a secret
+// from the flags (for a receiver elsewhere), is signed as hmac, the
+// default mode.
+func sourceMode(ctx context.Context, f *cmdutil.Factory, flags *secretFlags, name string) (string, error) {
+	svc, err := f.Sources()
+	if err != nil {
+		return "", err
+	}
+	v, err := svc.Get(ctx, name)
+	if errors.Is(err, sources.ErrNotFound) && (flags.Secret != "" || flags.SecretEnv != "") {
+		return verify.ModeHMAC, nil
+	}
+	if err != nil {
+		return "", sourceError(err)
+	}
+	return v.Verify, nil
+}
+
+// modeOf calls mode when set; hmac, the default mode, otherwise.
+func modeOf(ctx context.Context, mode func(context.Context, string) (string, error), name string) (string, error) {
+	if mode == nil {
+		return verify.ModeHMAC, nil
+	}
+	return mode(ctx, name)
+}
+
 func sourceSecret(ctx context.Context, f *cmdutil.Factory, flags *secretFlags, name string) ([]byte, error) {
 	secret, err := flags.resolve(os.Getenv)
 	if err != nil || secret != "" {
