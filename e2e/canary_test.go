@@ -63,12 +63,16 @@ func TestCanaryWebhooks(t *testing.T) {
 		t.Fatalf("--force gave no warning: %s", forced.stderr)
 	}
 
-	want := "generic\thttps://hooks.example.com/canary\theaders: X-Source, Authorization\n" +
-		"ms-teams\thttps://hooks.example.com/not-teams\t\n" +
-		"slack\thttps://hooks.slack.com/services/T0/B0/X\tteam: acme, channel: #alerts\n" +
+	// URLs are credentials: masked unless --reveal.
+	want := "generic\thttps://hooks.example.com/…\theaders: X-Source, Authorization\n" +
+		"ms-teams\thttps://hooks.example.com/…eams\t\n" +
+		"slack\thttps://hooks.slack.com/…B0/X\tteam: acme, channel: #alerts\n" +
 		"splunk\tsplunk.example.com:8088\ttoken: ********\n"
 	if got := must("webhooks", "list").stdout; got != want {
 		t.Fatalf("list:\n%s\nwant:\n%s", got, want)
+	}
+	if got := must("webhooks", "list", "--kind", "slack", "--reveal").stdout; !strings.Contains(got, "https://hooks.slack.com/services/T0/B0/X") {
+		t.Fatalf("list --reveal:\n%s", got)
 	}
 	listed := decodeJSON[[]map[string]any](t, must("webhooks", "list", "--kind", "generic", "-o", "json").stdout)
 	if len(listed) != 1 || listed[0]["kind"] != "generic" {

@@ -125,7 +125,7 @@ func addGenericRun(cmd *cobra.Command, opts *AddGenericOptions) error {
 		}
 		note = " with headers " + strings.Join(names, ", ")
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "✓ Added generic webhook %s%s to flock %s\n", opts.URL, note, flock)
+	fmt.Fprintf(opts.IO.ErrOut, "✓ Added generic webhook %s%s to flock %s\n", maskURL(opts.URL), note, flock)
 	return nil
 }
 

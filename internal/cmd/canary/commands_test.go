@@ -60,6 +60,7 @@ func TestCommands(t *testing.T) {
 		{name: "list_json", args: []string{"webhooks", "list", "-o", "json"}, setup: seedConsole},
 		{name: "list_yaml", args: []string{"webhooks", "list", "-o", "yaml"}, setup: seedConsole},
 		{name: "list_kind_slack", args: []string{"webhooks", "list", "--kind", "slack"}, setup: seedConsole},
+		{name: "list_kind_slack_reveal", args: []string{"webhooks", "list", "--kind", "slack", "--reveal"}, setup: seedConsole},
 		{name: "list_empty", args: []string{"webhooks", "list"}, tty: true},
 		{name: "list_empty_json", args: []string{"webhooks", "list", "--kind", "ms-teams", "-o", "json"}},
 		{name: "list_disabled", args: []string{"webhooks", "list", "--kind", "generic"}, setup: func(c *canarytest.Console) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -22,6 +23,8 @@ type ListOptions struct {
 	Kind   canaryapi.Kind
 	kind   string
 	Output string
+	// Reveal shows webhook URLs in full.
+	Reveal bool
 }
 
 // webhookView is one listed webhook. It carries header names but never
@@ -49,9 +52,15 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 		Long: `List the flock's webhooks: KIND, URL/HOST and DETAILS (the names of a
 generic webhook's custom headers, a Slack webhook's team and channel, a
 masked Splunk token). Header values and the Splunk HEC token are never
-shown. Generic webhooks come from the console's generic/list endpoint.`,
+shown. Generic webhooks come from the console's generic/list endpoint.
+
+Webhook URLs are shown masked, their host and last characters only: a
+Slack or Teams URL is itself the credential that posts to the channel,
+and a generic one may carry a token. --reveal shows them in full, as
+'canary webhooks remove' needs them.`,
 		Example: `  $ tw-cli canary webhooks list
-  $ tw-cli canary webhooks list --kind splunk -o json`,
+  $ tw-cli canary webhooks list --kind splunk -o json
+  $ tw-cli canary webhooks list --kind slack --reveal`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Console.ReadFlags(cmd)
@@ -69,6 +78,7 @@ shown. Generic webhooks come from the console's generic/list endpoint.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.kind, "kind", "", "Only this `kind`: "+kindNames())
+	cmd.Flags().BoolVar(&opts.Reveal, "reveal", false, "Show webhook URLs in full (they are credentials)")
 	_ = cmd.RegisterFlagCompletionFunc("kind", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return strings.Split(kindNames(), ", "), cobra.ShellCompDirectiveNoFileComp
 	})
@@ -95,6 +105,11 @@ func listRun(cmd *cobra.Command, opts *ListOptions) error {
 	}
 	if !enabled {
 		fmt.Fprintf(opts.IO.ErrOut, "! Webhooks are disabled for flock %s: the console sends nothing to these\n", flock)
+	}
+	if !opts.Reveal {
+		for i := range views {
+			views[i].URL = maskURL(views[i].URL)
+		}
 	}
 	if len(views) == 0 && opts.Output != output.JSON && opts.Output != output.YAML {
 		fmt.Fprintf(opts.IO.ErrOut, "No %swebhooks on flock %s\n", kindPrefix(opts.Kind), flock)
@@ -189,4 +204,25 @@ func (v webhookView) details() string {
 		return "token: " + v.Token
 	}
 	return ""
+}
+
+// maskURL keeps a webhook URL's scheme, host and last four characters:
+// enough to tell two apart, not enough to post with one.
+func maskURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		if raw == "" {
+			return ""
+		}
+		return "(masked)"
+	}
+	rest := strings.TrimPrefix(raw, u.Scheme+"://"+u.Host)
+	if rest == "" || rest == "/" {
+		return raw
+	}
+	tail := ""
+	if r := []rune(rest); len(r) > 8 {
+		tail = string(r[len(r)-4:])
+	}
+	return u.Scheme + "://" + u.Host + "/…" + tail
 }

@@ -85,7 +85,7 @@ func removeURLRun(cmd *cobra.Command, opts *RemoveURLOptions) error {
 	if err := remove(cmd.Context(), flock, opts.URL); err != nil {
 		return consoleError(err)
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "✓ Removed %s webhook %s from flock %s\n", kindTitle(opts.Kind), opts.URL, flock)
+	fmt.Fprintf(opts.IO.ErrOut, "✓ Removed %s webhook %s from flock %s\n", kindTitle(opts.Kind), maskURL(opts.URL), flock)
 	return nil
 }
 
