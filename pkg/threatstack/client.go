@@ -221,6 +221,17 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 		// The Authorization header is only for the configured API host.
 		return nil, c.errorf("threatstack: %q is a URL; give a path relative to %s", path, c.baseURL)
 	}
+	// The HAWK library signs a query only if it parses, while the request
+	// would still carry it: a query Go cannot parse (a ';' separator, a
+	// bad %-escape) would be sent unsigned and refused with 401.
+	if p.RawQuery != "" {
+		if _, err := url.ParseQuery(p.RawQuery); err != nil {
+			return nil, c.errorf("threatstack: the query of %q cannot be signed (%v): separate parameters with '&' and escape them, or pass them with -f key=value", path, err)
+		}
+	}
+	if p.ForceQuery && p.RawQuery == "" {
+		path = strings.TrimSuffix(path, "?") // an empty query, which the signature would leave out
+	}
 	if !strings.HasPrefix(path, "/") {
 		path = "/" + path
 	}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -222,8 +223,17 @@ func TestRetries(t *testing.T) {
 			}
 			srv.Inject(f)
 			c := newClient(t, srv, threatstack.WithRetries(2), threatstack.WithTimeout(time.Second))
+			// A request the fake can never see (an ftp:// base URL) is
+			// counted at the transport: one attempt, no retry.
+			attempts := &countingTransport{next: http.DefaultTransport}
 			if tt.wantRequests == 0 {
-				c = newClient(t, srv, threatstack.WithRetries(2), threatstack.WithBaseURL("ftp://"+strings.TrimPrefix(srv.URL, "http://")))
+				c = newClient(t, srv, threatstack.WithRetries(2), threatstack.WithTransport(attempts),
+					threatstack.WithBaseURL("ftp://"+strings.TrimPrefix(srv.URL, "http://")))
+				defer func() {
+					if n := attempts.n.Load(); n != 1 {
+						t.Errorf("%d attempts at an unsupported scheme, want 1", n)
+					}
+				}()
 			}
 			start := time.Now()
 			var err error
@@ -617,6 +627,20 @@ func TestDo(t *testing.T) {
 	if _, err := c.Do(ctx, "GET", "https://elsewhere.example/v2/agents", nil, nil); err == nil {
 		t.Error("an absolute URL would send the signature to another host")
 	}
+	// A query the HAWK library would leave out of the MAC is refused
+	// before anything is sent; an empty one is dropped.
+	sent := len(srv.Requests())
+	for _, path := range []string{"/v2/agents?status=online;x", "/v2/agents?%zz=1"} {
+		if _, err := c.Do(ctx, "GET", path, nil, nil); err == nil || !strings.Contains(err.Error(), "cannot be signed") {
+			t.Errorf("%s: %v, want a refusal", path, err)
+		}
+	}
+	if n := len(srv.Requests()); n != sent {
+		t.Errorf("%d requests sent for unsignable queries", n-sent)
+	}
+	if resp, err := c.Do(ctx, "GET", "/v2/rulesets?", nil, nil); err != nil || resp.StatusCode != 200 {
+		t.Errorf("a bare '?': %v %v", resp, err)
+	}
 }
 
 func TestRawPages(t *testing.T) {
@@ -673,4 +697,15 @@ func TestTimeout(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
+}
+
+// countingTransport counts the attempts that reach the transport.
+type countingTransport struct {
+	next http.RoundTripper
+	n    atomic.Int32
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.next.RoundTrip(r)
 }

@@ -107,7 +107,6 @@ func TestDecodePage(t *testing.T) {
 		{"null token falls back", `{"agents":[],"token":null,"paginationToken":"p"}`, `[]`, "p"},
 		{"fallback key", `{"packages":[2]}`, `[2]`, ""},
 		{"bare array", ` [3] `, `[3]`, ""},
-		{"no items", `{"token":"t"}`, ``, "t"},
 	}
 	for _, tt := range tests {
 		items, token, err := decodePage([]byte(tt.body), []string{"agents", "packages"})
@@ -117,6 +116,13 @@ func TestDecodePage(t *testing.T) {
 	}
 	if _, _, err := decodePage([]byte(`<html>`), []string{"agents"}); err == nil {
 		t.Error("HTML must not decode as a page")
+	}
+	// A body without the list is not an empty page: "{"data":[…]}" from
+	// an API that changed would list nothing and exit 0.
+	for _, body := range []string{`{"token":"t"}`, `{"data":[1,2]}`} {
+		if _, _, err := decodePage([]byte(body), []string{"agents", "packages"}); err == nil {
+			t.Errorf("%s decoded as a page", body)
+		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // tokenKeys are where list responses put the continuation token; older
@@ -43,6 +44,11 @@ func decodePage(body []byte, keys []string) (items json.RawMessage, token string
 			items = v
 			break
 		}
+	}
+	if items == nil && len(keys) > 0 {
+		// Read as an empty list, a body of another shape would pass for
+		// "nothing there" with exit 0.
+		return nil, "", fmt.Errorf("response has no %q list: the API answered a shape this version does not know", strings.Join(keys, `" or "`))
 	}
 	return items, pageToken(obj), nil
 }
