@@ -78,6 +78,9 @@ Environment:
 	pf.String("profile", "", "Use this `profile` of the config file for vendor credentials (env TW_PROFILE)")
 	_ = cmd.RegisterFlagCompletionFunc("profile", completeProfiles(f))
 	cmd.PersistentPreRunE = func(c *cobra.Command, args []string) error {
+		if err := checkServerFlag(c); err != nil {
+			return err
+		}
 		if err := checkProfile(c, f); err != nil {
 			return err
 		}
@@ -178,6 +181,24 @@ func setupJQ(c *cobra.Command, f *cmdutil.Factory) error {
 		return cmdutil.FlagErrorf("%s", err)
 	}
 	f.IOStreams.SetOutputFilter(jq.Apply)
+	return nil
+}
+
+// checkServerFlag refuses --server and --token outside the webhook
+// commands, the only ones a remote receiver serves: elsewhere they were
+// ignored, and 'destination list --server URL' printed the local list
+// as if it were the remote one.
+func checkServerFlag(c *cobra.Command) error {
+	for p := c; p != nil && p.HasParent(); p = p.Parent() {
+		if p.Name() == "webhook" && !p.Parent().HasParent() {
+			return nil
+		}
+	}
+	for _, name := range []string{"server", "token"} {
+		if c.Flags().Changed(name) {
+			return cmdutil.FlagErrorf("--%s applies only to the 'tw-cli webhook' commands, which manage sources on a remote receiver; '%s' does not use it", name, c.CommandPath())
+		}
+	}
 	return nil
 }
 
