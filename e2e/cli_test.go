@@ -59,7 +59,7 @@ func TestSourceLifecycle(t *testing.T) {
 	// Exit codes.
 	e.expectCode(4, "webhook", "show", "nope")
 	e.expectCode(4, "webhook", "remove", "nope", "--yes")
-	e.expectCode(2, "webhok", "list") // a typo of a top-level command
+	e.expectCode(2, "webhok", "list")                                        // a typo of a top-level command
 	e.expectCode(2, "destination", "list", "--server", "http://127.0.0.1:1") // --server is for webhook commands only
 	e.expectCode(2, "logs", "--filter", "webhooks")
 	e.expectCode(2, "webhook", "add", "bad name!", "--secret", "x")
