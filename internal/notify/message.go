@@ -225,6 +225,15 @@ func indicatorLines(in store.Indicators, limit int) []string {
 	return lines
 }
 
+// teamsEscape backslash-escapes what an Adaptive Card's Markdown would
+// act on. Titles and indicators come from the sender (an email's subject):
+// unescaped, "[Reset your password](https://evil.example)" became a
+// clickable link in the SOC's channel.
+var teamsEscape = strings.NewReplacer(
+	`\`, `\\`, "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "(", `\(`, ")", `\)`,
+	"`", "\\`", "~", `\~`, "<", `\<`, ">", `\>`,
+).Replace
+
 // slackEscape escapes what Slack's mrkdwn treats as control characters.
 func slackEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
@@ -267,13 +276,16 @@ func slackMessage(m Message) map[string]any {
 func teamsMessage(m Message) map[string]any {
 	var fs []map[string]any
 	for _, f := range facts(m) {
-		fs = append(fs, map[string]any{"title": f[0], "value": f[1]})
+		fs = append(fs, map[string]any{"title": f[0], "value": teamsEscape(f[1])})
 	}
 	body := []map[string]any{
-		{"type": "TextBlock", "size": "Large", "weight": "Bolder", "wrap": true, "text": headline(m)},
+		{"type": "TextBlock", "size": "Large", "weight": "Bolder", "wrap": true, "text": teamsEscape(headline(m))},
 		{"type": "FactSet", "facts": fs},
 	}
 	if lines := indicatorLines(m.Indicators, 20); len(lines) > 0 {
+		for i, l := range lines {
+			lines[i] = teamsEscape(l)
+		}
 		body = append(body, map[string]any{"type": "TextBlock", "wrap": true, "text": "Indicators:\n\n- " + strings.Join(lines, "\n- ")})
 	}
 	return map[string]any{

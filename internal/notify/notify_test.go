@@ -175,12 +175,21 @@ func TestTeamsFormat(t *testing.T) {
 		t.Fatalf("card = %v", card)
 	}
 	body := card["body"].([]any)
-	if tb := body[0].(map[string]any); tb["type"] != "TextBlock" || tb["text"] != "INC-2024-0001: PhishingEmail: Urgent <Action> Required" {
+	if tb := body[0].(map[string]any); tb["type"] != "TextBlock" || tb["text"] != `INC-2024-0001: PhishingEmail: Urgent \<Action\> Required` {
 		t.Fatalf("title block = %v", tb)
 	}
 	facts := body[1].(map[string]any)["facts"].([]any)
 	if f := facts[0].(map[string]any); f["title"] != "Severity" || f["value"] != "high" {
 		t.Fatalf("facts = %v", facts)
+	}
+	// A title from the sender cannot plant a link in the channel.
+	m2 := sample()
+	m2.Title = "[Reset your password](https://evil.example/login)"
+	raw, _ := Render(d, m2, now)
+	card2 := decode(t, raw)["attachments"].([]any)[0].(map[string]any)["content"].(map[string]any)
+	title := card2["body"].([]any)[0].(map[string]any)["text"].(string)
+	if title != `INC-2024-0001: \[Reset your password\]\(https://evil.example/login\)` {
+		t.Fatalf("title block %q: a Markdown link must reach the card escaped", title)
 	}
 }
 
