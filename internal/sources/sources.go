@@ -204,7 +204,12 @@ func ParseSeverityMapping(s string) (map[string]string, error) {
 		if !ok {
 			return nil, invalid("invalid severity mapping %q: want vendor=severity[,vendor=severity…]", pair)
 		}
-		m[strings.TrimSpace(k)] = strings.ToLower(strings.TrimSpace(v))
+		k = strings.TrimSpace(k)
+		if _, dup := m[k]; dup {
+			// The last would win silently, and the user meant one of them.
+			return nil, invalid("invalid severity mapping: %q is mapped twice", k)
+		}
+		m[k] = strings.ToLower(strings.TrimSpace(v))
 	}
 	return m, ValidateSeverityMapping(m)
 }

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"context"
 	"encoding/json"
 	"reflect"
 	"regexp"
@@ -268,4 +269,21 @@ func ttyName(tty bool) string {
 		return "tty"
 	}
 	return "piped"
+}
+
+// An empty --secret (an unset shell variable) and a vendor value mapped
+// twice are mistakes, refused before anything is stored.
+func TestAddRefusesAnEmptySecretAndADoubleMapping(t *testing.T) {
+	e := newEnv(t, false)
+	err := e.run(NewCmdAdd(e.f, nil), "edr", "--secret", "")
+	wantExit(t, err, cmdutil.ExitUsage, "--secret is empty: pass the secret, or leave the flag out to generate one")
+	err = e.run(NewCmdAdd(e.f, nil), "edr", "--secret", "s3cret", "--severity-map", "P1=high,P1=low")
+	wantExit(t, err, cmdutil.ExitUsage, `invalid severity mapping: "P1" is mapped twice`)
+	st, err := e.f.Store()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srcs, err := st.ListSources(context.Background()); err != nil || len(srcs) != 0 {
+		t.Fatalf("stored %d sources (%v)", len(srcs), err)
+	}
 }

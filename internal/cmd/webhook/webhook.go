@@ -93,17 +93,32 @@ func sourceError(err error) error {
 type secretFlags struct {
 	Secret    string
 	SecretEnv string
+	// emptySecret is --secret given as "".
+	emptySecret bool
 }
 
 func (s *secretFlags) register(cmd *cobra.Command, what string) {
 	cmd.Flags().StringVar(&s.Secret, "secret", "", what+" (prefer --secret-env: flags end up in shell history)")
 	cmd.Flags().StringVar(&s.SecretEnv, "secret-env", "", "Read the secret from this environment `variable`")
+	prev := cmd.PreRunE
+	cmd.PreRunE = func(c *cobra.Command, args []string) error {
+		s.emptySecret = c.Flags().Changed("secret") && s.Secret == ""
+		if prev != nil {
+			return prev(c, args)
+		}
+		return nil
+	}
 }
 
 // resolve returns the secret from the flags, or "" when none was given.
 func (s *secretFlags) resolve(getenv func(string) string) (string, error) {
 	if err := cmdutil.MutuallyExclusive("specify only one of --secret or --secret-env", s.Secret != "", s.SecretEnv != ""); err != nil {
 		return "", err
+	}
+	if s.emptySecret {
+		// --secret "" from an unset shell variable: generating a secret
+		// then would hide the mistake.
+		return "", cmdutil.FlagErrorf("--secret is empty: pass the secret, or leave the flag out to generate one")
 	}
 	if s.SecretEnv != "" {
 		v := getenv(s.SecretEnv)
