@@ -62,6 +62,11 @@ func TestSourceLifecycle(t *testing.T) {
 	e.expectCode(2, "webhok", "list")                                        // a typo of a top-level command
 	e.expectCode(2, "destination", "list", "--server", "http://127.0.0.1:1") // --server is for webhook commands only
 	e.expectCode(2, "logs", "--filter", "webhooks")
+	// A misspelt playbook is registered (it may be added later) with a warning.
+	if r := e.must("webhook", "add", "typo", "--secret", "x-secret", "--auto-triage", "--playbook", "phishing_triag"); !strings.Contains(r.stderr, `WARNING: no playbook "phishing_triag"`) {
+		t.Fatalf("no warning for an unknown playbook: %s", r.stderr)
+	}
+	e.must("webhook", "remove", "typo", "--yes")
 	e.expectCode(2, "webhook", "add", "bad name!", "--secret", "x")
 	e.expectCode(2, "webhook", "add", "x", "--secret", "a", "--secret-env", "GW_SECRET")
 	e.expectCode(2, "webhook", "add", "x", "--secret-env", "UNSET_VAR_XYZ")

@@ -11,6 +11,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/iostreams"
 	"github.com/tw-cli/tw-cli/internal/output"
 	"github.com/tw-cli/tw-cli/internal/sources"
+	"github.com/tw-cli/tw-cli/internal/triage"
 	"github.com/tw-cli/tw-cli/internal/verify"
 	"github.com/tw-cli/tw-cli/pkg/payload"
 )
@@ -20,6 +21,8 @@ type AddOptions struct {
 	IO      *iostreams.IOStreams
 	Sources func() (sources.Service, error)
 	Getenv  func(string) string
+	// Playbooks loads the local receiver's playbooks; nil skips the check.
+	Playbooks func() (*triage.Catalog, error)
 
 	Spec        sources.Spec
 	secret      secretFlags
@@ -29,7 +32,7 @@ type AddOptions struct {
 
 // NewCmdAdd returns `webhook add`.
 func NewCmdAdd(f *cmdutil.Factory, runF func(*AddOptions) error) *cobra.Command {
-	opts := &AddOptions{IO: f.IOStreams, Sources: f.Sources, Getenv: os.Getenv}
+	opts := &AddOptions{IO: f.IOStreams, Sources: f.Sources, Getenv: os.Getenv, Playbooks: localPlaybooks(f)}
 	cmd := &cobra.Command{
 		Use:   "add <source>",
 		Short: "Register a webhook source",
@@ -98,6 +101,7 @@ func addRun(cmd *cobra.Command, opts *AddOptions) error {
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "✓ Registered source %s (format %s, verification %s, auto-triage %s%s)\n",
 		v.Source, v.Format, v.Verify, onOff(v.AutoTriage), playbookNote(v.Playbook))
+	warnUnknownPlaybook(opts.IO, opts.Playbooks, v)
 	if generated != "" {
 		fmt.Fprintln(opts.IO.ErrOut, "Generated secret (shown once; store it with the sender now):")
 		fmt.Fprintln(opts.IO.Out, generated)

@@ -10,6 +10,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/iostreams"
 	"github.com/tw-cli/tw-cli/internal/output"
 	"github.com/tw-cli/tw-cli/internal/sources"
+	"github.com/tw-cli/tw-cli/internal/triage"
 	"github.com/tw-cli/tw-cli/pkg/payload"
 )
 
@@ -17,14 +18,16 @@ import (
 type UpdateOptions struct {
 	IO      *iostreams.IOStreams
 	Sources func() (sources.Service, error)
-	Name    string
-	Patch   sources.Patch
-	Output  string
+	// Playbooks loads the local receiver's playbooks; nil skips the check.
+	Playbooks func() (*triage.Catalog, error)
+	Name      string
+	Patch     sources.Patch
+	Output    string
 }
 
 // NewCmdUpdate returns `webhook update`.
 func NewCmdUpdate(f *cmdutil.Factory, runF func(*UpdateOptions) error) *cobra.Command {
-	opts := &UpdateOptions{IO: f.IOStreams, Sources: f.Sources}
+	opts := &UpdateOptions{IO: f.IOStreams, Sources: f.Sources, Playbooks: localPlaybooks(f)}
 	var format, verify, playbook, sevMap, desc string
 	var autoTriage bool
 	cmd := &cobra.Command{
@@ -98,5 +101,6 @@ func updateRun(cmd *cobra.Command, opts *UpdateOptions) error {
 		return output.Print(opts.IO, opts.Output, v, nil)
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "✓ Updated source %s\n", v.Source)
+	warnUnknownPlaybook(opts.IO, opts.Playbooks, v)
 	return nil
 }

@@ -5,14 +5,17 @@ package webhook
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
+	"github.com/tw-cli/tw-cli/internal/iostreams"
 	"github.com/tw-cli/tw-cli/internal/sources"
 	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/internal/triage"
 	"github.com/tw-cli/tw-cli/internal/verify"
 )
 
@@ -132,6 +135,48 @@ func (s *secretFlags) resolve(getenv func(string) string) (string, error) {
 
 // sourceSecret finds the secret to sign with: the flags, else the local
 // store. A remote receiver never reveals secrets.
+// localPlaybooks loads the playbooks a local receiver would run, or nil
+// when --server/TW_SERVER points elsewhere, whose playbooks this side
+// cannot see.
+func localPlaybooks(f *cmdutil.Factory) func() (*triage.Catalog, error) {
+	return func() (*triage.Catalog, error) {
+		if f.Config == nil || f.DataDir == nil {
+			return nil, nil // a factory without a local side
+		}
+		cfg, err := f.Config()
+		if err != nil || cfg.Get("server") != "" {
+			return nil, err
+		}
+		dir, err := f.DataDir()
+		if err != nil {
+			return nil, err
+		}
+		return triage.OpenCatalog(dir, cfg.Get("playbooks_dir"))
+	}
+}
+
+// warnUnknownPlaybook warns when auto-triage names a playbook the local
+// receiver does not have: a typo would only show as failing triage jobs
+// in serve's log. It never fails the command; the playbook may come later.
+func warnUnknownPlaybook(io *iostreams.IOStreams, playbooks func() (*triage.Catalog, error), v sources.View) {
+	if playbooks == nil || !v.AutoTriage || v.Playbook == "" {
+		return
+	}
+	cat, err := playbooks()
+	if err != nil || cat == nil {
+		return
+	}
+	if _, ok := cat.Get(v.Playbook); ok {
+		return
+	}
+	var names []string
+	for _, p := range cat.List() {
+		names = append(names, p.Name)
+	}
+	fmt.Fprintf(io.ErrOut, "WARNING: no playbook %q among %s (in %s): triage jobs of %s will fail until it exists\n",
+		v.Playbook, strings.Join(names, ", "), cat.Dir(), v.Source)
+}
+
 // sourceMode is how the source's deliveries are verified, from the local
 // store or the remote receiver, so that test and sign authenticate as its
 // senders must. A source this side does not know, signed with a secret
