@@ -267,3 +267,20 @@ func TestWebhookApply(t *testing.T) {
 	}
 	e.expectCode(2, "webhook", "apply")
 }
+
+// TestSIGHUPWithoutConfigIsHarmless: a logrotate hook's SIGHUP to a
+// receiver started without --config is logged, not fatal.
+func TestSIGHUPWithoutConfigIsHarmless(t *testing.T) {
+	e := newEnv(t)
+	e.must("webhook", "add", "edr", "--secret", "edr-secret")
+	srv := e.serve("--quiet")
+	if err := srv.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "the SIGHUP logged", func() bool {
+		return strings.Contains(e.must("logs", "--filter", "server").stdout, "nothing to reload")
+	})
+	if r := signedPost(t, srv, "edr", "edr-secret", `{"event_type":"after-hup"}`, time.Now()); r.status != 202 {
+		t.Fatalf("after SIGHUP: %d %s", r.status, r.raw)
+	}
+}

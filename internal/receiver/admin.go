@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -31,7 +32,10 @@ func HashToken(token string) string {
 func (r *Receiver) admin(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		auth := req.Header.Get("Authorization")
-		tok, ok := strings.CutPrefix(auth, "Bearer ")
+		// The scheme name is case-insensitive (RFC 9110, section 11.1).
+		scheme, tok, ok := strings.Cut(auth, " ")
+		ok = ok && strings.EqualFold(scheme, "Bearer")
+		tok = strings.TrimSpace(tok)
 		if !ok || !strings.HasPrefix(tok, TokenPrefix) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="tw-cli"`)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "Missing admin token: send 'Authorization: Bearer tw_…' (create one with 'tw-cli token create')")
@@ -44,6 +48,8 @@ func (r *Receiver) admin(h http.HandlerFunc) http.Handler {
 				writeError(w, http.StatusInternalServerError, CodeInternal, "token lookup failed")
 				return
 			}
+			// Logged without the token: a trace of guessing, no help to it.
+			r.log.Warn("admin request with an unknown token", "component", logs.ComponentAdmin, "method", req.Method, "path", req.URL.Path, "remote", req.RemoteAddr)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="tw-cli", error="invalid_token"`)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "Invalid or revoked admin token")
 			return
@@ -69,6 +75,11 @@ func decodeBody(w http.ResponseWriter, req *http.Request, v any) bool {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		writeError(w, http.StatusBadRequest, "invalid_request", "invalid JSON body: "+err.Error())
+		return false
+	}
+	// One object: anything after it would be ignored unchecked.
+	if _, err := dec.Token(); err != io.EOF {
+		writeError(w, http.StatusBadRequest, "invalid_request", "invalid JSON body: more after the object")
 		return false
 	}
 	return true
@@ -156,6 +167,12 @@ func (r *Receiver) handleRotateSecret(w http.ResponseWriter, req *http.Request) 
 	}
 	grace := sources.DefaultGrace
 	if body.GraceSeconds != nil {
+		// Bounded before the multiplication, which would overflow into a
+		// grace of a fraction of a second.
+		if g := *body.GraceSeconds; g > maxGraceSeconds {
+			writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("grace_seconds must be at most %d (a year)", maxGraceSeconds))
+			return
+		}
 		grace = time.Duration(*body.GraceSeconds) * time.Second
 	}
 	v, generated, err := r.sources.RotateSecret(req.Context(), req.PathValue("source"), body.Secret, grace)
@@ -167,23 +184,54 @@ func (r *Receiver) handleRotateSecret(w http.ResponseWriter, req *http.Request) 
 	writeJSON(w, http.StatusOK, sources.CreatedView{View: v, GeneratedSecret: generated})
 }
 
-func queryLimit(req *http.Request) int {
-	n, err := strconv.Atoi(req.URL.Query().Get("limit"))
-	if err != nil || n <= 0 || n > 1000 {
-		return 100
-	}
-	return n
-}
+// maxGraceSeconds bounds a rotation's grace period: a year.
+const maxGraceSeconds = 365 * 24 * 60 * 60
 
-func querySince(req *http.Request) time.Time {
-	t, _ := time.Parse(time.RFC3339, req.URL.Query().Get("since"))
-	return t
+// Listing bounds: limit defaults to 100 and may be at most 1000.
+const (
+	defaultListLimit = 100
+	maxListLimit     = 1000
+)
+
+// listQuery reads limit and since, answering 400 for values that do not
+// parse: ignored, they returned the unfiltered list as if it were the one
+// asked for.
+func listQuery(w http.ResponseWriter, req *http.Request) (limit int, since time.Time, ok bool) {
+	q := req.URL.Query()
+	limit = defaultListLimit
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 || n > maxListLimit {
+			writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("limit must be a whole number from 1 to %d", maxListLimit))
+			return 0, time.Time{}, false
+		}
+		limit = n
+	}
+	if v := q.Get("since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_request", "since must be an RFC 3339 time, such as 2024-01-15T10:00:00Z (escape '+' as %2B)")
+			return 0, time.Time{}, false
+		}
+		since = t
+	}
+	return limit, since, true
 }
 
 func (r *Receiver) handleListIncidents(w http.ResponseWriter, req *http.Request) {
 	q := req.URL.Query()
+	limit, since, ok := listQuery(w, req)
+	if !ok {
+		return
+	}
+	switch st := q.Get("status"); st {
+	case "", store.StatusOpen, store.StatusAcknowledged, store.StatusResolved:
+	default:
+		writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("status must be %s, %s or %s", store.StatusOpen, store.StatusAcknowledged, store.StatusResolved))
+		return
+	}
 	incs, err := r.store.ListIncidents(req.Context(), store.IncidentFilter{
-		Source: q.Get("source"), Status: q.Get("status"), Since: querySince(req), Limit: queryLimit(req),
+		Source: q.Get("source"), Status: q.Get("status"), Since: since, Limit: limit,
 	})
 	if err != nil {
 		r.writeSourceError(w, err)
@@ -236,8 +284,11 @@ func ViewEvent(e store.Event) EventView {
 }
 
 func (r *Receiver) handleListEvents(w http.ResponseWriter, req *http.Request) {
-	q := req.URL.Query()
-	evs, err := r.store.ListEvents(req.Context(), store.EventFilter{Source: q.Get("source"), Since: querySince(req), Limit: queryLimit(req)})
+	limit, since, ok := listQuery(w, req)
+	if !ok {
+		return
+	}
+	evs, err := r.store.ListEvents(req.Context(), store.EventFilter{Source: req.URL.Query().Get("source"), Since: since, Limit: limit})
 	if err != nil {
 		r.writeSourceError(w, err)
 		return

@@ -109,6 +109,9 @@ type rejection struct {
 	detail error
 	// retryAfter adds Retry-After: the refusal is temporary.
 	retryAfter bool
+	// beforeSource marks a refusal made before the source was found: its
+	// name came from the network and must not become a metric label.
+	beforeSource bool
 }
 
 func (r *Receiver) handleIngest(w http.ResponseWriter, req *http.Request) {
@@ -129,7 +132,7 @@ func (r *Receiver) handleIngest(w http.ResponseWriter, req *http.Request) {
 
 	resp, status, rej := r.ingest(w, req, name, reqID)
 	label := name
-	if rej != nil && rej.code == CodeUnknownSource {
+	if rej != nil && rej.beforeSource {
 		label = unknownSourceLabel
 	}
 	if rej != nil {
@@ -192,15 +195,17 @@ func (r *Receiver) ingest(w http.ResponseWriter, req *http.Request, name, reqID 
 	if sources.ValidateName(name) != nil {
 		// Not a name a source can have: no lookup, and the name, which
 		// may hold anything, is not echoed.
-		return nil, 0, &rejection{status: http.StatusNotFound, code: CodeUnknownSource, msg: "Webhook source name is not valid, so it is not registered"}
+		return nil, 0, &rejection{status: http.StatusNotFound, code: CodeUnknownSource, msg: "Webhook source name is not valid, so it is not registered", beforeSource: true}
 	}
 	ctx := req.Context()
 	cs, err := r.cache.get(ctx, name)
 	if err != nil {
-		return nil, 0, internalError(err)
+		rej := internalError(err)
+		rej.beforeSource = true
+		return nil, 0, rej
 	}
 	if cs.notFound {
-		return nil, 0, &rejection{status: http.StatusNotFound, code: CodeUnknownSource, msg: fmt.Sprintf("Webhook source '%s' is not registered", name)}
+		return nil, 0, &rejection{status: http.StatusNotFound, code: CodeUnknownSource, msg: fmt.Sprintf("Webhook source '%s' is not registered", name), beforeSource: true}
 	}
 	src := cs.src
 	idemKey, rej := idempotencyKey(req.Header)

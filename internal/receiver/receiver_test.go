@@ -234,6 +234,13 @@ func (f *fixture) admin(method, path, body, token string) reply {
 	return f.do(req)
 }
 
+// adminAuth sends an admin request with this Authorization header as is.
+func (f *fixture) adminAuth(method, path, authorization string) reply {
+	req, _ := http.NewRequest(method, f.srv.URL+path, nil)
+	req.Header.Set("Authorization", authorization)
+	return f.do(req)
+}
+
 func TestAdminAPI(t *testing.T) {
 	f := newFixture(t)
 	// Seed 003's registration body.
@@ -242,6 +249,9 @@ func TestAdminAPI(t *testing.T) {
 		if r := f.admin("POST", "/api/webhooks", seedBody, tok); r.status != 401 || errCode(r) != "unauthorized" {
 			t.Fatalf("token %q: %d %s", tok, r.status, r.raw)
 		}
+	}
+	if r := f.adminAuth("GET", "/api/webhooks", "bearer "+f.token); r.status != 200 {
+		t.Fatalf("a lower-case Bearer scheme: %d %s", r.status, r.raw)
 	}
 	r := f.admin("POST", "/api/webhooks", seedBody, f.token)
 	if r.status != 201 || r.body["source"] != "edr" || r.body["secret"] != sources.MaskedSecret || r.body["origin"] != "api" {
@@ -311,6 +321,23 @@ func TestAdminAPI(t *testing.T) {
 	ev := items[0].(map[string]any)
 	if p, _ := json.Marshal(ev["payload"]); string(p) != body {
 		t.Fatalf("payload %s, want verbatim %s", p, body)
+	}
+	// Bad query values and bodies are refused, not ignored: an ignored
+	// filter returned the unfiltered list as if it were the one asked for.
+	for _, path := range []string{"/api/events?limit=abc", "/api/events?limit=5000", "/api/events?limit=-5",
+		"/api/incidents?since=yesterday", "/api/incidents?since=2024-13-45T00:00:00Z", "/api/incidents?status=bogus"} {
+		if r := f.admin("GET", path, "", f.token); r.status != 400 || errCode(r) != "invalid_request" {
+			t.Errorf("%s: %d %s, want 400 invalid_request", path, r.status, r.raw)
+		}
+	}
+	if r := f.admin("GET", "/api/incidents?since=2024-01-15T10:00:00%2B02:00&limit=1000", "", f.token); r.status != 200 {
+		t.Errorf("valid since and limit: %d %s", r.status, r.raw)
+	}
+	if r := f.admin("POST", "/api/webhooks", `{"source":"x1","secret":"s3cret"}{"junk":1}`, f.token); r.status != 400 {
+		t.Errorf("a second JSON object after the body: %d %s", r.status, r.raw)
+	}
+	if r := f.admin("POST", "/api/webhooks/edr2/rotate-secret", `{"secret":"next","grace_seconds":18446744074}`, f.token); r.status != 400 {
+		t.Errorf("a grace of centuries: %d %s", r.status, r.raw)
 	}
 }
 

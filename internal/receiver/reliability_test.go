@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +19,7 @@ import (
 
 	"github.com/tw-cli/tw-cli/internal/sources"
 	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/internal/store/sqlite"
 	"github.com/tw-cli/tw-cli/pkg/signature"
 )
 
@@ -434,5 +438,43 @@ func TestClosedStoreAnswersUnavailable(t *testing.T) {
 	r, h := f.deliverWith("email-gateway", `{"event_type":"after-close"}`, now.Add(time.Second), nil)
 	if r.status != http.StatusServiceUnavailable || errCode(r) != CodeUnavailable || h.Get("Retry-After") == "" {
 		t.Fatalf("after close: %d %s (Retry-After %q), want 503 %s with Retry-After", r.status, r.raw, h.Get("Retry-After"), CodeUnavailable)
+	}
+}
+
+// failingLookup is a store whose source lookups fail (a database outage).
+type failingLookup struct{ store.Store }
+
+func (failingLookup) GetSource(context.Context, string) (*store.Source, error) {
+	return nil, errors.New("database unavailable")
+}
+
+// While source lookups fail, names from the network do not become metric
+// labels: every made-up name was a new series.
+func TestMetricLabelsStayBoundedWhenLookupsFail(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "tw.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv := httptest.NewServer(New(Options{Store: failingLookup{st}}))
+	defer srv.Close()
+	for i := range 50 {
+		resp, err := http.Post(fmt.Sprintf("%s/api/webhooks/made-up-%d", srv.URL, i), "application/json", strings.NewReader(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusInternalServerError {
+			t.Fatalf("lookup failure answered %d, want 500", resp.StatusCode)
+		}
+	}
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Contains(string(b), "made-up-") || !strings.Contains(string(b), `source="_unknown"`) {
+		t.Fatalf("metrics carry names from the network:\n%s", b)
 	}
 }

@@ -76,6 +76,7 @@ With --config, the sources of a webhook_config.yaml are applied before the
 receiver listens (a bad file stops the start), exactly as 'tw-cli webhook
 apply -f' would. SIGHUP re-reads and re-applies the file while requests
 keep flowing; a bad file on reload is logged and the previous sources stay.
+Without --config, SIGHUP is logged and ignored.
 Sources with auto-triage answer {"status":"queued",…}: the event and a
 triage job are stored together, and a pool of workers runs the source's
 playbook (<data-dir>/playbooks or playbooks_dir, else the built-ins) on
@@ -212,14 +213,15 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 	}
 	defer closer.Close()
 
+	// SIGHUP is taken in every case, before the first apply: sent while
+	// starting it means "reload once started", and without --config
+	// there is nothing to reload, which is logged. Left to its default it
+	// killed the receiver mid-delivery (a logrotate hook sends it).
+	reload := make(chan os.Signal, 1)
+	signal.Notify(reload, syscall.SIGHUP)
+	defer signal.Stop(reload)
 	var declared *sourceConfig
-	var reload chan os.Signal
 	if opts.ConfigFile != "" {
-		// Subscribed before the first apply: a SIGHUP sent while starting
-		// then means "reload once started" instead of killing the process.
-		reload = make(chan os.Signal, 1)
-		signal.Notify(reload, syscall.SIGHUP)
-		defer signal.Stop(reload)
 		declared = &sourceConfig{path: opts.ConfigFile, store: st, log: log.With("component", logs.ComponentServer), lookupEnv: opts.LookupEnv, now: opts.Now}
 		if err := declared.apply(ctx); err != nil {
 			return err
@@ -259,6 +261,17 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 	}()
 	if declared != nil {
 		bg.Go(func() { declared.watch(bgCtx, reload) })
+	} else {
+		bg.Go(func() {
+			for {
+				select {
+				case <-bgCtx.Done():
+					return
+				case <-reload:
+					log.Info("SIGHUP: nothing to reload (serve was started without --config)", "component", logs.ComponentServer)
+				}
+			}
+		})
 	}
 	stopTriage, err := startTriage(bgCtx, opts, st, dir, log)
 	if err != nil {
