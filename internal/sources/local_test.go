@@ -442,7 +442,7 @@ func TestPatchEmpty(t *testing.T) {
 
 func TestUpdateVerifyNeedsAFittingSecret(t *testing.T) {
 	ctx := context.Background()
-	l, _, _ := newLocal(t)
+	l, st, _ := newLocal(t)
 	if _, _, err := l.Add(ctx, sources.Spec{Source: "s", Secret: "plain-secret"}); err != nil {
 		t.Fatal(err)
 	}
@@ -458,6 +458,42 @@ func TestUpdateVerifyNeedsAFittingSecret(t *testing.T) {
 	}
 	if _, err := l.Update(ctx, "open", sources.Patch{Verify: ptr("hmac")}); !errors.As(err, &verr) {
 		t.Fatalf("a source without a secret switched to hmac: %v", err)
+	}
+	// The mode and a secret of its form change together, the old secret
+	// dropped at once.
+	whsec := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	v, err := l.Update(ctx, "s", sources.Patch{Verify: ptr("standard-webhooks"), Secret: &whsec})
+	if err != nil || v.Verify != "standard-webhooks" || v.PreviousSecretExpiresAt != nil {
+		t.Fatalf("switch with its secret: %+v, %v", v, err)
+	}
+	if got, _ := st.GetSource(ctx, "s"); got.Secret != whsec || got.PreviousSecret != "" {
+		t.Fatalf("stored after the switch: secret %q, previous %q", got.Secret, got.PreviousSecret)
+	}
+	if _, err := l.Update(ctx, "s", sources.Patch{Secret: ptr("not-a-whsec")}); !errors.As(err, &verr) {
+		t.Fatalf("a secret of the wrong form for the mode: %v", err)
+	}
+}
+
+// rotate-secret checks the new secret against the mode: one of the wrong
+// form made every delivery fail, the old secret's during the grace too.
+func TestRotateNeedsASecretOfTheModesForm(t *testing.T) {
+	ctx := context.Background()
+	l, _, _ := newLocal(t)
+	if _, _, err := l.Add(ctx, sources.Spec{Source: "sw", Verify: "standard-webhooks", Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}); err != nil {
+		t.Fatal(err)
+	}
+	var verr *sources.ValidationError
+	if _, _, err := l.RotateSecret(ctx, "sw", "plainsecret", time.Hour); !errors.As(err, &verr) {
+		t.Fatalf("rotated to a non-whsec secret: %v", err)
+	}
+	if _, _, err := l.Add(ctx, sources.Spec{Source: "b", Verify: "basic", Secret: "alice:s3cret"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := l.RotateSecret(ctx, "b", "nocolon", 0); !errors.As(err, &verr) {
+		t.Fatalf("rotated a basic source to a secret without a colon: %v", err)
+	}
+	if _, gen, err := l.RotateSecret(ctx, "b", "", time.Hour); err != nil || !strings.Contains(gen, ":") {
+		t.Fatalf("generated basic secret %q: %v", gen, err)
 	}
 }
 

@@ -100,12 +100,16 @@ type Patch struct {
 	Playbook        *string            `json:"playbook,omitempty"`
 	SeverityMapping *map[string]string `json:"severity_mapping,omitempty"`
 	Description     *string            `json:"description,omitempty"`
+	// Secret replaces the secret at once, with no grace: it is for a
+	// change of verification mode, whose secrets take another form
+	// (rotate-secret keeps the old one valid for a while instead).
+	Secret *string `json:"secret,omitempty"`
 }
 
 // Empty reports whether the patch changes nothing.
 func (p Patch) Empty() bool {
 	return p.Format == nil && p.Verify == nil && p.AutoTriage == nil && p.Playbook == nil &&
-		p.SeverityMapping == nil && p.Description == nil
+		p.SeverityMapping == nil && p.Description == nil && p.Secret == nil
 }
 
 // Service manages sources, locally or on a remote receiver.
@@ -360,21 +364,40 @@ func (l *Local) Update(ctx context.Context, name string, p Patch) (View, error) 
 		}
 		src.Format = *p.Format
 	}
+	if p.Secret != nil {
+		mode := src.Verify
+		if p.Verify != nil {
+			mode = *p.Verify
+		}
+		if *p.Secret == "" {
+			return View{}, invalid("the new secret is empty")
+		}
+		if err := ValidateSecretFor(mode, *p.Secret); err != nil {
+			return View{}, err
+		}
+	}
 	if p.Verify != nil && *p.Verify != src.Verify {
 		if err := ValidateVerify(*p.Verify); err != nil {
 			return View{}, err
 		}
+		secret := src.Secret
+		if p.Secret != nil {
+			secret = *p.Secret
+		}
 		// A secret that does not fit the new mode would fail every
 		// delivery; say so now instead.
-		if src.Secret == "" && *p.Verify != verify.ModeNone {
-			return View{}, invalid("source %q has no secret for verification mode %s: add one with 'tw-cli webhook rotate-secret %s --grace 0' after switching, or pick another mode", name, *p.Verify, name)
+		if secret == "" && *p.Verify != verify.ModeNone {
+			return View{}, invalid("source %q has no secret for verification mode %s: give one with --secret in the same update", name, *p.Verify)
 		}
-		if err := ValidateSecretFor(*p.Verify, src.Secret); err != nil {
-			return View{}, invalid("%v: give the source a fitting secret with 'tw-cli webhook rotate-secret %s' first", err, name)
+		if err := ValidateSecretFor(*p.Verify, secret); err != nil {
+			return View{}, invalid("%v: give the source a fitting secret with --secret in the same update", err)
 		}
 		src.Verify = *p.Verify
 		// The rotated-out secret belonged to the old mode.
 		src.PreviousSecret, src.PreviousExpiresAt = "", time.Time{}
+	}
+	if p.Secret != nil {
+		ReplaceSecret(src, *p.Secret, l.now(), 0)
 	}
 	if p.Playbook != nil {
 		if err := ValidatePlaybook(*p.Playbook); err != nil {
@@ -428,6 +451,11 @@ func (l *Local) RotateSecret(ctx context.Context, name, secret string, grace tim
 	}
 	if secret == src.Secret {
 		return View{}, "", invalid("the new secret is the same as the current one")
+	}
+	// A secret of the wrong form for the mode made every delivery fail,
+	// those signed with the old secret during the grace included.
+	if err := ValidateSecretFor(src.Verify, secret); err != nil {
+		return View{}, "", err
 	}
 	now := l.now()
 	ReplaceSecret(src, secret, now, grace)

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -23,6 +24,7 @@ type UpdateOptions struct {
 	Name      string
 	Patch     sources.Patch
 	Output    string
+	secret    secretFlags
 }
 
 // NewCmdUpdate returns `webhook update`.
@@ -34,9 +36,14 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(*UpdateOptions) error) *cobra.Co
 		Use:   "update <source>",
 		Short: "Change a webhook source's settings",
 		Long: `Change the settings of a registered source; only the flags you give change.
-To replace the secret use 'tw-cli webhook rotate-secret'.`,
+To replace the secret use 'tw-cli webhook rotate-secret', which keeps the
+old one valid for a grace period. A change of verification mode whose
+secrets take another form (a whsec_ key, user:password) takes the new
+secret in the same update, with --secret or --secret-env; the old secret
+stops working at once.`,
 		Example: `  $ tw-cli webhook update email-gateway --auto-triage=false
-  $ tw-cli webhook update edr --playbook malware_triage --severity-map "4=high,5=critical"`,
+  $ tw-cli webhook update edr --playbook malware_triage --severity-map "4=high,5=critical"
+  $ tw-cli webhook update hooks --verify standard-webhooks --secret-env WHSEC`,
 		Args:              optionalBoolArg("auto-triage", "source name"),
 		ValidArgsFunction: completeSourceNames(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -67,8 +74,15 @@ To replace the secret use 'tw-cli webhook rotate-secret'.`,
 				}
 				opts.Patch.SeverityMapping = &m
 			}
+			secret, err := opts.secret.resolve(os.Getenv)
+			if err != nil {
+				return err
+			}
+			if secret != "" {
+				opts.Patch.Secret = &secret
+			}
 			if opts.Patch.Empty() {
-				return cmdutil.FlagErrorf("nothing to update: give at least one of --format, --verify, --auto-triage, --playbook, --severity-map, --description")
+				return cmdutil.FlagErrorf("nothing to update: give at least one of --format, --verify, --auto-triage, --playbook, --severity-map, --description, --secret")
 			}
 			if runF != nil {
 				return runF(opts)
@@ -82,6 +96,7 @@ To replace the secret use 'tw-cli webhook rotate-secret'.`,
 	fl.BoolVar(&autoTriage, "auto-triage", false, "Run the playbook on each new incident")
 	fl.StringVar(&playbook, "playbook", "", "Triage `playbook` (empty to clear)")
 	fl.StringVar(&sevMap, "severity-map", "", "Replace the severity mapping: `vendor=severity,…` (empty to clear)")
+	opts.secret.register(cmd, "Replace the `secret` at once, with no grace (for a change of --verify)")
 	fl.StringVar(&desc, "description", "", "Free-text description")
 	output.AddFormatFlag(cmd, &opts.Output)
 	registerEnumCompletions(cmd)
