@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -45,17 +46,27 @@ type idempotentIncRef struct {
 // retention window is taken over.
 func claimIdempotent(ctx context.Context, tx pgx.Tx, d *store.Delivery, now time.Time) (*store.IngestResult, error) {
 	key := []byte(d.IdempotencyKey)
-	tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (key, result, created_at) VALUES ($1, '', $2) ON CONFLICT (key) DO NOTHING`, key, now)
-	if err != nil {
-		return nil, err
-	}
-	if tag.RowsAffected() == 1 {
-		return nil, nil
-	}
 	var raw []byte
 	var created time.Time
-	if err := tx.QueryRow(ctx, `SELECT result, created_at FROM idempotency_keys WHERE key = $1 FOR UPDATE`, key).Scan(&raw, &created); err != nil {
-		return nil, err
+	// A prune can delete the row between the insert that found it and
+	// the lock that waits for the delete: then the key is free, and the
+	// insert is tried again (twice at most: a prune deletes it once).
+	for attempt := 1; ; attempt++ {
+		tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (key, result, created_at) VALUES ($1, '', $2) ON CONFLICT (key) DO NOTHING`, key, now)
+		if err != nil {
+			return nil, err
+		}
+		if tag.RowsAffected() == 1 {
+			return nil, nil
+		}
+		err = tx.QueryRow(ctx, `SELECT result, created_at FROM idempotency_keys WHERE key = $1 FOR UPDATE`, key).Scan(&raw, &created)
+		if errors.Is(err, pgx.ErrNoRows) && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		break
 	}
 	if created.Before(d.IdempotencyCutoff) {
 		_, err := tx.Exec(ctx, `UPDATE idempotency_keys SET result = '', created_at = $2 WHERE key = $1`, key, now)

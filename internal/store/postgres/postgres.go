@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"net/url"
 	"slices"
@@ -129,7 +130,28 @@ func (s *Store) Close() error {
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 
 // inTx runs fn in a transaction and commits it; any error rolls back.
+//
+// A transaction the server rolled back as a deadlock victim or for a
+// serialization failure runs again, up to txAttempts times in all: a
+// delivery touching two incidents while a playbook merges one into the
+// other can deadlock, and its sender should not get a 500 for it. fn must
+// build its results afresh on each call.
 func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.runTx(ctx, fn)
+		if err == nil || attempt == txAttempts || !retryableTx(err) || ctx.Err() != nil {
+			return err
+		}
+		// A little jitter, so that the two sides of a deadlock do not
+		// meet again in step.
+		time.Sleep(time.Duration(1+mrand.IntN(10)) * time.Millisecond)
+	}
+}
+
+// txAttempts bounds how often inTx runs a transaction.
+const txAttempts = 3
+
+func (s *Store) runTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return err
@@ -143,8 +165,15 @@ func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 
 // SQLSTATE codes this package tells apart.
 const (
-	codeUniqueViolation = "23505"
+	codeUniqueViolation      = "23505"
+	codeSerializationFailure = "40001"
+	codeDeadlockDetected     = "40P01"
 )
+
+func retryableTx(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == codeSerializationFailure || pe.Code == codeDeadlockDetected)
+}
 
 func isUnique(err error) bool {
 	var pe *pgconn.PgError
