@@ -147,12 +147,16 @@ func testCloseDrains(t *testing.T, open Opener) {
 	}
 	close(start)
 	// Close once some deliveries are through, so both outcomes can occur.
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		mu.Lock()
 		k := len(acked)
 		mu.Unlock()
 		if k > 0 {
 			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no delivery was acknowledged within 30 s")
 		}
 		time.Sleep(100 * time.Microsecond)
 	}
