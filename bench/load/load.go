@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"slices"
@@ -60,6 +61,10 @@ type Result struct {
 	Latencies []time.Duration
 	// FirstError is an example transport error, for the report.
 	FirstError string
+	// Missed counts requests of a fixed-rate run that came due but were
+	// never sent, all workers being stuck when the run ended; their
+	// latencies (due time to the end) are in Latencies.
+	Missed int
 }
 
 // RPS is completed requests (of any status) per second.
@@ -75,7 +80,9 @@ func (r *Result) Percentile(p float64) time.Duration {
 	if len(r.Latencies) == 0 {
 		return 0
 	}
-	i := int(float64(len(r.Latencies))*p/100+0.5) - 1
+	// The nearest rank: the smallest value with at least p% of the
+	// samples at or below it.
+	i := int(math.Ceil(float64(len(r.Latencies))*p/100)) - 1
 	i = max(0, min(i, len(r.Latencies)-1))
 	return r.Latencies[i]
 }
@@ -94,6 +101,9 @@ func (r *Result) Summary() string {
 	s := fmt.Sprintf("%8.0f req/s  p50 %s  p90 %s  p99 %s  max %s  sent %d  2xx %d  transport errors %d  [%s]",
 		r.RPS(), ms(r.Percentile(50)), ms(r.Percentile(90)), ms(r.Percentile(99)), ms(r.Percentile(100)),
 		r.Sent, r.OK, r.Errors, strings.Join(codes, " "))
+	if r.Missed > 0 {
+		s += fmt.Sprintf("  missed %d (due, never sent: the server stalled at the end)", r.Missed)
+	}
 	if r.FirstError != "" {
 		s += "\n  first transport error: " + r.FirstError
 	}
@@ -151,7 +161,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	// At a fixed rate a pacer hands out due times; workers that fall
 	// behind still measure from the due time (no coordinated omission).
+	// Requests that came due while every worker was stuck and the run
+	// ended are not lost either: each counts as missed, with the time
+	// from its due time to the end as its latency, for a stall at the
+	// end of a run weighs on the tail as much as one in the middle.
 	var due chan time.Time
+	var missed []time.Duration // written by the pacer before it closes due
 	start := time.Now()
 	if cfg.Rate > 0 {
 		due = make(chan time.Time, cfg.Concurrency)
@@ -173,6 +188,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				select {
 				case due <- at:
 				case <-runCtx.Done():
+					end := time.Now()
+					for ; !at.After(end); i++ {
+						missed = append(missed, end.Sub(at))
+						at = start.Add(time.Duration(i+1) * interval)
+						if cfg.Count > 0 && i+1 >= cfg.Count {
+							break
+						}
+					}
 					return
 				}
 			}
@@ -207,7 +230,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}(w)
 	}
 	wg.Wait()
-	res := &Result{ByStatus: map[int]int{}, Elapsed: time.Since(start)}
+	res := &Result{ByStatus: map[int]int{}, Elapsed: time.Since(start), Missed: len(missed)}
+	res.Latencies = append(res.Latencies, missed...)
 	for _, ss := range perWorker {
 		for _, s := range ss {
 			res.Sent++

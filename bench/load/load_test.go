@@ -76,6 +76,34 @@ func TestRunFixedRate(t *testing.T) {
 	}
 }
 
+// TestRunCountsWhatAStallAtTheEndHeldBack: requests that came due while
+// the server stalled at the end of a fixed-rate run are counted as missed,
+// with their waiting time, not dropped from the percentiles.
+func TestRunCountsWhatAStallAtTheEndHeldBack(t *testing.T) {
+	release := make(chan struct{})
+	var served atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if served.Add(1) > 60 { // 300 ms in, the server stalls
+			<-release
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	defer close(release)
+	res, err := Run(context.Background(), Config{URL: srv.URL, Secret: []byte("x"), Rate: 200, Duration: 600 * time.Millisecond,
+		Concurrency: 4, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Missed < 30 || res.Sent+res.Missed < 115 || res.Sent+res.Missed > 122 {
+		t.Fatalf("sent %d, missed %d: want about 120 in all, most of the last 60 missed", res.Sent, res.Missed)
+	}
+	if p := res.Percentile(99); p < 200*time.Millisecond {
+		t.Fatalf("p99 %v hides the stall", p)
+	}
+}
+
 func TestRunNeedsABound(t *testing.T) {
 	if _, err := Run(context.Background(), Config{URL: "http://127.0.0.1:1"}); err == nil {
 		t.Fatal("a run bounded by neither time nor count was accepted")
