@@ -14,8 +14,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Components name the part of tw-cli a line comes from; `logs --filter`
@@ -220,7 +222,7 @@ func TailFrom(path string, n int, f Filter) ([]Entry, int64, error) {
 		offset += int64(len(line))
 		if perr == nil && f.Match(e) {
 			ring = append(ring, e)
-			if n > 0 && len(ring) > 2*n {
+			if n > 0 && len(ring)-n > n { // not 2*n, which overflows for a huge n
 				ring = append(ring[:0], ring[len(ring)-n:]...)
 			}
 		}
@@ -235,42 +237,68 @@ func TailFrom(path string, n int, f Filter) ([]Entry, int64, error) {
 }
 
 // Follow calls fn for each matching entry appended to the file after
-// offset, until ctx is done. It polls, which works on every filesystem and
-// survives the file being truncated or recreated.
+// offset, until ctx is done. It polls, which works on every filesystem. It
+// keeps the file open: when the path names another file (rotated: moved
+// away and recreated), it reads the old one to its end, then the new one
+// from its start; when the file shrank (truncated), from the start.
 func Follow(ctx context.Context, path string, offset int64, f Filter, poll time.Duration, fn func(Entry) error) error {
 	var pending []byte
 	buf := make([]byte, 64<<10)
-	for {
-		file, err := os.Open(path)
-		if err == nil {
-			if st, err := file.Stat(); err == nil && st.Size() < offset {
-				offset, pending = 0, nil // truncated or replaced
-			}
-			if _, err := file.Seek(offset, io.SeekStart); err == nil {
-				for {
-					n, rerr := file.Read(buf)
-					offset += int64(n)
-					pending = append(pending, buf[:n]...)
-					for {
-						i := bytes.IndexByte(pending, '\n')
-						if i < 0 {
-							break
-						}
-						line := bytes.TrimSpace(pending[:i])
-						pending = pending[i+1:]
-						if e, err := ParseLine(line); err == nil && f.Match(e) {
-							if err := fn(e); err != nil {
-								file.Close()
-								return err
-							}
-						}
-					}
-					if rerr != nil || n == 0 {
-						break
+	var file *os.File
+	defer func() {
+		if file != nil {
+			file.Close()
+		}
+	}()
+	// drain reads file from offset to its end, calling fn per line.
+	drain := func() error {
+		if _, err := file.Seek(offset, io.SeekStart); err != nil {
+			return nil // retried at the next poll
+		}
+		for {
+			n, rerr := file.Read(buf)
+			offset += int64(n)
+			pending = append(pending, buf[:n]...)
+			for {
+				i := bytes.IndexByte(pending, '\n')
+				if i < 0 {
+					break
+				}
+				line := bytes.TrimSpace(pending[:i])
+				pending = pending[i+1:]
+				if e, err := ParseLine(line); err == nil && f.Match(e) {
+					if err := fn(e); err != nil {
+						return err
 					}
 				}
 			}
-			file.Close()
+			if rerr != nil || n == 0 {
+				return nil
+			}
+		}
+	}
+	for {
+		if file == nil {
+			if fresh, err := os.Open(path); err == nil {
+				file = fresh
+			}
+		}
+		if file != nil {
+			if st, err := file.Stat(); err == nil && st.Size() < offset {
+				offset, pending = 0, nil // truncated
+			}
+			if err := drain(); err != nil {
+				return err
+			}
+			// Rotated: the old file is read to its end; the new one
+			// starts at 0. A half line left in the old file is dropped.
+			if cur, err := os.Stat(path); err == nil {
+				if old, err := file.Stat(); err == nil && !os.SameFile(old, cur) {
+					file.Close()
+					file, offset, pending = nil, 0, nil
+					continue
+				}
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -287,11 +315,11 @@ func Format(e Entry) string {
 	b.WriteString(e.Time.UTC().Format(time.RFC3339))
 	fmt.Fprintf(&b, " %-5s", e.Level)
 	if e.Component != "" {
-		b.WriteString(" [" + e.Component + "]")
+		b.WriteString(" [" + printable(e.Component) + "]")
 	}
-	b.WriteString(" " + e.Msg)
+	b.WriteString(" " + printable(e.Msg))
 	if e.Source != "" {
-		b.WriteString(" source=" + e.Source)
+		b.WriteString(" source=" + printable(e.Source))
 	}
 	keys := make([]string, 0, len(e.Attrs))
 	for k := range e.Attrs {
@@ -305,10 +333,29 @@ func Format(e Entry) string {
 			j, _ := json.Marshal(v)
 			s = string(j)
 		}
-		if strings.ContainsAny(s, " \t\"") {
-			s = fmt.Sprintf("%q", s)
+		if strings.ContainsAny(s, " \t\"") || !isPrintable(s) {
+			s = strconv.Quote(s)
 		}
-		b.WriteString(" " + k + "=" + s)
+		b.WriteString(" " + printable(k) + "=" + s)
 	}
 	return b.String()
+}
+
+// printable quotes s when it holds a control or non-printable rune: a
+// value from the network (a source name in a request path) must not start
+// a forged line or send escape sequences to the terminal.
+func printable(s string) string {
+	if isPrintable(s) {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+func isPrintable(s string) bool {
+	for _, r := range s {
+		if !unicode.IsPrint(r) && r != ' ' {
+			return false
+		}
+	}
+	return true
 }

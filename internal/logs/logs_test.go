@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -394,5 +395,54 @@ func TestOpenRotatesAnOversizedLog(t *testing.T) {
 	}
 	if st, _ := os.Stat(path); st.Size() > 1000 {
 		t.Fatalf("new log is %d bytes", st.Size())
+	}
+}
+
+// Rotation by renaming: a line written to the old file just before the
+// move, and every line of the new file, longer than the old offset, are
+// all followed.
+func TestFollowRotationByRename(t *testing.T) {
+	path := writeLog(t, line(1, "INFO", "webhook", "", "one"))
+	_, offset, _ := TailFrom(path, 0, Filter{})
+	fl := follow(t, path, offset, Filter{})
+	fl.expectNothing(t)
+	appendTo(t, path, line(2, "INFO", "webhook", "", "last of the old file"))
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	var fresh string
+	for i := range 10 {
+		fresh += line(10+i, "INFO", "webhook", "", fmt.Sprintf("new-%d", i))
+	}
+	appendTo(t, path, fresh)
+	fl.expect(t, "last of the old file")
+	for i := range 10 {
+		fl.expect(t, fmt.Sprintf("new-%d", i))
+	}
+	fl.expectNothing(t)
+}
+
+// A huge --tail keeps every line (2*n overflowed and panicked).
+func TestTailHugeCount(t *testing.T) {
+	path := writeLog(t, line(1, "INFO", "server", "", "a")+line(2, "INFO", "server", "", "b"))
+	got, _, err := TailFrom(path, math.MaxInt, Filter{})
+	if err != nil || len(got) != 2 {
+		t.Fatalf("%d entries, %v", len(got), err)
+	}
+}
+
+// Values from the network cannot forge a line or reach the terminal as
+// escape sequences.
+func TestFormatQuotesControlCharacters(t *testing.T) {
+	e := Entry{Time: time.Date(2026, 12, 2, 4, 0, 0, 0, time.UTC), Level: "WARN", Component: "webhook",
+		Msg:    "delivery rejected",
+		Source: "nope\n2026-12-02T04:30:00Z ERROR [server] database corrupted\x1b[2J",
+		Attrs:  map[string]any{"path": "/api/webhooks/x\ny", "ok": "plain"}}
+	got := Format(e)
+	if strings.ContainsAny(got, "\n\x1b") {
+		t.Fatalf("control characters reached the output: %q", got)
+	}
+	if !strings.Contains(got, `source="nope\n2026`) || !strings.Contains(got, `path="/api/webhooks/x\ny"`) || !strings.Contains(got, "ok=plain") {
+		t.Fatalf("Format = %q", got)
 	}
 }
