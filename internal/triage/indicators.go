@@ -1,6 +1,7 @@
 package triage
 
 import (
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"regexp"
@@ -20,9 +21,23 @@ var (
 	// vendors also send 32-hex ids (Canary's IncidentHash, Falcon's
 	// detect ids) that must not be read as MD5s.
 	hashKeyRE = regexp.MustCompile(`(?i)md5|sha1|sha-1|sha256|sha-256|sha512|filehash|file_hash|hash_value|^hash$|hashes`)
-	// refang undoes the defanging analysts and vendors apply to links.
-	refang = strings.NewReplacer("hxxps://", "https://", "hxxp://", "http://", "[.]", ".", "(.)", ".", "[:]", ":", "[://]", "://")
+	// refangMarks and refangScheme undo the defanging analysts and
+	// vendors apply to links: the brackets first, so that
+	// "hxxps[:]//evil[.]com" becomes a scheme hxxpsRE then recognises.
+	refangMarks  = strings.NewReplacer("[.]", ".", "(.)", ".", "[://]", "://", "[:]", ":", "[/]", "/")
+	refangScheme = regexp.MustCompile(`(?i)\bh(?:xx|tt)p(s?)://`)
 )
+
+// refang returns s with its defanged links made whole again.
+func refang(s string) string {
+	return refangScheme.ReplaceAllString(refangMarks.Replace(s), "http$1://")
+}
+
+// maxPerKind bounds each kind of indicator one event yields: a body of a
+// megabyte of links held 60,000 of them, took 80 s of CPU to collect, and
+// would have gone into every notification. Past it the rest are dropped;
+// the body itself is stored whole.
+const maxPerKind = 500
 
 // Extract pulls indicators out of an event's entities and, with scanRaw,
 // out of every string in the delivery body.
@@ -41,7 +56,7 @@ func Extract(ev payload.Event, raw []byte, scanRaw bool) store.Indicators {
 	for _, h := range e.FileHashes {
 		x.hash(h)
 	}
-	if _, dom, ok := strings.Cut(e.Sender, "@"); ok {
+	if dom := senderDomain(e.Sender); dom != "" {
 		x.domain(dom)
 	}
 	// The console link (ev.Link) is the vendor's own page, not an
@@ -62,15 +77,42 @@ func sorted(v []string) []string {
 	return v
 }
 
+// senderDomain is the domain of an email sender, with or without a
+// display name ("Phisher <p@evil.com>").
+func senderDomain(sender string) string {
+	addr := sender
+	if a, err := mail.ParseAddress(sender); err == nil {
+		addr = a.Address
+	}
+	_, dom, ok := strings.Cut(addr, "@")
+	if !ok {
+		return ""
+	}
+	return strings.Trim(dom, "<>[] ")
+}
+
 type extractor struct {
-	out store.Indicators
+	out  store.Indicators
+	seen map[string]bool // kind + value
+}
+
+// add appends v to list unless it is there or list is full.
+func (x *extractor) add(list *[]string, kind, v string) {
+	if v == "" || len(*list) >= maxPerKind || x.seen[kind+v] {
+		return
+	}
+	if x.seen == nil {
+		x.seen = map[string]bool{}
+	}
+	x.seen[kind+v] = true
+	*list = append(*list, v)
 }
 
 func (x *extractor) text(s string, hashField bool) {
 	if s == "" {
 		return
 	}
-	s = refang.Replace(s)
+	s = refang(s)
 	for _, u := range urlRE.FindAllString(s, -1) {
 		x.url(u)
 	}
@@ -90,12 +132,12 @@ func (x *extractor) text(s string, hashField bool) {
 }
 
 func (x *extractor) url(u string) {
-	u = strings.TrimRight(refang.Replace(strings.TrimSpace(u)), ".,;:!?")
+	u = strings.TrimRight(refang(strings.TrimSpace(u)), ".,;:!?")
 	p, err := url.Parse(u)
 	if err != nil || p.Host == "" || (p.Scheme != "http" && p.Scheme != "https") {
 		return
 	}
-	x.out.URLs = store.Union(x.out.URLs, []string{u})
+	x.add(&x.out.URLs, "u", u)
 	host := p.Hostname()
 	if _, err := netip.ParseAddr(host); err == nil {
 		x.ip(host)
@@ -105,11 +147,15 @@ func (x *extractor) url(u string) {
 }
 
 func (x *extractor) domain(d string) {
-	d = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(refang.Replace(d))), ".")
-	if !strings.Contains(d, ".") || strings.ContainsAny(d, " /@:") {
+	d = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(refang(d))), ".")
+	if !strings.Contains(d, ".") || strings.ContainsAny(d, " /@:<>[]()") {
 		return
 	}
-	x.out.Domains = store.Union(x.out.Domains, []string{d})
+	if _, err := netip.ParseAddr(d); err == nil {
+		x.ip(d) // an address given as a domain
+		return
+	}
+	x.add(&x.out.Domains, "d", d)
 }
 
 func (x *extractor) ip(s string) {
@@ -117,7 +163,7 @@ func (x *extractor) ip(s string) {
 	if err != nil || a.IsUnspecified() || a.IsLoopback() {
 		return
 	}
-	x.out.IPs = store.Union(x.out.IPs, []string{a.String()})
+	x.add(&x.out.IPs, "i", a.String())
 }
 
 func (x *extractor) hash(h string) {
@@ -126,7 +172,7 @@ func (x *extractor) hash(h string) {
 	if !hashRE.MatchString(h) || strings.Trim(h, "0") == "" {
 		return
 	}
-	x.out.Hashes = store.Union(x.out.Hashes, []string{h})
+	x.add(&x.out.Hashes, "h", h)
 }
 
 // walk calls fn with each string in a decoded JSON value and the key it

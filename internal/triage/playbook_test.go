@@ -2,6 +2,7 @@ package triage
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -244,5 +245,34 @@ func TestExtractIndicators(t *testing.T) {
 	noRaw := Extract(ev, raw, false)
 	if len(noRaw.IPs) != 1 || len(noRaw.Hashes) != 1 {
 		t.Fatalf("raw scanned although disabled: %+v", noRaw)
+	}
+}
+
+// Defanged links in the common spellings, and a sender with a display
+// name, yield clean indicators.
+func TestExtractDefangedAndDisplayNames(t *testing.T) {
+	ev := payload.Event{
+		Description: "hxxps[:]//evil[.]com/login and hxxp[://]other[.]net/a and hXXps://third[.]org/b",
+		Entities:    payload.Entities{Sender: "Phisher <phisher@Mail.Evil.com>"},
+	}
+	got := Extract(ev, nil, false)
+	if want := "https://evil.com/login http://other.net/a https://third.org/b"; strings.Join(got.URLs, " ") != strings.Join(sorted(strings.Fields(want)), " ") {
+		t.Errorf("urls = %v", got.URLs)
+	}
+	if want := "evil.com mail.evil.com other.net third.org"; strings.Join(got.Domains, " ") != want {
+		t.Errorf("domains = %v, want %s", got.Domains, want)
+	}
+}
+
+// A megabyte of links yields a bounded list (it held 60,000, each checked
+// against all the others: 80 s of CPU for one delivery).
+func TestExtractIsBounded(t *testing.T) {
+	var b strings.Builder
+	for i := 0; b.Len() < 1<<20; i++ {
+		fmt.Fprintf(&b, "http://h%d.io/ ", i)
+	}
+	got := Extract(payload.Event{Description: b.String()}, nil, false)
+	if len(got.URLs) != maxPerKind || len(got.Domains) != maxPerKind {
+		t.Fatalf("%d urls, %d domains, want %d each", len(got.URLs), len(got.Domains), maxPerKind)
 	}
 }
