@@ -57,25 +57,48 @@ func ParseBool(s string) (bool, error) {
 
 // ParseSince accepts an RFC 3339 time, a date (2006-01-02), or a duration
 // back from now such as 90m, 24h or 7d.
+//
+// Times the stores cannot hold (they keep nanoseconds since 1970 in 64
+// bits: 1678 to 2262) and day counts whose duration would overflow are
+// refused: they listed nothing, or everything, without a word.
 func ParseSince(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
+	t, ok := parseSince(s, now)
+	if !ok {
+		return time.Time{}, FlagErrorf("invalid --since %q: use a duration (90m, 24h, 7d), a date (2024-01-15) or RFC 3339", s)
+	}
+	if t.Before(minSince) || t.After(maxSince) {
+		return time.Time{}, FlagErrorf("invalid --since %q: out of range (%d to %d)", s, minSince.Year(), maxSince.Year())
+	}
+	return t, nil
+}
+
+// The range of time.Time.UnixNano, in whole years.
+var (
+	minSince = time.Date(1678, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxSince = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+func parseSince(s string, now time.Time) (time.Time, bool) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
+		return t, true
 	}
 	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, nil
+		return t, true
 	}
 	if days, ok := strings.CutSuffix(s, "d"); ok {
-		if n, err := strconv.Atoi(days); err == nil && n >= 0 {
-			return now.Add(-time.Duration(n) * 24 * time.Hour), nil
+		// 106,000 days is the longest a time.Duration holds.
+		if n, err := strconv.Atoi(days); err == nil && n >= 0 && n <= 106_000 {
+			return now.Add(-time.Duration(n) * 24 * time.Hour), true
 		}
+		return time.Time{}, false
 	}
 	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
-		return now.Add(-d), nil
+		return now.Add(-d), true
 	}
-	return time.Time{}, FlagErrorf("invalid --since %q: use a duration (90m, 24h, 7d), a date (2024-01-15) or RFC 3339", s)
+	return time.Time{}, false
 }
 
 // RunGroup is the RunE of a command group: help when called bare, a usage

@@ -69,6 +69,10 @@ func TestParseSince(t *testing.T) {
 		{in: "1w", wantErr: true},
 		{in: "yesterday", wantErr: true},
 		{in: "2024-13-01", wantErr: true},
+		{in: "200000d", wantErr: true},    // the duration would overflow
+		{in: "9999-12-31", wantErr: true}, // past what the stores hold
+		{in: "1000-01-01", wantErr: true},
+		{in: "100000d", want: now.Add(-100000 * 24 * time.Hour)},
 	}
 	for _, tt := range tests {
 		got, err := ParseSince(tt.in, now)

@@ -113,6 +113,9 @@ func assignRun(ctx context.Context, opts *AssignOptions) error {
 	return nil
 }
 
+// maxCommentBytes bounds a comment: prose, not a file.
+const maxCommentBytes = 64 << 10
+
 // CommentOptions are the inputs of `incidents comment`.
 type CommentOptions struct {
 	IO    *iostreams.IOStreams
@@ -136,12 +139,15 @@ func NewCmdComment(f *cmdutil.Factory, runF func(*CommentOptions) error) *cobra.
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID, opts.Body = args[0], args[1]
 			if opts.Body == "-" {
-				// A comment is prose, not a file: 64 KiB is plenty.
-				b, err := io.ReadAll(io.LimitReader(opts.IO.In, 64<<10))
+				b, err := io.ReadAll(io.LimitReader(opts.IO.In, maxCommentBytes+1))
 				if err != nil {
 					return err
 				}
 				opts.Body = string(b)
+			}
+			// Refused rather than cut: a cut comment loses its end unseen.
+			if len(opts.Body) > maxCommentBytes {
+				return cmdutil.FlagErrorf("comment too long: at most %d KiB (attach long text elsewhere and link to it)", maxCommentBytes>>10)
 			}
 			opts.Body = strings.TrimSpace(opts.Body)
 			if opts.Body == "" {

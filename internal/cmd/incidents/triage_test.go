@@ -65,6 +65,12 @@ func TestAssignAndCommentFlags(t *testing.T) {
 	if err := cmd.Execute(); !errors.As(err, &fe) {
 		t.Fatalf("empty comment: %v", err)
 	}
+	// Over the limit is refused, not cut.
+	cmd = NewCmdComment(f, func(*CommentOptions) error { t.Fatal("ran"); return nil })
+	cmd.SetArgs([]string{"INC-2024-0001", strings.Repeat("x", maxCommentBytes+1)})
+	if err := cmd.Execute(); !errors.As(err, &fe) || !strings.Contains(err.Error(), "too long") {
+		t.Fatalf("long comment: %v", err)
+	}
 }
 
 func TestAssignCommentAckShow(t *testing.T) {
