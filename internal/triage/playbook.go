@@ -196,12 +196,35 @@ func (p *parser) parse(data []byte) *Playbook {
 		p.fail(root.Line, "", "steps: want a non-empty list of steps")
 		return pb
 	}
+	names := map[string]int{} // explicit step name → line
 	for i, n := range steps.Content {
 		if st, ok := p.step(i, n); ok {
+			// The timeline names steps: two given one name could not be
+			// told apart there. (Unnamed steps go by their type, and
+			// several of a type are fine.)
+			if name := explicitName(n); name != "" {
+				if line, dup := names[name]; dup {
+					p.fail(n.Line, name, "step name %q is already used on line %d: rename one", name, line)
+				}
+				names[name] = n.Line
+			}
 			pb.Steps = append(pb.Steps, st)
 		}
 	}
 	return pb
+}
+
+// explicitName is the name: a step's YAML gives it, "" if none.
+func explicitName(n *yaml.Node) string {
+	if n.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "name" {
+			return strings.TrimSpace(n.Content[i+1].Value)
+		}
+	}
+	return ""
 }
 
 func (p *parser) scalar(n *yaml.Node, step, key string) string {
@@ -335,8 +358,12 @@ func (p *parser) action(st *Step, v *yaml.Node, label string) {
 		p.group(st, v, label)
 	case StepSuppress:
 		st.Reason = strings.TrimSpace(p.scalar(v, label, StepSuppress))
-		if st.Reason == "" || st.Reason == "true" {
+		switch strings.ToLower(st.Reason) {
+		case "", "true", "yes":
 			st.Reason = "suppressed by playbook"
+		case "false", "no":
+			// It read as the reason "false", and suppressed.
+			p.fail(v.Line, label, "suppress: %q would still suppress: give a reason, or drop the step (use if: to make it conditional)", st.Reason)
 		}
 	case StepExtract:
 		p.extract(st, v, label)

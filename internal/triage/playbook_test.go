@@ -108,12 +108,14 @@ func TestValidationNamesFileAndStep(t *testing.T) {
 		"missing key": {`steps:
   - group: {window: 1h}
 `, []string{"group: key is required"}},
-		"no steps":      {"name: bad\n", []string{"steps: want a non-empty list"}},
-		"name mismatch": {"name: other\nsteps:\n  - assign: x\n", []string{"name \"other\" differs from the file name \"bad\""}},
-		"unknown key":   {"title: x\nsteps:\n  - assign: x\n", []string{"unknown key \"title\""}},
-		"bad yaml":      {"steps: [\n", []string{"bad.yaml: invalid YAML"}},
-		"bad dest":      {"steps:\n  - notify: [\"bad name\"]\n", []string{"notify: invalid destination name"}},
-		"match with if": {"steps:\n  - match: 'true'\n    if: 'true'\n", []string{"drop its if"}},
+		"no steps":        {"name: bad\n", []string{"steps: want a non-empty list"}},
+		"name mismatch":   {"name: other\nsteps:\n  - assign: x\n", []string{"name \"other\" differs from the file name \"bad\""}},
+		"unknown key":     {"title: x\nsteps:\n  - assign: x\n", []string{"unknown key \"title\""}},
+		"bad yaml":        {"steps: [\n", []string{"bad.yaml: invalid YAML"}},
+		"bad dest":        {"steps:\n  - notify: [\"bad name\"]\n", []string{"notify: invalid destination name"}},
+		"match with if":   {"steps:\n  - match: 'true'\n    if: 'true'\n", []string{"drop its if"}},
+		"suppress false":  {"steps:\n  - suppress: false\n", []string{"suppress: \"false\" would still suppress"}},
+		"duplicate names": {"steps:\n  - name: tag\n    add_tags: [a]\n  - name: tag\n    add_tags: [b]\n", []string{"step name \"tag\" is already used on line 2"}},
 		"several problems": {`steps:
   - set_severity: loud
   - nope: 1
