@@ -151,4 +151,14 @@ TS_ORGANIZATION_ID = `+threatstacktest.OrganizationID+`
 	// The top level got DEFAULT's organization, which the fake rejects.
 	e.expectCode(3, "threatstack", "agents", "list", "--api-url", srv.URL, "--limit", "1")
 	e.expectCode(2, "config", "import", filepath.Join(t.TempDir(), "missing.cfg"))
+	// Two sections that would become one profile are refused, and
+	// nothing of the file is written.
+	dup := filepath.Join(t.TempDir(), "dup.cfg")
+	os.WriteFile(dup, []byte("[USER_INFO]\nTS_USER_ID = u\nTS_API_KEY = k\n\n[Staging]\nTS_ORGANIZATION_ID = org-a\n\n[staging]\nTS_ORGANIZATION_ID = org-b\n"), 0o600)
+	if r := e.expectCode(2, "config", "import", dup); !strings.Contains(r.stderr, `both become profile "staging"`) {
+		t.Fatalf("duplicate sections: %s", r.stderr)
+	}
+	if out := e.must("config", "profiles").stdout; strings.Contains(out, "staging") {
+		t.Fatalf("a refused import wrote a profile:\n%s", out)
+	}
 }

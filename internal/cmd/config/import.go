@@ -73,7 +73,13 @@ func importRun(opts *ImportOptions) error {
 	if err != nil {
 		return err
 	}
-	for _, org := range sc.Orgs {
+	// Every section's profile is worked out and checked before anything
+	// is written: a bad section name, or two sections that name one
+	// profile ([Prod] and [prod]), would otherwise leave a half-done
+	// import or one org silently overwriting another.
+	targets := make([]string, len(sc.Orgs))
+	from := map[string]string{} // profile → section
+	for i, org := range sc.Orgs {
 		target := cfg.Profile()
 		if org.Section != threatstack.ScriptDefaultSection {
 			target = profileName(org.Section)
@@ -81,6 +87,13 @@ func importRun(opts *ImportOptions) error {
 				return cmdutil.FlagErrorf("section [%s] has no usable profile name", org.Section)
 			}
 		}
+		if other, dup := from[target]; dup {
+			return cmdutil.FlagErrorf("sections [%s] and [%s] both become profile %q: rename one", other, org.Section, target)
+		}
+		from[target], targets[i] = org.Section, target
+	}
+	for i, org := range sc.Orgs {
+		target := targets[i]
 		if err := cfg.SetMany(target, map[string]string{
 			"threatstack.user_id":         sc.UserID,
 			"threatstack.api_key":         sc.APIKey,
