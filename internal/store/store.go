@@ -197,6 +197,27 @@ func ApplyItem(inc *Incident, it DeliveryItem, now time.Time) {
 	}
 }
 
+// severityRank orders the normalized severities; unknown ones rank lowest.
+var severityRank = map[string]int{"info": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
+
+// MoreSevere reports whether severity a outranks b.
+func MoreSevere(a, b string) bool { return severityRank[a] > severityRank[b] }
+
+// FoldInto is what a merged incident brings to the one it is folded
+// into: the higher severity, its tags and its indicators. Folded away
+// with its events only, a critical repeat of a grouped phish left its
+// group at high, without its new links.
+func FoldInto(target *Incident, targetTriage *IncidentTriage, from *Incident, fromTriage *IncidentTriage, at time.Time) {
+	target.EventCount += from.EventCount
+	target.UpdatedAt = at
+	if MoreSevere(from.Severity, target.Severity) {
+		target.Severity = from.Severity
+	}
+	targetTriage.Tags = Union(targetTriage.Tags, fromTriage.Tags)
+	targetTriage.Indicators = targetTriage.Indicators.Merge(fromTriage.Indicators)
+	targetTriage.GroupLastAt = at
+}
+
 // NewIncidentStatus is the status of the incident an item opens: resolved
 // at once when the item closes what it is about (a deletion whose
 // creation was never received).

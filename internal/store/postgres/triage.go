@@ -413,12 +413,16 @@ func mergeIncident(ctx context.Context, tx pgx.Tx, inc *store.Incident, tr *stor
 	if _, err := tx.Exec(ctx, `UPDATE events SET incident_id = $1 WHERE incident_id = $2`, target.ID, inc.ID); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE incidents SET event_count = event_count + $1, updated_at = $2 WHERE id = $3`,
-		inc.EventCount, at, target.ID); err != nil {
+	targetTriage, err := getTriage(ctx, tx, target.ID)
+	if err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO incident_triage (incident_id, group_last_at) VALUES ($1, $2)
-		ON CONFLICT (incident_id) DO UPDATE SET group_last_at = excluded.group_last_at`, target.ID, at); err != nil {
+	store.FoldInto(target, targetTriage, inc, tr, at)
+	if _, err := tx.Exec(ctx, `UPDATE incidents SET event_count = $1, severity = $2, updated_at = $3 WHERE id = $4`,
+		target.EventCount, target.Severity, at, target.ID); err != nil {
+		return err
+	}
+	if err := putTriage(ctx, tx, targetTriage); err != nil {
 		return err
 	}
 	tr.MergedInto = target.Number

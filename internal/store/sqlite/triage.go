@@ -415,12 +415,16 @@ func mergeIncident(ctx context.Context, tx *sql.Tx, inc *store.Incident, tr *sto
 	if _, err := tx.ExecContext(ctx, `UPDATE events SET incident_id = ? WHERE incident_id = ?`, target.ID, inc.ID); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET event_count = event_count + ?, updated_at = ? WHERE id = ?`,
-		inc.EventCount, ts(at), target.ID); err != nil {
+	targetTriage, err := getTriage(ctx, tx, target.ID)
+	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO incident_triage (incident_id, group_last_at) VALUES (?, ?)
-		ON CONFLICT (incident_id) DO UPDATE SET group_last_at = excluded.group_last_at`, target.ID, ts(at)); err != nil {
+	store.FoldInto(target, targetTriage, inc, tr, at)
+	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET event_count = ?, severity = ?, updated_at = ? WHERE id = ?`,
+		target.EventCount, target.Severity, ts(at), target.ID); err != nil {
+		return err
+	}
+	if err := putTriage(ctx, tx, targetTriage); err != nil {
 		return err
 	}
 	tr.MergedInto = target.Number

@@ -320,6 +320,13 @@ func testGroupAndMerge(t *testing.T, s store.Store) {
 	if _, err := s.FindGroupIncident(ctx, key, t0.Add(-time.Hour), first.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatal("an incident was offered as its own group")
 	}
+	// The repeat is worse than the first, and names another link: the
+	// group keeps both, at the higher severity.
+	critical := "critical"
+	if _, err := s.ApplyIncidentChange(ctx, second.ID, store.IncidentChange{Severity: &critical, AddTags: []string{"repeat"},
+		AddIndicators: store.Indicators{URLs: []string{"http://other-evil.net/two"}}}, nil, t0.Add(90*time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	at := t0.Add(2 * time.Minute)
 	merged, err := s.ApplyIncidentChange(ctx, second.ID, store.IncidentChange{MergeInto: first.ID}, nil, at,
 		store.TimelineEntry{Kind: store.TimelineStep, Actor: "playbook:p", Outcome: store.OutcomeStopped, Message: "grouped into " + first.Number},
@@ -331,8 +338,11 @@ func testGroupAndMerge(t *testing.T, s store.Store) {
 		t.Fatalf("merged = %+v", merged)
 	}
 	target, _ := s.GetIncident(ctx, first.ID)
-	if target.EventCount != 2 || !target.UpdatedAt.Equal(at) {
+	if target.EventCount != 2 || !target.UpdatedAt.Equal(at) || target.Severity != "critical" {
 		t.Fatalf("target = %+v", target)
+	}
+	if ttr, _ := s.GetIncidentTriage(ctx, first.ID); !slices.Contains(ttr.Tags, "repeat") || !slices.Contains(ttr.Indicators.URLs, "http://other-evil.net/two") {
+		t.Fatalf("target triage = %+v: the folded incident's tags and indicators are missing", ttr)
 	}
 	evs, _ := s.ListEvents(ctx, store.EventFilter{})
 	for _, ev := range evs {
