@@ -194,6 +194,24 @@ func newCmdSetStatus(f *cmdutil.Factory, verb, status, short string) *cobra.Comm
 			if err != nil {
 				return err
 			}
+			cur, err := s.GetIncident(cmd.Context(), args[0])
+			if err != nil {
+				return notFound(err, args[0])
+			}
+			tr, err := s.GetIncidentTriage(cmd.Context(), cur.ID)
+			if err != nil {
+				return err
+			}
+			switch {
+			case tr.MergedInto != "":
+				return fmt.Errorf("%s was grouped into %s: work on that one", cur.Number, tr.MergedInto)
+			case cur.Status == status:
+				// Said again, it changes nothing and adds no timeline entry.
+				fmt.Fprintf(f.IOStreams.ErrOut, "%s is already %s\n", cur.Number, status)
+				return nil
+			case cur.Status == store.StatusResolved && status == store.StatusAcknowledged:
+				return fmt.Errorf("%s is resolved: acknowledging it would reopen it", cur.Number)
+			}
 			// The change and its timeline entry commit together.
 			entry := store.TimelineEntry{Kind: store.TimelineStatus, Actor: cmdutil.CurrentUser(), Outcome: status, Message: "status → " + status}
 			inc, err := s.ApplyIncidentChange(cmd.Context(), args[0], store.IncidentChange{Status: &status}, nil, f.Now(), entry)

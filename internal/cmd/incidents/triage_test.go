@@ -124,3 +124,32 @@ func TestAssignCommentAckShow(t *testing.T) {
 		t.Fatalf("missing incident: %v", err)
 	}
 }
+
+// Status changes follow the incident's state: saying one twice adds no
+// timeline entry, and a resolved incident is not reopened by an ack.
+func TestStatusChangesFollowTheState(t *testing.T) {
+	f, st, num, _, errb := setup(t)
+	ctx := context.Background()
+	for range 2 {
+		if err := exec(f, errb, "resolve", num); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !strings.HasSuffix(errb.String(), num+" is already resolved\n") {
+		t.Fatalf("stderr = %q", errb)
+	}
+	if err := exec(f, errb, "ack", num); err == nil || !strings.Contains(err.Error(), "would reopen it") {
+		t.Fatalf("ack of a resolved incident = %v", err)
+	}
+	inc, _ := st.GetIncident(ctx, num)
+	tl, _ := st.ListTimeline(ctx, inc.ID)
+	statuses := 0
+	for _, e := range tl {
+		if e.Kind == store.TimelineStatus {
+			statuses++
+		}
+	}
+	if inc.Status != store.StatusResolved || statuses != 1 {
+		t.Fatalf("status %s with %d status entries, want resolved with 1", inc.Status, statuses)
+	}
+}
