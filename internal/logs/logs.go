@@ -143,6 +143,11 @@ func ParseLine(line []byte) (Entry, error) {
 	if err := json.Unmarshal(line, &m); err != nil {
 		return Entry{}, err
 	}
+	// "null" decodes into a nil map: not a log record, like any line
+	// without a time.
+	if _, ok := m[slog.TimeKey].(string); !ok {
+		return Entry{}, errors.New("not a log record: no time")
+	}
 	e := Entry{Attrs: map[string]any{}, Raw: append(json.RawMessage(nil), line...)}
 	for k, v := range m {
 		s, _ := v.(string)

@@ -129,6 +129,11 @@ func TestParseLine(t *testing.T) {
 	if _, err := ParseLine([]byte(`{"time":`)); err == nil {
 		t.Error("half a line parsed")
 	}
+	for _, line := range []string{`null`, `{}`, `{"msg":"no time"}`} {
+		if _, err := ParseLine([]byte(line)); err == nil {
+			t.Errorf("%s parsed as a log record", line)
+		}
+	}
 }
 
 func TestFormat(t *testing.T) {
