@@ -298,6 +298,13 @@ func TestLenientDecoding(t *testing.T) {
 			}
 		}
 	})
+	t.Run("missing boolean", func(t *testing.T) {
+		console := canarytest.NewServer(t, token)
+		console.Inject("flock/settings/webhooks/is_enabled", 200, `{"result": "success"}`)
+		if _, err := newClient(t, console).WebhooksEnabled(ctx, flock); err == nil || !strings.Contains(err.Error(), `no "is_enabled" field`) {
+			t.Errorf("a reply without is_enabled: %v", err)
+		}
+	})
 	t.Run("unreadable boolean", func(t *testing.T) {
 		console := canarytest.NewServer(t, token)
 		console.Inject("flock/settings/webhooks/is_enabled", 200, `{"result": "success", "is_enabled": "maybe"}`)

@@ -1,6 +1,7 @@
 package canary
 
 import (
+	"fmt"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -140,11 +141,15 @@ func (c *Client) flockBool(ctx context.Context, endpoint, key, flockID string) (
 	if err := decodeJSON(endpoint, body, &fields); err != nil {
 		return false, err
 	}
+	// A reply without the field says nothing: read as false, it reported
+	// webhooks off that may be on.
+	raw, ok := fields[key]
+	if !ok {
+		return false, c.red.Error(fmt.Errorf("canary: %s: the reply has no %q field", endpoint, key))
+	}
 	var v flexBool
-	if raw, ok := fields[key]; ok {
-		if err := decodeJSON(endpoint, raw, &v); err != nil {
-			return false, err
-		}
+	if err := decodeJSON(endpoint, raw, &v); err != nil {
+		return false, err
 	}
 	return bool(v), nil
 }
