@@ -38,7 +38,7 @@ var Keys = []Key{
 	{Name: "threatstack.user_id", Help: "Threat Stack user id (HAWK id)", Env: []string{"TS_USER_ID"}},
 	{Name: "threatstack.api_key", Help: "Threat Stack API key (HAWK key)", Secret: true, Env: []string{"TS_API_KEY"}},
 	{Name: "threatstack.organization_id", Help: "Threat Stack organization id (HAWK ext)", Env: []string{"TS_ORGANIZATION_ID", "TS_ORG_ID"}},
-	{Name: "threatstack.api_url", Help: "Threat Stack API base URL", Env: []string{"TS_API_URL", "TS_API_ENDPOINT"}},
+	{Name: "threatstack.api_url", Help: "Threat Stack API base URL", Env: []string{"TS_API_URL", "TS_API_ENDPOINT", "TS_HOST"}},
 	{Name: "canary.domain", Help: "Canary console domain (<domain>.canary.tools)", Env: []string{"CANARY_DOMAIN", "CANARY_API_DOMAIN"}},
 	{Name: "canary.auth_token", Help: "Canary console API auth token", Secret: true, Env: []string{"CANARY_AUTH_TOKEN", "CANARY_API_TOKEN"}},
 	{Name: "canary.api_url", Help: "full Canary API URL, overriding the domain", Env: []string{"CANARY_API_URL"}},

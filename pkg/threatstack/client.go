@@ -189,6 +189,10 @@ func normalizeBaseURL(raw string) (string, error) {
 	if s == "" {
 		return DefaultBaseURL, nil
 	}
+	// The public scripts' TS_HOST is a bare host name.
+	if !strings.Contains(s, "://") && !strings.ContainsAny(s, "/ ") {
+		s = "https://" + s
+	}
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme == "" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return "", fmt.Errorf("threatstack: invalid API URL %q: want scheme://host[/prefix]", raw)

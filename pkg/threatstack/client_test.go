@@ -671,7 +671,8 @@ func TestBaseURL(t *testing.T) {
 		{"https://api.threatstack.com/v2/", "https://api.threatstack.com"},
 		{"http://127.0.0.1:8080/", "http://127.0.0.1:8080"},
 		{"https://proxy.internal/threatstack", "https://proxy.internal/threatstack"},
-		{"api.threatstack.com", ""},
+		{"api.threatstack.com", "https://api.threatstack.com"}, // TS_HOST's bare host
+		{"api.threatstack.com/v2", ""},
 		{"https://h/?q=1", ""},
 	}
 	for _, tt := range tests {
