@@ -163,6 +163,28 @@ func (r *rig) entries(incident string) []store.TimelineEntry {
 	return tl
 }
 
+// hangingDestination registers a destination "slow" whose endpoint
+// holds every notification until the request is cancelled or the test
+// ends; each arrival is signalled on the returned channel.
+func (r *rig) hangingDestination(buffer int) <-chan struct{} {
+	r.t.Helper()
+	arrived := make(chan struct{}, buffer)
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-req.Context().Done():
+		case <-release:
+		}
+	}))
+	r.t.Cleanup(hang.Close)
+	r.t.Cleanup(func() { close(release) })
+	if err := r.st.CreateDestination(context.Background(), &store.Destination{Name: "slow", Kind: notify.KindGeneric, URL: hang.URL, Secret: "s", CreatedAt: t0}); err != nil {
+		r.t.Fatal(err)
+	}
+	return arrived
+}
+
 func defenderBody(id, sender string) string {
 	return fmt.Sprintf(`{"eventType":"PhishingEmail","id":%q,"creationTime":"2024-01-15T10:00:00Z","severity":"high",
 		"category":"Phish","entityType":"Email","data":{"sender":%q,"subject":"Urgent Action Required",
@@ -451,18 +473,7 @@ func TestWorkerRunDrainsQueueAndStops(t *testing.T) {
 func TestShutdownInterruptsAndRequeuesAtTheStep(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	arrived := make(chan struct{}, 1)
-	release := make(chan struct{})
-	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		arrived <- struct{}{}
-		select {
-		case <-req.Context().Done():
-		case <-release:
-		}
-	}))
-	defer hang.Close()
-	defer close(release)
-	r.st.CreateDestination(ctx, &store.Destination{Name: "slow", Kind: notify.KindGeneric, URL: hang.URL, Secret: "s", CreatedAt: t0})
+	arrived := r.hangingDestination(1)
 	res := r.deliver("defender", defenderBody("m-1", "x@bad.example"), "phishing_triage")
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -526,20 +537,7 @@ func TestStoppedJobResumesAtItsEnd(t *testing.T) {
 func TestShutdownsDoNotUseUpAttempts(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	arrived := make(chan struct{}, 8)
-	release := make(chan struct{})
-	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		arrived <- struct{}{}
-		select {
-		case <-req.Context().Done():
-		case <-release:
-		}
-	}))
-	defer hang.Close()
-	defer close(release)
-	if err := r.st.CreateDestination(ctx, &store.Destination{Name: "slow", Kind: notify.KindGeneric, URL: hang.URL, Secret: "s", CreatedAt: t0}); err != nil {
-		t.Fatal(err)
-	}
+	arrived := r.hangingDestination(8)
 	res := r.deliver("defender", defenderBody("m-1", "x@bad.example"), "phishing_triage")
 	r.worker.Poll = 10 * time.Millisecond
 	for range r.worker.MaxAttempts {
