@@ -247,6 +247,12 @@ func (r *Receiver) ingest(w http.ResponseWriter, req *http.Request, name, reqID 
 		RequestID: reqID, ReplayKey: replayKey(src.Name, src.Verify, vres, body), Payload: body,
 		Triage: triageRequest(src),
 	}
+	if idemKey == "" && vres.Mode == verify.ModeStandardWebhooks {
+		// The spec's resends keep their signed webhook-id under a new
+		// timestamp: the id is the delivery's idempotency key, so a resend
+		// is answered as a repeat instead of stored twice.
+		idemKey = vres.DeliveryID
+	}
 	if idemKey != "" {
 		d.IdempotencyKey = src.Name + "\x00" + idemKey
 		d.IdempotencyCutoff = now.Add(-r.idemRetention)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -463,5 +464,44 @@ func TestTheHiveCaseLifecycle(t *testing.T) {
 		if i == 3 && (inc.Status != store.StatusResolved || inc.Severity != "high") {
 			t.Fatalf("after the case was resolved its incident is %+v", inc)
 		}
+	}
+}
+
+// A Standard Webhooks resend keeps its signed webhook-id under a new
+// timestamp: it is answered as a repeat of the first, not stored twice.
+func TestStandardWebhooksResendIsARepeat(t *testing.T) {
+	f := newFixture(t)
+	secret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
+	local := &sources.Local{Store: f.store, Origin: "cli", Now: func() time.Time { return now }}
+	if _, _, err := local.Add(context.Background(), sources.Spec{Source: "std", Secret: secret, Verify: verify.ModeStandardWebhooks}); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"event_type":"alert","data":{"id":"a-1"}}`
+	send := func(at time.Time) (reply, http.Header) {
+		ts := strconv.FormatInt(at.Unix(), 10)
+		mac := hmac.New(sha256.New, []byte("0123456789abcdef0123456789abcdef"))
+		mac.Write([]byte("msg_1." + ts + "." + body))
+		req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/api/webhooks/std", strings.NewReader(body))
+		req.Header.Set("webhook-id", "msg_1")
+		req.Header.Set("webhook-timestamp", ts)
+		req.Header.Set("webhook-signature", "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		r := reply{status: resp.StatusCode, raw: string(data)}
+		_ = json.Unmarshal(data, &r.body)
+		return r, resp.Header
+	}
+	first, _ := send(now)
+	again, h := send(now.Add(20 * time.Second))
+	if first.status != http.StatusAccepted || again.status != http.StatusOK || h.Get(IdempotentReplayedHeader) != "true" ||
+		again.body["incident_id"] != first.body["incident_id"] {
+		t.Fatalf("first %d %s, resend %d %s", first.status, first.raw, again.status, again.raw)
+	}
+	if evs, _ := f.store.ListEvents(context.Background(), store.EventFilter{Source: "std"}); len(evs) != 1 {
+		t.Fatalf("%d events stored, want 1", len(evs))
 	}
 }
