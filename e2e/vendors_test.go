@@ -107,10 +107,13 @@ func TestVendorSenders(t *testing.T) {
 	id, ts := "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W", fmt.Sprint(time.Now().Unix())
 	sig := opensslHMAC(t, hex.EncodeToString(swSecretRaw), id+"."+ts+"."+swBody, true)
 	hdr := map[string]string{"webhook-id": id, "webhook-timestamp": ts, "webhook-signature": "v1," + sig}
-	if r := post(t, srv.url+"/api/webhooks/std", swBody, hdr); r.status != 202 {
-		t.Fatalf("standard webhooks: %d %s", r.status, r.raw)
+	first := post(t, srv.url+"/api/webhooks/std", swBody, hdr)
+	if first.status != 202 {
+		t.Fatalf("standard webhooks: %d %s", first.status, first.raw)
 	}
-	if r := post(t, srv.url+"/api/webhooks/std", swBody, hdr); r.status != 409 || errCode(r) != "replayed" {
+	// A redelivery of the same webhook-id is a repeat: answered as the
+	// first was, stored once.
+	if r := post(t, srv.url+"/api/webhooks/std", swBody, hdr); r.status != 200 || r.body["incident_number"] != first.body["incident_number"] {
 		t.Fatalf("standard webhooks redelivery of the same id: %d %s", r.status, r.raw)
 	}
 
