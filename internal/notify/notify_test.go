@@ -435,3 +435,24 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+// What an endpoint answers reaches terminals and dead letters: without
+// control characters, and without the destination's own token when the
+// endpoint echoes it.
+func TestFailureNoteIsSafeToPrint(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, "bad auth "+r.Header.Get("Authorization")+" \x1b[2J\x1b]0;pwned\x07")
+	}))
+	defer srv.Close()
+	d := &store.Destination{Name: "hec", Kind: KindSplunkHEC, URL: srv.URL + "/services/collector/event", Token: "hectoken456"}
+	body, _ := Render(d, sample(), now)
+	res := testSender(nil).Send(context.Background(), d, body)
+	if res.OK() || res.Err == nil {
+		t.Fatalf("send = %+v", res)
+	}
+	msg := res.Err.Error()
+	if strings.Contains(msg, "hectoken456") || strings.ContainsAny(msg, "\x1b\x07") || !strings.Contains(msg, "bad auth Splunk ********") {
+		t.Fatalf("error = %q", msg)
+	}
+}

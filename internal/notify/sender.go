@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/pkg/signature"
@@ -190,7 +191,7 @@ func (s *Sender) attempt(ctx context.Context, d *store.Destination, body []byte)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return resp.StatusCode, 0, false, nil
 	}
-	err = fmt.Errorf("POST %s: HTTP %d%s", RedactURL(d.URL), resp.StatusCode, bodyNote(snippet))
+	err = fmt.Errorf("POST %s: HTTP %d%s", RedactURL(d.URL), resp.StatusCode, bodyNote(snippet, d.Secret, d.Token))
 	switch {
 	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode == http.StatusTooEarly,
 		resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500:
@@ -199,8 +200,23 @@ func (s *Sender) attempt(ctx context.Context, d *store.Destination, body []byte)
 	return resp.StatusCode, 0, false, err
 }
 
-func bodyNote(b []byte) string {
-	s := strings.Join(strings.Fields(string(b)), " ")
+// bodyNote is what an error shows of the endpoint's answer: on one line,
+// without control characters (it reaches terminals and dead letters) and
+// without the destination's own credentials, which an endpoint that
+// echoes its request would hand back.
+func bodyNote(b []byte, secrets ...string) string {
+	s := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || !unicode.IsPrint(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(string(b), "?"))
+	for _, secret := range secrets {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "********")
+		}
+	}
+	s = strings.Join(strings.Fields(s), " ")
 	if s == "" {
 		return ""
 	}
