@@ -38,6 +38,9 @@ const (
 	// CodeOverloaded is the 503 of back-pressure: too many requests in
 	// flight; the response carries Retry-After.
 	CodeOverloaded = "overloaded"
+	// CodeIdempotencyConflict is a 422: an idempotency key reused for
+	// another body within its retention.
+	CodeIdempotencyConflict = "idempotency_conflict"
 	// CodeUnavailable is a 503 while the receiver shuts down.
 	CodeUnavailable = "unavailable"
 )
@@ -281,6 +284,10 @@ func (r *Receiver) ingest(w http.ResponseWriter, req *http.Request, name, reqID 
 	res, err := r.store.Ingest(context.WithoutCancel(ctx), d)
 	if errors.Is(err, store.ErrReplayed) {
 		return nil, 0, &rejection{status: http.StatusConflict, code: CodeReplayed, msg: "Webhook delivery was already received (same signature within the replay window)"}
+	}
+	if errors.Is(err, store.ErrIdempotencyConflict) {
+		return nil, 0, &rejection{status: http.StatusUnprocessableEntity, code: CodeIdempotencyConflict,
+			msg: "The idempotency key was already used for a different body: give each delivery its own " + WebhookIDHeader}
 	}
 	if errors.Is(err, store.ErrClosed) {
 		return nil, 0, &rejection{status: http.StatusServiceUnavailable, code: CodeUnavailable, msg: "The receiver is shutting down; retry later", retryAfter: true}

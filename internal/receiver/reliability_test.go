@@ -120,9 +120,10 @@ func TestConcurrentIdempotentRetries(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
+			// A retry sends the same body, signed again at its own time.
 			id := fmt.Sprintf("evt-%d", i%ids)
-			body := fmt.Sprintf(`{"event_type":"x","data":{"copy":%d}}`, i)
-			r, _ := f.deliverWith("email-gateway", body, now, map[string]string{"X-Webhook-Id": id})
+			body := fmt.Sprintf(`{"event_type":"x","data":{"id":%q}}`, id)
+			r, _ := f.deliverWith("email-gateway", body, now.Add(time.Duration(i)*time.Second), map[string]string{"X-Webhook-Id": id})
 			mu.Lock()
 			defer mu.Unlock()
 			switch r.status {
@@ -476,5 +477,24 @@ func TestMetricLabelsStayBoundedWhenLookupsFail(t *testing.T) {
 	resp.Body.Close()
 	if strings.Contains(string(b), "made-up-") || !strings.Contains(string(b), `source="_unknown"`) {
 		t.Fatalf("metrics carry names from the network:\n%s", b)
+	}
+}
+
+// An idempotency key reused for another body is refused 422: answered as
+// a repeat, it handed out the first delivery's incident to whoever
+// replayed a signed request with a guessed key.
+func TestIdempotencyKeyReusedForAnotherBody(t *testing.T) {
+	f := newFixture(t)
+	first, _ := f.deliverWith("email-gateway", `{"event_type":"a"}`, now, map[string]string{"X-Webhook-Id": "victim-key"})
+	if first.status != http.StatusAccepted {
+		t.Fatalf("first: %d %s", first.status, first.raw)
+	}
+	other, _ := f.deliverWith("email-gateway", `{"event_type":"b"}`, now.Add(time.Second), map[string]string{"X-Webhook-Id": "victim-key"})
+	if other.status != http.StatusUnprocessableEntity || errCode(other) != CodeIdempotencyConflict ||
+		strings.Contains(other.raw, fmt.Sprint(first.body["incident_id"])) {
+		t.Fatalf("another body under the key: %d %s", other.status, other.raw)
+	}
+	if n := f.countEvents(); n != 1 {
+		t.Fatalf("%d events stored, want 1", n)
 	}
 }

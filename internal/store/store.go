@@ -5,6 +5,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +24,10 @@ var (
 	// ErrClosed means the store is shutting down and stored nothing; the
 	// sender should retry, against this receiver once restarted or another.
 	ErrClosed = errors.New("store closed")
+	// ErrIdempotencyConflict refuses a delivery whose idempotency key
+	// was used, within its retention, for another body: answering it as
+	// a repeat would hand out the other delivery's incident.
+	ErrIdempotencyConflict = errors.New("idempotency key already used for another body")
 	// ErrNoEvents refuses a delivery without events: it would claim its
 	// replay key with no event row to keep that key across a restart.
 	ErrNoEvents = errors.New("delivery holds no events")
@@ -179,6 +185,13 @@ type DeliveryItem struct {
 	// Resolve closes the incident the item lands on: the vendor deleted
 	// or resolved the object it stands for.
 	Resolve bool
+}
+
+// PayloadDigest is what an idempotency record keeps of its delivery's
+// body, to tell a repeat from another delivery reusing the key.
+func PayloadDigest(payload []byte) string {
+	sum := sha256.Sum256(payload)
+	return hex.EncodeToString(sum[:16])
 }
 
 // ApplyItem is what one more delivery item does to the open incident it

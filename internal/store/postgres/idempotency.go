@@ -29,6 +29,9 @@ type idempotentRecord struct {
 	// Jobs are the triage queue ids, so a repeat of a queued delivery
 	// answers "queued" with the same queue_id.
 	Jobs []string `json:"jobs,omitempty"`
+	// Body is the delivery's store.PayloadDigest; records written before
+	// it existed have none and match any body.
+	Body string `json:"body,omitempty"`
 }
 
 type idempotentIncRef struct {
@@ -76,6 +79,9 @@ func claimIdempotent(ctx context.Context, tx pgx.Tx, d *store.Delivery, now time
 	if err := json.Unmarshal(raw, &rec); err != nil {
 		return nil, fmt.Errorf("idempotency key result: %w", err)
 	}
+	if rec.Body != "" && rec.Body != store.PayloadDigest(d.Payload) {
+		return nil, store.ErrIdempotencyConflict
+	}
 	res := &store.IngestResult{Duplicate: true}
 	for i, id := range rec.Events {
 		ev := store.Event{ID: id, Source: text(d.Source)}
@@ -105,6 +111,7 @@ func rememberIdempotent(ctx context.Context, tx pgx.Tx, d *store.Delivery, res *
 	for _, j := range res.Jobs {
 		rec.Jobs = append(rec.Jobs, j.ID)
 	}
+	rec.Body = store.PayloadDigest(d.Payload)
 	raw, err := json.Marshal(rec)
 	if err != nil {
 		return err

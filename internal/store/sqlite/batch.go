@@ -307,7 +307,7 @@ func (c *committer) tryBatch(batch []*ingestCall, pending []int, replies []inges
 	claims := &replayClaims{set: set}
 	for n, i := range pending {
 		res, err := ingestTx(ctx, btx, claims, batch[i].d, batch[i].replay)
-		if errors.Is(err, store.ErrReplayed) {
+		if errors.Is(err, store.ErrReplayed) || errors.Is(err, store.ErrIdempotencyConflict) {
 			// Decided before any write: nothing to undo.
 			replies[i] = ingestReply{err: err}
 			continue

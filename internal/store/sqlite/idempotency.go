@@ -19,6 +19,9 @@ type idempotentRecord struct {
 	// Jobs are the triage queue ids, so a repeat of a queued delivery
 	// answers "queued" with the same queue_id.
 	Jobs []string `json:"jobs,omitempty"`
+	// Body is the delivery's store.PayloadDigest; records written before
+	// it existed have none and match any body.
+	Body string `json:"body,omitempty"`
 }
 
 type idempotentIncRef struct {
@@ -44,6 +47,9 @@ func idempotentResult(ctx context.Context, tx writeTx, d *store.Delivery) (*stor
 	var rec idempotentRecord
 	if err := json.Unmarshal(raw, &rec); err != nil {
 		return nil, fmt.Errorf("idempotency key result: %w", err)
+	}
+	if rec.Body != "" && rec.Body != store.PayloadDigest(d.Payload) {
+		return nil, store.ErrIdempotencyConflict
 	}
 	res := &store.IngestResult{Duplicate: true}
 	for i, id := range rec.Events {
@@ -75,6 +81,7 @@ func rememberIdempotent(ctx context.Context, tx writeTx, d *store.Delivery, res 
 	for _, j := range res.Jobs {
 		rec.Jobs = append(rec.Jobs, j.ID)
 	}
+	rec.Body = store.PayloadDigest(d.Payload)
 	raw, err := json.Marshal(rec)
 	if err != nil {
 		return err
