@@ -162,6 +162,10 @@ func TestWebhookTestInEveryMode(t *testing.T) {
 			t.Errorf("webhook test of a %s source: exit %d\n%s%s", mode, r.code, r.stdout, r.stderr)
 		}
 	}
+	// Unreachable, the error names the receiver but not the url-token.
+	if r := e.expectCode(1, "webhook", "test", "src-url-token", "--url", "http://"+freeAddr(t)); strings.Contains(r.stderr, "url-token-secret") {
+		t.Fatalf("the token is in the error: %s", r.stderr)
+	}
 	sign := e.must("webhook", "sign", "src-github", "--body", "-")
 	if !strings.HasPrefix(sign.stdout, "X-Hub-Signature-256: sha256=") {
 		t.Fatalf("webhook sign of a github source:\n%s", sign.stdout)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -155,6 +156,12 @@ func testRun(ctx context.Context, opts *TestOptions) error {
 	start := time.Now()
 	resp, err := opts.HTTPClient().Do(req)
 	if err != nil {
+		// net/http's *url.Error names the whole URL, a url-token
+		// source's ?token= included: the target without it says enough.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
 		return fmt.Errorf("could not reach %s: %w (is 'tw-cli serve' running?)", target, err)
 	}
 	defer resp.Body.Close()
