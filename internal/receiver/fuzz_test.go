@@ -78,12 +78,13 @@ func FuzzIngest(f *testing.F) {
 			if w.Code == http.StatusOK && idem == "" {
 				t.Fatalf("200 (a repeat) without an idempotency key: %s", w.Body)
 			}
-		case http.StatusBadRequest, http.StatusUnauthorized, http.StatusConflict, http.StatusRequestEntityTooLarge:
+		case http.StatusBadRequest, http.StatusUnauthorized, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity:
 			if resp.Error == nil || resp.Error.Message == "" {
 				t.Fatalf("%d without an error body: %s", w.Code, w.Body)
 			}
 			switch resp.Error.Code {
-			case CodeInvalidPayload, CodeInvalidSignature, CodeTimestampExpired, CodeReplayed, CodePayloadTooLarge, CodeInvalidRequest:
+			case CodeInvalidPayload, CodeInvalidSignature, CodeTimestampExpired, CodeReplayed, CodePayloadTooLarge, CodeInvalidRequest,
+				CodeIdempotencyConflict:
 			default:
 				t.Fatalf("%d with unknown code %q", w.Code, resp.Error.Code)
 			}
