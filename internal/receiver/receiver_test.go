@@ -485,15 +485,7 @@ func TestStandardWebhooksResendIsARepeat(t *testing.T) {
 		req.Header.Set("webhook-id", "msg_1")
 		req.Header.Set("webhook-timestamp", ts)
 		req.Header.Set("webhook-signature", "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		data, _ := io.ReadAll(resp.Body)
-		r := reply{status: resp.StatusCode, raw: string(data)}
-		_ = json.Unmarshal(data, &r.body)
-		return r, resp.Header
+		return f.doWithHeader(req)
 	}
 	first, _ := send(now)
 	again, h := send(now.Add(20 * time.Second))

@@ -30,6 +30,12 @@ func (f *fixture) deliverWith(source, body string, at time.Time, headers map[str
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
+	return f.doWithHeader(req)
+}
+
+// doWithHeader sends req and returns the reply with its headers.
+func (f *fixture) doWithHeader(req *http.Request) (reply, http.Header) {
+	f.t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		f.t.Fatal(err)

@@ -185,6 +185,24 @@ func (r *rig) hangingDestination(buffer int) <-chan struct{} {
 	return arrived
 }
 
+// runUntilArrival runs the worker until a notification reaches the
+// hanging destination, then stops it gracefully, as a shutdown would.
+func (r *rig) runUntilArrival(arrived <-chan struct{}) {
+	r.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.worker.Run(ctx); close(done) }()
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		cancel()
+		<-done
+		r.t.Fatal("the notification never started")
+	}
+	cancel()
+	<-done
+}
+
 func defenderBody(id, sender string) string {
 	return fmt.Sprintf(`{"eventType":"PhishingEmail","id":%q,"creationTime":"2024-01-15T10:00:00Z","severity":"high",
 		"category":"Phish","entityType":"Email","data":{"sender":%q,"subject":"Urgent Action Required",
@@ -475,17 +493,8 @@ func TestShutdownInterruptsAndRequeuesAtTheStep(t *testing.T) {
 	ctx := context.Background()
 	arrived := r.hangingDestination(1)
 	res := r.deliver("defender", defenderBody("m-1", "x@bad.example"), "phishing_triage")
-	wctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
 	r.worker.Poll = 10 * time.Millisecond
-	go func() { r.worker.Run(wctx); close(done) }()
-	select {
-	case <-arrived:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the notification never started")
-	}
-	cancel()
-	<-done
+	r.runUntilArrival(arrived)
 	job, _ := r.st.GetTriageJob(ctx, res.Jobs[0].ID)
 	if job.Status != store.JobQueued || job.Step != 6 || !job.RunAt.Equal(r.clk.Now()) {
 		t.Fatalf("interrupted job = %+v", job)
@@ -541,16 +550,7 @@ func TestShutdownsDoNotUseUpAttempts(t *testing.T) {
 	res := r.deliver("defender", defenderBody("m-1", "x@bad.example"), "phishing_triage")
 	r.worker.Poll = 10 * time.Millisecond
 	for range r.worker.MaxAttempts {
-		wctx, cancel := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { r.worker.Run(wctx); close(done) }()
-		select {
-		case <-arrived:
-		case <-time.After(10 * time.Second):
-			t.Fatal("the notification never started")
-		}
-		cancel()
-		<-done
+		r.runUntilArrival(arrived)
 	}
 	job, _ := r.st.GetTriageJob(ctx, res.Jobs[0].ID)
 	if job.Status != store.JobQueued || job.Attempts != 0 {
