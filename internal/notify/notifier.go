@@ -96,6 +96,13 @@ func (n *Notifier) Retry(ctx context.Context, id string) (Delivery, error) {
 	if err != nil {
 		return Delivery{}, err
 	}
+	// Claimed before sending: of two retries at once, one sends.
+	if err := n.Store.ClaimDeadLetter(ctx, id, dl.UpdatedAt, n.Now()); err != nil {
+		if errors.Is(err, store.ErrLeaseLost) {
+			return Delivery{}, fmt.Errorf("failed notification %q is being retried elsewhere, or was just: list the failures again", id)
+		}
+		return Delivery{}, err
+	}
 	out := Delivery{Destination: dl.Destination, Result: n.Sender.Send(ctx, d, dl.Body), DeadLetter: id}
 	if out.OK() {
 		return out, n.Store.DeleteDeadLetter(ctx, id)

@@ -242,5 +242,10 @@ type TriageStore interface {
 	GetDeadLetter(ctx context.Context, id string) (*DeadLetter, error)
 	// UpdateDeadLetter records another failed retry.
 	UpdateDeadLetter(ctx context.Context, dl *DeadLetter) error
+	// ClaimDeadLetter takes a dead letter for one retry: it succeeds only
+	// while the letter is as it was read (updated at seen), and marks it
+	// updated at now, so that of two retries at once one sends.
+	// ErrLeaseLost when it changed or went meanwhile.
+	ClaimDeadLetter(ctx context.Context, id string, seen, now time.Time) error
 	DeleteDeadLetter(ctx context.Context, id string) error
 }

@@ -576,6 +576,15 @@ func (s *Store) UpdateDeadLetter(ctx context.Context, d *store.DeadLetter) error
 		d.Attempts, d.LastStatus, text(d.LastError), d.UpdatedAt, text(d.ID)))
 }
 
+// ClaimDeadLetter implements store.TriageStore.
+func (s *Store) ClaimDeadLetter(ctx context.Context, id string, seen, now time.Time) error {
+	err := affected(s.pool.Exec(ctx, `UPDATE dead_letters SET updated_at = $1 WHERE id = $2 AND updated_at = $3`, now, text(id), seen))
+	if errors.Is(err, store.ErrNotFound) {
+		return store.ErrLeaseLost
+	}
+	return err
+}
+
 // DeleteDeadLetter implements store.TriageStore.
 func (s *Store) DeleteDeadLetter(ctx context.Context, id string) error {
 	return affected(s.pool.Exec(ctx, `DELETE FROM dead_letters WHERE id = $1`, text(id)))

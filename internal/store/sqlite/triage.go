@@ -577,6 +577,17 @@ func (s *Store) UpdateDeadLetter(ctx context.Context, d *store.DeadLetter) error
 	return affected(res, err)
 }
 
+// ClaimDeadLetter implements store.TriageStore.
+func (s *Store) ClaimDeadLetter(ctx context.Context, id string, seen, now time.Time) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE dead_letters SET updated_at = ? WHERE id = ? AND updated_at = ?`, ts(now), id, ts(seen))
+	if err := affected(res, err); errors.Is(err, store.ErrNotFound) {
+		return store.ErrLeaseLost
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
 // DeleteDeadLetter implements store.TriageStore.
 func (s *Store) DeleteDeadLetter(ctx context.Context, id string) error {
 	res, err := s.w.ExecContext(ctx, `DELETE FROM dead_letters WHERE id = ?`, id)

@@ -469,6 +469,14 @@ func testDeadLetters(t *testing.T, s store.Store) {
 	if len(list) != 1 {
 		t.Fatalf("list = %+v", list)
 	}
+	// Two retries read the letter as it was: the first claims it, the
+	// second finds it changed.
+	if err := s.ClaimDeadLetter(ctx, dl.ID, got.UpdatedAt, t0.Add(2*time.Hour)); err != nil {
+		t.Fatalf("first claim = %v", err)
+	}
+	if err := s.ClaimDeadLetter(ctx, dl.ID, got.UpdatedAt, t0.Add(2*time.Hour+time.Second)); !errors.Is(err, store.ErrLeaseLost) {
+		t.Fatalf("second claim = %v, want ErrLeaseLost", err)
+	}
 	if err := s.DeleteDeadLetter(ctx, dl.ID); err != nil {
 		t.Fatal(err)
 	}
