@@ -43,6 +43,9 @@ type Summary struct {
 	Incident *store.Incident
 	Ran      int
 	Skipped  int
+	// Failed counts steps that ran but did not do their work (a notify
+	// whose destinations all dead-lettered).
+	Failed int
 	// StoppedAt names the step that ended the playbook early, if any.
 	StoppedAt string
 	Reason    string
@@ -52,6 +55,9 @@ type Summary struct {
 func (s Summary) Message(pb string) string {
 	if s.StoppedAt != "" {
 		return fmt.Sprintf("playbook %s stopped at %s: %s", pb, s.StoppedAt, s.Reason)
+	}
+	if s.Failed > 0 {
+		return fmt.Sprintf("playbook %s finished: %d steps applied, %d skipped, %d failed", pb, s.Ran, s.Skipped, s.Failed)
 	}
 	return fmt.Sprintf("playbook %s finished: %d steps applied, %d skipped", pb, s.Ran, s.Skipped)
 }
@@ -127,6 +133,8 @@ func (e *Engine) Execute(ctx context.Context, r Run) (Summary, error) {
 		switch out.outcome {
 		case store.OutcomeSkipped:
 			sum.Skipped++
+		case store.OutcomeFailed:
+			sum.Failed++
 		default:
 			sum.Ran++
 		}

@@ -209,6 +209,10 @@ func (w *Worker) process(ctx context.Context, log *slog.Logger, j store.TriageJo
 	}
 	done := store.TimelineEntry{Kind: store.TimelinePlaybook, Actor: actor, Outcome: store.OutcomeDone, Message: sum.Message(pb.Name), JobID: j.ID}
 	w.finish(log, w.Store.CompleteTriageJob(wctx, j.ID, j.LeaseOwner, w.Now(), done))
+	if sum.Failed > 0 {
+		log.Warn("triage job done with failed steps; see the incident's timeline and 'tw-cli destination failures'", "summary", sum.Message(pb.Name))
+		return
+	}
 	log.Info("triage job done", "summary", sum.Message(pb.Name))
 }
 

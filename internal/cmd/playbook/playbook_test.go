@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -228,5 +230,29 @@ func TestRunRecordsAFailedStep(t *testing.T) {
 	last := tl[len(tl)-1]
 	if last.Outcome != store.OutcomeFailed || last.Step != "notify" || !strings.Contains(last.Message, "unknown destination") {
 		t.Fatalf("last entry = %+v", last)
+	}
+}
+
+// A run whose notify step dead-lettered its destination is recorded, but
+// is not a success: exit 5, and the summary counts the failed step.
+func TestRunWithADeadLetteredNotifyFails(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadRequest) }))
+	defer down.Close()
+	if err := h.st.CreateDestination(ctx, &store.Destination{Name: "pager", Kind: "generic", URL: down.URL, Secret: "s", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	h.writePlaybook(t, "pager.yaml", "steps:\n  - add_tags: [x]\n  - notify: [pager]\n")
+	res, _ := h.st.Ingest(ctx, &store.Delivery{Source: "s", ReceivedAt: now, Verification: "hmac", Format: "generic", Payload: []byte(`{}`),
+		Items: []store.DeliveryItem{{Title: "t", Severity: "low", Normalized: []byte(`{}`)}}})
+	opts := &RunOptions{IO: h.f.IOStreams, Store: h.f.Store, Catalog: catalogFunc(h.f), Sender: newTestSender, Now: h.f.Now,
+		User: func() string { return "bob" }, Name: "pager", Incident: res.Incidents[0].ID}
+	err := runRun(ctx, opts)
+	if cmdutil.ExitCode(err) != cmdutil.ExitRemote || !strings.Contains(err.Error(), "1 steps applied, 0 skipped, 1 failed") {
+		t.Fatalf("err = %v (exit %d)", err, cmdutil.ExitCode(err))
+	}
+	if dls, _ := h.st.ListDeadLetters(ctx); len(dls) != 1 {
+		t.Fatalf("%d dead letters, want 1", len(dls))
 	}
 }

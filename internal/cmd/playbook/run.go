@@ -114,6 +114,11 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 	if runErr != nil {
 		return fmt.Errorf("playbook %s on %s: %w", pb.Name, inc.Number, runErr)
 	}
+	if sum.Failed > 0 {
+		// Recorded on the timeline like any run, but not a success.
+		return cmdutil.RemoteError(fmt.Errorf("%s on %s: %s: see 'tw-cli incidents show %s' and 'tw-cli destination failures'",
+			pb.Name, inc.Number, sum.Message(pb.Name), inc.Number))
+	}
 	fmt.Fprintf(opts.IO.ErrOut, "✓ %s on %s: %s\n", pb.Name, inc.Number, sum.Message(pb.Name))
 	return nil
 }
