@@ -54,7 +54,7 @@ func (n *Notifier) Notify(ctx context.Context, name string, m Message) (Delivery
 	}
 	now := n.Now()
 	dl := &store.DeadLetter{
-		Destination: name, IncidentID: m.IncidentID, IncidentNumber: m.Number, Body: body,
+		Destination: name, Kind: d.Kind, IncidentID: m.IncidentID, IncidentNumber: m.Number, Body: body,
 		Attempts: out.Attempts, LastStatus: out.Status, LastError: out.Err.Error(), CreatedAt: now, UpdatedAt: now,
 	}
 	if err := n.Store.AddDeadLetter(ctx, dl); err != nil {
@@ -95,6 +95,12 @@ func (n *Notifier) Retry(ctx context.Context, id string) (Delivery, error) {
 	}
 	if err != nil {
 		return Delivery{}, err
+	}
+	// The body was rendered for the destination as it was: sent to one
+	// since replaced by another kind, it would be another kind's message.
+	if dl.Kind != "" && dl.Kind != d.Kind {
+		return Delivery{}, fmt.Errorf("destination %q is now a %s destination, and failed notification %q was built for a %s one: it cannot be resent there",
+			dl.Destination, d.Kind, id, dl.Kind)
 	}
 	// Claimed before sending: of two retries at once, one sends.
 	if err := n.Store.ClaimDeadLetter(ctx, id, dl.UpdatedAt, n.Now()); err != nil {

@@ -456,3 +456,33 @@ func TestFailureNoteIsSafeToPrint(t *testing.T) {
 		t.Fatalf("error = %q", msg)
 	}
 }
+
+// A dead letter is not resent to a destination that has since become
+// another kind: its body is the old kind's message.
+func TestRetryRefusesADestinationOfAnotherKind(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	ep := newEndpoint(t, 500, 200)
+	if err := st.CreateDestination(ctx, &store.Destination{Name: "h", Kind: KindSplunkHEC, URL: ep.srv.URL, Token: "t", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	s := testSender(nil)
+	s.MaxAttempts = 1
+	n := &Notifier{Store: st, Sender: s, Now: func() time.Time { return now }}
+	out, err := n.Notify(ctx, "h", sample())
+	if err != nil || out.DeadLetter == "" {
+		t.Fatalf("notify = %+v, %v", out, err)
+	}
+	if err := st.DeleteDestination(ctx, "h"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateDestination(ctx, &store.Destination{Name: "h", Kind: KindSlack, URL: ep.srv.URL + "/services/x", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Retry(ctx, out.DeadLetter); err == nil || !strings.Contains(err.Error(), "was built for a splunk-hec one") {
+		t.Fatalf("retry to a destination of another kind = %v", err)
+	}
+	if n := len(ep.requests()); n != 1 {
+		t.Fatalf("%d requests, want only the first", n)
+	}
+}

@@ -186,8 +186,11 @@ type Destination struct {
 // DeadLetter is a notification that failed every attempt. Body is the
 // message as rendered, so a retry sends the same content.
 type DeadLetter struct {
-	ID             string    `json:"id"`
-	Destination    string    `json:"destination"`
+	ID          string `json:"id"`
+	Destination string `json:"destination"`
+	// Kind is the destination's kind the body was rendered for; "" on
+	// letters older than the field.
+	Kind           string    `json:"kind,omitempty"`
 	IncidentID     string    `json:"incident_id,omitempty"`
 	IncidentNumber string    `json:"incident_number,omitempty"`
 	Body           []byte    `json:"-"`

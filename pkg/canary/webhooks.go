@@ -1,10 +1,10 @@
 package canary
 
 import (
-	"fmt"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"sort"
 )

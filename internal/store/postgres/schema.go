@@ -80,6 +80,8 @@ var migrations = []string{
 	// perf: idempotency keys and the first delivery's result (see
 	// idempotency.go).
 	idempotencySchema,
+	// A dead letter remembers the kind its body was rendered for.
+	`ALTER TABLE dead_letters ADD COLUMN kind TEXT NOT NULL DEFAULT '';`,
 }
 
 // Migrate applies pending migrations. See store.Migrator.

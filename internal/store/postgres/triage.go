@@ -531,11 +531,11 @@ func (s *Store) DeleteDestination(ctx context.Context, name string) error {
 
 // --- dead letters ---
 
-const dlCols = `id, destination, incident_id, incident_number, body, attempts, last_status, last_error, created_at, updated_at`
+const dlCols = `id, destination, incident_id, incident_number, body, attempts, last_status, last_error, created_at, updated_at, kind`
 
 func scanDL(row pgx.Row) (*store.DeadLetter, error) {
 	var d store.DeadLetter
-	if err := row.Scan(&d.ID, &d.Destination, &d.IncidentID, &d.IncidentNumber, &d.Body, &d.Attempts, &d.LastStatus, &d.LastError, &d.CreatedAt, &d.UpdatedAt); err != nil {
+	if err := row.Scan(&d.ID, &d.Destination, &d.IncidentID, &d.IncidentNumber, &d.Body, &d.Attempts, &d.LastStatus, &d.LastError, &d.CreatedAt, &d.UpdatedAt, &d.Kind); err != nil {
 		return nil, err
 	}
 	d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
@@ -547,8 +547,8 @@ func (s *Store) AddDeadLetter(ctx context.Context, d *store.DeadLetter) error {
 	if d.ID == "" {
 		d.ID = "dl-" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO dead_letters (`+dlCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
-		text(d.ID), text(d.Destination), text(d.IncidentID), text(d.IncidentNumber), nonNil(d.Body), d.Attempts, d.LastStatus, text(d.LastError), d.CreatedAt, d.UpdatedAt)
+	_, err := s.pool.Exec(ctx, `INSERT INTO dead_letters (`+dlCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`,
+		text(d.ID), text(d.Destination), text(d.IncidentID), text(d.IncidentNumber), nonNil(d.Body), d.Attempts, d.LastStatus, text(d.LastError), d.CreatedAt, d.UpdatedAt, text(d.Kind))
 	return err
 }
 

@@ -286,6 +286,9 @@ var migrations = []string{
 	// memory (replay.go); replay_keys is only read back until it expires.
 	`ALTER TABLE events ADD COLUMN replay_hash BLOB;
 	CREATE TABLE replay_horizon (id INTEGER PRIMARY KEY CHECK (id = 1), before INTEGER NOT NULL);`,
+	// A dead letter remembers the kind its body was rendered for, so a
+	// retry after the destination changed kind does not send it.
+	`ALTER TABLE dead_letters ADD COLUMN kind TEXT NOT NULL DEFAULT '';`,
 }
 
 // newID returns a time-ordered UUID (version 7). Random (v4) keys land

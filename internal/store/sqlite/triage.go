@@ -534,12 +534,12 @@ func (s *Store) DeleteDestination(ctx context.Context, name string) error {
 
 // --- dead letters ---
 
-const dlCols = `id, destination, incident_id, incident_number, body, attempts, last_status, last_error, created_at, updated_at`
+const dlCols = `id, destination, incident_id, incident_number, body, attempts, last_status, last_error, created_at, updated_at, kind`
 
 func scanDL(row scanner) (*store.DeadLetter, error) {
 	var d store.DeadLetter
 	var c, u int64
-	if err := row.Scan(&d.ID, &d.Destination, &d.IncidentID, &d.IncidentNumber, &d.Body, &d.Attempts, &d.LastStatus, &d.LastError, &c, &u); err != nil {
+	if err := row.Scan(&d.ID, &d.Destination, &d.IncidentID, &d.IncidentNumber, &d.Body, &d.Attempts, &d.LastStatus, &d.LastError, &c, &u, &d.Kind); err != nil {
 		return nil, err
 	}
 	d.CreatedAt, d.UpdatedAt = fromTS(c), fromTS(u)
@@ -551,8 +551,8 @@ func (s *Store) AddDeadLetter(ctx context.Context, d *store.DeadLetter) error {
 	if d.ID == "" {
 		d.ID = "dl-" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
 	}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO dead_letters (`+dlCols+`) VALUES (?,?,?,?,?,?,?,?,?,?)`,
-		d.ID, d.Destination, d.IncidentID, d.IncidentNumber, d.Body, d.Attempts, d.LastStatus, d.LastError, ts(d.CreatedAt), ts(d.UpdatedAt))
+	_, err := s.w.ExecContext(ctx, `INSERT INTO dead_letters (`+dlCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+		d.ID, d.Destination, d.IncidentID, d.IncidentNumber, d.Body, d.Attempts, d.LastStatus, d.LastError, ts(d.CreatedAt), ts(d.UpdatedAt), d.Kind)
 	return err
 }
 

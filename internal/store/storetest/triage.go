@@ -449,7 +449,7 @@ func testDestinations(t *testing.T, s store.Store) {
 
 func testDeadLetters(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	dl := &store.DeadLetter{Destination: "soc", IncidentNumber: "INC-2024-0001", Body: []byte(`{"a":1}`), Attempts: 4,
+	dl := &store.DeadLetter{Destination: "soc", Kind: "slack", IncidentNumber: "INC-2024-0001", Body: []byte(`{"a":1}`), Attempts: 4,
 		LastStatus: 503, LastError: "503 Service Unavailable", CreatedAt: t0, UpdatedAt: t0}
 	if err := s.AddDeadLetter(ctx, dl); err != nil {
 		t.Fatal(err)
@@ -462,7 +462,7 @@ func testDeadLetters(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	got, err := s.GetDeadLetter(ctx, dl.ID)
-	if err != nil || got.Attempts != 5 || got.LastError != "timeout" || string(got.Body) != `{"a":1}` || got.LastStatus != 503 {
+	if err != nil || got.Attempts != 5 || got.LastError != "timeout" || string(got.Body) != `{"a":1}` || got.LastStatus != 503 || got.Kind != "slack" {
 		t.Fatalf("get = %+v, %v", got, err)
 	}
 	list, _ := s.ListDeadLetters(ctx)
