@@ -214,19 +214,29 @@ func TestRunAppliesPlaybookAndRecordsTimeline(t *testing.T) {
 	}
 }
 
+// pagerRun writes a playbook that tags then notifies the destination
+// "pager", and returns the options of a run of it on a new incident.
+func (h *harness) pagerRun(t *testing.T) *RunOptions {
+	t.Helper()
+	h.writePlaybook(t, "pager.yaml", "steps:\n  - add_tags: [x]\n  - notify: [pager]\n")
+	res, err := h.st.Ingest(context.Background(), &store.Delivery{Source: "s", ReceivedAt: now, Verification: "hmac", Format: "generic", Payload: []byte(`{}`),
+		Items: []store.DeliveryItem{{Title: "t", Severity: "low", Normalized: []byte(`{}`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &RunOptions{IO: h.f.IOStreams, Store: h.f.Store, Catalog: catalogFunc(h.f), Sender: newTestSender, Now: h.f.Now,
+		User: func() string { return "bob" }, Name: "pager", Incident: res.Incidents[0].ID}
+}
+
 func TestRunRecordsAFailedStep(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	h.writePlaybook(t, "pager.yaml", "steps:\n  - add_tags: [x]\n  - notify: [pager]\n")
-	res, _ := h.st.Ingest(ctx, &store.Delivery{Source: "s", ReceivedAt: now, Verification: "hmac", Format: "generic", Payload: []byte(`{}`),
-		Items: []store.DeliveryItem{{Title: "t", Severity: "low", Normalized: []byte(`{}`)}}})
-	opts := &RunOptions{IO: h.f.IOStreams, Store: h.f.Store, Catalog: catalogFunc(h.f), Sender: newTestSender, Now: h.f.Now,
-		User: func() string { return "bob" }, Name: "pager", Incident: res.Incidents[0].ID}
+	opts := h.pagerRun(t)
 	err := runRun(ctx, opts)
 	if err == nil || !strings.Contains(err.Error(), `step 2 (notify): unknown destination "pager"`) {
 		t.Fatalf("err = %v", err)
 	}
-	tl, _ := h.st.ListTimeline(ctx, res.Incidents[0].ID)
+	tl, _ := h.st.ListTimeline(ctx, opts.Incident)
 	last := tl[len(tl)-1]
 	if last.Outcome != store.OutcomeFailed || last.Step != "notify" || !strings.Contains(last.Message, "unknown destination") {
 		t.Fatalf("last entry = %+v", last)
@@ -243,11 +253,7 @@ func TestRunWithADeadLetteredNotifyFails(t *testing.T) {
 	if err := h.st.CreateDestination(ctx, &store.Destination{Name: "pager", Kind: "generic", URL: down.URL, Secret: "s", CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	h.writePlaybook(t, "pager.yaml", "steps:\n  - add_tags: [x]\n  - notify: [pager]\n")
-	res, _ := h.st.Ingest(ctx, &store.Delivery{Source: "s", ReceivedAt: now, Verification: "hmac", Format: "generic", Payload: []byte(`{}`),
-		Items: []store.DeliveryItem{{Title: "t", Severity: "low", Normalized: []byte(`{}`)}}})
-	opts := &RunOptions{IO: h.f.IOStreams, Store: h.f.Store, Catalog: catalogFunc(h.f), Sender: newTestSender, Now: h.f.Now,
-		User: func() string { return "bob" }, Name: "pager", Incident: res.Incidents[0].ID}
+	opts := h.pagerRun(t)
 	err := runRun(ctx, opts)
 	if cmdutil.ExitCode(err) != cmdutil.ExitRemote || !strings.Contains(err.Error(), "1 steps applied, 0 skipped, 1 failed") {
 		t.Fatalf("err = %v (exit %d)", err, cmdutil.ExitCode(err))
