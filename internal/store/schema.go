@@ -33,6 +33,9 @@ type SchemaStatus struct {
 	// Available is the newest migration this build knows.
 	Available int                `json:"available_version"`
 	Applied   []AppliedMigration `json:"applied"`
+	// Missing says the database does not exist yet (SQLite's file);
+	// `db migrate` or `serve` creates it.
+	Missing bool `json:"missing,omitempty"`
 }
 
 // Pending is how many migrations the next Migrate applies; negative when

@@ -6,6 +6,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -31,7 +33,7 @@ func newTestEnv(t *testing.T, tty bool) *testEnv {
 	t.Helper()
 	ios, _, out, errOut := iostreams.Test()
 	ios.SetStdoutTTY(tty)
-	path := filepath.Join(t.TempDir(), "tw-cli.db")
+	path := filepath.Join(t.TempDir(), "data", "tw-cli.db")
 	f := &cmdutil.Factory{
 		IOStreams: ios,
 		Now:       time.Now,
@@ -104,9 +106,16 @@ func TestStatusMigrateStatus(t *testing.T) {
 	if err := e.run(t, NewCmdStatus(e.f, nil)); err != nil {
 		t.Fatal(err)
 	}
-	want := fmt.Sprintf("backend\tsqlite\nlocation\t%s\ncurrent\t0\navailable\t%d\nstate\t%s\n", e.path, n, state(&store.SchemaStatus{Available: n}))
+	want := fmt.Sprintf("backend\tsqlite\nlocation\t%s\ncurrent\t0\navailable\t%d\nstate\tnot created yet: 'tw-cli db migrate' or 'tw-cli serve' creates it\n", e.path, n)
 	if e.stdout.String() != want {
 		t.Fatalf("fresh status:\n%s\nwant:\n%s", e.stdout, want)
+	}
+	// Looking must not create the data dir, let alone the database.
+	if _, err := os.Stat(filepath.Dir(e.path)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("status created the data dir: %v", err)
+	}
+	if err := e.run(t, NewCmdStatus(e.f, nil), "-o", "json"); err != nil || !strings.Contains(e.stdout.String(), `"missing": true`) {
+		t.Fatalf("fresh status -o json = %v:\n%s", err, e.stdout)
 	}
 
 	if err := e.run(t, NewCmdMigrate(e.f, nil)); err != nil {
@@ -135,6 +144,9 @@ func TestStatusMigrateStatus(t *testing.T) {
 	lines := strings.Split(strings.TrimSuffix(e.stdout.String(), "\n"), "\n")
 	if len(lines) != 5+n || lines[2] != fmt.Sprintf("current\t%d", n) || lines[4] != "state\tup to date" {
 		t.Fatalf("status after migrate:\n%s", e.stdout)
+	}
+	if st, err := os.Stat(e.path); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("migrate created the database as %v, %v; want mode 0600", st, err)
 	}
 	for v := 1; v <= n; v++ {
 		if !strings.HasPrefix(lines[4+v], fmt.Sprintf("migration %d\tapplied 20", v)) {

@@ -70,6 +70,8 @@ func statusRun(cmd *cobra.Command, opts *StatusOptions) error {
 // state says in words what the versions mean and what to do.
 func state(st *store.SchemaStatus) string {
 	switch n := st.Pending(); {
+	case st.Missing:
+		return "not created yet: 'tw-cli db migrate' or 'tw-cli serve' creates it"
 	case n == 0:
 		return "up to date"
 	case n < 0:

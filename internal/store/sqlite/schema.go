@@ -2,7 +2,10 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"time"
 
 	"github.com/tw-cli/tw-cli/internal/store"
@@ -16,6 +19,9 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (ver
 // under SQLite's write lock: a second process opening the same file waits
 // (busy_timeout) and then finds the schema current.
 func (s *Store) Migrate(ctx context.Context) (from, to int, err error) {
+	if err := createFile(s.path); err != nil {
+		return 0, 0, err
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, 0, err
@@ -48,6 +54,14 @@ func (s *Store) Migrate(ctx context.Context) (from, to int, err error) {
 // SchemaStatus reports applied and known migrations. See store.Migrator.
 func (s *Store) SchemaStatus(ctx context.Context) (*store.SchemaStatus, error) {
 	st := &store.SchemaStatus{Backend: "sqlite", Location: s.path, Available: len(migrations), Applied: []store.AppliedMigration{}}
+	// Opening the file would create it (and the data dir): a status check
+	// must leave a machine as it found it.
+	if _, err := os.Stat(s.path); errors.Is(err, fs.ErrNotExist) {
+		st.Missing = true
+		return st, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("database %s: %w", s.path, err)
+	}
 	var n int
 	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&n); err != nil {
 		return nil, err

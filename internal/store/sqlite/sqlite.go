@@ -70,16 +70,13 @@ var (
 
 // Open opens (creating if needed) the database at path and migrates it.
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("create data dir: %w", err)
+	// `db status` (NoMigrate) looks without creating anything; Migrate
+	// creates the file when it runs.
+	if !opts.NoMigrate {
+		if err := createFile(path); err != nil {
+			return nil, err
+		}
 	}
-	// Create the file ourselves so it is 0600 from the first byte: it
-	// holds source secrets.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
-	}
-	f.Close()
 	sync := strings.ToUpper(opts.Synchronous)
 	switch sync {
 	case "":
@@ -163,6 +160,19 @@ func isBusy(err error) bool {
 
 // Close commits the deliveries already queued, answers their callers,
 // then closes both pools.
+// createFile creates the database file and its dir, so the file is 0600
+// from its first byte: it holds source secrets.
+func createFile(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	return f.Close()
+}
+
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.commits.stop()
