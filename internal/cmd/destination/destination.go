@@ -33,7 +33,8 @@ func NewCmdDestination(f *cmdutil.Factory) *cobra.Command {
 
 Failed deliveries are retried with exponential backoff and jitter,
 honouring Retry-After, then kept as dead letters: list them with
-'destination failures' and send one again with 'destination retry ID'.
+'destination failures', send one again with 'destination retry ID' or
+drop it with 'destination discard ID'.
 Secrets are read from environment variables at 'add' time and stored
 with the source secrets; listings mask them and the webhook URLs.`,
 		Example: `  $ tw-cli destination add slack soc-slack --url "$SLACK_WEBHOOK_URL"
@@ -49,6 +50,7 @@ with the source secrets; listings mask them and the webhook URLs.`,
 		NewCmdTest(f, nil),
 		NewCmdFailures(f, nil),
 		NewCmdRetry(f, nil),
+		NewCmdDiscard(f, nil),
 	)
 	return cmd
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -237,5 +238,66 @@ func TestFailuresAndRetry(t *testing.T) {
 	}
 	if err := h.run("retry", "dl-nope"); cmdutil.ExitCode(err) != cmdutil.ExitNotFound {
 		t.Fatalf("unknown id: %v", err)
+	}
+}
+
+func TestDiscard(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }))
+	defer srv.Close()
+	h.st.CreateDestination(ctx, &store.Destination{Name: "hec", Kind: notify.KindSplunkHEC, URL: srv.URL, Token: "tok", CreatedAt: now})
+	n := &notify.Notifier{Store: h.st, Sender: quickSender(), Now: func() time.Time { return now }}
+	var ids []string
+	for _, num := range []string{"INC-2024-0001", "INC-2024-0002", "INC-2024-0003"} {
+		d, err := n.Notify(ctx, "hec", notify.Message{Number: num, Title: "t", Severity: "high"})
+		if err != nil || d.DeadLetter == "" {
+			t.Fatalf("notify = %+v, %v", d, err)
+		}
+		ids = append(ids, d.DeadLetter)
+	}
+	left := func() []string {
+		t.Helper()
+		dls, err := h.st.ListDeadLetters(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, d := range dls {
+			got = append(got, d.ID)
+		}
+		return got
+	}
+
+	for _, args := range [][]string{{"discard"}, {"discard", "--all", ids[0]}} {
+		if err := h.run(args...); cmdutil.ExitCode(err) != cmdutil.ExitUsage {
+			t.Fatalf("%v = %v, want a usage error", args, err)
+		}
+	}
+	if len(left()) != 3 {
+		t.Fatal("a refused discard deleted something")
+	}
+
+	h.err.Reset()
+	err := h.run("discard", ids[0], "dl-nope")
+	if cmdutil.ExitCode(err) != cmdutil.ExitNotFound || !strings.Contains(err.Error(), `"dl-nope"`) {
+		t.Fatalf("discard with an unknown id = %v", err)
+	}
+	if !strings.Contains(h.err.String(), "✓ Discarded "+ids[0]+"\n") {
+		t.Fatalf("stderr = %q", h.err)
+	}
+	if got := left(); len(got) != 2 || slices.Contains(got, ids[0]) {
+		t.Fatalf("left after discarding %s: %v", ids[0], got)
+	}
+
+	if err := h.run("discard", "--all"); err != nil {
+		t.Fatal(err)
+	}
+	if got := left(); len(got) != 0 {
+		t.Fatalf("left after --all: %v", got)
+	}
+	h.err.Reset()
+	if err := h.run("discard", "--all"); err != nil || h.err.String() != "No failed notifications.\n" {
+		t.Fatalf("--all on an empty list = %v, %q", err, h.err)
 	}
 }
