@@ -107,6 +107,14 @@ func TestCanaryWebhooks(t *testing.T) {
 	expect(2, "webhooks", "remove", "splunk") // piped: no prompt without --yes
 	must("webhooks", "remove", "splunk", "--yes")
 	expect(4, "webhooks", "remove", "splunk", "--yes")
+	// splunk's own --token (the HEC token, seed 002) is not the root's
+	// remote-receiver --token, which stays refused outside 'webhook'.
+	must("webhooks", "add", "splunk", "--host", "splunk.example.com", "--port", "8088", "--token", "hec-secret-value")
+	if s, _ := console.Flock(canarytest.DefaultFlock); s.Splunk == nil || s.Splunk.Token != "hec-secret-value" {
+		t.Fatalf("console splunk after add --token: %+v", s.Splunk)
+	}
+	must("webhooks", "remove", "splunk", "--yes")
+	expect(2, "webhooks", "status", "--token", "admin-token")
 	must("webhooks", "remove", "slack", "--team", "acme", "--channel", "#alerts")
 	must("webhooks", "remove", "generic", "https://hooks.example.com/canary")
 	must("webhooks", "remove", "ms-teams", "https://hooks.example.com/not-teams")

@@ -208,7 +208,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		_, _ = w.Write(raw)
 		return
 	}
-	_ = json.NewEncoder(w).Encode(v)
+	// Unescaped, so messages read as seed 003 writes them ("(>5 minutes)",
+	// not "(\u003e5 minutes)").
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
 }
 
 // InvalidateSources forgets cached sources after this process changed them

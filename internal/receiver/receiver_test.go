@@ -175,6 +175,10 @@ func TestIngestErrors(t *testing.T) {
 			if tt.message != "" && errMessage(r) != tt.message {
 				t.Fatalf("message %q, want %q", errMessage(r), tt.message)
 			}
+			// Byte for byte as seed 003 writes it, not JSON-escaped.
+			if tt.message != "" && !strings.Contains(r.raw, `"message":"`+tt.message+`"`) {
+				t.Fatalf("body %s does not carry the message verbatim", r.raw)
+			}
 		})
 	}
 	if evs, _ := f.store.ListEvents(context.Background(), store.EventFilter{}); len(evs) != 0 {

@@ -364,6 +364,26 @@ func TestLenientDecoding(t *testing.T) {
 			t.Errorf("got %+v, %v", got, err)
 		}
 	})
+	t.Run("trailing comma", func(t *testing.T) {
+		// splunk/test's response exactly as seed 002 prints it.
+		console := canarytest.NewServer(t, token)
+		console.Inject("flock/settings/webhooks/splunk/test", 200, `{ "result" : "success" , }`)
+		if _, err := newClient(t, console).TestSplunkWebhook(ctx, flock); err != nil {
+			t.Errorf("seed 002's splunk/test body: %v", err)
+		}
+		// Only a comma before a closing bracket is forgiven, and never
+		// one inside a string.
+		for _, body := range []string{`{"result": "success",,}`, `{"result": "success" "x": 1}`, `{"result": "succ,}ess"`} {
+			console.Inject("flock/settings/webhooks/splunk/test", 200, body)
+			if _, err := newClient(t, console).TestSplunkWebhook(ctx, flock); err == nil || !strings.Contains(err.Error(), "not JSON") {
+				t.Errorf("%s: err = %v, want not JSON", body, err)
+			}
+		}
+		console.Inject("flock/settings/webhooks/splunk/test", 200, `{"result": "error", "message": "a,]", }`)
+		if _, err := newClient(t, console).TestSplunkWebhook(ctx, flock); err == nil || !strings.Contains(err.Error(), "a,]") {
+			t.Errorf("error with a trailing comma: %v", err)
+		}
+	})
 }
 
 func TestNewRejects(t *testing.T) {

@@ -17,6 +17,9 @@ const (
 	scriptKeyUserID      = "ts_user_id"
 	scriptKeyAPIKey      = "ts_api_key"
 	scriptKeyOrgID       = "ts_organization_id"
+	// The scripts' README tells users to fill in TS_ORG_ID (seed 000) while
+	// their sample and code read TS_ORGANIZATION_ID; either is accepted.
+	scriptKeyOrgIDShort = "ts_org_id"
 	scriptKeyOrgName     = "ts_organization_name"
 )
 
@@ -251,6 +254,9 @@ func ParseScriptConfig(r io.Reader) (*ScriptConfig, error) {
 			continue
 		}
 		id, ok, err := ini.Get(section, scriptKeyOrgID)
+		if err == nil && (!ok || id == "") {
+			id, ok, err = ini.Get(section, scriptKeyOrgIDShort)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("threatstack.cfg: %w", err)
 		}

@@ -160,3 +160,17 @@ func FuzzParseINI(f *testing.F) {
 		}
 	})
 }
+
+// Seed 000's README says to fill in TS_ORG_ID; the scripts' sample says
+// TS_ORGANIZATION_ID. The long name wins where a section has both.
+func TestParseScriptConfigShortOrgKey(t *testing.T) {
+	cfg, err := ParseScriptConfig(strings.NewReader("[USER_INFO]\nTS_USER_ID = u\nTS_API_KEY = k\n[DEFAULT]\nTS_ORG_ID = short\n[BOTH]\nTS_ORGANIZATION_ID = long\nTS_ORG_ID = ignored\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for section, want := range map[string]string{"": "short", "BOTH": "long"} {
+		if creds, err := cfg.Credentials(section); err != nil || creds.OrganizationID != want {
+			t.Errorf("Credentials(%q) = %+v, %v; want organization %q", section, creds, err, want)
+		}
+	}
+}

@@ -67,7 +67,7 @@ func importRun(opts *ImportOptions) error {
 		return cmdutil.FlagErrorf("%v", err)
 	}
 	if len(sc.Orgs) == 0 {
-		return cmdutil.FlagErrorf("%s names no TS_ORGANIZATION_ID in [DEFAULT] or any other section", opts.Path)
+		return cmdutil.FlagErrorf("%s names no TS_ORGANIZATION_ID (or TS_ORG_ID) in [DEFAULT] or any other section", opts.Path)
 	}
 	cfg, err := opts.Config()
 	if err != nil {

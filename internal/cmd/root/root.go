@@ -195,7 +195,9 @@ func checkServerFlag(c *cobra.Command) error {
 		}
 	}
 	for _, name := range []string{"server", "token"} {
-		if c.Flags().Changed(name) {
+		// The root's flags only: 'canary webhooks add splunk' has a
+		// --token of its own (the HEC token).
+		if fl := c.InheritedFlags().Lookup(name); fl != nil && fl.Changed {
 			return cmdutil.FlagErrorf("--%s applies only to the 'tw-cli webhook' commands, which manage sources on a remote receiver; '%s' does not use it", name, c.CommandPath())
 		}
 	}
