@@ -20,7 +20,7 @@ const (
 	// The scripts' README tells users to fill in TS_ORG_ID (seed 000) while
 	// their sample and code read TS_ORGANIZATION_ID; either is accepted.
 	scriptKeyOrgIDShort = "ts_org_id"
-	scriptKeyOrgName     = "ts_organization_name"
+	scriptKeyOrgName    = "ts_organization_name"
 )
 
 // INIFile is an INI document read with the rules of Python's configparser
