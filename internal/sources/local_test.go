@@ -3,10 +3,12 @@ package sources_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -517,5 +519,34 @@ func TestNameRules(t *testing.T) {
 	}
 	if err := sources.ValidatePlaybook("phishing_triage"); err != nil {
 		t.Error(err)
+	}
+}
+
+// A rotation and an update of the same source at once both land: neither
+// writes back a copy read before the other's write. Before, the update
+// could silently restore the old secret after rotate-secret had shown the
+// new one. The clock stands still, the worst case for a version stamp.
+func TestConcurrentChangesBothLand(t *testing.T) {
+	ctx := context.Background()
+	l, st, _ := newLocal(t)
+	if _, _, err := l.Add(ctx, sources.Spec{Source: "edr", Secret: "orig-secret-0000"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		desc := fmt.Sprintf("d%d", i)
+		var wg sync.WaitGroup
+		var secret string
+		var rotErr, updErr error
+		wg.Add(2)
+		go func() { defer wg.Done(); _, secret, rotErr = l.RotateSecret(ctx, "edr", "", 0) }()
+		go func() { defer wg.Done(); _, updErr = l.Update(ctx, "edr", sources.Patch{Description: &desc}) }()
+		wg.Wait()
+		if rotErr != nil || updErr != nil {
+			t.Fatalf("round %d: rotate %v, update %v", i, rotErr, updErr)
+		}
+		got := stored(t, st, "edr")
+		if got.Secret != secret || got.Description != desc {
+			t.Fatalf("round %d: stored secret %q (rotation showed %q), description %q (want %q)", i, got.Secret, secret, got.Description, desc)
+		}
 	}
 }

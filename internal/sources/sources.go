@@ -354,13 +354,19 @@ func (l *Local) Update(ctx context.Context, name string, p Patch) (View, error) 
 	if p.Empty() {
 		return View{}, invalid("nothing to update: give at least one field to change")
 	}
-	src, err := l.get(ctx, name)
+	src, err := l.modify(ctx, name, func(src *store.Source) error { return l.patch(src, p) })
 	if err != nil {
 		return View{}, err
 	}
+	return ViewOf(src, src.UpdatedAt), nil
+}
+
+// patch applies p to src, validating each field.
+func (l *Local) patch(src *store.Source, p Patch) error {
+	name := src.Name
 	if p.Format != nil {
 		if err := ValidateFormat(*p.Format); err != nil {
-			return View{}, err
+			return err
 		}
 		src.Format = *p.Format
 	}
@@ -370,15 +376,15 @@ func (l *Local) Update(ctx context.Context, name string, p Patch) (View, error) 
 			mode = *p.Verify
 		}
 		if *p.Secret == "" {
-			return View{}, invalid("the new secret is empty")
+			return invalid("the new secret is empty")
 		}
 		if err := ValidateSecretFor(mode, *p.Secret); err != nil {
-			return View{}, err
+			return err
 		}
 	}
 	if p.Verify != nil && *p.Verify != src.Verify {
 		if err := ValidateVerify(*p.Verify); err != nil {
-			return View{}, err
+			return err
 		}
 		secret := src.Secret
 		if p.Secret != nil {
@@ -387,10 +393,10 @@ func (l *Local) Update(ctx context.Context, name string, p Patch) (View, error) 
 		// A secret that does not fit the new mode would fail every
 		// delivery; say so now instead.
 		if secret == "" && *p.Verify != verify.ModeNone {
-			return View{}, invalid("source %q has no secret for verification mode %s: give one with --secret in the same update", name, *p.Verify)
+			return invalid("source %q has no secret for verification mode %s: give one with --secret in the same update", name, *p.Verify)
 		}
 		if err := ValidateSecretFor(*p.Verify, secret); err != nil {
-			return View{}, invalid("%v: give the source a fitting secret with --secret in the same update", err)
+			return invalid("%v: give the source a fitting secret with --secret in the same update", err)
 		}
 		src.Verify = *p.Verify
 		// The rotated-out secret belonged to the old mode.
@@ -401,13 +407,13 @@ func (l *Local) Update(ctx context.Context, name string, p Patch) (View, error) 
 	}
 	if p.Playbook != nil {
 		if err := ValidatePlaybook(*p.Playbook); err != nil {
-			return View{}, err
+			return err
 		}
 		src.Playbook = *p.Playbook
 	}
 	if p.SeverityMapping != nil {
 		if err := ValidateSeverityMapping(*p.SeverityMapping); err != nil {
-			return View{}, err
+			return err
 		}
 		src.SeverityMapping = *p.SeverityMapping
 	}
@@ -418,11 +424,47 @@ func (l *Local) Update(ctx context.Context, name string, p Patch) (View, error) 
 		src.Description = *p.Description
 	}
 	src.UpdatedAt = l.now()
-	if err := l.Store.UpdateSource(ctx, src); err != nil {
-		return View{}, err
-	}
-	return ViewOf(src, src.UpdatedAt), nil
+	return nil
 }
+
+// modify reads a source, changes it with fn and writes it back, again from
+// the read when another process changed the source in between
+// (store.ErrChanged): two CLI runs at once, or the CLI and the admin API,
+// each keep their change.
+func (l *Local) modify(ctx context.Context, name string, fn func(*store.Source) error) (*store.Source, error) {
+	for attempt := 1; ; attempt++ {
+		src, err := l.get(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		readAt := src.UpdatedAt
+		if err := fn(src); err != nil {
+			return nil, err
+		}
+		// The version check compares timestamps: a clock that has not
+		// moved (or moved back) must still make a new version.
+		// Microseconds, as PostgreSQL keeps them.
+		if !src.UpdatedAt.After(readAt.Add(time.Microsecond)) {
+			src.UpdatedAt = readAt.Add(time.Microsecond)
+		}
+		err = l.Store.UpdateSource(ctx, src, readAt)
+		switch {
+		case errors.Is(err, store.ErrChanged) && attempt < maxModifyAttempts:
+			continue
+		case errors.Is(err, store.ErrChanged):
+			return nil, fmt.Errorf("source %q keeps changing under this update; try again", name)
+		case errors.Is(err, store.ErrNotFound):
+			return nil, NotFoundError(name)
+		case err != nil:
+			return nil, err
+		}
+		return src, nil
+	}
+}
+
+// maxModifyAttempts bounds modify's retries; each lost race means another
+// writer succeeded, so the loop always makes progress overall.
+const maxModifyAttempts = 10
 
 // Remove implements Service.
 func (l *Local) Remove(ctx context.Context, name string) error {
@@ -438,28 +480,34 @@ func (l *Local) RotateSecret(ctx context.Context, name, secret string, grace tim
 	if grace < 0 {
 		return View{}, "", invalid("grace period must not be negative")
 	}
-	src, err := l.get(ctx, name)
-	if err != nil {
-		return View{}, "", err
-	}
 	generated := ""
-	if secret == "" {
-		if secret, err = GenerateSecret(src.Verify); err != nil {
-			return View{}, "", err
+	var now time.Time
+	src, err := l.modify(ctx, name, func(src *store.Source) error {
+		next := secret
+		if next == "" {
+			// Generated once: a retry after a lost race keeps it.
+			if generated == "" {
+				g, err := GenerateSecret(src.Verify)
+				if err != nil {
+					return err
+				}
+				generated = g
+			}
+			next = generated
 		}
-		generated = secret
-	}
-	if secret == src.Secret {
-		return View{}, "", invalid("the new secret is the same as the current one")
-	}
-	// A secret of the wrong form for the mode made every delivery fail,
-	// those signed with the old secret during the grace included.
-	if err := ValidateSecretFor(src.Verify, secret); err != nil {
-		return View{}, "", err
-	}
-	now := l.now()
-	ReplaceSecret(src, secret, now, grace)
-	if err := l.Store.UpdateSource(ctx, src); err != nil {
+		if next == src.Secret {
+			return invalid("the new secret is the same as the current one")
+		}
+		// A secret of the wrong form for the mode made every delivery fail,
+		// those signed with the old secret during the grace included.
+		if err := ValidateSecretFor(src.Verify, next); err != nil {
+			return err
+		}
+		now = l.now()
+		ReplaceSecret(src, next, now, grace)
+		return nil
+	})
+	if err != nil {
 		return View{}, "", err
 	}
 	return ViewOf(src, now), generated, nil

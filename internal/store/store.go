@@ -18,6 +18,9 @@ import (
 var (
 	ErrNotFound = errors.New("not found")
 	ErrExists   = errors.New("already exists")
+	// ErrChanged is UpdateSource's answer when another writer changed the
+	// row since it was read.
+	ErrChanged = errors.New("changed since it was read")
 	// ErrReplayed means the same signature for the same source was already
 	// accepted within the replay window.
 	ErrReplayed = errors.New("replayed delivery")
@@ -275,7 +278,12 @@ type Store interface {
 	CreateSource(ctx context.Context, s *Source) error
 	GetSource(ctx context.Context, name string) (*Source, error)
 	ListSources(ctx context.Context) ([]Source, error)
-	UpdateSource(ctx context.Context, s *Source) error
+	// UpdateSource replaces every field of an existing source, but only
+	// if it was not changed since it was read: its stored UpdatedAt must
+	// still be readAt, else ErrChanged (read it again and redo the change).
+	// A read-modify-write without this check let a parallel `webhook
+	// update` undo a `rotate-secret` that had already shown its new secret.
+	UpdateSource(ctx context.Context, s *Source, readAt time.Time) error
 	DeleteSource(ctx context.Context, name string) error
 
 	CreateToken(ctx context.Context, t *Token) error

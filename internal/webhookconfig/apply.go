@@ -173,6 +173,7 @@ func applyOnce(ctx context.Context, st store.Store, cfg *Config, opts ApplyOptio
 	type step struct {
 		change Change
 		src    *store.Source
+		readAt time.Time // the version an update was planned from
 	}
 	var steps []step
 	var conflicts []Conflict
@@ -181,7 +182,7 @@ func applyOnce(ctx context.Context, st store.Store, cfg *Config, opts ApplyOptio
 		inFile[want.Spec.Source] = true
 		cur, ok := byName[want.Spec.Source]
 		if !ok {
-			steps = append(steps, step{Change{Source: want.Spec.Source, Action: ActionCreate}, newSource(want.Spec, now)})
+			steps = append(steps, step{change: Change{Source: want.Spec.Source, Action: ActionCreate}, src: newSource(want.Spec, now)})
 			continue
 		}
 		if cur.Origin != Origin && !opts.Force {
@@ -189,7 +190,7 @@ func applyOnce(ctx context.Context, st store.Store, cfg *Config, opts ApplyOptio
 			continue
 		}
 		next, ch := reconcile(cur, want.Spec, now, grace)
-		steps = append(steps, step{ch, next})
+		steps = append(steps, step{ch, next, cur.UpdatedAt})
 	}
 	if len(conflicts) > 0 {
 		return Plan{DryRun: opts.DryRun}, &ConflictError{Path: cfg.Path, Conflicts: conflicts}
@@ -204,7 +205,7 @@ func applyOnce(ctx context.Context, st store.Store, cfg *Config, opts ApplyOptio
 	plan := Plan{DryRun: opts.DryRun, Changes: make([]Change, 0, len(steps))}
 	for i, s := range steps {
 		if !opts.DryRun {
-			if err := write(ctx, st, s.change, s.src); err != nil {
+			if err := write(ctx, st, s.change, s.src, s.readAt); err != nil {
 				return plan, fmt.Errorf("%s source %s: %w", s.change.Action, s.change.Source, err)
 			}
 			if opts.Progress != nil {
@@ -216,7 +217,7 @@ func applyOnce(ctx context.Context, st store.Store, cfg *Config, opts ApplyOptio
 	return plan, nil
 }
 
-func write(ctx context.Context, st store.Store, c Change, src *store.Source) error {
+func write(ctx context.Context, st store.Store, c Change, src *store.Source, readAt time.Time) error {
 	switch c.Action {
 	case ActionCreate:
 		err := st.CreateSource(ctx, src)
@@ -225,7 +226,14 @@ func write(ctx context.Context, st store.Store, c Change, src *store.Source) err
 		}
 		return err
 	case ActionUpdate:
-		return st.UpdateSource(ctx, src)
+		// Changed by hand since the plan was made: applying the plan would
+		// undo that change unseen.
+		if err := st.UpdateSource(ctx, src, readAt); errors.Is(err, store.ErrChanged) {
+			return fmt.Errorf("changed by another process while applying; apply again to see the difference: %w", err)
+		} else if err != nil {
+			return err
+		}
+		return nil
 	case ActionDelete:
 		// Gone already (removed by hand meanwhile) is what we wanted.
 		if err := st.DeleteSource(ctx, c.Source); err != nil && !errors.Is(err, store.ErrNotFound) {

@@ -312,14 +312,27 @@ func collect[T any](rows pgx.Rows, scan func(pgx.Row) (*T, error)) ([]T, error) 
 	return out, rows.Err()
 }
 
-// UpdateSource replaces every field of an existing source.
-func (s *Store) UpdateSource(ctx context.Context, src *store.Source) error {
+// UpdateSource replaces every field of an existing source that was not
+// changed since readAt. See store.Store.
+func (s *Store) UpdateSource(ctx context.Context, src *store.Source, readAt time.Time) error {
 	args, err := sourceArgs(src)
 	if err != nil {
 		return err
 	}
-	return affected(s.pool.Exec(ctx, `UPDATE sources SET secret=$2, previous_secret=$3, previous_expires_at=$4, format=$5, verify=$6,
-		auto_triage=$7, playbook=$8, severity_mapping=$9, description=$10, origin=$11, created_at=$12, updated_at=$13 WHERE name=$1`, args...))
+	err = affected(s.pool.Exec(ctx, `UPDATE sources SET secret=$2, previous_secret=$3, previous_expires_at=$4, format=$5, verify=$6,
+		auto_triage=$7, playbook=$8, severity_mapping=$9, description=$10, origin=$11, created_at=$12, updated_at=$13
+		WHERE name=$1 AND updated_at=$14`, append(args, readAt)...))
+	if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	var one int
+	switch err := s.pool.QueryRow(ctx, `SELECT 1 FROM sources WHERE name = $1`, text(src.Name)).Scan(&one); {
+	case errors.Is(err, pgx.ErrNoRows):
+		return store.ErrNotFound
+	case err != nil:
+		return err
+	}
+	return store.ErrChanged
 }
 
 // DeleteSource removes a source; events it produced stay.

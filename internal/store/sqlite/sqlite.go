@@ -391,14 +391,25 @@ func (s *Store) ListSources(ctx context.Context) ([]store.Source, error) {
 }
 
 // UpdateSource replaces every field of an existing source.
-func (s *Store) UpdateSource(ctx context.Context, src *store.Source) error {
+func (s *Store) UpdateSource(ctx context.Context, src *store.Source, readAt time.Time) error {
 	args, err := sourceArgs(src)
 	if err != nil {
 		return err
 	}
 	res, err := s.w.ExecContext(ctx, `UPDATE sources SET secret=?2, previous_secret=?3, previous_expires_at=?4, format=?5, verify=?6,
-		auto_triage=?7, playbook=?8, severity_mapping=?9, description=?10, origin=?11, created_at=?12, updated_at=?13 WHERE name=?1`, args...)
-	return affected(res, err)
+		auto_triage=?7, playbook=?8, severity_mapping=?9, description=?10, origin=?11, created_at=?12, updated_at=?13
+		WHERE name=?1 AND updated_at=?14`, append(args, ts(readAt))...)
+	if err := affected(res, err); !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	var one int
+	switch err := s.r.QueryRowContext(ctx, `SELECT 1 FROM sources WHERE name = ?`, src.Name).Scan(&one); {
+	case errors.Is(err, sql.ErrNoRows):
+		return store.ErrNotFound
+	case err != nil:
+		return err
+	}
+	return store.ErrChanged
 }
 
 // DeleteSource removes a source; events it produced stay.

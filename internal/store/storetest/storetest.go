@@ -64,13 +64,26 @@ func testSources(t *testing.T, s store.Store) {
 		got.SeverityMapping["P1"] != "critical" || !got.CreatedAt.Equal(t0) {
 		t.Fatalf("round trip lost data: %+v", got)
 	}
-	got.PreviousSecret, got.PreviousExpiresAt, got.Secret = got.Secret, t0.Add(time.Hour), "new"
-	if err := s.UpdateSource(ctx, got); err != nil {
+	// Two writers read the same version; the second's write must not
+	// undo the first's.
+	stale := *got
+	readAt := got.UpdatedAt
+	got.PreviousSecret, got.PreviousExpiresAt, got.Secret, got.UpdatedAt = got.Secret, t0.Add(time.Hour), "new", t0.Add(time.Minute)
+	if err := s.UpdateSource(ctx, got, readAt); err != nil {
 		t.Fatal(err)
 	}
+	stale.Description, stale.UpdatedAt = "stale", t0.Add(2*time.Minute)
+	if err := s.UpdateSource(ctx, &stale, readAt); !errors.Is(err, store.ErrChanged) {
+		t.Fatalf("update of a changed source = %v, want ErrChanged", err)
+	}
 	again, _ := s.GetSource(ctx, "email-gateway")
-	if again.Secret != "new" || again.PreviousSecret != "your-secret-key" || !again.PreviousExpiresAt.Equal(t0.Add(time.Hour)) {
+	if again.Secret != "new" || again.PreviousSecret != "your-secret-key" || !again.PreviousExpiresAt.Equal(t0.Add(time.Hour)) || again.Description == "stale" {
 		t.Fatalf("update lost data: %+v", again)
+	}
+	stale = *again
+	stale.Description, stale.UpdatedAt = "fresh", t0.Add(2*time.Minute)
+	if err := s.UpdateSource(ctx, &stale, again.UpdatedAt); err != nil {
+		t.Fatalf("update after re-reading = %v", err)
 	}
 	if n := len(again.Secrets(t0)); n != 2 {
 		t.Fatalf("within grace: %d secrets, want 2", n)
@@ -97,7 +110,7 @@ func testSources(t *testing.T, s store.Store) {
 	if _, err := s.GetSource(ctx, "a-first"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("get deleted = %v", err)
 	}
-	if err := s.UpdateSource(ctx, &store.Source{Name: "ghost"}); !errors.Is(err, store.ErrNotFound) {
+	if err := s.UpdateSource(ctx, &store.Source{Name: "ghost"}, time.Time{}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("update missing = %v", err)
 	}
 }
