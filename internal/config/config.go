@@ -134,25 +134,44 @@ func Load(flags ...FlagBinding) (*Config, error) {
 			c.flags[b.Key] = b.Flag
 		}
 	}
-	data, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-	case err != nil:
-		return nil, fmt.Errorf("read config: %w", err)
-	default:
-		if err := yaml.Unmarshal(data, &c.file); err != nil {
-			return nil, fmt.Errorf("config file %s is not valid YAML: %w", path, err)
-		}
-		if c.file == nil {
-			c.file = map[string]any{}
-		}
-		if err := c.v.MergeConfigMap(c.file); err != nil {
-			return nil, fmt.Errorf("config file %s: %w", path, err)
-		}
+	file, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	c.file = file
+	if err := c.v.MergeConfigMap(c.file); err != nil {
+		return nil, fmt.Errorf("config file %s: %w", path, err)
 	}
 	c.profile = c.v.GetString("profile")
 	return c, nil
 }
+
+// readFile parses the config file; an absent file is an empty one.
+func readFile(path string) (map[string]any, error) {
+	file := map[string]any{}
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return file, nil
+	case err != nil:
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	if err := yaml.Unmarshal(data, &file); err != nil {
+		return nil, fmt.Errorf("config file %s is not valid YAML: %w", path, err)
+	}
+	if file == nil {
+		file = map[string]any{}
+	}
+	return file, nil
+}
+
+// A KeyError is a change SetMany or Unset refuses: an unknown key, or a
+// key that cannot go in a profile. Any other error is the file's.
+type KeyError struct{ msg string }
+
+func (e *KeyError) Error() string { return e.msg }
+
+func keyErrorf(format string, args ...any) error { return &KeyError{fmt.Sprintf(format, args...)} }
 
 // CheckProfile fails when the active profile is not in the file. Commands
 // that create profiles (config set/init) skip it.
@@ -207,35 +226,73 @@ func (c *Config) Set(profile, key, value string) error {
 
 // SetMany stores several values with one write.
 func (c *Config) SetMany(profile string, values map[string]string) error {
-	for key, value := range values {
+	for key := range values {
 		if _, ok := LookupKey(key); !ok {
-			return fmt.Errorf("unknown config key %q: run 'tw-cli config list' to see the keys", key)
+			return keyErrorf("unknown config key %q: run 'tw-cli config list' to see the keys", key)
 		}
-		if profile != "" {
-			if key == "profile" {
-				return fmt.Errorf("the default profile is a top-level setting: drop --profile")
-			}
-			setNested(c.file, c.profilePath(profile, key), value)
-			continue
+		if profile != "" && key == "profile" {
+			return keyErrorf("the default profile is a top-level setting: drop --profile")
 		}
-		setNested(c.file, strings.Split(key, "."), value)
-		c.v.Set(key, value)
 	}
-	return c.write()
+	err := c.update(func(file map[string]any) {
+		for key, value := range values {
+			if profile != "" {
+				setNested(file, c.profilePath(profile, key), value)
+			} else {
+				setNested(file, strings.Split(key, "."), value)
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if profile == "" {
+		for key, value := range values {
+			c.v.Set(key, value)
+		}
+	}
+	return nil
 }
 
 // Unset removes a value from the config file (from profile's section when
 // profile is not "").
 func (c *Config) Unset(profile, key string) error {
 	if _, ok := LookupKey(key); !ok {
-		return fmt.Errorf("unknown config key %q: run 'tw-cli config list' to see the keys", key)
+		return keyErrorf("unknown config key %q: run 'tw-cli config list' to see the keys", key)
 	}
-	if profile != "" {
-		deleteNested(c.file, c.profilePath(profile, key))
-	} else {
-		deleteNested(c.file, strings.Split(key, "."))
+	return c.update(func(file map[string]any) {
+		if profile != "" {
+			deleteNested(file, c.profilePath(profile, key))
+		} else {
+			deleteNested(file, strings.Split(key, "."))
+		}
+	})
+}
+
+// update changes the config file as it is on disk now, not as Load read
+// it, under an exclusive lock: two `config set` runs at once each keep
+// their key, where the second used to write back a copy without the
+// first's.
+func (c *Config) update(change func(file map[string]any)) error {
+	dir := filepath.Dir(c.path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
 	}
-	return c.write()
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return fmt.Errorf("lock config dir: %w", err)
+	}
+	defer unlock()
+	file, err := readFile(c.path)
+	if err != nil {
+		return err
+	}
+	change(file)
+	if err := writeFile(c.path, file); err != nil {
+		return err
+	}
+	c.file = file
+	return nil
 }
 
 // Source says where a key's effective value comes from: flag, env, file or
@@ -265,16 +322,13 @@ func (c *Config) Source(key string) string {
 	return ""
 }
 
-func (c *Config) write() error {
-	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
-		return err
-	}
-	data, err := yaml.Marshal(c.file)
+func writeFile(path string, file map[string]any) error {
+	data, err := yaml.Marshal(file)
 	if err != nil {
 		return err
 	}
 	// Write then rename so a crash never leaves a half-written config.
-	tmp, err := os.CreateTemp(filepath.Dir(c.path), ".config-*.yaml")
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".config-*.yaml")
 	if err != nil {
 		return err
 	}
@@ -290,7 +344,7 @@ func (c *Config) write() error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), c.path)
+	return os.Rename(tmp.Name(), path)
 }
 
 func setNested(m map[string]any, path []string, value string) {

@@ -1,9 +1,12 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/spf13/pflag"
@@ -25,7 +28,7 @@ func isolate(t *testing.T) string {
 	return dir
 }
 
-func writeFile(t *testing.T, dir, content string) {
+func writeConfigFile(t *testing.T, dir, content string) {
 	t.Helper()
 	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(content), 0o600); err != nil {
 		t.Fatal(err)
@@ -133,7 +136,7 @@ func TestPrecedence(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := isolate(t)
 			if tt.file != "" {
-				writeFile(t, dir, tt.file)
+				writeConfigFile(t, dir, tt.file)
 			}
 			for k, v := range tt.env {
 				t.Setenv(k, v)
@@ -290,6 +293,9 @@ func TestSetRefusesUnknownKeys(t *testing.T) {
 		if err.Error() != want {
 			t.Errorf("Set(%q) = %q, want %q", key, err, want)
 		}
+		if _, ok := err.(*KeyError); !ok {
+			t.Errorf("Set(%q) = %T, want a *KeyError (a usage error, unlike a failed write)", key, err)
+		}
 		if err := c.Unset("", key); err == nil {
 			t.Errorf("Unset(%q) accepted", key)
 		}
@@ -301,7 +307,7 @@ func TestSetRefusesUnknownKeys(t *testing.T) {
 
 func TestUnset(t *testing.T) {
 	dir := isolate(t)
-	writeFile(t, dir, "server: http://file\ntoken: tw_x\nthreatstack:\n  api_key: k\n  user_id: u\n")
+	writeConfigFile(t, dir, "server: http://file\ntoken: tw_x\nthreatstack:\n  api_key: k\n  user_id: u\n")
 	c, err := Load()
 	if err != nil {
 		t.Fatal(err)
@@ -332,7 +338,7 @@ func TestUnset(t *testing.T) {
 
 func TestLoadErrors(t *testing.T) {
 	dir := isolate(t)
-	writeFile(t, dir, "server: [unclosed\n")
+	writeConfigFile(t, dir, "server: [unclosed\n")
 	_, err := Load()
 	if err == nil || !strings.Contains(err.Error(), "is not valid YAML") || !strings.Contains(err.Error(), filepath.Join(dir, "config.yaml")) {
 		t.Errorf("Load(bad yaml) = %v", err)
@@ -341,7 +347,7 @@ func TestLoadErrors(t *testing.T) {
 
 func TestEmptyFileIsFine(t *testing.T) {
 	dir := isolate(t)
-	writeFile(t, dir, "")
+	writeConfigFile(t, dir, "")
 	c, err := Load()
 	if err != nil {
 		t.Fatal(err)
@@ -367,5 +373,63 @@ func TestLookupKeyAndNames(t *testing.T) {
 		if names[i-1] >= names[i] {
 			t.Errorf("not sorted: %q before %q", names[i-1], names[i])
 		}
+	}
+}
+
+// Each Config changes the file as it is on disk, not as it was loaded: a
+// second `config set` that loaded before the first wrote keeps the
+// first's key, and parallel writers all land.
+func TestSetKeepsOtherWritersChanges(t *testing.T) {
+	isolate(t)
+	a, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Set("", "canary.domain", "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Set("", "canary.auth_token", "tok"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Unset("", "canary.auth_token"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Set("prod", "canary.domain", "prod-acme"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Get("canary.domain") != "acme" || c.Get("canary.auth_token") != "" || !slices.Equal(c.Profiles(), []string{"prod"}) {
+		t.Fatalf("after interleaved writers: domain %q, token %q, profiles %v", c.Get("canary.domain"), c.Get("canary.auth_token"), c.Profiles())
+	}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 10)
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cfg, err := Load()
+			if err == nil {
+				err = cfg.Set(fmt.Sprintf("p%d", i), "canary.domain", fmt.Sprintf("d%d", i))
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c, err = Load(); err != nil || len(c.Profiles()) != 11 {
+		t.Fatalf("after 10 parallel profile writes: %v, %v", c.Profiles(), err)
 	}
 }

@@ -2,6 +2,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -52,7 +53,7 @@ written with permissions 0600 since it can hold credentials.`,
 					return err
 				}
 				if err := cfg.Set(cfg.Profile(), args[0], args[1]); err != nil {
-					return cmdutil.FlagErrorf("%s", err)
+					return keyError(err)
 				}
 				fmt.Fprintf(f.IOStreams.ErrOut, "✓ Set %s%s in %s\n", args[0], profileNote(cfg.Profile()), cfg.Path())
 				return nil
@@ -69,7 +70,7 @@ written with permissions 0600 since it can hold credentials.`,
 					return err
 				}
 				if err := cfg.Unset(cfg.Profile(), args[0]); err != nil {
-					return cmdutil.FlagErrorf("%s", err)
+					return keyError(err)
 				}
 				fmt.Fprintf(f.IOStreams.ErrOut, "✓ Unset %s\n", args[0])
 				return nil
@@ -205,4 +206,14 @@ func keyCompletion(_ *cobra.Command, args []string, _ string) ([]string, cobra.S
 		out = append(out, k.Name+"\t"+k.Help)
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
+}
+
+// keyError makes a refused key a usage error (exit 2); a config file that
+// cannot be written (disk full, permissions) is not the user's typing.
+func keyError(err error) error {
+	var ke *config.KeyError
+	if errors.As(err, &ke) {
+		return cmdutil.FlagErrorf("%s", err)
+	}
+	return err
 }

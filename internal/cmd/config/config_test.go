@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -224,4 +225,21 @@ func TestGetMasksSecretsUnlessRaw(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.expect("ts-secret-key\n", "")
+}
+
+// A refused key is the user's typing (exit 2); a config file that cannot
+// be written is not, and must not send them to --help.
+func TestKeyErrorOnlyForRefusedKeys(t *testing.T) {
+	t.Setenv("TW_CONFIG_DIR", t.TempDir())
+	cfg, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := keyError(cfg.Set("", "no.such.key", "x")); cmdutil.ExitCode(err) != cmdutil.ExitUsage {
+		t.Errorf("unknown key: exit %d (%v), want %d", cmdutil.ExitCode(err), err, cmdutil.ExitUsage)
+	}
+	diskFull := errors.New("write config.yaml: no space left on device")
+	if err := keyError(diskFull); err != diskFull || cmdutil.ExitCode(err) == cmdutil.ExitUsage {
+		t.Errorf("a write error became %v (exit %d)", err, cmdutil.ExitCode(err))
+	}
 }
