@@ -68,15 +68,9 @@ var (
 	_ store.ReceiverClaimer = (*Store)(nil)
 )
 
-// Open opens (creating if needed) the database at path and migrates it.
+// Open opens the database at path and migrates it, creating it if needed
+// (Migrate does). With NoMigrate (`db status`) nothing is created.
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
-	// `db status` (NoMigrate) looks without creating anything; Migrate
-	// creates the file when it runs.
-	if !opts.NoMigrate {
-		if err := createFile(path); err != nil {
-			return nil, err
-		}
-	}
 	sync := strings.ToUpper(opts.Synchronous)
 	switch sync {
 	case "":
@@ -112,7 +106,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	ck.SetMaxOpenConns(1)
 	s := &Store{w: w, r: r, path: path}
-	if !opts.NoMigrate {
+	if !opts.NoMigrate && !s.schemaCurrent(ctx) {
 		if err := migrateRetryingBusy(ctx, s); err != nil {
 			w.Close()
 			r.Close()
@@ -138,6 +132,20 @@ const openBusyWait = 10 * time.Second
 // together on a fresh data dir) race to switch it to WAL mode, and the
 // loser's first connection can fail with SQLITE_BUSY at once, without
 // waiting on busy_timeout (seen in about one in thirty concurrent opens).
+// schemaCurrent reports whether the database already has every migration,
+// read without a write lock: most opens are a CLI command's, which then
+// neither waits for a busy receiver's commits nor needs a writable data
+// dir. Anything else (no file, no table, an error, a newer schema) is
+// left to Migrate to handle or report.
+func (s *Store) schemaCurrent(ctx context.Context) bool {
+	if _, err := os.Stat(s.path); err != nil {
+		return false
+	}
+	var v int
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
+	return err == nil && v == len(migrations)
+}
+
 func migrateRetryingBusy(ctx context.Context, s *Store) error {
 	deadline := time.Now().Add(openBusyWait)
 	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
@@ -158,8 +166,6 @@ func isBusy(err error) bool {
 	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
-// Close commits the deliveries already queued, answers their callers,
-// then closes both pools.
 // createFile creates the database file and its dir, so the file is 0600
 // from its first byte: it holds source secrets.
 func createFile(path string) error {
@@ -173,6 +179,8 @@ func createFile(path string) error {
 	return f.Close()
 }
 
+// Close commits the deliveries already queued, answers their callers,
+// then closes both pools.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.commits.stop()

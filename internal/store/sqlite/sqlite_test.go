@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/internal/store/storetest"
@@ -90,5 +91,38 @@ func TestSchemaTooNew(t *testing.T) {
 	st, err := s.SchemaStatus(ctx)
 	if err != nil || st.Current != len(migrations)+1 || st.Pending() != -1 || st.Location != path {
 		t.Fatalf("status = %+v, %v", st, err)
+	}
+}
+
+// Opening a database whose schema is current takes no write lock: a CLI
+// command reads while a receiver holds a long write transaction, where it
+// used to wait out the busy timeout before it could even list sources.
+func TestOpenCurrentSchemaTakesNoWriteLock(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "tw.db")
+	first, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	if err := first.CreateSource(ctx, &store.Source{Name: "x", Secret: "s", Format: "auto", Verify: "hmac", Origin: "cli"}); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := first.w.BeginTx(ctx, nil) // IMMEDIATE: holds the write lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+
+	// Far below the 10 s busy timeout a write lock would wait for.
+	short, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	second, err := Open(short, path, Options{})
+	if err != nil {
+		t.Fatalf("open while another connection writes: %v", err)
+	}
+	defer second.Close()
+	if _, err := second.GetSource(short, "x"); err != nil {
+		t.Fatal(err)
 	}
 }
