@@ -71,18 +71,29 @@ func (c *sourceConfig) apply(ctx context.Context) error {
 	return nil
 }
 
-// watch re-applies the file on each signal until ctx is done. A bad file
-// is logged and changes nothing: the sources of the last good apply stay,
-// so a typo saved mid-edit never takes the receiver's sources away.
-func (c *sourceConfig) watch(ctx context.Context, reload <-chan os.Signal) {
+// reload re-applies the file. A bad file is logged and changes nothing:
+// the sources of the last good apply stay, so a typo saved mid-edit never
+// takes the receiver's sources away.
+func (c *sourceConfig) reload(ctx context.Context) {
+	c.log.Info("reloading webhook config", "config", c.path)
+	if err := c.apply(ctx); err != nil && ctx.Err() == nil {
+		c.log.Error("webhook config reload failed; keeping the previous sources", "config", c.path, "error", err)
+	}
+}
+
+// watchSignals runs every reload, in order, on each signal until ctx is
+// done; with none it logs that there is nothing to reload.
+func watchSignals(ctx context.Context, signals <-chan os.Signal, log *slog.Logger, reloads ...func(context.Context)) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-reload:
-			c.log.Info("reloading webhook config", "config", c.path)
-			if err := c.apply(ctx); err != nil && ctx.Err() == nil {
-				c.log.Error("webhook config reload failed; keeping the previous sources", "config", c.path, "error", err)
+		case <-signals:
+			if len(reloads) == 0 {
+				log.Info("SIGHUP: nothing to reload (serve was started without --config or --tls-cert)")
+			}
+			for _, r := range reloads {
+				r(ctx)
 			}
 		}
 	}

@@ -52,6 +52,8 @@ type Options struct {
 	// queue for another receiver on the same database.
 	TriageWorkers int
 	TriageLease   time.Duration
+	// TLSCert and TLSKey, both or neither, serve https.
+	TLSCert, TLSKey string
 }
 
 // NewCmdServe returns `serve`.
@@ -76,7 +78,11 @@ With --config, the sources of a webhook_config.yaml are applied before the
 receiver listens (a bad file stops the start), exactly as 'tw-cli webhook
 apply -f' would. SIGHUP re-reads and re-applies the file while requests
 keep flowing; a bad file on reload is logged and the previous sources stay.
-Without --config, SIGHUP is logged and ignored.
+With --tls-cert and --tls-key the receiver serves https (TLS 1.2 and up,
+HTTP/2): Threat Stack, among others, only delivers to https URLs. SIGHUP
+also re-reads the key pair, so a renewed certificate applies without a
+restart; a bad pair on reload is logged and the previous one stays.
+Without --config or --tls-cert, SIGHUP is logged and ignored.
 Sources with auto-triage answer {"status":"queued",…}: the event and a
 triage job are stored together, and a pool of workers runs the source's
 playbook (<data-dir>/playbooks or playbooks_dir, else the built-ins) on
@@ -121,7 +127,8 @@ queued delivery before exiting.`,
   $ tw-cli serve --addr 0.0.0.0:8080 --max-body-bytes 2097152
   $ tw-cli serve --sqlite-synchronous full --max-in-flight 256
   $ TW_DATA_DIR=/var/lib/tw-cli tw-cli serve --log-level debug
-  $ EDR_SECRET=… tw-cli serve --config webhook_config.yaml   # kill -HUP <pid> to reload`,
+  $ EDR_SECRET=… tw-cli serve --config webhook_config.yaml   # kill -HUP <pid> to reload
+  $ tw-cli serve --addr 0.0.0.0:8443 --tls-cert /etc/tw-cli/tls.crt --tls-key /etc/tw-cli/tls.key`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.MaxBodyBytes <= 0 {
@@ -132,6 +139,9 @@ queued delivery before exiting.`,
 			}
 			if opts.MaxInFlight <= 0 {
 				return cmdutil.FlagErrorf("--max-in-flight must be positive")
+			}
+			if (opts.TLSCert == "") != (opts.TLSKey == "") {
+				return cmdutil.FlagErrorf("--tls-cert and --tls-key go together: give both to serve https, or neither")
 			}
 			if opts.IdempotencyRetention <= 0 {
 				return cmdutil.FlagErrorf("--idempotency-retention must be positive")
@@ -162,6 +172,10 @@ queued delivery before exiting.`,
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "Log to the file only, not to stderr")
 	fl.StringVar(&opts.ConfigFile, "config", "", "Apply the sources of this webhook_config.yaml `file` at start and on SIGHUP")
 	_ = cmd.MarkFlagFilename("config", "yaml", "yml")
+	fl.StringVar(&opts.TLSCert, "tls-cert", "", "Serve https with this PEM certificate `file` (chain included); needs --tls-key")
+	fl.StringVar(&opts.TLSKey, "tls-key", "", "PEM private key `file` of --tls-cert")
+	_ = cmd.MarkFlagFilename("tls-cert", "pem", "crt", "cer")
+	_ = cmd.MarkFlagFilename("tls-key", "pem", "key")
 	fl.IntVar(&opts.TriageWorkers, "triage-workers", triage.DefaultConcurrency, "Auto-triage jobs run at once (0: leave the queue to other receivers)")
 	fl.DurationVar(&opts.TriageLease, "triage-lease", triage.DefaultLease, "How long a triage job stays claimed without a heartbeat before another worker resumes it")
 	_ = cmd.RegisterFlagCompletionFunc("log-level", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -228,6 +242,17 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 		}
 	}
 
+	var cert *certificate
+	if opts.TLSCert != "" {
+		now := opts.Now
+		if now == nil {
+			now = time.Now
+		}
+		if cert, err = loadCertificate(opts.TLSCert, opts.TLSKey, log.With("component", logs.ComponentServer), now); err != nil {
+			return err
+		}
+	}
+
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another receiver running? pick another --addr)", opts.Addr, err)
@@ -259,20 +284,14 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 		defer close(bgDone)
 		rcv.Run(bgCtx)
 	}()
-	if declared != nil {
-		bg.Go(func() { declared.watch(bgCtx, reload) })
-	} else {
-		bg.Go(func() {
-			for {
-				select {
-				case <-bgCtx.Done():
-					return
-				case <-reload:
-					log.Info("SIGHUP: nothing to reload (serve was started without --config)", "component", logs.ComponentServer)
-				}
-			}
-		})
+	var reloads []func(context.Context)
+	if cert != nil {
+		reloads = append(reloads, cert.reload)
 	}
+	if declared != nil {
+		reloads = append(reloads, declared.reload)
+	}
+	bg.Go(func() { watchSignals(bgCtx, reload, log.With("component", logs.ComponentServer), reloads...) })
 	stopTriage, err := startTriage(bgCtx, opts, st, dir, log)
 	if err != nil {
 		return err
@@ -280,8 +299,15 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 	defer stopTriage()
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("listening", "component", logs.ComponentServer, "addr", "http://"+ln.Addr().String(), "data_dir", dir,
+	scheme := "http://"
+	if cert != nil {
+		scheme = "https://"
+		srv.TLSConfig = cert.config()
+		go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
+	}
+	log.Info("listening", "component", logs.ComponentServer, "addr", scheme+ln.Addr().String(), "data_dir", dir,
 		"max_in_flight", opts.MaxInFlight)
 
 	select {

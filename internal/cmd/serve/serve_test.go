@@ -122,11 +122,11 @@ func TestReloadAppliesAndSurvivesABadFile(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	reload := make(chan os.Signal, 1)
 	done := make(chan struct{})
-	go func() { c.watch(ctx, reload); close(done) }()
+	go func() { watchSignals(ctx, reload, c.log, c.reload); close(done) }()
 	defer func() { cancel(); <-done }()
 
 	writeConfig(t, path, "sources:\n  edr:\n    secret: ${EDR_SECRET}\n    playbook: malware_triage\n  new:\n    secret: ${NEW_SECRET}\n")
-	reload <- os.Interrupt // any signal value: watch does not look at it
+	reload <- os.Interrupt // any signal value: watchSignals does not look at it
 	logBuf.waitFor(t, "webhook config applied", 2)
 	if got := names(t, st); got != "by-hand/cli edr/config new/config" {
 		t.Fatalf("after reload: %s", got)
