@@ -168,15 +168,21 @@ func (r *Receiver) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			// Keys are kept twice the window so a delivery at the window's
-			// edge cannot slip past a just-pruned key.
-			if err := r.store.PruneReplay(ctx, r.now().Add(-2*r.tolerance)); err != nil && ctx.Err() == nil {
-				r.log.Warn("prune replay keys", "component", "server", "error", err)
-			}
-			if err := r.store.PruneIdempotency(ctx, r.now().Add(-r.idemRetention)); err != nil && ctx.Err() == nil {
-				r.log.Warn("prune idempotency keys", "component", "server", "error", err)
-			}
+			r.prune(ctx)
 		}
+	}
+}
+
+// prune forgets replay keys and idempotency records that can no longer
+// match a delivery.
+func (r *Receiver) prune(ctx context.Context) {
+	// Keys are kept twice the window so a delivery at the window's edge
+	// cannot slip past a just-pruned key.
+	if err := r.store.PruneReplay(ctx, r.now().Add(-2*r.tolerance)); err != nil && ctx.Err() == nil {
+		r.log.Warn("prune replay keys", "component", "server", "error", err)
+	}
+	if err := r.store.PruneIdempotency(ctx, r.now().Add(-r.idemRetention)); err != nil && ctx.Err() == nil {
+		r.log.Warn("prune idempotency keys", "component", "server", "error", err)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,6 +33,7 @@ type fixture struct {
 	store store.Store
 	srv   *httptest.Server
 	token string
+	rcv   *Receiver
 }
 
 // newFixture runs a receiver on a fresh store with one source,
@@ -59,7 +61,7 @@ func newFixture(t *testing.T, tweaks ...func(*Options)) *fixture {
 	r := New(opts)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
-	return &fixture{t: t, store: st, srv: srv, token: tok}
+	return &fixture{t: t, store: st, srv: srv, token: tok, rcv: r}
 }
 
 type reply struct {
@@ -72,7 +74,10 @@ func (f *fixture) do(req *http.Request) reply {
 	f.t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		f.t.Fatal(err)
+		// Errorf, not Fatal: senders run in goroutines too. Status 0
+		// fails whatever the caller expected.
+		f.t.Errorf("%s %s: %v", req.Method, req.URL.Path, err)
+		return reply{raw: err.Error()}
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
@@ -161,7 +166,7 @@ func TestIngestErrors(t *testing.T) {
 		{"missing signature", "email-gateway", testBody, "", ts, 401, "invalid_signature", ""},
 		{"missing timestamp", "email-gateway", testBody, sig, "", 401, "invalid_signature", ""},
 		{"too old", "email-gateway", testBody, sigOld, old, 401, "timestamp_expired", "Webhook timestamp is too old (>5 minutes)"},
-		{"too far ahead", "email-gateway", testBody, sigFuture, future, 401, "timestamp_expired", ""},
+		{"too far ahead", "email-gateway", testBody, sigFuture, future, 401, "timestamp_expired", "Webhook timestamp is too far in the future (>5 minutes)"},
 		{"malformed json", "email-gateway", badJSON, sigBad, ts, 400, "invalid_payload", ""},
 		{"json array", "email-gateway", array, sigArray, ts, 400, "invalid_payload", ""},
 		{"too large", "email-gateway", big, sigBig, ts, 413, "payload_too_large", ""},
@@ -213,17 +218,33 @@ func TestSeverityMappingApplied(t *testing.T) {
 }
 
 func TestRotatedSecretVerifiesDuringGrace(t *testing.T) {
-	f := newFixture(t)
+	var clock atomic.Pointer[time.Time]
+	clock.Store(&now)
+	f := newFixture(t, func(o *Options) { o.Now = func() time.Time { return *clock.Load() } })
 	local := &sources.Local{Store: f.store, Now: func() time.Time { return now }}
 	if _, _, err := local.RotateSecret(context.Background(), "email-gateway", "new-secret", time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	for i, secret := range []string{"your-secret", "new-secret"} {
-		body := fmt.Sprintf(`{"event_type":"test","data":{"n":%d}}`, i)
-		sig, ts := sign(secret, body, now)
-		if r := f.deliver("email-gateway", body, sig, ts); r.status != 202 {
-			t.Fatalf("secret %q: %d %s", secret, r.status, r.raw)
+	n := 0
+	deliver := func(secret string, at time.Time) reply {
+		n++
+		body := fmt.Sprintf(`{"event_type":"test","data":{"n":%d}}`, n)
+		sig, ts := sign(secret, body, at)
+		return f.deliver("email-gateway", body, sig, ts)
+	}
+	for _, secret := range []string{"your-secret", "new-secret"} {
+		if r := deliver(secret, now); r.status != 202 {
+			t.Fatalf("secret %q within the grace: %d %s", secret, r.status, r.raw)
 		}
+	}
+	// After the grace only the new secret verifies.
+	later := now.Add(2 * time.Hour)
+	clock.Store(&later)
+	if r := deliver("your-secret", later); r.status != 401 || errCode(r) != "invalid_signature" {
+		t.Fatalf("the old secret after its grace: %d %s", r.status, r.raw)
+	}
+	if r := deliver("new-secret", later); r.status != 202 {
+		t.Fatalf("the new secret after the grace: %d %s", r.status, r.raw)
 	}
 }
 

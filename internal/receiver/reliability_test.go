@@ -38,7 +38,8 @@ func (f *fixture) doWithHeader(req *http.Request) (reply, http.Header) {
 	f.t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		f.t.Fatal(err)
+		f.t.Errorf("%s %s: %v", req.Method, req.URL.Path, err) // see do
+		return reply{raw: err.Error()}, http.Header{}
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
@@ -173,6 +174,9 @@ func TestBadInputsAreClear4xx(t *testing.T) {
 		{"non-UTF-8 body", "{\"event_type\":\"x\",\"data\":{\"n\":\"\xff\xfe\"}}", nil, 400, CodeInvalidPayload},
 		{"nested too deep", nest(maxJSONDepth + 1), nil, 400, CodeInvalidPayload},
 		{"deep arrays", `{"a":` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}`, nil, 400, CodeInvalidPayload},
+		// An escaped quote must not end the string for the depth scan, or
+		// the nesting after it would pass as string contents.
+		{"nesting after an escaped quote", `{"a":"\"","b":` + nest(maxJSONDepth+1) + `}`, nil, 400, CodeInvalidPayload},
 		{"truncated JSON", `{"event_type":"x","data":{"alert_id":"a`, nil, 400, CodeInvalidPayload},
 		{"idempotency key with a space", testBody, map[string]string{"X-Webhook-Id": "a b"}, 400, CodeInvalidRequest},
 		{"idempotency key too long", testBody, map[string]string{"Idempotency-Key": strings.Repeat("k", 256)}, 400, CodeInvalidRequest},
@@ -188,6 +192,11 @@ func TestBadInputsAreClear4xx(t *testing.T) {
 				t.Fatalf("got %d %s, want %d %s", r.status, r.raw, tt.status, tt.code)
 			}
 		})
+	}
+	// The admin API has the same body limit.
+	huge := `{"source":"big","secret":"` + strings.Repeat("s", 70<<10) + `"}`
+	if r := f.admin("POST", "/api/webhooks", huge, f.token); r.status != http.StatusRequestEntityTooLarge || errCode(r) != CodePayloadTooLarge {
+		t.Fatalf("oversized admin body: %d %s", r.status, r.raw)
 	}
 	// Exactly the depth limit is fine: the bound is not off by one.
 	if r, _ := f.deliverWith("email-gateway", nest(maxJSONDepth-1), now.Add(time.Minute), nil); r.status != 202 {
@@ -358,6 +367,13 @@ func TestSourceCache(t *testing.T) {
 		t.Fatalf("%d source reads for 20 deliveries, want 1", n)
 	}
 	// Changes through this receiver's admin API apply at once, cache or not.
+	if r := f.admin("PATCH", "/api/webhooks/email-gateway", `{"severity_mapping":{"P1":"low"}}`, f.token); r.status != 200 {
+		t.Fatalf("patch: %d %s", r.status, r.raw)
+	}
+	patched, _ := f.deliverWith("email-gateway", `{"event_type":"x","data":{"alert_id":"p","severity":"P1"}}`, now, nil)
+	if inc, err := f.store.GetIncident(context.Background(), fmt.Sprint(patched.body["incident_number"])); err != nil || inc.Severity != "low" {
+		t.Fatalf("P1 right after a PATCH mapping it to low: %v, %v (%s)", inc, err, patched.raw)
+	}
 	rot := f.admin("POST", "/api/webhooks/email-gateway/rotate-secret", `{"secret":"next","grace_seconds":0}`, f.token)
 	if rot.status != 200 {
 		t.Fatalf("rotate: %d %s", rot.status, rot.raw)
@@ -502,5 +518,72 @@ func TestIdempotencyKeyReusedForAnotherBody(t *testing.T) {
 	}
 	if n := f.countEvents(); n != 1 {
 		t.Fatalf("%d events stored, want 1", n)
+	}
+}
+
+// Replay and idempotency keys belong to their source: two senders that
+// happen to send the same signed body, or pick the same delivery id, each
+// get their own event and incident, never a 409 or the other's answer.
+func TestKeysArePerSource(t *testing.T) {
+	f := newFixture(t)
+	f.addSource(sources.Spec{Source: "edr", Secret: "your-secret"})
+	sig, ts := sign("your-secret", testBody, now)
+	a := f.deliver("email-gateway", testBody, sig, ts)
+	b := f.deliver("edr", testBody, sig, ts)
+	if a.status != 202 || b.status != 202 || a.body["incident_id"] == b.body["incident_id"] {
+		t.Fatalf("the same signed body to two sources: %d %s / %d %s", a.status, a.raw, b.status, b.raw)
+	}
+
+	hdr := map[string]string{"X-Webhook-Id": "evt-shared"}
+	a, _ = f.deliverWith("email-gateway", `{"event_type":"x","data":{"from":"gateway"}}`, now, hdr)
+	b, _ = f.deliverWith("edr", `{"event_type":"x","data":{"from":"edr"}}`, now, hdr)
+	if a.status != 202 || b.status != 202 || a.body["incident_id"] == b.body["incident_id"] {
+		t.Fatalf("one X-Webhook-Id at two sources: %d %s / %d %s", a.status, a.raw, b.status, b.raw)
+	}
+	if n := f.countEvents(); n != 4 {
+		t.Fatalf("%d events stored, want 4", n)
+	}
+}
+
+// Pruning forgets only what can no longer match: a replay of a delivery
+// still inside the signature window stays refused after a prune, and a
+// retry inside the idempotency retention still gets the first answer;
+// past the retention the id is free again.
+func TestPruneKeepsLiveKeys(t *testing.T) {
+	var mu sync.Mutex
+	clock := now
+	f := newFixture(t, func(o *Options) {
+		o.IdempotencyRetention = time.Hour
+		o.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	})
+	advance := func(d time.Duration) {
+		mu.Lock()
+		clock = clock.Add(d)
+		mu.Unlock()
+	}
+	sig, ts := sign("your-secret", testBody, now)
+	if r := f.deliver("email-gateway", testBody, sig, ts); r.status != 202 {
+		t.Fatalf("first: %d %s", r.status, r.raw)
+	}
+	first, _ := f.deliverWith("email-gateway", `{"event_type":"x","data":{"n":1}}`, now, map[string]string{"X-Webhook-Id": "evt-p"})
+	if first.status != 202 {
+		t.Fatalf("first with an id: %d %s", first.status, first.raw)
+	}
+
+	advance(4 * time.Minute) // inside the 5-minute signature window
+	f.rcv.prune(context.Background())
+	if r := f.deliver("email-gateway", testBody, sig, ts); r.status != http.StatusConflict {
+		t.Fatalf("replay after a prune inside the window: %d %s", r.status, r.raw)
+	}
+	again, _ := f.deliverWith("email-gateway", `{"event_type":"x","data":{"n":1}}`, clock, map[string]string{"X-Webhook-Id": "evt-p"})
+	if again.status != 200 || again.body["incident_id"] != first.body["incident_id"] {
+		t.Fatalf("retry after a prune inside the retention: %d %s", again.status, again.raw)
+	}
+
+	advance(2 * time.Hour)
+	f.rcv.prune(context.Background())
+	later, _ := f.deliverWith("email-gateway", `{"event_type":"x","data":{"n":1}}`, clock, map[string]string{"X-Webhook-Id": "evt-p"})
+	if later.status != 202 || later.body["incident_id"] == first.body["incident_id"] {
+		t.Fatalf("the id after its retention was pruned: %d %s", later.status, later.raw)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -382,9 +383,16 @@ func testFilters(t *testing.T, s store.Store) {
 	if len(evs) != 1 {
 		t.Fatalf("events since = %d, want 1", len(evs))
 	}
-	open, _ := s.ListIncidents(ctx, store.IncidentFilter{Status: store.StatusResolved})
-	if len(open) != 0 {
-		t.Fatalf("status filter = %+v", open)
+	if _, err := s.SetIncidentStatus(ctx, "INC-2024-0002", store.StatusResolved, t0.Add(5*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	resolved, _ := s.ListIncidents(ctx, store.IncidentFilter{Status: store.StatusResolved})
+	if len(resolved) != 1 || resolved[0].Number != "INC-2024-0002" {
+		t.Fatalf("status resolved = %+v, want INC-2024-0002 alone", resolved)
+	}
+	open, _ := s.ListIncidents(ctx, store.IncidentFilter{Status: store.StatusOpen})
+	if len(open) != 3 || slices.ContainsFunc(open, func(i store.Incident) bool { return i.Number == "INC-2024-0002" }) {
+		t.Fatalf("status open = %+v, want the other three", open)
 	}
 }
 
@@ -412,6 +420,14 @@ func testIdempotency(t *testing.T, s store.Store) {
 	same.IdempotencyKey, same.IdempotencyCutoff = d.IdempotencyKey, t0.Add(-24*time.Hour)
 	if r, err := s.Ingest(ctx, same); err != nil || !r.Duplicate {
 		t.Fatalf("identical repeat = %+v, %v", r, err)
+	}
+	// Another body under a used key is refused, never answered with the
+	// first delivery's incident: a guessed key would leak it.
+	forged := delivery("edr", "sig-forged", t0.Add(3*time.Minute))
+	forged.Payload = []byte(`{"event_type":"other","data":{"n":2}}`)
+	forged.IdempotencyKey, forged.IdempotencyCutoff = d.IdempotencyKey, t0.Add(-24*time.Hour)
+	if r, err := s.Ingest(ctx, forged); !errors.Is(err, store.ErrIdempotencyConflict) {
+		t.Fatalf("another body under a used key = %+v, %v; want ErrIdempotencyConflict", r, err)
 	}
 	if evs, _ := s.ListEvents(ctx, store.EventFilter{}); len(evs) != 1 {
 		t.Fatalf("%d events after repeats, want 1", len(evs))

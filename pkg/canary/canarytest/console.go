@@ -580,7 +580,25 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// Authentication and the flock come first, as on the console: an
+	// injected answer is what an authorised request would have got, never
+	// a way past the checks.
 	c.mu.Lock()
+	if p.Get("auth_token") != c.token {
+		c.mu.Unlock()
+		writeJSON(w, c.authStatus, map[string]any{"result": "error", "message": "Invalid auth_token"})
+		return
+	}
+	var f *FlockState
+	if contains(ep.params, "flock_id") {
+		f, ok = c.flocks[p.Get("flock_id")]
+		if !ok {
+			a := c.failure("Unknown flock_id")
+			c.mu.Unlock()
+			writeJSON(w, a.status, a.body)
+			return
+		}
+	}
 	d := c.delay[name]
 	var inj *injected
 	if q := c.inject[name]; len(q) > 0 {
@@ -609,19 +627,6 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if p.Get("auth_token") != c.token {
-		writeJSON(w, c.authStatus, map[string]any{"result": "error", "message": "Invalid auth_token"})
-		return
-	}
-	var f *FlockState
-	if contains(ep.params, "flock_id") {
-		f, ok = c.flocks[p.Get("flock_id")]
-		if !ok {
-			a := c.failure("Unknown flock_id")
-			writeJSON(w, a.status, a.body)
-			return
-		}
-	}
 	a := ep.handle(c, f, p)
 	writeJSON(w, a.status, a.body)
 }

@@ -141,3 +141,22 @@ func TestHeadersMustBeJSONObject(t *testing.T) {
 		t.Errorf("invalid headers still added: %+v", s.Generic)
 	}
 }
+
+// An injected answer is what an authorised request for a known flock gets;
+// the console's own checks come first, as on the real console.
+func TestInjectionComesAfterAuth(t *testing.T) {
+	c := canarytest.NewServer(t, token)
+	c.Inject("flock/settings/webhooks/disable", 200, `{"result":"success","injected":true}`)
+	post := func(tok, flock string) reply {
+		return send(t, "POST", c.URL()+"flock/settings/webhooks/disable", form, url.Values{"auth_token": {tok}, "flock_id": {flock}}.Encode())
+	}
+	if r := post("wrong", canarytest.DefaultFlock); r.body["injected"] != nil || r.body["result"] != "error" {
+		t.Fatalf("wrong token got %d %v", r.status, r.body)
+	}
+	if r := post(token, "flock:nope"); r.body["injected"] != nil || r.body["message"] != "Unknown flock_id" {
+		t.Fatalf("unknown flock got %d %v", r.status, r.body)
+	}
+	if r := post(token, canarytest.DefaultFlock); r.status != 200 || r.body["injected"] != true {
+		t.Fatalf("an authorised request did not get the injected answer: %d %v", r.status, r.body)
+	}
+}
