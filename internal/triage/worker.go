@@ -52,6 +52,11 @@ type Worker struct {
 	// claims numbers this worker's claims, so that each holds its jobs
 	// under a lease owner of its own (claimOwner).
 	claims atomic.Uint64
+	// heartbeatEvery is how often a running job's lease is renewed; 0
+	// means Lease/3. Lease and Now are on the caller's clock, which tests
+	// fake, while renewals follow a real ticker: tests shorten it to see
+	// renewals at all.
+	heartbeatEvery time.Duration
 }
 
 // claimOwner is the lease owner of one claim: the worker's ID and the
@@ -304,7 +309,11 @@ func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelFunc, log *
 	done := make(chan struct{})
 	var once sync.Once
 	go func() {
-		t := time.NewTicker(w.Lease / 3)
+		every := w.heartbeatEvery
+		if every <= 0 {
+			every = w.Lease / 3
+		}
+		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
 			select {

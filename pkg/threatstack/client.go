@@ -69,6 +69,10 @@ type settings struct {
 	now          func() time.Time
 	transport    http.RoundTripper
 	userAgent    string
+	// retryWaitHook, set only by tests (export_test.go), sees the wait each
+	// retry asks resty for (0: resty's backoff) and returns the one resty
+	// uses, so that honouring Retry-After is checked without sleeping it.
+	retryWaitHook func(time.Duration) time.Duration
 }
 
 // Option configures a Client.
@@ -140,6 +144,13 @@ func New(creds Credentials, opts ...Option) (*Client, error) {
 	log := slog.New(redactHandler{inner: inner, r: red})
 
 	c := &Client{creds: creds, baseURL: base, verify: s.verify, log: log, now: s.now, red: red}
+	retryAfter := c.retryAfter
+	if s.retryWaitHook != nil {
+		retryAfter = func(rc *resty.Client, resp *resty.Response) (time.Duration, error) {
+			d, err := c.retryAfter(rc, resp)
+			return s.retryWaitHook(d), err
+		}
+	}
 	rc := resty.New()
 	if s.transport != nil {
 		rc.SetTransport(s.transport)
@@ -152,7 +163,7 @@ func New(creds Credentials, opts ...Option) (*Client, error) {
 		SetRetryCount(max(s.retries, 0)).
 		SetRetryWaitTime(s.retryWait).
 		SetRetryMaxWaitTime(s.retryMaxWait).
-		SetRetryAfter(c.retryAfter).
+		SetRetryAfter(retryAfter).
 		// AddRetryCondition replaces resty's default "retry on error"
 		// instead of adding to it, so shouldRetry covers errors itself.
 		AddRetryCondition(c.shouldRetry).

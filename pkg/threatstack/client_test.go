@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -197,20 +198,23 @@ func TestRetries(t *testing.T) {
 		fault        threatstacktest.Fault
 		wantRequests int
 		wantStatus   int // 0: success
-		minElapsed   time.Duration
+		// wantWaits is what each retry asked resty to wait: the server's
+		// delay, or 0 for resty's exponential backoff.
+		wantWaits []time.Duration
 	}{
 		{"429 honours Retry-After", "GET", threatstacktest.Fault{Status: 429,
-			Header: http.Header{"Retry-After": {"1"}}, Body: `{"errors":["Rate limit hit"]}`}, 2, 0, time.Second},
+			Header: http.Header{"Retry-After": {"1"}}, Body: `{"errors":["Rate limit hit"]}`}, 2, 0, []time.Duration{time.Second}},
 		{"429 honours x-rate-limit-reset in ms", "GET", threatstacktest.Fault{Status: 429,
-			Header: http.Header{"X-Rate-Limit-Reset": {"300"}}, Body: `{"errors":["Rate limit hit"]}`}, 2, 0, 300 * time.Millisecond},
-		{"503 is retried", "GET", threatstacktest.Fault{Status: 503, Times: 2}, 3, 0, 0},
-		{"dropped connection is retried", "GET", threatstacktest.Fault{CloseConnection: true}, 2, 0, 0},
-		{"an attempt that times out is retried", "GET", threatstacktest.Fault{Delay: 1500 * time.Millisecond, Status: 500}, 2, 0, 0},
-		{"unsupported scheme is not retried", "GET", threatstacktest.Fault{}, 0, -1, 0},
-		{"retries run out", "GET", threatstacktest.Fault{Status: 500, Body: `{"errors":["boom"]}`, Times: 10}, 3, 500, 0},
-		{"400 is not retried", "GET", threatstacktest.Fault{Status: 400, Body: `{"errors":["bad"]}`}, 1, 400, 0},
-		{"POST is not retried on 503", "POST", threatstacktest.Fault{Status: 503, Body: `{"errors":["busy"]}`}, 1, 503, 0},
-		{"POST is not retried on a dropped connection", "POST", threatstacktest.Fault{CloseConnection: true}, 1, -1, 0},
+			Header: http.Header{"X-Rate-Limit-Reset": {"300"}}, Body: `{"errors":["Rate limit hit"]}`}, 2, 0, []time.Duration{300 * time.Millisecond}},
+		{"429 without a delay backs off", "GET", threatstacktest.Fault{Status: 429, Body: `{"errors":["Rate limit hit"]}`}, 2, 0, []time.Duration{0}},
+		{"503 is retried", "GET", threatstacktest.Fault{Status: 503, Times: 2}, 3, 0, []time.Duration{0, 0}},
+		{"dropped connection is retried", "GET", threatstacktest.Fault{CloseConnection: true}, 2, 0, []time.Duration{0}},
+		{"an attempt that times out is retried", "GET", threatstacktest.Fault{Delay: 1500 * time.Millisecond, Status: 500}, 2, 0, []time.Duration{0}},
+		{"unsupported scheme is not retried", "GET", threatstacktest.Fault{}, 0, -1, nil},
+		{"retries run out", "GET", threatstacktest.Fault{Status: 500, Body: `{"errors":["boom"]}`, Times: 10}, 3, 500, []time.Duration{0, 0}},
+		{"400 is not retried", "GET", threatstacktest.Fault{Status: 400, Body: `{"errors":["bad"]}`}, 1, 400, nil},
+		{"POST is not retried on 503", "POST", threatstacktest.Fault{Status: 503, Body: `{"errors":["busy"]}`}, 1, 503, nil},
+		{"POST is not retried on a dropped connection", "POST", threatstacktest.Fault{CloseConnection: true}, 1, -1, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -222,20 +226,32 @@ func TestRetries(t *testing.T) {
 				f.Path = "/v2/alerts/dismiss"
 			}
 			srv.Inject(f)
-			c := newClient(t, srv, threatstack.WithRetries(2), threatstack.WithTimeout(time.Second))
+			var (
+				mu    sync.Mutex
+				waits []time.Duration
+			)
+			// Resty sleeps in its own loop; the hook records what the
+			// client asked for and hands back 0, so resty's few-ms
+			// backoff (WithRetryWait in newClient) stands in for it.
+			hook := threatstack.WithRetryWaitHook(func(d time.Duration) time.Duration {
+				mu.Lock()
+				defer mu.Unlock()
+				waits = append(waits, d)
+				return 0
+			})
+			c := newClient(t, srv, threatstack.WithRetries(2), threatstack.WithTimeout(time.Second), hook)
 			// A request the fake can never see (an ftp:// base URL) is
 			// counted at the transport: one attempt, no retry.
 			attempts := &countingTransport{next: http.DefaultTransport}
 			if tt.wantRequests == 0 {
 				c = newClient(t, srv, threatstack.WithRetries(2), threatstack.WithTransport(attempts),
-					threatstack.WithBaseURL("ftp://"+strings.TrimPrefix(srv.URL, "http://")))
+					threatstack.WithBaseURL("ftp://"+strings.TrimPrefix(srv.URL, "http://")), hook)
 				defer func() {
 					if n := attempts.n.Load(); n != 1 {
 						t.Errorf("%d attempts at an unsupported scheme, want 1", n)
 					}
 				}()
 			}
-			start := time.Now()
 			var err error
 			if tt.method == "GET" {
 				_, err = c.AlertSeverityCounts(context.Background())
@@ -243,7 +259,6 @@ func TestRetries(t *testing.T) {
 				err = c.DismissAlerts(context.Background(), threatstack.DismissRequest{
 					IDs: []string{threatstacktest.AlertID(0)}, Reason: threatstack.DismissOther})
 			}
-			elapsed := time.Since(start)
 			var apiErr *threatstack.APIError
 			switch {
 			case tt.wantStatus == 0 && err != nil:
@@ -257,9 +272,11 @@ func TestRetries(t *testing.T) {
 			if len(reqs) != tt.wantRequests {
 				t.Errorf("%d requests, want %d", len(reqs), tt.wantRequests)
 			}
-			if elapsed < tt.minElapsed {
-				t.Errorf("retried after %v, want at least %v", elapsed, tt.minElapsed)
+			mu.Lock()
+			if !slices.Equal(waits, tt.wantWaits) {
+				t.Errorf("retries asked to wait %v, want %v", waits, tt.wantWaits)
 			}
+			mu.Unlock()
 			// Every attempt is signed afresh: the fake would refuse a
 			// replayed nonce, and the timestamps follow the clock.
 			nonces := map[string]bool{}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/tw-cli/tw-cli/internal/store"
@@ -229,35 +230,50 @@ func TestArrivalRate(t *testing.T) {
 
 // TestGatherWaitsOnlyWhileBusy: on a quiet receiver a delivery commits
 // alone even when another follows shortly; while deliveries arrive
-// quickly, the batch waits for them.
+// quickly, the batch waits for them. It runs in a synctest bubble, whose
+// clock only moves when every goroutine in it is blocked: synctest.Wait
+// tells a gather that is waiting for company from one that has returned,
+// so no real time decides which deliveries it sees.
 func TestGatherWaitsOnlyWhileBusy(t *testing.T) {
 	newCommitter := func(gap time.Duration) *committer {
 		c := &committer{maxBatch: 4, maxWait: 10 * time.Second, queue: make(chan *ingestCall, 4)}
 		c.arrivals.gap = gap
 		return c
 	}
-	wait := time.NewTimer(time.Hour)
-	defer wait.Stop()
-	feed := func(c *committer, n int) {
+	// gather runs in the background, so the test can feed the queue
+	// while it waits.
+	gather := func(c *committer) <-chan []*ingestCall {
+		got := make(chan []*ingestCall, 1)
 		go func() {
-			for range n {
-				time.Sleep(time.Millisecond)
-				c.queue <- &ingestCall{queuedAt: time.Now()}
-			}
+			wait := time.NewTimer(time.Hour)
+			defer wait.Stop()
+			got <- c.gather([]*ingestCall{{queuedAt: time.Now()}}, wait)
 		}()
+		return got
 	}
 
-	quiet := newCommitter(10 * time.Second)
-	feed(quiet, 1)
-	if got := quiet.gather([]*ingestCall{{queuedAt: time.Now()}}, wait); len(got) != 1 {
-		t.Fatalf("quiet receiver: batch of %d, want the delivery alone", len(got))
-	}
+	synctest.Test(t, func(t *testing.T) {
+		quiet := newCommitter(10 * time.Second)
+		got := gather(quiet)
+		synctest.Wait() // gather has returned, or is waiting for company
+		quiet.queue <- &ingestCall{queuedAt: time.Now()}
+		if batch := <-got; len(batch) != 1 {
+			t.Fatalf("quiet receiver: batch of %d, want the delivery alone", len(batch))
+		}
+	})
 
-	busy := newCommitter(time.Second)
-	feed(busy, 3)
-	if got := busy.gather([]*ingestCall{{queuedAt: time.Now()}}, wait); len(got) != 4 {
-		t.Fatalf("busy receiver: batch of %d, want 4", len(got))
-	}
+	synctest.Test(t, func(t *testing.T) {
+		busy := newCommitter(time.Second)
+		got := gather(busy)
+		for range 3 {
+			synctest.Wait()              // gather has taken what was queued: the next comes later
+			time.Sleep(time.Millisecond) // a busy sender's pace, on the bubble's clock
+			busy.queue <- &ingestCall{queuedAt: time.Now()}
+		}
+		if batch := <-got; len(batch) != 4 {
+			t.Fatalf("busy receiver: batch of %d, want 4", len(batch))
+		}
+	})
 }
 
 // TestBatchFailsTogetherOnDatabaseErrors fills the database (max_page_count

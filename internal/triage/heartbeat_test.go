@@ -1,0 +1,165 @@
+package triage
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tw-cli/tw-cli/internal/notify"
+	"github.com/tw-cli/tw-cli/internal/store"
+)
+
+// renewal is the outcome of one ExtendTriageLease call.
+type renewal struct {
+	until time.Time
+	err   error
+}
+
+// leaseSpy is the real store, reporting each lease renewal so a test can
+// wait for one instead of guessing when the heartbeat ticks.
+type leaseSpy struct {
+	store.Store
+	renewed chan renewal
+}
+
+func (s *leaseSpy) ExtendTriageLease(ctx context.Context, id, worker string, until time.Time) error {
+	err := s.Store.ExtendTriageLease(ctx, id, worker, until)
+	select {
+	case s.renewed <- renewal{until: until, err: err}:
+	default: // nobody is listening: the heartbeat must not stall on the test
+	}
+	return err
+}
+
+// stuckDestination registers a destination "slow" that never answers,
+// so a notify step runs for as long as the test likes: each request is
+// held until it is cancelled (reported on cancelled) or the test ends.
+func (r *rig) stuckDestination() (arrived, cancelled <-chan struct{}) {
+	r.t.Helper()
+	arrive, cancel := make(chan struct{}, 8), make(chan struct{}, 8)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		// Only once the body is read does the server watch the
+		// connection, and so see the client give up.
+		io.Copy(io.Discard, req.Body)
+		arrive <- struct{}{}
+		select {
+		case <-req.Context().Done():
+			cancel <- struct{}{}
+		case <-release:
+		}
+	}))
+	r.t.Cleanup(srv.Close)
+	r.t.Cleanup(func() { close(release) })
+	if err := r.st.CreateDestination(context.Background(), &store.Destination{Name: "slow", Kind: notify.KindGeneric, URL: srv.URL, Secret: "s", CreatedAt: t0}); err != nil {
+		r.t.Fatal(err)
+	}
+	return arrive, cancel
+}
+
+// startWorker runs the rig's worker, renewing leases every millisecond
+// of real time (Lease stays on the rig's fake clock), until stop is
+// called or the test ends; stop returns once the worker's jobs have
+// recorded where they stand.
+func (r *rig) startWorker() (spy *leaseSpy, stop func()) {
+	r.t.Helper()
+	spy = &leaseSpy{Store: r.st, renewed: make(chan renewal, 1)}
+	r.worker.Store = spy
+	r.worker.heartbeatEvery = time.Millisecond
+	// Busy with one job, the worker claims nothing: in particular not its
+	// own job again once the fake clock passes the lease, which is a
+	// different test's subject.
+	r.worker.Concurrency = 1
+	// Only the heartbeat or the end of the test may end a notification:
+	// the sender's own attempt timeout would stop the step too.
+	r.worker.Engine.Notifier.Sender.Client.Timeout = time.Hour
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.worker.Run(ctx); close(done) }()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	r.t.Cleanup(stop)
+	return spy, stop
+}
+
+func await(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatal(what)
+	}
+}
+
+// A step that runs longer than the lease the job was claimed with keeps
+// the job: the heartbeat renews the lease from the worker's clock, so
+// another worker finds nothing to resume and cannot run the step twice.
+func TestHeartbeatKeepsTheLeaseOfALongStep(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	arrived, _ := r.stuckDestination()
+	res := r.deliver("defender", defenderBody("m-1", "x@bad.example"), "phishing_triage")
+	spy, _ := r.startWorker()
+	await(t, arrived, "the notification never started")
+	claimed, err := r.st.GetTriageJob(ctx, res.Jobs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	r.clk.Add(2 * r.worker.Lease) // the step outlasts its lease
+	timeout := time.After(10 * time.Second)
+	for renewed := false; !renewed; {
+		select {
+		case rn := <-spy.renewed:
+			if rn.err != nil {
+				t.Fatalf("renewing the lease of a job the worker holds: %v", rn.err)
+			}
+			renewed = rn.until.After(claimed.LeaseUntil)
+		case <-timeout:
+			t.Fatalf("the lease (until %v) was not renewed while the step ran past it", claimed.LeaseUntil)
+		}
+	}
+
+	if jobs, err := r.st.ClaimTriageJobs(ctx, "w2", r.clk.Now(), time.Minute, 1); err != nil || len(jobs) != 0 {
+		t.Fatalf("another worker claimed the running job: %+v, %v", jobs, err)
+	}
+	job, _ := r.st.GetTriageJob(ctx, res.Jobs[0].ID)
+	if job.Status != store.JobRunning || job.LeaseOwner != claimed.LeaseOwner || !job.LeaseUntil.Equal(r.clk.Now().Add(r.worker.Lease)) {
+		t.Fatalf("job = %+v, want still running under %s until %v", job, claimed.LeaseOwner, r.clk.Now().Add(r.worker.Lease))
+	}
+}
+
+// When another worker takes the job over (here one whose clock is an hour
+// ahead, so the lease looks expired to it), the next renewal finds the
+// lease gone and cancels the step, and the stopped run records nothing:
+// the new owner alone carries the job on.
+func TestLostLeaseStopsTheJob(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	arrived, cancelled := r.stuckDestination()
+	res := r.deliver("defender", defenderBody("m-1", "x@bad.example"), "phishing_triage")
+	_, stop := r.startWorker()
+	await(t, arrived, "the notification never started")
+	before := r.timeline(res.Incidents[0].ID)
+
+	jobs, err := r.st.ClaimTriageJobs(ctx, "w2", r.clk.Now().Add(time.Hour), time.Minute, 1)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("taking the job over: %+v, %v", jobs, err)
+	}
+	await(t, cancelled, "the step kept running after its worker lost the lease")
+
+	// The stopped run may still be settling: once the worker has stopped,
+	// whatever it wrote is in the store.
+	stop()
+	if after := r.timeline(res.Incidents[0].ID); !slices.Equal(after, before) {
+		t.Fatalf("the run that lost its lease wrote to the timeline:\n before %v\n after  %v", before, after)
+	}
+	if job, _ := r.st.GetTriageJob(ctx, res.Jobs[0].ID); job.Status != store.JobRunning || job.LeaseOwner != "w2" || job.Attempts != 2 {
+		t.Fatalf("job = %+v, want still w2's", job)
+	}
+}
