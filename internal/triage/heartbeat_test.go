@@ -1,11 +1,14 @@
 package triage
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -142,6 +145,8 @@ func TestLostLeaseStopsTheJob(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
 	arrived, cancelled := r.stuckDestination()
+	var logs lockedBuffer
+	r.worker.Log = slog.New(slog.NewTextHandler(&logs, nil))
 	res := r.deliver("defender", defenderBody("m-1", "x@bad.example"), "phishing_triage")
 	_, stop := r.startWorker()
 	await(t, arrived, "the notification never started")
@@ -162,4 +167,27 @@ func TestLostLeaseStopsTheJob(t *testing.T) {
 	if job, _ := r.st.GetTriageJob(ctx, res.Jobs[0].ID); job.Status != store.JobRunning || job.LeaseOwner != "w2" || job.Attempts != 2 {
 		t.Fatalf("job = %+v, want still w2's", job)
 	}
+	// The log says what happened, not what the stopped run would have
+	// done had it kept the job.
+	if l := logs.String(); !strings.Contains(l, "lease") || strings.Contains(l, "will retry") || strings.Contains(l, "job done") {
+		t.Fatalf("log after a lost lease:\n%s", l)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer the worker's goroutines can share.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

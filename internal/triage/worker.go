@@ -213,7 +213,9 @@ func (w *Worker) process(ctx context.Context, log *slog.Logger, j store.TriageJo
 		return
 	}
 	done := store.TimelineEntry{Kind: store.TimelinePlaybook, Actor: actor, Outcome: store.OutcomeDone, Message: sum.Message(pb.Name), JobID: j.ID}
-	w.finish(log, w.Store.CompleteTriageJob(wctx, j.ID, j.LeaseOwner, w.Now(), done))
+	if !w.finish(log, w.Store.CompleteTriageJob(wctx, j.ID, j.LeaseOwner, w.Now(), done)) {
+		return
+	}
 	if sum.Failed > 0 {
 		log.Warn("triage job done with failed steps; see the incident's timeline and 'tw-cli destination failures'", "summary", sum.Message(pb.Name))
 		return
@@ -244,7 +246,9 @@ func (w *Worker) settle(ctx context.Context, log *slog.Logger, j store.TriageJob
 		// MaxAttempts and fail a job that never failed.
 		msg := fmt.Sprintf("interrupted by shutdown at step %d (%s); resumes there", se.Index+1, se.Step)
 		entry := store.TimelineEntry{Kind: store.TimelinePlaybook, Actor: Actor(j.Playbook), Outcome: store.OutcomeInterrupted, Message: msg, JobID: j.ID}
-		w.finish(log, w.Store.RequeueTriageJob(ctx, j.ID, j.LeaseOwner, w.Now(), entry))
+		if !w.finish(log, w.Store.RequeueTriageJob(ctx, j.ID, j.LeaseOwner, w.Now(), entry)) {
+			return
+		}
 		log.Info("triage job interrupted by shutdown", "step", se.Step)
 		return
 	}
@@ -264,14 +268,18 @@ func (w *Worker) retry(ctx context.Context, log *slog.Logger, j store.TriageJob,
 			{Kind: store.TimelinePlaybook, Actor: actor, Outcome: store.OutcomeFailed, JobID: j.ID,
 				Message: fmt.Sprintf("playbook %s failed at step %d (%s) after %d attempts", j.Playbook, se.Index+1, se.Step, j.Attempts)},
 		}
-		w.finish(log, w.fail(ctx, j, errText, time.Time{}, entries...))
+		if !w.finish(log, w.fail(ctx, j, errText, time.Time{}, entries...)) {
+			return
+		}
 		log.Error("triage job failed", "step", se.Step, "error", errText)
 		return
 	}
 	at := now.Add(w.backoff(j.Attempts))
 	msg := fmt.Sprintf("attempt %d/%d failed: %s; retrying at %s", j.Attempts, w.MaxAttempts, errText, at.UTC().Format(time.RFC3339))
 	entry := store.TimelineEntry{Kind: store.TimelineStep, Actor: actor, Step: se.Step, Outcome: store.OutcomeFailed, Message: msg, JobID: j.ID}
-	w.finish(log, w.fail(ctx, j, errText, at, entry))
+	if !w.finish(log, w.fail(ctx, j, errText, at, entry)) {
+		return
+	}
 	log.Warn("triage step failed; will retry", "step", se.Step, "error", errText, "retry_at", at)
 }
 
@@ -279,15 +287,20 @@ func (w *Worker) fail(ctx context.Context, j store.TriageJob, msg string, retryA
 	return w.Store.FailTriageJob(ctx, j.ID, j.LeaseOwner, w.Now(), msg, retryAt, entries...)
 }
 
-func (w *Worker) finish(log *slog.Logger, err error) {
+// finish logs why an outcome was not recorded, and reports whether it
+// was: the caller's own line ("done", "will retry") would be wrong after
+// a lost lease, since another worker now has the job.
+func (w *Worker) finish(log *slog.Logger, err error) bool {
 	switch {
 	case err == nil:
+		return true
 	case errors.Is(err, store.ErrLeaseLost):
 		log.Warn("lost the job's lease before recording its outcome; another worker continues it")
 	default:
 		// The lease will expire and the job run again: nothing is lost.
 		log.Error("record triage job outcome", "error", err)
 	}
+	return false
 }
 
 // backoff is BaseBackoff·2^(attempt-1), capped, with equal jitter.
