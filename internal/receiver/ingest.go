@@ -43,6 +43,9 @@ const (
 	CodeIdempotencyConflict = "idempotency_conflict"
 	// CodeUnavailable is a 503 while the receiver shuts down.
 	CodeUnavailable = "unavailable"
+	// CodeForbiddenAddress is a 403: the source only accepts deliveries
+	// from its allow-from networks, and this one came from elsewhere.
+	CodeForbiddenAddress = "forbidden_address"
 )
 
 // Idempotency headers a sender may set to make retries safe. Both mean
@@ -211,6 +214,14 @@ func (r *Receiver) ingest(w http.ResponseWriter, req *http.Request, name, reqID 
 		return nil, 0, &rejection{status: http.StatusNotFound, code: CodeUnknownSource, msg: fmt.Sprintf("Webhook source '%s' is not registered", name), beforeSource: true}
 	}
 	src := cs.src
+	if len(cs.allow) > 0 {
+		// Before the body is read: a sender that may not deliver costs
+		// nothing more.
+		if from := r.clientAddr(req); !allowed(cs.allow, from) {
+			return nil, 0, &rejection{status: http.StatusForbidden, code: CodeForbiddenAddress,
+				msg: fmt.Sprintf("Webhook source '%s' does not accept deliveries from %s", src.Name, describeAddr(from))}
+		}
+	}
 	idemKey, rej := idempotencyKey(req.Header)
 	if rej != nil {
 		return nil, 0, rej

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -45,6 +46,10 @@ type Options struct {
 	// IdempotencyRetention is how long an X-Webhook-Id/Idempotency-Key is
 	// remembered (DefaultIdempotencyRetention when zero).
 	IdempotencyRetention time.Duration
+	// TrustedProxies are the networks of reverse proxies in front of the
+	// receiver: from them, a source's allow-from list is checked against
+	// the address X-Forwarded-For names (see clientAddr).
+	TrustedProxies []netip.Prefix
 }
 
 // DefaultMaxInFlight is the default bound on requests handled at once. At
@@ -63,6 +68,7 @@ type Receiver struct {
 	maxBody       int64
 	tolerance     time.Duration
 	idemRetention time.Duration
+	proxies       []netip.Prefix
 	now           func() time.Time
 	sources       *sources.Local
 	cache         *sourceCache
@@ -82,6 +88,7 @@ func New(opts Options) *Receiver {
 		maxBody:       opts.MaxBodyBytes,
 		tolerance:     opts.Tolerance,
 		idemRetention: opts.IdempotencyRetention,
+		proxies:       opts.TrustedProxies,
 		now:           opts.Now,
 		registry:      prometheus.NewRegistry(),
 		maxInFlight:   int64(opts.MaxInFlight),

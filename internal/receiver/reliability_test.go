@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -585,5 +586,66 @@ func TestPruneKeepsLiveKeys(t *testing.T) {
 	later, _ := f.deliverWith("email-gateway", `{"event_type":"x","data":{"n":1}}`, clock, map[string]string{"X-Webhook-Id": "evt-p"})
 	if later.status != 202 || later.body["incident_id"] == first.body["incident_id"] {
 		t.Fatalf("the id after its retention was pruned: %d %s", later.status, later.raw)
+	}
+}
+
+// A source with an allow list takes deliveries only from those networks,
+// and behind a trusted proxy judges the sender by X-Forwarded-For, read
+// from the right.
+func TestAllowFrom(t *testing.T) {
+	f := newFixture(t, func(o *Options) {
+		o.SourceCacheTTL = -1
+		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	})
+	f.addSource(sources.Spec{Source: "ts", Secret: "your-secret", AllowFrom: []string{"203.0.113.0/24"}})
+	n := 0
+	send := func(xff ...string) reply {
+		n++
+		body := fmt.Sprintf(`{"event_type":"x","data":{"n":%d}}`, n)
+		req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/api/webhooks/ts", strings.NewReader(body))
+		signature.SignRequest(req, []byte("your-secret"), now, []byte(body))
+		for _, h := range xff {
+			req.Header.Add("X-Forwarded-For", h)
+		}
+		r, _ := f.doWithHeader(req)
+		return r
+	}
+	for _, c := range []struct {
+		name   string
+		xff    []string
+		status int
+	}{
+		{"from the proxy itself", nil, 403},
+		{"an allowed sender through the proxy", []string{"203.0.113.5"}, 202},
+		{"a forged entry left of the real sender", []string{"198.51.100.9, 203.0.113.5"}, 202},
+		{"an allowed address forged left of the real sender", []string{"203.0.113.5, 198.51.100.9"}, 403},
+		{"hops over several headers", []string{"203.0.113.5", "127.0.0.1"}, 202},
+		{"an unreadable hop", []string{"203.0.113.5, not-an-ip"}, 403},
+	} {
+		r := send(c.xff...)
+		if r.status != c.status || (c.status == 403 && errCode(r) != CodeForbiddenAddress) {
+			t.Errorf("%s: %d %s, want %d", c.name, r.status, r.raw, c.status)
+		}
+	}
+	if r := send(); !strings.Contains(errMessage(r), "does not accept deliveries from 127.0.0.1") {
+		t.Errorf("message %q does not say which address was refused", errMessage(r))
+	}
+
+	// Without a trusted proxy, X-Forwarded-For is the sender's to write
+	// and counts for nothing.
+	g := newFixture(t)
+	g.addSource(sources.Spec{Source: "ts", Secret: "your-secret", AllowFrom: []string{"203.0.113.0/24"}})
+	req, _ := http.NewRequest(http.MethodPost, g.srv.URL+"/api/webhooks/ts", strings.NewReader(testBody))
+	signature.SignRequest(req, []byte("your-secret"), now, []byte(testBody))
+	req.Header.Set("X-Forwarded-For", "203.0.113.5")
+	if r, _ := g.doWithHeader(req); r.status != 403 {
+		t.Fatalf("X-Forwarded-For from an untrusted peer was believed: %d %s", r.status, r.raw)
+	}
+	g.addSource(sources.Spec{Source: "local", Secret: "your-secret", AllowFrom: []string{"127.0.0.0/8", "::1"}})
+	if r, _ := g.deliverWith("local", testBody, now, nil); r.status != 202 {
+		t.Fatalf("an allowed peer: %d %s", r.status, r.raw)
+	}
+	if n := g.countEvents(); n != 1 {
+		t.Fatalf("%d events stored, want only the allowed delivery's", n)
 	}
 }

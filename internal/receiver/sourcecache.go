@@ -3,6 +3,8 @@ package receiver
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -51,6 +53,9 @@ type cachedSource struct {
 	// verifier checks the current secret; withPrevious also checks the
 	// rotated-out one, used until src.PreviousExpiresAt.
 	verifier, withPrevious verify.Verifier
+	// allow is src.AllowFrom parsed: the only networks deliveries may come
+	// from, none meaning any.
+	allow []netip.Prefix
 	// buildErr is a source that cannot verify anything (a bad secret
 	// stored by hand): every delivery to it is an internal error.
 	buildErr   error
@@ -144,6 +149,16 @@ func (c *sourceCache) load(ctx context.Context, name string) (*cachedSource, err
 		return nil, err
 	}
 	e := &cachedSource{src: src}
+	for _, a := range src.AllowFrom {
+		p, err := netip.ParsePrefix(a)
+		if err != nil {
+			// Stored by hand past validation: refuse every delivery (an
+			// internal error) rather than accept from anywhere.
+			e.buildErr = fmt.Errorf("allow_from %q: %w", a, err)
+			return e, nil
+		}
+		e.allow = append(e.allow, p)
+	}
 	opts := verify.Options{Tolerance: c.tolerance}
 	e.verifier, e.buildErr = verify.New(src.Verify, [][]byte{[]byte(src.Secret)}, opts)
 	if e.buildErr == nil && src.PreviousSecret != "" {

@@ -54,6 +54,7 @@ type View struct {
 	Playbook        string            `json:"playbook,omitempty"`
 	SeverityMapping map[string]string `json:"severity_mapping,omitempty"`
 	Description     string            `json:"description,omitempty"`
+	AllowFrom       []string          `json:"allow_from,omitempty"`
 	Origin          string            `json:"origin"`
 	// PreviousSecretExpiresAt is set while a rotated-out secret still verifies.
 	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
@@ -68,8 +69,8 @@ const MaskedSecret = "********"
 func ViewOf(s *store.Source, now time.Time) View {
 	v := View{
 		Source: s.Name, Secret: MaskedSecret, Format: s.Format, Verify: s.Verify, AutoTriage: s.AutoTriage,
-		Playbook: s.Playbook, SeverityMapping: s.SeverityMapping, Description: s.Description, Origin: s.Origin,
-		CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
+		Playbook: s.Playbook, SeverityMapping: s.SeverityMapping, Description: s.Description, AllowFrom: s.AllowFrom,
+		Origin: s.Origin, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
 	}
 	if s.PreviousSecret != "" && now.Before(s.PreviousExpiresAt) {
 		t := s.PreviousExpiresAt
@@ -89,6 +90,9 @@ type Spec struct {
 	Playbook        string            `json:"playbook,omitempty"`
 	SeverityMapping map[string]string `json:"severity_mapping,omitempty"`
 	Description     string            `json:"description,omitempty"`
+	// AllowFrom lists the networks deliveries may come from (see
+	// ParseAllowFrom); empty allows any.
+	AllowFrom []string `json:"allow_from,omitempty"`
 }
 
 // Patch changes some fields of a source; nil means unchanged. It is the
@@ -100,6 +104,8 @@ type Patch struct {
 	Playbook        *string            `json:"playbook,omitempty"`
 	SeverityMapping *map[string]string `json:"severity_mapping,omitempty"`
 	Description     *string            `json:"description,omitempty"`
+	// AllowFrom replaces the allowed networks; an empty list allows any.
+	AllowFrom *[]string `json:"allow_from,omitempty"`
 	// Secret replaces the secret at once, with no grace: it is for a
 	// change of verification mode, whose secrets take another form
 	// (rotate-secret keeps the old one valid for a while instead).
@@ -109,7 +115,7 @@ type Patch struct {
 // Empty reports whether the patch changes nothing.
 func (p Patch) Empty() bool {
 	return p.Format == nil && p.Verify == nil && p.AutoTriage == nil && p.Playbook == nil &&
-		p.SeverityMapping == nil && p.Description == nil && p.Secret == nil
+		p.SeverityMapping == nil && p.Description == nil && p.Secret == nil && p.AllowFrom == nil
 }
 
 // Service manages sources, locally or on a remote receiver.
@@ -237,6 +243,11 @@ func NormalizeSpec(spec Spec) (Spec, error) {
 			return spec, err
 		}
 	}
+	allow, err := ParseAllowFrom(spec.AllowFrom)
+	if err != nil {
+		return spec, err
+	}
+	spec.AllowFrom = allow
 	return spec, nil
 }
 
@@ -302,7 +313,7 @@ func (l *Local) Add(ctx context.Context, spec Spec) (View, string, error) {
 	src := &store.Source{
 		Name: spec.Source, Secret: spec.Secret, Format: spec.Format, Verify: spec.Verify, AutoTriage: spec.AutoTriage,
 		Playbook: spec.Playbook, SeverityMapping: spec.SeverityMapping, Description: spec.Description,
-		Origin: l.Origin, CreatedAt: now, UpdatedAt: now,
+		AllowFrom: spec.AllowFrom, Origin: l.Origin, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := l.Store.CreateSource(ctx, src); err != nil {
 		if errors.Is(err, store.ErrExists) {
@@ -422,6 +433,13 @@ func (l *Local) patch(src *store.Source, p Patch) error {
 	}
 	if p.Description != nil {
 		src.Description = *p.Description
+	}
+	if p.AllowFrom != nil {
+		allow, err := ParseAllowFrom(*p.AllowFrom)
+		if err != nil {
+			return err
+		}
+		src.AllowFrom = allow
 	}
 	src.UpdatedAt = l.now()
 	return nil

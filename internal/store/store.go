@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -50,10 +51,26 @@ type Source struct {
 	Playbook          string            `json:"playbook,omitempty"`
 	SeverityMapping   map[string]string `json:"severity_mapping,omitempty"`
 	Description       string            `json:"description,omitempty"`
+	// AllowFrom, when not empty, lists the only networks (CIDR prefixes)
+	// deliveries may come from: the check for senders that sign nothing,
+	// such as Threat Stack.
+	AllowFrom []string `json:"allow_from,omitempty"`
 	// Origin says where the source was defined: cli, api or config.
 	Origin    string    `json:"origin"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// EncodeAllowFrom is how a source's networks are stored: comma-separated
+// prefixes, '' for none. Prefixes hold no commas.
+func EncodeAllowFrom(prefixes []string) string { return strings.Join(prefixes, ",") }
+
+// DecodeAllowFrom reads EncodeAllowFrom's form.
+func DecodeAllowFrom(raw string) []string {
+	if raw == "" {
+		return nil
+	}
+	return strings.Split(raw, ",")
 }
 
 // DecodeSeverityMapping reads a source's stored severity mapping, a JSON

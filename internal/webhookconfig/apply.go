@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -29,7 +30,7 @@ type Change struct {
 	Source string `json:"source"`
 	Action Action `json:"action"`
 	// Fields names what an update changes: secret, format, verify,
-	// auto_triage, playbook, severity_mapping, description, origin.
+	// auto_triage, playbook, severity_mapping, description, allow_from, origin.
 	Fields []string `json:"fields,omitempty"`
 	// PreviousOrigin is the origin of a cli or api source that Force took
 	// over.
@@ -247,7 +248,7 @@ func newSource(spec sources.Spec, now time.Time) *store.Source {
 	return &store.Source{
 		Name: spec.Source, Secret: spec.Secret, Format: spec.Format, Verify: spec.Verify, AutoTriage: spec.AutoTriage,
 		Playbook: spec.Playbook, SeverityMapping: spec.SeverityMapping, Description: spec.Description,
-		Origin: Origin, CreatedAt: now, UpdatedAt: now,
+		AllowFrom: spec.AllowFrom, Origin: Origin, CreatedAt: now, UpdatedAt: now,
 	}
 }
 
@@ -284,6 +285,7 @@ func reconcile(cur *store.Source, spec sources.Spec, now time.Time, grace time.D
 	set("playbook", cur.Playbook != spec.Playbook, func() { next.Playbook = spec.Playbook })
 	set("severity_mapping", !maps.Equal(cur.SeverityMapping, spec.SeverityMapping), func() { next.SeverityMapping = spec.SeverityMapping })
 	set("description", cur.Description != spec.Description, func() { next.Description = spec.Description })
+	set("allow_from", !slices.Equal(cur.AllowFrom, spec.AllowFrom), func() { next.AllowFrom = spec.AllowFrom })
 	set("origin", cur.Origin != Origin, func() {
 		ch.PreviousOrigin = cur.Origin
 		next.Origin = Origin

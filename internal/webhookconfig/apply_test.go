@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -378,5 +379,35 @@ func TestApplyConcurrentWithTheSameFile(t *testing.T) {
 	}
 	if src := get(t, st, "a"); src.Secret != "x" || src.Origin != Origin {
 		t.Fatalf("a = %+v", src)
+	}
+}
+
+// allow_from takes a list or one comma-separated string, as --allow-from
+// does, and a change of it is an update like any other field's.
+func TestApplyAllowFrom(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	file := func(allow string) string {
+		return "sources:\n  ts:\n    secret: tok-0123456789\n    verify: url-token\n    format: threatstack\n    allow_from: " + allow + "\n"
+	}
+	if _, err := Apply(ctx, st, mustParse(t, file("[threatstack, 198.51.100.7]")), ApplyOptions{Now: at(t0)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := get(t, st, "ts").AllowFrom, append(slices.Clone(sources.ThreatStackSenders), "198.51.100.7/32"); !slices.Equal(got, want) {
+		t.Fatalf("allow_from %q, want %q", got, want)
+	}
+	plan, err := Apply(ctx, st, mustParse(t, file(`"10.0.0.0/8, 192.0.2.1"`)), ApplyOptions{Now: at(t0.Add(time.Hour))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := actions(plan); !reflect.DeepEqual(got, []string{"ts:update[allow_from]"}) {
+		t.Fatalf("plan %v", got)
+	}
+	if got := get(t, st, "ts").AllowFrom; !slices.Equal(got, []string{"10.0.0.0/8", "192.0.2.1/32"}) {
+		t.Fatalf("allow_from after the edit %q", got)
+	}
+	_, err = Parse("c.yaml", []byte(file("[10.0.0.0/8, example.com]")), env())
+	if err == nil || !strings.Contains(err.Error(), `c.yaml:6: sources.ts.allow_from: allow-from "example.com"`) {
+		t.Fatalf("a bad network: %v", err)
 	}
 }

@@ -17,6 +17,11 @@
 //	    format: crowdstrike
 //	    verify: hmac
 //	    description: Falcon detections
+//	  threatstack:
+//	    secret: "${TS_WEBHOOK_TOKEN}"
+//	    format: threatstack
+//	    verify: url-token
+//	    allow_from: [threatstack]
 //
 // Only secrets are expanded: ${NAME} is replaced by the environment
 // variable NAME and "file:PATH" by the file's content (PATH may use
@@ -111,7 +116,7 @@ func Parse(path string, data []byte, opts Options) (*Config, error) {
 }
 
 // sourceKeys are the keys a source accepts, in the order help lists them.
-var sourceKeys = []string{"secret", "format", "verify", "auto_triage", "playbook", "severity_mapping", "description"}
+var sourceKeys = []string{"secret", "format", "verify", "auto_triage", "playbook", "severity_mapping", "description", "allow_from"}
 
 // loader carries one parse: where errors go and how secrets resolve.
 type loader struct {
@@ -319,6 +324,8 @@ func (l *loader) source(key, val *yaml.Node) (Source, bool) {
 			if s, ok := l.str(v, field("description")); ok {
 				spec.Description = s
 			}
+		case "allow_from":
+			spec.AllowFrom = l.allowFrom(v, field("allow_from"))
 		default:
 			l.unknownKey(k, name)
 		}
@@ -361,6 +368,30 @@ func (l *loader) str(n *yaml.Node, field string) (string, bool) {
 		return "", false
 	}
 	return n.Value, true
+}
+
+// allowFrom reads a list of networks, or one string of them
+// comma-separated, as --allow-from takes them.
+func (l *loader) allowFrom(n *yaml.Node, field string) []string {
+	var entries []string
+	switch n.Kind {
+	case yaml.ScalarNode:
+		entries = []string{n.Value}
+	case yaml.SequenceNode:
+		for _, item := range n.Content {
+			if s, ok := l.str(item, field); ok {
+				entries = append(entries, s)
+			}
+		}
+	default:
+		l.errorf(n, "%s: want a list of IP addresses or CIDR prefixes", field)
+		return nil
+	}
+	out, err := sources.ParseAllowFrom(entries)
+	if err != nil {
+		l.errorf(n, "%s: %v", field, err)
+	}
+	return out
 }
 
 func (l *loader) severityMapping(n *yaml.Node, field string) map[string]string {

@@ -141,7 +141,7 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 		{"unterminated reference", "sources:\n  s:\n    secret: ab${X\n", []string{"3: sources.s.secret: unterminated ${"}},
 		{"bad variable name", "sources:\n  s:\n    secret: ${1X}\n", []string{"3: sources.s.secret: ${1X} is not an environment variable name"}},
 		{"unknown source key", "sources:\n  edr:\n    secret: x\n    playbok: malware_triage\n", []string{
-			`4: unknown key "playbok" in source "edr" (known keys: secret, format, verify, auto_triage, playbook, severity_mapping, description)`}},
+			`4: unknown key "playbok" in source "edr" (known keys: secret, format, verify, auto_triage, playbook, severity_mapping, description, allow_from)`}},
 		{"unknown null key", "sources:\n  edr:\n    secret: x\n    sekret:\n", []string{`4: unknown key "sekret" in source "edr"`}},
 		{"unknown top-level key", "version: 1\nsources: {}\n", []string{`1: unknown top-level key "version"`}},
 		{"duplicate source", "sources:\n  edr:\n    secret: x\n  edr:\n    secret: y\n", []string{`4: sources: "edr" is defined twice (first at line 2)`}},

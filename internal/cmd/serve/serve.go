@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -23,6 +24,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/logs"
 	"github.com/tw-cli/tw-cli/internal/notify"
 	"github.com/tw-cli/tw-cli/internal/receiver"
+	"github.com/tw-cli/tw-cli/internal/sources"
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/internal/triage"
 )
@@ -54,6 +56,9 @@ type Options struct {
 	TriageLease   time.Duration
 	// TLSCert and TLSKey, both or neither, serve https.
 	TLSCert, TLSKey string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the sender, for sources' allow-from lists.
+	TrustedProxies []string
 }
 
 // NewCmdServe returns `serve`.
@@ -83,6 +88,11 @@ HTTP/2): Threat Stack, among others, only delivers to https URLs. SIGHUP
 also re-reads the key pair, so a renewed certificate applies without a
 restart; a bad pair on reload is logged and the previous one stays.
 Without --config or --tls-cert, SIGHUP is logged and ignored.
+
+A source with --allow-from only takes deliveries from those networks (403
+forbidden_address otherwise), checked against the connection's address;
+behind a reverse proxy, name it with --trusted-proxy and the address its
+X-Forwarded-For gives is checked instead.
 Sources with auto-triage answer {"status":"queued",…}: the event and a
 triage job are stored together, and a pool of workers runs the source's
 playbook (<data-dir>/playbooks or playbooks_dir, else the built-ins) on
@@ -143,6 +153,11 @@ queued delivery before exiting.`,
 			if (opts.TLSCert == "") != (opts.TLSKey == "") {
 				return cmdutil.FlagErrorf("--tls-cert and --tls-key go together: give both to serve https, or neither")
 			}
+			for _, p := range opts.TrustedProxies {
+				if _, err := sources.ParseNetwork(p); err != nil {
+					return cmdutil.FlagErrorf("invalid --trusted-proxy %q: give an IP address or a CIDR prefix", p)
+				}
+			}
 			if opts.IdempotencyRetention <= 0 {
 				return cmdutil.FlagErrorf("--idempotency-retention must be positive")
 			}
@@ -172,6 +187,7 @@ queued delivery before exiting.`,
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "Log to the file only, not to stderr")
 	fl.StringVar(&opts.ConfigFile, "config", "", "Apply the sources of this webhook_config.yaml `file` at start and on SIGHUP")
 	_ = cmd.MarkFlagFilename("config", "yaml", "yml")
+	fl.StringSliceVar(&opts.TrustedProxies, "trusted-proxy", nil, "Reverse proxies (`networks`) whose X-Forwarded-For names the sender, for sources' --allow-from")
 	fl.StringVar(&opts.TLSCert, "tls-cert", "", "Serve https with this PEM certificate `file` (chain included); needs --tls-key")
 	fl.StringVar(&opts.TLSKey, "tls-key", "", "PEM private key `file` of --tls-cert")
 	_ = cmd.MarkFlagFilename("tls-cert", "pem", "crt", "cer")
@@ -257,9 +273,15 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another receiver running? pick another --addr)", opts.Addr, err)
 	}
+	var proxies []netip.Prefix
+	for _, p := range opts.TrustedProxies {
+		n, _ := sources.ParseNetwork(p) // checked with the flags
+		proxies = append(proxies, n)
+	}
 	rcv := receiver.New(receiver.Options{
 		Store: st, Logger: log, MaxBodyBytes: opts.MaxBodyBytes,
 		MaxInFlight: opts.MaxInFlight, IdempotencyRetention: opts.IdempotencyRetention,
+		TrustedProxies: proxies,
 	})
 	if declared != nil {
 		declared.changed = rcv.InvalidateSources

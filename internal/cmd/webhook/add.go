@@ -46,7 +46,8 @@ Without --secret or --secret-env a random secret is generated and printed
 once; it cannot be shown again (use 'webhook rotate-secret' to replace it).`,
 		Example: `  $ tw-cli webhook add email-gateway --secret "your-secret-key" --auto-triage true --playbook phishing_triage
   $ EDR_SECRET=… tw-cli webhook add edr --secret-env EDR_SECRET --playbook malware_triage
-  $ tw-cli webhook add siem --severity-map "P1=critical,P2=high,P3=medium"`,
+  $ tw-cli webhook add siem --severity-map "P1=critical,P2=high,P3=medium"
+  $ tw-cli webhook add threatstack --format threatstack --verify url-token --allow-from threatstack`,
 		Args: optionalBoolArg("auto-triage", "source name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Spec.Source = args[0]
@@ -67,6 +68,7 @@ once; it cannot be shown again (use 'webhook rotate-secret' to replace it).`,
 	fl.StringVar(&opts.Spec.Playbook, "playbook", "", "Triage `playbook`, e.g. phishing_triage, malware_triage")
 	fl.StringVar(&opts.SeverityMap, "severity-map", "", "Map vendor severities: `vendor=severity,…` onto critical|high|medium|low|info")
 	fl.StringVar(&opts.Spec.Description, "description", "", "Free-text description")
+	fl.StringSliceVar(&opts.Spec.AllowFrom, "allow-from", nil, allowFromUsage)
 	output.AddFormatFlag(cmd, &opts.Output)
 	registerEnumCompletions(cmd)
 	return cmd

@@ -67,6 +67,7 @@ func showRun(cmd *cobra.Command, opts *ShowOptions) error {
 		if v.PreviousSecretExpiresAt != nil {
 			t.Row("previous_secret_expires", v.PreviousSecretExpiresAt.UTC().Format(time.RFC3339))
 		}
+		t.Row("allow_from", allowFrom(v.AllowFrom))
 		t.Row("description", dash(v.Description))
 		t.Row("origin", v.Origin)
 		t.Row("created", output.Time(v.CreatedAt, tty, now))
@@ -85,4 +86,12 @@ func formatMapping(m map[string]string) string {
 		parts[i] = k + "=" + m[k]
 	}
 	return strings.Join(parts, ",")
+}
+
+// allowFrom shows a source's allowed networks; none means any address.
+func allowFrom(networks []string) string {
+	if len(networks) == 0 {
+		return "any"
+	}
+	return strings.Join(networks, ",")
 }

@@ -32,6 +32,7 @@ func NewCmdUpdate(f *cmdutil.Factory, runF func(*UpdateOptions) error) *cobra.Co
 	opts := &UpdateOptions{IO: f.IOStreams, Sources: f.Sources, Playbooks: localPlaybooks(f)}
 	var format, verify, playbook, sevMap, desc string
 	var autoTriage bool
+	var allow []string
 	cmd := &cobra.Command{
 		Use:   "update <source>",
 		Short: "Change a webhook source's settings",
@@ -43,7 +44,8 @@ secret in the same update, with --secret or --secret-env; the old secret
 stops working at once.`,
 		Example: `  $ tw-cli webhook update email-gateway --auto-triage=false
   $ tw-cli webhook update edr --playbook malware_triage --severity-map "4=high,5=critical"
-  $ tw-cli webhook update hooks --verify standard-webhooks --secret-env WHSEC`,
+  $ tw-cli webhook update hooks --verify standard-webhooks --secret-env WHSEC
+  $ tw-cli webhook update threatstack --allow-from threatstack,198.51.100.0/24`,
 		Args:              optionalBoolArg("auto-triage", "source name"),
 		ValidArgsFunction: completeSourceNames(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -67,6 +69,9 @@ stops working at once.`,
 				}
 				opts.Patch.AutoTriage = &autoTriage
 			}
+			if fl.Changed("allow-from") {
+				opts.Patch.AllowFrom = &allow
+			}
 			if fl.Changed("severity-map") {
 				m, err := sources.ParseSeverityMapping(sevMap)
 				if err != nil {
@@ -82,7 +87,7 @@ stops working at once.`,
 				opts.Patch.Secret = &secret
 			}
 			if opts.Patch.Empty() {
-				return cmdutil.FlagErrorf("nothing to update: give at least one of --format, --verify, --auto-triage, --playbook, --severity-map, --description, --secret")
+				return cmdutil.FlagErrorf("nothing to update: give at least one of --format, --verify, --auto-triage, --playbook, --severity-map, --allow-from, --description, --secret")
 			}
 			if runF != nil {
 				return runF(opts)
@@ -98,6 +103,7 @@ stops working at once.`,
 	fl.StringVar(&sevMap, "severity-map", "", "Replace the severity mapping: `vendor=severity,…` (empty to clear)")
 	opts.secret.register(cmd, "Replace the `secret` at once, with no grace (for a change of --verify)")
 	fl.StringVar(&desc, "description", "", "Free-text description")
+	fl.StringSliceVar(&allow, "allow-from", nil, allowFromUsage+` (replaces the list; --allow-from "" accepts any address again)`)
 	output.AddFormatFlag(cmd, &opts.Output)
 	registerEnumCompletions(cmd)
 	return cmd

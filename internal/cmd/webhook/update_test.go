@@ -61,12 +61,12 @@ func TestNewCmdUpdate(t *testing.T) {
 		{
 			name:    "no flags",
 			args:    []string{"edr"},
-			wantErr: "nothing to update: give at least one of --format, --verify, --auto-triage, --playbook, --severity-map, --description, --secret",
+			wantErr: "nothing to update: give at least one of --format, --verify, --auto-triage, --playbook, --severity-map, --allow-from, --description, --secret",
 		},
 		{
 			name:    "only -o is still nothing to update",
 			args:    []string{"edr", "-o", "json"},
-			wantErr: "nothing to update: give at least one of --format, --verify, --auto-triage, --playbook, --severity-map, --description, --secret",
+			wantErr: "nothing to update: give at least one of --format, --verify, --auto-triage, --playbook, --severity-map, --allow-from, --description, --secret",
 		},
 		{
 			name:    "--auto-triage maybe",

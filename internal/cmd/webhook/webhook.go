@@ -230,3 +230,5 @@ func sourceSecret(ctx context.Context, f *cmdutil.Factory, flags *secretFlags, n
 	}
 	return []byte(src.Secret), nil
 }
+
+const allowFromUsage = "Only accept deliveries from these `networks`: IP addresses or CIDR prefixes, comma-separated; threatstack stands for Threat Stack's senders (behind a proxy, see serve --trusted-proxy)"

@@ -236,17 +236,18 @@ func (q *query) arg(v any) string {
 
 // --- sources ---
 
-const sourceCols = `name, secret, previous_secret, previous_expires_at, format, verify, auto_triage, playbook, severity_mapping, description, origin, created_at, updated_at`
+const sourceCols = `name, secret, previous_secret, previous_expires_at, format, verify, auto_triage, playbook, severity_mapping, description, origin, created_at, updated_at, allow_from`
 
 func scanSource(row pgx.Row) (*store.Source, error) {
 	var src store.Source
 	var prevExp pgtype.Timestamptz
-	var mapping string
+	var mapping, allow string
 	var secret, previous []byte
 	if err := row.Scan(&src.Name, &secret, &previous, &prevExp, &src.Format, &src.Verify, &src.AutoTriage,
-		&src.Playbook, &mapping, &src.Description, &src.Origin, &src.CreatedAt, &src.UpdatedAt); err != nil {
+		&src.Playbook, &mapping, &src.Description, &src.Origin, &src.CreatedAt, &src.UpdatedAt, &allow); err != nil {
 		return nil, err
 	}
+	src.AllowFrom = store.DecodeAllowFrom(allow)
 	src.Secret, src.PreviousSecret = string(secret), string(previous)
 	src.PreviousExpiresAt, src.CreatedAt, src.UpdatedAt = fromNull(prevExp), src.CreatedAt.UTC(), src.UpdatedAt.UTC()
 	var err error
@@ -264,7 +265,7 @@ func sourceArgs(src *store.Source) ([]any, error) {
 	// The mapping is kept as JSON text, not jsonb: jsonb refuses \u0000,
 	// which a vendor's severity label could hold.
 	return []any{text(src.Name), []byte(src.Secret), []byte(src.PreviousSecret), nullTime(src.PreviousExpiresAt), text(src.Format), text(src.Verify),
-		src.AutoTriage, text(src.Playbook), mapping, text(src.Description), text(src.Origin), src.CreatedAt, src.UpdatedAt}, nil
+		src.AutoTriage, text(src.Playbook), mapping, text(src.Description), text(src.Origin), src.CreatedAt, src.UpdatedAt, store.EncodeAllowFrom(src.AllowFrom)}, nil
 }
 
 // CreateSource inserts a new source; ErrExists if the name is taken.
@@ -273,7 +274,7 @@ func (s *Store) CreateSource(ctx context.Context, src *store.Source) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO sources (`+sourceCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`, args...)
+	_, err = s.pool.Exec(ctx, `INSERT INTO sources (`+sourceCols+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`, args...)
 	if isUnique(err) {
 		return store.ErrExists
 	}
@@ -320,8 +321,8 @@ func (s *Store) UpdateSource(ctx context.Context, src *store.Source, readAt time
 		return err
 	}
 	err = affected(s.pool.Exec(ctx, `UPDATE sources SET secret=$2, previous_secret=$3, previous_expires_at=$4, format=$5, verify=$6,
-		auto_triage=$7, playbook=$8, severity_mapping=$9, description=$10, origin=$11, created_at=$12, updated_at=$13
-		WHERE name=$1 AND updated_at=$14`, append(args, readAt)...))
+		auto_triage=$7, playbook=$8, severity_mapping=$9, description=$10, origin=$11, created_at=$12, updated_at=$13, allow_from=$14
+		WHERE name=$1 AND updated_at=$15`, append(args, readAt)...))
 	if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}

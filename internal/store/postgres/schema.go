@@ -82,6 +82,9 @@ var migrations = []string{
 	idempotencySchema,
 	// A dead letter remembers the kind its body was rendered for.
 	`ALTER TABLE dead_letters ADD COLUMN kind TEXT NOT NULL DEFAULT '';`,
+	// A source may only accept deliveries from some networks: CIDR
+	// prefixes, comma-separated ('' allows any).
+	`ALTER TABLE sources ADD COLUMN allow_from TEXT NOT NULL DEFAULT '';`,
 }
 
 // Migrate applies pending migrations. See store.Migrator.

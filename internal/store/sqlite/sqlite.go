@@ -307,6 +307,9 @@ var migrations = []string{
 	// A dead letter remembers the kind its body was rendered for, so a
 	// retry after the destination changed kind does not send it.
 	`ALTER TABLE dead_letters ADD COLUMN kind TEXT NOT NULL DEFAULT '';`,
+	// A source may only accept deliveries from some networks: CIDR
+	// prefixes, comma-separated ('' allows any).
+	`ALTER TABLE sources ADD COLUMN allow_from TEXT NOT NULL DEFAULT '';`,
 }
 
 // newID returns a time-ordered UUID (version 7). Random (v4) keys land
@@ -342,18 +345,19 @@ func isUnique(err error) bool {
 
 // --- sources ---
 
-const sourceCols = `name, secret, previous_secret, previous_expires_at, format, verify, auto_triage, playbook, severity_mapping, description, origin, created_at, updated_at`
+const sourceCols = `name, secret, previous_secret, previous_expires_at, format, verify, auto_triage, playbook, severity_mapping, description, origin, created_at, updated_at, allow_from`
 
 type scanner interface{ Scan(...any) error }
 
 func scanSource(row scanner) (*store.Source, error) {
 	var src store.Source
 	var prevExp, created, updated int64
-	var mapping string
+	var mapping, allow string
 	if err := row.Scan(&src.Name, &src.Secret, &src.PreviousSecret, &prevExp, &src.Format, &src.Verify, &src.AutoTriage,
-		&src.Playbook, &mapping, &src.Description, &src.Origin, &created, &updated); err != nil {
+		&src.Playbook, &mapping, &src.Description, &src.Origin, &created, &updated, &allow); err != nil {
 		return nil, err
 	}
+	src.AllowFrom = store.DecodeAllowFrom(allow)
 	src.PreviousExpiresAt, src.CreatedAt, src.UpdatedAt = fromTS(prevExp), fromTS(created), fromTS(updated)
 	var err error
 	if src.SeverityMapping, err = store.DecodeSeverityMapping(src.Name, mapping); err != nil {
@@ -368,7 +372,7 @@ func sourceArgs(src *store.Source) ([]any, error) {
 		return nil, err
 	}
 	return []any{src.Name, src.Secret, src.PreviousSecret, ts(src.PreviousExpiresAt), src.Format, src.Verify, src.AutoTriage,
-		src.Playbook, mapping, src.Description, src.Origin, ts(src.CreatedAt), ts(src.UpdatedAt)}, nil
+		src.Playbook, mapping, src.Description, src.Origin, ts(src.CreatedAt), ts(src.UpdatedAt), store.EncodeAllowFrom(src.AllowFrom)}, nil
 }
 
 // CreateSource inserts a new source; ErrExists if the name is taken.
@@ -377,7 +381,7 @@ func (s *Store) CreateSource(ctx context.Context, src *store.Source) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.w.ExecContext(ctx, `INSERT INTO sources (`+sourceCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
+	_, err = s.w.ExecContext(ctx, `INSERT INTO sources (`+sourceCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, args...)
 	if isUnique(err) {
 		return store.ErrExists
 	}
@@ -405,8 +409,8 @@ func (s *Store) UpdateSource(ctx context.Context, src *store.Source, readAt time
 		return err
 	}
 	res, err := s.w.ExecContext(ctx, `UPDATE sources SET secret=?2, previous_secret=?3, previous_expires_at=?4, format=?5, verify=?6,
-		auto_triage=?7, playbook=?8, severity_mapping=?9, description=?10, origin=?11, created_at=?12, updated_at=?13
-		WHERE name=?1 AND updated_at=?14`, append(args, ts(readAt))...)
+		auto_triage=?7, playbook=?8, severity_mapping=?9, description=?10, origin=?11, created_at=?12, updated_at=?13, allow_from=?14
+		WHERE name=?1 AND updated_at=?15`, append(args, ts(readAt))...)
 	if err := affected(res, err); !errors.Is(err, store.ErrNotFound) {
 		return err
 	}

@@ -49,7 +49,7 @@ func testSources(t *testing.T, s store.Store) {
 	src := &store.Source{
 		Name: "email-gateway", Secret: "your-secret-key", Format: "auto", Verify: "hmac", AutoTriage: true,
 		Playbook: "phishing_triage", SeverityMapping: map[string]string{"P1": "critical"}, Origin: "cli",
-		CreatedAt: t0, UpdatedAt: t0,
+		AllowFrom: []string{"52.20.173.142/32", "2001:db8::/32"}, CreatedAt: t0, UpdatedAt: t0,
 	}
 	if err := s.CreateSource(ctx, src); err != nil {
 		t.Fatal(err)
@@ -62,7 +62,7 @@ func testSources(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	if got.Secret != "your-secret-key" || !got.AutoTriage || got.Playbook != "phishing_triage" ||
-		got.SeverityMapping["P1"] != "critical" || !got.CreatedAt.Equal(t0) {
+		got.SeverityMapping["P1"] != "critical" || !got.CreatedAt.Equal(t0) || !slices.Equal(got.AllowFrom, src.AllowFrom) {
 		t.Fatalf("round trip lost data: %+v", got)
 	}
 	// Two writers read the same version; the second's write must not
@@ -78,7 +78,8 @@ func testSources(t *testing.T, s store.Store) {
 		t.Fatalf("update of a changed source = %v, want ErrChanged", err)
 	}
 	again, _ := s.GetSource(ctx, "email-gateway")
-	if again.Secret != "new" || again.PreviousSecret != "your-secret-key" || !again.PreviousExpiresAt.Equal(t0.Add(time.Hour)) || again.Description == "stale" {
+	if again.Secret != "new" || again.PreviousSecret != "your-secret-key" || !again.PreviousExpiresAt.Equal(t0.Add(time.Hour)) || again.Description == "stale" ||
+		len(again.AllowFrom) != 2 {
 		t.Fatalf("update lost data: %+v", again)
 	}
 	stale = *again
