@@ -8,8 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/netip"
 	"net/http"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
