@@ -62,7 +62,7 @@ type Source struct {
 }
 
 // EncodeAllowFrom is how a source's networks are stored: comma-separated
-// prefixes, ” for none. Prefixes hold no commas.
+// prefixes, the empty string for none. Prefixes hold no commas.
 func EncodeAllowFrom(prefixes []string) string { return strings.Join(prefixes, ",") }
 
 // DecodeAllowFrom reads EncodeAllowFrom's form.
