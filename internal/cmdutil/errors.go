@@ -3,6 +3,7 @@ package cmdutil
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -95,3 +96,15 @@ func isFlagParseError(err error) bool {
 // WrapFlagError is the root's flag error func: whatever cobra or pflag
 // refuses while parsing flags is a usage error (exit 2).
 func WrapFlagError(_ *cobra.Command, err error) error { return &FlagError{Err: err} }
+
+// MaxTimeout bounds --timeout: past it a request that hangs looks like a
+// hung command.
+const MaxTimeout = 10 * time.Minute
+
+// CheckTimeout refuses a --timeout that is not positive or is absurd.
+func CheckTimeout(d time.Duration) error {
+	if d <= 0 || d > MaxTimeout {
+		return FlagErrorf("--timeout %s: give a duration between 1ms and %s, such as 10s", d, MaxTimeout)
+	}
+	return nil
+}

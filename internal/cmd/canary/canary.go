@@ -54,6 +54,7 @@ The console is https://<domain>.canary.tools/api/v1/, or a full --api-url
 	pf.String(flagDomain, "", "Console `domain`: the part before .canary.tools (env CANARY_DOMAIN)")
 	pf.String(flagAPIURL, "", "Full console API `URL`, overriding --domain (env CANARY_API_URL)")
 	pf.String(flagFlock, "", "Flock `id` (env CANARY_FLOCK; default "+canaryapi.DefaultFlock+")")
+	pf.Duration(flagTimeout, canaryapi.DefaultTimeout, "How long one request may take before it fails (each retry gets as long again)")
 	_ = cmd.RegisterFlagCompletionFunc(flagFlock, completeFlocks(f))
 
 	cmd.AddCommand(
@@ -66,9 +67,10 @@ The console is https://<domain>.canary.tools/api/v1/, or a full --api-url
 // The group's persistent flags. Subcommands read them from their inherited
 // flag set when they run, so each verb keeps the NewCmdX(f, runF) shape.
 const (
-	flagDomain = "domain"
-	flagAPIURL = "api-url"
-	flagFlock  = "flock"
+	flagDomain  = "domain"
+	flagAPIURL  = "api-url"
+	flagTimeout = "timeout"
+	flagFlock   = "flock"
 )
 
 // Console resolves which console to call, with which token, for which
@@ -79,6 +81,9 @@ type Console struct {
 	Domain string
 	APIURL string
 	Flock  string
+	// Timeout bounds one request (--timeout); 0 keeps the client's default.
+	Timeout      time.Duration
+	timeoutGiven bool // even as 0, which is refused
 
 	Config     func() (*config.Config, error)
 	HTTPClient func() *http.Client
@@ -114,6 +119,10 @@ func (c *Console) ReadFlags(cmd *cobra.Command) {
 		return v
 	}
 	c.Domain, c.APIURL, c.Flock = get(flagDomain), get(flagAPIURL), get(flagFlock)
+	if fl := cmd.Flags().Lookup(flagTimeout); fl != nil && fl.Changed {
+		c.Timeout, _ = cmd.Flags().GetDuration(flagTimeout)
+		c.timeoutGiven = true
+	}
 }
 
 // configGetter reads tw-cli's merged config (flags, env, file).
@@ -211,6 +220,12 @@ func (c *Console) Client() (*canaryapi.Client, error) {
 		return nil, err
 	}
 	var opts []canaryapi.Option
+	if c.Timeout != 0 || c.timeoutGiven {
+		if err := cmdutil.CheckTimeout(c.Timeout); err != nil {
+			return nil, err
+		}
+		opts = append(opts, canaryapi.WithTimeout(c.Timeout))
+	}
 	if c.HTTPClient != nil {
 		opts = append(opts, canaryapi.WithHTTPClient(c.HTTPClient()))
 	}

@@ -1,16 +1,20 @@
 package canary
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	canaryapi "github.com/tw-cli/tw-cli/pkg/canary"
+	"github.com/tw-cli/tw-cli/pkg/canary/canarytest"
 )
 
 // runVerb runs one verb on its own (no canary group), so runF sees exactly
@@ -351,5 +355,25 @@ func TestGroupFlagsReachVerbs(t *testing.T) {
 	c.ReadFlags(status)
 	if c.Domain != "abc" || c.Flock != "flock:f9" || c.APIURL != "" {
 		t.Errorf("verb read %+v", c)
+	}
+}
+
+// --timeout bounds a request: a disable (never retried) against a console
+// that holds its answer fails with a timeout; a bad value is a usage
+// error before any request.
+func TestTimeoutFlag(t *testing.T) {
+	isolate(t)
+	console := canarytest.NewServer(t, testToken)
+	useConsole(t, console)
+	console.SetDelay("flock/settings/webhooks/disable", 5*time.Second)
+	env := newTestEnv(t, false)
+	code, err := env.run(t, "canary", "webhooks", "disable", "--timeout", "200ms")
+	if code == 0 || !strings.Contains(strings.ToLower(fmt.Sprint(err)), "timeout") {
+		t.Fatalf("disable against a stalled console with --timeout 200ms: exit %d, %v", code, err)
+	}
+	for _, bad := range []string{"0s", "11m"} {
+		if code, err := env.run(t, "canary", "webhooks", "status", "--timeout", bad); code != cmdutil.ExitUsage {
+			t.Errorf("--timeout %s: exit %d (%v), want %d", bad, code, err, cmdutil.ExitUsage)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -190,6 +191,27 @@ func TestDismiss(t *testing.T) {
 	}
 	if code := h.exitCode("alerts", "dismiss", "nope"); code != cmdutil.ExitNotFound {
 		t.Errorf("dismissing an unknown alert: exit %d, want 4", code)
+	}
+}
+
+// --timeout bounds a request: a dismissal (never retried) against an API
+// that holds its answer fails with a timeout, and the alert stays as it
+// was; a bad value is a usage error before any request.
+func TestTimeoutFlag(t *testing.T) {
+	srv := smallFake(t)
+	h := newHarness(t, srv)
+	srv.Inject(threatstacktest.Fault{Method: "POST", Path: "/v2/alerts/dismiss", Delay: 5 * time.Second, Status: 200})
+	err := h.run("alerts", "dismiss", threatstacktest.AlertID(0), "--reason", "maintenance", "--timeout", "200ms")
+	if err == nil || !strings.Contains(strings.ToLower(err.Error()), "timeout") {
+		t.Fatalf("dismiss against a stalled API with --timeout 200ms: %v", err)
+	}
+	for _, bad := range []string{"0s", "-1s", "11m"} {
+		if code := h.exitCode("agents", "list", "--timeout", bad); code != cmdutil.ExitUsage {
+			t.Errorf("--timeout %s: exit %d, want %d", bad, code, cmdutil.ExitUsage)
+		}
+	}
+	if n := len(srv.Requests()); n != 1 {
+		t.Errorf("%d requests; the refused --timeout values must send none", n)
 	}
 }
 

@@ -27,6 +27,7 @@ const (
 // Persistent flags of the group, read by every subcommand's client.
 const (
 	flagAPIURL         = "api-url"
+	flagTimeout        = "timeout"
 	flagVerifyResponse = "verify-response"
 )
 
@@ -64,6 +65,7 @@ is told to slow down. --debug logs every request, with the key redacted.`,
 	pf := cmd.PersistentFlags()
 	pf.String(flagAPIURL, "", "Threat Stack API base `URL` (env TS_API_URL)")
 	pf.Bool(flagVerifyResponse, true, "Verify the server's Server-Authorization header when it sends one")
+	pf.Duration(flagTimeout, threatstack.DefaultTimeout, "How long one request may take before it fails (each retry gets as long again)")
 
 	cmd.AddCommand(
 		NewCmdAgents(f),
@@ -103,9 +105,17 @@ func clientFunc(f *cmdutil.Factory, cmd *cobra.Command) func() (*threatstack.Cli
 			apiURL = cfg.Get(keyAPIURL)
 		}
 		verify, _ := cmd.Flags().GetBool(flagVerifyResponse)
+		timeout := threatstack.DefaultTimeout
+		if fl := cmd.Flags().Lookup(flagTimeout); fl != nil {
+			timeout, _ = cmd.Flags().GetDuration(flagTimeout)
+		}
+		if err := cmdutil.CheckTimeout(timeout); err != nil {
+			return nil, err
+		}
 		opts := []threatstack.Option{
 			threatstack.WithBaseURL(apiURL),
 			threatstack.WithVerifyResponse(verify),
+			threatstack.WithTimeout(timeout),
 			threatstack.WithUserAgent("tw-cli/" + f.Version),
 		}
 		if f.Debug != nil && f.Debug() {
