@@ -91,7 +91,10 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 		return nil, err
 	}
 	s := &Store{pool: pool, location: location(cfg.ConnConfig), seqYears: map[int]bool{}}
-	if opts.NoMigrate {
+	if opts.NoMigrate || s.schemaCurrent(ctx) {
+		// A current schema needs nothing that takes CREATE: a role with
+		// only DML rights (see README, PostgreSQL) can run tw-cli once an
+		// owner has run 'tw-cli db migrate'.
 		return s, nil
 	}
 	if _, _, err := s.Migrate(ctx); err != nil {
@@ -99,6 +102,15 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 		return nil, fmt.Errorf("migrate %s: %w", s.location, err)
 	}
 	return s, nil
+}
+
+// schemaCurrent reports whether every migration is applied, read without
+// a lock or DDL. Anything else (no table, an error, a newer schema) is
+// left to Migrate to handle or report.
+func (s *Store) schemaCurrent(ctx context.Context) bool {
+	var v int
+	err := s.pool.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
+	return err == nil && v == len(migrations)
 }
 
 // location names the database for messages, without the password.
@@ -579,6 +591,16 @@ func (s *Store) incidentSequence(ctx context.Context, year int) (string, error) 
 	s.seqMu.Lock()
 	defer s.seqMu.Unlock()
 	if s.seqYears[year] {
+		return name, nil
+	}
+	// Made already (by 'db migrate' for this year and the next, or by
+	// another replica): using it takes no CREATE right on the schema.
+	var exists bool
+	if err := s.pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, pgx.Identifier{name}.Sanitize()).Scan(&exists); err != nil {
+		return "", fmt.Errorf("incident number sequence for %d: %w", year, err)
+	}
+	if exists {
+		s.seqYears[year] = true
 		return name, nil
 	}
 	// CREATE SEQUENCE IF NOT EXISTS is not safe against a concurrent

@@ -327,3 +327,73 @@ func connectOne(ctx context.Context, databaseURL string) (*pgx.Conn, error) {
 	}
 	return pgx.ConnectConfig(ctx, cfg.ConnConfig)
 }
+
+// TestLeastPrivilegeRole: once an owner has migrated, a role with only
+// DML rights (no CREATE on the schema) opens the store and numbers
+// incidents: opening skips DDL when the schema is current, and the
+// migration made this year's incident sequence.
+func TestLeastPrivilegeRole(t *testing.T) {
+	ownerURL := freshSchema(t)
+	ctx := context.Background()
+	owner, err := Open(ctx, ownerURL, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner.Close()
+
+	u, _ := url.Parse(ownerURL)
+	schema := u.Query().Get("search_path")
+	b := make([]byte, 4)
+	rand.Read(b)
+	role := "tw_app_" + hex.EncodeToString(b)
+	admin, err := connectOne(ctx, serverURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	for _, q := range []string{
+		`CREATE ROLE ` + role + ` LOGIN PASSWORD 'app-pw'`,
+		`GRANT USAGE ON SCHEMA ` + schema + ` TO ` + role,
+		`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ` + schema + ` TO ` + role,
+		`GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA ` + schema + ` TO ` + role,
+	} {
+		if _, err := admin.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	t.Cleanup(func() { // before the schema goes (cleanups run last first)
+		c, err := connectOne(context.Background(), serverURL(t))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close(context.Background())
+		for _, q := range []string{`DROP OWNED BY ` + role, `DROP ROLE ` + role} {
+			if _, err := c.Exec(context.Background(), q); err != nil {
+				t.Errorf("%s: %v", q, err)
+			}
+		}
+	})
+
+	u.User = url.UserPassword(role, "app-pw")
+	app, err := Open(ctx, u.String(), Options{})
+	if err != nil {
+		t.Fatalf("open as a DML-only role: %v", err)
+	}
+	defer app.Close()
+	if _, err := app.pool.Exec(ctx, `CREATE TABLE not_allowed (a int)`); err == nil {
+		t.Fatal("the role can create tables: the test proves nothing")
+	}
+	now := time.Now().UTC()
+	res, err := app.Ingest(ctx, &store.Delivery{
+		Source: "ts", ReceivedAt: now, Verification: "none", Format: "generic", RequestID: "r", ReplayKey: "k1",
+		Payload: []byte(`{"event_type":"x","data":{}}`),
+		Items:   []store.DeliveryItem{{Type: "x", Title: "x", Severity: "info", Normalized: []byte(`{"title":"x"}`)}},
+	})
+	if err != nil {
+		t.Fatalf("ingest as a DML-only role: %v", err)
+	}
+	if want := fmt.Sprintf("INC-%d-0001", now.Year()); res.Incidents[0].Number != want {
+		t.Fatalf("incident %s, want %s", res.Incidents[0].Number, want)
+	}
+}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -122,6 +123,15 @@ func (s *Store) Migrate(ctx context.Context) (from, to int, err error) {
 	})
 	if err != nil {
 		return from, from, err
+	}
+	// Whoever migrates has CREATE on the schema; a receiver running as a
+	// role without it then finds this year's and next year's incident
+	// sequences made.
+	year := time.Now().UTC().Year()
+	for _, y := range []int{year, year + 1} {
+		if _, err := s.incidentSequence(ctx, y); err != nil {
+			return from, len(migrations), err
+		}
 	}
 	return from, len(migrations), nil
 }
