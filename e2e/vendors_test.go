@@ -170,6 +170,9 @@ func TestWebhookTestInEveryMode(t *testing.T) {
 	if !strings.HasPrefix(sign.stdout, "X-Hub-Signature-256: sha256=") {
 		t.Fatalf("webhook sign of a github source:\n%s", sign.stdout)
 	}
+	if q := e.must("webhook", "sign", "src-url-token", "--body", "-").stdout; q != "?token=url-token-secret\n" {
+		t.Fatalf("webhook sign of a url-token source:\n%s", q)
+	}
 	if q := e.must("webhook", "sign", "src-url-token", "--body", "-", "-o", "json").stdout; !strings.Contains(q, `"?token": "url-token-secret"`) {
 		t.Fatalf("webhook sign of a url-token source:\n%s", q)
 	}

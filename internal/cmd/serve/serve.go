@@ -111,8 +111,10 @@ deliveries also survive power loss; group commit pays it once per batch.
 
 Retries: a sender may set X-Webhook-Id or Idempotency-Key. A repeat within
 --idempotency-retention is answered 200 with the first delivery's
-incident and stores nothing. Without one, the same signature twice within
-the 5-minute window is refused as replayed (409).
+incident and stores nothing. Without one, the same signed delivery twice
+within the 10-minute replay window is refused as replayed (409); a signed
+timestamp more than 5 minutes off is refused before that (401
+timestamp_expired).
 
 One receiver per SQLite database: replay keys are checked in its memory,
 so a second serve on the same data dir refuses to start. Several receivers

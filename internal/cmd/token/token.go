@@ -46,7 +46,7 @@ func newCmdCreate(f *cmdutil.Factory) *cobra.Command {
 		Use:   "create [--name NAME]",
 		Short: "Create an admin API token (shown once)",
 		Example: `  $ tw-cli token create --name ci
-  $ export TW_TOKEN=$(tw-cli token create --name ci)`,
+  $ export TW_TOKEN=$(tw-cli token create --name ci-deploy)`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return createRun(cmd, opts)

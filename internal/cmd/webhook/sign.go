@@ -3,7 +3,9 @@ package webhook
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -111,7 +113,12 @@ func signRun(ctx context.Context, opts *SignOptions) error {
 		return nil
 	}
 	for _, k := range names {
-		if _, err := fmt.Fprintf(opts.IO.Out, "%s: %s\n", k, out[k]); err != nil {
+		line := k + ": " + out[k]
+		if q, ok := strings.CutPrefix(k, "?"); ok {
+			// Ready to append to the URL, escaped as a URL needs it.
+			line = "?" + url.Values{q: {out[k]}}.Encode()
+		}
+		if _, err := fmt.Fprintln(opts.IO.Out, line); err != nil {
 			return err
 		}
 	}

@@ -104,6 +104,16 @@ func TestSignRun(t *testing.T) {
 	}
 }
 
+// A url-token source's line is ready to append to the URL, escaped.
+func TestSignURLToken(t *testing.T) {
+	e := newEnv(t, false)
+	e.add(sources.Spec{Source: "ts", Verify: "url-token", Secret: "user:p&ss word"})
+	if err := e.run(NewCmdSign(e.f, nil), "ts", "--body", writeBody(t)); err != nil {
+		t.Fatal(err)
+	}
+	e.expectOutput("?token=user%3Ap%26ss+word\n", "")
+}
+
 func TestSignJSON(t *testing.T) {
 	e := newEnv(t, false)
 	e.add(sources.Spec{Source: "email-gateway", Secret: "your-secret-key"})

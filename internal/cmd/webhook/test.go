@@ -3,6 +3,8 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,8 +23,14 @@ import (
 	"github.com/tw-cli/tw-cli/internal/verify"
 )
 
-// DefaultTestPayload is seed 003's test event.
-const DefaultTestPayload = `{"event_type":"test","data":{}}`
+// testPayload is seed 003's test event with a random test_id, so that two
+// runs within a second (a CI step run twice, or the README's curl then
+// this) are two deliveries rather than a 409 replay of one.
+func testPayload() []byte {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return []byte(`{"event_type":"test","data":{"test_id":"` + hex.EncodeToString(b) + `"}}`)
+}
 
 // DefaultReceiverURL is where `serve` listens by default.
 const DefaultReceiverURL = "http://127.0.0.1:8080"
@@ -79,8 +87,9 @@ the source's verification mode (hmac, github, slack, standard-webhooks,
 bearer, basic, url-token), and POST it to <url>/api/webhooks/<source>. Prints the status, the latency and
 the receiver's response.
 
-The default event is {"event_type":"test","data":{}}; --payload sends a
-file instead ("-" for stdin). The URL defaults to --server/TW_SERVER, or
+The default event is {"event_type":"test","data":{"test_id":"<random>"}},
+new on every run so that runs in the same second are not replays of each
+other; --payload sends a file instead ("-" for stdin). The URL defaults to --server/TW_SERVER, or
 ` + DefaultReceiverURL + `.
 
 Exit status:
@@ -111,7 +120,7 @@ Exit status:
 }
 
 func testRun(ctx context.Context, opts *TestOptions) error {
-	body := []byte(DefaultTestPayload)
+	body := testPayload()
 	if opts.PayloadFile != "" {
 		var err error
 		if body, err = readFileOrStdin(opts.IO, opts.PayloadFile); err != nil {

@@ -119,7 +119,7 @@ func TestTestRunAccepted(t *testing.T) {
 				t.Errorf("stderr = %q, want %q", got, want)
 			}
 			evs, _ := e.store.ListEvents(context.Background(), store.EventFilter{})
-			if len(evs) != 1 || string(evs[0].Payload) != DefaultTestPayload || evs[0].Source != "email-gateway" {
+			if len(evs) != 1 || !testEvent.Match(evs[0].Payload) || evs[0].Source != "email-gateway" {
 				t.Errorf("stored events = %+v", evs)
 			}
 		})
@@ -328,5 +328,21 @@ func TestIngestURL(t *testing.T) {
 		if _, err := ingestURL(bad, "edr"); cmdutil.ExitCode(err) != cmdutil.ExitUsage {
 			t.Errorf("ingestURL(%q) err = %v, want a usage error", bad, err)
 		}
+	}
+}
+
+var testEvent = regexp.MustCompile(`^\{"event_type":"test","data":\{"test_id":"[0-9a-f]{16}"\}\}$`)
+
+// Two runs at the same instant (a CI step run twice) are two deliveries,
+// not a delivery and its 409 replay.
+func TestTestRunTwiceInOneSecond(t *testing.T) {
+	e := newReceiverEnv(t, false)
+	for i := range 2 {
+		if err := e.run(NewCmdTest(e.f, nil), "email-gateway", "--url", e.url); err != nil {
+			t.Fatalf("run %d: %v\n%s", i+1, err, e.stderr)
+		}
+	}
+	if evs, _ := e.store.ListEvents(context.Background(), store.EventFilter{}); len(evs) != 2 {
+		t.Fatalf("%d events stored, want 2", len(evs))
 	}
 }
