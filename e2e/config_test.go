@@ -284,3 +284,20 @@ func TestSIGHUPWithoutConfigIsHarmless(t *testing.T) {
 		t.Fatalf("after SIGHUP: %d %s", r.status, r.raw)
 	}
 }
+
+// TestProfileWithDefaultDataDir: with a profile active and the data dir
+// left to its default (no TW_DATA_DIR), commands that open the store run;
+// they crashed with a stack overflow.
+func TestProfileWithDefaultDataDir(t *testing.T) {
+	e := newEnv(t)
+	e.extra = append(e.extra, "TW_DATA_DIR=", "XDG_DATA_HOME="+t.TempDir())
+	e.must("config", "set", "--profile", "prod", "canary.domain", "acme")
+	e.must("--profile", "prod", "webhook", "add", "edr", "--secret", "edr-secret")
+	if out := e.must("--profile", "prod", "webhook", "list").stdout; !strings.Contains(out, "edr") {
+		t.Fatalf("webhook list under --profile:\n%s", out)
+	}
+	e.must("--profile", "prod", "incidents", "list")
+	if out := e.must("--profile", "prod", "config", "get", "data_dir").stdout; !strings.Contains(out, "tw-cli") {
+		t.Fatalf("config get data_dir under --profile: %q", out)
+	}
+}

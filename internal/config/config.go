@@ -316,7 +316,10 @@ func (c *Config) Source(key string) string {
 	if _, ok := valueNested(c.file, strings.Split(key, ".")); ok {
 		return "file"
 	}
-	if c.v.IsSet(key) && c.Get(key) != "" {
+	// Not c.Get: with a profile active, Get asks Source, which asked Get
+	// again until the stack overflowed. Nothing above set the key, so
+	// viper's value is the default.
+	if c.v.IsSet(key) && c.v.GetString(key) != "" {
 		return "default"
 	}
 	return ""

@@ -433,3 +433,25 @@ func TestSetKeepsOtherWritersChanges(t *testing.T) {
 		t.Fatalf("after 10 parallel profile writes: %v, %v", c.Profiles(), err)
 	}
 }
+
+// With a profile active, a key set nowhere (data_dir with no flag, env or
+// file value) falls back to its default. Get and Source asked each other
+// in a loop until the stack overflowed: every command that opened the
+// local store crashed under --profile unless TW_DATA_DIR was set.
+func TestProfileFallsBackToDefaults(t *testing.T) {
+	dir := isolate(t)
+	writeConfigFile(t, dir, "profile: prod\nprofiles:\n  prod:\n    canary:\n      domain: acme\n")
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Profile() != "prod" || c.Get("canary.domain") != "acme" {
+		t.Fatalf("profile %q, canary.domain %q", c.Profile(), c.Get("canary.domain"))
+	}
+	if got := c.Get("data_dir"); got != DefaultDataDir() || c.Source("data_dir") != "default" {
+		t.Fatalf("data_dir = %q from %q, want the default %q", got, c.Source("data_dir"), DefaultDataDir())
+	}
+	if got := c.Get("server"); got != "" || c.Source("server") != "" {
+		t.Fatalf("server = %q from %q, want unset", got, c.Source("server"))
+	}
+}

@@ -27,7 +27,9 @@ written with permissions 0600 since it can hold credentials.`,
 	}
 	cmd.AddCommand(
 		&cobra.Command{
-			Use:   "path",
+			Use: "path",
+			Example: `  $ tw-cli config path
+  $ TW_CONFIG_DIR=/etc/tw-cli tw-cli config path`,
 			Short: "Print the config file's path",
 			Args:  cmdutil.NoArgs,
 			RunE: func(cmd *cobra.Command, args []string) error {
@@ -60,7 +62,9 @@ written with permissions 0600 since it can hold credentials.`,
 			},
 		},
 		&cobra.Command{
-			Use:               "unset <key>",
+			Use: "unset <key>",
+			Example: `  $ tw-cli config unset canary.domain
+  $ tw-cli config unset --profile prod threatstack.api_key`,
 			Short:             "Remove a setting from the config file",
 			Args:              cmdutil.ExactArgs(1, "key"),
 			ValidArgsFunction: keyCompletion,
@@ -94,7 +98,9 @@ func profileNote(p string) string {
 func newCmdProfiles(f *cmdutil.Factory) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
-		Use:   "profiles",
+		Use: "profiles",
+		Example: `  $ tw-cli config profiles
+  $ tw-cli config profiles -o json`,
 		Short: "List the profiles of the config file",
 		Long: `List the profiles of the config file. A profile holds its own Threat Stack
 and Canary credentials; pick one with --profile NAME or TW_PROFILE, or make
@@ -132,7 +138,9 @@ type Setting struct {
 func newCmdList(f *cmdutil.Factory) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
-		Use:     "list",
+		Use: "list",
+		Example: `  $ tw-cli config list
+  $ tw-cli config list --profile prod -o json`,
 		Aliases: []string{"ls"},
 		Short:   "List every setting, its value (secrets masked) and where it comes from",
 		Args:    cmdutil.NoArgs,

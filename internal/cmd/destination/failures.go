@@ -27,7 +27,9 @@ type FailuresOptions struct {
 func NewCmdFailures(f *cmdutil.Factory, runF func(*FailuresOptions) error) *cobra.Command {
 	opts := &FailuresOptions{IO: f.IOStreams, Store: f.Store, Now: f.Now}
 	cmd := &cobra.Command{
-		Use:     "failures",
+		Use: "failures",
+		Example: `  $ tw-cli destination failures
+  $ tw-cli destination failures -o json --jq '.[].id'`,
 		Aliases: []string{"dead-letters"},
 		Short:   "List notifications that failed every attempt (dead letters)",
 		Args:    cmdutil.NoArgs,

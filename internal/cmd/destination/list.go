@@ -25,7 +25,9 @@ type ListOptions struct {
 func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Command {
 	opts := &ListOptions{IO: f.IOStreams, Store: f.Store, Now: f.Now}
 	cmd := &cobra.Command{
-		Use:     "list",
+		Use: "list",
+		Example: `  $ tw-cli destination list
+  $ tw-cli destination list -o json`,
 		Aliases: []string{"ls"},
 		Short:   "List destinations, secrets masked",
 		Args:    cmdutil.NoArgs,

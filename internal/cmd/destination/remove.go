@@ -22,6 +22,7 @@ func NewCmdRemove(f *cmdutil.Factory, runF func(*RemoveOptions) error) *cobra.Co
 	opts := &RemoveOptions{IO: f.IOStreams, Store: f.Store}
 	cmd := &cobra.Command{
 		Use:               "remove <name>",
+		Example:           `  $ tw-cli destination remove soc-slack`,
 		Aliases:           []string{"rm", "delete"},
 		Short:             "Remove a destination (its dead letters stay)",
 		Args:              cmdutil.ExactArgs(1, "destination name"),

@@ -30,7 +30,9 @@ type Summary struct {
 func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Command {
 	opts := &ListOptions{IO: f.IOStreams, Catalog: catalogFunc(f)}
 	cmd := &cobra.Command{
-		Use:     "list",
+		Use: "list",
+		Example: `  $ tw-cli playbook list
+  $ tw-cli playbook list -o json`,
 		Aliases: []string{"ls"},
 		Short:   "List built-in and user playbooks",
 		Args:    cmdutil.NoArgs,

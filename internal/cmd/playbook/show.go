@@ -65,7 +65,9 @@ func ViewOf(pb *triage.Playbook) View {
 func NewCmdShow(f *cmdutil.Factory, runF func(*ShowOptions) error) *cobra.Command {
 	opts := &ShowOptions{IO: f.IOStreams, Catalog: catalogFunc(f)}
 	cmd := &cobra.Command{
-		Use:               "show <name>",
+		Use: "show <name>",
+		Example: `  $ tw-cli playbook show phishing_triage
+  $ tw-cli playbook show malware_triage -o yaml`,
 		Aliases:           []string{"view", "get"},
 		Short:             "Print a playbook: its YAML, or its parsed steps with -o json|yaml",
 		Args:              cmdutil.ExactArgs(1, "playbook name"),
