@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -230,10 +231,18 @@ func TestSetWritesPrivateFile(t *testing.T) {
 	if got := c2.Get("threatstack.api_key"); got != "s3cret" {
 		t.Errorf("reloaded api_key = %q", got)
 	}
-	// No temp files are left next to the config.
+	// No temp files are left next to the config; the lock file is
+	// private, and empty.
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("config dir holds %d entries, want only config.yaml", len(entries))
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if runtime.GOOS != "windows" && !slices.Equal(names, []string{".config.lock", "config.yaml"}) {
+		t.Errorf("config dir holds %v, want only the config and its lock", names)
+	}
+	if st, err := os.Stat(filepath.Join(dir, ".config.lock")); err == nil && (st.Mode().Perm() != 0o600 || st.Size() != 0) {
+		t.Errorf("lock file mode %v size %d", st.Mode().Perm(), st.Size())
 	}
 }
 

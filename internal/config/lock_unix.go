@@ -4,14 +4,20 @@ package config
 
 import (
 	"os"
+	"path/filepath"
 	"syscall"
 )
 
-// lockDir takes an exclusive advisory lock on the config dir, waiting for
+// lockName is the file whose lock serializes changes to the config file.
+// A file, not the directory: over NFS, flock is emulated with a byte-range
+// lock, which needs a file opened for writing.
+const lockName = ".config.lock"
+
+// lockDir takes an exclusive advisory lock for the config dir, waiting for
 // another tw-cli that holds it. The kernel drops it when the process ends,
 // however it ends, so no stale lock is left behind.
 func lockDir(dir string) (unlock func(), err error) {
-	f, err := os.Open(dir)
+	f, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}

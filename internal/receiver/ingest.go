@@ -219,7 +219,8 @@ func (r *Receiver) ingest(w http.ResponseWriter, req *http.Request, name, reqID 
 		// nothing more.
 		if from := r.clientAddr(req); !allowed(cs.allow, from) {
 			return nil, 0, &rejection{status: http.StatusForbidden, code: CodeForbiddenAddress,
-				msg: fmt.Sprintf("Webhook source '%s' does not accept deliveries from %s", src.Name, describeAddr(from))}
+				msg:    fmt.Sprintf("Webhook source '%s' does not accept deliveries from %s", src.Name, describeAddr(from)),
+				detail: fmt.Errorf("sender %s (peer %s) is not in allow_from", describeAddr(from), req.RemoteAddr)}
 		}
 	}
 	idemKey, rej := idempotencyKey(req.Header)

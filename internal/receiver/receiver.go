@@ -216,6 +216,9 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 // it is: it is already that line.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	// Bodies echo sender-chosen strings unescaped for HTML: a browser
+	// pointed at the receiver must not sniff them into a page.
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	if raw, ok := v.(json.RawMessage); ok {
 		_, _ = w.Write(raw)

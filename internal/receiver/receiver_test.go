@@ -68,6 +68,7 @@ type reply struct {
 	status int
 	body   map[string]any
 	raw    string
+	header http.Header
 }
 
 func (f *fixture) do(req *http.Request) reply {
@@ -81,7 +82,7 @@ func (f *fixture) do(req *http.Request) reply {
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
-	r := reply{status: resp.StatusCode, raw: string(data)}
+	r := reply{status: resp.StatusCode, raw: string(data), header: resp.Header}
 	_ = json.Unmarshal(data, &r.body)
 	return r
 }
@@ -179,6 +180,9 @@ func TestIngestErrors(t *testing.T) {
 			}
 			if tt.message != "" && errMessage(r) != tt.message {
 				t.Fatalf("message %q, want %q", errMessage(r), tt.message)
+			}
+			if h := r.header.Get("X-Content-Type-Options"); h != "nosniff" {
+				t.Fatalf("X-Content-Type-Options %q, want nosniff", h)
 			}
 			// Byte for byte as seed 003 writes it, not JSON-escaped.
 			if tt.message != "" && !strings.Contains(r.raw, `"message":"`+tt.message+`"`) {

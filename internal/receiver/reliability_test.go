@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -593,9 +594,16 @@ func TestPruneKeepsLiveKeys(t *testing.T) {
 // and behind a trusted proxy judges the sender by X-Forwarded-For, read
 // from the right.
 func TestAllowFrom(t *testing.T) {
+	var logBuf strings.Builder
+	var logMu sync.Mutex
 	f := newFixture(t, func(o *Options) {
 		o.SourceCacheTTL = -1
 		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+		o.Logger = slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+			logMu.Lock()
+			defer logMu.Unlock()
+			return logBuf.Write(p)
+		}), nil))
 	})
 	f.addSource(sources.Spec{Source: "ts", Secret: "your-secret", AllowFrom: []string{"203.0.113.0/24"}})
 	n := 0
@@ -630,6 +638,13 @@ func TestAllowFrom(t *testing.T) {
 	if r := send(); !strings.Contains(errMessage(r), "does not accept deliveries from 127.0.0.1") {
 		t.Errorf("message %q does not say which address was refused", errMessage(r))
 	}
+	// The operator sees the refused sender in the log too.
+	logMu.Lock()
+	logged := logBuf.String()
+	logMu.Unlock()
+	if !strings.Contains(logged, "sender 198.51.100.9 (peer 127.0.0.1:") {
+		t.Errorf("log does not name the refused sender:\n%s", logged)
+	}
 
 	// Without a trusted proxy, X-Forwarded-For is the sender's to write
 	// and counts for nothing.
@@ -649,3 +664,7 @@ func TestAllowFrom(t *testing.T) {
 		t.Fatalf("%d events stored, want only the allowed delivery's", n)
 	}
 }
+
+type writerFunc func([]byte) (int, error)
+
+func (w writerFunc) Write(p []byte) (int, error) { return w(p) }

@@ -54,7 +54,10 @@ func ParseAllowFrom(entries []string) ([]string, error) {
 	return out, nil
 }
 
-var errZone = errors.New("an address with a zone is not a network")
+var (
+	errZone         = errors.New("an address with a zone is not a network")
+	errMappedPrefix = errors.New("an IPv4-mapped prefix shorter than /96 reaches beyond IPv4")
+)
 
 // ParseNetwork reads an IP address (a one-address network) or a CIDR
 // prefix, masked.
@@ -63,6 +66,14 @@ func ParseNetwork(s string) (netip.Prefix, error) {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
 			return netip.Prefix{}, err
+		}
+		if p.Addr().Is4In6() {
+			// Senders' addresses are compared unmapped, and an IPv6
+			// prefix never contains an IPv4 address: store the IPv4 one.
+			if p.Bits() < 96 {
+				return netip.Prefix{}, errMappedPrefix
+			}
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
 		}
 		return p.Masked(), nil
 	}

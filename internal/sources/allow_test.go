@@ -20,6 +20,7 @@ func TestParseAllowFrom(t *testing.T) {
 		{[]string{"203.0.113.7/24"}, []string{"203.0.113.0/24"}},
 		{[]string{" 10.0.0.0/8 , 2001:db8::1 "}, []string{"10.0.0.0/8", "2001:db8::1/128"}},
 		{[]string{"::ffff:192.0.2.1"}, []string{"192.0.2.1/32"}},
+		{[]string{"::ffff:10.0.0.0/104"}, []string{"10.0.0.0/8"}},
 		{[]string{"threatstack", "52.20.173.142"}, sources.ThreatStackSenders},
 		{[]string{"ThreatStack,10.1.0.0/16"}, append(slices.Clone(sources.ThreatStackSenders), "10.1.0.0/16")},
 	} {
@@ -32,7 +33,7 @@ func TestParseAllowFrom(t *testing.T) {
 	for i := range many {
 		many[i] = fmt.Sprintf("10.0.%d.%d", i/256, i%256)
 	}
-	for _, bad := range [][]string{{"10.0.0.300"}, {"10.0.0.0/33"}, {"example.com"}, {"fe80::1%eth0"}, {"10.0.0.1/8/2"}, many} {
+	for _, bad := range [][]string{{"10.0.0.300"}, {"10.0.0.0/33"}, {"example.com"}, {"fe80::1%eth0"}, {"10.0.0.1/8/2"}, {"::ffff:0.0.0.0/90"}, many} {
 		if got, err := sources.ParseAllowFrom(bad); err == nil || !isValidation(err) {
 			t.Errorf("ParseAllowFrom(%.40q) = %q, %v; want a validation error", bad, got, err)
 		}

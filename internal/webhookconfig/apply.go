@@ -129,13 +129,13 @@ func (e *ConflictError) Unwrap() error { return sources.ErrExists }
 // and applying the same file again finishes the job.
 func Apply(ctx context.Context, st store.Store, cfg *Config, opts ApplyOptions) (Plan, error) {
 	plan, err := applyOnce(ctx, st, cfg, opts)
-	if !errors.Is(err, errCreateRaced) {
+	if !errors.Is(err, errCreateRaced) && !errors.Is(err, store.ErrChanged) {
 		return plan, err
 	}
-	// Another process created a source between this pass's read and its
-	// write: receivers sharing one database that start (or reload)
-	// together with the same --config. A second pass reads it and
-	// reconciles, which for the same file changes nothing.
+	// Another process created or changed a source between this pass's
+	// read and its write: receivers sharing one database that start (or
+	// reload) together with the same --config. A second pass reads it
+	// and reconciles, which for the same file changes nothing.
 	again, err := applyOnce(ctx, st, cfg, opts)
 	done := make(map[string]bool, len(plan.Changes))
 	for _, c := range plan.Changes {

@@ -353,8 +353,22 @@ func TestApplyPartialFailureReportsWhatWasDone(t *testing.T) {
 // moment: just before this process creates a source, the other one does.
 type racingStore struct {
 	store.Store
-	cfg   *Config
-	raced bool
+	cfg          *Config
+	raced        bool
+	updateRaced  bool
+	updateRacing bool // also race the first update
+}
+
+// UpdateSource lets another receiver apply the same file first, as two
+// receivers reloading together do.
+func (r *racingStore) UpdateSource(ctx context.Context, s *store.Source, readAt time.Time) error {
+	if r.updateRacing && !r.updateRaced {
+		r.updateRaced = true
+		if _, err := Apply(ctx, r.Store, r.cfg, ApplyOptions{Now: at(t0.Add(time.Minute))}); err != nil {
+			return err
+		}
+	}
+	return r.Store.UpdateSource(ctx, s, readAt)
 }
 
 func (r *racingStore) CreateSource(ctx context.Context, s *store.Source) error {
@@ -379,6 +393,17 @@ func TestApplyConcurrentWithTheSameFile(t *testing.T) {
 	}
 	if src := get(t, st, "a"); src.Secret != "x" || src.Origin != Origin {
 		t.Fatalf("a = %+v", src)
+	}
+
+	// The same for an edit of the file that both receivers apply.
+	edited := mustParse(t, "sources:\n  a:\n    secret: x2\n    description: edited\n  b:\n    secret: y\n")
+	st.cfg, st.updateRacing = edited, true
+	plan, err = Apply(context.Background(), st, edited, ApplyOptions{Now: at(t0.Add(time.Hour))})
+	if err != nil || !st.updateRaced {
+		t.Fatalf("an edit racing another receiver's = %v (raced %v), want it to reconcile", err, st.updateRaced)
+	}
+	if src := get(t, st, "a"); src.Secret != "x2" || src.Description != "edited" {
+		t.Fatalf("a after the edit = %+v", src)
 	}
 }
 

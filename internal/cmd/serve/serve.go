@@ -295,7 +295,7 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.With("component", logs.ComponentServer).Handler(), slog.LevelWarn),
+		ErrorLog:          serverErrorLog(log.With("component", logs.ComponentServer)),
 	}
 	// The reloader must be done with the store before Run returns and the
 	// store is closed; defers run last-in first-out, so stopBg goes first.

@@ -183,3 +183,21 @@ func TestRunFailsStartOnABadConfig(t *testing.T) {
 		t.Fatalf("a bad file registered %d sources", len(srcs))
 	}
 }
+
+// A bare TCP connection to the TLS port (a load balancer's check) is a
+// debug line; net/http's other errors stay warnings.
+func TestServerErrorLogLevels(t *testing.T) {
+	var buf syncBuffer
+	l := serverErrorLog(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	l.Print("http: TLS handshake error from 127.0.0.1:5555: EOF")
+	l.Print("http: Accept error: too many open files; retrying in 5ms")
+	out := buf.String()
+	for _, want := range []string{
+		`level=DEBUG msg="http: TLS handshake error from 127.0.0.1:5555: EOF"`,
+		`level=WARN msg="http: Accept error: too many open files; retrying in 5ms"`,
+	} {
+		if !strings.Contains(out, want+"\n") {
+			t.Errorf("log lacks %s:\n%s", want, out)
+		}
+	}
+}

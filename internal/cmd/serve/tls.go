@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	stdlog "log"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -64,4 +66,25 @@ func (c *certificate) config() *tls.Config {
 			return c.current.Load(), nil
 		},
 	}
+}
+
+// serverErrorLog is net/http's error log, at warn level, except TLS
+// handshake errors: a load balancer's TCP health check or a port scan
+// makes one per connection, which would bury real warnings.
+func serverErrorLog(log *slog.Logger) *stdlog.Logger {
+	return stdlog.New(logLineWriter(func(line string) {
+		line = strings.TrimSuffix(line, "\n")
+		if strings.HasPrefix(line, "http: TLS handshake error") {
+			log.Debug(line)
+			return
+		}
+		log.Warn(line)
+	}), "", 0)
+}
+
+type logLineWriter func(string)
+
+func (w logLineWriter) Write(p []byte) (int, error) {
+	w(string(p))
+	return len(p), nil
 }
