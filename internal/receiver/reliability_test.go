@@ -22,6 +22,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/sources"
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/internal/store/sqlite"
+	"github.com/tw-cli/tw-cli/internal/syncbuf"
 	"github.com/tw-cli/tw-cli/pkg/signature"
 )
 
@@ -594,16 +595,11 @@ func TestPruneKeepsLiveKeys(t *testing.T) {
 // and behind a trusted proxy judges the sender by X-Forwarded-For, read
 // from the right.
 func TestAllowFrom(t *testing.T) {
-	var logBuf strings.Builder
-	var logMu sync.Mutex
+	var logBuf syncbuf.Buffer
 	f := newFixture(t, func(o *Options) {
 		o.SourceCacheTTL = -1
 		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-		o.Logger = slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
-			logMu.Lock()
-			defer logMu.Unlock()
-			return logBuf.Write(p)
-		}), nil))
+		o.Logger = slog.New(slog.NewTextHandler(&logBuf, nil))
 	})
 	f.addSource(sources.Spec{Source: "ts", Secret: "your-secret", AllowFrom: []string{"203.0.113.0/24"}})
 	n := 0
@@ -639,10 +635,7 @@ func TestAllowFrom(t *testing.T) {
 		t.Errorf("message %q does not say which address was refused", errMessage(r))
 	}
 	// The operator sees the refused sender in the log too.
-	logMu.Lock()
-	logged := logBuf.String()
-	logMu.Unlock()
-	if !strings.Contains(logged, "sender 198.51.100.9 (peer 127.0.0.1:") {
+	if logged := logBuf.String(); !strings.Contains(logged, "sender 198.51.100.9 (peer 127.0.0.1:") {
 		t.Errorf("log does not name the refused sender:\n%s", logged)
 	}
 
@@ -664,7 +657,3 @@ func TestAllowFrom(t *testing.T) {
 		t.Fatalf("%d events stored, want only the allowed delivery's", n)
 	}
 }
-
-type writerFunc func([]byte) (int, error)
-
-func (w writerFunc) Write(p []byte) (int, error) { return w(p) }

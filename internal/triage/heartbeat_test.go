@@ -1,7 +1,6 @@
 package triage
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/tw-cli/tw-cli/internal/notify"
 	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/internal/syncbuf"
 )
 
 // renewal is the outcome of one ExtendTriageLease call.
@@ -145,7 +145,7 @@ func TestLostLeaseStopsTheJob(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
 	arrived, cancelled := r.stuckDestination()
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	r.worker.Log = slog.New(slog.NewTextHandler(&logs, nil))
 	res := r.deliver("defender", defenderBody("m-1", "x@bad.example"), "phishing_triage")
 	_, stop := r.startWorker()
@@ -172,22 +172,4 @@ func TestLostLeaseStopsTheJob(t *testing.T) {
 	if l := logs.String(); !strings.Contains(l, "lease") || strings.Contains(l, "will retry") || strings.Contains(l, "job done") {
 		t.Fatalf("log after a lost lease:\n%s", l)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer the worker's goroutines can share.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/hiyosi/hawk"
 
+	"github.com/tw-cli/tw-cli/internal/syncbuf"
 	"github.com/tw-cli/tw-cli/pkg/threatstack"
 	"github.com/tw-cli/tw-cli/pkg/threatstack/threatstacktest"
 )
@@ -26,24 +27,6 @@ var fakeCreds = threatstack.Credentials{
 	UserID:         threatstacktest.UserID,
 	APIKey:         threatstacktest.APIKey,
 	OrganizationID: threatstacktest.OrganizationID,
-}
-
-// syncBuffer is a log sink safe for the client's concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func newClient(t *testing.T, srv *threatstacktest.Server, opts ...threatstack.Option) *threatstack.Client {
@@ -292,7 +275,7 @@ func TestRetries(t *testing.T) {
 
 func TestClockSkewIsCorrectedOnce(t *testing.T) {
 	srv := threatstacktest.New(t, threatstacktest.WithClockSkew(-3*time.Hour))
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	c := newClient(t, srv, threatstack.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	if _, err := c.GetAgent(context.Background(), threatstacktest.AgentID(0)); err != nil {
 		t.Fatalf("first request: %v", err)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tw-cli/tw-cli/internal/syncbuf"
 	"github.com/tw-cli/tw-cli/pkg/threatstack"
 	"github.com/tw-cli/tw-cli/pkg/threatstack/threatstacktest"
 )
@@ -62,7 +63,7 @@ func TestKeyNeverInErrorsOrLogs(t *testing.T) {
 	srv.Inject(threatstacktest.Fault{Method: "GET", Path: "/v2/alerts/severity-counts", Status: 429, Body: echo,
 		Header: http.Header{"X-Rate-Limit-Reset": {"20"}}})
 
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	c := newClient(t, srv, threatstack.WithRetries(1),
 		threatstack.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	ctx := context.Background()

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/iostreams"
 	"github.com/tw-cli/tw-cli/internal/logs"
+	"github.com/tw-cli/tw-cli/internal/syncbuf"
 )
 
 const logLines = `{"time":"2024-01-15T10:00:00Z","level":"INFO","msg":"receiver started","component":"server","addr":"127.0.0.1:8080"}
@@ -39,26 +39,8 @@ type testEnv struct {
 	t       *testing.T
 	dataDir string
 	f       *cmdutil.Factory
-	stdout  *syncBuffer
+	stdout  *syncbuf.Buffer
 	stderr  *bytes.Buffer
-}
-
-// syncBuffer is written by a following command while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func newEnv(t *testing.T, content string) *testEnv {
@@ -68,7 +50,7 @@ func newEnv(t *testing.T, content string) *testEnv {
 		writeLog(t, dir, content)
 	}
 	ios, _, _, stderr := iostreams.Test()
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	ios.Out = out
 	f := &cmdutil.Factory{IOStreams: ios, DataDir: func() (string, error) { return dir, nil }}
 	return &testEnv{t: t, dataDir: dir, f: f, stdout: out, stderr: stderr}

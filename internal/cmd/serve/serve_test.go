@@ -1,14 +1,12 @@
 package serve
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/sources"
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/internal/store/sqlite"
+	"github.com/tw-cli/tw-cli/internal/syncbuf"
 	"github.com/tw-cli/tw-cli/internal/webhookconfig"
 )
 
@@ -35,26 +34,8 @@ func TestNewCmdServeFlags(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink the test reads while the reloader writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // waitFor polls the log until it has n lines containing msg.
-func (s *syncBuffer) waitFor(t *testing.T, msg string, n int) {
+func waitFor(t *testing.T, s *syncbuf.Buffer, msg string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -104,7 +85,7 @@ func TestReloadAppliesAndSurvivesABadFile(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "webhook_config.yaml")
 	writeConfig(t, path, "sources:\n  edr:\n    secret: ${EDR_SECRET}\n  old:\n    secret: o\n")
-	logBuf := &syncBuffer{}
+	logBuf := &syncbuf.Buffer{}
 	c := &sourceConfig{
 		path: path, store: st, log: slog.New(slog.NewTextHandler(logBuf, nil)),
 		lookupEnv: func(k string) (string, bool) {
@@ -127,7 +108,7 @@ func TestReloadAppliesAndSurvivesABadFile(t *testing.T) {
 
 	writeConfig(t, path, "sources:\n  edr:\n    secret: ${EDR_SECRET}\n    playbook: malware_triage\n  new:\n    secret: ${NEW_SECRET}\n")
 	reload <- os.Interrupt // any signal value: watchSignals does not look at it
-	logBuf.waitFor(t, "webhook config applied", 2)
+	waitFor(t, logBuf, "webhook config applied", 2)
 	if got := names(t, st); got != "by-hand/cli edr/config new/config" {
 		t.Fatalf("after reload: %s", got)
 	}
@@ -145,7 +126,7 @@ func TestReloadAppliesAndSurvivesABadFile(t *testing.T) {
 	// A broken file is logged with its line and changes nothing.
 	writeConfig(t, path, "sources:\n  new:\n    secret: ${UNSET}\n")
 	reload <- os.Interrupt
-	logBuf.waitFor(t, "webhook config reload failed", 1)
+	waitFor(t, logBuf, "webhook config reload failed", 1)
 	if !strings.Contains(logBuf.String(), path+":3: sources.new.secret: environment variable UNSET is not set") {
 		t.Fatalf("reload error not logged with its line:\n%s", logBuf.String())
 	}
@@ -156,7 +137,7 @@ func TestReloadAppliesAndSurvivesABadFile(t *testing.T) {
 	// So is a conflict with a cli source: nothing is written.
 	writeConfig(t, path, "sources:\n  by-hand:\n    secret: x\n")
 	reload <- os.Interrupt
-	logBuf.waitFor(t, "webhook config reload failed", 2)
+	waitFor(t, logBuf, "webhook config reload failed", 2)
 	if got := names(t, st); got != "by-hand/cli edr/config new/config" {
 		t.Fatalf("a conflicting file changed the sources: %s", got)
 	}
@@ -187,7 +168,7 @@ func TestRunFailsStartOnABadConfig(t *testing.T) {
 // A bare TCP connection to the TLS port (a load balancer's check) is a
 // debug line; net/http's other errors stay warnings.
 func TestServerErrorLogLevels(t *testing.T) {
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	l := serverErrorLog(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	l.Print("http: TLS handshake error from 127.0.0.1:5555: EOF")
 	l.Print("http: Accept error: too many open files; retrying in 5ms")
