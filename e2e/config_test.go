@@ -297,7 +297,27 @@ func TestProfileWithDefaultDataDir(t *testing.T) {
 		t.Fatalf("webhook list under --profile:\n%s", out)
 	}
 	e.must("--profile", "prod", "incidents", "list")
+	// A misspelt profile is an error for get, not an empty value.
+	e.expectCode(2, "config", "get", "canary.domain", "--profile", "prdo")
+	if out := e.must("config", "get", "canary.domain", "--profile", "prod").stdout; out != "acme\n" {
+		t.Fatalf("config get under --profile prod: %q", out)
+	}
 	if out := e.must("--profile", "prod", "config", "get", "data_dir").stdout; !strings.Contains(out, "tw-cli") {
 		t.Fatalf("config get data_dir under --profile: %q", out)
+	}
+}
+
+// TestServerSettingNotedForLocalCommands: with TW_SERVER set for the
+// webhook commands, the commands that read the local store say so instead
+// of passing their local data off as the receiver's.
+func TestServerSettingNotedForLocalCommands(t *testing.T) {
+	e := newEnv(t)
+	e.extra = append(e.extra, "TW_SERVER=http://"+freeAddr(t))
+	r := e.must("incidents", "list")
+	if !strings.Contains(r.stderr, "reads this machine's store") {
+		t.Fatalf("no note on stderr: %q", r.stderr)
+	}
+	if r := e.must("version"); strings.Contains(r.stderr, "Note:") {
+		t.Fatalf("a note where no store is read: %q", r.stderr)
 	}
 }

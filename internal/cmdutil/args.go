@@ -2,7 +2,6 @@ package cmdutil
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -88,14 +87,7 @@ func parseSince(s string, now time.Time) (time.Time, bool) {
 	if t, err := time.Parse("2006-01-02", s); err == nil {
 		return t, true
 	}
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		// 106,000 days is the longest a time.Duration holds.
-		if n, err := strconv.Atoi(days); err == nil && n >= 0 && n <= 106_000 {
-			return now.Add(-time.Duration(n) * 24 * time.Hour), true
-		}
-		return time.Time{}, false
-	}
-	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+	if d, err := ParseDuration(s); err == nil && d >= 0 {
 		return now.Add(-d), true
 	}
 	return time.Time{}, false

@@ -36,9 +36,14 @@ func (r *Receiver) admin(h http.HandlerFunc) http.Handler {
 		scheme, tok, ok := strings.Cut(auth, " ")
 		ok = ok && strings.EqualFold(scheme, "Bearer")
 		tok = strings.TrimSpace(tok)
-		if !ok || !strings.HasPrefix(tok, TokenPrefix) {
+		switch {
+		case !ok || tok == "":
 			w.Header().Set("WWW-Authenticate", `Bearer realm="tw-cli"`)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "Missing admin token: send 'Authorization: Bearer tw_…' (create one with 'tw-cli token create')")
+			return
+		case !strings.HasPrefix(tok, TokenPrefix):
+			w.Header().Set("WWW-Authenticate", `Bearer realm="tw-cli", error="invalid_token"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "Not a tw-cli admin token: they start with 'tw_' (create one with 'tw-cli token create')")
 			return
 		}
 		t, err := r.store.TouchToken(req.Context(), HashToken(tok), r.now())

@@ -275,9 +275,10 @@ func TestAdminAPI(t *testing.T) {
 	f := newFixture(t)
 	// Seed 003's registration body.
 	seedBody := `{"source": "edr", "secret": "your-secret-key", "auto_triage": true, "playbook": "malware_triage"}`
-	for _, tok := range []string{"", "tw_wrong", "not-a-tw-token"} {
-		if r := f.admin("POST", "/api/webhooks", seedBody, tok); r.status != 401 || errCode(r) != "unauthorized" {
-			t.Fatalf("token %q: %d %s", tok, r.status, r.raw)
+	// Each refusal says which of the three it is.
+	for tok, msg := range map[string]string{"": "Missing admin token", "tw_wrong": "Invalid or revoked admin token", "not-a-tw-token": "Not a tw-cli admin token"} {
+		if r := f.admin("POST", "/api/webhooks", seedBody, tok); r.status != 401 || errCode(r) != "unauthorized" || !strings.HasPrefix(errMessage(r), msg) {
+			t.Fatalf("token %q: %d %s, want %q", tok, r.status, r.raw, msg)
 		}
 	}
 	if r := f.adminAuth("GET", "/api/webhooks", "bearer "+f.token); r.status != 200 {

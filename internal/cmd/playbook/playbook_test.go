@@ -169,6 +169,11 @@ func TestValidate(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, h.err)
 		}
 	}
+	h.err.Reset()
+	missing := filepath.Join(t.TempDir(), "missing.yaml")
+	if err := h.run(t, "validate", missing); !errors.Is(err, cmdutil.ErrSilent) || !strings.HasPrefix(h.err.String(), "✗ "+missing+": no such file or directory\n") {
+		t.Fatalf("a missing file: %v, stderr %q", err, h.err)
+	}
 	var fe *cmdutil.FlagError
 	if err := h.run(t, "validate"); !errors.As(err, &fe) {
 		t.Fatalf("no file: %v", err)

@@ -1,7 +1,9 @@
 package playbook
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 
 	"github.com/spf13/cobra"
 
@@ -54,7 +56,14 @@ func validateRun(opts *ValidateOptions) error {
 	bad := 0
 	for _, file := range opts.Files {
 		pb, err := env.ParseFile(file)
-		if err != nil {
+		var pe *fs.PathError
+		switch {
+		case errors.As(err, &pe):
+			// Unreadable: one line in the form of the others.
+			bad++
+			fmt.Fprintf(opts.IO.ErrOut, "✗ %s: %v\n", file, pe.Err)
+			continue
+		case err != nil:
 			bad++
 			fmt.Fprintln(opts.IO.ErrOut, err)
 			continue

@@ -2,6 +2,7 @@
 package root
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -78,7 +79,7 @@ Environment:
 	pf.String("profile", "", "Use this `profile` of the config file for vendor credentials (env TW_PROFILE)")
 	_ = cmd.RegisterFlagCompletionFunc("profile", completeProfiles(f))
 	cmd.PersistentPreRunE = func(c *cobra.Command, args []string) error {
-		if err := checkServerFlag(c); err != nil {
+		if err := checkServerFlag(c, f); err != nil {
 			return err
 		}
 		if err := checkProfile(c, f); err != nil {
@@ -132,8 +133,12 @@ func checkProfile(c *cobra.Command, f *cmdutil.Factory) error {
 	if named == "" && os.Getenv("TW_PROFILE") == "" {
 		return nil
 	}
-	for p := c; p != nil; p = p.Parent() {
-		if p.Name() == "config" && p.Parent() != nil && !p.Parent().HasParent() {
+	// The config verbs that create a profile may name one that does not
+	// exist yet; get, list and unset would only print an empty value for
+	// a misspelt one.
+	if p := c.Parent(); p != nil && p.Name() == "config" && p.Parent() != nil && !p.Parent().HasParent() {
+		switch c.Name() {
+		case "set", "init", "import":
 			return nil
 		}
 	}
@@ -188,11 +193,13 @@ func setupJQ(c *cobra.Command, f *cmdutil.Factory) error {
 // commands, the only ones a remote receiver serves: elsewhere they were
 // ignored, and 'destination list --server URL' printed the local list
 // as if it were the remote one.
-func checkServerFlag(c *cobra.Command) error {
-	for p := c; p != nil && p.HasParent(); p = p.Parent() {
-		if p.Name() == "webhook" && !p.Parent().HasParent() {
-			return nil
-		}
+func checkServerFlag(c *cobra.Command, f *cmdutil.Factory) error {
+	group := c
+	for group.HasParent() && group.Parent().HasParent() {
+		group = group.Parent()
+	}
+	if group.Name() == "webhook" {
+		return nil
 	}
 	for _, name := range []string{"server", "token"} {
 		// The root's flags only: 'canary webhooks add splunk' has a
@@ -201,7 +208,27 @@ func checkServerFlag(c *cobra.Command) error {
 			return cmdutil.FlagErrorf("--%s applies only to the 'tw-cli webhook' commands, which manage sources on a remote receiver; '%s' does not use it", name, c.CommandPath())
 		}
 	}
+	// TW_SERVER (or server in the config file) set for everything is not
+	// an error, but these commands read this machine's store: say so, so
+	// local incidents are not taken for the receiver's.
+	switch group.Name() {
+	case "incidents", "events", "destination", "playbook", "logs", "token", "db":
+		if os.Getenv("TW_SERVER") != "" || f.Config != nil && configServer(f) != "" {
+			fmt.Fprintf(f.IOStreams.ErrOut, "Note: '%s' reads this machine's store; the remote receiver set by TW_SERVER or the config file serves only 'tw-cli webhook'.\n", c.CommandPath())
+		}
+	}
 	return nil
+}
+
+// configServer is the remote receiver configured for the webhook
+// commands, "" when none (or the config cannot be read: the command's
+// own use of it reports that).
+func configServer(f *cmdutil.Factory) string {
+	cfg, err := f.Config()
+	if err != nil {
+		return ""
+	}
+	return cfg.Get("server")
 }
 
 // finishTree sets what every command shares: groups reject unknown

@@ -182,7 +182,7 @@ queued delivery before exiting.`,
 	fl.StringVar(&opts.Addr, "addr", "127.0.0.1:8080", "`host:port` to listen on")
 	fl.Int64Var(&opts.MaxBodyBytes, "max-body-bytes", receiver.DefaultMaxBodyBytes, "Largest accepted request body, in bytes")
 	fl.IntVar(&opts.MaxInFlight, "max-in-flight", receiver.DefaultMaxInFlight, "Requests handled at once; more get 503 with Retry-After")
-	fl.DurationVar(&opts.IdempotencyRetention, "idempotency-retention", receiver.DefaultIdempotencyRetention, "How long X-Webhook-Id/Idempotency-Key values are remembered")
+	cmdutil.DurationVar(fl, &opts.IdempotencyRetention, "idempotency-retention", receiver.DefaultIdempotencyRetention, "How long X-Webhook-Id/Idempotency-Key values are remembered (e.g. 24h, 7d)")
 	fl.StringVar(&opts.SQLiteSynchronous, "sqlite-synchronous", "", "SQLite durability `mode`: normal (survives a crash of tw-cli; default, or $TW_SQLITE_SYNCHRONOUS) or full (also survives power loss)")
 	fl.StringVar(&opts.LogLevel, "log-level", "info", "Log `level`: debug, info, warn, error")
 	fl.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "How long to wait for requests in flight on shutdown")

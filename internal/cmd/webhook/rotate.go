@@ -50,7 +50,7 @@ secret is generated and printed once.`,
 		},
 	}
 	opts.secret.register(cmd, "New `secret`")
-	cmd.Flags().DurationVar(&opts.Grace, "grace", sources.DefaultGrace, "How long the old secret keeps verifying")
+	cmdutil.DurationVar(cmd.Flags(), &opts.Grace, "grace", sources.DefaultGrace, "How long the old secret keeps verifying (e.g. 1h, 7d)")
 	output.AddFormatFlag(cmd, &opts.Output)
 	return cmd
 }
