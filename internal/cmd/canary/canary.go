@@ -313,5 +313,10 @@ func consoleError(err error) error {
 	case errors.Is(err, canaryapi.ErrNotFound):
 		return &cmdutil.ExitError{Code: cmdutil.ExitNotFound, Err: err}
 	}
+	var reqErr *canaryapi.RequestError
+	if errors.As(err, &reqErr) {
+		// No answer at all: say where to look.
+		return fmt.Errorf("%w\n(the console did not answer: check --domain or --api-url, CANARY_DOMAIN, and the network)", err)
+	}
 	return err
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -155,6 +156,11 @@ func apiError(err error) error {
 		return &cmdutil.ExitError{Code: cmdutil.ExitNotFound, Err: err}
 	case errors.As(err, &apiErr) && (apiErr.StatusCode >= 500 || apiErr.StatusCode == 429):
 		return cmdutil.RemoteError(err)
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) && !errors.As(err, &apiErr) {
+		// No answer at all: say where to look.
+		return fmt.Errorf("%w\n(the API did not answer: check --api-url, TS_API_URL or threatstack.api_url, and the network)", err)
 	}
 	return err
 }
