@@ -327,8 +327,9 @@ func TestExitCodes(t *testing.T) {
 		h.must("auth", "check", "--api-url", srv.URL)
 	})
 	t.Run("no answer says where to look", func(t *testing.T) {
-		h := newHarness(t, nil) // TS_API_URL points nowhere
-		err := h.run("alerts", "dismiss", "a-1", "--reason", "maintenance") // a POST: not retried
+		// TS_API_URL points nowhere; a dismissal is a POST, never retried.
+		h := newHarness(t, nil)
+		err := h.run("alerts", "dismiss", "a-1", "--reason", "maintenance")
 		if err == nil || !strings.Contains(err.Error(), "the API did not answer: check --api-url") {
 			t.Errorf("unreachable API: %v", err)
 		}
