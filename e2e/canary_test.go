@@ -104,7 +104,23 @@ func TestCanaryWebhooks(t *testing.T) {
 	}
 	must("webhooks", "enable")
 
-	expect(2, "webhooks", "remove", "splunk") // piped: no prompt without --yes
+	// Piped, every kind refuses to remove without --yes and leaves the
+	// console as it was.
+	before, _ := console.Flock(canarytest.DefaultFlock)
+	for _, args := range [][]string{
+		{"webhooks", "remove", "splunk"},
+		{"webhooks", "remove", "generic", "https://hooks.example.com/canary"},
+		{"webhooks", "remove", "ms-teams", "https://hooks.example.com/not-teams"},
+		{"webhooks", "remove", "slack", "--team", "acme", "--channel", "#alerts"},
+	} {
+		if r := expect(2, args...); !strings.Contains(r.stderr, "--yes is required") {
+			t.Fatalf("%v: %s", args, r.stderr)
+		}
+	}
+	if after, _ := console.Flock(canarytest.DefaultFlock); after.Splunk == nil || len(after.Generic) != len(before.Generic) ||
+		len(after.MSTeams) != len(before.MSTeams) || len(after.Slack) != len(before.Slack) {
+		t.Fatalf("a refused remove changed the console: %+v", after)
+	}
 	must("webhooks", "remove", "splunk", "--yes")
 	expect(4, "webhooks", "remove", "splunk", "--yes")
 	// splunk's own --token (the HEC token, seed 002) is not the root's
@@ -115,9 +131,9 @@ func TestCanaryWebhooks(t *testing.T) {
 	}
 	must("webhooks", "remove", "splunk", "--yes")
 	expect(2, "webhooks", "status", "--token", "admin-token")
-	must("webhooks", "remove", "slack", "--team", "acme", "--channel", "#alerts")
-	must("webhooks", "remove", "generic", "https://hooks.example.com/canary")
-	must("webhooks", "remove", "ms-teams", "https://hooks.example.com/not-teams")
+	must("webhooks", "remove", "slack", "--team", "acme", "--channel", "#alerts", "--yes")
+	must("webhooks", "remove", "generic", "https://hooks.example.com/canary", "--yes")
+	must("webhooks", "remove", "ms-teams", "https://hooks.example.com/not-teams", "-y")
 	if got := must("webhooks", "list").stdout; got != "" {
 		t.Fatalf("list after removing everything: %q", got)
 	}

@@ -166,8 +166,77 @@ func TestRemoteAdminAPI(t *testing.T) {
 	if !strings.Contains(r.stderr, "token") {
 		t.Fatalf("bad token message: %s", r.stderr)
 	}
-	server.must("token", "revoke", "ci")
+	server.must("token", "revoke", "ci", "--yes")
 	client.expectCode(3, "webhook", "list")
+}
+
+// TestTokenConfirmAndExitCodes: 'token revoke' confirms like 'webhook
+// remove', and an existing name is a plain error (exit 1) like 'webhook
+// add' of an existing source.
+func TestTokenConfirmAndExitCodes(t *testing.T) {
+	e := newEnv(t)
+	if out := e.must("token", "list", "-o", "json").stdout; out != "[]\n" {
+		t.Fatalf("empty list -o json: %q", out)
+	}
+	e.must("token", "create", "--name", "ci")
+	dup := e.expectCode(1, "token", "create", "--name", "ci")
+	if !strings.Contains(dup.stderr, `a token named "ci" already exists: pick another --name, or revoke it first with 'tw-cli token revoke ci'`) ||
+		strings.Contains(dup.stderr, "--help") || dup.stdout != "" {
+		t.Fatalf("duplicate create: %q / %q", dup.stdout, dup.stderr)
+	}
+	r := e.expectCode(2, "token", "revoke", "ci") // not a TTY and no --yes
+	if !strings.Contains(r.stderr, `--yes is required to revoke token "ci" when not running interactively`) {
+		t.Fatalf("revoke without --yes: %s", r.stderr)
+	}
+	if !strings.Contains(e.must("token", "list").stdout, "\tci\t") {
+		t.Fatal("a refused revoke revoked the token")
+	}
+	e.must("token", "revoke", "ci", "--yes")
+	if out := e.must("token", "list", "-o", "json").stdout; out != "[]\n" {
+		t.Fatalf("list after revoke: %q", out)
+	}
+	e.expectCode(4, "token", "revoke", "ci", "--yes")
+}
+
+// TestDestinationConfirmAndExitCodes: 'destination remove' and 'discard
+// --all' confirm like 'webhook remove'; an existing name exits 1; an
+// unknown one says where to look.
+func TestDestinationConfirmAndExitCodes(t *testing.T) {
+	e := newEnv(t)
+	const url = "https://hooks.slack.com/services/T0/B0/XXXX"
+	e.must("destination", "add", "slack", "chat", "--url", url)
+	dup := e.expectCode(1, "destination", "add", "slack", "chat", "--url", url)
+	if !strings.Contains(dup.stderr, `destination "chat" already exists: pick another name, or remove it first with 'tw-cli destination remove chat --yes'`) ||
+		strings.Contains(dup.stderr, "--help") {
+		t.Fatalf("duplicate add: %s", dup.stderr)
+	}
+	unknown := e.expectCode(4, "destination", "test", "nope")
+	if unknown.stderr != "error: unknown destination \"nope\": run 'tw-cli destination list'\n" {
+		t.Fatalf("test of an unknown destination: %q", unknown.stderr)
+	}
+
+	r := e.expectCode(2, "destination", "remove", "chat") // not a TTY and no --yes
+	if !strings.Contains(r.stderr, `--yes is required to remove "chat" when not running interactively`) {
+		t.Fatalf("remove without --yes: %s", r.stderr)
+	}
+	if !strings.HasPrefix(e.must("destination", "list").stdout, "chat\tslack\t") {
+		t.Fatal("a refused remove deleted the destination")
+	}
+	e.must("destination", "remove", "chat", "--yes")
+	if out := e.must("destination", "list", "-o", "json").stdout; strings.TrimSpace(out) != "[]" {
+		t.Fatalf("list after remove: %q", out)
+	}
+	e.expectCode(4, "destination", "remove", "chat", "--yes")
+
+	r = e.expectCode(2, "destination", "discard", "--all")
+	if !strings.Contains(r.stderr, "--yes is required to discard every dead letter") {
+		t.Fatalf("discard --all without --yes: %s", r.stderr)
+	}
+	if r := e.must("destination", "discard", "--all", "--yes"); r.stderr != "No failed notifications.\n" {
+		t.Fatalf("discard --all --yes: %q", r.stderr)
+	}
+	// Ids the user typed need no --yes: an unknown one is just not found.
+	e.expectCode(4, "destination", "discard", "dl-nope")
 }
 
 func TestWebhookTestExitCodes(t *testing.T) {

@@ -100,20 +100,20 @@ func TestCommands(t *testing.T) {
 		{name: "add_splunk_no_token", args: []string{"webhooks", "add", "splunk", "--host", "h"}},
 		{name: "add_slack", args: []string{"webhooks", "add", "slack"}},
 
-		{name: "remove_generic", args: []string{"webhooks", "remove", "generic", hookURL}, setup: seedConsole,
+		{name: "remove_generic", args: []string{"webhooks", "remove", "generic", hookURL, "--yes"}, setup: seedConsole,
 			check: func(t *testing.T, c *canarytest.Console) {
 				if s, _ := c.Flock(canarytest.DefaultFlock); len(s.Generic) != 1 {
 					t.Errorf("left: %+v", s.Generic)
 				}
 			}},
-		{name: "remove_generic_missing", args: []string{"webhooks", "remove", "generic", "https://nope.example.com"}},
-		{name: "remove_ms_teams", args: []string{"webhooks", "remove", "ms-teams", teamsURL}, setup: seedConsole,
+		{name: "remove_generic_missing", args: []string{"webhooks", "remove", "generic", "https://nope.example.com", "--yes"}},
+		{name: "remove_ms_teams", args: []string{"webhooks", "remove", "ms-teams", teamsURL, "--yes"}, setup: seedConsole,
 			check: func(t *testing.T, c *canarytest.Console) {
 				if s, _ := c.Flock(canarytest.DefaultFlock); len(s.MSTeams) != 0 {
 					t.Errorf("left: %+v", s.MSTeams)
 				}
 			}},
-		{name: "remove_slack", args: []string{"webhooks", "remove", "slack", "--team", "acme", "--channel", "#alerts"}, setup: seedConsole,
+		{name: "remove_slack", args: []string{"webhooks", "remove", "slack", "--team", "acme", "--channel", "#alerts", "--yes"}, setup: seedConsole,
 			check: func(t *testing.T, c *canarytest.Console) {
 				if s, _ := c.Flock(canarytest.DefaultFlock); len(s.Slack) != 0 {
 					t.Errorf("left: %+v", s.Slack)

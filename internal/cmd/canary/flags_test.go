@@ -179,7 +179,7 @@ func TestListFlags(t *testing.T) {
 
 func TestRemoveFlags(t *testing.T) {
 	t.Run("slack needs team and channel", func(t *testing.T) {
-		for _, args := range [][]string{{"--team", "acme"}, {"--channel", "#c"}, {}, {"--team", " ", "--channel", "#c"}} {
+		for _, args := range [][]string{{"--team", "acme", "--yes"}, {"--channel", "#c", "--yes"}, {"--yes"}, {"--team", " ", "--channel", "#c", "--yes"}} {
 			env := newTestEnv(t, false)
 			if code, _ := runVerb(t, NewCmdRemoveSlack(env.f, func(*RemoveSlackOptions) error { return nil }), args...); code != 2 {
 				t.Errorf("%v: exit %d, want 2", args, code)
@@ -187,28 +187,52 @@ func TestRemoveFlags(t *testing.T) {
 		}
 		env := newTestEnv(t, false)
 		var got *RemoveSlackOptions
-		if code, err := runVerb(t, NewCmdRemoveSlack(env.f, func(o *RemoveSlackOptions) error { got = o; return nil }), "--team", "acme", "--channel", "#c"); code != 0 {
+		if code, err := runVerb(t, NewCmdRemoveSlack(env.f, func(o *RemoveSlackOptions) error { got = o; return nil }), "--team", "acme", "--channel", "#c", "--yes"); code != 0 {
 			t.Fatal(err)
 		}
-		if got.Team != "acme" || got.Channel != "#c" {
+		if got.Team != "acme" || got.Channel != "#c" || !got.Yes {
 			t.Errorf("opts = %+v", got)
 		}
 	})
-	t.Run("splunk asks only on a terminal", func(t *testing.T) {
-		for _, tt := range []struct {
-			tty      bool
-			args     []string
-			wantCode int
+	// Every kind, not only splunk, needs --yes where it cannot ask.
+	t.Run("every kind asks only on a terminal", func(t *testing.T) {
+		kinds := []struct {
+			name string
+			verb func(*cmdutil.Factory) *cobra.Command
+			args []string
 		}{
-			{tty: false, args: nil, wantCode: 2},
-			{tty: false, args: []string{"--yes"}},
-			{tty: false, args: []string{"-y"}},
-			{tty: true, args: nil},
-		} {
-			env := newTestEnv(t, tt.tty)
-			code, err := runVerb(t, NewCmdRemoveSplunk(env.f, func(*RemoveSplunkOptions) error { return nil }), tt.args...)
-			if code != tt.wantCode {
-				t.Errorf("tty %v %v: exit %d (%v), want %d", tt.tty, tt.args, code, err, tt.wantCode)
+			{"generic", func(f *cmdutil.Factory) *cobra.Command {
+				return NewCmdRemoveURL(f, canaryapi.KindGeneric, func(*RemoveURLOptions) error { return nil })
+			}, []string{hookURL}},
+			{"ms-teams", func(f *cmdutil.Factory) *cobra.Command {
+				return NewCmdRemoveURL(f, canaryapi.KindMSTeams, func(*RemoveURLOptions) error { return nil })
+			}, []string{teamsURL}},
+			{"slack", func(f *cmdutil.Factory) *cobra.Command {
+				return NewCmdRemoveSlack(f, func(*RemoveSlackOptions) error { return nil })
+			}, []string{"--team", "acme", "--channel", "#c"}},
+			{"splunk", func(f *cmdutil.Factory) *cobra.Command {
+				return NewCmdRemoveSplunk(f, func(*RemoveSplunkOptions) error { return nil })
+			}, nil},
+		}
+		for _, k := range kinds {
+			for _, tt := range []struct {
+				tty      bool
+				args     []string
+				wantCode int
+			}{
+				{tty: false, args: nil, wantCode: 2},
+				{tty: false, args: []string{"--yes"}},
+				{tty: false, args: []string{"-y"}},
+				{tty: true, args: nil},
+			} {
+				env := newTestEnv(t, tt.tty)
+				code, err := runVerb(t, k.verb(env.f), append(append([]string{}, k.args...), tt.args...)...)
+				if code != tt.wantCode {
+					t.Errorf("%s tty %v %v: exit %d (%v), want %d", k.name, tt.tty, tt.args, code, err, tt.wantCode)
+				}
+				if code == 2 && err.Error() != "--yes is required when not running interactively" {
+					t.Errorf("%s: error %q", k.name, err)
+				}
 			}
 		}
 	})
@@ -216,10 +240,10 @@ func TestRemoveFlags(t *testing.T) {
 		for _, kind := range []canaryapi.Kind{canaryapi.KindGeneric, canaryapi.KindMSTeams} {
 			env := newTestEnv(t, false)
 			var got *RemoveURLOptions
-			if code, err := runVerb(t, NewCmdRemoveURL(env.f, kind, func(o *RemoveURLOptions) error { got = o; return nil }), hookURL); code != 0 {
+			if code, err := runVerb(t, NewCmdRemoveURL(env.f, kind, func(o *RemoveURLOptions) error { got = o; return nil }), hookURL, "--yes"); code != 0 {
 				t.Fatal(err)
 			}
-			if got.Kind != kind || got.URL != hookURL {
+			if got.Kind != kind || got.URL != hookURL || !got.Yes {
 				t.Errorf("opts = %+v", got)
 			}
 		}

@@ -1,7 +1,6 @@
 package canary
 
 import (
-	"bufio"
 	"fmt"
 	"net"
 	"strings"
@@ -19,6 +18,10 @@ func NewCmdRemove(f *cmdutil.Factory) *cobra.Command {
 		Use:     "remove <kind>",
 		Aliases: []string{"rm"},
 		Short:   "Remove a webhook from a flock",
+		Long: `Remove a webhook from a flock. Every kind asks for confirmation on a
+terminal; scripts pass --yes.`,
+		Example: `  $ tw-cli canary webhooks remove generic https://hooks.example.com/canary --yes
+  $ tw-cli canary webhooks remove splunk --yes`,
 	}
 	cmd.AddCommand(
 		NewCmdRemoveURL(f, canaryapi.KindGeneric, nil),
@@ -36,25 +39,32 @@ type RemoveURLOptions struct {
 	Console *Console
 	Kind    canaryapi.Kind
 	URL     string
+	Yes     bool
 }
 
 // NewCmdRemoveURL returns `canary webhooks remove generic` or `… ms-teams`.
 func NewCmdRemoveURL(f *cmdutil.Factory, kind canaryapi.Kind, runF func(*RemoveURLOptions) error) *cobra.Command {
 	opts := &RemoveURLOptions{IO: f.IOStreams, Console: NewConsole(f), Kind: kind}
 	cmd := &cobra.Command{
-		Use:     string(kind) + " <url>",
-		Short:   "Remove the " + kindTitle(kind) + " webhook with this URL",
-		Example: fmt.Sprintf("  $ tw-cli canary webhooks remove %s https://hooks.example.com/canary", kind),
+		Use:   string(kind) + " <url>",
+		Short: "Remove the " + kindTitle(kind) + " webhook with this URL",
+		Long: "Remove the " + kindTitle(kind) + ` webhook with this URL from the flock. On a terminal this
+asks first; elsewhere --yes is required.`,
+		Example: fmt.Sprintf("  $ tw-cli canary webhooks remove %s https://hooks.example.com/canary --yes", kind),
 		Args:    cmdutil.ExactArgs(1, "webhook URL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Console.ReadFlags(cmd)
 			opts.URL = args[0]
+			if err := needYes(opts.IO, opts.Yes); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
 			return removeURLRun(cmd, opts)
 		},
 	}
+	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "Do not ask for confirmation")
 	if kind == canaryapi.KindMSTeams {
 		cmd.Aliases = []string{"msteams", "teams"}
 	}
@@ -82,6 +92,9 @@ func removeURLRun(cmd *cobra.Command, opts *RemoveURLOptions) error {
 	if opts.Kind == canaryapi.KindMSTeams {
 		remove = client.RemoveMSTeamsWebhook
 	}
+	if !opts.Yes && !confirm(opts.IO, fmt.Sprintf("Remove the %s webhook %s from flock %s?", kindTitle(opts.Kind), maskURL(opts.URL), flock)) {
+		return cmdutil.ErrCancel
+	}
 	if err := remove(cmd.Context(), flock, opts.URL); err != nil {
 		return consoleError(err)
 	}
@@ -95,6 +108,7 @@ type RemoveSlackOptions struct {
 	Console *Console
 	Team    string
 	Channel string
+	Yes     bool
 }
 
 // NewCmdRemoveSlack returns `canary webhooks remove slack`.
@@ -106,13 +120,16 @@ func NewCmdRemoveSlack(f *cmdutil.Factory, runF func(*RemoveSlackOptions) error)
 		Long: `Remove a Slack webhook, identified by its team and channel as 'list --kind
 slack' shows them. (Seed 002, the API reference this follows, lists team and
 channel as slack/remove's parameters; one version of the public docs shows
-a url instead.)`,
-		Example: `  $ tw-cli canary webhooks remove slack --team acme --channel '#alerts'`,
+a url instead.) On a terminal this asks first; elsewhere --yes is required.`,
+		Example: `  $ tw-cli canary webhooks remove slack --team acme --channel '#alerts' --yes`,
 		Args:    cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Console.ReadFlags(cmd)
 			if strings.TrimSpace(opts.Team) == "" || strings.TrimSpace(opts.Channel) == "" {
 				return cmdutil.FlagErrorf("both --team and --channel are required")
+			}
+			if err := needYes(opts.IO, opts.Yes); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)
@@ -122,6 +139,7 @@ a url instead.)`,
 	}
 	cmd.Flags().StringVar(&opts.Team, "team", "", "Slack `team` of the webhook")
 	cmd.Flags().StringVar(&opts.Channel, "channel", "", "Slack `channel` of the webhook")
+	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "Do not ask for confirmation")
 	return cmd
 }
 
@@ -129,6 +147,9 @@ func removeSlackRun(cmd *cobra.Command, opts *RemoveSlackOptions) error {
 	client, flock, err := opts.Console.Target()
 	if err != nil {
 		return err
+	}
+	if !opts.Yes && !confirm(opts.IO, fmt.Sprintf("Remove the Slack webhook for %s %s from flock %s?", opts.Team, opts.Channel, flock)) {
+		return cmdutil.ErrCancel
 	}
 	if err := client.RemoveSlackWebhook(cmd.Context(), flock, opts.Team, opts.Channel); err != nil {
 		return consoleError(err)
@@ -156,8 +177,8 @@ asks first; elsewhere --yes is required. Re-adding needs the HEC token again.`,
 		Args:    cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Console.ReadFlags(cmd)
-			if !opts.Yes && !opts.IO.CanPrompt() {
-				return cmdutil.FlagErrorf("--yes is required when not running interactively")
+			if err := needYes(opts.IO, opts.Yes); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)
@@ -199,14 +220,19 @@ func removeSplunkRun(cmd *cobra.Command, opts *RemoveSplunkOptions) error {
 	return nil
 }
 
-// confirm asks a yes/no question on stderr; only y or yes agrees, and an
-// unreadable answer (stdin closed) is a no.
-func confirm(io *iostreams.IOStreams, question string) bool {
-	fmt.Fprintf(io.ErrOut, "? %s [y/N] ", question)
-	line, _ := bufio.NewReader(io.In).ReadString('\n')
-	switch strings.ToLower(strings.TrimSpace(line)) {
-	case "y", "yes":
-		return true
+// needYes refuses to remove without --yes where no one can answer the
+// question: every kind of 'webhooks remove' asks on a terminal.
+func needYes(ios *iostreams.IOStreams, yes bool) error {
+	if !yes && !ios.CanPrompt() {
+		return cmdutil.FlagErrorf("--yes is required when not running interactively")
 	}
-	return false
+	return nil
+}
+
+// confirm asks a yes/no question with cmdutil.Confirm, the helper `tw-cli
+// webhook remove` uses; only y or yes agrees, and an unreadable answer
+// (stdin closed) is a no.
+func confirm(ios *iostreams.IOStreams, question string) bool {
+	ok, _ := cmdutil.Confirm(ios, "? "+question+" [y/N] ")
+	return ok
 }

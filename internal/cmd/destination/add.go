@@ -99,7 +99,9 @@ func addRun(cmd *cobra.Command, opts *AddOptions) error {
 	}
 	if err := st.CreateDestination(cmd.Context(), d); err != nil {
 		if errors.Is(err, store.ErrExists) {
-			return cmdutil.FlagErrorf("destination %q already exists: remove it first with 'tw-cli destination remove %s'", d.Name, d.Name)
+			// Not a usage error: the command was typed right, the name is
+			// taken (exit 1, as for 'webhook add' of an existing source).
+			return fmt.Errorf("destination %q already exists: pick another name, or remove it first with 'tw-cli destination remove %s --yes'", d.Name, d.Name)
 		}
 		return err
 	}

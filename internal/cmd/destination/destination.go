@@ -5,6 +5,7 @@ package destination
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -105,6 +106,12 @@ func completeNames(f *cmdutil.Factory) cobra.CompletionFunc {
 func notFound(err error, what, name, hint string) error {
 	switch {
 	case errors.Is(err, notify.ErrUnknownDestination):
+		// notify says what to do when it knows (a dead letter whose
+		// destination was removed); a bare "unknown destination" gets the
+		// same hint as the store's not-found.
+		if err.Error() == fmt.Sprintf("%s %q", notify.ErrUnknownDestination, name) {
+			err = fmt.Errorf("%w: run '%s'", err, hint)
+		}
 		return &cmdutil.ExitError{Code: cmdutil.ExitNotFound, Err: err}
 	case errors.Is(err, store.ErrNotFound):
 		return cmdutil.NotFound("no %s %q: run '%s'", what, name, hint)

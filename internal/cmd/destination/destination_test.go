@@ -27,6 +27,8 @@ var now = time.Date(2024, 1, 15, 10, 0, 0, 0, time.UTC)
 type harness struct {
 	f        *cmdutil.Factory
 	st       store.Store
+	ios      *iostreams.IOStreams
+	in       *bytes.Buffer
 	out, err *bytes.Buffer
 	env      map[string]string
 }
@@ -38,9 +40,9 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	ios, _, out, errb := iostreams.Test()
+	ios, in, out, errb := iostreams.Test()
 	f := &cmdutil.Factory{IOStreams: ios, Now: func() time.Time { return now }, Store: func() (store.Store, error) { return st, nil }}
-	return &harness{f: f, st: st, out: out, err: errb, env: map[string]string{}}
+	return &harness{f: f, st: st, ios: ios, in: in, out: out, err: errb, env: map[string]string{}}
 }
 
 func quickSender() *notify.Sender {
@@ -67,6 +69,8 @@ func (h *harness) run(args ...string) error {
 			*c = *NewCmdRetry(h.f, func(o *RetryOptions) error { o.Sender = quickSender; return retryRun(context.Background(), o) })
 		}
 	}
+	// Silent like the real root: errors are returned, not printed.
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
 	cmd.SetArgs(args)
 	cmd.SetOut(h.err)
 	cmd.SetErr(h.err)
@@ -132,8 +136,15 @@ func TestAddListRemoveMaskSecrets(t *testing.T) {
 		}
 	}
 	var fe *cmdutil.FlagError
-	if err := h.run("add", "slack", "chat", "--url", "https://hooks.slack.com/x"); !errors.As(err, &fe) || !strings.Contains(err.Error(), "already exists") {
-		t.Fatalf("duplicate: %v", err)
+	// An existing name exits 1 like 'webhook add' of an existing source:
+	// the command was typed right, so it is no usage error (exit 2).
+	err := h.run("add", "slack", "chat", "--url", "https://hooks.slack.com/x")
+	wantDup := `destination "chat" already exists: pick another name, or remove it first with 'tw-cli destination remove chat --yes'`
+	if cmdutil.ExitCode(err) != cmdutil.ExitFailure || errors.As(err, &fe) || err.Error() != wantDup {
+		t.Fatalf("duplicate: %v (exit %d), want %q (exit 1)", err, cmdutil.ExitCode(err), wantDup)
+	}
+	if d, _ := h.st.GetDestination(context.Background(), "chat"); d == nil || d.URL != "https://hooks.slack.com/services/T/B/SECRET" {
+		t.Fatalf("a refused add changed the destination: %+v", d)
 	}
 	if err := h.run("add", "generic", "nosecret", "--url", "https://x"); !errors.As(err, &fe) || !strings.Contains(err.Error(), "--secret-env") {
 		t.Fatalf("generic without a secret: %v", err)
@@ -141,10 +152,10 @@ func TestAddListRemoveMaskSecrets(t *testing.T) {
 	if err := h.run("add", "splunk-hec", "h2", "--url", "https://x", "--token-env", "UNSET"); !errors.As(err, &fe) || !strings.Contains(err.Error(), "UNSET is empty or unset") {
 		t.Fatalf("unset env: %v", err)
 	}
-	if err := h.run("remove", "chat"); err != nil {
+	if err := h.run("remove", "chat", "--yes"); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.run("remove", "chat"); cmdutil.ExitCode(err) != cmdutil.ExitNotFound {
+	if err := h.run("remove", "chat", "--yes"); cmdutil.ExitCode(err) != cmdutil.ExitNotFound {
 		t.Fatalf("second remove: %v", err)
 	}
 }
@@ -183,8 +194,13 @@ func TestTestSendsOnceAndExits5OnFailure(t *testing.T) {
 	if cmdutil.ExitCode(err) != cmdutil.ExitRemote || v.OK || v.Status != 503 || v.Attempts != 1 {
 		t.Fatalf("json: %s, %v", h.out, err)
 	}
-	if err := h.run("test", "nope"); cmdutil.ExitCode(err) != cmdutil.ExitNotFound {
-		t.Fatalf("unknown destination: %v", err)
+	// Like its siblings, an unknown name says where to look.
+	err = h.run("test", "nope")
+	if cmdutil.ExitCode(err) != cmdutil.ExitNotFound || err.Error() != `unknown destination "nope": run 'tw-cli destination list'` {
+		t.Fatalf("unknown destination: %v (exit %d)", err, cmdutil.ExitCode(err))
+	}
+	if !errors.Is(err, notify.ErrUnknownDestination) {
+		t.Errorf("the hint lost notify.ErrUnknownDestination: %v", err)
 	}
 }
 
@@ -239,6 +255,19 @@ func TestFailuresAndRetry(t *testing.T) {
 	if err := h.run("retry", "dl-nope"); cmdutil.ExitCode(err) != cmdutil.ExitNotFound {
 		t.Fatalf("unknown id: %v", err)
 	}
+
+	// notify's own advice for a dead letter whose destination is gone is
+	// kept as it is, without the 'destination list' hint added to it.
+	up.Store(false)
+	d, _ = n.Notify(ctx, "hec", notify.Message{Number: "INC-2024-0010", Title: "t", Severity: "high"})
+	if err := h.st.DeleteDestination(ctx, "hec"); err != nil {
+		t.Fatal(err)
+	}
+	err = h.run("retry", d.DeadLetter)
+	want := `unknown destination "hec": it was removed; add it again to retry ` + d.DeadLetter
+	if cmdutil.ExitCode(err) != cmdutil.ExitNotFound || err.Error() != want {
+		t.Fatalf("retry to a removed destination: %v, want %q", err, want)
+	}
 }
 
 func TestDiscard(t *testing.T) {
@@ -290,14 +319,14 @@ func TestDiscard(t *testing.T) {
 		t.Fatalf("left after discarding %s: %v", ids[0], got)
 	}
 
-	if err := h.run("discard", "--all"); err != nil {
+	if err := h.run("discard", "--all", "--yes"); err != nil {
 		t.Fatal(err)
 	}
 	if got := left(); len(got) != 0 {
 		t.Fatalf("left after --all: %v", got)
 	}
 	h.err.Reset()
-	if err := h.run("discard", "--all"); err != nil || h.err.String() != "No failed notifications.\n" {
+	if err := h.run("discard", "--all", "--yes"); err != nil || h.err.String() != "No failed notifications.\n" {
 		t.Fatalf("--all on an empty list = %v, %q", err, h.err)
 	}
 }

@@ -18,6 +18,7 @@ type DiscardOptions struct {
 	Store func() (store.Store, error)
 	IDs   []string
 	All   bool
+	Yes   bool
 }
 
 // NewCmdDiscard returns `destination discard`.
@@ -29,10 +30,11 @@ func NewCmdDiscard(f *cmdutil.Factory, runF func(*DiscardOptions) error) *cobra.
 		Long: `Delete failed notifications from the failures list without sending them,
 for example after the incident was handled some other way or the
 destination is gone for good. Each id not found is reported and the
-exit code is 4; the others are still discarded.`,
+exit code is 4; the others are still discarded. --all asks for
+confirmation on a terminal; scripts pass --yes.`,
 		Example: `  $ tw-cli destination failures
   $ tw-cli destination discard dl-4f2a9c1e7b3d
-  $ tw-cli destination discard --all`,
+  $ tw-cli destination discard --all --yes`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IDs = args
 			switch {
@@ -40,6 +42,8 @@ exit code is 4; the others are still discarded.`,
 				return cmdutil.FlagErrorf("give dead letter ids or --all, not both")
 			case !opts.All && len(args) == 0:
 				return cmdutil.FlagErrorf("give the dead letter ids to discard (see 'tw-cli destination failures'), or --all")
+			case opts.All && !opts.Yes && !opts.IO.CanPrompt():
+				return cmdutil.FlagErrorf("--yes is required to discard every dead letter when not running interactively")
 			}
 			if runF != nil {
 				return runF(opts)
@@ -48,6 +52,7 @@ exit code is 4; the others are still discarded.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.All, "all", false, "Discard every dead letter")
+	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "Discard --all without asking")
 	return cmd
 }
 
@@ -68,6 +73,15 @@ func discardRun(ctx context.Context, opts *DiscardOptions) error {
 		if len(ids) == 0 {
 			fmt.Fprintln(opts.IO.ErrOut, "No failed notifications.")
 			return nil
+		}
+		if !opts.Yes {
+			ok, err := cmdutil.Confirm(opts.IO, fmt.Sprintf("Discard all %d failed notification(s)? They will not be sent again. [y/N] ", len(ids)))
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return cmdutil.ErrCancel
+			}
 		}
 	}
 	var missing []error

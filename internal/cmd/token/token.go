@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -84,7 +85,9 @@ func createRun(cmd *cobra.Command, opts *CreateOptions) error {
 	t := &store.Token{ID: uuid.NewString(), Name: name, Hash: receiver.HashToken(secret), Prefix: secret[:9], CreatedAt: now}
 	if err := s.CreateToken(cmd.Context(), t); err != nil {
 		if errors.Is(err, store.ErrExists) {
-			return cmdutil.FlagErrorf("a token named %q already exists: pick another --name", name)
+			// Not a usage error: the command was typed right, the name is
+			// taken (exit 1, as for 'webhook add' of an existing source).
+			return fmt.Errorf("a token named %q already exists: pick another --name, or revoke it first with 'tw-cli token revoke %s'", name, name)
 		}
 		return err
 	}
@@ -125,6 +128,10 @@ func newCmdList(f *cmdutil.Factory) *cobra.Command {
 			if toks == nil {
 				toks = []store.Token{}
 			}
+			if len(toks) == 0 && opts.Output == output.Table && opts.IO.IsStdoutTTY() {
+				fmt.Fprintln(opts.IO.ErrOut, "No admin tokens. Create one with 'tw-cli token create --name NAME'.")
+				return nil
+			}
 			now := opts.Now()
 			return output.Print(opts.IO, opts.Output, toks, func(t *output.TablePrinter) {
 				t.Header("ID", "NAME", "PREFIX", "CREATED", "LAST USED")
@@ -142,26 +149,65 @@ func newCmdList(f *cmdutil.Factory) *cobra.Command {
 	return cmd
 }
 
+// RevokeOptions are the inputs of `token revoke`.
+type RevokeOptions struct {
+	IO    *iostreams.IOStreams
+	Store func() (store.Store, error)
+	Token string // id or name
+	Yes   bool
+}
+
 func newCmdRevoke(f *cmdutil.Factory) *cobra.Command {
-	return &cobra.Command{
+	opts := &RevokeOptions{IO: f.IOStreams, Store: f.Store}
+	cmd := &cobra.Command{
 		Use:     "revoke <id|name>",
 		Aliases: []string{"delete", "rm"},
 		Short:   "Revoke an admin API token",
-		Example: `  $ tw-cli token revoke ci`,
+		Long: `Revoke a token by id or name. Clients still using it are refused from then
+on. Asks for confirmation on a terminal; scripts pass --yes.`,
+		Example: `  $ tw-cli token revoke ci --yes`,
 		Args:    cmdutil.ExactArgs(1, "token id or name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := f.Store()
-			if err != nil {
-				return err
+			opts.Token = args[0]
+			if !opts.Yes && !opts.IO.CanPrompt() {
+				return cmdutil.FlagErrorf("--yes is required to revoke token %q when not running interactively", opts.Token)
 			}
-			if err := s.RevokeToken(cmd.Context(), args[0]); err != nil {
-				if errors.Is(err, store.ErrNotFound) {
-					return cmdutil.NotFound("no token with id or name %q: run 'tw-cli token list'", args[0])
-				}
-				return err
-			}
-			fmt.Fprintf(f.IOStreams.ErrOut, "✓ Revoked token %s\n", args[0])
-			return nil
+			return revokeRun(cmd, opts)
 		},
 	}
+	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "Revoke without asking")
+	return cmd
+}
+
+func revokeRun(cmd *cobra.Command, opts *RevokeOptions) error {
+	s, err := opts.Store()
+	if err != nil {
+		return err
+	}
+	notFound := cmdutil.NotFound("no token with id or name %q: run 'tw-cli token list'", opts.Token)
+	if !opts.Yes {
+		// Check it exists first so the prompt is not asked in vain.
+		toks, err := s.ListTokens(cmd.Context())
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(toks, func(t store.Token) bool { return t.ID == opts.Token || t.Name == opts.Token }) {
+			return notFound
+		}
+		ok, err := cmdutil.Confirm(opts.IO, fmt.Sprintf("Revoke admin token %q? Clients using it will be refused. [y/N] ", opts.Token))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return cmdutil.ErrCancel
+		}
+	}
+	if err := s.RevokeToken(cmd.Context(), opts.Token); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound
+		}
+		return err
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "✓ Revoked token %s\n", opts.Token)
+	return nil
 }

@@ -28,6 +28,7 @@ type testEnv struct {
 	ios    *iostreams.IOStreams
 	f      *cmdutil.Factory
 	now    time.Time
+	stdin  *bytes.Buffer
 	stdout *bytes.Buffer
 	stderr *bytes.Buffer
 }
@@ -39,8 +40,8 @@ func newEnv(t *testing.T) *testEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	ios, _, stdout, stderr := iostreams.Test()
-	e := &testEnv{t: t, store: st, ios: ios, now: t0, stdout: stdout, stderr: stderr}
+	ios, stdin, stdout, stderr := iostreams.Test()
+	e := &testEnv{t: t, store: st, ios: ios, now: t0, stdin: stdin, stdout: stdout, stderr: stderr}
 	e.f = &cmdutil.Factory{
 		IOStreams: ios,
 		Now:       func() time.Time { return e.now },
@@ -116,8 +117,12 @@ func TestCreateDuplicateName(t *testing.T) {
 	e := newEnv(t)
 	e.create("--name", "ci")
 	err := e.run("create", "--name", "ci")
-	if cmdutil.ExitCode(err) != cmdutil.ExitUsage || err.Error() != `a token named "ci" already exists: pick another --name` {
-		t.Errorf("err = %v (exit %d)", err, cmdutil.ExitCode(err))
+	// Exit 1 like 'webhook add' of an existing source: the command was
+	// typed right, so no usage error (exit 2) and no "Run --help" hint.
+	want := `a token named "ci" already exists: pick another --name, or revoke it first with 'tw-cli token revoke ci'`
+	var fe *cmdutil.FlagError
+	if cmdutil.ExitCode(err) != cmdutil.ExitFailure || errors.As(err, &fe) || err.Error() != want {
+		t.Errorf("err = %v (exit %d), want %q (exit 1)", err, cmdutil.ExitCode(err), want)
 	}
 	if e.stdout.Len() != 0 {
 		t.Errorf("a refused create printed %q", e.stdout)
@@ -226,13 +231,38 @@ func TestListEmpty(t *testing.T) {
 	if e.stdout.String() != "[]\n" {
 		t.Errorf("stdout = %q", e.stdout)
 	}
+
+	// On a terminal the table says there is nothing and how to add one,
+	// on stderr like 'destination list'; stdout stays empty.
+	e.ios.SetStdoutTTY(true)
+	if err := e.run("list"); err != nil {
+		t.Fatal(err)
+	}
+	if e.stdout.Len() != 0 || e.stderr.String() != "No admin tokens. Create one with 'tw-cli token create --name NAME'.\n" {
+		t.Errorf("tty: stdout %q stderr %q", e.stdout, e.stderr)
+	}
+	// -o json on a terminal is still data, not the friendly line.
+	if err := e.run("list", "-o", "json"); err != nil {
+		t.Fatal(err)
+	}
+	if e.stdout.String() != "[]\n" || e.stderr.Len() != 0 {
+		t.Errorf("tty json: stdout %q stderr %q", e.stdout, e.stderr)
+	}
+	// Piped, the table is empty TSV: nothing on either stream.
+	e.ios.SetStdoutTTY(false)
+	if err := e.run("list"); err != nil {
+		t.Fatal(err)
+	}
+	if e.stdout.Len() != 0 || e.stderr.Len() != 0 {
+		t.Errorf("piped: stdout %q stderr %q", e.stdout, e.stderr)
+	}
 }
 
 func TestRevoke(t *testing.T) {
 	e := newEnv(t)
 	ci := e.create("--name", "ci")
 	keep := e.create("--name", "keep")
-	if err := e.run("revoke", "ci"); err != nil {
+	if err := e.run("revoke", "ci", "--yes"); err != nil {
 		t.Fatal(err)
 	}
 	if e.stderr.String() != "✓ Revoked token ci\n" || e.stdout.Len() != 0 {
@@ -247,12 +277,81 @@ func TestRevoke(t *testing.T) {
 
 	// By id as well.
 	toks, _ := e.store.ListTokens(context.Background())
-	if err := e.run("revoke", toks[0].ID); err != nil {
+	if err := e.run("revoke", toks[0].ID, "-y"); err != nil {
 		t.Fatal(err)
 	}
 
-	err := e.run("revoke", "ci")
+	err := e.run("revoke", "ci", "--yes")
 	if cmdutil.ExitCode(err) != cmdutil.ExitNotFound || err.Error() != `no token with id or name "ci": run 'tw-cli token list'` {
 		t.Errorf("revoke twice: err = %v (exit %d), want exit 4", err, cmdutil.ExitCode(err))
+	}
+}
+
+// authenticates reports whether tok is still a valid admin token.
+func (e *testEnv) authenticates(tok string) bool {
+	e.t.Helper()
+	_, err := e.store.TouchToken(context.Background(), receiver.HashToken(tok), t0)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		e.t.Fatal(err)
+	}
+	return err == nil
+}
+
+func TestRevokeNeedsYesWhenPiped(t *testing.T) {
+	e := newEnv(t)
+	ci := e.create("--name", "ci")
+	err := e.run("revoke", "ci")
+	want := `--yes is required to revoke token "ci" when not running interactively`
+	if cmdutil.ExitCode(err) != cmdutil.ExitUsage || err.Error() != want {
+		t.Errorf("err = %v (exit %d), want %q (exit 2)", err, cmdutil.ExitCode(err), want)
+	}
+	if !e.authenticates(ci) {
+		t.Error("a refused revoke revoked the token")
+	}
+	if e.stderr.Len() != 0 {
+		t.Errorf("stderr = %q", e.stderr)
+	}
+}
+
+func TestRevokeAsksOnATerminal(t *testing.T) {
+	e := newEnv(t)
+	ci := e.create("--name", "ci")
+	e.ios.SetStdinTTY(true)
+	e.ios.SetStdoutTTY(true)
+	const prompt = `Revoke admin token "ci"? Clients using it will be refused. [y/N] `
+
+	for _, answer := range []string{"n\n", "\n", ""} {
+		e.stdin.Reset()
+		e.stdin.WriteString(answer)
+		err := e.run("revoke", "ci")
+		if !errors.Is(err, cmdutil.ErrCancel) || cmdutil.ExitCode(err) != cmdutil.ExitFailure {
+			t.Errorf("answer %q: err = %v (exit %d), want cancelled (exit 1)", answer, err, cmdutil.ExitCode(err))
+		}
+		if e.stderr.String() != prompt {
+			t.Errorf("answer %q: stderr = %q, want the prompt", answer, e.stderr)
+		}
+		if !e.authenticates(ci) {
+			t.Fatalf("answer %q revoked the token", answer)
+		}
+	}
+
+	// An unknown token is not found before anything is asked.
+	e.stdin.Reset()
+	e.stdin.WriteString("y\n")
+	err := e.run("revoke", "nope")
+	if cmdutil.ExitCode(err) != cmdutil.ExitNotFound || e.stderr.Len() != 0 {
+		t.Errorf("unknown token: err = %v (exit %d), stderr %q", err, cmdutil.ExitCode(err), e.stderr)
+	}
+
+	e.stdin.Reset()
+	e.stdin.WriteString("y\n")
+	if err := e.run("revoke", "ci"); err != nil {
+		t.Fatal(err)
+	}
+	if e.stderr.String() != prompt+"✓ Revoked token ci\n" {
+		t.Errorf("stderr = %q", e.stderr)
+	}
+	if e.authenticates(ci) {
+		t.Error("answering y did not revoke the token")
 	}
 }

@@ -1,9 +1,7 @@
 package webhook
 
 import (
-	"bufio"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -58,7 +56,7 @@ func removeRun(cmd *cobra.Command, opts *RemoveOptions) error {
 		if _, err := svc.Get(cmd.Context(), opts.Name); err != nil {
 			return sourceError(err)
 		}
-		ok, err := Confirm(opts.IO, fmt.Sprintf("Remove webhook source %q? Its deliveries will be rejected. [y/N] ", opts.Name))
+		ok, err := cmdutil.Confirm(opts.IO, fmt.Sprintf("Remove webhook source %q? Its deliveries will be rejected. [y/N] ", opts.Name))
 		if err != nil {
 			return err
 		}
@@ -71,18 +69,4 @@ func removeRun(cmd *cobra.Command, opts *RemoveOptions) error {
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "✓ Removed source %s\n", opts.Name)
 	return nil
-}
-
-// Confirm asks a yes/no question on stderr and reads the answer from stdin.
-func Confirm(ios *iostreams.IOStreams, question string) (bool, error) {
-	fmt.Fprint(ios.ErrOut, question)
-	line, err := bufio.NewReader(ios.In).ReadString('\n')
-	if err != nil && line == "" {
-		return false, nil
-	}
-	switch strings.ToLower(strings.TrimSpace(line)) {
-	case "y", "yes":
-		return true, nil
-	}
-	return false, nil
 }
