@@ -143,6 +143,26 @@ type Incident struct {
 	EventCount     int       `json:"event_count"`
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
+	// Owner and Tags are the incident's triage state (see
+	// IncidentTriage) as ListIncidents reads it, in the same query, so a
+	// list shows and filters owners without a query per incident. Other
+	// reads leave them empty: GetIncidentTriage and IncidentDetail carry
+	// them for one incident.
+	Owner string   `json:"owner,omitempty"`
+	Tags  []string `json:"tags,omitempty"`
+}
+
+// DecodeTags reads an incident's stored tags, a JSON array; "[]", what
+// most incidents hold, skips the decoder.
+func DecodeTags(incidentID, raw string) ([]string, error) {
+	if raw == "[]" || raw == "" {
+		return nil, nil
+	}
+	var tags []string
+	if err := json.Unmarshal([]byte(raw), &tags); err != nil {
+		return nil, fmt.Errorf("incident %s: bad tags: %w", incidentID, err)
+	}
+	return tags, nil
 }
 
 // Event is one received delivery (or one alert of a batched delivery).
@@ -286,6 +306,9 @@ type IncidentFilter struct {
 	Status string
 	Since  time.Time
 	Limit  int
+
+	// Owner matches the incident's triage owner exactly.
+	Owner string
 }
 
 // Store is the persistence contract. Every method is safe for concurrent use.
@@ -322,6 +345,8 @@ type Store interface {
 
 	ListEvents(ctx context.Context, f EventFilter) ([]Event, error)
 	GetEvent(ctx context.Context, id string) (*Event, error)
+	// ListIncidents returns incidents newest first, with their Owner and
+	// Tags set.
 	ListIncidents(ctx context.Context, f IncidentFilter) ([]Incident, error)
 	// GetIncident finds an incident by id or number (INC-2024-0001).
 	GetIncident(ctx context.Context, idOrNumber string) (*Incident, error)

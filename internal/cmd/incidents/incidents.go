@@ -2,6 +2,7 @@
 package incidents
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -52,6 +53,7 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 		Aliases: []string{"ls"},
 		Short:   "List incidents, newest first",
 		Example: `  $ tw-cli incidents list --limit 10
+  $ tw-cli incidents list --owner alice --status open
   $ tw-cli incidents list --source email-gateway --since 24h -o json`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -79,6 +81,7 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 	fl.StringVar(&opts.Filter.Source, "source", "", "Only incidents from this `source`")
 	fl.StringVar(&opts.Filter.Status, "status", "", "Only incidents in this `status`: open, acknowledged, resolved")
 	fl.StringVar(&opts.Since, "since", "", "Only incidents created since `when` (24h, 7d, 2024-01-15, RFC 3339)")
+	fl.StringVar(&opts.Filter.Owner, "owner", "", "Only incidents assigned to this `owner`")
 	output.AddFormatFlag(cmd, &opts.Output)
 	_ = cmd.RegisterFlagCompletionFunc("status", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{store.StatusOpen, store.StatusAcknowledged, store.StatusResolved}, cobra.ShellCompDirectiveNoFileComp
@@ -95,20 +98,34 @@ func listRun(cmd *cobra.Command, opts *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	if incs == nil {
-		incs = []store.Incident{}
-	}
 	if len(incs) == 0 && opts.Output == output.Table && opts.IO.IsStdoutTTY() {
 		fmt.Fprintln(opts.IO.ErrOut, "No incidents match.")
 		return nil
 	}
+	rows := make([]Listed, len(incs))
+	for i, inc := range incs {
+		rows[i] = Listed{Incident: inc, Tags: inc.Tags}
+		if rows[i].Tags == nil {
+			rows[i].Tags = []string{}
+		}
+	}
 	now := opts.Now()
-	return output.Print(opts.IO, opts.Output, incs, func(t *output.TablePrinter) {
-		t.Header("NUMBER", "SEVERITY", "STATUS", "SOURCE", "TITLE", "EVENTS", "CREATED")
+	// OWNER comes last so the piped columns before it keep their place
+	// for `cut -f`.
+	return output.Print(opts.IO, opts.Output, rows, func(t *output.TablePrinter) {
+		t.Header("NUMBER", "SEVERITY", "STATUS", "SOURCE", "TITLE", "EVENTS", "CREATED", "OWNER")
 		for _, i := range incs {
-			t.Row(i.Number, i.Severity, i.Status, i.Source, i.Title, strconv.Itoa(i.EventCount), output.Time(i.CreatedAt, t.IsTTY(), now))
+			t.Row(i.Number, i.Severity, i.Status, i.Source, i.Title, strconv.Itoa(i.EventCount), output.Time(i.CreatedAt, t.IsTTY(), now), orDash(i.Owner))
 		}
 	})
+}
+
+// Listed is an incident as `incidents list -o json` prints it: the
+// incident fields of `incidents show -o json`, owner and tags included
+// (tags always a list), without indicators, timeline or jobs.
+type Listed struct {
+	store.Incident
+	Tags []string `json:"tags"`
 }
 
 // ShowOptions are the inputs of `incidents show`.
@@ -183,10 +200,12 @@ func notFound(err error, id string) error {
 }
 
 func newCmdSetStatus(f *cmdutil.Factory, verb, status, short string) *cobra.Command {
-	return &cobra.Command{
-		Use:               verb + " <number|id>",
-		Short:             short,
-		Example:           "  $ tw-cli incidents " + verb + " INC-2024-0001",
+	var format string
+	cmd := &cobra.Command{
+		Use:   verb + " <number|id>",
+		Short: short,
+		Example: "  $ tw-cli incidents " + verb + " INC-2024-0001\n" +
+			"  $ tw-cli incidents " + verb + " INC-2024-0001 -o json",
 		Args:              cmdutil.ExactArgs(1, "incident number or id"),
 		ValidArgsFunction: completeIncidents(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -207,8 +226,7 @@ func newCmdSetStatus(f *cmdutil.Factory, verb, status, short string) *cobra.Comm
 				return fmt.Errorf("%s was grouped into %s: work on that one", cur.Number, tr.MergedInto)
 			case cur.Status == status:
 				// Said again, it changes nothing and adds no timeline entry.
-				fmt.Fprintf(f.IOStreams.ErrOut, "%s is already %s\n", cur.Number, status)
-				return nil
+				return printIncident(cmd.Context(), f.IOStreams, s, format, cur, fmt.Sprintf("%s is already %s", cur.Number, status))
 			case cur.Status == store.StatusResolved && status == store.StatusAcknowledged:
 				return fmt.Errorf("%s is resolved: acknowledging it would reopen it", cur.Number)
 			}
@@ -218,10 +236,26 @@ func newCmdSetStatus(f *cmdutil.Factory, verb, status, short string) *cobra.Comm
 			if err != nil {
 				return notFound(err, args[0])
 			}
-			fmt.Fprintf(f.IOStreams.ErrOut, "✓ %s is now %s\n", inc.Number, inc.Status)
-			return nil
+			return printIncident(cmd.Context(), f.IOStreams, s, format, inc, fmt.Sprintf("✓ %s is now %s", inc.Number, inc.Status))
 		},
 	}
+	output.AddFormatFlag(cmd, &format)
+	return cmd
+}
+
+// printIncident reports an incident a verb worked on: with -o json or
+// yaml, the incident as `incidents show` prints it, to stdout; else the
+// human line, to stderr.
+func printIncident(ctx context.Context, ios *iostreams.IOStreams, s store.Store, format string, inc *store.Incident, human string) error {
+	if format != output.JSON && format != output.YAML {
+		_, err := fmt.Fprintln(ios.ErrOut, human)
+		return err
+	}
+	d, err := store.LoadIncidentDetail(ctx, s, inc)
+	if err != nil {
+		return err
+	}
+	return output.Print(ios, format, d, nil)
 }
 
 // completeIncidents offers recent open incident numbers with their titles.

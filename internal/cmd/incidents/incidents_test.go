@@ -94,39 +94,39 @@ func TestListNewestFirst(t *testing.T) {
 	}{
 		{
 			name: "piped",
-			want: "INC-2024-0003\tlow\topen\temail-gateway\tSpam wave\t1\t2024-01-15T14:00:00Z\n" +
-				"INC-2024-0002\tcritical\topen\tedr\tMalware on host-1\t2\t2024-01-15T12:00:00Z\n" +
-				"INC-2024-0001\thigh\topen\temail-gateway\tPhishing reported: Invoice\t1\t2024-01-15T10:00:00Z\n",
+			want: "INC-2024-0003\tlow\topen\temail-gateway\tSpam wave\t1\t2024-01-15T14:00:00Z\t-\n" +
+				"INC-2024-0002\tcritical\topen\tedr\tMalware on host-1\t2\t2024-01-15T12:00:00Z\t-\n" +
+				"INC-2024-0001\thigh\topen\temail-gateway\tPhishing reported: Invoice\t1\t2024-01-15T10:00:00Z\t-\n",
 		},
 		{
 			name: "tty",
 			tty:  true,
-			want: "NUMBER         SEVERITY  STATUS  SOURCE         TITLE                       EVENTS  CREATED\n" +
-				"INC-2024-0003  low       open    email-gateway  Spam wave                   1       1 hour ago\n" +
-				"INC-2024-0002  critical  open    edr            Malware on host-1           2       3 hours ago\n" +
-				"INC-2024-0001  high      open    email-gateway  Phishing reported: Invoice  1       5 hours ago\n",
+			want: "NUMBER         SEVERITY  STATUS  SOURCE         TITLE                       EVENTS  CREATED      OWNER\n" +
+				"INC-2024-0003  low       open    email-gateway  Spam wave                   1       1 hour ago   -\n" +
+				"INC-2024-0002  critical  open    edr            Malware on host-1           2       3 hours ago  -\n" +
+				"INC-2024-0001  high      open    email-gateway  Phishing reported: Invoice  1       5 hours ago  -\n",
 		},
 		{
 			name: "--limit",
 			args: []string{"--limit", "2"},
-			want: "INC-2024-0003\tlow\topen\temail-gateway\tSpam wave\t1\t2024-01-15T14:00:00Z\n" +
-				"INC-2024-0002\tcritical\topen\tedr\tMalware on host-1\t2\t2024-01-15T12:00:00Z\n",
+			want: "INC-2024-0003\tlow\topen\temail-gateway\tSpam wave\t1\t2024-01-15T14:00:00Z\t-\n" +
+				"INC-2024-0002\tcritical\topen\tedr\tMalware on host-1\t2\t2024-01-15T12:00:00Z\t-\n",
 		},
 		{
 			name: "--source",
 			args: []string{"--source", "email-gateway", "-L", "1"},
-			want: "INC-2024-0003\tlow\topen\temail-gateway\tSpam wave\t1\t2024-01-15T14:00:00Z\n",
+			want: "INC-2024-0003\tlow\topen\temail-gateway\tSpam wave\t1\t2024-01-15T14:00:00Z\t-\n",
 		},
 		{
 			name: "--since a duration back from now",
 			args: []string{"--since", "3h"},
-			want: "INC-2024-0003\tlow\topen\temail-gateway\tSpam wave\t1\t2024-01-15T14:00:00Z\n" +
-				"INC-2024-0002\tcritical\topen\tedr\tMalware on host-1\t2\t2024-01-15T12:00:00Z\n",
+			want: "INC-2024-0003\tlow\topen\temail-gateway\tSpam wave\t1\t2024-01-15T14:00:00Z\t-\n" +
+				"INC-2024-0002\tcritical\topen\tedr\tMalware on host-1\t2\t2024-01-15T12:00:00Z\t-\n",
 		},
 		{
 			name: "--since RFC 3339",
 			args: []string{"--since", "2024-01-15T13:00:00Z"},
-			want: "INC-2024-0003\tlow\topen\temail-gateway\tSpam wave\t1\t2024-01-15T14:00:00Z\n",
+			want: "INC-2024-0003\tlow\topen\temail-gateway\tSpam wave\t1\t2024-01-15T14:00:00Z\t-\n",
 		},
 		{
 			name: "--status",
@@ -281,7 +281,7 @@ func TestAckAndResolve(t *testing.T) {
 	if err := e.run(NewCmdList(e.f, nil), "--status", "open"); err != nil {
 		t.Fatal(err)
 	}
-	e.expect("INC-2024-0002\tcritical\topen\tedr\tMalware on host-1\t2\t2024-01-15T12:00:00Z\n", "")
+	e.expect("INC-2024-0002\tcritical\topen\tedr\tMalware on host-1\t2\t2024-01-15T12:00:00Z\t-\n", "")
 
 	err := e.run(NewCmdIncidents(e.f), "ack", "INC-2023-0001")
 	if cmdutil.ExitCode(err) != cmdutil.ExitNotFound {

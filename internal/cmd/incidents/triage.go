@@ -72,6 +72,8 @@ type AssignOptions struct {
 	User  func() string
 	ID    string
 	Owner string
+	// Output is -o: json and yaml print the incident as `show` does.
+	Output string
 }
 
 // NewCmdAssign returns `incidents assign`.
@@ -81,8 +83,9 @@ func NewCmdAssign(f *cmdutil.Factory, runF func(*AssignOptions) error) *cobra.Co
 		Use:   "assign <number|id> <owner>",
 		Short: "Set an incident's owner (\"\" to clear it)",
 		Example: `  $ tw-cli incidents assign INC-2024-0001 alice
-  $ tw-cli incidents assign INC-2024-0001 ""`,
-		Args:              cmdutil.ExactArgs(2, "incident number or id, and owner"),
+  $ tw-cli incidents assign INC-2024-0001 ""
+  $ tw-cli incidents assign INC-2024-0001 alice -o json`,
+		Args:              namedArgs("incident number or id", "owner"),
 		ValidArgsFunction: completeIncidents(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID, opts.Owner = args[0], strings.TrimSpace(args[1])
@@ -92,6 +95,7 @@ func NewCmdAssign(f *cmdutil.Factory, runF func(*AssignOptions) error) *cobra.Co
 			return assignRun(cmd.Context(), opts)
 		},
 	}
+	output.AddFormatFlag(cmd, &opts.Output)
 	return cmd
 }
 
@@ -109,8 +113,7 @@ func assignRun(ctx context.Context, opts *AssignOptions) error {
 	if err != nil {
 		return notFound(err, opts.ID)
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "✓ %s %s\n", inc.Number, msg)
-	return nil
+	return printIncident(ctx, opts.IO, s, opts.Output, inc, "✓ "+inc.Number+" "+msg)
 }
 
 // maxCommentBytes bounds a comment: prose, not a file.
@@ -124,6 +127,8 @@ type CommentOptions struct {
 	User  func() string
 	ID    string
 	Body  string
+	// Output is -o: json and yaml print the incident as `show` does.
+	Output string
 }
 
 // NewCmdComment returns `incidents comment`.
@@ -134,7 +139,7 @@ func NewCmdComment(f *cmdutil.Factory, runF func(*CommentOptions) error) *cobra.
 		Short: "Add a comment to an incident's timeline",
 		Example: `  $ tw-cli incidents comment INC-2024-0001 "Sender blocked at the gateway"
   $ git log -1 --format=%B | tw-cli incidents comment INC-2024-0001 -`,
-		Args:              cmdutil.ExactArgs(2, "incident number or id, and comment text (- reads stdin)"),
+		Args:              namedArgs("incident number or id", "comment text (- reads stdin)"),
 		ValidArgsFunction: completeIncidents(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID, opts.Body = args[0], args[1]
@@ -159,6 +164,7 @@ func NewCmdComment(f *cmdutil.Factory, runF func(*CommentOptions) error) *cobra.
 			return commentRun(cmd.Context(), opts)
 		},
 	}
+	output.AddFormatFlag(cmd, &opts.Output)
 	return cmd
 }
 
@@ -172,6 +178,18 @@ func commentRun(ctx context.Context, opts *CommentOptions) error {
 	if err != nil {
 		return notFound(err, opts.ID)
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "✓ Comment added to %s\n", inc.Number)
-	return nil
+	return printIncident(ctx, opts.IO, s, opts.Output, inc, "✓ Comment added to "+inc.Number)
+}
+
+// namedArgs wants exactly one argument per name, and a usage error names
+// the ones missing: "missing comment text", not both when only the
+// second was left out.
+func namedArgs(names ...string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < len(names) {
+			return cmdutil.FlagErrorf("missing %s\n\nUsage: %s", strings.Join(names[len(args):], ", and "), cmd.UseLine())
+		}
+		// Too many arguments: ExactArgs names the extra ones.
+		return cmdutil.ExactArgs(len(names), "")(cmd, args)
+	}
 }

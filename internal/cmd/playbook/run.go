@@ -11,6 +11,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/iostreams"
 	"github.com/tw-cli/tw-cli/internal/notify"
+	"github.com/tw-cli/tw-cli/internal/output"
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/internal/triage"
 )
@@ -26,6 +27,40 @@ type RunOptions struct {
 
 	Name     string
 	Incident string
+	// Output is -o: json and yaml print a RunResult.
+	Output string
+}
+
+// RunResult is what `playbook run -o json` prints: the run's summary,
+// with each step's outcome as its timeline entry records it.
+type RunResult struct {
+	Playbook   string       `json:"playbook"`
+	Incident   string       `json:"incident"`
+	IncidentID string       `json:"incident_id"`
+	Steps      []StepResult `json:"steps"`
+	Applied    int          `json:"applied"`
+	Skipped    int          `json:"skipped"`
+	// Failed counts the steps whose outcome is failed: a notify whose
+	// destinations all dead-lettered (exit 5), or the step that ended
+	// the run with Error (exit 1).
+	Failed int `json:"failed"`
+	// StoppedAt names the step that ended the playbook early on purpose
+	// (a false match, a group), with why.
+	StoppedAt string `json:"stopped_at,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+	Error     string `json:"error,omitempty"`
+	// Message is the run's last timeline entry, what the command says in
+	// words.
+	Message string `json:"message"`
+}
+
+// StepResult is one step of a run.
+type StepResult struct {
+	// Index counts from 1, as the playbook's steps do in messages.
+	Index   int    `json:"index"`
+	Step    string `json:"step"`
+	Outcome string `json:"outcome"`
+	Message string `json:"message"`
 }
 
 // NewCmdRun returns `playbook run`.
@@ -39,7 +74,8 @@ goes on the incident's timeline, and notify steps deliver (with retries
 and dead letters) as the receiver's workers would. Without a name, the
 playbook of the incident's source runs (or "default").`,
 		Example: `  $ tw-cli playbook run --incident INC-2024-0001
-  $ tw-cli playbook run malware_triage --incident INC-2024-0007`,
+  $ tw-cli playbook run malware_triage --incident INC-2024-0007
+  $ tw-cli playbook run --incident INC-2024-0001 -o json`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return cmdutil.FlagErrorf("too many arguments: want at most a playbook name\n\nUsage: %s", cmd.UseLine())
@@ -61,6 +97,7 @@ playbook of the incident's source runs (or "default").`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Incident, "incident", "", "Incident `number` or id, e.g. INC-2024-0001")
+	output.AddFormatFlag(cmd, &opts.Output)
 	return cmd
 }
 
@@ -98,7 +135,8 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 	if _, err := st.ApplyIncidentChange(ctx, inc.ID, store.IncidentChange{}, nil, opts.Now(), start); err != nil {
 		return err
 	}
-	eng := &triage.Engine{Store: st, Now: opts.Now, Notifier: &notify.Notifier{Store: st, Sender: opts.Sender(), Now: opts.Now}}
+	rec := &stepRecorder{Store: st, incidentID: inc.ID}
+	eng := &triage.Engine{Store: rec, Now: opts.Now, Notifier: &notify.Notifier{Store: st, Sender: opts.Sender(), Now: opts.Now}}
 	sum, runErr := eng.Execute(ctx, triage.Run{Playbook: pb, Incident: inc.ID})
 	end := store.TimelineEntry{Kind: store.TimelinePlaybook, Actor: actor, Outcome: store.OutcomeDone, Message: sum.Message(pb.Name)}
 	var se *triage.StepError
@@ -111,6 +149,31 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 	if _, err := st.ApplyIncidentChange(context.WithoutCancel(ctx), inc.ID, store.IncidentChange{}, nil, opts.Now(), end); err != nil {
 		return errors.Join(runErr, err)
 	}
+	if opts.Output == output.JSON || opts.Output == output.YAML {
+		res := RunResult{Playbook: pb.Name, Incident: inc.Number, IncidentID: inc.ID, Steps: rec.steps,
+			Applied: sum.Ran, Skipped: sum.Skipped, Failed: sum.Failed, StoppedAt: sum.StoppedAt, Reason: sum.Reason, Message: end.Message}
+		if se != nil {
+			res.Steps = append(res.Steps, StepResult{Index: se.Index + 1, Step: se.Step, Outcome: store.OutcomeFailed, Message: se.Err.Error()})
+			res.Failed++
+			res.Error = runErr.Error()
+		} else if runErr != nil {
+			res.Error = runErr.Error()
+		}
+		if res.Steps == nil {
+			res.Steps = []StepResult{}
+		}
+		if err := output.Print(opts.IO, opts.Output, res, nil); err != nil {
+			return err
+		}
+		// The same exit codes as the words, without repeating them.
+		switch {
+		case runErr != nil:
+			return cmdutil.ErrSilent
+		case sum.Failed > 0:
+			return &cmdutil.ExitError{Code: cmdutil.ExitRemote, Err: cmdutil.ErrSilent}
+		}
+		return nil
+	}
 	if runErr != nil {
 		return fmt.Errorf("playbook %s on %s: %w", pb.Name, inc.Number, runErr)
 	}
@@ -121,4 +184,27 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "✓ %s on %s: %s\n", pb.Name, inc.Number, sum.Message(pb.Name))
 	return nil
+}
+
+// stepRecorder is the store the engine runs on: it notes each step's
+// timeline entry on the incident once committed, which is what -o json
+// reports. Extra entries a step writes on another incident (a group's
+// target) are not this run's steps. The engine runs steps one at a time.
+type stepRecorder struct {
+	store.Store
+	incidentID string
+	steps      []StepResult
+}
+
+func (r *stepRecorder) ApplyIncidentChange(ctx context.Context, idOrNumber string, ch store.IncidentChange, progress *store.JobProgress, at time.Time, entries ...store.TimelineEntry) (*store.Incident, error) {
+	inc, err := r.Store.ApplyIncidentChange(ctx, idOrNumber, ch, progress, at, entries...)
+	if err != nil {
+		return inc, err
+	}
+	for _, e := range entries {
+		if e.Kind == store.TimelineStep && (e.IncidentID == "" || e.IncidentID == r.incidentID) {
+			r.steps = append(r.steps, StepResult{Index: len(r.steps) + 1, Step: e.Step, Outcome: e.Outcome, Message: e.Message})
+		}
+	}
+	return inc, nil
 }

@@ -641,21 +641,43 @@ func scanIncident(row pgx.Row) (*store.Incident, error) {
 	return &inc, nil
 }
 
-// ListIncidents returns incidents newest first.
+// listedIncidentCols are incidentCols with the owner and tags of the
+// incident's triage state, for ListIncidents: an incident nothing
+// triaged yet has no incident_triage row.
+var listedIncidentCols = prefixed("i.", incidentCols) + `, COALESCE(t.owner, ''), COALESCE(t.tags, '[]')`
+
+func scanListedIncident(row pgx.Row) (*store.Incident, error) {
+	var inc store.Incident
+	var tags string
+	if err := row.Scan(&inc.ID, &inc.Number, &inc.Title, &inc.Severity, &inc.Status, &inc.Source, &inc.Category,
+		&inc.CorrelationKey, &inc.EventCount, &inc.CreatedAt, &inc.UpdatedAt, &inc.Owner, &tags); err != nil {
+		return nil, err
+	}
+	inc.CreatedAt, inc.UpdatedAt = inc.CreatedAt.UTC(), inc.UpdatedAt.UTC()
+	var err error
+	inc.Tags, err = store.DecodeTags(inc.ID, tags)
+	return &inc, err
+}
+
+// ListIncidents returns incidents newest first, with their owner and
+// tags read in the same query.
 func (s *Store) ListIncidents(ctx context.Context, f store.IncidentFilter) ([]store.Incident, error) {
 	var q query
-	q.sql.WriteString(`SELECT ` + incidentCols + ` FROM incidents WHERE true`)
+	q.sql.WriteString(`SELECT ` + listedIncidentCols + ` FROM incidents i LEFT JOIN incident_triage t ON t.incident_id = i.id WHERE true`)
 	if f.Source != "" {
-		q.sql.WriteString(` AND source = ` + q.arg(text(f.Source)))
+		q.sql.WriteString(` AND i.source = ` + q.arg(text(f.Source)))
 	}
 	if f.Status != "" {
-		q.sql.WriteString(` AND status = ` + q.arg(text(f.Status)))
+		q.sql.WriteString(` AND i.status = ` + q.arg(text(f.Status)))
+	}
+	if f.Owner != "" {
+		q.sql.WriteString(` AND t.owner = ` + q.arg(text(f.Owner)))
 	}
 	if !f.Since.IsZero() {
-		q.sql.WriteString(` AND created_at >= ` + q.arg(f.Since))
+		q.sql.WriteString(` AND i.created_at >= ` + q.arg(f.Since))
 	}
 	// COLLATE "C" orders numbers bytewise, as SQLite does.
-	q.sql.WriteString(` ORDER BY created_at DESC, number COLLATE "C" DESC`)
+	q.sql.WriteString(` ORDER BY i.created_at DESC, i.number COLLATE "C" DESC`)
 	if f.Limit > 0 {
 		q.sql.WriteString(` LIMIT ` + q.arg(f.Limit))
 	}
@@ -663,7 +685,7 @@ func (s *Store) ListIncidents(ctx context.Context, f store.IncidentFilter) ([]st
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, scanIncident)
+	return collect(rows, scanListedIncident)
 }
 
 // GetIncident finds an incident by id or number.

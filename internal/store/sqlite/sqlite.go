@@ -658,23 +658,46 @@ func scanIncident(row scanner) (*store.Incident, error) {
 	return &inc, nil
 }
 
-// ListIncidents returns incidents newest first.
+// listedIncidentCols are incidentCols with the owner and tags of the
+// incident's triage state, for ListIncidents: an incident nothing
+// triaged yet has no incident_triage row.
+var listedIncidentCols = prefixed("i.", incidentCols) + `, COALESCE(t.owner, ''), COALESCE(t.tags, '[]')`
+
+func scanListedIncident(row scanner) (*store.Incident, error) {
+	var inc store.Incident
+	var c, u int64
+	var tags string
+	if err := row.Scan(&inc.ID, &inc.Number, &inc.Title, &inc.Severity, &inc.Status, &inc.Source, &inc.Category,
+		&inc.CorrelationKey, &inc.EventCount, &c, &u, &inc.Owner, &tags); err != nil {
+		return nil, err
+	}
+	inc.CreatedAt, inc.UpdatedAt = fromTS(c), fromTS(u)
+	var err error
+	inc.Tags, err = store.DecodeTags(inc.ID, tags)
+	return &inc, err
+}
+
+// ListIncidents returns incidents newest first, with their owner and
+// tags read in the same query.
 func (s *Store) ListIncidents(ctx context.Context, f store.IncidentFilter) ([]store.Incident, error) {
-	q, args := `SELECT `+incidentCols+` FROM incidents WHERE 1=1`, []any{}
+	q, args := `SELECT `+listedIncidentCols+` FROM incidents i LEFT JOIN incident_triage t ON t.incident_id = i.id WHERE 1=1`, []any{}
 	if f.Source != "" {
-		q, args = q+` AND source = ?`, append(args, f.Source)
+		q, args = q+` AND i.source = ?`, append(args, f.Source)
 	}
 	if f.Status != "" {
-		q, args = q+` AND status = ?`, append(args, f.Status)
+		q, args = q+` AND i.status = ?`, append(args, f.Status)
+	}
+	if f.Owner != "" {
+		q, args = q+` AND t.owner = ?`, append(args, f.Owner)
 	}
 	if !f.Since.IsZero() {
-		q, args = q+` AND created_at >= ?`, append(args, ts(f.Since))
+		q, args = q+` AND i.created_at >= ?`, append(args, ts(f.Since))
 	}
-	q += ` ORDER BY created_at DESC, number DESC`
+	q += ` ORDER BY i.created_at DESC, i.number DESC`
 	if f.Limit > 0 {
 		q, args = q+` LIMIT ?`, append(args, f.Limit)
 	}
-	return queryAll(ctx, s.r, scanIncident, q, args...)
+	return queryAll(ctx, s.r, scanListedIncident, q, args...)
 }
 
 // GetIncident finds an incident by id or number.

@@ -30,6 +30,7 @@ func RunTriage(t *testing.T, open func(t *testing.T) store.Store) {
 		"LatestIncidentEvent": testLatestIncidentEvent,
 		"ConcurrentChanges":   testConcurrentIncidentChanges,
 		"ClaimedOnce":         testClaimedOnce,
+		"ListedOwnerAndTags":  testListedOwnerAndTags,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -485,5 +486,75 @@ func testDeadLetters(t *testing.T, s store.Store) {
 	}
 	if err := s.UpdateDeadLetter(ctx, dl); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("update deleted = %v", err)
+	}
+}
+
+// ListIncidents reads each incident's owner and tags with it, as
+// GetIncidentTriage has them, and filters by owner before its limit.
+// Listed without them, `incidents list -o json | jq 'select(.owner==…)'`
+// found nothing that `incidents show` had.
+func testListedOwnerAndTags(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	// INC-0001 is queued for triage (it gets an incident_triage row only
+	// when something changes it); INC-0003 is never triaged at all.
+	first := ingest(t, s, triagedDelivery("k1", t0)).Incidents[0]
+	second := ingest(t, s, triagedDelivery("k2", t0.Add(time.Minute))).Incidents[0]
+	plain := triagedDelivery("k3", t0.Add(2*time.Minute))
+	plain.Triage = nil
+	third := ingest(t, s, plain).Incidents[0]
+	alice, bob := "alice", "bob"
+	at := t0.Add(time.Hour)
+	for _, c := range []struct {
+		id string
+		ch store.IncidentChange
+	}{
+		{first.ID, store.IncidentChange{Owner: &alice, AddTags: []string{"phishing", "vip"}}},
+		{second.ID, store.IncidentChange{Owner: &bob}},
+		{second.ID, store.IncidentChange{AddTags: []string{"email"}}},
+	} {
+		if _, err := s.ApplyIncidentChange(ctx, c.id, c.ch, nil, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	incs, err := s.ListIncidents(ctx, store.IncidentFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(incs) != 3 || incs[0].ID != third.ID || incs[1].ID != second.ID || incs[2].ID != first.ID {
+		t.Fatalf("list = %+v", incs)
+	}
+	for _, inc := range incs {
+		tr, err := s.GetIncidentTriage(ctx, inc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inc.Owner != tr.Owner || !slices.Equal(inc.Tags, tr.Tags) {
+			t.Errorf("%s listed with owner %q tags %q; its triage has %q %q", inc.Number, inc.Owner, inc.Tags, tr.Owner, tr.Tags)
+		}
+	}
+	if incs[2].Owner != "alice" || !slices.Equal(incs[2].Tags, []string{"phishing", "vip"}) ||
+		incs[1].Owner != "bob" || !slices.Equal(incs[1].Tags, []string{"email"}) ||
+		incs[0].Owner != "" || incs[0].Tags != nil {
+		t.Fatalf("owners and tags = %+v", incs)
+	}
+	// The owner filter applies before the limit: alice's incident is the
+	// oldest, so a limit applied first would find nothing.
+	mine, err := s.ListIncidents(ctx, store.IncidentFilter{Owner: "alice", Limit: 1})
+	if err != nil || len(mine) != 1 || mine[0].ID != first.ID {
+		t.Fatalf("owner alice, limit 1 = %+v, %v", mine, err)
+	}
+	if none, _ := s.ListIncidents(ctx, store.IncidentFilter{Owner: "alice", Status: store.StatusResolved}); len(none) != 0 {
+		t.Fatalf("owner alice, resolved = %+v, want none", none)
+	}
+	if none, _ := s.ListIncidents(ctx, store.IncidentFilter{Owner: "carol"}); len(none) != 0 {
+		t.Fatalf("owner carol = %+v, want none", none)
+	}
+	// A cleared owner is no longer matched.
+	nobody := ""
+	if _, err := s.ApplyIncidentChange(ctx, first.ID, store.IncidentChange{Owner: &nobody}, nil, at); err != nil {
+		t.Fatal(err)
+	}
+	if mine, _ := s.ListIncidents(ctx, store.IncidentFilter{Owner: "alice"}); len(mine) != 0 {
+		t.Fatalf("owner alice after clearing = %+v, want none", mine)
 	}
 }
