@@ -64,6 +64,8 @@ type TestResult struct {
 	RequestID  string          `json:"request_id,omitempty"`
 	Response   json.RawMessage `json:"response,omitempty"`
 	ResponseTx string          `json:"response_text,omitempty"`
+	// Error says why there is no response (status 0).
+	Error string `json:"error,omitempty"`
 }
 
 // NewCmdTest returns `webhook test`.
@@ -171,7 +173,14 @@ func testRun(ctx context.Context, opts *TestOptions) error {
 		if errors.As(err, &uerr) {
 			err = uerr.Err
 		}
-		return fmt.Errorf("could not reach %s: %w (is 'tw-cli serve' running?)", target, err)
+		err = fmt.Errorf("could not reach %s: %w (is 'tw-cli serve' running?)", target, err)
+		if opts.Output == output.JSON || opts.Output == output.YAML {
+			// A script reading stdout gets a result either way.
+			if perr := output.Print(opts.IO, opts.Output, TestResult{URL: target, Error: err.Error()}, nil); perr != nil {
+				return perr
+			}
+		}
+		return err
 	}
 	defer resp.Body.Close()
 	respBody, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))

@@ -305,6 +305,13 @@ func TestTestRunErrors(t *testing.T) {
 		t.Errorf("err = %q", err)
 	}
 	e.expectOutput("", "")
+	// With -o json a script still gets a result to read, and the exit.
+	err = e.run(NewCmdTest(e.f, nil), "email-gateway", "--url", closedURL, "-o", "json")
+	wantExit(t, err, cmdutil.ExitFailure, "")
+	var res TestResult
+	if jerr := json.Unmarshal(e.stdout.Bytes(), &res); jerr != nil || res.OK || res.Status != 0 || res.URL != closedURL+"/api/webhooks/email-gateway" || res.Error != err.Error() {
+		t.Errorf("-o json when unreachable: %q (%v)", e.stdout, jerr)
+	}
 	e.noEvents()
 }
 
