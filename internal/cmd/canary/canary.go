@@ -170,7 +170,7 @@ func (c *Console) apiURL() (string, error) {
 	case c.legacy().domain != "":
 		u, err = canaryapi.DomainURL(c.legacy().domain)
 	default:
-		return "", cmdutil.FlagErrorf("no Canary console: pass --domain or --api-url, set CANARY_DOMAIN, or run 'tw-cli config set canary.domain <domain>'")
+		return "", cmdutil.AuthError(errors.New("no Canary console: pass --domain or --api-url, set CANARY_DOMAIN, or run 'tw-cli config set canary.domain <domain>'"))
 	}
 	if err != nil {
 		return "", cmdutil.FlagErrorf("%s", err)

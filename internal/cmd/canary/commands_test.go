@@ -199,7 +199,7 @@ func TestExitCodes(t *testing.T) {
 		{name: "wrong token", args: []string{"webhooks", "status"}, env: map[string]string{"CANARY_AUTH_TOKEN": "wrong"}, want: 3},
 		{name: "wrong token on test", args: []string{"webhooks", "test", "splunk"}, env: map[string]string{"CANARY_AUTH_TOKEN": "wrong"}, want: 3},
 		{name: "no token", args: []string{"webhooks", "status"}, env: map[string]string{"CANARY_AUTH_TOKEN": ""}, want: 3},
-		{name: "no console", args: []string{"webhooks", "status"}, env: map[string]string{"CANARY_API_URL": ""}, want: 2},
+		{name: "no console", args: []string{"webhooks", "status"}, env: map[string]string{"CANARY_API_URL": ""}, want: 3}, // like missing credentials
 		{name: "domain and api-url", args: []string{"webhooks", "status", "--domain", "x", "--api-url", "http://x"}, want: 2},
 		{name: "test failure is remote", args: []string{"webhooks", "test", "splunk"}, want: 5},
 		{name: "test passes", args: []string{"webhooks", "test", "splunk"}, setup: seedConsole, want: 0},

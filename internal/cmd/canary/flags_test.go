@@ -309,7 +309,7 @@ func TestConsoleSettings(t *testing.T) {
 			wantURL: "https://legacydomain.canary.tools/api/v1/", wantToken: "legacy-key", wantFlock: "flock:default"},
 		{name: "tw-cli settings beat canarytools.config", env: map[string]string{"CANARY_DOMAIN": "mine"}, legacy: "[CanaryTools]\napi_key = legacy-key\ndomain = legacydomain\n",
 			wantURL: "https://mine.canary.tools/api/v1/", wantToken: "legacy-key", wantFlock: "flock:default"},
-		{name: "nothing", wantCode: 2},
+		{name: "nothing", wantCode: 3}, // like a missing token
 		{name: "bad domain", env: map[string]string{"CANARY_DOMAIN": "a/b", "CANARY_AUTH_TOKEN": "t"}, wantCode: 2},
 		{name: "both flags", flags: Console{Domain: "a", APIURL: "http://b"}, env: map[string]string{"CANARY_AUTH_TOKEN": "t"}, wantCode: 2},
 		{name: "no token", env: map[string]string{"CANARY_DOMAIN": "a"}, wantCode: 3},
