@@ -175,6 +175,8 @@ type Filter struct {
 	Source    string
 	// MinLevel drops entries below it.
 	MinLevel *slog.Level
+	// Since drops entries logged before it.
+	Since time.Time
 }
 
 // Match reports whether e passes the filter.
@@ -183,6 +185,9 @@ func (f Filter) Match(e Entry) bool {
 		return false
 	}
 	if f.Source != "" && e.Source != f.Source {
+		return false
+	}
+	if !f.Since.IsZero() && e.Time.Before(f.Since) {
 		return false
 	}
 	if f.MinLevel != nil {

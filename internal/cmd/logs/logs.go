@@ -25,6 +25,7 @@ type Options struct {
 	Filter string
 	Source string
 	Level  string
+	Since  string
 	Tail   int
 	Follow bool
 	Output string
@@ -45,6 +46,7 @@ readable line per entry, or the JSON lines themselves with -o json.
 server (start, stop, errors), triage.`,
 		Example: `  $ tw-cli logs --filter webhook --tail 100
   $ tw-cli logs --source email-gateway --level warn -f
+  $ tw-cli logs --filter webhook --since 1h --tail 0
   $ tw-cli logs --tail 20 -o json | jq .request_id`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -64,6 +66,7 @@ server (start, stop, errors), triage.`,
 	fl.StringVar(&opts.Filter, "filter", "", "Only this `component`: webhook, admin, server, triage")
 	fl.StringVar(&opts.Source, "source", "", "Only entries about this webhook `source`")
 	fl.StringVar(&opts.Level, "level", "", "Only entries at this `level` or above: debug, info, warn, error")
+	fl.StringVar(&opts.Since, "since", "", "Only entries since this `time`: a duration back (90m, 24h, 7d), a date or RFC 3339")
 	fl.IntVarP(&opts.Tail, "tail", "n", 100, "Show the last `N` matching entries (0 for all)")
 	fl.BoolVarP(&opts.Follow, "follow", "f", false, "Keep printing new entries until Ctrl-C")
 	fl.StringVarP(&opts.Output, "output", "o", output.Table, "Output format: table (readable lines) or json (JSON lines)")
@@ -87,6 +90,11 @@ func Run(cmd *cobra.Command, opts *Options) error {
 		return cmdutil.FlagErrorf("invalid --filter %q: use webhook, admin, server or triage", opts.Filter)
 	}
 	filter := logs.Filter{Component: opts.Filter, Source: opts.Source}
+	since, err := cmdutil.ParseSince(opts.Since, time.Now())
+	if err != nil {
+		return err
+	}
+	filter.Since = since
 	if opts.Level != "" {
 		var l slog.Level
 		if err := l.UnmarshalText([]byte(opts.Level)); err != nil {

@@ -111,6 +111,9 @@ func TestLogs(t *testing.T) {
 		{"--level warn", []string{"--level", "warn"}, lines(fRejected, fFailed)},
 		{"--level ERROR", []string{"--level", "ERROR"}, lines(fFailed)},
 		{"--filter admin --level warn", []string{"--filter", "admin", "--level", "warn"}, ""},
+		{"--since a time", []string{"--since", "2024-01-15T10:00:03Z"}, lines(fAdmin, fFailed)},
+		{"--since with --filter", []string{"--since", "2024-01-15T10:00:02Z", "--filter", "webhook"}, lines(fRejected, fFailed)},
+		{"--since a duration back", []string{"--since", "1h"}, ""}, // the sample is from 2024
 		{
 			"-o json prints the lines as written",
 			[]string{"--filter", "webhook", "--level", "warn", "-o", "json"},
@@ -152,6 +155,7 @@ func TestLogsUsageErrors(t *testing.T) {
 		{[]string{"-o", "yaml"}, `invalid output format "yaml": use table or json`},
 		{[]string{"--tail", "-1"}, "--tail must not be negative"},
 		{[]string{"--level", "loud"}, `invalid --level "loud": use debug, info, warn or error`},
+		{[]string{"--since", "yesterday"}, `invalid --since "yesterday": use a duration (90m, 24h, 7d), a date (2024-01-15) or RFC 3339`},
 		{[]string{"webhook"}, "unexpected argument \"webhook\"\n\nUsage: logs [flags]"},
 	}
 	for _, tt := range tests {
