@@ -180,7 +180,7 @@ func TestTokenConfirmAndExitCodes(t *testing.T) {
 	}
 	e.must("token", "create", "--name", "ci")
 	dup := e.expectCode(1, "token", "create", "--name", "ci")
-	if !strings.Contains(dup.stderr, `a token named "ci" already exists: pick another --name, or revoke it first with 'tw-cli token revoke ci'`) ||
+	if !strings.Contains(dup.stderr, `a token named "ci" already exists: pick another --name, or revoke it first with 'tw-cli token revoke ci --yes'`) ||
 		strings.Contains(dup.stderr, "--help") || dup.stdout != "" {
 		t.Fatalf("duplicate create: %q / %q", dup.stdout, dup.stderr)
 	}

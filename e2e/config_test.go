@@ -297,8 +297,14 @@ func TestProfileWithDefaultDataDir(t *testing.T) {
 		t.Fatalf("webhook list under --profile:\n%s", out)
 	}
 	e.must("--profile", "prod", "incidents", "list")
-	// A misspelt profile is an error for get, not an empty value.
+	// A misspelt profile is an error for get, not an empty value; the
+	// commands that list profiles or name the file still run, so the
+	// error's own advice can be followed.
 	e.expectCode(2, "config", "get", "canary.domain", "--profile", "prdo")
+	if out := e.must("config", "profiles", "--profile", "prdo").stdout; !strings.Contains(out, "prod") {
+		t.Fatalf("config profiles under a misspelt --profile: %q", out)
+	}
+	e.must("config", "path", "--profile", "prdo")
 	if out := e.must("config", "get", "canary.domain", "--profile", "prod").stdout; out != "acme\n" {
 		t.Fatalf("config get under --profile prod: %q", out)
 	}
@@ -317,7 +323,14 @@ func TestServerSettingNotedForLocalCommands(t *testing.T) {
 	if !strings.Contains(r.stderr, "reads this machine's store") {
 		t.Fatalf("no note on stderr: %q", r.stderr)
 	}
-	if r := e.must("version"); strings.Contains(r.stderr, "Note:") {
-		t.Fatalf("a note where no store is read: %q", r.stderr)
+	for _, args := range [][]string{{"version"}, {"playbook", "list"}} {
+		if r := e.must(args...); strings.Contains(r.stderr, "Note:") {
+			t.Fatalf("a note from %v, which reads no store: %q", args, r.stderr)
+		}
+	}
+	// With a database URL the store is the receivers' own: no note.
+	e.extra = append(e.extra, "TW_DATABASE_URL=postgres://tw@127.0.0.1:1/tw?connect_timeout=1")
+	if r := e.run("", "incidents", "list"); strings.Contains(r.stderr, "Note:") {
+		t.Fatalf("a note with a shared database: %q", r.stderr)
 	}
 }

@@ -138,7 +138,8 @@ func checkProfile(c *cobra.Command, f *cmdutil.Factory) error {
 	// a misspelt one.
 	if p := c.Parent(); p != nil && p.Name() == "config" && p.Parent() != nil && !p.Parent().HasParent() {
 		switch c.Name() {
-		case "set", "init", "import":
+		case "set", "init", "import", "profiles", "path":
+			// These create the profile, or do not use it at all.
 			return nil
 		}
 	}
@@ -211,24 +212,21 @@ func checkServerFlag(c *cobra.Command, f *cmdutil.Factory) error {
 	// TW_SERVER (or server in the config file) set for everything is not
 	// an error, but these commands read this machine's store: say so, so
 	// local incidents are not taken for the receiver's.
+	readsStore := false
 	switch group.Name() {
-	case "incidents", "events", "destination", "playbook", "logs", "token", "db":
-		if os.Getenv("TW_SERVER") != "" || f.Config != nil && configServer(f) != "" {
+	case "incidents", "events", "destination", "logs", "token", "db":
+		readsStore = true
+	case "playbook":
+		readsStore = c.Name() == "run" // list, show and validate read files
+	}
+	if readsStore && f.Config != nil {
+		// With a database URL the store is shared with the receivers
+		// (PostgreSQL): then local is the receiver's data, and no note.
+		if cfg, err := f.Config(); err == nil && cfg.Get("server") != "" && cfg.Get("database_url") == "" {
 			fmt.Fprintf(f.IOStreams.ErrOut, "Note: '%s' reads this machine's store; the remote receiver set by TW_SERVER or the config file serves only 'tw-cli webhook'.\n", c.CommandPath())
 		}
 	}
 	return nil
-}
-
-// configServer is the remote receiver configured for the webhook
-// commands, "" when none (or the config cannot be read: the command's
-// own use of it reports that).
-func configServer(f *cmdutil.Factory) string {
-	cfg, err := f.Config()
-	if err != nil {
-		return ""
-	}
-	return cfg.Get("server")
 }
 
 // finishTree sets what every command shares: groups reject unknown

@@ -87,7 +87,7 @@ func createRun(cmd *cobra.Command, opts *CreateOptions) error {
 		if errors.Is(err, store.ErrExists) {
 			// Not a usage error: the command was typed right, the name is
 			// taken (exit 1, as for 'webhook add' of an existing source).
-			return fmt.Errorf("a token named %q already exists: pick another --name, or revoke it first with 'tw-cli token revoke %s'", name, name)
+			return fmt.Errorf("a token named %q already exists: pick another --name, or revoke it first with 'tw-cli token revoke %s --yes'", name, name)
 		}
 		return err
 	}

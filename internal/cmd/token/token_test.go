@@ -119,7 +119,7 @@ func TestCreateDuplicateName(t *testing.T) {
 	err := e.run("create", "--name", "ci")
 	// Exit 1 like 'webhook add' of an existing source: the command was
 	// typed right, so no usage error (exit 2) and no "Run --help" hint.
-	want := `a token named "ci" already exists: pick another --name, or revoke it first with 'tw-cli token revoke ci'`
+	want := `a token named "ci" already exists: pick another --name, or revoke it first with 'tw-cli token revoke ci --yes'`
 	var fe *cmdutil.FlagError
 	if cmdutil.ExitCode(err) != cmdutil.ExitFailure || errors.As(err, &fe) || err.Error() != want {
 		t.Errorf("err = %v (exit %d), want %q (exit 1)", err, cmdutil.ExitCode(err), want)
