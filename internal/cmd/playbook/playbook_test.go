@@ -233,6 +233,18 @@ func (h *harness) pagerRun(t *testing.T) *RunOptions {
 		User: func() string { return "bob" }, Name: "pager", Incident: res.Incidents[0].ID}
 }
 
+// deadPagerRun is pagerRun with the pager destination answering 400, so
+// its notify step dead-letters.
+func (h *harness) deadPagerRun(t *testing.T) *RunOptions {
+	t.Helper()
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadRequest) }))
+	t.Cleanup(down.Close)
+	if err := h.st.CreateDestination(context.Background(), &store.Destination{Name: "pager", Kind: "generic", URL: down.URL, Secret: "s", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	return h.pagerRun(t)
+}
+
 func TestRunRecordsAFailedStep(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
@@ -253,12 +265,7 @@ func TestRunRecordsAFailedStep(t *testing.T) {
 func TestRunWithADeadLetteredNotifyFails(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadRequest) }))
-	defer down.Close()
-	if err := h.st.CreateDestination(ctx, &store.Destination{Name: "pager", Kind: "generic", URL: down.URL, Secret: "s", CreatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	opts := h.pagerRun(t)
+	opts := h.deadPagerRun(t)
 	err := runRun(ctx, opts)
 	if cmdutil.ExitCode(err) != cmdutil.ExitRemote || !strings.Contains(err.Error(), "1 steps applied, 0 skipped, 1 failed") {
 		t.Fatalf("err = %v (exit %d)", err, cmdutil.ExitCode(err))

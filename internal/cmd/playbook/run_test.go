@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -96,12 +94,7 @@ func TestRunJSON(t *testing.T) {
 func TestRunJSONDeadLetteredNotifyExits5(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadRequest) }))
-	defer down.Close()
-	if err := h.st.CreateDestination(ctx, &store.Destination{Name: "pager", Kind: "generic", URL: down.URL, Secret: "s", CreatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	opts := h.pagerRun(t)
+	opts := h.deadPagerRun(t)
 	opts.Output = "json"
 	err := runRun(ctx, opts)
 	if cmdutil.ExitCode(err) != cmdutil.ExitRemote || !errors.Is(err, cmdutil.ErrSilent) {
