@@ -180,15 +180,23 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-func TestRunAppliesPlaybookAndRecordsTimeline(t *testing.T) {
-	h := newHarness(t)
-	ctx := context.Background()
+// phishingIncident stores a Defender phishing alert and returns what the
+// store made of it: one incident for phishing_triage to run on.
+func (h *harness) phishingIncident(t *testing.T) *store.IngestResult {
+	t.Helper()
 	norm := `{"format":"defender","type":"PhishingEmail","title":"Urgent","severity":"medium","category":"Phish","entities":{"sender":"x@bad.example","urls":["http://bad.example/a"]},"action":"create"}`
-	res, err := h.st.Ingest(ctx, &store.Delivery{Source: "mail", ReceivedAt: now, Verification: "hmac", Format: "defender", Payload: []byte(`{}`),
+	res, err := h.st.Ingest(context.Background(), &store.Delivery{Source: "mail", ReceivedAt: now, Verification: "hmac", Format: "defender", Payload: []byte(`{}`),
 		Items: []store.DeliveryItem{{Type: "PhishingEmail", Title: "Urgent", Severity: "medium", Normalized: []byte(norm)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return res
+}
+
+func TestRunAppliesPlaybookAndRecordsTimeline(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	res := h.phishingIncident(t)
 	num := res.Incidents[0].Number
 	opts := &RunOptions{IO: h.f.IOStreams, Store: h.f.Store, Catalog: catalogFunc(h.f), Sender: nil, Now: h.f.Now,
 		User: func() string { return "alice" }, Name: "phishing_triage", Incident: num}

@@ -48,13 +48,7 @@ func sameSteps(a, b []StepResult) bool {
 // outcome, as the timeline records them, instead of the line on stderr.
 func TestRunJSON(t *testing.T) {
 	h := newHarness(t)
-	ctx := context.Background()
-	norm := `{"format":"defender","type":"PhishingEmail","title":"Urgent","severity":"medium","category":"Phish","entities":{"sender":"x@bad.example","urls":["http://bad.example/a"]},"action":"create"}`
-	res, err := h.st.Ingest(ctx, &store.Delivery{Source: "mail", ReceivedAt: now, Verification: "hmac", Format: "defender", Payload: []byte(`{}`),
-		Items: []store.DeliveryItem{{Type: "PhishingEmail", Title: "Urgent", Severity: "medium", Normalized: []byte(norm)}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := h.phishingIncident(t)
 	inc := res.Incidents[0]
 	if err := h.run(t, "run", "phishing_triage", "--incident", inc.Number, "-o", "json"); err != nil {
 		t.Fatal(err)
