@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/iostreams"
@@ -71,7 +72,14 @@ AGENT, TITLE.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Filter.Status, "status", threatstack.AlertActive, "Alerts with this `status`: active or dismissed")
 	fl.StringVar(&opts.Severity, "severity", "", "Only this `severity`: 1 (high), 2 (medium) or 3 (low)")
-	fl.StringVar(&opts.From, "from", "", "Created at or after `when` (24h, 7d, 2024-01-15, RFC 3339)")
+	fl.StringVar(&opts.From, "from", "", "Created at or after `when` (24h, 7d, 2024-01-15, RFC 3339); --since is the same")
+	// --since as incidents, events and logs spell it.
+	fl.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "since" {
+			name = "from"
+		}
+		return pflag.NormalizedName(name)
+	})
 	fl.StringVar(&opts.Until, "until", "", "Created at or before `when` (24h, 7d, 2024-01-15, RFC 3339)")
 	fl.StringVar(&opts.Filter.RuleID, "rule", "", "Only alerts raised by this rule `id`")
 	fl.StringVar(&opts.Filter.AgentID, "agent", "", "Only alerts from this agent `id`")

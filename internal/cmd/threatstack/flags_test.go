@@ -89,6 +89,9 @@ func TestAlertsListFlags(t *testing.T) {
 		{[]string{"--severity", "3", "--from", "2024-04-30"}, func(o *AlertsListOptions) string {
 			return fmt.Sprint(o.Filter.Severity, o.Filter.From.Format(time.RFC3339))
 		}, false},
+		{[]string{"--since", "2024-04-30"}, func(o *AlertsListOptions) string {
+			return o.Filter.From.Format(time.RFC3339)
+		}, false},
 		{[]string{"--severity", "4"}, nil, true},
 		{[]string{"--from", "last tuesday"}, nil, true},
 		{[]string{"--from", "1h", "--until", "2h"}, nil, true},
@@ -98,6 +101,7 @@ func TestAlertsListFlags(t *testing.T) {
 		"active0 true true",
 		"dismissed12024-04-30T14:00:00Z2024-05-01T13:00:00Zr1a1",
 		"32024-04-30T00:00:00Z",
+		"2024-04-30T00:00:00Z", // --since is --from
 	}
 	for i, tt := range tests {
 		var got *AlertsListOptions
