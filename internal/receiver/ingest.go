@@ -46,6 +46,10 @@ const (
 	// CodeForbiddenAddress is a 403: the source only accepts deliveries
 	// from its allow-from networks, and this one came from elsewhere.
 	CodeForbiddenAddress = "forbidden_address"
+	// CodeNotFound and CodeMethodNotAllowed answer requests for a path
+	// or method the API does not have.
+	CodeNotFound         = "not_found"
+	CodeMethodNotAllowed = "method_not_allowed"
 )
 
 // Idempotency headers a sender may set to make retries safe. Both mean

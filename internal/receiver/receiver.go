@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -141,7 +142,30 @@ func (r *Receiver) routes() {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	m.HandleFunc("GET /readyz", r.handleReady)
+	m.HandleFunc("/", r.handleNoRoute)
 	r.mux = m
+}
+
+// handleNoRoute answers a path or method the API does not have in the
+// API's JSON error shape; net/http's plain-text 404 and 405 were the only
+// errors that were not. Only unrouted requests get here, so the probing
+// costs the deliveries nothing.
+func (r *Receiver) handleNoRoute(w http.ResponseWriter, req *http.Request) {
+	var allow []string
+	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete} {
+		probe := *req
+		probe.Method = method
+		if _, pattern := r.mux.Handler(&probe); pattern != "/" && pattern != "" {
+			allow = append(allow, method)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(w, http.StatusMethodNotAllowed, CodeMethodNotAllowed,
+			fmt.Sprintf("%s is not allowed here; use %s", req.Method, strings.Join(allow, " or ")))
+		return
+	}
+	writeError(w, http.StatusNotFound, CodeNotFound, "No such endpoint: the API serves /api/webhooks, /api/incidents and /api/events")
 }
 
 // ServeHTTP implements http.Handler. Past the in-flight bound it answers

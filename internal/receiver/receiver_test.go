@@ -527,3 +527,30 @@ func TestStandardWebhooksResendIsARepeat(t *testing.T) {
 		t.Fatalf("%d events stored, want 1", len(evs))
 	}
 }
+
+// Paths and methods the API does not have are answered in its JSON error
+// shape, with Allow on a 405, like every other error.
+func TestNoRouteIsJSON(t *testing.T) {
+	f := newFixture(t)
+	for _, c := range []struct {
+		method, path string
+		status       int
+		code, allow  string
+	}{
+		{"GET", "/nope", 404, CodeNotFound, ""},
+		{"GET", "/api/webhooks/edr/extra/parts", 404, CodeNotFound, ""},
+		{"PUT", "/api/webhooks", 405, CodeMethodNotAllowed, "GET, POST"},
+		{"PUT", "/api/webhooks/email-gateway", 405, CodeMethodNotAllowed, "GET, POST, PATCH, DELETE"},
+		{"DELETE", "/healthz", 405, CodeMethodNotAllowed, "GET"},
+	} {
+		req, _ := http.NewRequest(c.method, f.srv.URL+c.path, nil)
+		r := f.do(req)
+		if r.status != c.status || errCode(r) != c.code || r.header.Get("Allow") != c.allow || r.header.Get("Content-Type") != "application/json" {
+			t.Errorf("%s %s: %d %s (Allow %q, %s)", c.method, c.path, r.status, r.raw, r.header.Get("Allow"), r.header.Get("Content-Type"))
+		}
+	}
+	// Routed requests are untouched by the catch-all.
+	if r := f.admin("GET", "/api/webhooks", "", f.token); r.status != 200 {
+		t.Fatalf("GET /api/webhooks: %d %s", r.status, r.raw)
+	}
+}
