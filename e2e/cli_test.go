@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -160,12 +161,40 @@ func TestRemoteAdminAPI(t *testing.T) {
 	client.extra = append(client.extra, "GW=your-secret-key")
 	client.must("webhook", "test", "email-gateway", "--secret-env", "GW")
 
+	// Incidents and events are read from the receiver too, exactly as
+	// the server's own CLI shows them; the client's store stays empty.
+	for _, args := range [][]string{
+		{"incidents", "list", "-o", "json"},
+		{"events", "list", "-o", "json"},
+	} {
+		remote, local := client.must(args...).stdout, server.must(args...).stdout
+		if remote != local || !strings.Contains(remote, "email-gateway") {
+			t.Fatalf("%v from the client:\n%s\nfrom the server:\n%s", args, remote, local)
+		}
+	}
+	incs := decodeJSON[[]map[string]any](t, client.must("incidents", "list", "-o", "json").stdout)
+	num := fmt.Sprint(incs[0]["number"])
+	if remote, local := client.must("incidents", "show", num, "-o", "json").stdout, server.must("incidents", "show", num, "-o", "json").stdout; remote != local {
+		t.Fatalf("incidents show from the client:\n%s\nfrom the server:\n%s", remote, local)
+	}
+	evs := decodeJSON[[]map[string]any](t, client.must("events", "list", "-o", "json").stdout)
+	id := fmt.Sprint(evs[0]["id"])
+	if remote, local := client.must("events", "show", id, "-o", "json").stdout, server.must("events", "show", id, "-o", "json").stdout; remote != local {
+		t.Fatalf("events show from the client:\n%s\nfrom the server:\n%s", remote, local)
+	}
+	client.expectCode(4, "incidents", "show", "INC-1999-0001")
+	client.expectCode(4, "events", "show", "no-such-event")
+	if _, err := os.Stat(client.dataDir + "/tw-cli.db"); err == nil {
+		t.Fatal("reading remote incidents opened the client's own store")
+	}
+
 	bad := newEnv(t)
 	bad.extra = []string{"TW_SERVER=" + srv.url, "TW_TOKEN=tw_wrong"}
 	r := bad.expectCode(3, "webhook", "list")
 	if !strings.Contains(r.stderr, "token") {
 		t.Fatalf("bad token message: %s", r.stderr)
 	}
+	bad.expectCode(3, "incidents", "list")
 	server.must("token", "revoke", "ci", "--yes")
 	client.expectCode(3, "webhook", "list")
 }

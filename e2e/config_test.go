@@ -319,7 +319,7 @@ func TestProfileWithDefaultDataDir(t *testing.T) {
 func TestServerSettingNotedForLocalCommands(t *testing.T) {
 	e := newEnv(t)
 	e.extra = append(e.extra, "TW_SERVER=http://"+freeAddr(t))
-	r := e.must("incidents", "list")
+	r := e.must("destination", "list")
 	if !strings.Contains(r.stderr, "reads this machine's store") {
 		t.Fatalf("no note on stderr: %q", r.stderr)
 	}
@@ -330,7 +330,7 @@ func TestServerSettingNotedForLocalCommands(t *testing.T) {
 	}
 	// With a database URL the store is the receivers' own: no note.
 	e.extra = append(e.extra, "TW_DATABASE_URL=postgres://tw@127.0.0.1:1/tw?connect_timeout=1")
-	if r := e.run("", "incidents", "list"); strings.Contains(r.stderr, "Note:") {
+	if r := e.run("", "destination", "list"); strings.Contains(r.stderr, "Note:") {
 		t.Fatalf("a note with a shared database: %q", r.stderr)
 	}
 }

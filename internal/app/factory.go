@@ -105,17 +105,29 @@ func newFactory(ios *iostreams.IOStreams, version string, flags func() *pflag.Fl
 		return &http.Client{Timeout: 30 * time.Second, Transport: rt}
 	})
 
-	f.Sources = func() (sources.Service, error) {
+	f.Remote = func() (*sources.Remote, error) {
 		cfg, err := f.Config()
 		if err != nil {
 			return nil, err
 		}
-		if server := cfg.Get("server"); server != "" {
-			tok := cfg.Get("token")
-			if tok == "" {
-				return nil, cmdutil.AuthError(fmt.Errorf("--server %s needs an admin token: pass --token or set TW_TOKEN (create one on the server with 'tw-cli token create')", server))
-			}
-			return &sources.Remote{BaseURL: server, Token: tok, Client: f.HTTPClient()}, nil
+		server := cfg.Get("server")
+		if server == "" {
+			return nil, nil
+		}
+		tok := cfg.Get("token")
+		if tok == "" {
+			return nil, cmdutil.AuthError(fmt.Errorf("--server %s needs an admin token: pass --token or set TW_TOKEN (create one on the server with 'tw-cli token create')", server))
+		}
+		return &sources.Remote{BaseURL: server, Token: tok, Client: f.HTTPClient()}, nil
+	}
+
+	f.Sources = func() (sources.Service, error) {
+		remote, err := f.Remote()
+		if err != nil {
+			return nil, err
+		}
+		if remote != nil {
+			return remote, nil
 		}
 		s, err := f.Store()
 		if err != nil {

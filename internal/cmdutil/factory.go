@@ -35,6 +35,9 @@ type Factory struct {
 	// Sources manages webhook sources: the local store, or a remote
 	// receiver's admin API when --server/TW_SERVER is set.
 	Sources func() (sources.Service, error)
+	// Remote is the remote receiver's admin API when --server/TW_SERVER is
+	// set, else nil: incidents and events read it instead of the store.
+	Remote func() (*sources.Remote, error)
 	// HTTPClient is for outbound calls; it always has a timeout.
 	HTTPClient func() *http.Client
 	// Debug reports whether --debug was given: log HTTP traffic to

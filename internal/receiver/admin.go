@@ -236,7 +236,7 @@ func (r *Receiver) handleListIncidents(w http.ResponseWriter, req *http.Request)
 		return
 	}
 	incs, err := r.store.ListIncidents(req.Context(), store.IncidentFilter{
-		Source: q.Get("source"), Status: q.Get("status"), Since: since, Limit: limit,
+		Source: q.Get("source"), Status: q.Get("status"), Owner: q.Get("owner"), Since: since, Limit: limit,
 	})
 	if err != nil {
 		r.writeSourceError(w, err)

@@ -88,6 +88,15 @@ func (r *Remote) RotateSecret(ctx context.Context, name, secret string, grace ti
 	return out.View, out.GeneratedSecret, err
 }
 
+// Fetch reads another admin API resource (incidents, events) into out; a
+// 404 is ErrNotFound, a refused token IsUnauthorized.
+func (r *Remote) Fetch(ctx context.Context, path string, query url.Values, out any) error {
+	if len(query) > 0 {
+		path += "?" + query.Encode()
+	}
+	return r.do(ctx, http.MethodGet, path, nil, out)
+}
+
 func (r *Remote) do(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
 	if in != nil {

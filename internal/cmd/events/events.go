@@ -12,6 +12,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/iostreams"
 	"github.com/tw-cli/tw-cli/internal/output"
 	"github.com/tw-cli/tw-cli/internal/receiver"
+	"github.com/tw-cli/tw-cli/internal/sources"
 	"github.com/tw-cli/tw-cli/internal/store"
 )
 
@@ -29,7 +30,7 @@ func NewCmdEvents(f *cmdutil.Factory) *cobra.Command {
 // ListOptions are the inputs of `events list`.
 type ListOptions struct {
 	IO     *iostreams.IOStreams
-	Store  func() (store.Store, error)
+	Reader func() (reader, error)
 	Now    func() time.Time
 	Filter store.EventFilter
 	Since  string
@@ -38,7 +39,7 @@ type ListOptions struct {
 
 // NewCmdList returns `events list`.
 func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Command {
-	opts := &ListOptions{IO: f.IOStreams, Store: f.Store, Now: f.Now}
+	opts := &ListOptions{IO: f.IOStreams, Reader: readerFor(f), Now: f.Now}
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
@@ -72,7 +73,7 @@ raw payload exactly as received and the normalized event.`,
 }
 
 func listRun(cmd *cobra.Command, opts *ListOptions) error {
-	s, err := opts.Store()
+	s, err := opts.Reader()
 	if err != nil {
 		return err
 	}
@@ -100,7 +101,7 @@ func listRun(cmd *cobra.Command, opts *ListOptions) error {
 // ShowOptions are the inputs of `events show`.
 type ShowOptions struct {
 	IO     *iostreams.IOStreams
-	Store  func() (store.Store, error)
+	Reader func() (reader, error)
 	Now    func() time.Time
 	ID     string
 	Output string
@@ -108,7 +109,7 @@ type ShowOptions struct {
 
 // NewCmdShow returns `events show`.
 func NewCmdShow(f *cmdutil.Factory, runF func(*ShowOptions) error) *cobra.Command {
-	opts := &ShowOptions{IO: f.IOStreams, Store: f.Store, Now: f.Now}
+	opts := &ShowOptions{IO: f.IOStreams, Reader: readerFor(f), Now: f.Now}
 	cmd := &cobra.Command{
 		Use:     "show <id>",
 		Aliases: []string{"view", "get"},
@@ -128,12 +129,12 @@ func NewCmdShow(f *cmdutil.Factory, runF func(*ShowOptions) error) *cobra.Comman
 }
 
 func showRun(cmd *cobra.Command, opts *ShowOptions) error {
-	s, err := opts.Store()
+	s, err := opts.Reader()
 	if err != nil {
 		return err
 	}
 	ev, err := s.GetEvent(cmd.Context(), opts.ID)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, sources.ErrNotFound) {
 		return cmdutil.NotFound("no event %q: run 'tw-cli events list'", opts.ID)
 	}
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/iostreams"
 	"github.com/tw-cli/tw-cli/internal/output"
+	"github.com/tw-cli/tw-cli/internal/sources"
 	"github.com/tw-cli/tw-cli/internal/store"
 )
 
@@ -38,7 +39,7 @@ func NewCmdIncidents(f *cmdutil.Factory) *cobra.Command {
 // ListOptions are the inputs of `incidents list`.
 type ListOptions struct {
 	IO     *iostreams.IOStreams
-	Store  func() (store.Store, error)
+	Reader func() (reader, error)
 	Now    func() time.Time
 	Filter store.IncidentFilter
 	Since  string
@@ -47,14 +48,15 @@ type ListOptions struct {
 
 // NewCmdList returns `incidents list`.
 func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Command {
-	opts := &ListOptions{IO: f.IOStreams, Store: f.Store, Now: f.Now}
+	opts := &ListOptions{IO: f.IOStreams, Reader: readerFor(f), Now: f.Now}
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "List incidents, newest first",
 		Example: `  $ tw-cli incidents list --limit 10
   $ tw-cli incidents list --owner alice --status open
-  $ tw-cli incidents list --source email-gateway --since 24h -o json`,
+  $ tw-cli incidents list --source email-gateway --since 24h -o json
+  $ tw-cli incidents list --server https://receiver.example.com --token "$TW_TOKEN"`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.Filter.Limit < 1 {
@@ -90,7 +92,7 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 }
 
 func listRun(cmd *cobra.Command, opts *ListOptions) error {
-	s, err := opts.Store()
+	s, err := opts.Reader()
 	if err != nil {
 		return err
 	}
@@ -131,7 +133,7 @@ type Listed struct {
 // ShowOptions are the inputs of `incidents show`.
 type ShowOptions struct {
 	IO     *iostreams.IOStreams
-	Store  func() (store.Store, error)
+	Reader func() (reader, error)
 	Now    func() time.Time
 	ID     string
 	Output string
@@ -139,7 +141,7 @@ type ShowOptions struct {
 
 // NewCmdShow returns `incidents show`.
 func NewCmdShow(f *cmdutil.Factory, runF func(*ShowOptions) error) *cobra.Command {
-	opts := &ShowOptions{IO: f.IOStreams, Store: f.Store, Now: f.Now}
+	opts := &ShowOptions{IO: f.IOStreams, Reader: readerFor(f), Now: f.Now}
 	cmd := &cobra.Command{
 		Use:               "show <number|id>",
 		Aliases:           []string{"view", "get"},
@@ -160,18 +162,15 @@ func NewCmdShow(f *cmdutil.Factory, runF func(*ShowOptions) error) *cobra.Comman
 }
 
 func showRun(cmd *cobra.Command, opts *ShowOptions) error {
-	s, err := opts.Store()
+	s, err := opts.Reader()
 	if err != nil {
 		return err
 	}
-	inc, err := s.GetIncident(cmd.Context(), opts.ID)
+	view, err := s.IncidentDetail(cmd.Context(), opts.ID)
 	if err != nil {
 		return notFound(err, opts.ID)
 	}
-	view, err := store.LoadIncidentDetail(cmd.Context(), s, inc)
-	if err != nil {
-		return err
-	}
+	inc := &view.Incident
 	now := opts.Now()
 	return output.Print(opts.IO, opts.Output, view, func(t *output.TablePrinter) {
 		tty := t.IsTTY()
@@ -193,7 +192,7 @@ func showRun(cmd *cobra.Command, opts *ShowOptions) error {
 }
 
 func notFound(err error, id string) error {
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, sources.ErrNotFound) {
 		return cmdutil.NotFound("no incident %q: run 'tw-cli incidents list'", id)
 	}
 	return err

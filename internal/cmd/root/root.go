@@ -190,23 +190,35 @@ func setupJQ(c *cobra.Command, f *cmdutil.Factory) error {
 	return nil
 }
 
-// checkServerFlag refuses --server and --token outside the webhook
-// commands, the only ones a remote receiver serves: elsewhere they were
-// ignored, and 'destination list --server URL' printed the local list
-// as if it were the remote one.
+// readsRemote reports whether a command works against a remote receiver
+// (--server): the webhook commands, and reading incidents and events.
+func readsRemote(group, verb string) bool {
+	switch group {
+	case "webhook":
+		return true
+	case "incidents", "events":
+		return verb == "list" || verb == "show"
+	}
+	return false
+}
+
+// checkServerFlag refuses --server and --token outside the commands a
+// remote receiver serves (readsRemote): elsewhere they were ignored, and
+// 'destination list --server URL' printed the local list as if it were
+// the remote one.
 func checkServerFlag(c *cobra.Command, f *cmdutil.Factory) error {
 	group := c
 	for group.HasParent() && group.Parent().HasParent() {
 		group = group.Parent()
 	}
-	if group.Name() == "webhook" {
+	if readsRemote(group.Name(), c.Name()) {
 		return nil
 	}
 	for _, name := range []string{"server", "token"} {
 		// The root's flags only: 'canary webhooks add splunk' has a
 		// --token of its own (the HEC token).
 		if fl := c.InheritedFlags().Lookup(name); fl != nil && fl.Changed {
-			return cmdutil.FlagErrorf("--%s applies only to the 'tw-cli webhook' commands, which manage sources on a remote receiver; '%s' does not use it", name, c.CommandPath())
+			return cmdutil.FlagErrorf("--%s applies only to the commands a remote receiver serves ('tw-cli webhook', 'incidents list|show', 'events list|show'); '%s' does not use it", name, c.CommandPath())
 		}
 	}
 	// TW_SERVER (or server in the config file) set for everything is not
@@ -223,7 +235,7 @@ func checkServerFlag(c *cobra.Command, f *cmdutil.Factory) error {
 		// With a database URL the store is shared with the receivers
 		// (PostgreSQL): then local is the receiver's data, and no note.
 		if cfg, err := f.Config(); err == nil && cfg.Get("server") != "" && cfg.Get("database_url") == "" {
-			fmt.Fprintf(f.IOStreams.ErrOut, "Note: '%s' reads this machine's store; the remote receiver set by TW_SERVER or the config file serves only 'tw-cli webhook'.\n", c.CommandPath())
+			fmt.Fprintf(f.IOStreams.ErrOut, "Note: '%s' reads this machine's store; the remote receiver set by TW_SERVER or the config file serves 'tw-cli webhook' and reading incidents and events.\n", c.CommandPath())
 		}
 	}
 	return nil
