@@ -184,6 +184,32 @@ func TestRemoteAdminAPI(t *testing.T) {
 	}
 	client.expectCode(4, "incidents", "show", "INC-1999-0001")
 	client.expectCode(4, "events", "show", "no-such-event")
+	// Ids the server's router would clean into another path.
+	client.expectCode(4, "incidents", "show", ".")
+	client.expectCode(4, "events", "show", "..")
+	// The API's page is 1000: more is refused, not silently cut.
+	client.expectCode(2, "incidents", "list", "--limit", "1001")
+	// A body with its own layout is shown byte for byte, as on the server.
+	spaced := filepath.Join(t.TempDir(), "spaced.json")
+	if err := os.WriteFile(spaced, []byte("{\n  \"event_type\": \"spaced\",\n  \"data\": {\"n\":  1}\n}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	client.must("webhook", "test", "email-gateway", "--secret-env", "GW", "--payload", spaced)
+	evs = decodeJSON[[]map[string]any](t, client.must("events", "list", "-o", "json").stdout)
+	id = fmt.Sprint(evs[0]["id"])
+	if remote, local := client.must("events", "show", id).stdout, server.must("events", "show", id).stdout; remote != local || !strings.Contains(remote, "\"data\": {\"n\":  1}") {
+		t.Fatalf("events show of a spaced body from the client:\n%s\nfrom the server:\n%s", remote, local)
+	}
+	// Completing an incident number asks the receiver too.
+	if out := client.must("__complete", "incidents", "show", "").stdout; !strings.Contains(out, num) {
+		t.Fatalf("completion from the client: %q", out)
+	}
+	// A --server URL with a wrong path is not "no such incident".
+	wrong := newEnv(t)
+	wrong.extra = []string{"TW_SERVER=" + srv.url + "/api", "TW_TOKEN=" + tok}
+	if r := wrong.expectCode(1, "incidents", "show", num); !strings.Contains(r.stderr, "check --server") {
+		t.Fatalf("a wrong --server path: %s", r.stderr)
+	}
 	if _, err := os.Stat(client.dataDir + "/tw-cli.db"); err == nil {
 		t.Fatal("reading remote incidents opened the client's own store")
 	}

@@ -195,7 +195,7 @@ const maxGraceSeconds = 365 * 24 * 60 * 60
 // Listing bounds: limit defaults to 100 and may be at most 1000.
 const (
 	defaultListLimit = 100
-	maxListLimit     = 1000
+	maxListLimit     = sources.MaxListLimit
 )
 
 // listQuery reads limit and since, answering 400 for values that do not
@@ -315,5 +315,15 @@ func (r *Receiver) handleGetEvent(w http.ResponseWriter, req *http.Request) {
 		r.writeSourceError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ViewEvent(*ev))
+	writeJSON(w, http.StatusOK, EventDetailView{EventView: ViewEvent(*ev), RawPayload: ptr(string(ev.Payload))})
 }
+
+// EventDetailView is GET /api/events/{id}: the event, plus the body as the
+// exact string received (JSON re-encodes payload without its whitespace),
+// so a remote `events show` prints what the receiver's own does.
+type EventDetailView struct {
+	EventView
+	RawPayload *string `json:"raw_payload,omitempty"`
+}
+
+func ptr[T any](v T) *T { return &v }

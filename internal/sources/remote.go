@@ -166,6 +166,23 @@ func decodeAPIError(status int, data []byte) error {
 	return apiErr
 }
 
+// MaxListLimit is the admin API's largest page of incidents or events.
+const MaxListLimit = 1000
+
+// NotFoundAs returns notFound when err is the admin API's 404 for the item
+// itself (its message ends with itemMessage, e.g. "incident not found"),
+// and for any other 404 (a --server URL with a wrong path prefix) an error
+// saying to check --server. Other errors pass through.
+func NotFoundAs(err error, itemMessage string, notFound error) error {
+	if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if itemMessage != "" && strings.HasSuffix(err.Error(), itemMessage) {
+		return notFound
+	}
+	return fmt.Errorf("%s: check --server, the receiver's base URL (without /api)", strings.TrimPrefix(err.Error(), ErrNotFound.Error()+": "))
+}
+
 // IsUnauthorized reports whether err is the admin API refusing the token.
 func IsUnauthorized(err error) bool {
 	var apiErr *APIError

@@ -12,7 +12,6 @@ import (
 	"github.com/tw-cli/tw-cli/internal/iostreams"
 	"github.com/tw-cli/tw-cli/internal/output"
 	"github.com/tw-cli/tw-cli/internal/receiver"
-	"github.com/tw-cli/tw-cli/internal/sources"
 	"github.com/tw-cli/tw-cli/internal/store"
 )
 
@@ -134,7 +133,7 @@ func showRun(cmd *cobra.Command, opts *ShowOptions) error {
 		return err
 	}
 	ev, err := s.GetEvent(cmd.Context(), opts.ID)
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, sources.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return cmdutil.NotFound("no event %q: run 'tw-cli events list'", opts.ID)
 	}
 	if err != nil {

@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strconv"
 	"time"
@@ -48,6 +49,9 @@ func (r remoteReader) ListEvents(ctx context.Context, f store.EventFilter) ([]st
 	if f.Source != "" {
 		q.Set("source", f.Source)
 	}
+	if f.Limit > sources.MaxListLimit {
+		return nil, cmdutil.FlagErrorf("--limit is at most %d with --server (the admin API's page)", sources.MaxListLimit)
+	}
 	if f.Limit > 0 {
 		q.Set("limit", strconv.Itoa(f.Limit))
 	}
@@ -58,7 +62,7 @@ func (r remoteReader) ListEvents(ctx context.Context, f store.EventFilter) ([]st
 		Events []receiver.EventView `json:"events"`
 	}
 	if err := fetch(ctx, r.r, "/api/events", q, &out); err != nil {
-		return nil, err
+		return nil, sources.NotFoundAs(err, "", store.ErrNotFound)
 	}
 	evs := make([]store.Event, len(out.Events))
 	for i, v := range out.Events {
@@ -68,13 +72,25 @@ func (r remoteReader) ListEvents(ctx context.Context, f store.EventFilter) ([]st
 }
 
 func (r remoteReader) GetEvent(ctx context.Context, id string) (*store.Event, error) {
-	var v receiver.EventView
-	if err := fetch(ctx, r.r, "/api/events/"+url.PathEscape(id), nil, &v); err != nil {
-		return nil, err
+	if id == "." || id == ".." {
+		// The server's router would clean them into the list's path.
+		return nil, store.ErrNotFound
 	}
-	ev := fromView(v)
+	var v receiver.EventDetailView
+	if err := fetch(ctx, r.r, "/api/events/"+url.PathEscape(id), nil, &v); err != nil {
+		return nil, sources.NotFoundAs(err, "event not found", store.ErrNotFound)
+	}
+	if v.ID == "" {
+		return nil, fmt.Errorf("the receiver at %s answered without an event: check --server", r.r.BaseURL)
+	}
+	ev := fromView(v.EventView)
+	if v.RawPayload != nil {
+		// The body byte for byte, as `events show` prints it locally.
+		ev.Payload = []byte(*v.RawPayload)
+	}
 	return &ev, nil
 }
+
 
 // fromView is the event a view was made of (receiver.ViewEvent's inverse).
 func fromView(v receiver.EventView) store.Event {

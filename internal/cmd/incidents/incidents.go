@@ -14,7 +14,6 @@ import (
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/iostreams"
 	"github.com/tw-cli/tw-cli/internal/output"
-	"github.com/tw-cli/tw-cli/internal/sources"
 	"github.com/tw-cli/tw-cli/internal/store"
 )
 
@@ -148,7 +147,7 @@ func NewCmdShow(f *cmdutil.Factory, runF func(*ShowOptions) error) *cobra.Comman
 		Short:             "Show one incident",
 		Example:           `  $ tw-cli incidents show INC-2024-0001`,
 		Args:              cmdutil.ExactArgs(1, "incident number or id"),
-		ValidArgsFunction: completeIncidents(f),
+		ValidArgsFunction: completeFrom(readerFor(f)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
 			if runF != nil {
@@ -192,7 +191,7 @@ func showRun(cmd *cobra.Command, opts *ShowOptions) error {
 }
 
 func notFound(err error, id string) error {
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, sources.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) {
 		return cmdutil.NotFound("no incident %q: run 'tw-cli incidents list'", id)
 	}
 	return err
@@ -259,11 +258,24 @@ func printIncident(ctx context.Context, ios *iostreams.IOStreams, s store.Store,
 
 // completeIncidents offers recent open incident numbers with their titles.
 func completeIncidents(f *cmdutil.Factory) cobra.CompletionFunc {
+	return completeFrom(func() (reader, error) {
+		s, err := f.Store()
+		if err != nil {
+			return nil, err
+		}
+		return localReader{s}, nil
+	})
+}
+
+// completeFrom offers the numbers of the newest incidents that open
+// reads: show completes from the remote receiver when --server is set,
+// the verbs that change an incident from the local store they change.
+func completeFrom(open func() (reader, error)) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		s, err := f.Store()
+		s, err := open()
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}

@@ -2,6 +2,7 @@ package incidents
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strconv"
 	"time"
@@ -63,6 +64,9 @@ func (r remoteReader) ListIncidents(ctx context.Context, f store.IncidentFilter)
 			q.Set(k, v)
 		}
 	}
+	if f.Limit > sources.MaxListLimit {
+		return nil, cmdutil.FlagErrorf("--limit is at most %d with --server (the admin API's page)", sources.MaxListLimit)
+	}
 	if f.Limit > 0 {
 		q.Set("limit", strconv.Itoa(f.Limit))
 	}
@@ -72,17 +76,27 @@ func (r remoteReader) ListIncidents(ctx context.Context, f store.IncidentFilter)
 	var out struct {
 		Incidents []store.Incident `json:"incidents"`
 	}
-	err := fetch(ctx, r.r, "/api/incidents", q, &out)
-	return out.Incidents, err
+	if err := fetch(ctx, r.r, "/api/incidents", q, &out); err != nil {
+		return nil, sources.NotFoundAs(err, "", store.ErrNotFound)
+	}
+	return out.Incidents, nil
 }
 
 func (r remoteReader) IncidentDetail(ctx context.Context, id string) (*store.IncidentDetail, error) {
+	if id == "." || id == ".." {
+		// The server's router would clean them into the list's path.
+		return nil, store.ErrNotFound
+	}
 	var d store.IncidentDetail
 	if err := fetch(ctx, r.r, "/api/incidents/"+url.PathEscape(id), nil, &d); err != nil {
-		return nil, err
+		return nil, sources.NotFoundAs(err, "incident not found", store.ErrNotFound)
+	}
+	if d.ID == "" {
+		return nil, fmt.Errorf("the receiver at %s answered without an incident: check --server", r.r.BaseURL)
 	}
 	return &d, nil
 }
+
 
 // fetch reads from the remote receiver; a refused token exits 3, as it
 // does for the webhook commands.
