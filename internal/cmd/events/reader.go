@@ -91,7 +91,6 @@ func (r remoteReader) GetEvent(ctx context.Context, id string) (*store.Event, er
 	return &ev, nil
 }
 
-
 // fromView is the event a view was made of (receiver.ViewEvent's inverse).
 func fromView(v receiver.EventView) store.Event {
 	ev := v.Event

@@ -97,7 +97,6 @@ func (r remoteReader) IncidentDetail(ctx context.Context, id string) (*store.Inc
 	return &d, nil
 }
 
-
 // fetch reads from the remote receiver; a refused token exits 3, as it
 // does for the webhook commands.
 func fetch(ctx context.Context, r *sources.Remote, path string, q url.Values, out any) error {
