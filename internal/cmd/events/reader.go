@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"strconv"
-	"time"
 
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/receiver"
@@ -21,25 +19,10 @@ type reader interface {
 	GetEvent(ctx context.Context, id string) (*store.Event, error)
 }
 
-// readerFor picks the remote receiver when one is configured, else the
-// local store.
 func readerFor(f *cmdutil.Factory) func() (reader, error) {
-	return func() (reader, error) {
-		if f.Remote != nil {
-			remote, err := f.Remote()
-			if err != nil {
-				return nil, err
-			}
-			if remote != nil {
-				return remoteReader{remote}, nil
-			}
-		}
-		s, err := f.Store()
-		if err != nil {
-			return nil, err
-		}
-		return s, nil
-	}
+	return cmdutil.LocalOrRemote(f,
+		func(s store.Store) reader { return s },
+		func(r *sources.Remote) reader { return remoteReader{r} })
 }
 
 type remoteReader struct{ r *sources.Remote }
@@ -49,20 +32,11 @@ func (r remoteReader) ListEvents(ctx context.Context, f store.EventFilter) ([]st
 	if f.Source != "" {
 		q.Set("source", f.Source)
 	}
-	if f.Limit > sources.MaxListLimit {
-		return nil, cmdutil.FlagErrorf("--limit is at most %d with --server (the admin API's page)", sources.MaxListLimit)
-	}
-	if f.Limit > 0 {
-		q.Set("limit", strconv.Itoa(f.Limit))
-	}
-	if !f.Since.IsZero() {
-		q.Set("since", f.Since.UTC().Format(time.RFC3339Nano))
-	}
 	var out struct {
 		Events []receiver.EventView `json:"events"`
 	}
-	if err := fetch(ctx, r.r, "/api/events", q, &out); err != nil {
-		return nil, sources.NotFoundAs(err, "", store.ErrNotFound)
+	if err := cmdutil.RemoteList(ctx, r.r, "/api/events", q, f.Limit, f.Since, &out); err != nil {
+		return nil, err
 	}
 	evs := make([]store.Event, len(out.Events))
 	for i, v := range out.Events {
@@ -72,13 +46,9 @@ func (r remoteReader) ListEvents(ctx context.Context, f store.EventFilter) ([]st
 }
 
 func (r remoteReader) GetEvent(ctx context.Context, id string) (*store.Event, error) {
-	if id == "." || id == ".." {
-		// The server's router would clean them into the list's path.
-		return nil, store.ErrNotFound
-	}
 	var v receiver.EventDetailView
-	if err := fetch(ctx, r.r, "/api/events/"+url.PathEscape(id), nil, &v); err != nil {
-		return nil, sources.NotFoundAs(err, "event not found", store.ErrNotFound)
+	if err := cmdutil.RemoteItem(ctx, r.r, "/api/events", id, "event not found", &v); err != nil {
+		return nil, err
 	}
 	if v.ID == "" {
 		return nil, fmt.Errorf("the receiver at %s answered without an event: check --server", r.r.BaseURL)
@@ -96,14 +66,4 @@ func fromView(v receiver.EventView) store.Event {
 	ev := v.Event
 	ev.Payload, ev.Normalized = v.Payload, v.Normalized
 	return ev
-}
-
-// fetch reads from the remote receiver; a refused token exits 3, as it
-// does for the webhook commands.
-func fetch(ctx context.Context, r *sources.Remote, path string, q url.Values, out any) error {
-	err := r.Fetch(ctx, path, q, out)
-	if sources.IsUnauthorized(err) {
-		return cmdutil.AuthError(err)
-	}
-	return err
 }

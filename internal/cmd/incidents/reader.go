@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"strconv"
-	"time"
 
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/sources"
@@ -20,25 +18,10 @@ type reader interface {
 	IncidentDetail(ctx context.Context, id string) (*store.IncidentDetail, error)
 }
 
-// readerFor picks the remote receiver when one is configured, else the
-// local store.
 func readerFor(f *cmdutil.Factory) func() (reader, error) {
-	return func() (reader, error) {
-		if f.Remote != nil {
-			remote, err := f.Remote()
-			if err != nil {
-				return nil, err
-			}
-			if remote != nil {
-				return remoteReader{remote}, nil
-			}
-		}
-		s, err := f.Store()
-		if err != nil {
-			return nil, err
-		}
-		return localReader{s}, nil
-	}
+	return cmdutil.LocalOrRemote(f,
+		func(s store.Store) reader { return localReader{s} },
+		func(r *sources.Remote) reader { return remoteReader{r} })
 }
 
 type localReader struct{ s store.Store }
@@ -64,45 +47,22 @@ func (r remoteReader) ListIncidents(ctx context.Context, f store.IncidentFilter)
 			q.Set(k, v)
 		}
 	}
-	if f.Limit > sources.MaxListLimit {
-		return nil, cmdutil.FlagErrorf("--limit is at most %d with --server (the admin API's page)", sources.MaxListLimit)
-	}
-	if f.Limit > 0 {
-		q.Set("limit", strconv.Itoa(f.Limit))
-	}
-	if !f.Since.IsZero() {
-		q.Set("since", f.Since.UTC().Format(time.RFC3339Nano))
-	}
 	var out struct {
 		Incidents []store.Incident `json:"incidents"`
 	}
-	if err := fetch(ctx, r.r, "/api/incidents", q, &out); err != nil {
-		return nil, sources.NotFoundAs(err, "", store.ErrNotFound)
+	if err := cmdutil.RemoteList(ctx, r.r, "/api/incidents", q, f.Limit, f.Since, &out); err != nil {
+		return nil, err
 	}
 	return out.Incidents, nil
 }
 
 func (r remoteReader) IncidentDetail(ctx context.Context, id string) (*store.IncidentDetail, error) {
-	if id == "." || id == ".." {
-		// The server's router would clean them into the list's path.
-		return nil, store.ErrNotFound
-	}
 	var d store.IncidentDetail
-	if err := fetch(ctx, r.r, "/api/incidents/"+url.PathEscape(id), nil, &d); err != nil {
-		return nil, sources.NotFoundAs(err, "incident not found", store.ErrNotFound)
+	if err := cmdutil.RemoteItem(ctx, r.r, "/api/incidents", id, "incident not found", &d); err != nil {
+		return nil, err
 	}
 	if d.ID == "" {
 		return nil, fmt.Errorf("the receiver at %s answered without an incident: check --server", r.r.BaseURL)
 	}
 	return &d, nil
-}
-
-// fetch reads from the remote receiver; a refused token exits 3, as it
-// does for the webhook commands.
-func fetch(ctx context.Context, r *sources.Remote, path string, q url.Values, out any) error {
-	err := r.Fetch(ctx, path, q, out)
-	if sources.IsUnauthorized(err) {
-		return cmdutil.AuthError(err)
-	}
-	return err
 }
