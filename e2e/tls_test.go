@@ -126,6 +126,13 @@ func TestServeTLS(t *testing.T) {
 	// A renewed pair applies on SIGHUP; a broken one is logged and the
 	// current pair stays.
 	second := writeCert(t, certPath, keyPath, "second")
+	// A key others can read is served, with a warning to chmod it.
+	if err := os.Chmod(keyPath, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(e.must("logs", "--filter", "server").stdout, "readable by other users") {
+		t.Fatal("warned about a 0600 key")
+	}
 	if err := srv.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
@@ -136,6 +143,9 @@ func TestServeTLS(t *testing.T) {
 	if _, err := deliver(trusting(first), `{"event_type":"old-cert","data":{"n":3}}`); err == nil {
 		t.Fatal("the replaced certificate is still served")
 	}
+	eventually(t, 5*time.Second, "the key's mode warned about", func() bool {
+		return strings.Contains(e.must("logs", "--filter", "server").stdout, "TLS key file is readable by other users")
+	})
 	if err := os.WriteFile(keyPath, []byte("not a key"), 0o600); err != nil {
 		t.Fatal(err)
 	}

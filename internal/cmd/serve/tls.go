@@ -6,6 +6,7 @@ import (
 	"fmt"
 	stdlog "log"
 	"log/slog"
+	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -38,6 +39,11 @@ func (c *certificate) load() error {
 		return fmt.Errorf("TLS certificate %s with key %s: %w", c.certFile, c.keyFile, err)
 	}
 	c.current.Store(&pair)
+	if st, err := os.Stat(c.keyFile); err == nil && st.Mode().Perm()&0o077 != 0 {
+		// As ssh says of a private key: anyone who can read it can be
+		// this receiver.
+		c.log.Warn("TLS key file is readable by other users: chmod 600 it", "key", c.keyFile, "mode", fmt.Sprintf("%#o", st.Mode().Perm()))
+	}
 	attrs := []any{"cert", c.certFile}
 	if pair.Leaf != nil {
 		attrs = append(attrs, "subject", pair.Leaf.Subject.String(), "not_after", pair.Leaf.NotAfter.UTC().Format(time.RFC3339))
