@@ -2,17 +2,13 @@ package triage
 
 import (
 	"context"
-	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/tw-cli/tw-cli/internal/notify"
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/internal/syncbuf"
 )
@@ -37,32 +33,6 @@ func (s *leaseSpy) ExtendTriageLease(ctx context.Context, id, worker string, unt
 	default: // nobody is listening: the heartbeat must not stall on the test
 	}
 	return err
-}
-
-// stuckDestination registers a destination "slow" that never answers,
-// so a notify step runs for as long as the test likes: each request is
-// held until it is cancelled (reported on cancelled) or the test ends.
-func (r *rig) stuckDestination() (arrived, cancelled <-chan struct{}) {
-	r.t.Helper()
-	arrive, cancel := make(chan struct{}, 8), make(chan struct{}, 8)
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		// Only once the body is read does the server watch the
-		// connection, and so see the client give up.
-		io.Copy(io.Discard, req.Body)
-		arrive <- struct{}{}
-		select {
-		case <-req.Context().Done():
-			cancel <- struct{}{}
-		case <-release:
-		}
-	}))
-	r.t.Cleanup(srv.Close)
-	r.t.Cleanup(func() { close(release) })
-	if err := r.st.CreateDestination(context.Background(), &store.Destination{Name: "slow", Kind: notify.KindGeneric, URL: srv.URL, Secret: "s", CreatedAt: t0}); err != nil {
-		r.t.Fatal(err)
-	}
-	return arrive, cancel
 }
 
 // startWorker runs the rig's worker, renewing leases every millisecond
@@ -105,7 +75,7 @@ func await(t *testing.T, ch <-chan struct{}, what string) {
 func TestHeartbeatKeepsTheLeaseOfALongStep(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	arrived, _ := r.stuckDestination()
+	arrived, _ := r.hangingDestination(8)
 	res := r.deliver("defender", defenderBody("m-1", "x@bad.example"), "phishing_triage")
 	spy, _ := r.startWorker()
 	await(t, arrived, "the notification never started")
@@ -144,7 +114,7 @@ func TestHeartbeatKeepsTheLeaseOfALongStep(t *testing.T) {
 func TestLostLeaseStopsTheJob(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	arrived, cancelled := r.stuckDestination()
+	arrived, cancelled := r.hangingDestination(8)
 	var logs syncbuf.Buffer
 	r.worker.Log = slog.New(slog.NewTextHandler(&logs, nil))
 	res := r.deliver("defender", defenderBody("m-1", "x@bad.example"), "phishing_triage")

@@ -165,15 +165,23 @@ func (r *rig) entries(incident string) []store.TimelineEntry {
 
 // hangingDestination registers a destination "slow" whose endpoint
 // holds every notification until the request is cancelled or the test
-// ends; each arrival is signalled on the returned channel.
-func (r *rig) hangingDestination(buffer int) <-chan struct{} {
+// ends; each arrival is signalled on arrived, each cancellation (the
+// client giving up) on cancelled.
+func (r *rig) hangingDestination(buffer int) (arrived, cancelled <-chan struct{}) {
 	r.t.Helper()
-	arrived := make(chan struct{}, buffer)
+	arrive, cancel := make(chan struct{}, buffer), make(chan struct{}, buffer)
 	release := make(chan struct{})
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		arrived <- struct{}{}
+		// Only once the body is read does the server watch the
+		// connection, and so see the client give up.
+		io.Copy(io.Discard, req.Body)
+		arrive <- struct{}{}
 		select {
 		case <-req.Context().Done():
+			select {
+			case cancel <- struct{}{}:
+			default: // nobody is counting cancellations past buffer
+			}
 		case <-release:
 		}
 	}))
@@ -182,7 +190,7 @@ func (r *rig) hangingDestination(buffer int) <-chan struct{} {
 	if err := r.st.CreateDestination(context.Background(), &store.Destination{Name: "slow", Kind: notify.KindGeneric, URL: hang.URL, Secret: "s", CreatedAt: t0}); err != nil {
 		r.t.Fatal(err)
 	}
-	return arrived
+	return arrive, cancel
 }
 
 // runUntilArrival runs the worker until a notification reaches the
@@ -491,7 +499,7 @@ func TestWorkerRunDrainsQueueAndStops(t *testing.T) {
 func TestShutdownInterruptsAndRequeuesAtTheStep(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	arrived := r.hangingDestination(1)
+	arrived, _ := r.hangingDestination(1)
 	res := r.deliver("defender", defenderBody("m-1", "x@bad.example"), "phishing_triage")
 	r.worker.Poll = 10 * time.Millisecond
 	r.runUntilArrival(arrived)
@@ -546,7 +554,7 @@ func TestStoppedJobResumesAtItsEnd(t *testing.T) {
 func TestShutdownsDoNotUseUpAttempts(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	arrived := r.hangingDestination(8)
+	arrived, _ := r.hangingDestination(8)
 	res := r.deliver("defender", defenderBody("m-1", "x@bad.example"), "phishing_triage")
 	r.worker.Poll = 10 * time.Millisecond
 	for range r.worker.MaxAttempts {
