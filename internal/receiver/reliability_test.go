@@ -39,16 +39,8 @@ func (f *fixture) deliverWith(source, body string, at time.Time, headers map[str
 // doWithHeader sends req and returns the reply with its headers.
 func (f *fixture) doWithHeader(req *http.Request) (reply, http.Header) {
 	f.t.Helper()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		f.t.Errorf("%s %s: %v", req.Method, req.URL.Path, err) // see do
-		return reply{raw: err.Error()}, http.Header{}
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	r := reply{status: resp.StatusCode, raw: string(data)}
-	_ = json.Unmarshal(data, &r.body)
-	return r, resp.Header
+	r := f.do(req)
+	return r, r.header
 }
 
 func (f *fixture) countEvents() int {
