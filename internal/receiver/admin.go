@@ -249,16 +249,11 @@ func (r *Receiver) handleListIncidents(w http.ResponseWriter, req *http.Request)
 }
 
 func (r *Receiver) handleGetIncident(w http.ResponseWriter, req *http.Request) {
-	inc, err := r.store.GetIncident(req.Context(), req.PathValue("id"))
+	d, err := store.GetIncidentDetail(req.Context(), r.store, req.PathValue("id"))
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "not_found", "incident not found")
 		return
 	}
-	if err != nil {
-		r.writeSourceError(w, err)
-		return
-	}
-	d, err := store.LoadIncidentDetail(req.Context(), r.store, inc)
 	if err != nil {
 		r.writeSourceError(w, err)
 		return

@@ -17,6 +17,16 @@ type IncidentDetail struct {
 	TriageJobs     []TriageJob     `json:"triage_jobs"`
 }
 
+// GetIncidentDetail finds an incident by id or number and gathers its
+// detail: what `incidents show` prints and GET /api/incidents/{id} serves.
+func GetIncidentDetail(ctx context.Context, s Store, idOrNumber string) (*IncidentDetail, error) {
+	inc, err := s.GetIncident(ctx, idOrNumber)
+	if err != nil {
+		return nil, err
+	}
+	return LoadIncidentDetail(ctx, s, inc)
+}
+
 // LoadIncidentDetail gathers inc's detail from s.
 func LoadIncidentDetail(ctx context.Context, s Store, inc *Incident) (*IncidentDetail, error) {
 	tr, err := s.GetIncidentTriage(ctx, inc.ID)

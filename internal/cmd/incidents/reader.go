@@ -31,11 +31,7 @@ func (l localReader) ListIncidents(ctx context.Context, f store.IncidentFilter) 
 }
 
 func (l localReader) IncidentDetail(ctx context.Context, id string) (*store.IncidentDetail, error) {
-	inc, err := l.s.GetIncident(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return store.LoadIncidentDetail(ctx, l.s, inc)
+	return store.GetIncidentDetail(ctx, l.s, id)
 }
 
 type remoteReader struct{ r *sources.Remote }
