@@ -136,7 +136,7 @@ func checkProfile(c *cobra.Command, f *cmdutil.Factory) error {
 	// The config verbs that create a profile may name one that does not
 	// exist yet; get, list and unset would only print an empty value for
 	// a misspelt one.
-	if p := c.Parent(); p != nil && p.Name() == "config" && p.Parent() != nil && !p.Parent().HasParent() {
+	if group := topGroup(c); group.Name() == "config" && c.Parent() == group {
 		switch c.Name() {
 		case "set", "init", "import", "profiles", "path":
 			// These create the profile, or do not use it at all.
@@ -190,6 +190,15 @@ func setupJQ(c *cobra.Command, f *cmdutil.Factory) error {
 	return nil
 }
 
+// topGroup is the top-level command c belongs to ("incidents" for
+// "tw-cli incidents list"), or the root itself.
+func topGroup(c *cobra.Command) *cobra.Command {
+	for c.HasParent() && c.Parent().HasParent() {
+		c = c.Parent()
+	}
+	return c
+}
+
 // readsRemote reports whether a command works against a remote receiver
 // (--server): the webhook commands, and reading incidents and events.
 func readsRemote(group, verb string) bool {
@@ -207,10 +216,7 @@ func readsRemote(group, verb string) bool {
 // 'destination list --server URL' printed the local list as if it were
 // the remote one.
 func checkServerFlag(c *cobra.Command, f *cmdutil.Factory) error {
-	group := c
-	for group.HasParent() && group.Parent().HasParent() {
-		group = group.Parent()
-	}
+	group := topGroup(c)
 	if readsRemote(group.Name(), c.Name()) {
 		return nil
 	}
