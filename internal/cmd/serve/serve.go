@@ -58,13 +58,14 @@ type Options struct {
 	TLSCert, TLSKey string
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the sender, for sources' allow-from lists.
-	TrustedProxies []string
+	TrustedProxies []netip.Prefix
 }
 
 // NewCmdServe returns `serve`.
 func NewCmdServe(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{IO: f.IOStreams, Store: f.Store, ConfigureStore: f.ConfigureStore, DataDir: f.DataDir,
 		Config: f.Config, LookupEnv: os.LookupEnv, Now: f.Now}
+	var proxies []string // --trusted-proxy as given; parsed into opts.TrustedProxies
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Receive signed webhook deliveries",
@@ -155,10 +156,12 @@ queued delivery before exiting.`,
 			if (opts.TLSCert == "") != (opts.TLSKey == "") {
 				return cmdutil.FlagErrorf("--tls-cert and --tls-key go together: give both to serve https, or neither")
 			}
-			for _, p := range opts.TrustedProxies {
-				if _, err := sources.ParseNetwork(p); err != nil {
+			for _, p := range proxies {
+				n, err := sources.ParseNetwork(p)
+				if err != nil {
 					return cmdutil.FlagErrorf("invalid --trusted-proxy %q: give an IP address or a CIDR prefix", p)
 				}
+				opts.TrustedProxies = append(opts.TrustedProxies, n)
 			}
 			if opts.IdempotencyRetention <= 0 {
 				return cmdutil.FlagErrorf("--idempotency-retention must be positive")
@@ -189,7 +192,7 @@ queued delivery before exiting.`,
 	fl.BoolVarP(&opts.Quiet, "quiet", "q", false, "Log to the file only, not to stderr")
 	fl.StringVar(&opts.ConfigFile, "config", "", "Apply the sources of this webhook_config.yaml `file` at start and on SIGHUP")
 	_ = cmd.MarkFlagFilename("config", "yaml", "yml")
-	fl.StringSliceVar(&opts.TrustedProxies, "trusted-proxy", nil, "Reverse proxies (`networks`) whose X-Forwarded-For names the sender, for sources' --allow-from")
+	fl.StringSliceVar(&proxies, "trusted-proxy", nil, "Reverse proxies (`networks`) whose X-Forwarded-For names the sender, for sources' --allow-from")
 	fl.StringVar(&opts.TLSCert, "tls-cert", "", "Serve https with this PEM certificate `file` (chain included); needs --tls-key")
 	fl.StringVar(&opts.TLSKey, "tls-key", "", "PEM private key `file` of --tls-cert")
 	_ = cmd.MarkFlagFilename("tls-cert", "pem", "crt", "cer")
@@ -275,15 +278,10 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another receiver running? pick another --addr)", opts.Addr, err)
 	}
-	var proxies []netip.Prefix
-	for _, p := range opts.TrustedProxies {
-		n, _ := sources.ParseNetwork(p) // checked with the flags
-		proxies = append(proxies, n)
-	}
 	rcv := receiver.New(receiver.Options{
 		Store: st, Logger: log, MaxBodyBytes: opts.MaxBodyBytes,
 		MaxInFlight: opts.MaxInFlight, IdempotencyRetention: opts.IdempotencyRetention,
-		TrustedProxies: proxies,
+		TrustedProxies: opts.TrustedProxies,
 	})
 	if declared != nil {
 		declared.changed = rcv.InvalidateSources
