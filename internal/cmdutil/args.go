@@ -61,15 +61,20 @@ func ParseBool(s string) (bool, error) {
 // bits: 1678 to 2262) and day counts whose duration would overflow are
 // refused: they listed nothing, or everything, without a word.
 func ParseSince(s string, now time.Time) (time.Time, error) {
+	return ParseTimeFlag("--since", s, now)
+}
+
+// ParseTimeFlag is ParseSince for a flag of another name, such as --until.
+func ParseTimeFlag(flag, s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
 	t, ok := parseSince(s, now)
 	if !ok {
-		return time.Time{}, FlagErrorf("invalid --since %q: use a duration (90m, 24h, 7d), a date (2024-01-15) or RFC 3339", s)
+		return time.Time{}, FlagErrorf("invalid %s %q: use a duration (90m, 24h, 7d), a date (2024-01-15) or RFC 3339", flag, s)
 	}
 	if t.Before(minSince) || t.After(maxSince) {
-		return time.Time{}, FlagErrorf("invalid --since %q: out of range (%d to %d)", s, minSince.Year(), maxSince.Year())
+		return time.Time{}, FlagErrorf("invalid %s %q: out of range (%d to %d)", flag, s, minSince.Year(), maxSince.Year())
 	}
 	return t, nil
 }

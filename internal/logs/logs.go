@@ -177,6 +177,8 @@ type Filter struct {
 	MinLevel *slog.Level
 	// Since drops entries logged before it.
 	Since time.Time
+	// Until drops entries logged at or after it.
+	Until time.Time
 }
 
 // Match reports whether e passes the filter.
@@ -188,6 +190,9 @@ func (f Filter) Match(e Entry) bool {
 		return false
 	}
 	if !f.Since.IsZero() && e.Time.Before(f.Since) {
+		return false
+	}
+	if !f.Until.IsZero() && !e.Time.Before(f.Until) {
 		return false
 	}
 	if f.MinLevel != nil {

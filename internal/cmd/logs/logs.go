@@ -26,6 +26,7 @@ type Options struct {
 	Source string
 	Level  string
 	Since  string
+	Until  string
 	Tail   int
 	Follow bool
 	Output string
@@ -47,6 +48,7 @@ server (start, stop, errors), triage.`,
 		Example: `  $ tw-cli logs --filter webhook --tail 100
   $ tw-cli logs --source email-gateway --level warn -f
   $ tw-cli logs --filter webhook --since 1h --tail 0
+  $ tw-cli logs --since 2024-01-15T10:00:00Z --until 2024-01-15T10:05:00Z --tail 0
   $ tw-cli logs --tail 20 -o json | jq .request_id`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -55,6 +57,11 @@ server (start, stop, errors), triage.`,
 			}
 			if opts.Tail < 0 {
 				return cmdutil.FlagErrorf("--tail must not be negative")
+			}
+			if opts.Follow && opts.Until != "" {
+				// New entries are logged now, after any --until: following
+				// would wait for lines it must never print.
+				return cmdutil.FlagErrorf("--until cannot be used with --follow")
 			}
 			if runF != nil {
 				return runF(opts)
@@ -67,6 +74,7 @@ server (start, stop, errors), triage.`,
 	fl.StringVar(&opts.Source, "source", "", "Only entries about this webhook `source`")
 	fl.StringVar(&opts.Level, "level", "", "Only entries at this `level` or above: debug, info, warn, error")
 	fl.StringVar(&opts.Since, "since", "", "Only entries since this `time`: a duration back (90m, 24h, 7d), a date or RFC 3339")
+	fl.StringVar(&opts.Until, "until", "", "Only entries before this `time`: a duration back (90m, 24h, 7d), a date or RFC 3339")
 	fl.IntVarP(&opts.Tail, "tail", "n", 100, "Show the last `N` matching entries (0 for all)")
 	fl.BoolVarP(&opts.Follow, "follow", "f", false, "Keep printing new entries until Ctrl-C")
 	fl.StringVarP(&opts.Output, "output", "o", output.Table, "Output format: table (readable lines) or json (JSON lines)")
@@ -95,6 +103,9 @@ func Run(cmd *cobra.Command, opts *Options) error {
 		return err
 	}
 	filter.Since = since
+	if filter.Until, err = cmdutil.ParseTimeFlag("--until", opts.Until, time.Now()); err != nil {
+		return err
+	}
 	if opts.Level != "" {
 		var l slog.Level
 		if err := l.UnmarshalText([]byte(opts.Level)); err != nil {

@@ -114,6 +114,9 @@ func TestLogs(t *testing.T) {
 		{"--since a time", []string{"--since", "2024-01-15T10:00:03Z"}, lines(fAdmin, fFailed)},
 		{"--since with --filter", []string{"--since", "2024-01-15T10:00:02Z", "--filter", "webhook"}, lines(fRejected, fFailed)},
 		{"--since a duration back", []string{"--since", "1h"}, ""}, // the sample is from 2024
+		{"--until a time", []string{"--until", "2024-01-15T10:00:02Z"}, lines(fStarted, fAccepted)},
+		{"--since and --until", []string{"--since", "2024-01-15T10:00:01Z", "--until", "2024-01-15T10:00:03Z", "--filter", "webhook"}, lines(fAccepted, fRejected)},
+		{"--until a duration back", []string{"--until", "1h"}, lines(fStarted, fAccepted, fRejected, fAdmin, fFailed)},
 		{
 			"-o json prints the lines as written",
 			[]string{"--filter", "webhook", "--level", "warn", "-o", "json"},
@@ -156,6 +159,8 @@ func TestLogsUsageErrors(t *testing.T) {
 		{[]string{"--tail", "-1"}, "--tail must not be negative"},
 		{[]string{"--level", "loud"}, `invalid --level "loud": use debug, info, warn or error`},
 		{[]string{"--since", "yesterday"}, `invalid --since "yesterday": use a duration (90m, 24h, 7d), a date (2024-01-15) or RFC 3339`},
+		{[]string{"--until", "soon"}, `invalid --until "soon": use a duration (90m, 24h, 7d), a date (2024-01-15) or RFC 3339`},
+		{[]string{"--until", "1h", "-f"}, "--until cannot be used with --follow"},
 		{[]string{"webhook"}, "unexpected argument \"webhook\"\n\nUsage: logs [flags]"},
 	}
 	for _, tt := range tests {
