@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
+
+	"github.com/tw-cli/tw-cli/internal/redact"
 )
 
 // sensitiveHeaders are never printed by --debug.
@@ -14,9 +15,6 @@ var sensitiveHeaders = map[string]bool{
 	"Authorization": true, "Cookie": true, "Set-Cookie": true, "X-Canary-Auth-Token": true,
 	"Proxy-Authorization": true,
 }
-
-// sensitiveParams are query parameters whose values --debug hides.
-var sensitiveParams = []string{"token", "auth_token", "api_key", "key", "secret", "password"}
 
 // DebugTransport logs each request and response line to W, with
 // credentials redacted, for --debug.
@@ -28,7 +26,7 @@ type DebugTransport struct {
 // RoundTrip implements http.RoundTripper.
 func (d *DebugTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
-	fmt.Fprintf(d.W, "> %s %s\n", req.Method, RedactURL(req.URL))
+	fmt.Fprintf(d.W, "> %s %s\n", req.Method, redact.Credentials(req.URL))
 	for name, vals := range req.Header {
 		v := strings.Join(vals, ", ")
 		if sensitiveHeaders[http.CanonicalHeaderKey(name)] {
@@ -43,24 +41,4 @@ func (d *DebugTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	fmt.Fprintf(d.W, "< %s in %s\n", resp.Status, time.Since(start).Round(100*time.Microsecond))
 	return resp, nil
-}
-
-// RedactURL prints u with secret query values and any password hidden.
-func RedactURL(u *url.URL) string {
-	c := *u
-	if c.User != nil {
-		c.User = url.User(c.User.Username())
-	}
-	q := c.Query()
-	changed := false
-	for _, p := range sensitiveParams {
-		if q.Has(p) {
-			q.Set(p, "REDACTED")
-			changed = true
-		}
-	}
-	if changed {
-		c.RawQuery = q.Encode()
-	}
-	return c.String()
 }

@@ -22,6 +22,9 @@ type Key struct {
 	Name   string
 	Help   string
 	Secret bool
+	// URL marks a URL that may carry credentials (a password, ?token=):
+	// shown with those hidden.
+	URL bool
 	// Env lists extra environment variables read for this key besides the
 	// automatic TW_<NAME>, e.g. the vendors' TS_API_KEY.
 	Env []string
@@ -33,15 +36,15 @@ var Keys = []Key{
 	{Name: "data_dir", Help: "directory of the local database and logs"},
 	{Name: "playbooks_dir", Help: "directory of triage playbooks (default <data_dir>/playbooks)"},
 	{Name: "database_url", Help: "store URL; empty for the embedded SQLite database", Secret: true},
-	{Name: "server", Help: "URL of a remote tw-cli receiver for 'webhook' commands"},
+	{Name: "server", Help: "URL of a remote tw-cli receiver for 'webhook' commands", URL: true},
 	{Name: "token", Help: "admin API token (tw_…) for the remote receiver", Secret: true},
 	{Name: "threatstack.user_id", Help: "Threat Stack user id (HAWK id)", Env: []string{"TS_USER_ID"}},
 	{Name: "threatstack.api_key", Help: "Threat Stack API key (HAWK key)", Secret: true, Env: []string{"TS_API_KEY"}},
 	{Name: "threatstack.organization_id", Help: "Threat Stack organization id (HAWK ext)", Env: []string{"TS_ORGANIZATION_ID", "TS_ORG_ID"}},
-	{Name: "threatstack.api_url", Help: "Threat Stack API base URL", Env: []string{"TS_API_URL", "TS_API_ENDPOINT", "TS_HOST"}},
+	{Name: "threatstack.api_url", Help: "Threat Stack API base URL", URL: true, Env: []string{"TS_API_URL", "TS_API_ENDPOINT", "TS_HOST"}},
 	{Name: "canary.domain", Help: "Canary console domain (<domain>.canary.tools)", Env: []string{"CANARY_DOMAIN", "CANARY_API_DOMAIN"}},
 	{Name: "canary.auth_token", Help: "Canary console API auth token", Secret: true, Env: []string{"CANARY_AUTH_TOKEN", "CANARY_API_TOKEN"}},
-	{Name: "canary.api_url", Help: "full Canary API URL, overriding the domain", Env: []string{"CANARY_API_URL"}},
+	{Name: "canary.api_url", Help: "full Canary API URL, overriding the domain", URL: true, Env: []string{"CANARY_API_URL"}},
 	{Name: "canary.flock", Help: "default Canary flock id", Env: []string{"CANARY_FLOCK"}},
 }
 

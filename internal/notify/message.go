@@ -101,20 +101,6 @@ func Validate(d *store.Destination) error {
 	return nil
 }
 
-// RedactURL keeps a URL's scheme and host only: Slack and Teams webhook
-// URLs carry their token in the path, and generic ones may in the query.
-func RedactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "(invalid URL)"
-	}
-	out := u.Scheme + "://" + u.Host
-	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		out += "/…"
-	}
-	return out
-}
-
 // Render returns the request body for d's kind.
 func Render(d *store.Destination, m Message, now time.Time) ([]byte, error) {
 	switch d.Kind {

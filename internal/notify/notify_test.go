@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tw-cli/tw-cli/internal/redact"
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/internal/store/sqlite"
 	"github.com/tw-cli/tw-cli/pkg/payload"
@@ -337,7 +338,7 @@ func TestErrorsHideWebhookTokens(t *testing.T) {
 	if strings.Contains(res.Err.Error(), "SECRETTOKEN") || !strings.Contains(res.Err.Error(), "/…") {
 		t.Fatalf("error leaks or hides too much: %v", res.Err)
 	}
-	if got := RedactURL("https://hooks.slack.com/services/T/B/X?k=v"); got != "https://hooks.slack.com/…" {
+	if got := redact.URL("https://hooks.slack.com/services/T/B/X?k=v"); got != "https://hooks.slack.com/…" {
 		t.Fatalf("redact = %q", got)
 	}
 	if NewSender().Client.Timeout <= 0 {

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/tw-cli/tw-cli/internal/redact"
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/pkg/signature"
 )
@@ -163,7 +164,7 @@ func Endpoint(d *store.Destination) string {
 func (s *Sender) attempt(ctx context.Context, d *store.Destination, body []byte) (status int, retryAfter time.Duration, retryable bool, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, Endpoint(d), bytes.NewReader(body))
 	if err != nil {
-		return 0, 0, false, fmt.Errorf("build request for %s: invalid URL", RedactURL(d.URL))
+		return 0, 0, false, fmt.Errorf("build request for %s: invalid URL", redact.URL(d.URL))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "tw-cli-notify")
@@ -182,16 +183,16 @@ func (s *Sender) attempt(ctx context.Context, d *store.Destination, body []byte)
 			err = uerr.Err
 		}
 		if ctx.Err() != nil {
-			return 0, 0, false, fmt.Errorf("POST %s: %w", RedactURL(d.URL), ctx.Err())
+			return 0, 0, false, fmt.Errorf("POST %s: %w", redact.URL(d.URL), ctx.Err())
 		}
-		return 0, 0, true, fmt.Errorf("POST %s: %v", RedactURL(d.URL), err)
+		return 0, 0, true, fmt.Errorf("POST %s: %v", redact.URL(d.URL), err)
 	}
 	defer resp.Body.Close()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return resp.StatusCode, 0, false, nil
 	}
-	err = fmt.Errorf("POST %s: HTTP %d%s", RedactURL(d.URL), resp.StatusCode, bodyNote(snippet, d.Secret, d.Token))
+	err = fmt.Errorf("POST %s: HTTP %d%s", redact.URL(d.URL), resp.StatusCode, bodyNote(snippet, d.Secret, d.Token))
 	switch {
 	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode == http.StatusTooEarly,
 		resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500:

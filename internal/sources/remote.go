@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/tw-cli/tw-cli/internal/redact"
 )
 
 // CreatedView is the admin API's answer to a create or a rotation: the
@@ -46,6 +48,10 @@ type Remote struct {
 	Token   string
 	Client  *http.Client
 }
+
+// DisplayURL is BaseURL as messages show it: a password or token in it
+// hidden.
+func (r *Remote) DisplayURL() string { return redact.CredentialsString(r.BaseURL) }
 
 // Add implements Service.
 func (r *Remote) Add(ctx context.Context, spec Spec) (View, string, error) {
@@ -108,7 +114,12 @@ func (r *Remote) do(ctx context.Context, method, path string, in, out any) error
 	}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(r.BaseURL, "/")+path, body)
 	if err != nil {
-		return fmt.Errorf("invalid server URL %q: %w", r.BaseURL, err)
+		// The parse error quotes the URL, password and all.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return fmt.Errorf("invalid server URL %s: %w (check --server/TW_SERVER)", r.DisplayURL(), err)
 	}
 	req.Header.Set("Authorization", "Bearer "+r.Token)
 	req.Header.Set("Accept", "application/json")
@@ -121,7 +132,7 @@ func (r *Remote) do(ctx context.Context, method, path string, in, out any) error
 		if errors.As(err, &uerr) {
 			err = uerr.Err
 		}
-		return fmt.Errorf("cannot reach the receiver at %s: %w (check --server/TW_SERVER)", r.BaseURL, err)
+		return fmt.Errorf("cannot reach the receiver at %s: %w (check --server/TW_SERVER)", r.DisplayURL(), err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))

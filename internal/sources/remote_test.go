@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -259,5 +260,22 @@ func TestRemoteUnreachable(t *testing.T) {
 	_, err := r.List(context.Background())
 	if err == nil || errors.Is(err, sources.ErrNotFound) || sources.IsUnauthorized(err) {
 		t.Errorf("err = %v, want a plain connection error", err)
+	}
+}
+
+// A server URL can hold a password or a token; no error repeats them.
+func TestRemoteErrorsHideURLCredentials(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	addr := srv.Listener.Addr().String()
+	srv.Close()
+	for _, base := range []string{
+		"http://admin:SRVPASS@" + addr + "/?token=QTOK",    // unreachable
+		"http://admin:SRVPASS@" + addr + ":99/?token=QTOK", // does not parse
+	} {
+		r := &sources.Remote{BaseURL: base, Token: adminToken, Client: &http.Client{Timeout: 2 * time.Second}}
+		_, err := r.List(context.Background())
+		if err == nil || strings.Contains(err.Error(), "SRVPASS") || strings.Contains(err.Error(), "QTOK") {
+			t.Errorf("%s: err = %v", base, err)
+		}
 	}
 }

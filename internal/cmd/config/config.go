@@ -10,6 +10,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/config"
 	"github.com/tw-cli/tw-cli/internal/output"
+	"github.com/tw-cli/tw-cli/internal/redact"
 )
 
 // NewCmdConfig returns the `config` command group.
@@ -151,10 +152,7 @@ func newCmdList(f *cmdutil.Factory) *cobra.Command {
 			}
 			var rows []Setting
 			for _, k := range config.Keys {
-				v := cfg.Get(k.Name)
-				if k.Secret && v != "" {
-					v = output.Mask(v)
-				}
+				v := shown(k, cfg.Get(k.Name))
 				rows = append(rows, Setting{Key: k.Name, Value: v, Origin: cfg.Source(k.Name)})
 			}
 			return output.Print(f.IOStreams, format, rows, func(t *output.TablePrinter) {
@@ -176,8 +174,9 @@ func newGetCmd(f *cmdutil.Factory) *cobra.Command {
 		Short: "Print a setting's effective value (secrets masked unless --raw)",
 		Long: `Print a setting's effective value, from the flag, environment, config
 file or default, whichever wins. A secret (an API key, a token, a
-database URL) is printed masked unless --raw asks for it in clear, so that
-a terminal, a screen share or a CI log does not show it by accident.`,
+database URL) is printed masked, and a URL setting without its password
+or token, unless --raw asks for them in clear, so that a terminal, a
+screen share or a CI log does not show them by accident.`,
 		Example: `  $ tw-cli config get data_dir
   $ tw-cli config get threatstack.api_key
   $ export TS_API_KEY="$(tw-cli config get --raw threatstack.api_key)"`,
@@ -193,15 +192,29 @@ a terminal, a screen share or a CI log does not show it by accident.`,
 				return err
 			}
 			v := cfg.Get(args[0])
-			if key.Secret && v != "" && !raw {
-				v = output.Mask(v)
+			if !raw {
+				v = shown(key, v)
 			}
 			_, err = fmt.Fprintln(f.IOStreams.Out, v)
 			return err
 		},
 	}
-	cmd.Flags().BoolVar(&raw, "raw", false, "Print a secret's value in clear")
+	cmd.Flags().BoolVar(&raw, "raw", false, "Print a secret's value, or a URL's credentials, in clear")
 	return cmd
+}
+
+// shown is a setting's value as list and get print it: a secret masked,
+// a URL with its credentials hidden.
+func shown(k config.Key, v string) string {
+	switch {
+	case v == "":
+		return v
+	case k.Secret:
+		return output.Mask(v)
+	case k.URL:
+		return redact.CredentialsString(v)
+	}
+	return v
 }
 
 // keyCompletion completes a config key, with its help as description.

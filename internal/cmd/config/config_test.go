@@ -243,3 +243,26 @@ func TestKeyErrorOnlyForRefusedKeys(t *testing.T) {
 		t.Errorf("a write error became %v (exit %d)", err, cmdutil.ExitCode(err))
 	}
 }
+
+// A URL setting may carry a password or a token: list and get hide them,
+// get --raw does not.
+func TestURLSettingsHideCredentials(t *testing.T) {
+	e := newEnv(t)
+	t.Setenv("TW_SERVER", "https://admin:SRVPASS@r.example/?token=QTOK")
+	if err := e.run("list"); err != nil {
+		t.Fatal(err)
+	}
+	out := e.stdout.String()
+	if strings.Contains(out, "SRVPASS") || strings.Contains(out, "QTOK") ||
+		!strings.Contains(out, "server\thttps://admin@r.example/?token=REDACTED\tenv TW_SERVER") {
+		t.Errorf("config list shows:\n%s", out)
+	}
+	if err := e.run("get", "server"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("https://admin@r.example/?token=REDACTED\n", "")
+	if err := e.run("get", "--raw", "server"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("https://admin:SRVPASS@r.example/?token=QTOK\n", "")
+}

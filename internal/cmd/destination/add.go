@@ -12,6 +12,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/iostreams"
 	"github.com/tw-cli/tw-cli/internal/notify"
 	"github.com/tw-cli/tw-cli/internal/output"
+	"github.com/tw-cli/tw-cli/internal/redact"
 	"github.com/tw-cli/tw-cli/internal/store"
 )
 
@@ -108,6 +109,6 @@ func addRun(cmd *cobra.Command, opts *AddOptions) error {
 	if opts.Output == output.JSON || opts.Output == output.YAML {
 		return output.Print(opts.IO, opts.Output, ViewOf(d), nil)
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "✓ Added %s destination %s (%s); try it with 'tw-cli destination test %s'\n", d.Kind, d.Name, notify.RedactURL(d.URL), d.Name)
+	fmt.Fprintf(opts.IO.ErrOut, "✓ Added %s destination %s (%s); try it with 'tw-cli destination test %s'\n", d.Kind, d.Name, redact.URL(d.URL), d.Name)
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/notify"
 	"github.com/tw-cli/tw-cli/internal/output"
+	"github.com/tw-cli/tw-cli/internal/redact"
 	"github.com/tw-cli/tw-cli/internal/store"
 )
 
@@ -69,7 +70,7 @@ type View struct {
 
 // ViewOf masks a stored destination.
 func ViewOf(d *store.Destination) View {
-	v := View{Name: d.Name, Kind: d.Kind, URL: notify.RedactURL(d.URL), Sourcetype: d.Sourcetype, CreatedAt: d.CreatedAt}
+	v := View{Name: d.Name, Kind: d.Kind, URL: redact.URL(d.URL), Sourcetype: d.Sourcetype, CreatedAt: d.CreatedAt}
 	if d.Token != "" {
 		v.Token = output.Mask(d.Token)
 	}

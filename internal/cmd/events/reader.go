@@ -51,7 +51,7 @@ func (r remoteReader) GetEvent(ctx context.Context, id string) (*store.Event, er
 		return nil, err
 	}
 	if v.ID == "" {
-		return nil, fmt.Errorf("the receiver at %s answered without an event: check --server", r.r.BaseURL)
+		return nil, fmt.Errorf("the receiver at %s answered without an event: check --server", r.r.DisplayURL())
 	}
 	ev := fromView(v.EventView)
 	if v.RawPayload != nil {

@@ -58,7 +58,7 @@ func (r remoteReader) IncidentDetail(ctx context.Context, id string) (*store.Inc
 		return nil, err
 	}
 	if d.ID == "" {
-		return nil, fmt.Errorf("the receiver at %s answered without an incident: check --server", r.r.BaseURL)
+		return nil, fmt.Errorf("the receiver at %s answered without an incident: check --server", r.r.DisplayURL())
 	}
 	return &d, nil
 }
