@@ -16,6 +16,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/config"
 	"github.com/tw-cli/tw-cli/internal/iostreams"
+	"github.com/tw-cli/tw-cli/internal/noredirect"
 	"github.com/tw-cli/tw-cli/internal/sources"
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/internal/store/postgres"
@@ -102,7 +103,7 @@ func newFactory(ios *iostreams.IOStreams, version string, flags func() *pflag.Fl
 		if f.Debug() {
 			rt = &cmdutil.DebugTransport{Base: rt, W: ios.ErrOut}
 		}
-		return &http.Client{Timeout: 30 * time.Second, Transport: rt}
+		return &http.Client{Timeout: 30 * time.Second, Transport: rt, CheckRedirect: noredirect.Check}
 	})
 
 	f.Remote = func() (*sources.Remote, error) {

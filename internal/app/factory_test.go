@@ -3,15 +3,20 @@ package app
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/spf13/pflag"
 
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/iostreams"
+	"github.com/tw-cli/tw-cli/internal/noredirect"
+	"github.com/tw-cli/tw-cli/internal/sources"
 )
 
 // factoryWith builds the real factory with TW_DATABASE_URL set to url and
@@ -91,5 +96,30 @@ func TestSQLiteSynchronousRefusedWithPostgres(t *testing.T) {
 	var fe *cmdutil.FlagError
 	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "synchronous_commit") {
 		t.Fatalf("--sqlite-synchronous with a PostgreSQL URL = %v, want a usage error", err)
+	}
+}
+
+// The shared client (the remote receiver, Canary, webhook test) refuses
+// redirects: a 307 would post a new source's secret, and the admin token
+// when only the port changes, to wherever it points.
+func TestHTTPClientRefusesRedirects(t *testing.T) {
+	var reached atomic.Int32
+	target := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached.Add(1) }))
+	defer target.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+	}))
+	defer srv.Close()
+	t.Setenv("TW_SERVER", srv.URL)
+	t.Setenv("TW_TOKEN", "tw_admintoken")
+	f, _ := factoryWith(t, "")
+	r, err := f.Remote()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = r.Add(context.Background(), sources.Spec{Source: "x1", Secret: "REMOTESECRET123456"})
+	var re *noredirect.Error
+	if !errors.As(err, &re) || reached.Load() != 0 {
+		t.Fatalf("err = %v, target reached %d times: want a refused redirect and no request", err, reached.Load())
 	}
 }

@@ -25,6 +25,9 @@ import (
 	"time"
 
 	"github.com/go-resty/resty/v2"
+
+	"github.com/tw-cli/tw-cli/internal/noredirect"
+	"github.com/tw-cli/tw-cli/internal/redact"
 )
 
 // Defaults of a new Client.
@@ -163,6 +166,7 @@ func New(apiURL, authToken string, opts ...Option) (*Client, error) {
 		rc = resty.New()
 	}
 	rc.SetTimeout(s.timeout).
+		SetRedirectPolicy(resty.RedirectPolicyFunc(noredirect.Check)).
 		SetHeader("User-Agent", s.userAgent).
 		SetHeader("Accept", "application/json").
 		SetRetryCount(s.retries).
@@ -216,7 +220,9 @@ func retryable(resp *resty.Response, err error) bool {
 		return false
 	}
 	if err != nil {
-		return !errors.Is(err, context.Canceled)
+		// A refused redirect would be refused again.
+		var redirect *noredirect.Error
+		return !errors.Is(err, context.Canceled) && !errors.As(err, &redirect)
 	}
 	code := resp.StatusCode()
 	return code == http.StatusTooManyRequests || code >= 500
@@ -356,6 +362,15 @@ func snippet(body []byte) string {
 // extra headers (typically an Authorization value).
 var secretFields = map[string]bool{"auth_token": true, "token": true, "headers": true}
 
+// urlFields hold webhook URLs. A Slack or Teams URL is itself the
+// credential to post with, so the debug log keeps scheme and host only,
+// as listings do.
+// The lists hold bare URLs or, for generic webhooks, objects with a url.
+var urlFields = map[string]bool{
+	"url": true, "urls": true, "configuration_url": true,
+	"ms_teams_webhooks": true, "generic_webhooks": true,
+}
+
 // scrubForm redacts the secret parameters of a URL-encoded form body.
 func scrubForm(body string) string {
 	q, err := url.ParseQuery(body)
@@ -363,9 +378,15 @@ func scrubForm(body string) string {
 		return body
 	}
 	changed := false
-	for k := range q {
-		if secretFields[k] {
+	for k, vals := range q {
+		switch {
+		case secretFields[k]:
 			q[k] = []string{Redacted}
+			changed = true
+		case urlFields[k]:
+			for i, v := range vals {
+				vals[i] = redact.URL(v)
+			}
 			changed = true
 		}
 	}
@@ -393,10 +414,14 @@ func scrubValue(v any) (changed bool) {
 	switch t := v.(type) {
 	case map[string]any:
 		for k, x := range t {
-			if secretFields[k] {
+			switch {
+			case secretFields[k]:
 				t[k] = Redacted
 				changed = true
-			} else if scrubValue(x) {
+			case urlFields[k]:
+				t[k] = scrubURLs(x)
+				changed = true
+			case scrubValue(x):
 				changed = true
 			}
 		}
@@ -408,6 +433,26 @@ func scrubValue(v any) (changed bool) {
 		}
 	}
 	return changed
+}
+
+// scrubURLs masks a URL field's value: one URL, or a list of URLs or of
+// objects holding one.
+func scrubURLs(v any) any {
+	switch t := v.(type) {
+	case string:
+		return redact.URL(t)
+	case []any:
+		for i, x := range t {
+			t[i] = scrubURLs(x)
+		}
+		return t
+	case map[string]any:
+		scrubValue(t)
+		return t
+	case nil, bool, float64:
+		return t
+	}
+	return Redacted
 }
 
 // redactor hides one auth token in text, raw and URL-encoded.

@@ -249,6 +249,18 @@ func TestDebugLogRedacted(t *testing.T) {
 	if strings.Contains(log.String(), "hdr-5ecret") {
 		t.Errorf("a generic webhook's header value in debug log:\n%s", log.String())
 	}
+	// A Teams URL is the credential to post with: the request's form and
+	// the listing's response both carry it.
+	const teams = "https://x.webhook.office.com/webhookb2/TEAMS5ecret"
+	if err := c.AddMSTeamsWebhook(ctx, canary.DefaultFlock, teams); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.MSTeamsWebhooks(ctx, canary.DefaultFlock); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(log.String(), "TEAMS5ecret") || !strings.Contains(log.String(), "x.webhook.office.com") {
+		t.Errorf("a Teams webhook URL in debug log, or no sign of it:\n%s", log.String())
+	}
 	// The listing's response carries the HEC token back.
 	if _, err := c.SplunkWebhook(ctx, canary.DefaultFlock); err != nil {
 		t.Fatal(err)

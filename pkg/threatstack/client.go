@@ -30,6 +30,8 @@ import (
 	"time"
 
 	"github.com/go-resty/resty/v2"
+
+	"github.com/tw-cli/tw-cli/internal/noredirect"
 )
 
 // DefaultBaseURL is the public API host. Threat Stack is part of F5 now and
@@ -157,6 +159,7 @@ func New(creds Credentials, opts ...Option) (*Client, error) {
 	}
 	rc.SetBaseURL(base).
 		SetTimeout(s.timeout).
+		SetRedirectPolicy(resty.RedirectPolicyFunc(noredirect.Check)).
 		SetLogger(restyLogger{log: log}).
 		SetHeader("Accept", "application/json").
 		SetHeader("User-Agent", s.userAgent).
@@ -354,7 +357,7 @@ func (c *Client) shouldRetry(resp *resty.Response, err error) bool {
 // transient reports whether a transport error may go away on its own (a
 // refused or reset connection, an attempt that timed out) rather than being
 // a mistake that retrying only delays: a URL scheme the transport cannot
-// speak, a certificate that does not verify. The caller's own context is
+// speak, a certificate that does not verify, a redirect refused. The caller's own context is
 // checked by resty before any condition, so a DeadlineExceeded seen here
 // is one attempt's timeout.
 func transient(err error) bool {
@@ -363,9 +366,10 @@ func transient(err error) bool {
 		invalidCert x509.CertificateInvalidError
 		hostname    x509.HostnameError
 		verifyErr   *tls.CertificateVerificationError
+		redirect    *noredirect.Error
 	)
 	switch {
-	case errors.Is(err, context.Canceled),
+	case errors.Is(err, context.Canceled), errors.As(err, &redirect),
 		errors.As(err, &unknownCA), errors.As(err, &invalidCert), errors.As(err, &hostname), errors.As(err, &verifyErr):
 		return false
 	}

@@ -18,6 +18,8 @@ import (
 
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/config"
+	"github.com/tw-cli/tw-cli/internal/noredirect"
+	"github.com/tw-cli/tw-cli/internal/output"
 	canaryapi "github.com/tw-cli/tw-cli/pkg/canary"
 )
 
@@ -282,7 +284,7 @@ func completeFlocks(f *cmdutil.Factory) cobra.CompletionFunc {
 		var out []string
 		for _, fl := range flocks {
 			if strings.HasPrefix(fl.ID, toComplete) {
-				out = append(out, fl.ID+"\t"+fl.Name)
+				out = append(out, fl.ID+"\t"+output.Printable(fl.Name))
 			}
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
@@ -312,6 +314,10 @@ func consoleError(err error) error {
 		return cmdutil.AuthError(fmt.Errorf("%w\n%s", err, authHint))
 	case errors.Is(err, canaryapi.ErrNotFound):
 		return &cmdutil.ExitError{Code: cmdutil.ExitNotFound, Err: err}
+	}
+	var redirect *noredirect.Error
+	if errors.As(err, &redirect) {
+		return fmt.Errorf("canary: %w", redirect)
 	}
 	var reqErr *canaryapi.RequestError
 	if errors.As(err, &reqErr) {

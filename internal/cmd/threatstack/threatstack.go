@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
+	"github.com/tw-cli/tw-cli/internal/noredirect"
 	"github.com/tw-cli/tw-cli/pkg/threatstack"
 )
 
@@ -156,6 +157,10 @@ func apiError(err error) error {
 		return &cmdutil.ExitError{Code: cmdutil.ExitNotFound, Err: err}
 	case errors.As(err, &apiErr) && (apiErr.StatusCode >= 500 || apiErr.StatusCode == 429):
 		return cmdutil.RemoteError(err)
+	}
+	var redirect *noredirect.Error
+	if errors.As(err, &redirect) {
+		return fmt.Errorf("threatstack: %w", redirect)
 	}
 	var netErr net.Error
 	if errors.As(err, &netErr) && !errors.As(err, &apiErr) {
