@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
@@ -182,26 +183,71 @@ func (t *TablePrinter) Render() error {
 	return err
 }
 
+// toAny hands cells to tablewriter, their control characters shown
+// except the tabs and newlines it lays out.
 func toAny(ss []string) []any {
 	out := make([]any, len(ss))
 	for i, s := range ss {
-		out[i] = s
+		out[i] = printable(s, true)
 	}
 	return out
 }
 
-// tsvCell keeps one record per line whatever the data holds. Most cells
-// hold none of the separators, and are returned without a copy.
+// tsvCell keeps one record per line whatever the data holds.
 func tsvCell(s string) string {
 	if !strings.ContainsAny(s, "\t\n\r") {
-		return s
+		return Printable(s)
 	}
-	return tsvSeparators.Replace(s)
+	return Printable(tsvSeparators.Replace(s))
 }
 
 // tsvSeparators is built once: a Replacer's first use compiles it, and
 // building one per cell cost a third of `webhook list`'s time.
 var tsvSeparators = strings.NewReplacer("\t", " ", "\n", " ", "\r", " ")
+
+// Printable shows the control characters in s instead of sending them to
+// the terminal: incident titles and other fields come from senders' payloads,
+// and an escape sequence in one could retitle the window, clear the screen
+// or forge the lines around it. C0 controls and DEL are shown in caret
+// notation (ESC as ^[), C1 controls and bidirectional overrides as \uXXXX.
+// Most strings hold none, and are returned without a copy.
+func Printable(s string) string { return printable(s, false) }
+
+// printable is Printable, keeping tabs and newlines when layout is set:
+// a terminal table lays a multi-line cell out on several lines.
+func printable(s string, layout bool) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f || c >= 0x80 {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	changed := false
+	for _, r := range s {
+		switch {
+		case layout && (r == '\n' || r == '\t'):
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			b.WriteByte('^')
+			b.WriteByte(byte(r) ^ 0x40)
+			changed = true
+		case unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r):
+			fmt.Fprintf(&b, "\\u%04x", r)
+			changed = true
+		default:
+			b.WriteRune(r)
+		}
+	}
+	if !changed {
+		return s
+	}
+	return b.String()
+}
 
 // Time renders a timestamp: relative on a terminal, RFC 3339 otherwise.
 func Time(t time.Time, tty bool, now time.Time) string {

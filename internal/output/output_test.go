@@ -51,6 +51,11 @@ func TestTablePiped(t *testing.T) {
 			want: "a b\tline1 line2\tcr  lf\n",
 		},
 		{
+			name: "control characters from payloads are shown, not sent to the terminal",
+			rows: [][]string{{"Phish: \x1b]0;OWNED\x07\x1b[2J", "a\x7fb\u009bc", "tr\u202eap", "café ✓"}},
+			want: "Phish: ^[]0;OWNED^G^[[2J\ta^?b\\u009bc\ttr\\u202eap\tcafé ✓\n",
+		},
+		{
 			name: "empty cells keep their column",
 			rows: [][]string{{"x", "", "z"}},
 			want: "x\t\tz\n",
@@ -78,6 +83,10 @@ func TestTableTTY(t *testing.T) {
 		"edr            crowdstrike\n"
 	if got != want {
 		t.Errorf("got\n%q\nwant\n%q", got, want)
+	}
+	// Escape sequences are shown on a terminal too.
+	if got := render(t, true, []string{"TITLE"}, []string{"\x1b[31mred\x1b[0m"}); got != "TITLE\n^[[31mred^[[0m\n" {
+		t.Errorf("escape sequence on a terminal: %q", got)
 	}
 	// A header is printed as typed, not upper-cased or title-cased.
 	if got := render(t, true, []string{"Field", "value"}); got != "Field  value\n" {

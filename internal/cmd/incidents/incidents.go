@@ -286,7 +286,7 @@ func completeFrom(open func() (reader, error)) cobra.CompletionFunc {
 		var out []string
 		for _, i := range incs {
 			if strings.HasPrefix(i.Number, strings.ToUpper(toComplete)) {
-				out = append(out, i.Number+"\t"+i.Title)
+				out = append(out, i.Number+"\t"+output.Printable(i.Title))
 			}
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
