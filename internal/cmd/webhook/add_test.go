@@ -128,7 +128,9 @@ func TestAddRun(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e.expectOutput("", "✓ Registered source email-gateway (format auto, verification hmac, auto-triage on, playbook phishing_triage)\n")
+			// Seed 003's secret is 15 characters: kept, with a warning for
+			// a person at a terminal.
+			e.expectOutput("", "✓ Registered source email-gateway (format auto, verification hmac, auto-triage on, playbook phishing_triage)\n"+weakWarning(tty))
 			src := e.stored("email-gateway")
 			if src.Secret != "your-secret-key" || !src.AutoTriage || src.Playbook != "phishing_triage" || src.Origin != "cli" || !src.CreatedAt.Equal(t0) {
 				t.Errorf("stored %+v", src)
@@ -286,4 +288,19 @@ func TestAddRefusesAnEmptySecretAndADoubleMapping(t *testing.T) {
 	if srcs, err := st.ListSources(context.Background()); err != nil || len(srcs) != 0 {
 		t.Fatalf("stored %d sources (%v)", len(srcs), err)
 	}
+}
+
+func weakWarning(tty bool) string {
+	if !tty {
+		return ""
+	}
+	return "WARNING: a secret shorter than 16 characters can be guessed; leave out --secret to have a strong one generated\n"
+}
+
+func TestAddLongSecretNoWarning(t *testing.T) {
+	e := newEnv(t, true)
+	if err := e.run(NewCmdAdd(e.f, nil), "edr", "--secret", "0123456789abcdef"); err != nil {
+		t.Fatal(err)
+	}
+	e.expectOutput("", "✓ Registered source edr (format auto, verification hmac, auto-triage off)\n")
 }

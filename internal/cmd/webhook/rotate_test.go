@@ -77,7 +77,7 @@ func TestRotateRun(t *testing.T) {
 				if err := e.run(NewCmdRotateSecret(e.f, nil), tt.args...); err != nil {
 					t.Fatal(err)
 				}
-				e.expectOutput("", tt.wantStderr)
+				e.expectOutput("", tt.wantStderr+weakWarning(tty))
 				src := e.stored("edr")
 				if src.Secret != "new" || src.PreviousSecret != tt.previous || !src.PreviousExpiresAt.Equal(tt.until) {
 					t.Errorf("stored secret %q, previous %q until %v", src.Secret, src.PreviousSecret, src.PreviousExpiresAt)

@@ -122,6 +122,9 @@ func updateRun(cmd *cobra.Command, opts *UpdateOptions) error {
 		return output.Print(opts.IO, opts.Output, v, nil)
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "✓ Updated source %s\n", v.Source)
+	if opts.Patch.Secret != nil {
+		warnWeakSecret(opts.IO, *opts.Patch.Secret)
+	}
 	warnUnknownPlaybook(opts.IO, opts.Playbooks, v)
 	return nil
 }

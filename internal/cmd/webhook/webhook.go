@@ -113,6 +113,20 @@ func (s *secretFlags) register(cmd *cobra.Command, what string) {
 	}
 }
 
+// weakSecretLen is the length under which a new secret draws a warning:
+// a short HMAC key falls to an offline search from one signed delivery,
+// and the receiver does not limit how often a bearer token is tried. Only
+// a warning, and only to a person at a terminal: senders sometimes
+// dictate the secret, and seed 003's example is 15 characters.
+const weakSecretLen = 16
+
+// warnWeakSecret warns about a short secret that was just stored.
+func warnWeakSecret(ios *iostreams.IOStreams, secret string) {
+	if secret != "" && len(secret) < weakSecretLen && ios.IsStderrTTY() {
+		fmt.Fprintf(ios.ErrOut, "WARNING: a secret shorter than %d characters can be guessed; leave out --secret to have a strong one generated\n", weakSecretLen)
+	}
+}
+
 // resolve returns the secret from the flags, or "" when none was given.
 func (s *secretFlags) resolve(getenv func(string) string) (string, error) {
 	if err := cmdutil.MutuallyExclusive("specify only one of --secret or --secret-env", s.Secret != "", s.SecretEnv != ""); err != nil {
