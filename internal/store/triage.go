@@ -12,6 +12,11 @@ import (
 // hold it now: the worker that lost it must stop writing for that job.
 var ErrLeaseLost = errors.New("triage job lease lost")
 
+// ErrGroupTaken means another open incident holds the group key an
+// IncidentChange was to claim: it got there first, and the incident
+// belongs in its group instead.
+var ErrGroupTaken = errors.New("another incident opened this group first")
+
 // Triage job states.
 const (
 	// JobQueued waits for a worker (first run, or a retry after RunAt).
@@ -149,8 +154,13 @@ type IncidentChange struct {
 	Owner         *string
 	AddTags       []string
 	AddIndicators Indicators
-	// GroupKey records the incident as the open group for this key.
-	GroupKey *string
+	// GroupKey records the incident as the open group for this key. With
+	// GroupSince set, the change fails with ErrGroupTaken when another
+	// open incident holds the key since then: checked in the change's
+	// transaction, so that two incidents triaged at once do not both
+	// open the group.
+	GroupKey   *string
+	GroupSince time.Time
 	// MergeInto folds the incident into another one: its events move
 	// there, it is resolved, and the target's group time is refreshed.
 	MergeInto string

@@ -85,6 +85,7 @@ func (e *Engine) Execute(ctx context.Context, r Run) (Summary, error) {
 	}
 	evVars, rawVars := EventVars(ev), RawVars(raw)
 	actor := Actor(r.Playbook.Name)
+	retried := -1 // the step last run again after losing a group to another incident
 	for i := r.Start; i < len(r.Playbook.Steps); i++ {
 		st := r.Playbook.Steps[i]
 		inc, err := e.Store.GetIncident(ctx, r.Incident)
@@ -126,6 +127,14 @@ func (e *Engine) Execute(ctx context.Context, r Run) (Summary, error) {
 		if err != nil {
 			if errors.Is(err, store.ErrLeaseLost) {
 				return sum, err
+			}
+			if errors.Is(err, store.ErrGroupTaken) && retried != i {
+				// Another incident with the same key opened the group
+				// between this step's look and its write: run it again
+				// to join that group. Once: the second look sees it.
+				retried = i
+				i--
+				continue
 			}
 			return sum, &StepError{Index: i, Step: st.Name, Err: err}
 		}
@@ -268,7 +277,9 @@ func (e *Engine) group(ctx context.Context, st Step, vars Vars, inc *store.Incid
 	now := e.Now()
 	target, err := e.Store.FindGroupIncident(ctx, key, now.Add(-st.GroupWindow), inc.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		return outcome{change: store.IncidentChange{GroupKey: &key}, outcome: store.OutcomeOK,
+		// The store claims the key only if no other incident did since:
+		// ErrGroupTaken then runs this step again, to join that group.
+		return outcome{change: store.IncidentChange{GroupKey: &key, GroupSince: now.Add(-st.GroupWindow)}, outcome: store.OutcomeOK,
 			msg: fmt.Sprintf("opened group %q for %s", key, st.GroupWindow)}, nil
 	}
 	if err != nil {

@@ -626,3 +626,47 @@ func TestReclaimBySameProcessStopsTheStalledRun(t *testing.T) {
 			counts["alert:ok"], counts["playbook:done"], r.timeline(res.Incidents[0].ID))
 	}
 }
+
+// lookThenRace is a store where, right after a group step's first look
+// finds no group, another worker's incident claims it: the race that two
+// deliveries arriving together run.
+type lookThenRace struct {
+	store.Store
+	race func()
+}
+
+func (s *lookThenRace) FindGroupIncident(ctx context.Context, key string, since time.Time, exclude string) (*store.Incident, error) {
+	inc, err := s.Store.FindGroupIncident(ctx, key, since, exclude)
+	if s.race != nil {
+		s.race()
+		s.race = nil
+	}
+	return inc, err
+}
+
+func TestGroupLostToARaceJoinsTheWinner(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	first := r.deliver("defender", defenderBody("m-1", "phisher@malicious.com"), "phishing_triage").Incidents[0]
+	second := r.deliver("defender", defenderBody("m-2", "phisher@malicious.com"), "phishing_triage").Incidents[0]
+	pb, _ := r.worker.Catalog.Get("phishing_triage")
+	racing := &lookThenRace{Store: r.st}
+	racing.race = func() {
+		// The first incident's own run got to its group step meanwhile.
+		if _, err := r.worker.Engine.Execute(ctx, Run{Playbook: pb, Incident: first.ID}); err != nil {
+			t.Error(err)
+		}
+	}
+	eng := &Engine{Store: racing, Now: r.clk.Now}
+	sum, err := eng.Execute(ctx, Run{Playbook: pb, Incident: second.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.StoppedAt != "dedupe-by-sender" || !strings.Contains(sum.Reason, "grouped into "+first.Number) {
+		t.Fatalf("summary = %+v: want the second incident grouped into the first", sum)
+	}
+	tr, _ := r.st.GetIncidentTriage(ctx, second.ID)
+	if tr.MergedInto != first.Number || tr.GroupKey != "" {
+		t.Fatalf("second incident's triage = %+v", tr)
+	}
+}

@@ -369,6 +369,18 @@ func (s *Store) ApplyIncidentChange(ctx context.Context, idOrNumber string, ch s
 			tr.Indicators, changed = tr.Indicators.Merge(ch.AddIndicators), true
 		}
 		if ch.GroupKey != nil {
+			if !ch.GroupSince.IsZero() {
+				// Serializes the claims of one key: under READ COMMITTED
+				// the check below would not see a claim still in flight.
+				if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('tw-cli group ' || $1, 0))`, text(*ch.GroupKey)); err != nil {
+					return err
+				}
+				if _, err := findGroup(ctx, tx, *ch.GroupKey, ch.GroupSince, inc.ID); err == nil {
+					return store.ErrGroupTaken
+				} else if !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+			}
 			tr.GroupKey, tr.GroupLastAt, changed = text(*ch.GroupKey), micro(at), true
 		}
 		if ch.Suppress != nil {
@@ -437,7 +449,11 @@ func (s *Store) GetIncidentTriage(ctx context.Context, incidentID string) (*stor
 
 // FindGroupIncident implements store.TriageStore.
 func (s *Store) FindGroupIncident(ctx context.Context, key string, since time.Time, exclude string) (*store.Incident, error) {
-	inc, err := scanIncident(s.pool.QueryRow(ctx, `SELECT `+prefixed("i.", incidentCols)+` FROM incident_triage t JOIN incidents i ON i.id = t.incident_id
+	return findGroup(ctx, s.pool, key, since, exclude)
+}
+
+func findGroup(ctx context.Context, q dbQuery, key string, since time.Time, exclude string) (*store.Incident, error) {
+	inc, err := scanIncident(q.QueryRow(ctx, `SELECT `+prefixed("i.", incidentCols)+` FROM incident_triage t JOIN incidents i ON i.id = t.incident_id
 		WHERE t.group_key = $1 AND t.group_last_at >= $2 AND i.id <> $3 AND i.status <> $4 AND t.merged_into = ''
 		ORDER BY i.created_at LIMIT 1`, text(key), since, text(exclude), store.StatusResolved))
 	if errors.Is(err, pgx.ErrNoRows) {

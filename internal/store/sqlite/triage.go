@@ -372,6 +372,13 @@ func (s *Store) ApplyIncidentChange(ctx context.Context, idOrNumber string, ch s
 		tr.Indicators, changed = tr.Indicators.Merge(ch.AddIndicators), true
 	}
 	if ch.GroupKey != nil {
+		if !ch.GroupSince.IsZero() {
+			if _, err := findGroup(ctx, tx, *ch.GroupKey, ch.GroupSince, inc.ID); err == nil {
+				return nil, store.ErrGroupTaken
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return nil, err
+			}
+		}
 		tr.GroupKey, tr.GroupLastAt, changed = *ch.GroupKey, at, true
 	}
 	if ch.Suppress != nil {
@@ -439,7 +446,11 @@ func (s *Store) GetIncidentTriage(ctx context.Context, incidentID string) (*stor
 
 // FindGroupIncident implements store.TriageStore.
 func (s *Store) FindGroupIncident(ctx context.Context, key string, since time.Time, exclude string) (*store.Incident, error) {
-	inc, err := scanIncident(s.r.QueryRowContext(ctx, `SELECT `+prefixed("i.", incidentCols)+` FROM incident_triage t JOIN incidents i ON i.id = t.incident_id
+	return findGroup(ctx, s.r, key, since, exclude)
+}
+
+func findGroup(ctx context.Context, q querier, key string, since time.Time, exclude string) (*store.Incident, error) {
+	inc, err := scanIncident(q.QueryRowContext(ctx, `SELECT `+prefixed("i.", incidentCols)+` FROM incident_triage t JOIN incidents i ON i.id = t.incident_id
 		WHERE t.group_key = ? AND t.group_last_at >= ? AND i.id <> ? AND i.status <> ? AND t.merged_into = ''
 		ORDER BY i.created_at LIMIT 1`, key, ts(since), exclude, store.StatusResolved))
 	if errors.Is(err, sql.ErrNoRows) {

@@ -30,6 +30,7 @@ func RunTriage(t *testing.T, open func(t *testing.T) store.Store) {
 		"LatestIncidentEvent": testLatestIncidentEvent,
 		"ConcurrentChanges":   testConcurrentIncidentChanges,
 		"ClaimedOnce":         testClaimedOnce,
+		"GroupClaimedOnce":    testGroupClaimedOnce,
 		"ListedOwnerAndTags":  testListedOwnerAndTags,
 	}
 	for name, fn := range tests {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -122,6 +123,42 @@ func testClaimedOnce(t *testing.T, s store.Store) {
 	for _, j := range all {
 		if j.Status != store.JobDone || j.Attempts != 1 {
 			t.Fatalf("job %+v: want done on the first attempt", j)
+		}
+	}
+}
+
+// testGroupClaimedOnce is several incidents with one group key claiming
+// the group at once, as triage workers do for deliveries that arrive
+// together: exactly one opens it, the others are told it is taken. Rounds
+// after the first run on warm connections, where claims overlap most.
+func testGroupClaimedOnce(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const rounds, n = 6, 8
+	for r := range rounds {
+		incs := make([]store.Incident, n)
+		for i := range n {
+			incs[i] = ingest(t, s, triagedDelivery(fmt.Sprint("grp-", r, "-", i), t0)).Incidents[0]
+		}
+		key := fmt.Sprintf("phish:sender%d@bad.example", r)
+		errs := parallel(n, func(i int) error {
+			_, err := s.ApplyIncidentChange(ctx, incs[i].ID, store.IncidentChange{GroupKey: &key, GroupSince: t0.Add(-time.Hour)}, nil, t0.Add(time.Second))
+			return err
+		})
+		opened := 0
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				opened++
+			case !errors.Is(err, store.ErrGroupTaken):
+				t.Fatalf("round %d, claim %d: %v", r, i, err)
+			}
+		}
+		if opened != 1 {
+			t.Fatalf("round %d: %d incidents opened the group, want 1", r, opened)
+		}
+		// After the window, a claim is not checked against it.
+		if _, err := s.ApplyIncidentChange(ctx, incs[0].ID, store.IncidentChange{GroupKey: &key, GroupSince: t0.Add(2 * time.Second)}, nil, t0.Add(3*time.Second)); err != nil {
+			t.Fatalf("a claim after the window: %v", err)
 		}
 	}
 }
