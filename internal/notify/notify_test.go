@@ -3,9 +3,11 @@ package notify
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -485,5 +487,27 @@ func TestRetryRefusesADestinationOfAnotherKind(t *testing.T) {
 	}
 	if n := len(ep.requests()); n != 1 {
 		t.Fatalf("%d requests, want only the first", n)
+	}
+}
+
+// An endpoint that echoes the request line in its error page must not
+// put a Slack or Teams URL's token into the error (and so into timelines
+// and dead letters).
+func TestErrorsHideEchoedWebhookURLs(t *testing.T) {
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, "Cannot POST %s (token %s, host %s, code=%s)", r.URL.RequestURI(), path.Base(r.URL.Path), r.Host, r.URL.Query().Get("code"))
+	}))
+	defer echo.Close()
+	d := &store.Destination{Kind: KindSlack, URL: echo.URL + "/services/T0001/B0001/SLACKTOKENSECRET123?code=QUERYSECRET99"}
+	res := testSender(nil).Send(context.Background(), d, []byte(`{}`))
+	msg := res.Err.Error()
+	for _, leak := range []string{"SLACKTOKENSECRET123", "QUERYSECRET99", "/services/T0001"} {
+		if strings.Contains(msg, leak) {
+			t.Errorf("error shows %q: %s", leak, msg)
+		}
+	}
+	if !strings.Contains(msg, "HTTP 400: Cannot POST ********") {
+		t.Errorf("error = %s", msg)
 	}
 }

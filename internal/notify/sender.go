@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -192,7 +193,7 @@ func (s *Sender) attempt(ctx context.Context, d *store.Destination, body []byte)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return resp.StatusCode, 0, false, nil
 	}
-	err = fmt.Errorf("POST %s: HTTP %d%s", redact.URL(d.URL), resp.StatusCode, bodyNote(snippet, d.Secret, d.Token))
+	err = fmt.Errorf("POST %s: HTTP %d%s", redact.URL(d.URL), resp.StatusCode, bodyNote(snippet, append(urlSecrets(d.URL), d.Secret, d.Token)...))
 	switch {
 	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode == http.StatusTooEarly,
 		resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500:
@@ -222,6 +223,35 @@ func bodyNote(b []byte, secrets ...string) string {
 		return ""
 	}
 	return ": " + clip(s, 200)
+}
+
+// urlSecrets are the parts of a destination URL that may be its
+// credential: a Slack or Teams webhook's path is the token to post with,
+// and error pages often echo the request line ("Cannot POST /services/…").
+// The whole URL, its path and query, and each path segment and query
+// value of 8 characters or more (shorter ones are words an error page
+// uses anyway); longest first, so a longer match is masked whole.
+func urlSecrets(raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return []string{raw}
+	}
+	out := []string{raw, u.EscapedPath(), u.Path, u.RawQuery}
+	for _, seg := range strings.Split(u.Path, "/") {
+		if len(seg) >= 8 {
+			out = append(out, seg)
+		}
+	}
+	for _, vals := range u.Query() {
+		for _, v := range vals {
+			if len(v) >= 8 {
+				out = append(out, v)
+			}
+		}
+	}
+	out = slices.DeleteFunc(out, func(s string) bool { return s == "" || s == "/" })
+	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
 }
 
 // parseRetryAfter reads delay-seconds or an HTTP date.
