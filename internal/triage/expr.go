@@ -3,11 +3,18 @@ package triage
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/google/cel-go/cel"
+	celast "github.com/google/cel-go/common/ast"
+	"github.com/google/cel-go/common/operators"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/ext"
+
+	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/pkg/payload"
 )
 
 // costLimit bounds one evaluation, so a playbook cannot stall a worker
@@ -53,8 +60,9 @@ type Expr struct {
 	kind string
 }
 
-// compile checks src and its result type: conditions must be bool, keys
-// string. Fields of the dynamic maps are checked when evaluated.
+// compile checks src, the fields it reads of event and incident, and its
+// result type: conditions must be bool, keys string. raw's fields are the
+// sender's, and are checked only when evaluated.
 func (e *Env) compile(src, kind string) (*Expr, error) {
 	if strings.TrimSpace(src) == "" {
 		return nil, fmt.Errorf("empty expression")
@@ -62,6 +70,9 @@ func (e *Env) compile(src, kind string) (*Expr, error) {
 	ast, iss := e.env.Compile(src)
 	if iss != nil && iss.Err() != nil {
 		return nil, fmt.Errorf("invalid CEL: %s", oneLine(iss.Err().Error()))
+	}
+	if err := checkFields(ast); err != nil {
+		return nil, err
 	}
 	want := cel.BoolType
 	if kind == "string" {
@@ -134,4 +145,72 @@ func (v Vars) activation() map[string]any {
 		raw = map[string]any{}
 	}
 	return map[string]any{"event": v.Event, "incident": v.Incident, "raw": raw}
+}
+
+// knownFields are event and incident with every field present, the shape
+// expressions see whatever the delivery held.
+var knownFields = map[string]any{
+	"event":    EventVars(payload.Event{}),
+	"incident": IncidentVars(&store.Incident{}, nil),
+}
+
+// checkFields refuses a field of event or incident that does not exist
+// (event.sevrity): such an expression validated, then failed on every
+// delivery, and its job retried until it gave up.
+func checkFields(a *cel.Ast) error {
+	var err error
+	celast.PreOrderVisit(celast.NavigateAST(a.NativeRep()), celast.NewExprVisitor(func(e celast.Expr) {
+		if err == nil {
+			err = checkPath(e)
+		}
+	}))
+	return err
+}
+
+// checkPath checks a chain of field selections (event.entities.sender,
+// incident["owner"]) rooted at event or incident against knownFields.
+func checkPath(e celast.Expr) error {
+	var path []string
+	for {
+		switch e.Kind() {
+		case celast.SelectKind:
+			sel := e.AsSelect()
+			path = append(path, sel.FieldName())
+			e = sel.Operand()
+			continue
+		case celast.CallKind:
+			call := e.AsCall()
+			if call.FunctionName() == operators.Index && len(call.Args()) == 2 && call.Args()[1].Kind() == celast.LiteralKind {
+				if key, ok := call.Args()[1].AsLiteral().Value().(string); ok {
+					path = append(path, key)
+					e = call.Args()[0]
+					continue
+				}
+			}
+		case celast.IdentKind:
+			return lookupPath(e.AsIdent(), path)
+		}
+		return nil
+	}
+}
+
+func lookupPath(root string, rev []string) error {
+	cur, ok := knownFields[root]
+	if !ok || len(rev) == 0 {
+		return nil
+	}
+	name := root
+	for i := len(rev) - 1; i >= 0; i-- {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil // a list or a string: CEL's own checks apply
+		}
+		v, ok := m[rev[i]]
+		if !ok {
+			return fmt.Errorf("%s has no field %q: use one of %s", name, rev[i], strings.Join(slices.Sorted(maps.Keys(m)), ", "))
+		}
+		name += "." + rev[i]
+		cur = v
+	}
+	return nil
 }

@@ -208,8 +208,26 @@ func TestExpressionsSeeEventIncidentAndRaw(t *testing.T) {
 			t.Errorf("%s = %v, %v; want %v", src, got, err, want)
 		}
 	}
-	// A field that does not exist is an evaluation error, not false.
-	x, _ := env.compile(`event.nosuch == "x"`, "bool")
+	// A field of event or incident that does not exist is refused when
+	// the playbook is loaded, at any depth and in either notation.
+	for src, want := range map[string]string{
+		`event.sevrity == "high"`:                 `event has no field "sevrity": use one of action, category,`,
+		`event.entities.sendr == ""`:              `event.entities has no field "sendr": use one of command_lines,`,
+		`incident["ownr"] == ""`:                  `incident has no field "ownr"`,
+		`has(incident.indicators.url)`:            `incident.indicators has no field "url"`,
+		`[1].exists(x, event.title.contains("a"))`: "",
+	} {
+		_, err := env.compile(src, "bool")
+		if (want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), want)) {
+			t.Errorf("compile(%s) = %v, want %q", src, err, want)
+		}
+	}
+	// raw is the sender's: a field it lacks is an evaluation error, not
+	// false.
+	x, err := env.compile(`raw.nosuch == "x"`, "bool")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := x.Bool(ctx, vars); err == nil || !strings.Contains(err.Error(), "nosuch") {
 		t.Fatalf("missing field = %v", err)
 	}

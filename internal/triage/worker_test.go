@@ -348,7 +348,7 @@ func TestExhaustedJobStaysVisible(t *testing.T) {
 	ctx := context.Background()
 	os.WriteFile(filepath.Join(r.dir, "broken_at_runtime.yaml"), []byte(`steps:
   - name: typo
-    match: event.categroy == "x"
+    match: raw.categroy == "x"
 `), 0o600)
 	r.worker.Catalog.Reload()
 	res := r.deliver("generic", `{"event_type":"alert"}`, "broken_at_runtime")
