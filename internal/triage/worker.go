@@ -57,6 +57,8 @@ type Worker struct {
 	// fake, while renewals follow a real ticker: tests shorten it to see
 	// renewals at all.
 	heartbeatEvery time.Duration
+	// recordTimeout is DefaultRecordTimeout; tests shorten it.
+	recordTimeout time.Duration
 }
 
 // claimOwner is the lease owner of one claim: the worker's ID and the
@@ -85,6 +87,9 @@ func (w *Worker) defaults() {
 	}
 	if w.MaxAttempts <= 0 {
 		w.MaxAttempts = DefaultMaxAttempts
+	}
+	if w.recordTimeout <= 0 {
+		w.recordTimeout = DefaultRecordTimeout
 	}
 	if w.BaseBackoff <= 0 {
 		w.BaseBackoff = DefaultBaseBackoff
@@ -150,6 +155,10 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 }
 
+// DefaultRecordTimeout bounds the writes that record where a job stands
+// once shutdown has begun.
+const DefaultRecordTimeout = 10 * time.Second
+
 // ProcessOnce claims and runs the jobs that are runnable now, one at a
 // time, and returns how many it ran; for tests and one-shot use.
 func (w *Worker) ProcessOnce(ctx context.Context) (int, error) {
@@ -169,8 +178,13 @@ func (w *Worker) ProcessOnce(ctx context.Context) (int, error) {
 func (w *Worker) process(ctx context.Context, log *slog.Logger, j store.TriageJob) {
 	log = log.With("job", j.ID, "incident_id", j.IncidentID, "playbook", j.Playbook, "attempt", j.Attempts)
 	// Writes for the job outlive a shutdown signal long enough to record
-	// where the job stands; the steps themselves see cancellation.
-	wctx := context.WithoutCancel(ctx)
+	// where the job stands; the steps themselves see cancellation. Only
+	// for recordTimeout: a database that stopped answering must not hold
+	// the shutdown forever (the job then resumes when its lease expires).
+	wctx, cancelWrites := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWrites()
+	stopTimer := context.AfterFunc(ctx, func() { time.AfterFunc(w.recordTimeout, cancelWrites) })
+	defer stopTimer()
 	actor := Actor(j.Playbook)
 	if j.Attempts > w.MaxAttempts {
 		msg := fmt.Sprintf("gave up: the job was interrupted %d times without finishing (last error: %s)", j.Attempts-1, orNone(j.LastError))

@@ -670,3 +670,26 @@ func TestGroupLostToARaceJoinsTheWinner(t *testing.T) {
 		t.Fatalf("second incident's triage = %+v", tr)
 	}
 }
+
+// hungRequeue is a database that stops answering as shutdown begins: the
+// write that gives an interrupted job back never returns on its own.
+type hungRequeue struct{ store.Store }
+
+func (hungRequeue) RequeueTriageJob(ctx context.Context, _, _ string, _ time.Time, _ ...store.TimelineEntry) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func TestShutdownDoesNotWaitForeverOnTheDatabase(t *testing.T) {
+	r := newRig(t)
+	arrived, _ := r.hangingDestination(1)
+	r.deliver("defender", defenderBody("m-1", "x@bad.example"), "phishing_triage")
+	r.worker.Poll = 10 * time.Millisecond
+	r.worker.Store = hungRequeue{r.st}
+	r.worker.recordTimeout = 50 * time.Millisecond
+	start := time.Now()
+	r.runUntilArrival(arrived) // cancels once the job is in its notify step
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("the worker took %v to stop", d)
+	}
+}
