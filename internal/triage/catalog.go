@@ -43,6 +43,9 @@ type Catalog struct {
 	mu       sync.RWMutex
 	books    map[string]*Playbook
 	problems []error
+	// seen is the directory's playbook files (name, size, modification
+	// time) when it was last read.
+	seen string
 }
 
 // LoadCatalog reads the built-ins and dir (which may not exist). Invalid
@@ -60,6 +63,7 @@ func LoadCatalog(env *Env, dir string) (*Catalog, error) {
 // added after the catalog was loaded. Its error is for the built-ins only;
 // user files' problems go to Problems.
 func (c *Catalog) Reload() error {
+	seen := c.fingerprint()
 	books := map[string]*Playbook{}
 	entries, err := fs.ReadDir(builtins, "playbooks")
 	if err != nil {
@@ -98,9 +102,49 @@ func (c *Catalog) Reload() error {
 		}
 	}
 	c.mu.Lock()
-	c.books, c.problems = books, problems
+	c.books, c.problems, c.seen = books, problems, seen
 	c.mu.Unlock()
 	return nil
+}
+
+// ReloadIfChanged reloads when a playbook file was added, removed or
+// edited since the last load, and reports whether it did: a job retried
+// after its playbook was fixed runs the fix, not the copy read at start.
+func (c *Catalog) ReloadIfChanged() (bool, error) {
+	now := c.fingerprint()
+	c.mu.RLock()
+	same := now == c.seen
+	c.mu.RUnlock()
+	if same {
+		return false, nil
+	}
+	return true, c.Reload()
+}
+
+// fingerprint names the directory's playbook files with their sizes and
+// modification times; reading it costs a directory listing, not a parse.
+func (c *Catalog) fingerprint() string {
+	if c.dir == "" {
+		return ""
+	}
+	files, err := os.ReadDir(c.dir)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	var b strings.Builder
+	for _, f := range files {
+		name := f.Name()
+		if f.IsDir() || !(strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
+			continue
+		}
+		info, err := f.Info()
+		if err != nil {
+			fmt.Fprintf(&b, "%s:gone\n", name)
+			continue
+		}
+		fmt.Fprintf(&b, "%s:%d:%d\n", name, info.Size(), info.ModTime().UnixNano())
+	}
+	return b.String()
 }
 
 // Problems returns why user files were left out at the last (re)load.

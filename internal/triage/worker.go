@@ -191,16 +191,16 @@ func (w *Worker) process(ctx context.Context, log *slog.Logger, j store.TriageJo
 		w.finish(log, w.fail(wctx, j, msg, time.Time{}, store.TimelineEntry{Kind: store.TimelinePlaybook, Actor: actor, Outcome: store.OutcomeFailed, Message: msg, JobID: j.ID}))
 		return
 	}
-	pb, ok := w.Catalog.Get(j.Playbook)
-	if !ok {
-		if err := w.Catalog.Reload(); err != nil {
-			log.Error("reload playbooks", "error", err)
-		}
+	// Files added or edited since the last job count: a fix to a
+	// playbook applies to the retries of the jobs it failed.
+	if reloaded, err := w.Catalog.ReloadIfChanged(); err != nil {
+		log.Error("reload playbooks", "error", err)
+	} else if reloaded {
 		for _, p := range w.Catalog.Problems() {
 			log.Warn("invalid playbook left out", "error", p)
 		}
-		pb, ok = w.Catalog.Get(j.Playbook)
 	}
+	pb, ok := w.Catalog.Get(j.Playbook)
 	if !ok {
 		w.retry(wctx, log, j, &StepError{Index: j.Step, Step: "load playbook", Err: fmt.Errorf("no playbook %q: add %s.yaml to %s", j.Playbook, j.Playbook, w.Catalog.Dir())})
 		return

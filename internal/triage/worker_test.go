@@ -693,3 +693,28 @@ func TestShutdownDoesNotWaitForeverOnTheDatabase(t *testing.T) {
 		t.Fatalf("the worker took %v to stop", d)
 	}
 }
+
+// A playbook fixed while its job waits to retry: the retry runs the fix.
+func TestRetryRunsTheFixedPlaybook(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	file := filepath.Join(r.dir, "fixable.yaml")
+	if err := os.WriteFile(file, []byte("steps:\n  - name: check\n    match: raw.categroy == \"x\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := r.deliver("generic", `{"event_type":"alert","category":"x"}`, "fixable")
+	r.process()
+	job, _ := r.st.GetTriageJob(ctx, res.Jobs[0].ID)
+	if job.Status != store.JobQueued || !strings.Contains(job.LastError, "categroy") {
+		t.Fatalf("first attempt: %+v", job)
+	}
+	if err := os.WriteFile(file, []byte("steps:\n  - name: check\n    match: raw.category == \"x\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r.clk.Add(time.Minute)
+	r.process()
+	job, _ = r.st.GetTriageJob(ctx, res.Jobs[0].ID)
+	if job.Status != store.JobDone {
+		t.Fatalf("retry after the fix: %+v", job)
+	}
+}
