@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/tw-cli/tw-cli/internal/store"
@@ -18,6 +19,23 @@ type Notifier struct {
 	Store  store.TriageStore
 	Sender *Sender
 	Now    func() time.Time
+
+	// down remembers destinations whose last message failed every
+	// attempt (see Cooldown).
+	mu   sync.Mutex
+	down map[string]downSince
+}
+
+// Cooldown is how long after a message failed every attempt its
+// destination is not tried again: messages meanwhile go straight to the
+// dead-letter list. A destination that is down or hangs took each triage
+// job that notified it for the Sender's whole retry budget (four attempts
+// and their timeouts), and with a few workers it held up every job.
+const Cooldown = time.Minute
+
+type downSince struct {
+	at  time.Time
+	err string
 }
 
 // Delivery is the outcome of notifying one destination.
@@ -43,14 +61,22 @@ func (n *Notifier) Notify(ctx context.Context, name string, m Message) (Delivery
 	if err != nil {
 		return Delivery{}, err
 	}
-	out := Delivery{Destination: name, Result: n.Sender.Send(ctx, d, body)}
-	if out.OK() {
-		return out, nil
-	}
-	if ctx.Err() != nil {
-		// Shutting down: the caller's job is retried as a whole, so the
-		// message is not dead-lettered as if the endpoint had failed.
-		return out, ctx.Err()
+	var out Delivery
+	if why, skip := n.isDown(name); skip {
+		out = Delivery{Destination: name, Result: Result{Err: errors.New(why)}}
+	} else {
+		out = Delivery{Destination: name, Result: n.Sender.Send(ctx, d, body)}
+		if out.OK() {
+			n.markUp(name)
+			return out, nil
+		}
+		if ctx.Err() != nil {
+			// Shutting down: the caller's job is retried as a whole, so
+			// the message is not dead-lettered as if the endpoint had
+			// failed.
+			return out, ctx.Err()
+		}
+		n.markDown(name, out.Err)
 	}
 	now := n.Now()
 	dl := &store.DeadLetter{
@@ -116,4 +142,32 @@ func (n *Notifier) Retry(ctx context.Context, id string) (Delivery, error) {
 	dl.Attempts += out.Attempts
 	dl.LastStatus, dl.LastError, dl.UpdatedAt = out.Status, out.Err.Error(), n.Now()
 	return out, n.Store.UpdateDeadLetter(ctx, dl)
+}
+
+// isDown reports whether name failed a message within Cooldown, and why
+// it is skipped.
+func (n *Notifier) isDown(name string) (string, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	d, ok := n.down[name]
+	if !ok || n.Now().Sub(d.at) >= Cooldown {
+		return "", false
+	}
+	return fmt.Sprintf("not sent: %s failed a message %s ago (%s); it is tried again %s after that failure",
+		name, n.Now().Sub(d.at).Round(time.Second), d.err, Cooldown), true
+}
+
+func (n *Notifier) markDown(name string, err error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.down == nil {
+		n.down = map[string]downSince{}
+	}
+	n.down[name] = downSince{at: n.Now(), err: err.Error()}
+}
+
+func (n *Notifier) markUp(name string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	delete(n.down, name)
 }

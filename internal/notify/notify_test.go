@@ -511,3 +511,38 @@ func TestErrorsHideEchoedWebhookURLs(t *testing.T) {
 		t.Errorf("error = %s", msg)
 	}
 }
+
+// A destination whose last message failed every attempt is not tried
+// again for Cooldown: messages meanwhile are dead-lettered at once, so a
+// dead endpoint does not hold each triage job for the whole retry budget.
+func TestDownDestinationIsSkippedForTheCooldown(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	ep := newEndpoint(t, 503, 503, 200)
+	if err := st.CreateDestination(ctx, &store.Destination{Name: "soc", Kind: KindSlack, URL: ep.srv.URL, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	clock := now
+	s := testSender(nil)
+	s.MaxAttempts = 2
+	n := &Notifier{Store: st, Sender: s, Now: func() time.Time { return clock }}
+	first, err := n.Notify(ctx, "soc", sample())
+	if err != nil || first.OK() || first.Attempts != 2 {
+		t.Fatalf("first = %+v, %v", first, err)
+	}
+	clock = clock.Add(Cooldown / 2)
+	skipped, err := n.Notify(ctx, "soc", sample())
+	if err != nil || skipped.OK() || skipped.Attempts != 0 || skipped.DeadLetter == "" || !strings.Contains(skipped.Err.Error(), "not sent: soc failed a message 30s ago") {
+		t.Fatalf("within the cooldown = %+v, %v", skipped, err)
+	}
+	if len(ep.requests()) != 2 {
+		t.Fatalf("%d requests: the endpoint was tried within the cooldown", len(ep.requests()))
+	}
+	if dls, _ := st.ListDeadLetters(ctx); len(dls) != 2 {
+		t.Fatalf("%d dead letters, want both messages kept", len(dls))
+	}
+	clock = clock.Add(Cooldown)
+	if again, err := n.Notify(ctx, "soc", sample()); err != nil || !again.OK() || len(ep.requests()) != 3 {
+		t.Fatalf("after the cooldown = %+v, %v", again, err)
+	}
+}

@@ -347,6 +347,11 @@ func (e *Engine) notify(ctx context.Context, st Step, inc *store.Incident, pb st
 			continue
 		}
 		failed = true
+		if d.Attempts == 0 {
+			// Down within the notifier's cooldown: not tried.
+			parts = append(parts, fmt.Sprintf("%v; dead letter %s", d.Err, d.DeadLetter))
+			continue
+		}
 		parts = append(parts, fmt.Sprintf("%s failed after %s: %v; dead letter %s", name, attempts(d.Attempts), d.Err, d.DeadLetter))
 	}
 	res := outcome{outcome: store.OutcomeOK, msg: "notify: " + strings.Join(parts, "; ")}
