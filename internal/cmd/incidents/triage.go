@@ -39,7 +39,7 @@ func triageRows(d *Detail, t *output.TablePrinter, now time.Time) {
 		t.Row("suppressed", d.SuppressReason)
 	}
 	for _, j := range d.TriageJobs {
-		line := fmt.Sprintf("%s %s %s, step %d, %d attempts", j.ID, j.Playbook, j.Status, j.Step, j.Attempts)
+		line := fmt.Sprintf("%s %s %s%s, %s", j.ID, j.Playbook, j.Status, jobStep(j), attemptCount(j.Attempts))
 		if j.LastError != "" && j.Status != store.JobDone {
 			line += ": " + j.LastError
 		}
@@ -55,6 +55,26 @@ func triageRows(d *Detail, t *output.TablePrinter, now time.Time) {
 		}
 		t.Row("timeline", fmt.Sprintf("%s  %s  %s: %s", output.Time(e.At, tty, now), e.Actor, what, e.Message))
 	}
+}
+
+// jobStep says where a job stands in words: Step is the index of the
+// next step to run, which for a finished job is past the last one (or
+// the whole playbook's length, when a step stopped it early).
+func jobStep(j store.TriageJob) string {
+	switch j.Status {
+	case store.JobDone:
+		return ""
+	case store.JobFailed:
+		return fmt.Sprintf(" at step %d", j.Step+1)
+	}
+	return fmt.Sprintf(", next step %d", j.Step+1)
+}
+
+func attemptCount(n int) string {
+	if n == 1 {
+		return "1 attempt"
+	}
+	return fmt.Sprintf("%d attempts", n)
 }
 
 func orDash(s string) string {

@@ -97,7 +97,7 @@ func TestAssignCommentAckShow(t *testing.T) {
 	got := out.String()
 	for _, line := range []string{
 		"status\tacknowledged\n", "owner\talice\n", "tags\tphishing\n", "indicators.domains\tbad.example\n",
-		"triage_job\tqueue-",
+		"triage_job\tqueue-", " phishing_triage queued, next step 1, 0 attempts\n",
 		"timeline\t2024-01-15T10:00:00Z  receiver  playbook queued: queued for playbook phishing_triage (queue-",
 		"timeline\t2024-01-15T10:01:00Z  " + user + "  assign: assigned to alice\n",
 		"timeline\t2024-01-15T10:01:00Z  " + user + "  comment: Sender blocked\n",
@@ -151,5 +151,22 @@ func TestStatusChangesFollowTheState(t *testing.T) {
 	}
 	if inc.Status != store.StatusResolved || statuses != 1 {
 		t.Fatalf("status %s with %d status entries, want resolved with 1", inc.Status, statuses)
+	}
+}
+
+func TestJobStepInWords(t *testing.T) {
+	for _, tt := range []struct {
+		job  store.TriageJob
+		want string
+	}{
+		{store.TriageJob{Status: store.JobQueued, Step: 0}, ", next step 1"},
+		{store.TriageJob{Status: store.JobRunning, Step: 3}, ", next step 4"},
+		// A playbook a step stopped at step 1 records the playbook's end.
+		{store.TriageJob{Status: store.JobDone, Step: 7}, ""},
+		{store.TriageJob{Status: store.JobFailed, Step: 2}, " at step 3"},
+	} {
+		if got := jobStep(tt.job); got != tt.want {
+			t.Errorf("jobStep(%s, step %d) = %q, want %q", tt.job.Status, tt.job.Step, got, tt.want)
+		}
 	}
 }
