@@ -252,6 +252,11 @@ func (p *parser) strings(n *yaml.Node, step, key string) []string {
 		p.fail(n.Line, step, "%s: want a string or a list of strings", key)
 		return nil
 	}
+	if len(out) == 0 {
+		// add_tags: [] or notify: [] would do nothing, silently.
+		p.fail(n.Line, step, "%s: empty list", key)
+		return nil
+	}
 	for i := range out {
 		out[i] = strings.TrimSpace(out[i])
 		if out[i] == "" {

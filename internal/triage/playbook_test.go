@@ -113,6 +113,8 @@ func TestValidationNamesFileAndStep(t *testing.T) {
 		"unknown key":     {"title: x\nsteps:\n  - assign: x\n", []string{"unknown key \"title\""}},
 		"bad yaml":        {"steps: [\n", []string{"bad.yaml: invalid YAML"}},
 		"bad dest":        {"steps:\n  - notify: [\"bad name\"]\n", []string{"notify: invalid destination name"}},
+		"no tags":         {"steps:\n  - add_tags: []\n", []string{"add_tags: empty list"}},
+		"no destinations": {"steps:\n  - notify: []\n", []string{"notify: empty list"}},
 		"match with if":   {"steps:\n  - match: 'true'\n    if: 'true'\n", []string{"drop its if"}},
 		"suppress false":  {"steps:\n  - suppress: false\n", []string{"suppress: \"false\" would still suppress"}},
 		"duplicate names": {"steps:\n  - name: tag\n    add_tags: [a]\n  - name: tag\n    add_tags: [b]\n", []string{"step name \"tag\" is already used on line 2"}},
@@ -211,10 +213,10 @@ func TestExpressionsSeeEventIncidentAndRaw(t *testing.T) {
 	// A field of event or incident that does not exist is refused when
 	// the playbook is loaded, at any depth and in either notation.
 	for src, want := range map[string]string{
-		`event.sevrity == "high"`:                 `event has no field "sevrity": use one of action, category,`,
-		`event.entities.sendr == ""`:              `event.entities has no field "sendr": use one of command_lines,`,
-		`incident["ownr"] == ""`:                  `incident has no field "ownr"`,
-		`has(incident.indicators.url)`:            `incident.indicators has no field "url"`,
+		`event.sevrity == "high"`:                  `event has no field "sevrity": use one of action, category,`,
+		`event.entities.sendr == ""`:               `event.entities has no field "sendr": use one of command_lines,`,
+		`incident["ownr"] == ""`:                   `incident has no field "ownr"`,
+		`has(incident.indicators.url)`:             `incident.indicators has no field "url"`,
 		`[1].exists(x, event.title.contains("a"))`: "",
 	} {
 		_, err := env.compile(src, "bool")
