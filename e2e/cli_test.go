@@ -204,6 +204,33 @@ func TestRemoteAdminAPI(t *testing.T) {
 	if out := client.must("__complete", "incidents", "show", "").stdout; !strings.Contains(out, num) {
 		t.Fatalf("completion from the client: %q", out)
 	}
+	// Analysts' edits go to the receiver too, by the same rules, signed
+	// with the client's user and the token's name.
+	if r := client.must("incidents", "ack", num); !strings.Contains(r.stderr, "✓ "+num+" is now acknowledged") {
+		t.Fatalf("remote ack: %s", r.stderr)
+	}
+	if r := client.must("incidents", "ack", num); !strings.Contains(r.stderr, num+" is already acknowledged") {
+		t.Fatalf("remote ack again: %s", r.stderr)
+	}
+	client.must("incidents", "assign", num, "alice")
+	client.must("incidents", "comment", num, "blocked at the gateway")
+	edited := server.must("incidents", "show", num, "-o", "json").stdout
+	if remote := client.must("incidents", "show", num, "-o", "json").stdout; remote != edited {
+		t.Fatalf("after remote edits, from the client:\n%s\nfrom the server:\n%s", remote, edited)
+	}
+	d := decodeJSON[map[string]any](t, edited)
+	timeline := d["timeline"].([]any)
+	last := timeline[len(timeline)-1].(map[string]any)
+	if d["status"] != "acknowledged" || d["owner"] != "alice" || last["message"] != "blocked at the gateway" ||
+		!strings.HasSuffix(fmt.Sprint(last["actor"]), " (token ci)") {
+		t.Fatalf("the server's incident after remote edits: %s", edited)
+	}
+	client.must("incidents", "resolve", num)
+	if r := client.expectCode(1, "incidents", "ack", num); !strings.Contains(r.stderr, "acknowledging it would reopen it") {
+		t.Fatalf("remote ack of a resolved incident: %s", r.stderr)
+	}
+	client.expectCode(4, "incidents", "ack", "INC-1999-0001")
+	client.expectCode(4, "incidents", "comment", ".", "x")
 	// A --server URL with a wrong path is not "no such incident".
 	wrong := newEnv(t)
 	wrong.extra = []string{"TW_SERVER=" + srv.url + "/api", "TW_TOKEN=" + tok}

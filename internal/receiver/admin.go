@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -61,7 +62,7 @@ func (r *Receiver) admin(h http.HandlerFunc) http.Handler {
 		}
 		r.log.Info("admin request", "component", logs.ComponentAdmin, "method", req.Method, "path", req.URL.Path, "token", t.Name)
 		req.Body = http.MaxBytesReader(w, req.Body, r.maxBody)
-		h(w, req)
+		h(w, req.WithContext(context.WithValue(req.Context(), tokenNameKey{}, t.Name)))
 	})
 }
 

@@ -103,6 +103,12 @@ func (r *Remote) Fetch(ctx context.Context, path string, query url.Values, out a
 	return r.do(ctx, http.MethodGet, path, nil, out)
 }
 
+// Post sends in as JSON to path on the remote receiver and decodes the
+// answer into out.
+func (r *Remote) Post(ctx context.Context, path string, in, out any) error {
+	return r.do(ctx, http.MethodPost, path, in, out)
+}
+
 func (r *Remote) do(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
 	if in != nil {
@@ -170,6 +176,9 @@ func decodeAPIError(status int, data []byte) error {
 	case http.StatusNotFound:
 		return fmt.Errorf("%w: %s", ErrNotFound, strings.TrimPrefix(apiErr.Message, ErrNotFound.Error()+": "))
 	case http.StatusConflict:
+		if apiErr.Code != "already_exists" && apiErr.Code != "" {
+			return apiErr // another conflict, such as an incident edit refused
+		}
 		return fmt.Errorf("%w: %s", ErrExists, strings.TrimPrefix(apiErr.Message, ErrExists.Error()+": "))
 	case http.StatusBadRequest:
 		return &ValidationError{Msg: apiErr.Message}

@@ -2,7 +2,6 @@
 package incidents
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/iostreams"
 	"github.com/tw-cli/tw-cli/internal/output"
+	"github.com/tw-cli/tw-cli/internal/receiver"
 	"github.com/tw-cli/tw-cli/internal/store"
 )
 
@@ -23,6 +23,10 @@ func NewCmdIncidents(f *cmdutil.Factory) *cobra.Command {
 		Use:     "incidents <command>",
 		Aliases: []string{"incident"},
 		Short:   "List and work on incidents made from deliveries",
+		Long: `List and work on incidents made from deliveries: in this machine's store,
+or with --server/TW_SERVER (and --token/TW_TOKEN) on a remote receiver
+through its admin API, which applies the same rules and signs timeline
+entries with your user and the token's name.`,
 	}
 	cmd.AddCommand(
 		NewCmdList(f, nil),
@@ -147,7 +151,7 @@ func NewCmdShow(f *cmdutil.Factory, runF func(*ShowOptions) error) *cobra.Comman
 		Short:             "Show one incident",
 		Example:           `  $ tw-cli incidents show INC-2024-0001`,
 		Args:              cmdutil.ExactArgs(1, "incident number or id"),
-		ValidArgsFunction: completeFrom(readerFor(f)),
+		ValidArgsFunction: completeIncidents(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
 			if runF != nil {
@@ -203,73 +207,59 @@ func newCmdSetStatus(f *cmdutil.Factory, verb, status, short string) *cobra.Comm
 		Use:   verb + " <number|id>",
 		Short: short,
 		Example: "  $ tw-cli incidents " + verb + " INC-2024-0001\n" +
-			"  $ tw-cli incidents " + verb + " INC-2024-0001 -o json",
+			"  $ tw-cli incidents " + verb + " INC-2024-0001 -o json\n" +
+			"  $ tw-cli incidents " + verb + " INC-2024-0001 --server https://receiver.example.com --token \"$TW_TOKEN\"",
 		Args:              cmdutil.ExactArgs(1, "incident number or id"),
 		ValidArgsFunction: completeIncidents(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := f.Store()
+			ed, err := editorFor(f)()
 			if err != nil {
 				return err
 			}
-			cur, err := s.GetIncident(cmd.Context(), args[0])
+			res, err := ed.SetStatus(cmd.Context(), args[0], status, cmdutil.CurrentUser())
 			if err != nil {
-				return notFound(err, args[0])
+				return editError(err, args[0])
 			}
-			tr, err := s.GetIncidentTriage(cmd.Context(), cur.ID)
-			if err != nil {
-				return err
-			}
-			switch {
-			case tr.MergedInto != "":
-				return fmt.Errorf("%s was grouped into %s: work on that one", cur.Number, tr.MergedInto)
-			case cur.Status == status:
+			num := res.Incident.Number
+			if !res.Changed {
 				// Said again, it changes nothing and adds no timeline entry.
-				return printIncident(cmd.Context(), f.IOStreams, s, format, cur, fmt.Sprintf("%s is already %s", cur.Number, status))
-			case cur.Status == store.StatusResolved && status == store.StatusAcknowledged:
-				return fmt.Errorf("%s is resolved: acknowledging it would reopen it", cur.Number)
+				return printEdited(f.IOStreams, format, res, fmt.Sprintf("%s is already %s", num, status))
 			}
-			// The change and its timeline entry commit together.
-			entry := store.TimelineEntry{Kind: store.TimelineStatus, Actor: cmdutil.CurrentUser(), Outcome: status, Message: "status → " + status}
-			inc, err := s.ApplyIncidentChange(cmd.Context(), args[0], store.IncidentChange{Status: &status}, nil, f.Now(), entry)
-			if err != nil {
-				return notFound(err, args[0])
-			}
-			return printIncident(cmd.Context(), f.IOStreams, s, format, inc, fmt.Sprintf("✓ %s is now %s", inc.Number, inc.Status))
+			return printEdited(f.IOStreams, format, res, fmt.Sprintf("✓ %s is now %s", num, res.Incident.Status))
 		},
 	}
 	output.AddFormatFlag(cmd, &format)
 	return cmd
 }
 
-// printIncident reports an incident a verb worked on: with -o json or
+// printEdited reports an incident a verb worked on: with -o json or
 // yaml, the incident as `incidents show` prints it, to stdout; else the
 // human line, to stderr.
-func printIncident(ctx context.Context, ios *iostreams.IOStreams, s store.Store, format string, inc *store.Incident, human string) error {
+func printEdited(ios *iostreams.IOStreams, format string, res *receiver.IncidentEdited, human string) error {
 	if format != output.JSON && format != output.YAML {
 		_, err := fmt.Fprintln(ios.ErrOut, human)
 		return err
 	}
-	d, err := store.LoadIncidentDetail(ctx, s, inc)
-	if err != nil {
-		return err
+	return output.Print(ios, format, res.Incident, nil)
+}
+
+// editError maps an edit's errors: a missing incident exits 4, an edit
+// the incident's state refuses exits 1 with its reason.
+func editError(err error, id string) error {
+	var refused *store.EditRefused
+	if errors.As(err, &refused) {
+		return errors.New(refused.Msg)
 	}
-	return output.Print(ios, format, d, nil)
+	return notFound(err, id)
 }
 
-// completeIncidents offers recent open incident numbers with their titles.
+// completeIncidents offers the numbers of the newest incidents with their
+// titles, from where the command works: the remote receiver when
+// --server is set, else the local store.
 func completeIncidents(f *cmdutil.Factory) cobra.CompletionFunc {
-	return completeFrom(func() (reader, error) {
-		s, err := f.Store()
-		if err != nil {
-			return nil, err
-		}
-		return localReader{s}, nil
-	})
+	return completeFrom(readerFor(f))
 }
 
-// completeFrom offers the numbers of the newest incidents that open
-// reads: show completes from the remote receiver when --server is set,
-// the verbs that change an incident from the local store they change.
 func completeFrom(open func() (reader, error)) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		if len(args) > 0 {

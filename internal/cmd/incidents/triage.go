@@ -12,6 +12,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/iostreams"
 	"github.com/tw-cli/tw-cli/internal/output"
+	"github.com/tw-cli/tw-cli/internal/receiver"
 	"github.com/tw-cli/tw-cli/internal/store"
 )
 
@@ -86,9 +87,9 @@ func orDash(s string) string {
 
 // AssignOptions are the inputs of `incidents assign`.
 type AssignOptions struct {
-	IO    *iostreams.IOStreams
-	Store func() (store.Store, error)
-	Now   func() time.Time
+	IO *iostreams.IOStreams
+	// Edit opens the local store, or the remote receiver with --server.
+	Edit  func() (editor, error)
 	User  func() string
 	ID    string
 	Owner string
@@ -98,7 +99,7 @@ type AssignOptions struct {
 
 // NewCmdAssign returns `incidents assign`.
 func NewCmdAssign(f *cmdutil.Factory, runF func(*AssignOptions) error) *cobra.Command {
-	opts := &AssignOptions{IO: f.IOStreams, Store: f.Store, Now: f.Now, User: cmdutil.CurrentUser}
+	opts := &AssignOptions{IO: f.IOStreams, Edit: editorFor(f), User: cmdutil.CurrentUser}
 	cmd := &cobra.Command{
 		Use:   "assign <number|id> <owner>",
 		Short: "Set an incident's owner (\"\" to clear it)",
@@ -120,40 +121,35 @@ func NewCmdAssign(f *cmdutil.Factory, runF func(*AssignOptions) error) *cobra.Co
 }
 
 func assignRun(ctx context.Context, opts *AssignOptions) error {
-	s, err := opts.Store()
+	ed, err := opts.Edit()
 	if err != nil {
 		return err
 	}
-	msg := "assigned to " + opts.Owner
-	if opts.Owner == "" {
-		msg = "owner cleared"
-	}
-	entry := store.TimelineEntry{Kind: store.TimelineAssign, Actor: opts.User(), Message: msg}
-	inc, err := s.ApplyIncidentChange(ctx, opts.ID, store.IncidentChange{Owner: &opts.Owner}, nil, opts.Now(), entry)
+	res, err := ed.Assign(ctx, opts.ID, opts.Owner, opts.User())
 	if err != nil {
-		return notFound(err, opts.ID)
+		return editError(err, opts.ID)
 	}
-	return printIncident(ctx, opts.IO, s, opts.Output, inc, "✓ "+inc.Number+" "+msg)
+	return printEdited(opts.IO, opts.Output, res, "✓ "+res.Incident.Number+" "+res.Message)
 }
 
-// maxCommentBytes bounds a comment: prose, not a file.
-const maxCommentBytes = 64 << 10
+// maxCommentBytes bounds a comment, as the admin API does.
+const maxCommentBytes = receiver.MaxCommentBytes
 
 // CommentOptions are the inputs of `incidents comment`.
 type CommentOptions struct {
-	IO    *iostreams.IOStreams
-	Store func() (store.Store, error)
-	Now   func() time.Time
-	User  func() string
-	ID    string
-	Body  string
+	IO *iostreams.IOStreams
+	// Edit opens the local store, or the remote receiver with --server.
+	Edit func() (editor, error)
+	User func() string
+	ID   string
+	Body string
 	// Output is -o: json and yaml print the incident as `show` does.
 	Output string
 }
 
 // NewCmdComment returns `incidents comment`.
 func NewCmdComment(f *cmdutil.Factory, runF func(*CommentOptions) error) *cobra.Command {
-	opts := &CommentOptions{IO: f.IOStreams, Store: f.Store, Now: f.Now, User: cmdutil.CurrentUser}
+	opts := &CommentOptions{IO: f.IOStreams, Edit: editorFor(f), User: cmdutil.CurrentUser}
 	cmd := &cobra.Command{
 		Use:   "comment <number|id> <text>",
 		Short: "Add a comment to an incident's timeline",
@@ -189,16 +185,15 @@ func NewCmdComment(f *cmdutil.Factory, runF func(*CommentOptions) error) *cobra.
 }
 
 func commentRun(ctx context.Context, opts *CommentOptions) error {
-	s, err := opts.Store()
+	ed, err := opts.Edit()
 	if err != nil {
 		return err
 	}
-	entry := store.TimelineEntry{Kind: store.TimelineComment, Actor: opts.User(), Message: opts.Body}
-	inc, err := s.ApplyIncidentChange(ctx, opts.ID, store.IncidentChange{}, nil, opts.Now(), entry)
+	res, err := ed.Comment(ctx, opts.ID, opts.Body, opts.User())
 	if err != nil {
-		return notFound(err, opts.ID)
+		return editError(err, opts.ID)
 	}
-	return printIncident(ctx, opts.IO, s, opts.Output, inc, "✓ Comment added to "+inc.Number)
+	return printEdited(opts.IO, opts.Output, res, "✓ Comment added to "+res.Incident.Number)
 }
 
 // namedArgs wants exactly one argument per name, and a usage error names

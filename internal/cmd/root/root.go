@@ -200,12 +200,12 @@ func topGroup(c *cobra.Command) *cobra.Command {
 }
 
 // readsRemote reports whether a command works against a remote receiver
-// (--server): the webhook commands, and reading incidents and events.
+// (--server): the webhook and incidents commands, and reading events.
 func readsRemote(group, verb string) bool {
 	switch group {
-	case "webhook":
+	case "webhook", "incidents":
 		return true
-	case "incidents", "events":
+	case "events":
 		return verb == "list" || verb == "show"
 	}
 	return false
@@ -224,7 +224,7 @@ func checkServerFlag(c *cobra.Command, f *cmdutil.Factory) error {
 		// The root's flags only: 'canary webhooks add splunk' has a
 		// --token of its own (the HEC token).
 		if fl := c.InheritedFlags().Lookup(name); fl != nil && fl.Changed {
-			return cmdutil.FlagErrorf("--%s applies only to the commands a remote receiver serves ('tw-cli webhook', 'incidents list|show', 'events list|show'); '%s' does not use it", name, c.CommandPath())
+			return cmdutil.FlagErrorf("--%s applies only to the commands a remote receiver serves ('tw-cli webhook', 'incidents', 'events list|show'); '%s' does not use it", name, c.CommandPath())
 		}
 	}
 	// TW_SERVER (or server in the config file) set for everything is not
@@ -241,7 +241,7 @@ func checkServerFlag(c *cobra.Command, f *cmdutil.Factory) error {
 		// With a database URL the store is shared with the receivers
 		// (PostgreSQL): then local is the receiver's data, and no note.
 		if cfg, err := f.Config(); err == nil && cfg.Get("server") != "" && cfg.Get("database_url") == "" {
-			fmt.Fprintf(f.IOStreams.ErrOut, "Note: '%s' reads this machine's store; the remote receiver set by TW_SERVER or the config file serves 'tw-cli webhook' and reading incidents and events.\n", c.CommandPath())
+			fmt.Fprintf(f.IOStreams.ErrOut, "Note: '%s' reads this machine's store; the remote receiver set by TW_SERVER or the config file serves 'tw-cli webhook', 'incidents' and reading events.\n", c.CommandPath())
 		}
 	}
 	return nil
