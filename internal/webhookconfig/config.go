@@ -454,7 +454,7 @@ func (l *loader) secret(spec *sources.Spec, key, n, verifyNode *yaml.Node) {
 		secret, ok = l.secretFile(n, field, strings.TrimPrefix(raw, "file:"))
 	default:
 		secret, ok = l.expand(n, field, raw)
-		if ok && !strings.Contains(raw, "${") && l.mode&0o077 != 0 && runtime.GOOS != "windows" {
+		if ok && !interpolates(raw) && l.mode&0o077 != 0 && runtime.GOOS != "windows" {
 			l.warnf(n, "%s is written in the file, which other users can read (mode %04o); use \"${ENV_VAR}\" or \"file:/path\", or chmod 600 %s",
 				field, l.mode.Perm(), l.path)
 		}
@@ -538,6 +538,19 @@ var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // '$' in them mostly need no escaping. An unset or empty variable is an
 // error: a receiver that silently verified with an empty secret would
 // accept nothing, or worse.
+// interpolates reports whether s reads an environment variable: a ${
+// that is not the $${ escape of a literal one.
+func interpolates(s string) bool {
+	for i := strings.Index(s, "${"); i >= 0; {
+		if i == 0 || s[i-1] != '$' {
+			return true
+		}
+		s = s[i+2:]
+		i = strings.Index(s, "${")
+	}
+	return false
+}
+
 func (l *loader) expand(n *yaml.Node, field, s string) (string, bool) {
 	var b strings.Builder
 	ok := true

@@ -302,7 +302,8 @@ func TestWarnings(t *testing.T) {
 	secretPath := filepath.Join(dir, "shared.secret")
 	writeFile(t, secretPath, "k8s-style\n", 0o644)
 	cfgPath := filepath.Join(dir, "webhook_config.yaml")
-	writeFile(t, cfgPath, "sources:\n  a:\n    secret: file:shared.secret\n  b:\n    secret: literal-in-file\n  c:\n    secret: ${C}\n", 0o644)
+	// d's $${ is the escape of a literal ${: written in the file too.
+	writeFile(t, cfgPath, "sources:\n  a:\n    secret: file:shared.secret\n  b:\n    secret: literal-in-file\n  c:\n    secret: ${C}\n  d:\n    secret: $${abc\n", 0o644)
 	cfg, err := Load(cfgPath, env("C", "from-env"))
 	if err != nil {
 		t.Fatal(err)
@@ -310,6 +311,7 @@ func TestWarnings(t *testing.T) {
 	want := []string{
 		cfgPath + ":3: secret file " + secretPath + " can be read by other users (mode 0644); chmod 600 it",
 		cfgPath + ":5: sources.b.secret is written in the file, which other users can read (mode 0644); use \"${ENV_VAR}\" or \"file:/path\", or chmod 600 " + cfgPath,
+		cfgPath + ":9: sources.d.secret is written in the file, which other users can read (mode 0644); use \"${ENV_VAR}\" or \"file:/path\", or chmod 600 " + cfgPath,
 	}
 	if !reflect.DeepEqual(cfg.Warnings, want) {
 		t.Fatalf("warnings:\n got %q\nwant %q", cfg.Warnings, want)
