@@ -194,6 +194,16 @@ func TestTestSendsOnceAndExits5OnFailure(t *testing.T) {
 	if cmdutil.ExitCode(err) != cmdutil.ExitRemote || v.OK || v.Status != 503 || v.Attempts != 1 {
 		t.Fatalf("json: %s, %v", h.out, err)
 	}
+	// Nothing answering is exit 1, as for every command that calls out;
+	// 5 is for an endpoint that answered with an error.
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	h.st.CreateDestination(context.Background(), &store.Destination{Name: "dead", Kind: notify.KindSlack, URL: closed.URL + "/hook", CreatedAt: now})
+	for _, args := range [][]string{{"test", "dead"}, {"test", "dead", "-o", "json"}} {
+		if err := h.run(args...); cmdutil.ExitCode(err) != cmdutil.ExitFailure {
+			t.Errorf("%v to a closed port: %v (exit %d), want exit 1", args, err, cmdutil.ExitCode(err))
+		}
+	}
 	// Like its siblings, an unknown name says where to look.
 	err = h.run("test", "nope")
 	if cmdutil.ExitCode(err) != cmdutil.ExitNotFound || err.Error() != `unknown destination "nope": run 'tw-cli destination list'` {

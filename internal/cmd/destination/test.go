@@ -79,19 +79,25 @@ func testRun(ctx context.Context, opts *TestOptions) error {
 	return report(opts.IO, opts.Output, d, "test message")
 }
 
-// report prints a send's outcome and maps a failure to exit code 5.
+// report prints a send's outcome. A failure exits 5 when the endpoint
+// answered with an error and 1 when nothing answered, as every command
+// that calls out does.
 func report(ios *iostreams.IOStreams, format string, d notify.Delivery, what string) error {
+	code := cmdutil.ExitRemote
+	if d.Status == 0 {
+		code = cmdutil.ExitFailure
+	}
 	if format == output.JSON || format == output.YAML {
 		if err := output.Print(ios, format, viewOfDelivery(d), nil); err != nil {
 			return err
 		}
 		if !d.OK() {
-			return &cmdutil.ExitError{Code: cmdutil.ExitRemote, Err: cmdutil.ErrSilent}
+			return &cmdutil.ExitError{Code: code, Err: cmdutil.ErrSilent}
 		}
 		return nil
 	}
 	if !d.OK() {
-		return cmdutil.RemoteError(fmt.Errorf("%s to %s failed after %d attempt(s): %v", what, d.Destination, d.Attempts, d.Err))
+		return &cmdutil.ExitError{Code: code, Err: fmt.Errorf("%s to %s failed after %d attempt(s): %v", what, d.Destination, d.Attempts, d.Err)}
 	}
 	fmt.Fprintf(ios.ErrOut, "✓ %s delivered to %s (HTTP %d)\n", what, d.Destination, d.Status)
 	return nil
