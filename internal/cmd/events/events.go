@@ -43,8 +43,9 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "List received events, newest first",
-		Long: `List received events, newest first. With -o json each event carries the
-raw payload exactly as received and the normalized event.`,
+		Long: `List received events, newest first. With -o json each event carries its
+payload (the body, parsed) and the normalized event; 'events show' prints
+a body byte for byte.`,
 		Example: `  $ tw-cli events list --source edr --limit 5
   $ tw-cli events list -o json | jq '.[0].payload'`,
 		Args: cmdutil.NoArgs,
@@ -112,7 +113,7 @@ func NewCmdShow(f *cmdutil.Factory, runF func(*ShowOptions) error) *cobra.Comman
 	cmd := &cobra.Command{
 		Use:     "show <id>",
 		Aliases: []string{"view", "get"},
-		Short:   "Show one event and its raw payload",
+		Short:   "Show one event and its payload, byte for byte as received",
 		Example: `  $ tw-cli events show 3f1c…  -o json`,
 		Args:    cmdutil.ExactArgs(1, "event id"),
 		RunE: func(cmd *cobra.Command, args []string) error {

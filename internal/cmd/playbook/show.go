@@ -69,7 +69,7 @@ func NewCmdShow(f *cmdutil.Factory, runF func(*ShowOptions) error) *cobra.Comman
 		Long: `Print a playbook's source YAML, ready to copy and edit (the name and
 where it comes from go to stderr). With -o json or -o yaml it prints the
 parsed steps instead, for scripts: that form is not a playbook file.`,
-		Example: `  $ tw-cli playbook show phishing_triage > my_phishing.yaml   # edit, then: tw-cli playbook validate my_phishing.yaml
+		Example: `  $ tw-cli playbook show phishing_triage > phishing_triage.yaml   # edit, then: tw-cli playbook validate phishing_triage.yaml
   $ tw-cli playbook show malware_triage -o json --jq '.steps[].type'`,
 		Aliases:           []string{"view", "get"},
 		Short:             "Print a playbook: its YAML, or its parsed steps with -o json|yaml",
