@@ -117,6 +117,10 @@ const (
 	TimelineComment  = "comment"
 	TimelineAssign   = "assign"
 	TimelineStatus   = "status"
+	// TimelineDelivery is one destination of a notify step delivered,
+	// recorded as it happens when the step has several: a job resumed
+	// after an interruption mid-step sends only to those left.
+	TimelineDelivery = "delivery"
 )
 
 // Step outcomes written to the timeline.

@@ -103,7 +103,7 @@ func (e *Engine) Execute(ctx context.Context, r Run) (Summary, error) {
 			return sum, nil
 		}
 		vars := Vars{Event: evVars, Incident: IncidentVars(inc, tr), Raw: rawVars}
-		out, err := e.step(ctx, st, vars, inc, ev, raw, r.Playbook.Name)
+		out, err := e.step(ctx, st, vars, inc, ev, raw, r)
 		if err != nil {
 			return sum, &StepError{Index: i, Step: st.Name, Err: err}
 		}
@@ -202,7 +202,8 @@ type outcome struct {
 	extra []store.TimelineEntry
 }
 
-func (e *Engine) step(ctx context.Context, st Step, vars Vars, inc *store.Incident, ev payload.Event, raw []byte, pb string) (outcome, error) {
+func (e *Engine) step(ctx context.Context, st Step, vars Vars, inc *store.Incident, ev payload.Event, raw []byte, r Run) (outcome, error) {
+	pb := r.Playbook.Name
 	if st.If != nil {
 		ok, err := st.If.Bool(ctx, vars)
 		if err != nil {
@@ -243,7 +244,7 @@ func (e *Engine) step(ctx context.Context, st Step, vars Vars, inc *store.Incide
 	case StepGroup:
 		return e.group(ctx, st, vars, inc, pb)
 	case StepNotify:
-		return e.notify(ctx, st, inc, pb)
+		return e.notify(ctx, st, inc, r)
 	}
 	return outcome{}, fmt.Errorf("unknown step type %q", st.Type)
 }
@@ -297,7 +298,8 @@ func (e *Engine) group(ctx context.Context, st Step, vars Vars, inc *store.Incid
 	}, nil
 }
 
-func (e *Engine) notify(ctx context.Context, st Step, inc *store.Incident, pb string) (outcome, error) {
+func (e *Engine) notify(ctx context.Context, st Step, inc *store.Incident, r Run) (outcome, error) {
+	pb := r.Playbook.Name
 	if e.Notifier == nil {
 		return outcome{}, errors.New("notifications are not available in this process")
 	}
@@ -335,15 +337,36 @@ func (e *Engine) notify(ctx context.Context, st Step, inc *store.Incident, pb st
 		Source: inc.Source, Category: inc.Category, Owner: tr.Owner, Tags: tr.Tags, Indicators: tr.Indicators,
 		EventCount: inc.EventCount, CreatedAt: inc.CreatedAt, Playbook: pb,
 	}
+	// With several destinations, each delivery is recorded as it
+	// happens, and a resumed job skips those its interrupted attempt
+	// reached: a shutdown mid-step resent the message to every one.
+	record := r.JobID != "" && len(names) > 1
+	done := map[string]string{}
+	if record {
+		if done, err = e.deliveredBefore(ctx, inc.ID, r.JobID, st.Name); err != nil {
+			return outcome{}, err
+		}
+	}
 	var parts []string
 	failed := false
 	for _, name := range names {
+		if earlier, ok := done[name]; ok {
+			parts = append(parts, earlier+" (before an interruption)")
+			continue
+		}
 		d, err := e.Notifier.Notify(ctx, name, msg)
 		if err != nil {
 			return outcome{}, err
 		}
 		if d.OK() {
-			parts = append(parts, fmt.Sprintf("%s delivered (HTTP %d, %s)", name, d.Status, attempts(d.Attempts)))
+			words := fmt.Sprintf("%s delivered (HTTP %d, %s)", name, d.Status, attempts(d.Attempts))
+			parts = append(parts, words)
+			if record {
+				entry := store.TimelineEntry{Kind: store.TimelineDelivery, Actor: Actor(pb), Step: st.Name, Outcome: store.OutcomeOK, Message: words, JobID: r.JobID}
+				if _, err := e.Store.ApplyIncidentChange(ctx, inc.ID, store.IncidentChange{}, nil, e.Now(), entry); err != nil {
+					return outcome{}, err
+				}
+			}
 			continue
 		}
 		failed = true
@@ -361,6 +384,24 @@ func (e *Engine) notify(ctx context.Context, st Step, inc *store.Incident, pb st
 		res.outcome = store.OutcomeFailed
 	}
 	return res, nil
+}
+
+// deliveredBefore maps the destinations an earlier attempt of job's
+// step delivered to, to the words recorded then.
+func (e *Engine) deliveredBefore(ctx context.Context, incident, job, step string) (map[string]string, error) {
+	tl, err := e.Store.ListTimeline(ctx, incident)
+	if err != nil {
+		return nil, err
+	}
+	done := map[string]string{}
+	for _, en := range tl {
+		if en.Kind == store.TimelineDelivery && en.JobID == job && en.Step == step {
+			if name, _, ok := strings.Cut(en.Message, " "); ok {
+				done[name] = en.Message
+			}
+		}
+	}
+	return done, nil
 }
 
 func attempts(n int) string {

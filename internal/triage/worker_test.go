@@ -718,3 +718,49 @@ func TestRetryRunsTheFixedPlaybook(t *testing.T) {
 		t.Fatalf("retry after the fix: %+v", job)
 	}
 }
+
+// A shutdown in the middle of a notify step with several destinations:
+// the resumed job sends only to those the interrupted attempt had not
+// reached, and the timeline says which were reached before.
+func TestResumedNotifySkipsReachedDestinations(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	p := newPeer(t, "s", r.clk)
+	// "peer" sorts before "slow": it is reached first.
+	if err := r.st.CreateDestination(ctx, &store.Destination{Name: "peer", Kind: notify.KindGeneric, URL: p.srv.URL, Secret: "s", CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	arrived, _ := r.hangingDestination(1)
+	res := r.deliver("defender", defenderBody("m-1", "x@bad.example"), "phishing_triage")
+	r.worker.Poll = 10 * time.Millisecond
+	r.runUntilArrival(arrived)
+	if n := len(p.received()); n != 1 {
+		t.Fatalf("before the interruption peer got %d messages, want 1", n)
+	}
+	// "slow" comes back healthy; the job resumes at its notify step.
+	p2 := newPeer(t, "s", r.clk)
+	if err := r.st.DeleteDestination(ctx, "slow"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.st.CreateDestination(ctx, &store.Destination{Name: "slow", Kind: notify.KindGeneric, URL: p2.srv.URL, Secret: "s", CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	r.process()
+	if n1, n2 := len(p.received()), len(p2.received()); n1 != 1 || n2 != 1 {
+		t.Fatalf("after resuming: peer got %d messages, slow %d; want 1 each", n1, n2)
+	}
+	job, _ := r.st.GetTriageJob(ctx, res.Jobs[0].ID)
+	if job.Status != store.JobDone {
+		t.Fatalf("job = %+v", job)
+	}
+	tl := r.entries(res.Incidents[0].ID)
+	var last store.TimelineEntry
+	for _, e := range tl {
+		if e.Kind == store.TimelineStep && e.Step == "alert" {
+			last = e
+		}
+	}
+	if !strings.Contains(last.Message, "peer delivered (HTTP 202, 1 attempt) (before an interruption)") || !strings.Contains(last.Message, "slow delivered") {
+		t.Fatalf("alert step entry = %q", last.Message)
+	}
+}
