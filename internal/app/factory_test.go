@@ -3,12 +3,9 @@ package app
 import (
 	"context"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/spf13/pflag"
@@ -16,6 +13,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/iostreams"
 	"github.com/tw-cli/tw-cli/internal/noredirect"
+	"github.com/tw-cli/tw-cli/internal/noredirect/noredirecttest"
 	"github.com/tw-cli/tw-cli/internal/sources"
 )
 
@@ -103,14 +101,8 @@ func TestSQLiteSynchronousRefusedWithPostgres(t *testing.T) {
 // redirects: a 307 would post a new source's secret, and the admin token
 // when only the port changes, to wherever it points.
 func TestHTTPClientRefusesRedirects(t *testing.T) {
-	var reached atomic.Int32
-	target := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached.Add(1) }))
-	defer target.Close()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, target.URL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
-	}))
-	defer srv.Close()
-	t.Setenv("TW_SERVER", srv.URL)
+	api := noredirecttest.New(t)
+	t.Setenv("TW_SERVER", api.URL)
 	t.Setenv("TW_TOKEN", "tw_admintoken")
 	f, _ := factoryWith(t, "")
 	r, err := f.Remote()
@@ -119,7 +111,7 @@ func TestHTTPClientRefusesRedirects(t *testing.T) {
 	}
 	_, _, err = r.Add(context.Background(), sources.Spec{Source: "x1", Secret: "REMOTESECRET123456"})
 	var re *noredirect.Error
-	if !errors.As(err, &re) || reached.Load() != 0 {
-		t.Fatalf("err = %v, target reached %d times: want a refused redirect and no request", err, reached.Load())
+	if !errors.As(err, &re) || api.Reached() != 0 {
+		t.Fatalf("err = %v, target reached %d times: want a refused redirect and no request", err, api.Reached())
 	}
 }

@@ -3,13 +3,11 @@ package canary_test
 import (
 	"context"
 	"errors"
-	"net/http"
-	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tw-cli/tw-cli/internal/noredirect"
+	"github.com/tw-cli/tw-cli/internal/noredirect/noredirecttest"
 	"github.com/tw-cli/tw-cli/pkg/canary"
 )
 
@@ -17,15 +15,8 @@ import (
 // token (in the query of a GET, the form of a POST) never reaches the
 // target, and a refusal is not retried.
 func TestRedirectsAreRefusedNotRetried(t *testing.T) {
-	var reached, asked atomic.Int32
-	target := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached.Add(1) }))
-	defer target.Close()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		asked.Add(1)
-		http.Redirect(w, r, target.URL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
-	}))
-	defer srv.Close()
-	c, err := canary.New(srv.URL+"/api/v1", "CANTOKEN", canary.WithRetries(3, time.Millisecond, 2*time.Millisecond))
+	api := noredirecttest.New(t)
+	c, err := canary.New(api.URL+"/api/v1", "CANTOKEN", canary.WithRetries(3, time.Millisecond, 2*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,8 +26,8 @@ func TestRedirectsAreRefusedNotRetried(t *testing.T) {
 	if err := c.AddGenericWebhook(context.Background(), "flock:default", "https://hooks.example.com/x", nil); !isRedirect(err) {
 		t.Fatalf("POST: err = %v, want a refused redirect", err)
 	}
-	if reached.Load() != 0 || asked.Load() != 2 {
-		t.Errorf("target reached %d times, console asked %d times; want 0 and 2", reached.Load(), asked.Load())
+	if api.Reached() != 0 || api.Asked() != 2 {
+		t.Errorf("target reached %d times, console asked %d times; want 0 and 2", api.Reached(), api.Asked())
 	}
 }
 
