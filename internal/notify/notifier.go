@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -26,9 +27,9 @@ type Notifier struct {
 	down map[string]downSince
 }
 
-// Cooldown is how long after a message failed every attempt its
-// destination is not tried again: messages meanwhile go straight to the
-// dead-letter list. A destination that is down or hangs took each triage
+// Cooldown is how long after a message failed every attempt with the
+// endpoint down (no answer, 408, 425, 429, 5xx) its destination is not
+// tried again: messages meanwhile go straight to the dead-letter list. A destination that is down or hangs took each triage
 // job that notified it for the Sender's whole retry budget (four attempts
 // and their timeouts), and with a few workers it held up every job.
 const Cooldown = time.Minute
@@ -76,7 +77,9 @@ func (n *Notifier) Notify(ctx context.Context, name string, m Message) (Delivery
 			// failed.
 			return out, ctx.Err()
 		}
-		n.markDown(name, out.Err)
+		if endpointDown(out.Status) {
+			n.markDown(name, out.Err)
+		}
 	}
 	now := n.Now()
 	dl := &store.DeadLetter{
@@ -142,6 +145,19 @@ func (n *Notifier) Retry(ctx context.Context, id string) (Delivery, error) {
 	dl.Attempts += out.Attempts
 	dl.LastStatus, dl.LastError, dl.UpdatedAt = out.Status, out.Err.Error(), n.Now()
 	return out, n.Store.UpdateDeadLetter(ctx, dl)
+}
+
+// endpointDown reports whether a message's last status says the endpoint
+// itself is failing (no answer, a timeout, overload, a server error), as
+// opposed to a rejection of this one message, such as a 400 or a 413,
+// which says nothing of the next.
+func endpointDown(status int) bool {
+	switch {
+	case status == 0, status == http.StatusRequestTimeout, status == http.StatusTooEarly,
+		status == http.StatusTooManyRequests, status >= 500:
+		return true
+	}
+	return false
 }
 
 // isDown reports whether name failed a message within Cooldown, and why

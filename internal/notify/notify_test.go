@@ -546,3 +546,39 @@ func TestDownDestinationIsSkippedForTheCooldown(t *testing.T) {
 		t.Fatalf("after the cooldown = %+v, %v", again, err)
 	}
 }
+
+// A token the 512-byte read cuts in two is not shown in part: long path
+// segments before it put its start anywhere around the cut.
+func TestErrorsHideATokenCutByTheRead(t *testing.T) {
+	const token = "SLACKTOKENabcdefghijklmnopqrstuvwxyz0123"
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, "Cannot POST "+r.URL.Path)
+	}))
+	defer echo.Close()
+	for seg := 440; seg <= 500; seg += 3 {
+		d := &store.Destination{Kind: KindSlack, URL: echo.URL + "/" + strings.Repeat("a", seg) + "/" + strings.Repeat("b", 20) + "/" + token}
+		res := testSender(nil).Send(context.Background(), d, []byte(`{}`))
+		if msg := res.Err.Error(); strings.Contains(msg, token[:6]) || strings.Contains(msg, "aaaa") {
+			t.Errorf("segment of %d: the URL shows in part: %s", seg, msg)
+		}
+	}
+}
+
+// A message the endpoint rejects (a 400) says nothing of the next one:
+// the destination is not put in cooldown.
+func TestRejectedMessageDoesNotCoolDownTheDestination(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	ep := newEndpoint(t, 400, 200)
+	if err := st.CreateDestination(ctx, &store.Destination{Name: "soc", Kind: KindSlack, URL: ep.srv.URL, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	n := &Notifier{Store: st, Sender: testSender(nil), Now: func() time.Time { return now }}
+	if first, err := n.Notify(ctx, "soc", sample()); err != nil || first.OK() || first.Status != 400 {
+		t.Fatalf("first = %+v, %v", first, err)
+	}
+	if next, err := n.Notify(ctx, "soc", sample()); err != nil || !next.OK() || len(ep.requests()) != 2 {
+		t.Fatalf("the next message = %+v, %v after %d requests: want it sent and delivered", next, err, len(ep.requests()))
+	}
+}

@@ -189,11 +189,18 @@ func (s *Sender) attempt(ctx context.Context, d *store.Destination, body []byte)
 		return 0, 0, true, fmt.Errorf("POST %s: %v", redact.URL(d.URL), err)
 	}
 	defer resp.Body.Close()
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	secrets := append(urlSecrets(d.URL), d.Secret, d.Token)
+	// Read past 512 bytes by the longest secret, so that one straddling
+	// the cut is read whole and masked, not shown in part.
+	longest := 0
+	for _, sec := range secrets {
+		longest = max(longest, len(sec))
+	}
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, int64(512+longest)))
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return resp.StatusCode, 0, false, nil
 	}
-	err = fmt.Errorf("POST %s: HTTP %d%s", redact.URL(d.URL), resp.StatusCode, bodyNote(snippet, append(urlSecrets(d.URL), d.Secret, d.Token)...))
+	err = fmt.Errorf("POST %s: HTTP %d%s", redact.URL(d.URL), resp.StatusCode, bodyNote(snippet, secrets...))
 	switch {
 	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode == http.StatusTooEarly,
 		resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500:
@@ -216,6 +223,16 @@ func bodyNote(b []byte, secrets ...string) string {
 	for _, secret := range secrets {
 		if secret != "" {
 			s = strings.ReplaceAll(s, secret, "********")
+		}
+	}
+	// The read stops at a limit: a secret it cut leaves its start at the
+	// end, which no mask matches.
+	for _, secret := range secrets {
+		for k := len(secret) - 1; k >= 4; k-- {
+			if strings.HasSuffix(s, secret[:k]) {
+				s = s[:len(s)-k] + "********"
+				break
+			}
 		}
 	}
 	s = strings.Join(strings.Fields(s), " ")

@@ -533,11 +533,6 @@ func unwrapPathError(err error, path string) string {
 
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// expand replaces ${NAME} with the environment variable NAME; "$${" is a
-// literal "${" and any other '$' is kept as is, so literal secrets with a
-// '$' in them mostly need no escaping. An unset or empty variable is an
-// error: a receiver that silently verified with an empty secret would
-// accept nothing, or worse.
 // interpolates reports whether s reads an environment variable: a ${
 // that is not the $${ escape of a literal one.
 func interpolates(s string) bool {
@@ -551,6 +546,11 @@ func interpolates(s string) bool {
 	return false
 }
 
+// expand replaces ${NAME} with the environment variable NAME; "$${" is a
+// literal "${" and any other '$' is kept as is, so literal secrets with a
+// '$' in them mostly need no escaping. An unset or empty variable is an
+// error: a receiver that silently verified with an empty secret would
+// accept nothing, or worse.
 func (l *loader) expand(n *yaml.Node, field, s string) (string, bool) {
 	var b strings.Builder
 	ok := true
