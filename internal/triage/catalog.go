@@ -134,10 +134,12 @@ func (c *Catalog) fingerprint() string {
 	var b strings.Builder
 	for _, f := range files {
 		name := f.Name()
-		if f.IsDir() || !(strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
+		if !(strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
 			continue
 		}
-		info, err := f.Info()
+		// Stat follows links: a mounted ConfigMap's files are links
+		// into a directory swapped whole on each update.
+		info, err := os.Stat(filepath.Join(c.dir, name))
 		if err != nil {
 			fmt.Fprintf(&b, "%s:gone\n", name)
 			continue

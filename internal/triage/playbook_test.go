@@ -298,3 +298,45 @@ func TestExtractIsBounded(t *testing.T) {
 		t.Fatalf("%d urls, %d domains, want %d each", len(got.URLs), len(got.Domains), maxPerKind)
 	}
 }
+
+// A playbooks dir mounted from a Kubernetes ConfigMap: each file is a
+// link through ..data, a link swapped to a new directory on each update.
+// The swap is an edit, though no entry of the directory itself changed.
+func TestReloadSeesConfigMapUpdates(t *testing.T) {
+	dir := t.TempDir()
+	write := func(version, match string) {
+		d := filepath.Join(dir, version)
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "mounted.yaml"), []byte("steps:\n  - match: "+match+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		tmp := filepath.Join(dir, "..data_tmp")
+		if err := os.Symlink(version, tmp); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, "..data")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("..v1", `event.type == "a"`)
+	if err := os.Symlink("..data/mounted.yaml", filepath.Join(dir, "mounted.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := LoadCatalog(newEnv(t), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reloaded, err := cat.ReloadIfChanged(); err != nil || reloaded {
+		t.Fatalf("nothing changed, yet reloaded = %v, %v", reloaded, err)
+	}
+	write("..v2", `event.type == "a" || event.type == "b"`)
+	if reloaded, err := cat.ReloadIfChanged(); err != nil || !reloaded {
+		t.Fatalf("after the update: reloaded = %v, %v", reloaded, err)
+	}
+	pb, ok := cat.Get("mounted")
+	if !ok || !strings.Contains(pb.Steps[0].Match.Source, `"b"`) {
+		t.Fatalf("the catalog holds %+v", pb)
+	}
+}

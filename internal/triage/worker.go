@@ -202,6 +202,14 @@ func (w *Worker) process(ctx context.Context, log *slog.Logger, j store.TriageJo
 	}
 	pb, ok := w.Catalog.Get(j.Playbook)
 	if !ok {
+		// Read again whatever the listing said: a file written within
+		// the file system's time resolution looks unchanged.
+		if err := w.Catalog.Reload(); err != nil {
+			log.Error("reload playbooks", "error", err)
+		}
+		pb, ok = w.Catalog.Get(j.Playbook)
+	}
+	if !ok {
 		w.retry(wctx, log, j, &StepError{Index: j.Step, Step: "load playbook", Err: fmt.Errorf("no playbook %q: add %s.yaml to %s", j.Playbook, j.Playbook, w.Catalog.Dir())})
 		return
 	}
