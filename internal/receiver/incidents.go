@@ -69,10 +69,6 @@ func (r *Receiver) handleIncidentOwner(w http.ResponseWriter, req *http.Request)
 		return
 	}
 	owner := strings.TrimSpace(*in.Owner)
-	if !printable(owner) || len(owner) > maxActorLen {
-		writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("owner must be printable and at most %d bytes", maxActorLen))
-		return
-	}
 	actor, ok := editActor(w, req, in.Actor)
 	if !ok {
 		return
@@ -128,10 +124,16 @@ func printable(s string) bool {
 }
 
 func (r *Receiver) writeEdited(w http.ResponseWriter, req *http.Request, inc *store.Incident, changed bool, msg string, err error) {
-	var refused *store.EditRefused
+	var (
+		refused *store.EditRefused
+		invalid *store.InvalidEdit
+	)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", "incident not found")
+		return
+	case errors.As(err, &invalid):
+		writeError(w, http.StatusBadRequest, "invalid_request", invalid.Msg)
 		return
 	case errors.As(err, &refused):
 		writeError(w, http.StatusConflict, "edit_refused", refused.Msg)

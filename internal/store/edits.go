@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // An analyst's edits of an incident, with the rules the CLI and the admin
@@ -16,34 +19,49 @@ type EditRefused struct{ Msg string }
 
 func (e *EditRefused) Error() string { return e.Msg }
 
+// InvalidEdit is an edit whose value is not acceptable (an owner with
+// control characters).
+type InvalidEdit struct{ Msg string }
+
+func (e *InvalidEdit) Error() string { return e.Msg }
+
 // SetIncidentStatus moves an incident to status as actor, with a timeline
 // entry. Asking for the status it has changes nothing and adds no entry:
-// changed is then false.
+// changed is then false. The rules are checked in the change's
+// transaction, so a merge or a resolve landing meanwhile is seen.
 func SetIncidentStatus(ctx context.Context, s Store, id, status, actor string, at time.Time) (inc *Incident, changed bool, err error) {
-	cur, err := s.GetIncident(ctx, id)
-	if err != nil {
-		return nil, false, err
-	}
-	tr, err := s.GetIncidentTriage(ctx, cur.ID)
-	if err != nil {
-		return nil, false, err
-	}
-	switch {
-	case tr.MergedInto != "":
-		return nil, false, &EditRefused{fmt.Sprintf("%s was grouped into %s: work on that one", cur.Number, tr.MergedInto)}
-	case cur.Status == status:
-		return cur, false, nil
-	case cur.Status == StatusResolved && status == StatusAcknowledged:
-		return nil, false, &EditRefused{fmt.Sprintf("%s is resolved: acknowledging it would reopen it", cur.Number)}
+	check := func(cur *Incident, tr *IncidentTriage) error {
+		switch {
+		case tr.MergedInto != "":
+			return &EditRefused{fmt.Sprintf("%s was grouped into %s: work on that one", cur.Number, tr.MergedInto)}
+		case cur.Status == status:
+			return errUnchanged
+		case cur.Status == StatusResolved && status == StatusAcknowledged:
+			return &EditRefused{fmt.Sprintf("%s is resolved: acknowledging it would reopen it", cur.Number)}
+		}
+		return nil
 	}
 	entry := TimelineEntry{Kind: TimelineStatus, Actor: actor, Outcome: status, Message: "status → " + status}
-	inc, err = s.ApplyIncidentChange(ctx, cur.ID, IncidentChange{Status: &status}, nil, at, entry)
+	inc, err = s.ApplyIncidentChange(ctx, id, IncidentChange{Status: &status, Check: check}, nil, at, entry)
+	if errors.Is(err, errUnchanged) {
+		inc, err = s.GetIncident(ctx, id)
+		return inc, false, err
+	}
 	return inc, err == nil, err
 }
+
+// errUnchanged stops a status change that would change nothing.
+var errUnchanged = errors.New("unchanged")
+
+// MaxOwnerLen bounds an incident's owner: a name, not prose.
+const MaxOwnerLen = 64
 
 // AssignIncident sets an incident's owner ("" clears it) as actor, and
 // returns the timeline entry's words.
 func AssignIncident(ctx context.Context, s Store, id, owner, actor string, at time.Time) (*Incident, string, error) {
+	if len(owner) > MaxOwnerLen || strings.IndexFunc(owner, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return nil, "", &InvalidEdit{fmt.Sprintf("owner must be printable and at most %d bytes", MaxOwnerLen)}
+	}
 	msg := "assigned to " + owner
 	if owner == "" {
 		msg = "owner cleared"

@@ -165,6 +165,12 @@ type IncidentChange struct {
 	// open the group.
 	GroupKey   *string
 	GroupSince time.Time
+	// Check, when set, sees the incident and its triage state as the
+	// change's transaction read them, before anything is written: an
+	// error it returns is the change's, and nothing is written. Rules
+	// that depend on the state (no acknowledging a resolved incident)
+	// hold then even when another writer changes it meanwhile.
+	Check func(*Incident, *IncidentTriage) error
 	// MergeInto folds the incident into another one: its events move
 	// there, it is resolved, and the target's group time is refreshed.
 	MergeInto string

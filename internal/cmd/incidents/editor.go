@@ -78,12 +78,17 @@ func (r remoteEditor) post(ctx context.Context, id, what string, in receiver.Inc
 	}
 	var out receiver.IncidentEdited
 	err := r.r.Post(ctx, "/api/incidents/"+url.PathEscape(id)+"/"+what, in, &out)
-	var apiErr *sources.APIError
+	var (
+		apiErr  *sources.APIError
+		invalid *sources.ValidationError
+	)
 	switch {
 	case sources.IsUnauthorized(err):
 		return nil, cmdutil.AuthError(err)
 	case errors.As(err, &apiErr) && apiErr.Code == "edit_refused":
 		return nil, &store.EditRefused{Msg: apiErr.Message}
+	case errors.As(err, &invalid):
+		return nil, &store.InvalidEdit{Msg: invalid.Msg}
 	case err != nil:
 		return nil, sources.NotFoundAs(err, "incident not found", store.ErrNotFound)
 	case out.Incident == nil || out.Incident.ID == "":

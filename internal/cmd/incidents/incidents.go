@@ -243,12 +243,18 @@ func printEdited(ios *iostreams.IOStreams, format string, res *receiver.Incident
 	return output.Print(ios, format, res.Incident, nil)
 }
 
-// editError maps an edit's errors: a missing incident exits 4, an edit
-// the incident's state refuses exits 1 with its reason.
+// editError maps an edit's errors: a missing incident exits 4, a value
+// refused 2, an edit the incident's state refuses 1 with its reason.
 func editError(err error, id string) error {
-	var refused *store.EditRefused
-	if errors.As(err, &refused) {
+	var (
+		refused *store.EditRefused
+		invalid *store.InvalidEdit
+	)
+	switch {
+	case errors.As(err, &refused):
 		return errors.New(refused.Msg)
+	case errors.As(err, &invalid):
+		return cmdutil.FlagErrorf("%s", invalid.Msg)
 	}
 	return notFound(err, id)
 }

@@ -170,3 +170,20 @@ func TestJobStepInWords(t *testing.T) {
 		}
 	}
 }
+
+// An owner is a name: control characters are refused (exit 2) locally,
+// as the admin API refuses them remotely.
+func TestAssignRefusesControlCharacters(t *testing.T) {
+	f, st, num, _, errb := setup(t)
+	err := exec(f, errb, "assign", num, "bo\x1b[2Jb")
+	if cmdutil.ExitCode(err) != cmdutil.ExitUsage || !strings.Contains(err.Error(), "owner must be printable") {
+		t.Fatalf("err = %v (exit %d)", err, cmdutil.ExitCode(err))
+	}
+	inc, err := st.GetIncident(context.Background(), num)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tl, _ := st.ListTimeline(context.Background(), inc.ID); len(tl) != 1 { // the queued entry
+		t.Fatalf("the refused assignment wrote: %+v", tl)
+	}
+}

@@ -352,6 +352,11 @@ func (s *Store) ApplyIncidentChange(ctx context.Context, idOrNumber string, ch s
 		if err != nil {
 			return err
 		}
+		if ch.Check != nil {
+			if err := ch.Check(inc, tr); err != nil {
+				return err
+			}
+		}
 		changed := false
 		if ch.Severity != nil {
 			inc.Severity, changed = text(*ch.Severity), true

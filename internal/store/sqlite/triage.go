@@ -355,6 +355,11 @@ func (s *Store) ApplyIncidentChange(ctx context.Context, idOrNumber string, ch s
 	if err != nil {
 		return nil, err
 	}
+	if ch.Check != nil {
+		if err := ch.Check(inc, tr); err != nil {
+			return nil, err
+		}
+	}
 	changed := false
 	if ch.Severity != nil {
 		inc.Severity, changed = *ch.Severity, true

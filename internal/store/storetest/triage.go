@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,6 +32,7 @@ func RunTriage(t *testing.T, open func(t *testing.T) store.Store) {
 		"ConcurrentChanges":   testConcurrentIncidentChanges,
 		"ClaimedOnce":         testClaimedOnce,
 		"GroupClaimedOnce":    testGroupClaimedOnce,
+		"ChangeCheck":         testChangeCheck,
 		"ListedOwnerAndTags":  testListedOwnerAndTags,
 	}
 	for name, fn := range tests {
@@ -557,5 +559,44 @@ func testListedOwnerAndTags(t *testing.T, s store.Store) {
 	}
 	if mine, _ := s.ListIncidents(ctx, store.IncidentFilter{Owner: "alice"}); len(mine) != 0 {
 		t.Fatalf("owner alice after clearing = %+v, want none", mine)
+	}
+}
+
+// testChangeCheck: a change's Check sees the state its transaction read,
+// and an error from it writes nothing; store.SetIncidentStatus's rules
+// rest on it.
+func testChangeCheck(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	inc := ingest(t, s, triagedDelivery("check", t0)).Incidents[0]
+	resolved := store.StatusResolved
+	if _, err := s.ApplyIncidentChange(ctx, inc.ID, store.IncidentChange{Status: &resolved}, nil, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := s.ListTimeline(ctx, inc.ID)
+	refused := errors.New("refused")
+	var seen string
+	owner := "mallory"
+	_, err := s.ApplyIncidentChange(ctx, inc.ID, store.IncidentChange{Owner: &owner, Check: func(cur *store.Incident, _ *store.IncidentTriage) error {
+		seen = cur.Status
+		return refused
+	}}, nil, t0.Add(2*time.Minute), store.TimelineEntry{Kind: store.TimelineAssign, Actor: "test", Message: "assigned to mallory"})
+	if !errors.Is(err, refused) || seen != store.StatusResolved {
+		t.Fatalf("err = %v, the check saw %q: want its error and the resolved status", err, seen)
+	}
+	after, _ := s.ListTimeline(ctx, inc.ID)
+	tr, _ := s.GetIncidentTriage(ctx, inc.ID)
+	if len(after) != len(before) || tr.Owner != "" {
+		t.Fatalf("a refused change wrote: %d → %d timeline entries, owner %q", len(before), len(after), tr.Owner)
+	}
+	// The analysts' rules: a resolved incident is not reopened by ack.
+	if _, _, err := store.SetIncidentStatus(ctx, s, inc.Number, store.StatusAcknowledged, "test", t0.Add(3*time.Minute)); err == nil ||
+		!strings.Contains(err.Error(), "acknowledging it would reopen it") {
+		t.Fatalf("ack of a resolved incident: %v", err)
+	}
+	if got, changed, err := store.SetIncidentStatus(ctx, s, inc.Number, store.StatusResolved, "test", t0.Add(3*time.Minute)); err != nil || changed || got.Status != store.StatusResolved {
+		t.Fatalf("resolve again: %+v, changed %v, %v", got, changed, err)
+	}
+	if _, _, err := store.AssignIncident(ctx, s, inc.Number, "a\x1b[2Jb", "test", t0); err == nil {
+		t.Fatal("an owner with an escape sequence was taken")
 	}
 }
