@@ -237,6 +237,9 @@ func TestRemoteAdminAPI(t *testing.T) {
 	if r := wrong.expectCode(1, "incidents", "show", num); !strings.Contains(r.stderr, "check --server") {
 		t.Fatalf("a wrong --server path: %s", r.stderr)
 	}
+	if r := wrong.expectCode(1, "incidents", "ack", num); !strings.Contains(r.stderr, "has no incident edit endpoint") {
+		t.Fatalf("an edit through a wrong --server path: %s", r.stderr)
+	}
 	if _, err := os.Stat(client.dataDir + "/tw-cli.db"); err == nil {
 		t.Fatal("reading remote incidents opened the client's own store")
 	}

@@ -2,7 +2,10 @@
 // in listings, errors and --debug output.
 package redact
 
-import "net/url"
+import (
+	"net/url"
+	"strings"
+)
 
 // sensitiveParams are query parameters whose values are credentials.
 var sensitiveParams = []string{"token", "auth_token", "api_key", "key", "secret", "password"}
@@ -15,6 +18,11 @@ func Credentials(u *url.URL) string {
 	c := *u
 	if c.User != nil {
 		c.User = url.User(c.User.Username())
+	}
+	// "user:pw@host:port" without a scheme parses as scheme "user" and
+	// opaque "pw@host:port".
+	if at := strings.LastIndexByte(c.Opaque, '@'); at >= 0 {
+		c.Scheme, c.Opaque = "", "REDACTED@"+c.Opaque[at+1:]
 	}
 	q := c.Query()
 	changed := false
@@ -30,14 +38,32 @@ func Credentials(u *url.URL) string {
 	return c.String()
 }
 
-// CredentialsString is Credentials for a URL in a string; one that does
-// not parse is shown as "(invalid URL)", since it cannot be taken apart.
+// CredentialsString is Credentials for a URL in a string. One that does
+// not parse (127.0.0.1:8080, a scheme left out) is what its owner must
+// see to fix it: shown as written, less anything after a '?' and anything
+// before an '@', where credentials would be.
 func CredentialsString(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil {
-		return "(invalid URL)"
+	if err == nil {
+		return Credentials(u)
 	}
-	return Credentials(u)
+	s := raw
+	if i := strings.IndexByte(s, '?'); i >= 0 {
+		s = s[:i] + "?REDACTED"
+	}
+	// The authority: after "//" when there is one, up to the path.
+	start := 0
+	if i := strings.Index(s, "//"); i >= 0 {
+		start = i + 2
+	}
+	end := len(s)
+	if i := strings.IndexByte(s[start:], '/'); i >= 0 {
+		end = start + i
+	}
+	if at := strings.LastIndexByte(s[start:end], '@'); at >= 0 {
+		s = s[:start] + "REDACTED@" + s[start+at+1:]
+	}
+	return s
 }
 
 // URL keeps a URL's scheme and host only: Slack and Teams webhook URLs

@@ -25,8 +25,17 @@ func TestCredentials(t *testing.T) {
 			t.Errorf("CredentialsString(%s) = %s, want %s", in, got, want)
 		}
 	}
-	if got := CredentialsString("http://r:x:y/%zz"); got != "(invalid URL)" {
-		t.Errorf("an unparsable URL = %q", got)
+	// One that does not parse is shown for its owner to fix, less what
+	// could be credentials.
+	for in, want := range map[string]string{
+		"127.0.0.1:8080":                    "127.0.0.1:8080",
+		"10.0.0.5:8443/api":                 "10.0.0.5:8443/api",
+		"http://admin:pw@r:x:y/%zz?token=t": "http://REDACTED@r:x:y/%zz?REDACTED",
+		"admin:pw@10.0.0.5:8443":            "REDACTED@10.0.0.5:8443",
+	} {
+		if got := CredentialsString(in); got != want {
+			t.Errorf("CredentialsString(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 

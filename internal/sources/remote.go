@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tw-cli/tw-cli/internal/noredirect"
 	"github.com/tw-cli/tw-cli/internal/redact"
 )
 
@@ -103,6 +104,15 @@ func (r *Remote) Fetch(ctx context.Context, path string, query url.Values, out a
 	return r.do(ctx, http.MethodGet, path, nil, out)
 }
 
+// baseOf is a URL's scheme and host.
+func baseOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return raw
+	}
+	return u.Scheme + "://" + u.Host
+}
+
 // Post sends in as JSON to path on the remote receiver and decodes the
 // answer into out.
 func (r *Remote) Post(ctx context.Context, path string, in, out any) error {
@@ -137,6 +147,12 @@ func (r *Remote) do(ctx context.Context, method, path string, in, out any) error
 		var uerr *url.Error
 		if errors.As(err, &uerr) {
 			err = uerr.Err
+		}
+		var redirect *noredirect.Error
+		if errors.As(err, &redirect) {
+			// It answered, elsewhere: the address to try is the base.
+			return fmt.Errorf("the receiver at %s redirected to %s: not following it with the token; if %s is the receiver, use it as --server",
+				r.DisplayURL(), redirect.Location, baseOf(redirect.Location))
 		}
 		return fmt.Errorf("cannot reach the receiver at %s: %w (check --server/TW_SERVER)", r.DisplayURL(), err)
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tw-cli/tw-cli/internal/noredirect"
+	"github.com/tw-cli/tw-cli/internal/noredirect/noredirecttest"
 	"github.com/tw-cli/tw-cli/internal/receiver"
 	"github.com/tw-cli/tw-cli/internal/sources"
 	"github.com/tw-cli/tw-cli/internal/store"
@@ -277,5 +279,19 @@ func TestRemoteErrorsHideURLCredentials(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), "SRVPASS") || strings.Contains(err.Error(), "QTOK") {
 			t.Errorf("%s: err = %v", base, err)
 		}
+	}
+}
+
+// A receiver that redirects is not "unreachable": the error names the
+// base URL to try instead.
+func TestRemoteRedirectNamesTheBaseToTry(t *testing.T) {
+	api := noredirecttest.New(t)
+	r := &sources.Remote{BaseURL: api.URL, Token: adminToken, Client: &http.Client{Timeout: 2 * time.Second, CheckRedirect: noredirect.Check}}
+	_, err := r.List(context.Background())
+	if err == nil || strings.Contains(err.Error(), "cannot reach") || !strings.Contains(err.Error(), "if "+api.Target+" is the receiver, use it as --server") {
+		t.Fatalf("err = %v", err)
+	}
+	if api.Reached() != 0 {
+		t.Fatal("the token went to the redirect's target")
 	}
 }

@@ -87,7 +87,8 @@ func NewCmdRetry(f *cmdutil.Factory, runF func(*RetryOptions) error) *cobra.Comm
 		Short: "Send a dead letter again; delivered, it leaves the list",
 		Long: `Send a failed notification again, exactly as it was rendered, with the
 usual retries. Delivered, it leaves the failures list; failed again, it
-stays with its attempts counted and the exit code is 5.`,
+stays with its attempts counted and the exit code is 5 (1 when nothing
+answered).`,
 		Example: `  $ tw-cli destination failures
   $ tw-cli destination retry dl-4f2a9c1e7b3d`,
 		Args: cmdutil.ExactArgs(1, "dead letter id (see 'tw-cli destination failures')"),

@@ -50,7 +50,8 @@ func NewCmdTest(f *cmdutil.Factory, runF func(*TestOptions) error) *cobra.Comman
 		Short: "Send a test message once; exit 5 if the endpoint fails",
 		Long: `Send a test message ("tw-cli test notification", severity info) to a
 destination, once, without retries or dead letters. The exit code is 5
-when the endpoint does not answer 2xx, so CI can check a destination.`,
+when the endpoint answers other than 2xx and 1 when nothing answers, so
+CI can check a destination.`,
 		Example:           `  $ tw-cli destination test soc-slack -o json`,
 		Args:              cmdutil.ExactArgs(1, "destination name"),
 		ValidArgsFunction: completeNames(f),

@@ -3,7 +3,9 @@ package incidents
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
@@ -89,6 +91,10 @@ func (r remoteEditor) post(ctx context.Context, id, what string, in receiver.Inc
 		return nil, &store.EditRefused{Msg: apiErr.Message}
 	case errors.As(err, &invalid):
 		return nil, &store.InvalidEdit{Msg: invalid.Msg}
+	case errors.Is(err, sources.ErrNotFound) && !strings.HasSuffix(err.Error(), "incident not found"):
+		// Not the incident: the route. Receivers before remote edits
+		// have none, and neither has a --server URL with a wrong path.
+		return nil, fmt.Errorf("the receiver at %s has no incident edit endpoint: it may predate them (upgrade it, or run the command on its machine), or --server is not its base URL (without /api)", r.r.DisplayURL())
 	case err != nil:
 		return nil, sources.NotFoundAs(err, "incident not found", store.ErrNotFound)
 	case out.Incident == nil || out.Incident.ID == "":

@@ -103,7 +103,7 @@ func addRun(cmd *cobra.Command, opts *AddOptions) error {
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "✓ Registered source %s (format %s, verification %s, auto-triage %s%s)\n",
 		v.Source, v.Format, v.Verify, onOff(v.AutoTriage), playbookNote(v.Playbook))
-	warnWeakSecret(opts.IO, opts.Spec.Secret)
+	warnWeakSecret(opts.IO, opts.Spec.Secret, generateHint)
 	warnUnknownPlaybook(opts.IO, opts.Playbooks, v)
 	if generated != "" {
 		fmt.Fprintln(opts.IO.ErrOut, "Generated secret (shown once; store it with the sender now):")

@@ -304,3 +304,13 @@ func TestAddLongSecretNoWarning(t *testing.T) {
 	}
 	e.expectOutput("", "✓ Registered source edr (format auto, verification hmac, auto-triage off)\n")
 }
+
+// update generates nothing: its warning points to rotate-secret.
+func TestUpdateShortSecretPointsToRotate(t *testing.T) {
+	e := newEnv(t, true)
+	e.add(sources.Spec{Source: "edr", Secret: "0123456789abcdef"})
+	if err := e.run(NewCmdUpdate(e.f, nil), "edr", "--secret", "short1"); err != nil {
+		t.Fatal(err)
+	}
+	e.expectOutput("", "✓ Updated source edr\nWARNING: a secret shorter than 16 characters can be guessed; run 'tw-cli webhook rotate-secret edr' to have a strong one generated\n")
+}

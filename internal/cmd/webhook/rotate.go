@@ -76,7 +76,7 @@ func rotateRun(cmd *cobra.Command, opts *RotateOptions) error {
 	} else {
 		fmt.Fprintf(opts.IO.ErrOut, "✓ Rotated the secret of %s; the old one no longer verifies\n", v.Source)
 	}
-	warnWeakSecret(opts.IO, secret)
+	warnWeakSecret(opts.IO, secret, generateHint)
 	if generated != "" {
 		fmt.Fprintln(opts.IO.ErrOut, "New secret (shown once):")
 		fmt.Fprintln(opts.IO.Out, generated)

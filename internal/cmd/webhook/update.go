@@ -123,7 +123,7 @@ func updateRun(cmd *cobra.Command, opts *UpdateOptions) error {
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "✓ Updated source %s\n", v.Source)
 	if opts.Patch.Secret != nil {
-		warnWeakSecret(opts.IO, *opts.Patch.Secret)
+		warnWeakSecret(opts.IO, *opts.Patch.Secret, "run 'tw-cli webhook rotate-secret "+v.Source+"' to have a strong one generated")
 	}
 	warnUnknownPlaybook(opts.IO, opts.Playbooks, v)
 	return nil

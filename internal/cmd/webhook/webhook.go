@@ -120,12 +120,16 @@ func (s *secretFlags) register(cmd *cobra.Command, what string) {
 // dictate the secret, and seed 003's example is 15 characters.
 const weakSecretLen = 16
 
-// warnWeakSecret warns about a short secret that was just stored.
-func warnWeakSecret(ios *iostreams.IOStreams, secret string) {
+// warnWeakSecret warns about a short secret that was just stored; fix
+// says how to get a strong one instead.
+func warnWeakSecret(ios *iostreams.IOStreams, secret, fix string) {
 	if secret != "" && len(secret) < weakSecretLen && ios.IsStderrTTY() {
-		fmt.Fprintf(ios.ErrOut, "WARNING: a secret shorter than %d characters can be guessed; leave out --secret to have a strong one generated\n", weakSecretLen)
+		fmt.Fprintf(ios.ErrOut, "WARNING: a secret shorter than %d characters can be guessed; %s\n", weakSecretLen, fix)
 	}
 }
+
+// generateHint is warnWeakSecret's fix for add and rotate-secret.
+const generateHint = "leave out --secret to have a strong one generated"
 
 // resolve returns the secret from the flags, or "" when none was given.
 func (s *secretFlags) resolve(getenv func(string) string) (string, error) {
