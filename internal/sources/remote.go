@@ -104,6 +104,16 @@ func (r *Remote) Fetch(ctx context.Context, path string, query url.Values, out a
 	return r.do(ctx, http.MethodGet, path, nil, out)
 }
 
+// redirected is a refused redirect told in the receiver's terms; it
+// still is the *noredirect.Error underneath.
+type redirected struct {
+	refused *noredirect.Error
+	msg     string
+}
+
+func (e *redirected) Error() string { return e.msg }
+func (e *redirected) Unwrap() error { return e.refused }
+
 // baseOf is a URL's scheme and host.
 func baseOf(raw string) string {
 	u, err := url.Parse(raw)
@@ -151,8 +161,8 @@ func (r *Remote) do(ctx context.Context, method, path string, in, out any) error
 		var redirect *noredirect.Error
 		if errors.As(err, &redirect) {
 			// It answered, elsewhere: the address to try is the base.
-			return fmt.Errorf("the receiver at %s redirected to %s: not following it with the token; if %s is the receiver, use it as --server",
-				r.DisplayURL(), redirect.Location, baseOf(redirect.Location))
+			return &redirected{refused: redirect, msg: fmt.Sprintf("the receiver at %s redirected to %s: not following it with the token; if %s is the receiver, use it as --server",
+				r.DisplayURL(), redirect.Location, baseOf(redirect.Location))}
 		}
 		return fmt.Errorf("cannot reach the receiver at %s: %w (check --server/TW_SERVER)", r.DisplayURL(), err)
 	}
