@@ -169,8 +169,8 @@ func (n *Notifier) isDown(name string) (string, bool) {
 	if !ok || n.Now().Sub(d.at) >= Cooldown {
 		return "", false
 	}
-	return fmt.Sprintf("not sent: %s failed a message %s ago (%s); it is tried again %s after that failure",
-		name, n.Now().Sub(d.at).Round(time.Second), d.err, Cooldown), true
+	return fmt.Sprintf("not sent: it failed a message %s ago (%s); it is tried again %s after that failure",
+		n.Now().Sub(d.at).Round(time.Second), d.err, Cooldown), true
 }
 
 func (n *Notifier) markDown(name string, err error) {

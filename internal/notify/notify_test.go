@@ -532,7 +532,7 @@ func TestDownDestinationIsSkippedForTheCooldown(t *testing.T) {
 	}
 	clock = clock.Add(Cooldown / 2)
 	skipped, err := n.Notify(ctx, "soc", sample())
-	if err != nil || skipped.OK() || skipped.Attempts != 0 || skipped.DeadLetter == "" || !strings.Contains(skipped.Err.Error(), "not sent: soc failed a message 30s ago") {
+	if err != nil || skipped.OK() || skipped.Attempts != 0 || skipped.DeadLetter == "" || !strings.Contains(skipped.Err.Error(), "not sent: it failed a message 30s ago") {
 		t.Fatalf("within the cooldown = %+v, %v", skipped, err)
 	}
 	if len(ep.requests()) != 2 {

@@ -337,45 +337,55 @@ func (e *Engine) notify(ctx context.Context, st Step, inc *store.Incident, r Run
 		Source: inc.Source, Category: inc.Category, Owner: tr.Owner, Tags: tr.Tags, Indicators: tr.Indicators,
 		EventCount: inc.EventCount, CreatedAt: inc.CreatedAt, Playbook: pb,
 	}
-	// With several destinations, each delivery is recorded as it
-	// happens, and a resumed job skips those its interrupted attempt
-	// reached: a shutdown mid-step resent the message to every one.
+	// With several destinations, each outcome is recorded as it happens,
+	// and a resumed job skips the destinations its interrupted attempt
+	// already delivered to or dead-lettered: a shutdown mid-step resent
+	// the message to every one.
 	record := r.JobID != "" && len(names) > 1
-	done := map[string]string{}
+	before := map[string]store.TimelineEntry{}
 	if record {
-		if done, err = e.deliveredBefore(ctx, inc.ID, r.JobID, st.Name); err != nil {
+		if before, err = e.notifiedBefore(ctx, inc.ID, r.JobID, st.Name); err != nil {
 			return outcome{}, err
 		}
 	}
 	var parts []string
 	failed := false
 	for _, name := range names {
-		if earlier, ok := done[name]; ok {
-			parts = append(parts, earlier+" (before an interruption)")
+		if earlier, ok := before[name]; ok {
+			parts = append(parts, earlier.Message+" (before an interruption)")
+			failed = failed || earlier.Outcome == store.OutcomeFailed
 			continue
 		}
 		d, err := e.Notifier.Notify(ctx, name, msg)
 		if err != nil {
 			return outcome{}, err
 		}
-		if d.OK() {
-			words := fmt.Sprintf("%s delivered (HTTP %d, %s)", name, d.Status, attempts(d.Attempts))
-			parts = append(parts, words)
-			if record {
-				entry := store.TimelineEntry{Kind: store.TimelineDelivery, Actor: Actor(pb), Step: st.Name, Outcome: store.OutcomeOK, Message: words, JobID: r.JobID}
-				if _, err := e.Store.ApplyIncidentChange(ctx, inc.ID, store.IncidentChange{}, nil, e.Now(), entry); err != nil {
-					return outcome{}, err
-				}
-			}
-			continue
-		}
-		failed = true
-		if d.Attempts == 0 {
+		var words string
+		switch {
+		case d.OK():
+			words = fmt.Sprintf("%s delivered (HTTP %d, %s)", name, d.Status, attempts(d.Attempts))
+		case d.Attempts == 0:
 			// Down within the notifier's cooldown: not tried.
-			parts = append(parts, fmt.Sprintf("%v; dead letter %s", d.Err, d.DeadLetter))
-			continue
+			words = fmt.Sprintf("%s %v; dead letter %s", name, d.Err, d.DeadLetter)
+		default:
+			words = fmt.Sprintf("%s failed after %s: %v; dead letter %s", name, attempts(d.Attempts), d.Err, d.DeadLetter)
 		}
-		parts = append(parts, fmt.Sprintf("%s failed after %s: %v; dead letter %s", name, attempts(d.Attempts), d.Err, d.DeadLetter))
+		failed = failed || !d.OK()
+		parts = append(parts, words)
+		if record {
+			entry := store.TimelineEntry{Kind: store.TimelineDelivery, Actor: Actor(pb), Step: st.Name, Outcome: store.OutcomeOK, Message: words, JobID: r.JobID}
+			if !d.OK() {
+				entry.Outcome = store.OutcomeFailed
+			}
+			// Written even as shutdown cancels the step: the send it
+			// records happened, and must not happen again on resume.
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordWriteTimeout)
+			_, err := e.Store.ApplyIncidentChange(wctx, inc.ID, store.IncidentChange{}, nil, e.Now(), entry)
+			cancel()
+			if err != nil {
+				return outcome{}, err
+			}
+		}
 	}
 	res := outcome{outcome: store.OutcomeOK, msg: "notify: " + strings.Join(parts, "; ")}
 	if failed {
@@ -386,23 +396,27 @@ func (e *Engine) notify(ctx context.Context, st Step, inc *store.Incident, r Run
 	return res, nil
 }
 
-// deliveredBefore maps the destinations an earlier attempt of job's
-// step delivered to, to the words recorded then.
-func (e *Engine) deliveredBefore(ctx context.Context, incident, job, step string) (map[string]string, error) {
+// notifiedBefore maps the destinations an earlier attempt of job's step
+// delivered to or dead-lettered to the entry recorded then.
+func (e *Engine) notifiedBefore(ctx context.Context, incident, job, step string) (map[string]store.TimelineEntry, error) {
 	tl, err := e.Store.ListTimeline(ctx, incident)
 	if err != nil {
 		return nil, err
 	}
-	done := map[string]string{}
+	done := map[string]store.TimelineEntry{}
 	for _, en := range tl {
 		if en.Kind == store.TimelineDelivery && en.JobID == job && en.Step == step {
 			if name, _, ok := strings.Cut(en.Message, " "); ok {
-				done[name] = en.Message
+				done[name] = en
 			}
 		}
 	}
 	return done, nil
 }
+
+// recordWriteTimeout bounds the write recording a notification sent, once
+// shutdown has cancelled the step.
+const recordWriteTimeout = 10 * time.Second
 
 func attempts(n int) string {
 	if n == 1 {

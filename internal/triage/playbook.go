@@ -197,17 +197,32 @@ func (p *parser) parse(data []byte) *Playbook {
 		return pb
 	}
 	names := map[string]int{} // explicit step name → line
+	for _, n := range steps.Content {
+		if name := explicitName(n); name != "" {
+			names[name] = n.Line
+		}
+	}
+	taken := map[string]bool{}
+	seen := map[string]int{} // explicit step name → line, in file order
 	for i, n := range steps.Content {
 		if st, ok := p.step(i, n); ok {
-			// The timeline names steps: two given one name could not be
-			// told apart there. (Unnamed steps go by their type, and
-			// several of a type are fine.)
+			// The timeline names steps, and a resumed notify step finds
+			// its earlier deliveries by name: two steps with one name
+			// could not be told apart.
 			if name := explicitName(n); name != "" {
-				if line, dup := names[name]; dup {
+				if line, dup := seen[name]; dup {
 					p.fail(n.Line, name, "step name %q is already used on line %d: rename one", name, line)
 				}
-				names[name] = n.Line
+				seen[name] = n.Line
+			} else {
+				// Unnamed steps go by their type; a second of a type
+				// by its type and position: notify-2.
+				base := st.Name
+				for k := 2; taken[st.Name] || names[st.Name] != 0; k++ {
+					st.Name = fmt.Sprintf("%s-%d", base, k)
+				}
 			}
+			taken[st.Name] = true
 			pb.Steps = append(pb.Steps, st)
 		}
 	}

@@ -340,3 +340,19 @@ func TestReloadSeesConfigMapUpdates(t *testing.T) {
 		t.Fatalf("the catalog holds %+v", pb)
 	}
 }
+
+// Unnamed steps go by their type; a second one of a type gets its own
+// name, so that the timeline, and a resumed notify step, tell them apart.
+func TestUnnamedStepsOfOneTypeGetTheirOwnNames(t *testing.T) {
+	pb, err := newEnv(t).Parse("twice.yaml", []byte("steps:\n  - notify: [a]\n  - set_severity: high\n  - notify: [b]\n  - name: notify-3\n    notify: [c]\n  - notify: [d]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, st := range pb.Steps {
+		got = append(got, st.Name)
+	}
+	if want := "notify set_severity notify-2 notify-3 notify-4"; strings.Join(got, " ") != want {
+		t.Fatalf("step names = %v, want %s", got, want)
+	}
+}

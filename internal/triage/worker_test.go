@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -726,8 +727,18 @@ func TestResumedNotifySkipsReachedDestinations(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
 	p := newPeer(t, "s", r.clk)
-	// "peer" sorts before "slow": it is reached first.
+	// "other" and "peer" sort before "slow": they are reached first,
+	// "other" refusing the message (dead-lettered), "peer" taking it.
 	if err := r.st.CreateDestination(ctx, &store.Destination{Name: "peer", Kind: notify.KindGeneric, URL: p.srv.URL, Secret: "s", CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	var refusals atomic.Int32
+	refuser := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		refusals.Add(1)
+		w.WriteHeader(http.StatusBadRequest)
+	}))
+	defer refuser.Close()
+	if err := r.st.CreateDestination(ctx, &store.Destination{Name: "other", Kind: notify.KindGeneric, URL: refuser.URL, Secret: "s", CreatedAt: t0}); err != nil {
 		t.Fatal(err)
 	}
 	arrived, _ := r.hangingDestination(1)
@@ -749,6 +760,12 @@ func TestResumedNotifySkipsReachedDestinations(t *testing.T) {
 	if n1, n2 := len(p.received()), len(p2.received()); n1 != 1 || n2 != 1 {
 		t.Fatalf("after resuming: peer got %d messages, slow %d; want 1 each", n1, n2)
 	}
+	if n := refusals.Load(); n != 1 {
+		t.Fatalf("the refusing destination was sent %d messages, want 1", n)
+	}
+	if dls, _ := r.st.ListDeadLetters(ctx); len(dls) != 1 || dls[0].Destination != "other" {
+		t.Fatalf("dead letters = %+v, want the one refused message", dls)
+	}
 	job, _ := r.st.GetTriageJob(ctx, res.Jobs[0].ID)
 	if job.Status != store.JobDone {
 		t.Fatalf("job = %+v", job)
@@ -760,7 +777,8 @@ func TestResumedNotifySkipsReachedDestinations(t *testing.T) {
 			last = e
 		}
 	}
-	if !strings.Contains(last.Message, "peer delivered (HTTP 202, 1 attempt) (before an interruption)") || !strings.Contains(last.Message, "slow delivered") {
+	if !strings.Contains(last.Message, "other failed after 1 attempt: ") || !strings.Contains(last.Message, "(before an interruption); peer delivered") ||
+		!strings.Contains(last.Message, "peer delivered (HTTP 202, 1 attempt) (before an interruption)") || !strings.Contains(last.Message, "slow delivered") || last.Outcome != store.OutcomeFailed {
 		t.Fatalf("alert step entry = %q", last.Message)
 	}
 }
