@@ -17,6 +17,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/config"
 	"github.com/tw-cli/tw-cli/internal/iostreams"
 	"github.com/tw-cli/tw-cli/internal/noredirect"
+	"github.com/tw-cli/tw-cli/internal/redact"
 	"github.com/tw-cli/tw-cli/internal/sources"
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/internal/store/postgres"
@@ -117,7 +118,7 @@ func newFactory(ios *iostreams.IOStreams, version string, flags func() *pflag.Fl
 		}
 		tok := cfg.Get("token")
 		if tok == "" {
-			return nil, cmdutil.AuthError(fmt.Errorf("--server %s needs an admin token: pass --token or set TW_TOKEN (create one on the server with 'tw-cli token create')", server))
+			return nil, cmdutil.AuthError(fmt.Errorf("--server %s needs an admin token: pass --token or set TW_TOKEN (create one on the server with 'tw-cli token create')", redact.CredentialsString(server)))
 		}
 		return &sources.Remote{BaseURL: server, Token: tok, Client: f.HTTPClient()}, nil
 	}

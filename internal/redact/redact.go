@@ -40,28 +40,24 @@ func Credentials(u *url.URL) string {
 
 // CredentialsString is Credentials for a URL in a string. One that does
 // not parse (127.0.0.1:8080, a scheme left out) is what its owner must
-// see to fix it: shown as written, less anything after a '?' and anything
-// before an '@', where credentials would be.
+// see to fix it: shown as written, less anything before the last '@',
+// where credentials would be (a password may hold '/', '?' or '#'), and
+// anything after a '?' that follows.
 func CredentialsString(raw string) string {
 	u, err := url.Parse(raw)
 	if err == nil {
 		return Credentials(u)
 	}
 	s := raw
+	if at := strings.LastIndexByte(s, '@'); at >= 0 {
+		prefix := ""
+		if i := strings.Index(s[:at], "://"); i >= 0 {
+			prefix = s[:i+3]
+		}
+		s = prefix + "REDACTED@" + s[at+1:]
+	}
 	if i := strings.IndexByte(s, '?'); i >= 0 {
 		s = s[:i] + "?REDACTED"
-	}
-	// The authority: after "//" when there is one, up to the path.
-	start := 0
-	if i := strings.Index(s, "//"); i >= 0 {
-		start = i + 2
-	}
-	end := len(s)
-	if i := strings.IndexByte(s[start:], '/'); i >= 0 {
-		end = start + i
-	}
-	if at := strings.LastIndexByte(s[start:end], '@'); at >= 0 {
-		s = s[:start] + "REDACTED@" + s[start+at+1:]
 	}
 	return s
 }

@@ -140,12 +140,8 @@ func (r *Remote) do(ctx context.Context, method, path string, in, out any) error
 	}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(r.BaseURL, "/")+path, body)
 	if err != nil {
-		// The parse error quotes the URL, password and all.
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
-		}
-		return fmt.Errorf("invalid server URL %s: %w (check --server/TW_SERVER)", r.DisplayURL(), err)
+		// The parse error quotes pieces of the URL, a password's too.
+		return fmt.Errorf("invalid server URL %s: check --server/TW_SERVER (a full URL such as https://receiver.example.com)", r.DisplayURL())
 	}
 	req.Header.Set("Authorization", "Bearer "+r.Token)
 	req.Header.Set("Accept", "application/json")
