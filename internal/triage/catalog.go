@@ -93,8 +93,16 @@ func (c *Catalog) Reload() error {
 			if f.IsDir() || !(strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
 				continue
 			}
-			pb, err := c.env.ParseFile(filepath.Join(c.dir, name))
+			file := filepath.Join(c.dir, name)
+			pb, err := c.env.ParseFile(file)
 			if err != nil {
+				// A file saved with a mistake keeps its last valid
+				// version running: its jobs would otherwise fail as if
+				// the playbook did not exist.
+				if last := c.lastFrom(file); last != nil {
+					books[last.Name] = last
+					err = fmt.Errorf("%w (the last valid version of %s stays in use)", err, last.Name)
+				}
 				problems = append(problems, err)
 				continue
 			}
@@ -104,6 +112,33 @@ func (c *Catalog) Reload() error {
 	c.mu.Lock()
 	c.books, c.problems, c.seen = books, problems, seen
 	c.mu.Unlock()
+	return nil
+}
+
+// lastFrom returns the playbook last read from file, if any.
+func (c *Catalog) lastFrom(file string) *Playbook {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, pb := range c.books {
+		if pb.Origin == file {
+			return pb
+		}
+	}
+	return nil
+}
+
+// Problem returns why the file of the named playbook was left out at the
+// last (re)load, or nil.
+func (c *Catalog) Problem(name string) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, p := range c.problems {
+		for _, ext := range []string{".yaml", ".yml"} {
+			if strings.Contains(p.Error(), string(filepath.Separator)+name+ext+":") {
+				return p
+			}
+		}
+	}
 	return nil
 }
 

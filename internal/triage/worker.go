@@ -210,7 +210,11 @@ func (w *Worker) process(ctx context.Context, log *slog.Logger, j store.TriageJo
 		pb, ok = w.Catalog.Get(j.Playbook)
 	}
 	if !ok {
-		w.retry(wctx, log, j, &StepError{Index: j.Step, Step: "load playbook", Err: fmt.Errorf("no playbook %q: add %s.yaml to %s", j.Playbook, j.Playbook, w.Catalog.Dir())})
+		err := fmt.Errorf("no playbook %q: add %s.yaml to %s", j.Playbook, j.Playbook, w.Catalog.Dir())
+		if problem := w.Catalog.Problem(j.Playbook); problem != nil {
+			err = fmt.Errorf("playbook %q is invalid: %w", j.Playbook, problem)
+		}
+		w.retry(wctx, log, j, &StepError{Index: j.Step, Step: "load playbook", Err: err})
 		return
 	}
 

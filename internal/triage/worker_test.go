@@ -782,3 +782,37 @@ func TestResumedNotifySkipsReachedDestinations(t *testing.T) {
 		t.Fatalf("alert step entry = %q", last.Message)
 	}
 }
+
+// A playbook saved with a mistake keeps its last valid version running;
+// one that was never valid says so, rather than "no playbook".
+func TestInvalidEditKeepsTheLastValidPlaybook(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	file := filepath.Join(r.dir, "live.yaml")
+	if err := os.WriteFile(file, []byte("steps:\n  - add_tags: [seen]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	first := r.deliver("generic", `{"event_type":"alert"}`, "live")
+	r.process()
+	if err := os.WriteFile(file, []byte("steps:\n  - add_tags: [seen]\n  - set_severity: loud\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	second := r.deliver("generic", `{"event_type":"alert","title":"second"}`, "live")
+	r.process()
+	for _, res := range []*store.IngestResult{first, second} {
+		if job, _ := r.st.GetTriageJob(ctx, res.Jobs[0].ID); job.Status != store.JobDone {
+			t.Fatalf("job = %+v: want the last valid version run", job)
+		}
+	}
+	if p := r.worker.Catalog.Problem("live"); p == nil || !strings.Contains(p.Error(), "the last valid version of live stays in use") {
+		t.Fatalf("problem = %v", p)
+	}
+	if err := os.WriteFile(filepath.Join(r.dir, "never.yaml"), []byte("steps:\n  - set_severity: loud\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := r.deliver("generic", `{"event_type":"alert","title":"third"}`, "never")
+	r.process()
+	if job, _ := r.st.GetTriageJob(ctx, res.Jobs[0].ID); !strings.Contains(job.LastError, `playbook "never" is invalid: `) {
+		t.Fatalf("job = %+v", job)
+	}
+}
