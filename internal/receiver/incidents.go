@@ -73,8 +73,8 @@ func (r *Receiver) handleIncidentOwner(w http.ResponseWriter, req *http.Request)
 	if !ok {
 		return
 	}
-	inc, msg, err := store.AssignIncident(req.Context(), r.store, req.PathValue("id"), owner, actor, r.now())
-	r.writeEdited(w, req, inc, true, msg, err)
+	inc, msg, changed, err := store.AssignIncident(req.Context(), r.store, req.PathValue("id"), owner, actor, r.now())
+	r.writeEdited(w, req, inc, changed, msg, err)
 }
 
 func (r *Receiver) handleIncidentComment(w http.ResponseWriter, req *http.Request) {

@@ -43,6 +43,13 @@ func TestIncidentEdits(t *testing.T) {
 	if inc, _ := owner.body["incident"].(map[string]any); owner.status != 200 || inc["owner"] != "bob" || owner.body["message"] != "assigned to bob" {
 		t.Fatalf("assign: %d %s", owner.status, owner.raw)
 	}
+	inc, _ = owner.body["incident"].(map[string]any)
+	entries := len(inc["timeline"].([]any))
+	same := f.admin("POST", base+"/owner", `{"owner":"bob"}`, f.token)
+	inc, _ = same.body["incident"].(map[string]any)
+	if same.status != 200 || same.body["changed"] != false || same.body["message"] != "is already assigned to bob" || len(inc["timeline"].([]any)) != entries {
+		t.Fatalf("assign the same owner again: %d %s", same.status, same.raw)
+	}
 	comment := f.admin("POST", base+"/comments", `{"text":" blocked at the gateway ","actor":"carol"}`, f.token)
 	inc, _ = comment.body["incident"].(map[string]any)
 	tl, _ = inc["timeline"].([]any)

@@ -57,18 +57,33 @@ var errUnchanged = errors.New("unchanged")
 const MaxOwnerLen = 64
 
 // AssignIncident sets an incident's owner ("" clears it) as actor, and
-// returns the timeline entry's words.
-func AssignIncident(ctx context.Context, s Store, id, owner, actor string, at time.Time) (*Incident, string, error) {
+// returns the timeline entry's words. Naming the owner it has changes
+// nothing and adds no entry: changed is then false.
+func AssignIncident(ctx context.Context, s Store, id, owner, actor string, at time.Time) (inc *Incident, msg string, changed bool, err error) {
 	if len(owner) > MaxOwnerLen || strings.IndexFunc(owner, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
-		return nil, "", &InvalidEdit{fmt.Sprintf("owner must be printable and at most %d bytes", MaxOwnerLen)}
+		return nil, "", false, &InvalidEdit{fmt.Sprintf("owner must be printable and at most %d bytes", MaxOwnerLen)}
 	}
-	msg := "assigned to " + owner
+	msg = "assigned to " + owner
 	if owner == "" {
 		msg = "owner cleared"
 	}
+	check := func(_ *Incident, tr *IncidentTriage) error {
+		if tr.Owner == owner {
+			return errUnchanged
+		}
+		return nil
+	}
 	entry := TimelineEntry{Kind: TimelineAssign, Actor: actor, Message: msg}
-	inc, err := s.ApplyIncidentChange(ctx, id, IncidentChange{Owner: &owner}, nil, at, entry)
-	return inc, msg, err
+	inc, err = s.ApplyIncidentChange(ctx, id, IncidentChange{Owner: &owner, Check: check}, nil, at, entry)
+	if errors.Is(err, errUnchanged) {
+		inc, err = s.GetIncident(ctx, id)
+		msg = "is already assigned to " + owner
+		if owner == "" {
+			msg = "has no owner already"
+		}
+		return inc, msg, false, err
+	}
+	return inc, msg, err == nil, err
 }
 
 // CommentOnIncident adds text to an incident's timeline as actor.

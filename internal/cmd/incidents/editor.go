@@ -40,8 +40,8 @@ func (l localEditor) SetStatus(ctx context.Context, id, status, actor string) (*
 }
 
 func (l localEditor) Assign(ctx context.Context, id, owner, actor string) (*receiver.IncidentEdited, error) {
-	inc, msg, err := store.AssignIncident(ctx, l.s, id, owner, actor, l.now())
-	return l.edited(ctx, inc, true, msg, err)
+	inc, msg, changed, err := store.AssignIncident(ctx, l.s, id, owner, actor, l.now())
+	return l.edited(ctx, inc, changed, msg, err)
 }
 
 func (l localEditor) Comment(ctx context.Context, id, text, actor string) (*receiver.IncidentEdited, error) {

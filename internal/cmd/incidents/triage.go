@@ -129,7 +129,11 @@ func assignRun(ctx context.Context, opts *AssignOptions) error {
 	if err != nil {
 		return editError(err, opts.ID)
 	}
-	return printEdited(opts.IO, opts.Output, res, "✓ "+res.Incident.Number+" "+res.Message)
+	human := "✓ " + res.Incident.Number + " " + res.Message
+	if !res.Changed {
+		human = res.Incident.Number + " " + res.Message
+	}
+	return printEdited(opts.IO, opts.Output, res, human)
 }
 
 // maxCommentBytes bounds a comment, as the admin API does.

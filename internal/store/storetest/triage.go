@@ -596,7 +596,7 @@ func testChangeCheck(t *testing.T, s store.Store) {
 	if got, changed, err := store.SetIncidentStatus(ctx, s, inc.Number, store.StatusResolved, "test", t0.Add(3*time.Minute)); err != nil || changed || got.Status != store.StatusResolved {
 		t.Fatalf("resolve again: %+v, changed %v, %v", got, changed, err)
 	}
-	if _, _, err := store.AssignIncident(ctx, s, inc.Number, "a\x1b[2Jb", "test", t0); err == nil {
+	if _, _, _, err := store.AssignIncident(ctx, s, inc.Number, "a\x1b[2Jb", "test", t0); err == nil {
 		t.Fatal("an owner with an escape sequence was taken")
 	}
 }
