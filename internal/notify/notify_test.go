@@ -582,3 +582,22 @@ func TestRejectedMessageDoesNotCoolDownTheDestination(t *testing.T) {
 		t.Fatalf("the next message = %+v, %v after %d requests: want it sent and delivered", next, err, len(ep.requests()))
 	}
 }
+
+// A body padded with blanks before an echoed token: once the blanks
+// collapse, the part of the token the read kept would sit well within
+// the shown 200 characters, so it must be masked, not shown.
+func TestErrorsHideATokenCutAfterBlanks(t *testing.T) {
+	const token = "SLACKTOKENabcdefghijklmnopqrstuvwxyz0123"
+	for pad := 560; pad <= 640; pad += 5 {
+		echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, "not found:"+strings.Repeat(" ", pad)+path.Base(r.URL.Path)+" end")
+		}))
+		d := &store.Destination{Kind: KindSlack, URL: echo.URL + "/services/T0/B0/" + token}
+		res := testSender(nil).Send(context.Background(), d, []byte(`{}`))
+		echo.Close()
+		if msg := res.Err.Error(); strings.Contains(msg, token[:5]) {
+			t.Errorf("pad %d: the token shows in part: %s", pad, msg)
+		}
+	}
+}

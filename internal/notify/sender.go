@@ -196,11 +196,12 @@ func (s *Sender) attempt(ctx context.Context, d *store.Destination, body []byte)
 	for _, sec := range secrets {
 		longest = max(longest, len(sec))
 	}
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, int64(512+longest)))
+	limit := 512 + longest
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, int64(limit)))
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return resp.StatusCode, 0, false, nil
 	}
-	err = fmt.Errorf("POST %s: HTTP %d%s", redact.URL(d.URL), resp.StatusCode, bodyNote(snippet, secrets...))
+	err = fmt.Errorf("POST %s: HTTP %d%s", redact.URL(d.URL), resp.StatusCode, bodyNote(snippet, len(snippet) == limit, secrets...))
 	switch {
 	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode == http.StatusTooEarly,
 		resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500:
@@ -213,7 +214,7 @@ func (s *Sender) attempt(ctx context.Context, d *store.Destination, body []byte)
 // without control characters (it reaches terminals and dead letters) and
 // without the destination's own credentials, which an endpoint that
 // echoes its request would hand back.
-func bodyNote(b []byte, secrets ...string) string {
+func bodyNote(b []byte, cut bool, secrets ...string) string {
 	s := strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || !unicode.IsPrint(r) {
 			return ' '
@@ -225,9 +226,12 @@ func bodyNote(b []byte, secrets ...string) string {
 			s = strings.ReplaceAll(s, secret, "********")
 		}
 	}
-	// The read stops at a limit: a secret it cut leaves its start at the
-	// end, which no mask matches.
+	// A read that stopped at its limit may have cut a secret, leaving
+	// its start at the end, which no mask matches.
 	for _, secret := range secrets {
+		if !cut {
+			break
+		}
 		for k := len(secret) - 1; k >= 4; k-- {
 			if strings.HasSuffix(s, secret[:k]) {
 				s = s[:len(s)-k] + "********"
@@ -246,8 +250,9 @@ func bodyNote(b []byte, secrets ...string) string {
 // credential: a Slack or Teams webhook's path is the token to post with,
 // and error pages often echo the request line ("Cannot POST /services/…").
 // The whole URL, its path and query, and each path segment and query
-// value of 8 characters or more (shorter ones are words an error page
-// uses anyway); longest first, so a longer match is masked whole.
+// value of 16 characters or more (tokens are longer; shorter ones, such
+// as "services", are words an error page uses anyway); longest first, so
+// a longer match is masked whole.
 func urlSecrets(raw string) []string {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -255,13 +260,13 @@ func urlSecrets(raw string) []string {
 	}
 	out := []string{raw, u.EscapedPath(), u.Path, u.RawQuery}
 	for _, seg := range strings.Split(u.Path, "/") {
-		if len(seg) >= 8 {
+		if len(seg) >= 16 {
 			out = append(out, seg)
 		}
 	}
 	for _, vals := range u.Query() {
 		for _, v := range vals {
-			if len(v) >= 8 {
+			if len(v) >= 16 {
 				out = append(out, v)
 			}
 		}

@@ -114,13 +114,20 @@ type redirected struct {
 func (e *redirected) Error() string { return e.msg }
 func (e *redirected) Unwrap() error { return e.refused }
 
-// baseOf is a URL's scheme and host.
-func baseOf(raw string) string {
-	u, err := url.Parse(raw)
+// baseOf is the base URL a redirect to location points at: the location
+// less the API path asked for (a proxy may serve the receiver under a
+// prefix), or else its scheme and host.
+func baseOf(location, asked string) string {
+	u, err := url.Parse(location)
 	if err != nil || u.Host == "" {
-		return raw
+		return location
 	}
-	return u.Scheme + "://" + u.Host
+	asked, _, _ = strings.Cut(asked, "?")
+	prefix := ""
+	if p, ok := strings.CutSuffix(u.Path, asked); ok {
+		prefix = p
+	}
+	return u.Scheme + "://" + u.Host + prefix
 }
 
 // Post sends in as JSON to path on the remote receiver and decodes the
@@ -158,7 +165,7 @@ func (r *Remote) do(ctx context.Context, method, path string, in, out any) error
 		if errors.As(err, &redirect) {
 			// It answered, elsewhere: the address to try is the base.
 			return &redirected{refused: redirect, msg: fmt.Sprintf("the receiver at %s redirected to %s: not following it with the token; if %s is the receiver, use it as --server",
-				r.DisplayURL(), redirect.Location, baseOf(redirect.Location))}
+				r.DisplayURL(), redirect.Location, baseOf(redirect.Location, path))}
 		}
 		return fmt.Errorf("cannot reach the receiver at %s: %w (check --server/TW_SERVER)", r.DisplayURL(), err)
 	}

@@ -295,3 +295,17 @@ func TestRemoteRedirectNamesTheBaseToTry(t *testing.T) {
 		t.Fatal("the token went to the redirect's target")
 	}
 }
+
+// A proxy that serves the receiver under a prefix: the base to try keeps
+// the prefix.
+func TestRemoteRedirectKeepsAPrefix(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "https://proxy.example/tw"+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+	}))
+	defer srv.Close()
+	r := &sources.Remote{BaseURL: srv.URL, Token: adminToken, Client: &http.Client{Timeout: 2 * time.Second, CheckRedirect: noredirect.Check}}
+	_, err := r.List(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "if https://proxy.example/tw is the receiver, use it as --server") {
+		t.Fatalf("err = %v", err)
+	}
+}
