@@ -601,3 +601,45 @@ func TestErrorsHideATokenCutAfterBlanks(t *testing.T) {
 		}
 	}
 }
+
+// What the masking must leave alone and what it must still catch: a body
+// that was not cut keeps an ending that merely starts like the URL's path;
+// the words webhook URLs are made of are not secrets; a short key in a
+// credential parameter is; and a body that broke off mid-token is trimmed.
+func TestErrorBodyMaskingEdges(t *testing.T) {
+	const token = "SLACKTOKENabcdefghijklmnopqrstuvwxyz0123"
+	send := func(url string, body func(w http.ResponseWriter, r *http.Request)) string {
+		t.Helper()
+		srv := httptest.NewServer(http.HandlerFunc(body))
+		defer srv.Close()
+		res := testSender(nil).Send(context.Background(), &store.Destination{Kind: KindSlack, URL: srv.URL + url}, []byte(`{}`))
+		if res.Err == nil {
+			t.Fatal("delivered")
+		}
+		return res.Err.Error()
+	}
+	notFound := func(text string) func(w http.ResponseWriter, r *http.Request) {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, text)
+		}
+	}
+	if msg := send("/services/T0/B0/"+token, notFound("no such hook; see /serv")); !strings.HasSuffix(msg, "HTTP 404: no such hook; see /serv") {
+		t.Errorf("a whole body ending like the path was changed: %s", msg)
+	}
+	if msg := send("/services/T0/B0/"+token, notFound("services are down")); !strings.HasSuffix(msg, "HTTP 404: services are down") {
+		t.Errorf("an ordinary word was masked: %s", msg)
+	}
+	if msg := send("/in?key=Zx81", notFound("key Zx81 is revoked")); strings.Contains(msg, "Zx81") {
+		t.Errorf("a short key shows: %s", msg)
+	}
+	broken := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "400")
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, "no such hook: "+token[:20])
+		// The rest never comes: the connection closes short.
+	}
+	if msg := send("/services/T0/B0/"+token, broken); strings.Contains(msg, token[:6]) {
+		t.Errorf("a token cut by a broken body shows: %s", msg)
+	}
+}

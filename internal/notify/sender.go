@@ -197,11 +197,13 @@ func (s *Sender) attempt(ctx context.Context, d *store.Destination, body []byte)
 		longest = max(longest, len(sec))
 	}
 	limit := 512 + longest
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, int64(limit)))
+	snippet, readErr := io.ReadAll(io.LimitReader(resp.Body, int64(limit)))
+	// A read that hit its limit, or broke off, may have cut a secret.
+	cut := len(snippet) == limit || readErr != nil
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return resp.StatusCode, 0, false, nil
 	}
-	err = fmt.Errorf("POST %s: HTTP %d%s", redact.URL(d.URL), resp.StatusCode, bodyNote(snippet, len(snippet) == limit, secrets...))
+	err = fmt.Errorf("POST %s: HTTP %d%s", redact.URL(d.URL), resp.StatusCode, bodyNote(snippet, cut, secrets...))
 	switch {
 	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode == http.StatusTooEarly,
 		resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode >= 500:
@@ -249,10 +251,10 @@ func bodyNote(b []byte, cut bool, secrets ...string) string {
 // urlSecrets are the parts of a destination URL that may be its
 // credential: a Slack or Teams webhook's path is the token to post with,
 // and error pages often echo the request line ("Cannot POST /services/…").
-// The whole URL, its path and query, and each path segment and query
-// value of 16 characters or more (tokens are longer; shorter ones, such
-// as "services", are words an error page uses anyway); longest first, so
-// a longer match is masked whole.
+// The whole URL, its path and query, each path segment of 8 characters or
+// more but the words webhook URLs are made of, each query value of 8 or
+// more, and any value of a parameter named like a credential; longest
+// first, so a longer match is masked whole.
 func urlSecrets(raw string) []string {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -260,13 +262,13 @@ func urlSecrets(raw string) []string {
 	}
 	out := []string{raw, u.EscapedPath(), u.Path, u.RawQuery}
 	for _, seg := range strings.Split(u.Path, "/") {
-		if len(seg) >= 16 {
+		if len(seg) >= 8 && !urlWords[strings.ToLower(seg)] {
 			out = append(out, seg)
 		}
 	}
-	for _, vals := range u.Query() {
+	for name, vals := range u.Query() {
 		for _, v := range vals {
-			if len(v) >= 16 {
+			if len(v) >= 8 || (len(v) >= 4 && credentialParams[strings.ToLower(name)]) {
 				out = append(out, v)
 			}
 		}
@@ -275,6 +277,14 @@ func urlSecrets(raw string) []string {
 	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
 	return out
 }
+
+// urlWords are path segments of webhook URLs that are no secret, and
+// that error pages use as words.
+var urlWords = map[string]bool{"services": true, "webhooks": true, "webhookb2": true, "incomingwebhook": true, "workflows": true, "triggers": true}
+
+// credentialParams are query parameters whose values are credentials
+// whatever their length.
+var credentialParams = map[string]bool{"token": true, "key": true, "api_key": true, "apikey": true, "secret": true, "sig": true, "signature": true, "auth": true, "auth_token": true, "code": true, "password": true}
 
 // parseRetryAfter reads delay-seconds or an HTTP date.
 func parseRetryAfter(v string, now time.Time) time.Duration {

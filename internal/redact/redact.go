@@ -40,26 +40,24 @@ func Credentials(u *url.URL) string {
 
 // CredentialsString is Credentials for a URL in a string. One that does
 // not parse (127.0.0.1:8080, a scheme left out) is what its owner must
-// see to fix it: shown as written, less anything before the last '@',
-// where credentials would be (a password may hold '/', '?' or '#'), and
-// anything after a '?' that follows.
+// see to fix it: shown as written less its query, unless it holds an '@'.
+// Then where credentials end cannot be told (a password may hold '/',
+// '?' or '@', a query an address), and only its scheme is shown.
 func CredentialsString(raw string) string {
 	u, err := url.Parse(raw)
 	if err == nil {
 		return Credentials(u)
 	}
-	s := raw
-	if at := strings.LastIndexByte(s, '@'); at >= 0 {
-		prefix := ""
-		if i := strings.Index(s[:at], "://"); i >= 0 {
-			prefix = s[:i+3]
+	if strings.Contains(raw, "@") {
+		if i := strings.Index(raw, "://"); i >= 0 {
+			return raw[:i+3] + "REDACTED"
 		}
-		s = prefix + "REDACTED@" + s[at+1:]
+		return "REDACTED"
 	}
-	if i := strings.IndexByte(s, '?'); i >= 0 {
-		s = s[:i] + "?REDACTED"
+	if i := strings.IndexByte(raw, '?'); i >= 0 {
+		return raw[:i] + "?REDACTED"
 	}
-	return s
+	return raw
 }
 
 // URL keeps a URL's scheme and host only: Slack and Teams webhook URLs

@@ -28,12 +28,15 @@ func TestCredentials(t *testing.T) {
 	// One that does not parse is shown for its owner to fix, less what
 	// could be credentials.
 	for in, want := range map[string]string{
-		"127.0.0.1:8080":                      "127.0.0.1:8080",
-		"10.0.0.5:8443/api":                   "10.0.0.5:8443/api",
-		"http://admin:pw@r:x:y/%zz?token=t":   "http://REDACTED@r:x:y/%zz?REDACTED",
-		"admin:pw@10.0.0.5:8443":              "REDACTED@10.0.0.5:8443",
-		"https://admin:s3cr/t@r.example:8443": "https://REDACTED@r.example:8443",
-		"https://admin:p?w@r.example:x":       "https://REDACTED@r.example:x",
+		"127.0.0.1:8080":                              "127.0.0.1:8080",
+		"10.0.0.5:8443/api":                           "10.0.0.5:8443/api",
+		"10.0.0.5:8443/api?token=t":                   "10.0.0.5:8443/api?REDACTED",
+		"http://admin:pw@r:x:y/%zz?token=t":           "http://REDACTED",
+		"admin:pw@10.0.0.5:8443":                      "REDACTED@10.0.0.5:8443", // parses: scheme "admin"
+		"https://admin:s3cr/t@r.example:8443":         "https://REDACTED",
+		"https://admin:p?w@r.example:x":               "https://REDACTED",
+		"127.0.0.1:8080/api?to=ops@corp&token=SECRET": "REDACTED",
+		"http://r:x:y/?token=abc@SECRETTAIL":          "http://REDACTED",
 	} {
 		if got := CredentialsString(in); got != want {
 			t.Errorf("CredentialsString(%q) = %q, want %q", in, got, want)
