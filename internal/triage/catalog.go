@@ -43,6 +43,8 @@ type Catalog struct {
 	mu       sync.RWMutex
 	books    map[string]*Playbook
 	problems []error
+	// problemOf is why each playbook's file was not loaded, by name.
+	problemOf map[string]error
 	// seen is the directory's playbook files (name, size, modification
 	// time) when it was last read.
 	seen string
@@ -83,6 +85,7 @@ func (c *Catalog) Reload() error {
 		books[pb.Name] = pb
 	}
 	var problems []error
+	problemOf := map[string]error{}
 	if c.dir != "" {
 		files, err := os.ReadDir(c.dir)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -101,16 +104,17 @@ func (c *Catalog) Reload() error {
 				// the playbook did not exist.
 				if last := c.lastFrom(file); last != nil {
 					books[last.Name] = last
-					err = fmt.Errorf("%w (the last valid version of %s stays in use)", err, last.Name)
+					err = fmt.Errorf("%w (the last valid version of %s stays in use until the file is fixed or the receiver restarts)", err, last.Name)
 				}
 				problems = append(problems, err)
+				problemOf[strings.TrimSuffix(strings.TrimSuffix(name, ".yaml"), ".yml")] = err
 				continue
 			}
 			books[pb.Name] = pb
 		}
 	}
 	c.mu.Lock()
-	c.books, c.problems, c.seen = books, problems, seen
+	c.books, c.problems, c.problemOf, c.seen = books, problems, problemOf, seen
 	c.mu.Unlock()
 	return nil
 }
@@ -127,19 +131,12 @@ func (c *Catalog) lastFrom(file string) *Playbook {
 	return nil
 }
 
-// Problem returns why the file of the named playbook was left out at the
-// last (re)load, or nil.
+// Problem returns why the file of the named playbook was not loaded at
+// the last (re)load, or nil.
 func (c *Catalog) Problem(name string) error {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	for _, p := range c.problems {
-		for _, ext := range []string{".yaml", ".yml"} {
-			if strings.Contains(p.Error(), string(filepath.Separator)+name+ext+":") {
-				return p
-			}
-		}
-	}
-	return nil
+	return c.problemOf[name]
 }
 
 // ReloadIfChanged reloads when a playbook file was added, removed or

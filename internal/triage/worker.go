@@ -197,7 +197,7 @@ func (w *Worker) process(ctx context.Context, log *slog.Logger, j store.TriageJo
 		log.Error("reload playbooks", "error", err)
 	} else if reloaded {
 		for _, p := range w.Catalog.Problems() {
-			log.Warn("invalid playbook left out", "error", p)
+			log.Warn("invalid playbook file", "error", p)
 		}
 	}
 	pb, ok := w.Catalog.Get(j.Playbook)

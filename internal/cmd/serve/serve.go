@@ -384,7 +384,7 @@ func startTriage(ctx context.Context, opts *Options, st store.Store, dataDir str
 		return nil, err
 	}
 	for _, p := range cat.Problems() {
-		log.Warn("invalid playbook left out", "component", logs.ComponentTriage, "error", p)
+		log.Warn("invalid playbook file", "component", logs.ComponentTriage, "error", p)
 	}
 	notifier := &notify.Notifier{Store: st, Sender: notify.NewSender(), Now: time.Now}
 	w := &triage.Worker{
