@@ -1,10 +1,12 @@
 package notify
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path"
@@ -641,5 +643,40 @@ func TestErrorBodyMaskingEdges(t *testing.T) {
 	}
 	if msg := send("/services/T0/B0/"+token, broken); strings.Contains(msg, token[:6]) {
 		t.Errorf("a token cut by a broken body shows: %s", msg)
+	}
+}
+
+// A body with neither a length nor chunks that breaks off mid-token ends
+// at a clean EOF: it is trimmed as a cut one.
+func TestErrorsHideATokenInAnUnframedBody(t *testing.T) {
+	const token = "SLACKTOKENabcdefghijklmnopqrstuvwxyz0123"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			bufio.NewReader(c).ReadString('\n') // the request line is enough
+			io.WriteString(c, "HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\nno such hook: "+token[:20])
+			c.Close()
+		}
+	}()
+	d := &store.Destination{Kind: KindSlack, URL: "http://" + ln.Addr().String() + "/services/T0/B0/" + token}
+	res := testSender(nil).Send(context.Background(), d, []byte(`{}`))
+	if res.Err == nil || strings.Contains(res.Err.Error(), token[:6]) {
+		t.Fatalf("err = %v", res.Err)
+	}
+}
+
+// A destination secret holding a shorter URL credential is masked whole.
+func TestErrorsMaskTheLongestSecretFirst(t *testing.T) {
+	got := bodyNote([]byte("bad signature for Zx81abcdefSECRETPART"), false, append(urlSecrets("https://h.example/in?key=Zx81"), "Zx81abcdefSECRETPART")...)
+	if strings.Contains(got, "SECRETPART") {
+		t.Fatalf("bodyNote = %q", got)
 	}
 }

@@ -199,7 +199,10 @@ func (s *Sender) attempt(ctx context.Context, d *store.Destination, body []byte)
 	limit := 512 + longest
 	snippet, readErr := io.ReadAll(io.LimitReader(resp.Body, int64(limit)))
 	// A read that hit its limit, or broke off, may have cut a secret.
-	cut := len(snippet) == limit || readErr != nil
+	cut := len(snippet) == limit || readErr != nil ||
+		// Neither a length nor chunks: a body that broke off ends
+		// like one that did not.
+		(resp.ContentLength < 0 && len(resp.TransferEncoding) == 0)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return resp.StatusCode, 0, false, nil
 	}
@@ -217,6 +220,10 @@ func (s *Sender) attempt(ctx context.Context, d *store.Destination, body []byte)
 // without the destination's own credentials, which an endpoint that
 // echoes its request would hand back.
 func bodyNote(b []byte, cut bool, secrets ...string) string {
+	// Longest first, so that a secret holding a shorter one is masked
+	// whole rather than around it.
+	secrets = slices.Clone(secrets)
+	slices.SortStableFunc(secrets, func(a, b string) int { return len(b) - len(a) })
 	s := strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || !unicode.IsPrint(r) {
 			return ' '
@@ -253,8 +260,7 @@ func bodyNote(b []byte, cut bool, secrets ...string) string {
 // and error pages often echo the request line ("Cannot POST /services/…").
 // The whole URL, its path and query, each path segment of 8 characters or
 // more but the words webhook URLs are made of, each query value of 8 or
-// more, and any value of a parameter named like a credential; longest
-// first, so a longer match is masked whole.
+// more, and a value of 4 or more of a parameter named like a credential.
 func urlSecrets(raw string) []string {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -273,9 +279,7 @@ func urlSecrets(raw string) []string {
 			}
 		}
 	}
-	out = slices.DeleteFunc(out, func(s string) bool { return s == "" || s == "/" })
-	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
-	return out
+	return slices.DeleteFunc(out, func(s string) bool { return s == "" || s == "/" })
 }
 
 // urlWords are path segments of webhook URLs that are no secret, and

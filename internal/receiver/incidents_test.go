@@ -47,7 +47,7 @@ func TestIncidentEdits(t *testing.T) {
 	entries := len(inc["timeline"].([]any))
 	same := f.admin("POST", base+"/owner", `{"owner":"bob"}`, f.token)
 	inc, _ = same.body["incident"].(map[string]any)
-	if same.status != 200 || same.body["changed"] != false || same.body["message"] != "is already assigned to bob" || len(inc["timeline"].([]any)) != entries {
+	if same.status != 200 || same.body["changed"] != false || same.body["message"] != num+" is already assigned to bob" || len(inc["timeline"].([]any)) != entries {
 		t.Fatalf("assign the same owner again: %d %s", same.status, same.raw)
 	}
 	comment := f.admin("POST", base+"/comments", `{"text":" blocked at the gateway ","actor":"carol"}`, f.token)

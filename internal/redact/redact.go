@@ -45,7 +45,10 @@ func Credentials(u *url.URL) string {
 // '?' or '@', a query an address), and only its scheme is shown.
 func CredentialsString(raw string) string {
 	u, err := url.Parse(raw)
-	if err == nil {
+	// An '@' the parser did not take as the end of the user part (no user
+	// part, or a second '@') means a password spilled into the host,
+	// path, query or fragment: https://admin:1234/pw@host parses.
+	if err == nil && (!strings.Contains(raw, "@") || (u.User != nil && strings.Count(raw, "@") == 1)) {
 		return Credentials(u)
 	}
 	if strings.Contains(raw, "@") {

@@ -76,12 +76,14 @@ func AssignIncident(ctx context.Context, s Store, id, owner, actor string, at ti
 	entry := TimelineEntry{Kind: TimelineAssign, Actor: actor, Message: msg}
 	inc, err = s.ApplyIncidentChange(ctx, id, IncidentChange{Owner: &owner, Check: check}, nil, at, entry)
 	if errors.Is(err, errUnchanged) {
-		inc, err = s.GetIncident(ctx, id)
-		msg = "is already assigned to " + owner
-		if owner == "" {
-			msg = "has no owner already"
+		if inc, err = s.GetIncident(ctx, id); err != nil {
+			return nil, "", false, err
 		}
-		return inc, msg, false, err
+		msg = inc.Number + " is already assigned to " + owner
+		if owner == "" {
+			msg = inc.Number + " has no owner already"
+		}
+		return inc, msg, false, nil
 	}
 	return inc, msg, err == nil, err
 }

@@ -356,3 +356,19 @@ func TestUnnamedStepsOfOneTypeGetTheirOwnNames(t *testing.T) {
 		t.Fatalf("step names = %v, want %s", got, want)
 	}
 }
+
+// A relative playbooks dir (playbooks_dir: .) still ties a broken file's
+// problem to its playbook.
+func TestProblemWithARelativeDir(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := os.WriteFile("x.yaml", []byte("steps:\n  - set_severity: loud\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := LoadCatalog(newEnv(t), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := cat.Problem("x"); p == nil || !strings.Contains(p.Error(), "loud") {
+		t.Fatalf("Problem(x) = %v", p)
+	}
+}

@@ -131,7 +131,7 @@ func assignRun(ctx context.Context, opts *AssignOptions) error {
 	}
 	human := "✓ " + res.Incident.Number + " " + res.Message
 	if !res.Changed {
-		human = res.Incident.Number + " " + res.Message
+		human = res.Message // the receiver's sentence, with the number
 	}
 	return printEdited(opts.IO, opts.Output, res, human)
 }

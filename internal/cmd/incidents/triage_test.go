@@ -187,3 +187,19 @@ func TestAssignRefusesControlCharacters(t *testing.T) {
 		t.Fatalf("the refused assignment wrote: %+v", tl)
 	}
 }
+
+// Assigning the owner an incident has changes nothing, and says so.
+func TestAssignSameOwnerAgain(t *testing.T) {
+	f, st, num, _, errb := setup(t)
+	if err := exec(f, errb, "assign", num, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	errb.Reset()
+	if err := exec(f, errb, "assign", num, "alice"); err != nil || errb.String() != num+" is already assigned to alice\n" {
+		t.Fatalf("again: %v, stderr %q", err, errb)
+	}
+	inc, _ := st.GetIncident(context.Background(), num)
+	if tl, _ := st.ListTimeline(context.Background(), inc.ID); len(tl) != 2 { // queued, then one assignment
+		t.Fatalf("timeline = %+v", tl)
+	}
+}
