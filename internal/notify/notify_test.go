@@ -680,3 +680,22 @@ func TestErrorsMaskTheLongestSecretFirst(t *testing.T) {
 		t.Fatalf("bodyNote = %q", got)
 	}
 }
+
+// Over HTTP/2 a body without a length is not taken for a cut one: its
+// frames would report a break. The URL's ordinary words stay visible.
+func TestHTTP2BodyWithoutLengthIsWhole(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+		w.(http.Flusher).Flush() // no Content-Length
+		io.WriteString(w, "Cannot POST /services")
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	s := testSender(nil)
+	s.Client = srv.Client()
+	res := s.Send(context.Background(), &store.Destination{Kind: KindSlack, URL: srv.URL + "/services/T0/B0/SLACKTOKENabcdefghijklmnop"}, []byte(`{}`))
+	if res.Err == nil || !strings.HasSuffix(res.Err.Error(), "HTTP 404: Cannot POST /services") {
+		t.Fatalf("err = %v", res.Err)
+	}
+}

@@ -200,9 +200,10 @@ func (s *Sender) attempt(ctx context.Context, d *store.Destination, body []byte)
 	snippet, readErr := io.ReadAll(io.LimitReader(resp.Body, int64(limit)))
 	// A read that hit its limit, or broke off, may have cut a secret.
 	cut := len(snippet) == limit || readErr != nil ||
-		// Neither a length nor chunks: a body that broke off ends
-		// like one that did not.
-		(resp.ContentLength < 0 && len(resp.TransferEncoding) == 0)
+		// HTTP/1 with neither a length nor chunks: a body that broke off
+		// ends like one that did not. (HTTP/2 frames report it as an
+		// error; a body Go decompressed has lost its length anyway.)
+		(resp.ProtoMajor == 1 && !resp.Uncompressed && resp.ContentLength < 0 && len(resp.TransferEncoding) == 0)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return resp.StatusCode, 0, false, nil
 	}

@@ -45,11 +45,16 @@ func Credentials(u *url.URL) string {
 // '?' or '@', a query an address), and only its scheme is shown.
 func CredentialsString(raw string) string {
 	u, err := url.Parse(raw)
-	// An '@' the parser did not take as the end of the user part (no user
-	// part, or a second '@') means a password spilled into the host,
-	// path, query or fragment: https://admin:1234/pw@host parses.
-	if err == nil && (!strings.Contains(raw, "@") || (u.User != nil && strings.Count(raw, "@") == 1)) {
+	// An '@' the parser did not take as the end of the user part may be
+	// a password spilled into the host, path, query or fragment
+	// (https://admin:1234/pw@host parses, host "admin:1234").
+	switch {
+	case err == nil && (!strings.Contains(raw, "@") || (u.User != nil && strings.Count(raw, "@") == 1)):
 		return Credentials(u)
+	case err == nil && u.User == nil && u.Host != "":
+		// The host name is a user name at worst; a port may start a
+		// password.
+		return u.Scheme + "://" + u.Hostname() + "/REDACTED"
 	}
 	if strings.Contains(raw, "@") {
 		if i := strings.Index(raw, "://"); i >= 0 {

@@ -33,9 +33,11 @@ func TestCredentials(t *testing.T) {
 		"10.0.0.5:8443/api?token=t":                   "10.0.0.5:8443/api?REDACTED",
 		"http://admin:pw@r:x:y/%zz?token=t":           "http://REDACTED",
 		"admin:pw@10.0.0.5:8443":                      "REDACTED", // parses: scheme "admin"
-		"https://admin:1234/Secr3t@127.0.0.1:1":       "https://REDACTED",
+		"https://admin:1234/Secr3t@127.0.0.1:1":       "https://admin/REDACTED",
+		"https://tw.exmaple:8443/api#ops@corp":        "https://tw.exmaple/REDACTED",
+		"https://u:a@b/c@host":                        "https://REDACTED",
 		"admin:p?ssw0rd@127.0.0.1:1":                  "REDACTED",
-		"https://admin:#hunter2@127.0.0.1":            "https://REDACTED",
+		"https://admin:#hunter2@127.0.0.1":            "https://admin/REDACTED",
 		"https://admin:s3cr/t@r.example:8443":         "https://REDACTED",
 		"https://admin:p?w@r.example:x":               "https://REDACTED",
 		"127.0.0.1:8080/api?to=ops@corp&token=SECRET": "REDACTED",

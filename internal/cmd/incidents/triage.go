@@ -131,7 +131,10 @@ func assignRun(ctx context.Context, opts *AssignOptions) error {
 	}
 	human := "✓ " + res.Incident.Number + " " + res.Message
 	if !res.Changed {
-		human = res.Message // the receiver's sentence, with the number
+		human = res.Message // a sentence of its own, with the number
+		if !strings.HasPrefix(human, res.Incident.Number) {
+			human = res.Incident.Number + " " + human // an older receiver's
+		}
 	}
 	return printEdited(opts.IO, opts.Output, res, human)
 }
