@@ -2,6 +2,8 @@ package notify
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -695,6 +697,37 @@ func TestHTTP2BodyWithoutLengthIsWhole(t *testing.T) {
 	s := testSender(nil)
 	s.Client = srv.Client()
 	res := s.Send(context.Background(), &store.Destination{Kind: KindSlack, URL: srv.URL + "/services/T0/B0/SLACKTOKENabcdefghijklmnop"}, []byte(`{}`))
+	if res.Err == nil || !strings.HasSuffix(res.Err.Error(), "HTTP 404: Cannot POST /services") {
+		t.Fatalf("err = %v", res.Err)
+	}
+}
+
+// A gzip body Go decompressed has no length whatever happened: it is not
+// taken for a cut one, so the URL's ordinary words stay visible.
+func TestDecompressedBodyIsWhole(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	io.WriteString(zw, "Cannot POST /services")
+	zw.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			bufio.NewReader(c).ReadString('\n')
+			io.WriteString(c, "HTTP/1.1 404 Not Found\r\nContent-Encoding: gzip\r\nConnection: close\r\n\r\n")
+			c.Write(gz.Bytes())
+			c.Close()
+		}
+	}()
+	d := &store.Destination{Kind: KindSlack, URL: "http://" + ln.Addr().String() + "/services/T0/B0/SLACKTOKENabcdefghijklmnop"}
+	res := testSender(nil).Send(context.Background(), d, []byte(`{}`))
 	if res.Err == nil || !strings.HasSuffix(res.Err.Error(), "HTTP 404: Cannot POST /services") {
 		t.Fatalf("err = %v", res.Err)
 	}

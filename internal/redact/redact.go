@@ -3,6 +3,7 @@
 package redact
 
 import (
+	"net"
 	"net/url"
 	"strings"
 )
@@ -51,9 +52,9 @@ func CredentialsString(raw string) string {
 	switch {
 	case err == nil && (!strings.Contains(raw, "@") || (u.User != nil && strings.Count(raw, "@") == 1)):
 		return Credentials(u)
-	case err == nil && u.User == nil && u.Host != "":
-		// The host name is a user name at worst; a port may start a
-		// password.
+	case err == nil && u.User == nil && looksLikeHost(u.Hostname()):
+		// A name with a dot or an address is a host, not a token cut at
+		// a '/' in it; a port may start a password.
 		return u.Scheme + "://" + u.Hostname() + "/REDACTED"
 	}
 	if strings.Contains(raw, "@") {
@@ -66,6 +67,24 @@ func CredentialsString(raw string) string {
 		return raw[:i] + "?REDACTED"
 	}
 	return raw
+}
+
+// looksLikeHost reports whether h reads as a host: an IP address,
+// localhost, or a dotted DNS name. A user name or token cut short by a
+// '/' in it (https://dXNlcjpwYXNz/Zm9v@host) is none of these.
+func looksLikeHost(h string) bool {
+	if net.ParseIP(h) != nil || h == "localhost" {
+		return true
+	}
+	if !strings.Contains(h, ".") {
+		return false
+	}
+	for _, r := range h {
+		if !(r == '.' || r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // URL keeps a URL's scheme and host only: Slack and Teams webhook URLs
