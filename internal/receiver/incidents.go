@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode"
 
 	"github.com/tw-cli/tw-cli/internal/logs"
 	"github.com/tw-cli/tw-cli/internal/store"
@@ -35,9 +34,6 @@ type IncidentEdited struct {
 // MaxCommentBytes bounds a comment: prose, not a file.
 const MaxCommentBytes = 64 << 10
 
-// maxActorLen bounds the name a client says it acts as.
-const maxActorLen = 64
-
 func (r *Receiver) handleIncidentStatus(w http.ResponseWriter, req *http.Request) {
 	var in IncidentEdit
 	if !decodeBody(w, req, &in) {
@@ -51,11 +47,7 @@ func (r *Receiver) handleIncidentStatus(w http.ResponseWriter, req *http.Request
 	if !ok {
 		return
 	}
-	inc, changed, err := store.SetIncidentStatus(req.Context(), r.store, req.PathValue("id"), in.Status, actor, r.now())
-	msg := "status → " + in.Status
-	if err == nil && !changed {
-		msg = inc.Number + " is already " + in.Status
-	}
+	inc, msg, changed, err := store.SetIncidentStatus(req.Context(), r.store, req.PathValue("id"), in.Status, actor, r.now())
 	r.writeEdited(w, req, inc, changed, msg, err)
 }
 
@@ -104,23 +96,14 @@ func (r *Receiver) handleIncidentComment(w http.ResponseWriter, req *http.Reques
 func editActor(w http.ResponseWriter, req *http.Request, claimed string) (string, bool) {
 	token, _ := req.Context().Value(tokenNameKey{}).(string)
 	claimed = strings.TrimSpace(claimed)
-	if !printable(claimed) || len(claimed) > maxActorLen {
-		writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("actor must be printable and at most %d bytes", maxActorLen))
+	if !store.ValidName(claimed) {
+		writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("actor must be printable and at most %d bytes", store.MaxNameLen))
 		return "", false
 	}
 	if claimed == "" {
 		return "token:" + token, true
 	}
 	return claimed + " (token " + token + ")", true
-}
-
-func printable(s string) bool {
-	for _, c := range s {
-		if !unicode.IsPrint(c) {
-			return false
-		}
-	}
-	return true
 }
 
 func (r *Receiver) writeEdited(w http.ResponseWriter, req *http.Request, inc *store.Incident, changed bool, msg string, err error) {

@@ -26,10 +26,11 @@ type InvalidEdit struct{ Msg string }
 func (e *InvalidEdit) Error() string { return e.Msg }
 
 // SetIncidentStatus moves an incident to status as actor, with a timeline
-// entry. Asking for the status it has changes nothing and adds no entry:
-// changed is then false. The rules are checked in the change's
-// transaction, so a merge or a resolve landing meanwhile is seen.
-func SetIncidentStatus(ctx context.Context, s Store, id, status, actor string, at time.Time) (inc *Incident, changed bool, err error) {
+// entry, and returns the words for it. Asking for the status it has
+// changes nothing and adds no entry: changed is then false. The rules
+// are checked in the change's transaction, so a merge or a resolve
+// landing meanwhile is seen.
+func SetIncidentStatus(ctx context.Context, s Store, id, status, actor string, at time.Time) (inc *Incident, msg string, changed bool, err error) {
 	check := func(cur *Incident, tr *IncidentTriage) error {
 		switch {
 		case tr.MergedInto != "":
@@ -41,8 +42,23 @@ func SetIncidentStatus(ctx context.Context, s Store, id, status, actor string, a
 		}
 		return nil
 	}
-	entry := TimelineEntry{Kind: TimelineStatus, Actor: actor, Outcome: status, Message: "status → " + status}
-	inc, err = s.ApplyIncidentChange(ctx, id, IncidentChange{Status: &status, Check: check}, nil, at, entry)
+	msg = "status → " + status
+	entry := TimelineEntry{Kind: TimelineStatus, Actor: actor, Outcome: status, Message: msg}
+	inc, changed, err = applyUnlessUnchanged(ctx, s, id, IncidentChange{Status: &status, Check: check}, at, entry)
+	if err == nil && !changed {
+		msg = inc.Number + " is already " + status
+	}
+	return inc, msg, changed, err
+}
+
+// errUnchanged is a Check's word that the edit would change nothing.
+var errUnchanged = errors.New("unchanged")
+
+// applyUnlessUnchanged makes the change with its entry, unless its Check
+// returns errUnchanged: then it returns the incident as it is, and
+// changed false.
+func applyUnlessUnchanged(ctx context.Context, s Store, id string, ch IncidentChange, at time.Time, entry TimelineEntry) (*Incident, bool, error) {
+	inc, err := s.ApplyIncidentChange(ctx, id, ch, nil, at, entry)
 	if errors.Is(err, errUnchanged) {
 		inc, err = s.GetIncident(ctx, id)
 		return inc, false, err
@@ -50,18 +66,21 @@ func SetIncidentStatus(ctx context.Context, s Store, id, status, actor string, a
 	return inc, err == nil, err
 }
 
-// errUnchanged stops a status change that would change nothing.
-var errUnchanged = errors.New("unchanged")
+// MaxNameLen bounds a name an edit records (an owner, an actor).
+const MaxNameLen = 64
 
-// MaxOwnerLen bounds an incident's owner: a name, not prose.
-const MaxOwnerLen = 64
+// ValidName reports whether name may be recorded as an owner or an
+// actor: printable, and at most MaxNameLen bytes.
+func ValidName(name string) bool {
+	return len(name) <= MaxNameLen && strings.IndexFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) < 0
+}
 
 // AssignIncident sets an incident's owner ("" clears it) as actor, and
-// returns the timeline entry's words. Naming the owner it has changes
-// nothing and adds no entry: changed is then false.
+// returns the words for it. Naming the owner it has changes nothing and
+// adds no entry: changed is then false.
 func AssignIncident(ctx context.Context, s Store, id, owner, actor string, at time.Time) (inc *Incident, msg string, changed bool, err error) {
-	if len(owner) > MaxOwnerLen || strings.IndexFunc(owner, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
-		return nil, "", false, &InvalidEdit{fmt.Sprintf("owner must be printable and at most %d bytes", MaxOwnerLen)}
+	if !ValidName(owner) {
+		return nil, "", false, &InvalidEdit{fmt.Sprintf("owner must be printable and at most %d bytes", MaxNameLen)}
 	}
 	msg = "assigned to " + owner
 	if owner == "" {
@@ -74,18 +93,14 @@ func AssignIncident(ctx context.Context, s Store, id, owner, actor string, at ti
 		return nil
 	}
 	entry := TimelineEntry{Kind: TimelineAssign, Actor: actor, Message: msg}
-	inc, err = s.ApplyIncidentChange(ctx, id, IncidentChange{Owner: &owner, Check: check}, nil, at, entry)
-	if errors.Is(err, errUnchanged) {
-		if inc, err = s.GetIncident(ctx, id); err != nil {
-			return nil, "", false, err
-		}
+	inc, changed, err = applyUnlessUnchanged(ctx, s, id, IncidentChange{Owner: &owner, Check: check}, at, entry)
+	if err == nil && !changed {
 		msg = inc.Number + " is already assigned to " + owner
 		if owner == "" {
 			msg = inc.Number + " has no owner already"
 		}
-		return inc, msg, false, nil
 	}
-	return inc, msg, err == nil, err
+	return inc, msg, changed, err
 }
 
 // CommentOnIncident adds text to an incident's timeline as actor.

@@ -35,8 +35,8 @@ type localEditor struct {
 }
 
 func (l localEditor) SetStatus(ctx context.Context, id, status, actor string) (*receiver.IncidentEdited, error) {
-	inc, changed, err := store.SetIncidentStatus(ctx, l.s, id, status, actor, l.now())
-	return l.edited(ctx, inc, changed, "", err)
+	inc, msg, changed, err := store.SetIncidentStatus(ctx, l.s, id, status, actor, l.now())
+	return l.edited(ctx, inc, changed, msg, err)
 }
 
 func (l localEditor) Assign(ctx context.Context, id, owner, actor string) (*receiver.IncidentEdited, error) {

@@ -220,12 +220,11 @@ func newCmdSetStatus(f *cmdutil.Factory, verb, status, short string) *cobra.Comm
 			if err != nil {
 				return editError(err, args[0])
 			}
-			num := res.Incident.Number
 			if !res.Changed {
 				// Said again, it changes nothing and adds no timeline entry.
-				return printEdited(f.IOStreams, format, res, fmt.Sprintf("%s is already %s", num, status))
+				return printEdited(f.IOStreams, format, res, unchanged(res))
 			}
-			return printEdited(f.IOStreams, format, res, fmt.Sprintf("✓ %s is now %s", num, res.Incident.Status))
+			return printEdited(f.IOStreams, format, res, fmt.Sprintf("✓ %s is now %s", res.Incident.Number, res.Incident.Status))
 		},
 	}
 	output.AddFormatFlag(cmd, &format)
@@ -241,6 +240,16 @@ func printEdited(ios *iostreams.IOStreams, format string, res *receiver.Incident
 		return err
 	}
 	return output.Print(ios, format, res.Incident, nil)
+}
+
+// unchanged is what a verb says when its edit changed nothing: the
+// store's sentence, which names the incident (a receiver of the first
+// version with remote edits left the number out of assign's).
+func unchanged(res *receiver.IncidentEdited) string {
+	if strings.HasPrefix(res.Message, res.Incident.Number) {
+		return res.Message
+	}
+	return res.Incident.Number + " " + res.Message
 }
 
 // editError maps an edit's errors: a missing incident exits 4, a value

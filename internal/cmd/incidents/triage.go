@@ -129,14 +129,10 @@ func assignRun(ctx context.Context, opts *AssignOptions) error {
 	if err != nil {
 		return editError(err, opts.ID)
 	}
-	human := "✓ " + res.Incident.Number + " " + res.Message
 	if !res.Changed {
-		human = res.Message // a sentence of its own, with the number
-		if !strings.HasPrefix(human, res.Incident.Number) {
-			human = res.Incident.Number + " " + human // an older receiver's
-		}
+		return printEdited(opts.IO, opts.Output, res, unchanged(res))
 	}
-	return printEdited(opts.IO, opts.Output, res, human)
+	return printEdited(opts.IO, opts.Output, res, "✓ "+res.Incident.Number+" "+res.Message)
 }
 
 // maxCommentBytes bounds a comment, as the admin API does.

@@ -589,11 +589,11 @@ func testChangeCheck(t *testing.T, s store.Store) {
 		t.Fatalf("a refused change wrote: %d → %d timeline entries, owner %q", len(before), len(after), tr.Owner)
 	}
 	// The analysts' rules: a resolved incident is not reopened by ack.
-	if _, _, err := store.SetIncidentStatus(ctx, s, inc.Number, store.StatusAcknowledged, "test", t0.Add(3*time.Minute)); err == nil ||
+	if _, _, _, err := store.SetIncidentStatus(ctx, s, inc.Number, store.StatusAcknowledged, "test", t0.Add(3*time.Minute)); err == nil ||
 		!strings.Contains(err.Error(), "acknowledging it would reopen it") {
 		t.Fatalf("ack of a resolved incident: %v", err)
 	}
-	if got, changed, err := store.SetIncidentStatus(ctx, s, inc.Number, store.StatusResolved, "test", t0.Add(3*time.Minute)); err != nil || changed || got.Status != store.StatusResolved {
+	if got, _, changed, err := store.SetIncidentStatus(ctx, s, inc.Number, store.StatusResolved, "test", t0.Add(3*time.Minute)); err != nil || changed || got.Status != store.StatusResolved {
 		t.Fatalf("resolve again: %+v, changed %v, %v", got, changed, err)
 	}
 	if _, _, _, err := store.AssignIncident(ctx, s, inc.Number, "a\x1b[2Jb", "test", t0); err == nil {
