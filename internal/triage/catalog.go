@@ -93,7 +93,8 @@ func (c *Catalog) Reload() error {
 		}
 		for _, f := range files {
 			name := f.Name()
-			if f.IsDir() || !(strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
+			pbName, ok := playbookFile(name)
+			if f.IsDir() || !ok {
 				continue
 			}
 			file := filepath.Join(c.dir, name)
@@ -107,7 +108,7 @@ func (c *Catalog) Reload() error {
 					err = fmt.Errorf("%w (the last valid version of %s stays in use until the file is fixed or the receiver restarts)", err, last.Name)
 				}
 				problems = append(problems, err)
-				problemOf[strings.TrimSuffix(strings.TrimSuffix(name, ".yaml"), ".yml")] = err
+				problemOf[pbName] = err
 				continue
 			}
 			books[pb.Name] = pb
@@ -153,6 +154,17 @@ func (c *Catalog) ReloadIfChanged() (bool, error) {
 	return true, c.Reload()
 }
 
+// playbookFile reports whether a file name is a playbook's (.yaml or
+// .yml), and the playbook's name.
+func playbookFile(file string) (string, bool) {
+	for _, ext := range []string{".yaml", ".yml"} {
+		if name, ok := strings.CutSuffix(file, ext); ok {
+			return name, true
+		}
+	}
+	return "", false
+}
+
 // fingerprint names the directory's playbook files with their sizes and
 // modification times; reading it costs a directory listing, not a parse.
 func (c *Catalog) fingerprint() string {
@@ -166,7 +178,7 @@ func (c *Catalog) fingerprint() string {
 	var b strings.Builder
 	for _, f := range files {
 		name := f.Name()
-		if !(strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) {
+		if _, ok := playbookFile(name); !ok {
 			continue
 		}
 		// Stat follows links: a mounted ConfigMap's files are links

@@ -379,7 +379,7 @@ func (e *Engine) notify(ctx context.Context, st Step, inc *store.Incident, r Run
 			}
 			// Written even as shutdown cancels the step: the send it
 			// records happened, and must not happen again on resume.
-			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordWriteTimeout)
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultRecordTimeout)
 			_, err := e.Store.ApplyIncidentChange(wctx, inc.ID, store.IncidentChange{}, nil, e.Now(), entry)
 			cancel()
 			if err != nil {
@@ -413,10 +413,6 @@ func (e *Engine) notifiedBefore(ctx context.Context, incident, job, step string)
 	}
 	return done, nil
 }
-
-// recordWriteTimeout bounds the write recording a notification sent, once
-// shutdown has cancelled the step.
-const recordWriteTimeout = 10 * time.Second
 
 func attempts(n int) string {
 	if n == 1 {

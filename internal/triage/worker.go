@@ -155,8 +155,8 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 }
 
-// DefaultRecordTimeout bounds the writes that record where a job stands
-// once shutdown has begun.
+// DefaultRecordTimeout bounds the writes that record where a job stands,
+// or a notification sent, once shutdown has begun.
 const DefaultRecordTimeout = 10 * time.Second
 
 // ProcessOnce claims and runs the jobs that are runnable now, one at a
