@@ -275,7 +275,7 @@ func urlSecrets(raw string) []string {
 	}
 	for name, vals := range u.Query() {
 		for _, v := range vals {
-			if len(v) >= 8 || (len(v) >= 4 && credentialParams[strings.ToLower(name)]) {
+			if len(v) >= 8 || (len(v) >= 4 && credentialParam(strings.ToLower(name))) {
 				out = append(out, v)
 			}
 		}
@@ -287,9 +287,14 @@ func urlSecrets(raw string) []string {
 // that error pages use as words.
 var urlWords = map[string]bool{"services": true, "webhooks": true, "webhookb2": true, "incomingwebhook": true, "workflows": true, "triggers": true}
 
-// credentialParams are query parameters whose values are credentials
-// whatever their length.
-var credentialParams = map[string]bool{"token": true, "key": true, "api_key": true, "apikey": true, "secret": true, "sig": true, "signature": true, "auth": true, "auth_token": true, "code": true, "password": true}
+// credentialParam reports whether a query parameter's value is a
+// credential whatever its length: those redact hides, and the names
+// webhook URLs also sign or authenticate with.
+func credentialParam(name string) bool {
+	return redact.CredentialParam(name) || webhookCredentialParams[name]
+}
+
+var webhookCredentialParams = map[string]bool{"apikey": true, "sig": true, "signature": true, "auth": true, "code": true}
 
 // parseRetryAfter reads delay-seconds or an HTTP date.
 func parseRetryAfter(v string, now time.Time) time.Duration {

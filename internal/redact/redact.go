@@ -5,11 +5,16 @@ package redact
 import (
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 )
 
 // sensitiveParams are query parameters whose values are credentials.
 var sensitiveParams = []string{"token", "auth_token", "api_key", "key", "secret", "password"}
+
+// CredentialParam reports whether a query parameter's value is a
+// credential that Credentials hides.
+func CredentialParam(name string) bool { return slices.Contains(sensitiveParams, name) }
 
 // Credentials prints u without its password, and with the values of credential
 // query parameters (token, auth_token, api_key, key, secret, password)
