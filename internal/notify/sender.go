@@ -189,6 +189,13 @@ func (s *Sender) attempt(ctx context.Context, d *store.Destination, body []byte)
 		return 0, 0, true, fmt.Errorf("POST %s: %v", redact.URL(d.URL), err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		// Read, as short answers are, so that the connection is reused.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 512))
+		return resp.StatusCode, 0, false, nil
+	}
+	// Only a failure's body is shown, so only then are the URL's secrets
+	// worked out.
 	secrets := append(urlSecrets(d.URL), d.Secret, d.Token)
 	// Read past 512 bytes by the longest secret, so that one straddling
 	// the cut is read whole and masked, not shown in part.
@@ -204,9 +211,6 @@ func (s *Sender) attempt(ctx context.Context, d *store.Destination, body []byte)
 		// ends like one that did not. (HTTP/2 frames report it as an
 		// error; a body Go decompressed has lost its length anyway.)
 		(resp.ProtoMajor == 1 && !resp.Uncompressed && resp.ContentLength < 0 && len(resp.TransferEncoding) == 0)
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return resp.StatusCode, 0, false, nil
-	}
 	err = fmt.Errorf("POST %s: HTTP %d%s", redact.URL(d.URL), resp.StatusCode, bodyNote(snippet, cut, secrets...))
 	switch {
 	case resp.StatusCode == http.StatusRequestTimeout, resp.StatusCode == http.StatusTooEarly,
@@ -236,16 +240,15 @@ func bodyNote(b []byte, cut bool, secrets ...string) string {
 			s = strings.ReplaceAll(s, secret, "********")
 		}
 	}
-	// A read that stopped at its limit may have cut a secret, leaving
-	// its start at the end, which no mask matches.
-	for _, secret := range secrets {
-		if !cut {
-			break
-		}
-		for k := len(secret) - 1; k >= 4; k-- {
-			if strings.HasSuffix(s, secret[:k]) {
-				s = s[:len(s)-k] + "********"
-				break
+	// A body cut short (by the read's limit, or broken off) may end in
+	// the start of a secret, which no mask matches.
+	if cut {
+		for _, secret := range secrets {
+			for k := len(secret) - 1; k >= 4; k-- {
+				if strings.HasSuffix(s, secret[:k]) {
+					s = s[:len(s)-k] + "********"
+					break
+				}
 			}
 		}
 	}
