@@ -350,7 +350,6 @@ type Store interface {
 	ListIncidents(ctx context.Context, f IncidentFilter) ([]Incident, error)
 	// GetIncident finds an incident by id or number (INC-2024-0001).
 	GetIncident(ctx context.Context, idOrNumber string) (*Incident, error)
-	SetIncidentStatus(ctx context.Context, idOrNumber, status string, at time.Time) (*Incident, error)
 
 	Ping(ctx context.Context) error
 	// Close finishes the deliveries already handed to Ingest, then

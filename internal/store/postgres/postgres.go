@@ -698,16 +698,6 @@ func (s *Store) GetIncident(ctx context.Context, idOrNumber string) (*store.Inci
 	return inc, err
 }
 
-// SetIncidentStatus changes an incident's status.
-func (s *Store) SetIncidentStatus(ctx context.Context, idOrNumber, status string, at time.Time) (*store.Incident, error) {
-	inc, err := scanIncident(s.pool.QueryRow(ctx, `UPDATE incidents SET status = $1, updated_at = $2 WHERE id = $3 OR number = $4 RETURNING `+incidentCols,
-		text(status), at, text(idOrNumber), text(strings.ToUpper(idOrNumber))))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, store.ErrNotFound
-	}
-	return inc, err
-}
-
 const eventCols = `e.id, e.source, e.received_at, e.verification, e.format, e.event_type, e.incident_id, COALESCE(i.number, ''), e.request_id, e.normalized, e.payload`
 
 func scanEvent(row pgx.Row) (*store.Event, error) {

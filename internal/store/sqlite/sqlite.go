@@ -709,17 +709,6 @@ func (s *Store) GetIncident(ctx context.Context, idOrNumber string) (*store.Inci
 	return inc, err
 }
 
-// SetIncidentStatus changes an incident's status.
-func (s *Store) SetIncidentStatus(ctx context.Context, idOrNumber, status string, at time.Time) (*store.Incident, error) {
-	res, err := s.w.ExecContext(ctx, `UPDATE incidents SET status = ?, updated_at = ? WHERE id = ? OR number = ?`,
-		status, ts(at), idOrNumber, strings.ToUpper(idOrNumber))
-	if err := affected(res, err); err != nil {
-		return nil, err
-	}
-	inc, err := scanIncident(s.w.QueryRowContext(ctx, `SELECT `+incidentCols+` FROM incidents WHERE id = ? OR number = ?`, idOrNumber, strings.ToUpper(idOrNumber)))
-	return inc, err
-}
-
 const eventCols = `e.id, e.source, e.received_at, e.verification, e.format, e.event_type, e.incident_id, COALESCE(i.number, ''), e.request_id, e.normalized, e.payload`
 
 func scanEvent(row scanner) (*store.Event, error) {

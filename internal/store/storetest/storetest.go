@@ -278,7 +278,7 @@ func testCorrelation(t *testing.T, s store.Store) {
 		t.Fatal("correlation crossed sources")
 	}
 	// Once resolved, a new event opens a new incident.
-	if _, err := s.SetIncidentStatus(ctx, inc.Number, store.StatusResolved, t0); err != nil {
+	if _, err := setStatus(ctx, s, inc.Number, store.StatusResolved, t0); err != nil {
 		t.Fatal(err)
 	}
 	r4, _ := s.Ingest(ctx, delivery("thehive", "", t0.Add(time.Hour), item("Case 1 again", "low")))
@@ -349,14 +349,21 @@ func testConcurrentNumbering(t *testing.T, s store.Store) {
 	}
 }
 
+// setStatus changes an incident's status the way the CLI and the admin
+// API do.
+func setStatus(ctx context.Context, s store.Store, id, status string, at time.Time) (*store.Incident, error) {
+	inc, _, _, err := store.SetIncidentStatus(ctx, s, id, status, "test", at)
+	return inc, err
+}
+
 func testIncidentStatus(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	res, _ := s.Ingest(ctx, delivery("edr", "k", t0))
-	inc, err := s.SetIncidentStatus(ctx, res.Incidents[0].Number, store.StatusAcknowledged, t0.Add(time.Minute))
+	inc, err := setStatus(ctx, s, res.Incidents[0].Number, store.StatusAcknowledged, t0.Add(time.Minute))
 	if err != nil || inc.Status != store.StatusAcknowledged || !inc.UpdatedAt.Equal(t0.Add(time.Minute)) {
 		t.Fatalf("ack = %+v, %v", inc, err)
 	}
-	if _, err := s.SetIncidentStatus(ctx, "INC-1999-0009", store.StatusResolved, t0); !errors.Is(err, store.ErrNotFound) {
+	if _, err := setStatus(ctx, s, "INC-1999-0009", store.StatusResolved, t0); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("missing = %v", err)
 	}
 }
@@ -384,7 +391,7 @@ func testFilters(t *testing.T, s store.Store) {
 	if len(evs) != 1 {
 		t.Fatalf("events since = %d, want 1", len(evs))
 	}
-	if _, err := s.SetIncidentStatus(ctx, "INC-2024-0002", store.StatusResolved, t0.Add(5*time.Hour)); err != nil {
+	if _, err := setStatus(ctx, s, "INC-2024-0002", store.StatusResolved, t0.Add(5*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	resolved, _ := s.ListIncidents(ctx, store.IncidentFilter{Status: store.StatusResolved})
