@@ -41,7 +41,11 @@ type TriageJob struct {
 	Status     string `json:"status"`
 	// Step is the index of the next step to run, so a retry or a resumed
 	// job does not repeat steps (and notifications) that already happened.
-	Step        int       `json:"step"`
+	Step int `json:"step"`
+	// StepName names that step, so that a job resumes at it even when the
+	// playbook was edited meanwhile and it moved; "" before the first
+	// step ran, past the last one, and for jobs stored by older builds.
+	StepName    string    `json:"step_name,omitempty"`
 	Attempts    int       `json:"attempts"`
 	RunAt       time.Time `json:"run_at"`
 	LeaseOwner  string    `json:"lease_owner,omitempty"`
@@ -184,6 +188,8 @@ type JobProgress struct {
 	JobID    string
 	Worker   string
 	NextStep int
+	// NextStepName is that step's name ("" past the last one).
+	NextStepName string
 	// Lease extends the lease from now by this much.
 	Lease time.Duration
 }

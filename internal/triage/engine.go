@@ -117,6 +117,10 @@ func (e *Engine) Execute(ctx context.Context, r Run) (Summary, error) {
 				// completion must not run on past the gate.
 				p.NextStep = len(r.Playbook.Steps)
 			}
+			p.NextStepName = ""
+			if p.NextStep < len(r.Playbook.Steps) {
+				p.NextStepName = r.Playbook.Steps[p.NextStep].Name
+			}
 			prog = &p
 		}
 		entries := []store.TimelineEntry{{

@@ -57,6 +57,25 @@ type Playbook struct {
 	Text string `json:"-"`
 }
 
+// ResumeAt finds where a job that stopped before step (named name, if
+// known) goes on in this version of the playbook: by the name, since the
+// file may have been edited while the job waited, and a step's number
+// then names another step (one that already ran, or one never run). A
+// name the playbook no longer has is an error: which steps ran is
+// unknowable then, and guessing could skip a step or repeat a
+// notification.
+func (p *Playbook) ResumeAt(step int, name string) (int, error) {
+	if name == "" || step < len(p.Steps) && p.Steps[step].Name == name {
+		return step, nil
+	}
+	for i, st := range p.Steps {
+		if st.Name == name {
+			return i, nil
+		}
+	}
+	return step, fmt.Errorf("playbook %s was edited while the job waited and has no step %q left to resume at: restore the step, or run the playbook by hand (tw-cli playbook run)", p.Name, name)
+}
+
 // Step is one step of a playbook; Type says which of the fields is set.
 type Step struct {
 	Name string `json:"name"`

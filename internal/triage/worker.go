@@ -218,6 +218,15 @@ func (w *Worker) process(ctx context.Context, log *slog.Logger, j store.TriageJo
 		return
 	}
 
+	start, err := pb.ResumeAt(j.Step, j.StepName)
+	if err != nil {
+		w.retry(wctx, log, j, &StepError{Index: j.Step, Step: j.StepName, Err: err})
+		return
+	}
+	if start != j.Step {
+		log.Info("playbook edited while the job waited; resuming at its step by name", "step_name", j.StepName, "step", start+1)
+	}
+
 	jctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stopBeat := w.heartbeat(jctx, cancel, log, j)
@@ -233,7 +242,7 @@ func (w *Worker) process(ctx context.Context, log *slog.Logger, j store.TriageJo
 			return
 		}
 	}
-	sum, err := w.Engine.Execute(jctx, Run{Playbook: pb, Incident: j.IncidentID, EventID: j.EventID, Start: j.Step, Progress: prog, JobID: j.ID})
+	sum, err := w.Engine.Execute(jctx, Run{Playbook: pb, Incident: j.IncidentID, EventID: j.EventID, Start: start, Progress: prog, JobID: j.ID})
 	if err != nil {
 		w.settle(wctx, log, j, err, ctx.Err() != nil)
 		return

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -717,6 +718,57 @@ func TestRetryRunsTheFixedPlaybook(t *testing.T) {
 	job, _ = r.st.GetTriageJob(ctx, res.Jobs[0].ID)
 	if job.Status != store.JobDone {
 		t.Fatalf("retry after the fix: %+v", job)
+	}
+}
+
+// A playbook edited while a job waits to retry: the job resumes at the
+// step it stopped before, found by name wherever it moved, so steps
+// inserted ahead of it do not run and the steps that ran do not run
+// again; a step that is gone fails the attempt with the reason.
+func TestRetryResumesAtTheStepByName(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	file := filepath.Join(r.dir, "edited.yaml")
+	write := func(steps string) {
+		t.Helper()
+		if err := os.WriteFile(file, []byte("steps:\n"+steps), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const tagA = "  - name: tag-a\n    add_tags: [a]\n"
+	write(tagA + "  - name: check\n    match: raw.categroy == \"x\"\n")
+	moved := r.deliver("generic", `{"event_type":"alert","category":"x","title":"moved"}`, "edited")
+	r.process()
+	job, _ := r.st.GetTriageJob(ctx, moved.Jobs[0].ID)
+	if job.Status != store.JobQueued || job.Step != 1 || job.StepName != "check" {
+		t.Fatalf("first attempt: %+v", job)
+	}
+
+	write("  - name: tag-b\n    add_tags: [b]\n" + tagA + "  - name: check\n    match: raw.category == \"x\"\n  - name: tag-c\n    add_tags: [c]\n")
+	r.clk.Add(time.Minute)
+	r.process()
+	job, _ = r.st.GetTriageJob(ctx, moved.Jobs[0].ID)
+	if job.Status != store.JobDone {
+		t.Fatalf("retry after the edit: %+v", job)
+	}
+	tr, _ := r.st.GetIncidentTriage(ctx, moved.Incidents[0].ID)
+	if !slices.Equal(tr.Tags, []string{"a", "c"}) {
+		t.Fatalf("tags = %v, want [a c]: tag-b was inserted ahead of the step the job stopped at", tr.Tags)
+	}
+	tl := r.timeline(moved.Incidents[0].ID)
+	if n := len(slices.DeleteFunc(slices.Clone(tl), func(e string) bool { return e != "tag-a:ok" })); n != 1 {
+		t.Fatalf("tag-a ran twice: %v", tl)
+	}
+
+	write(tagA + "  - name: check\n    match: raw.categroy == \"x\"\n")
+	gone := r.deliver("generic", `{"event_type":"alert","category":"x","title":"gone"}`, "edited")
+	r.process()
+	write(tagA + "  - name: renamed\n    match: raw.category == \"x\"\n")
+	r.clk.Add(time.Minute)
+	r.process()
+	job, _ = r.st.GetTriageJob(ctx, gone.Jobs[0].ID)
+	if job.Status != store.JobQueued || job.Attempts != 2 || !strings.Contains(job.LastError, `no step "check" left to resume at`) {
+		t.Fatalf("retry after the step was renamed: %+v", job)
 	}
 }
 

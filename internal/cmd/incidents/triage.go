@@ -60,15 +60,20 @@ func triageRows(d *Detail, t *output.TablePrinter, now time.Time) {
 
 // jobStep says where a job stands in words: Step is the index of the
 // next step to run, which for a finished job is past the last one (or
-// the whole playbook's length, when a step stopped it early).
+// the whole playbook's length, when a step stopped it early), with the
+// step's name when the job recorded it.
 func jobStep(j store.TriageJob) string {
+	step := fmt.Sprint(j.Step + 1)
+	if j.StepName != "" {
+		step += " (" + j.StepName + ")"
+	}
 	switch j.Status {
 	case store.JobDone:
 		return ""
 	case store.JobFailed:
-		return fmt.Sprintf(" at step %d", j.Step+1)
+		return " at step " + step
 	}
-	return fmt.Sprintf(", next step %d", j.Step+1)
+	return ", next step " + step
 }
 
 func attemptCount(n int) string {

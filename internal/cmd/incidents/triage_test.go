@@ -161,6 +161,7 @@ func TestJobStepInWords(t *testing.T) {
 	}{
 		{store.TriageJob{Status: store.JobQueued, Step: 0}, ", next step 1"},
 		{store.TriageJob{Status: store.JobRunning, Step: 3}, ", next step 4"},
+		{store.TriageJob{Status: store.JobQueued, Step: 2, StepName: "notify-2"}, ", next step 3 (notify-2)"},
 		// A playbook a step stopped at step 1 records the playbook's end.
 		{store.TriageJob{Status: store.JobDone, Step: 7}, ""},
 		{store.TriageJob{Status: store.JobFailed, Step: 2}, " at step 3"},

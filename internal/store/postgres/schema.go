@@ -86,6 +86,9 @@ var migrations = []string{
 	// A source may only accept deliveries from some networks: CIDR
 	// prefixes, comma-separated ('' allows any).
 	`ALTER TABLE sources ADD COLUMN allow_from TEXT NOT NULL DEFAULT '';`,
+	// A triage job names its next step, so that it resumes there when the
+	// playbook was edited while it waited.
+	`ALTER TABLE triage_jobs ADD COLUMN step_name TEXT NOT NULL DEFAULT '';`,
 }
 
 // Migrate applies pending migrations. See store.Migrator.

@@ -112,12 +112,12 @@ func enqueueTriageTx(ctx context.Context, tx pgx.Tx, d *store.Delivery, inc *sto
 	return job, err
 }
 
-const jobCols = `id, incident_id, event_id, source, playbook, status, step, attempts, run_at, lease_owner, lease_until, last_error, created_at, updated_at, completed_at`
+const jobCols = `id, incident_id, event_id, source, playbook, status, step, step_name, attempts, run_at, lease_owner, lease_until, last_error, created_at, updated_at, completed_at`
 
 func scanJob(row pgx.Row) (*store.TriageJob, error) {
 	var j store.TriageJob
 	var leaseUntil, completed pgtype.Timestamptz
-	if err := row.Scan(&j.ID, &j.IncidentID, &j.EventID, &j.Source, &j.Playbook, &j.Status, &j.Step, &j.Attempts,
+	if err := row.Scan(&j.ID, &j.IncidentID, &j.EventID, &j.Source, &j.Playbook, &j.Status, &j.Step, &j.StepName, &j.Attempts,
 		&j.RunAt, &j.LeaseOwner, &leaseUntil, &j.LastError, &j.CreatedAt, &j.UpdatedAt, &completed); err != nil {
 		return nil, err
 	}
@@ -343,8 +343,8 @@ func (s *Store) ApplyIncidentChange(ctx context.Context, idOrNumber string, ch s
 			return err
 		}
 		if progress != nil {
-			if err := held(ctx, tx, `UPDATE triage_jobs SET step = $1, lease_until = $2, updated_at = $3 WHERE id = $4 AND lease_owner = $5 AND status = 'running'`,
-				progress.NextStep, at.Add(progress.Lease), at, text(progress.JobID), text(progress.Worker)); err != nil {
+			if err := held(ctx, tx, `UPDATE triage_jobs SET step = $1, step_name = $2, lease_until = $3, updated_at = $4 WHERE id = $5 AND lease_owner = $6 AND status = 'running'`,
+				progress.NextStep, text(progress.NextStepName), at.Add(progress.Lease), at, text(progress.JobID), text(progress.Worker)); err != nil {
 				return err
 			}
 		}

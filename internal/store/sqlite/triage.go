@@ -110,12 +110,12 @@ func enqueueTriageTx(ctx context.Context, tx writeTx, d *store.Delivery, inc *st
 	return job, err
 }
 
-const jobCols = `id, incident_id, event_id, source, playbook, status, step, attempts, run_at, lease_owner, lease_until, last_error, created_at, updated_at, completed_at`
+const jobCols = `id, incident_id, event_id, source, playbook, status, step, step_name, attempts, run_at, lease_owner, lease_until, last_error, created_at, updated_at, completed_at`
 
 func scanJob(row scanner) (*store.TriageJob, error) {
 	var j store.TriageJob
 	var runAt, leaseUntil, created, updated, completed int64
-	if err := row.Scan(&j.ID, &j.IncidentID, &j.EventID, &j.Source, &j.Playbook, &j.Status, &j.Step, &j.Attempts,
+	if err := row.Scan(&j.ID, &j.IncidentID, &j.EventID, &j.Source, &j.Playbook, &j.Status, &j.Step, &j.StepName, &j.Attempts,
 		&runAt, &j.LeaseOwner, &leaseUntil, &j.LastError, &created, &updated, &completed); err != nil {
 		return nil, err
 	}
@@ -346,8 +346,8 @@ func (s *Store) ApplyIncidentChange(ctx context.Context, idOrNumber string, ch s
 		return nil, err
 	}
 	if progress != nil {
-		if err := held(ctx, tx, `UPDATE triage_jobs SET step = ?, lease_until = ?, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'running'`,
-			progress.NextStep, ts(at.Add(progress.Lease)), ts(at), progress.JobID, progress.Worker); err != nil {
+		if err := held(ctx, tx, `UPDATE triage_jobs SET step = ?, step_name = ?, lease_until = ?, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'running'`,
+			progress.NextStep, progress.NextStepName, ts(at.Add(progress.Lease)), ts(at), progress.JobID, progress.Worker); err != nil {
 			return nil, err
 		}
 	}

@@ -380,11 +380,11 @@ func testProgressNeedsLease(t *testing.T, s store.Store) {
 	sev := "critical"
 	entry := store.TimelineEntry{Kind: store.TimelineStep, Actor: "playbook:p", Outcome: store.OutcomeOK, Message: "sev"}
 	if _, err := s.ApplyIncidentChange(ctx, job.IncidentID, store.IncidentChange{Severity: &sev},
-		&store.JobProgress{JobID: job.ID, Worker: "w1", NextStep: 3, Lease: time.Hour}, t0, entry); err != nil {
+		&store.JobProgress{JobID: job.ID, Worker: "w1", NextStep: 3, NextStepName: "notify-2", Lease: time.Hour}, t0, entry); err != nil {
 		t.Fatal(err)
 	}
 	j, _ := s.GetTriageJob(ctx, job.ID)
-	if j.Step != 3 || !j.LeaseUntil.Equal(t0.Add(time.Hour)) {
+	if j.Step != 3 || j.StepName != "notify-2" || !j.LeaseUntil.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("progress not saved: %+v", j)
 	}
 	// A worker without the lease changes nothing at all.
