@@ -36,6 +36,10 @@ type Run struct {
 	// and records the next step; nil for `playbook run`.
 	Progress *store.JobProgress
 	JobID    string
+	// Record, when set, is the context for writing what a step did once
+	// it happened (see recordContext): the worker's, which outlives its
+	// shutdown for a bounded time.
+	Record context.Context
 }
 
 // Summary tells what a run did.
@@ -127,7 +131,12 @@ func (e *Engine) Execute(ctx context.Context, r Run) (Summary, error) {
 			Kind: store.TimelineStep, Actor: actor, Step: st.Name, Outcome: out.outcome, Message: out.msg, JobID: r.JobID,
 		}}
 		entries = append(entries, out.extra...)
-		updated, err := e.Store.ApplyIncidentChange(ctx, inc.ID, out.change, prog, e.Now(), entries...)
+		// Written even as shutdown cancels the run: the step happened (a
+		// notification went out), and a job resumed before its record
+		// would do it again. A lost lease still fences the write.
+		wctx, cancel := r.recordContext(ctx)
+		updated, err := e.Store.ApplyIncidentChange(wctx, inc.ID, out.change, prog, e.Now(), entries...)
+		cancel()
 		if err != nil {
 			if errors.Is(err, store.ErrLeaseLost) {
 				return sum, err
@@ -157,6 +166,16 @@ func (e *Engine) Execute(ctx context.Context, r Run) (Summary, error) {
 		}
 	}
 	return sum, nil
+}
+
+// recordContext is the context for writing what a step already did: not
+// cancelled with ctx, but bounded, so a database that stopped answering
+// does not hold a shutdown.
+func (r Run) recordContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.Record != nil {
+		return context.WithCancel(r.Record)
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), DefaultRecordTimeout)
 }
 
 func closedWhy(tr *store.IncidentTriage) string {
@@ -383,7 +402,7 @@ func (e *Engine) notify(ctx context.Context, st Step, inc *store.Incident, r Run
 			}
 			// Written even as shutdown cancels the step: the send it
 			// records happened, and must not happen again on resume.
-			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), DefaultRecordTimeout)
+			wctx, cancel := r.recordContext(ctx)
 			_, err := e.Store.ApplyIncidentChange(wctx, inc.ID, store.IncidentChange{}, nil, e.Now(), entry)
 			cancel()
 			if err != nil {

@@ -242,7 +242,7 @@ func (w *Worker) process(ctx context.Context, log *slog.Logger, j store.TriageJo
 			return
 		}
 	}
-	sum, err := w.Engine.Execute(jctx, Run{Playbook: pb, Incident: j.IncidentID, EventID: j.EventID, Start: start, Progress: prog, JobID: j.ID})
+	sum, err := w.Engine.Execute(jctx, Run{Playbook: pb, Incident: j.IncidentID, EventID: j.EventID, Start: start, Progress: prog, JobID: j.ID, Record: wctx})
 	if err != nil {
 		w.settle(wctx, log, j, err, ctx.Err() != nil)
 		return

@@ -3,6 +3,7 @@ package triage
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -866,5 +867,45 @@ func TestInvalidEditKeepsTheLastValidPlaybook(t *testing.T) {
 	r.process()
 	if job, _ := r.st.GetTriageJob(ctx, res.Jobs[0].ID); !strings.Contains(job.LastError, `playbook "never" is invalid: `) {
 		t.Fatalf("job = %+v", job)
+	}
+}
+
+// acceptThenCancel accepts every notification and then cancels the
+// worker's context: a SIGTERM landing just after the destination took
+// the message.
+type acceptThenCancel struct {
+	sent   atomic.Int32
+	cancel context.CancelFunc
+}
+
+func (a *acceptThenCancel) RoundTrip(req *http.Request) (*http.Response, error) {
+	a.sent.Add(1)
+	if a.cancel != nil {
+		a.cancel()
+	}
+	return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Header: http.Header{}, Request: req}, nil
+}
+
+// A shutdown right after a one-destination notify step sent its message
+// still records the step, so the resumed job does not send it again.
+func TestShutdownAfterNotifySentDoesNotResend(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	rt := &acceptThenCancel{}
+	r.worker.Engine.Notifier.Sender.Client = &http.Client{Transport: rt, Timeout: 5 * time.Second}
+	if err := r.st.CreateDestination(ctx, &store.Destination{Name: "soc", Kind: notify.KindGeneric, URL: "http://soc.invalid/x", Secret: "s", CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	res := r.deliver("defender", defenderBody("m-1", "x@bad.example"), "phishing_triage")
+	wctx, cancel := context.WithCancel(ctx)
+	rt.cancel = cancel
+	if _, err := r.worker.ProcessOnce(wctx); err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	rt.cancel = nil
+	r.process()
+	job, _ := r.st.GetTriageJob(ctx, res.Jobs[0].ID)
+	if n := rt.sent.Load(); n != 1 || job.Status != store.JobDone {
+		t.Fatalf("the destination got %d messages, want 1; job %+v", n, job)
 	}
 }
