@@ -123,7 +123,7 @@ func (w *Worker) Run(ctx context.Context) {
 		var jobs []store.TriageJob
 		if free > 0 {
 			var err error
-			jobs, err = w.Store.ClaimTriageJobs(ctx, w.claimOwner(), w.Now(), w.Lease, free)
+			jobs, err = w.claim(ctx, free)
 			if err != nil && ctx.Err() == nil {
 				log.Error("claim triage jobs", "error", err)
 			}
@@ -166,13 +166,27 @@ func (w *Worker) ProcessOnce(ctx context.Context) (int, error) {
 	log := w.Log.With("component", logs.ComponentTriage, "worker", w.ID)
 	n := 0
 	for {
-		jobs, err := w.Store.ClaimTriageJobs(ctx, w.claimOwner(), w.Now(), w.Lease, 1)
+		jobs, err := w.claim(ctx, 1)
 		if err != nil || len(jobs) == 0 {
 			return n, err
 		}
 		w.process(ctx, log, jobs[0])
 		n++
 	}
+}
+
+// claim takes up to n runnable jobs. The claim commits as its statement
+// runs, before the jobs are read back: cancelled in between (shutdown),
+// they would stay leased, an attempt spent, until the lease ran out. So
+// it runs to the end, bounded, and jobs claimed as shutdown began are
+// handed back as interrupted by process.
+func (w *Worker) claim(ctx context.Context, n int) ([]store.TriageJob, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.recordTimeout)
+	defer cancel()
+	return w.Store.ClaimTriageJobs(cctx, w.claimOwner(), w.Now(), w.Lease, n)
 }
 
 func (w *Worker) process(ctx context.Context, log *slog.Logger, j store.TriageJob) {

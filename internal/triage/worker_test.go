@@ -909,3 +909,40 @@ func TestShutdownAfterNotifySentDoesNotResend(t *testing.T) {
 		t.Fatalf("the destination got %d messages, want 1; job %+v", n, job)
 	}
 }
+
+// shutdownAtClaim is a store whose claims hit a shutdown after the claim
+// committed and before its rows were read: the worker's context is
+// cancelled then, and a cancelled claim loses its rows as database/sql
+// closes them.
+type shutdownAtClaim struct {
+	store.Store
+	cancel context.CancelFunc
+}
+
+func (s shutdownAtClaim) ClaimTriageJobs(ctx context.Context, worker string, now time.Time, lease time.Duration, limit int) ([]store.TriageJob, error) {
+	jobs, err := s.Store.ClaimTriageJobs(ctx, worker, now, lease, limit)
+	s.cancel()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return jobs, err
+}
+
+// A claim that a shutdown lands on runs to its end, and the jobs it took
+// are handed back at once, their attempt not spent: cancelled half way
+// (committed but not read back) they stayed leased until the lease ran
+// out.
+func TestShutdownDuringClaimHandsJobsBack(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	res := r.deliver("generic", `{"event_type":"alert"}`, "default")
+	wctx, cancel := context.WithCancel(ctx)
+	r.worker.Store = shutdownAtClaim{Store: r.st, cancel: cancel}
+	if _, err := r.worker.ProcessOnce(wctx); err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	job, _ := r.st.GetTriageJob(ctx, res.Jobs[0].ID)
+	if job.Status != store.JobQueued || job.Attempts != 0 || job.LeaseOwner != "" {
+		t.Fatalf("job after a shutdown during its claim: %+v", job)
+	}
+}
