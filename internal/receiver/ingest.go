@@ -296,8 +296,17 @@ func (r *Receiver) ingest(w http.ResponseWriter, req *http.Request, name, reqID 
 		d.Items = append(d.Items, item)
 	}
 	// The sender's disconnect must not abort a commit half way: the
-	// transaction either finishes or rolls back on its own terms.
-	res, err := r.store.Ingest(context.WithoutCancel(ctx), d)
+	// transaction either finishes or rolls back on its own terms, within
+	// ingestTimeout.
+	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.ingestTimeout)
+	res, err := r.store.Ingest(ictx, d)
+	cancel()
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Idempotency and replay protection make the retry safe if the
+		// commit did land after all.
+		return nil, 0, &rejection{status: http.StatusServiceUnavailable, code: CodeUnavailable,
+			msg: "The database did not answer in time; retry later", retryAfter: true}
+	}
 	if errors.Is(err, store.ErrReplayed) {
 		return nil, 0, &rejection{status: http.StatusConflict, code: CodeReplayed, msg: "Webhook delivery was already received (same signature within the replay window)"}
 	}

@@ -51,7 +51,18 @@ type Options struct {
 	// receiver: from them, a source's allow-from list is checked against
 	// the address X-Forwarded-For names (see clientAddr).
 	TrustedProxies []netip.Prefix
+	// IngestTimeout bounds how long a delivery waits for the store
+	// (DefaultIngestTimeout when zero).
+	IngestTimeout time.Duration
 }
+
+// DefaultIngestTimeout bounds a delivery's wait for the store. A database
+// that stopped answering (a lock held by a stuck session, a network drop
+// without a reset) would otherwise hold the request, its connection and
+// the shutdown for good; past this the sender is told to retry. It is
+// below serve's 30-second WriteTimeout, after which no answer reaches
+// the sender anyway.
+const DefaultIngestTimeout = 20 * time.Second
 
 // DefaultMaxInFlight is the default bound on requests handled at once. At
 // the default 1 MiB body limit it caps request bodies near 1 GiB in the
@@ -77,8 +88,9 @@ type Receiver struct {
 	registry      *prometheus.Registry
 	mux           *http.ServeMux
 
-	maxInFlight int64
-	inFlight    atomic.Int64
+	maxInFlight   int64
+	inFlight      atomic.Int64
+	ingestTimeout time.Duration
 }
 
 // New builds a receiver.
@@ -93,6 +105,7 @@ func New(opts Options) *Receiver {
 		now:           opts.Now,
 		registry:      prometheus.NewRegistry(),
 		maxInFlight:   int64(opts.MaxInFlight),
+		ingestTimeout: opts.IngestTimeout,
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -111,6 +124,9 @@ func New(opts Options) *Receiver {
 	}
 	if r.maxInFlight <= 0 {
 		r.maxInFlight = DefaultMaxInFlight
+	}
+	if r.ingestTimeout <= 0 {
+		r.ingestTimeout = DefaultIngestTimeout
 	}
 	ttl := opts.SourceCacheTTL
 	if ttl == 0 {

@@ -649,3 +649,26 @@ func TestAllowFrom(t *testing.T) {
 		t.Fatalf("%d events stored, want only the allowed delivery's", n)
 	}
 }
+
+// hangingIngest is a store whose Ingest never answers, as a database that
+// stopped responding mid-statement.
+type hangingIngest struct{ store.Store }
+
+func (hangingIngest) Ingest(ctx context.Context, _ *store.Delivery) (*store.IngestResult, error) {
+	<-ctx.Done()
+	return nil, fmt.Errorf("timeout: %w", ctx.Err())
+}
+
+// A store that stops answering gets the sender a 503 to retry, within
+// the ingest timeout, instead of holding the request (and the shutdown)
+// for good.
+func TestIngestTimeoutAnswersRetry(t *testing.T) {
+	f := newFixture(t, func(o *Options) {
+		o.Store = hangingIngest{o.Store}
+		o.IngestTimeout = 50 * time.Millisecond
+	})
+	r, h := f.deliverWith("email-gateway", testBody, now, nil)
+	if r.status != http.StatusServiceUnavailable || errCode(r) != CodeUnavailable || h.Get("Retry-After") == "" || !strings.Contains(r.raw, "did not answer in time") {
+		t.Fatalf("hung store: %d %s (Retry-After %q), want 503 %s with Retry-After", r.status, r.raw, h.Get("Retry-After"), CodeUnavailable)
+	}
+}
