@@ -29,6 +29,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/puddle/v2"
 
 	"github.com/tw-cli/tw-cli/internal/store"
 )
@@ -160,13 +161,20 @@ func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	}
 }
 
+// notBegun is an error before a delivery's transaction began (no
+// connection, no BEGIN): it stored nothing.
+type notBegun struct{ err error }
+
+func (e notBegun) Error() string { return e.err.Error() }
+func (e notBegun) Unwrap() error { return e.err }
+
 // txAttempts bounds how often inTx runs a transaction.
 const txAttempts = 3
 
 func (s *Store) runTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return err
+		return notBegun{err}
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if err := fn(tx); err != nil {
@@ -436,9 +444,12 @@ func (s *Store) Ingest(ctx context.Context, d *store.Delivery) (*store.IngestRes
 		return nil, store.ErrClosed
 	}
 	res, err := s.ingest(ctx, d)
-	if err != nil && s.closed.Load() && !errors.Is(err, store.ErrReplayed) {
-		// It lost the race with Close: the pool refused its connection,
-		// and a transaction that never began stored nothing.
+	var nothing notBegun
+	if errors.Is(err, puddle.ErrClosedPool) || errors.As(err, &nothing) && s.closed.Load() {
+		// It lost the race with Close: the pool refused its connection
+		// or cancelled the one it was opening, and a transaction that
+		// never began stored nothing. Only that: any other error (a
+		// failed COMMIT may have committed) is told as it is.
 		return nil, fmt.Errorf("%w: %v", store.ErrClosed, err)
 	}
 	return res, err
@@ -448,7 +459,7 @@ func (s *Store) ingest(ctx context.Context, d *store.Delivery) (*store.IngestRes
 	now := micro(d.ReceivedAt)
 	seq, err := s.incidentSequence(ctx, now.Year())
 	if err != nil {
-		return nil, err
+		return nil, notBegun{err}
 	}
 	source := text(d.Source)
 	var res *store.IngestResult
