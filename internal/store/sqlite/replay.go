@@ -86,6 +86,10 @@ type replaySet struct {
 	// in a slot already sealed or being sealed, joins this one.
 	openFrom int64
 	sealing  bool
+	// sealFloor is openFrom when the seal in progress began: the slots
+	// it reads, without the lock, are all before it, so openFrom must
+	// not go back below it until the seal is done.
+	sealFloor int64
 	// pruned is the latest prune's cut-off: a seal that ran across it
 	// must not bring a pruned minute back.
 	pruned int64
@@ -149,6 +153,7 @@ func (r *replaySet) sealableLocked() map[int64]map[replayHash]struct{} {
 		latest = max(latest, m)
 	}
 	r.openFrom = latest
+	r.sealFloor = latest
 	todo := map[int64]map[replayHash]struct{}{}
 	for m, b := range r.open {
 		if m < latest {
@@ -249,7 +254,14 @@ func (r *replaySet) dropFuture(limit int64) {
 			delete(r.sealed, m)
 		}
 	}
-	r.openFrom = min(r.openFrom, limit/replaySlot)
+	floor := limit / replaySlot
+	if r.sealing {
+		// A slot being sealed must take no more keys: the seal would
+		// not see them, and drops the slot's map when it is done. The
+		// next prune lowers openFrom the rest of the way.
+		floor = max(floor, r.sealFloor)
+	}
+	r.openFrom = min(r.openFrom, floor)
 }
 
 // mergeRuns merges two sorted runs into a new one.

@@ -206,3 +206,44 @@ func TestReplaySetRecoversFromClockStep(t *testing.T) {
 		t.Fatalf("%d keys kept after a prune past every one of them", kept)
 	}
 }
+
+// A clock step back while a seal runs: the slots the seal reads take no
+// more keys (it would drop them with the slot's map when done, and it
+// reads them without the lock).
+func TestReplaySetDropFutureSparesSlotsBeingSealed(t *testing.T) {
+	r := newReplaySet()
+	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC).UnixNano()
+	limit := now + replayFutureSlack
+	// Keys seen while the clock ran a little ahead, then one further on
+	// that starts a new slot and seals theirs.
+	r.add(map[replayHash]int64{hashReplayKey("ahead"): limit})
+	r.mu.Lock()
+	r.addLocked(hashReplayKey("further"), now+int64(5*time.Minute))
+	todo := r.sealableLocked()
+	r.sealing = true
+	r.mu.Unlock()
+	sizes := map[int64]int{}
+	for slot, b := range todo {
+		sizes[slot] = len(b)
+	}
+	if len(todo) == 0 {
+		t.Fatal("nothing to seal: the test's premise is wrong")
+	}
+	r.dropFuture(limit) // the clock stepped back to now
+	present := map[replayHash]int64{}
+	for i := range 100 {
+		present[hashReplayKey(fmt.Sprintf("p-%d", i))] = now
+	}
+	r.add(present)
+	for slot, b := range todo {
+		if len(b) != sizes[slot] {
+			t.Fatalf("slot %d, being sealed, took %d keys", slot, len(b)-sizes[slot])
+		}
+	}
+	r.seal(todo)
+	for h := range present {
+		if !r.contains(h) {
+			t.Fatal("a key added during the seal was lost")
+		}
+	}
+}
