@@ -503,7 +503,7 @@ func (s *Store) TouchToken(ctx context.Context, hash string, at time.Time) (*sto
 		if _, err := s.w.ExecContext(ctx, `UPDATE tokens SET last_used_at = ? WHERE id = ?`, ts(at), t.ID); err != nil {
 			return nil, err
 		}
-		t.LastUsedAt = at
+		t.LastUsedAt = at.UTC()
 	}
 	return &t, nil
 }

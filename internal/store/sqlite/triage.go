@@ -396,7 +396,7 @@ func (s *Store) ApplyIncidentChange(ctx context.Context, idOrNumber string, ch s
 		changed = true
 	}
 	if changed {
-		inc.UpdatedAt = at
+		inc.UpdatedAt = at.UTC()
 		if _, err := tx.ExecContext(ctx, `UPDATE incidents SET severity = ?, status = ?, event_count = ?, updated_at = ? WHERE id = ?`,
 			inc.Severity, inc.Status, inc.EventCount, ts(at), inc.ID); err != nil {
 			return nil, err

@@ -251,6 +251,20 @@ func testTimesRoundTrip(t *testing.T, s store.Store) {
 	if err != nil || !tok.LastUsedAt.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("touch within a minute = %+v, %v", tok, err)
 	}
+	// Writers return times as reads do: in UTC, whatever the caller's
+	// zone (the admin API shows them).
+	cest := time.FixedZone("CEST", 2*3600)
+	if tok, err := s.TouchToken(ctx, "h", t0.Add(2*time.Hour).In(cest)); err != nil || tok.LastUsedAt.Location() != time.UTC {
+		t.Fatalf("touch from another zone = %+v, %v", tok, err)
+	}
+	sev := "high"
+	changed, err := s.ApplyIncidentChange(ctx, inc.ID, store.IncidentChange{Severity: &sev}, nil, at.Add(time.Hour))
+	if err != nil || changed.UpdatedAt.Location() != time.UTC {
+		t.Fatalf("change from another zone = %+v, %v", changed, err)
+	}
+	if read, err := s.GetIncident(ctx, inc.ID); err != nil || !read.UpdatedAt.Equal(changed.UpdatedAt) {
+		t.Fatalf("change said updated_at %v, read back %+v (%v)", changed.UpdatedAt, read, err)
+	}
 }
 
 // testConcurrentIdempotency is a sender retrying one delivery through
