@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -87,6 +88,23 @@ func NormalizeAPIURL(raw string) (string, error) {
 	}
 	u.RawPath = ""
 	return u.String(), nil
+}
+
+// SendsTokenInClear reports whether calls to apiURL would carry the auth
+// token unencrypted over the network: plain http to a host other than
+// localhost or a loopback address. On-premises consoles and test servers
+// may use http, so this is for a warning, not a refusal.
+func SendsTokenInClear(apiURL string) bool {
+	u, err := url.Parse(strings.TrimSpace(apiURL))
+	if err != nil || !strings.EqualFold(u.Scheme, "http") {
+		return false
+	}
+	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
 }
 
 // Option configures a Client.
@@ -365,9 +383,10 @@ var secretFields = map[string]bool{"auth_token": true, "token": true, "headers":
 // urlFields hold webhook URLs. A Slack or Teams URL is itself the
 // credential to post with, so the debug log keeps scheme and host only,
 // as listings do.
-// The lists hold bare URLs or, for generic webhooks, objects with a url.
+// The lists hold bare URLs or, for generic webhooks, objects with a url;
+// webhook is the URL a test endpoint answers with.
 var urlFields = map[string]bool{
-	"url": true, "urls": true, "configuration_url": true,
+	"url": true, "urls": true, "configuration_url": true, "webhook": true,
 	"ms_teams_webhooks": true, "generic_webhooks": true,
 }
 

@@ -258,8 +258,15 @@ func TestDebugLogRedacted(t *testing.T) {
 	if _, err := c.MSTeamsWebhooks(ctx, canary.DefaultFlock); err != nil {
 		t.Fatal(err)
 	}
+	// A test's response names the webhook it posted to.
+	if _, err := c.TestMSTeamsWebhook(ctx, canary.DefaultFlock, teams); err != nil {
+		t.Fatal(err)
+	}
 	if strings.Contains(log.String(), "TEAMS5ecret") || !strings.Contains(log.String(), "x.webhook.office.com") {
 		t.Errorf("a Teams webhook URL in debug log, or no sign of it:\n%s", log.String())
+	}
+	if !strings.Contains(log.String(), `"webhook": "https://x.webhook.office.com/`) {
+		t.Errorf("debug log lacks the test response's masked webhook:\n%s", log.String())
 	}
 	// The listing's response carries the HEC token back.
 	if _, err := c.SplunkWebhook(ctx, canary.DefaultFlock); err != nil {
@@ -335,12 +342,12 @@ func TestLenientDecoding(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := canary.GenericWebhooks{WebhooksEnabled: true, Webhooks: []canary.GenericWebhook{
+		want := []canary.GenericWebhook{
 			{ID: "17", URL: "https://a", HeaderNames: []string{}},
 			{URL: "https://b", HeaderNames: []string{"X-One"}},
 			{URL: "https://c", HeaderNames: []string{}},
-		}}
-		if fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) {
+		}
+		if fmt.Sprintf("%#v", got.Webhooks) != fmt.Sprintf("%#v", want) || got.WebhooksEnabled == nil || !*got.WebhooksEnabled {
 			t.Errorf("got %#v", got)
 		}
 	})
@@ -364,8 +371,39 @@ func TestLenientDecoding(t *testing.T) {
 		console := canarytest.NewServer(t, token)
 		console.Inject("flock/settings/webhooks/ms_teams", 200, `{"result": "success", "ms_teams_webhooks": null, "webhooks_enabled": 0}`)
 		got, err := newClient(t, console).MSTeamsWebhooks(ctx, flock)
-		if err != nil || len(got.URLs) != 0 || got.WebhooksEnabled {
+		if err != nil || len(got.URLs) != 0 || got.WebhooksEnabled == nil || *got.WebhooksEnabled {
 			t.Errorf("got %+v, %v", got, err)
+		}
+	})
+	// A list answer without webhooks_enabled says nothing about the
+	// switch: nil, not false (which would report webhooks off).
+	t.Run("webhooks_enabled absent", func(t *testing.T) {
+		console := canarytest.NewServer(t, token)
+		c := newClient(t, console)
+		console.Inject("flock/settings/webhooks/generic/list", 200, `{"result": "success", "generic_webhooks": []}`)
+		console.Inject("flock/settings/webhooks/ms_teams", 200, `{"result": "success", "ms_teams_webhooks": []}`)
+		console.Inject("flock/settings/webhooks/slack", 200, `{"result": "success", "slack_webhooks": []}`)
+		console.Inject("flock/settings/webhooks/splunk", 200, `{"result": "success", "splunk_webhook": {}, "webhooks_enabled": null}`)
+		g, err := c.GenericWebhooks(ctx, flock)
+		if err != nil || g.WebhooksEnabled != nil {
+			t.Errorf("generic: %+v, %v", g, err)
+		}
+		m, err := c.MSTeamsWebhooks(ctx, flock)
+		if err != nil || m.WebhooksEnabled != nil {
+			t.Errorf("ms teams: %+v, %v", m, err)
+		}
+		sl, err := c.SlackWebhooks(ctx, flock)
+		if err != nil || sl.WebhooksEnabled != nil {
+			t.Errorf("slack: %+v, %v", sl, err)
+		}
+		sp, err := c.SplunkWebhook(ctx, flock)
+		if err != nil || sp.WebhooksEnabled != nil {
+			t.Errorf("splunk: %+v, %v", sp, err)
+		}
+		// Present and false stays false.
+		console.Inject("flock/settings/webhooks/slack", 200, `{"result": "success", "slack_webhooks": [], "webhooks_enabled": false}`)
+		if sl, err := c.SlackWebhooks(ctx, flock); err != nil || sl.WebhooksEnabled == nil || *sl.WebhooksEnabled {
+			t.Errorf("slack, explicitly false: %+v, %v", sl, err)
 		}
 	})
 	t.Run("flocks as list", func(t *testing.T) {

@@ -59,15 +59,18 @@ type GenericWebhook struct {
 
 // GenericWebhooks is the answer of generic/list.
 type GenericWebhooks struct {
-	Webhooks        []GenericWebhook `json:"generic_webhooks"`
-	WebhooksEnabled bool             `json:"webhooks_enabled"`
+	Webhooks []GenericWebhook `json:"generic_webhooks"`
+	// WebhooksEnabled is nil when the answer has no webhooks_enabled: read
+	// as false, it would report webhooks off that may be on.
+	WebhooksEnabled *bool `json:"webhooks_enabled,omitempty"`
 }
 
 // URLWebhooks is a list of bare webhook URLs: the answer of ms_teams and of
 // the deprecated generic list.
 type URLWebhooks struct {
-	URLs            []string `json:"urls"`
-	WebhooksEnabled bool     `json:"webhooks_enabled"`
+	URLs []string `json:"urls"`
+	// WebhooksEnabled is nil when the answer has no webhooks_enabled.
+	WebhooksEnabled *bool `json:"webhooks_enabled,omitempty"`
 }
 
 // SlackWebhook is one Slack webhook, added through the console's UI.
@@ -80,8 +83,9 @@ type SlackWebhook struct {
 
 // SlackWebhooks is the answer of the slack list.
 type SlackWebhooks struct {
-	Webhooks        []SlackWebhook `json:"slack_webhooks"`
-	WebhooksEnabled bool           `json:"webhooks_enabled"`
+	Webhooks []SlackWebhook `json:"slack_webhooks"`
+	// WebhooksEnabled is nil when the answer has no webhooks_enabled.
+	WebhooksEnabled *bool `json:"webhooks_enabled,omitempty"`
 }
 
 // SplunkWebhook is a flock's Splunk HTTP Event Collector. Token is the HEC
@@ -95,8 +99,9 @@ type SplunkWebhook struct {
 // SplunkSettings is the answer of the splunk list; Webhook is nil when the
 // flock has none.
 type SplunkSettings struct {
-	Webhook         *SplunkWebhook `json:"splunk_webhook"`
-	WebhooksEnabled bool           `json:"webhooks_enabled"`
+	Webhook *SplunkWebhook `json:"splunk_webhook"`
+	// WebhooksEnabled is nil when the answer has no webhooks_enabled.
+	WebhooksEnabled *bool `json:"webhooks_enabled,omitempty"`
 }
 
 // TestResult is the console's answer to a successful test: the webhook it
@@ -127,6 +132,16 @@ func (b *flexBool) UnmarshalJSON(data []byte) error {
 		return fmt.Errorf("canary: cannot read %s as a boolean", data)
 	}
 	return nil
+}
+
+// ptr returns the value as a *bool; nil (the field was absent or null)
+// stays nil.
+func (b *flexBool) ptr() *bool {
+	if b == nil {
+		return nil
+	}
+	v := bool(*b)
+	return &v
 }
 
 // flexString decodes a string that may arrive as a number (ports, ids).

@@ -51,6 +51,25 @@ func TestNormalizeAPIURL(t *testing.T) {
 	}
 }
 
+func TestSendsTokenInClear(t *testing.T) {
+	for in, want := range map[string]bool{
+		"http://canary.example.com/api/v1/":    true,
+		"HTTP://10.0.0.5:8080/api/v1/":         true,
+		"http://localhost.example.com/api/v1/": true,
+		"https://canary.example.com/api/v1/":   false,
+		"http://127.0.0.1:8080/api/v1/":        false,
+		"http://127.8.0.1/api/v1/":             false,
+		"http://[::1]:8080/api/v1/":            false,
+		"http://localhost:8080/api/v1/":        false,
+		"http://LocalHost./api/v1/":            false,
+		"http://canary.localhost/api/v1/":      false,
+	} {
+		if got := canary.SendsTokenInClear(in); got != want {
+			t.Errorf("SendsTokenInClear(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
 func TestValidateWebhookURL(t *testing.T) {
 	good := []string{"https://hooks.example.com/x", "http://10.0.0.1:8080/in?k=v"}
 	bad := []string{"", "  ", "/relative", "hooks.example.com/x", "ftp://x/y", "https://", "https://exa mple.com", "mailto:a@b"}

@@ -248,12 +248,12 @@ func (c *Client) GenericWebhooks(ctx context.Context, flockID string) (GenericWe
 	}
 	var w struct {
 		Webhooks        []genericWire `json:"generic_webhooks"`
-		WebhooksEnabled flexBool      `json:"webhooks_enabled"`
+		WebhooksEnabled *flexBool     `json:"webhooks_enabled"`
 	}
 	if err := decodeJSON(pathGenericList, body, &w); err != nil {
 		return GenericWebhooks{}, err
 	}
-	out := GenericWebhooks{Webhooks: make([]GenericWebhook, 0, len(w.Webhooks)), WebhooksEnabled: bool(w.WebhooksEnabled)}
+	out := GenericWebhooks{Webhooks: make([]GenericWebhook, 0, len(w.Webhooks)), WebhooksEnabled: w.WebhooksEnabled.ptr()}
 	for _, g := range w.Webhooks {
 		out.Webhooks = append(out.Webhooks, GenericWebhook{ID: g.ID, URL: g.URL, HeaderNames: g.HeaderNames})
 	}
@@ -312,13 +312,13 @@ func (c *Client) urlList(ctx context.Context, endpoint, key, flockID string) (UR
 			return URLWebhooks{}, err
 		}
 	}
-	var enabled flexBool
+	var enabled *flexBool
 	if raw, ok := w["webhooks_enabled"]; ok {
 		if err := decodeJSON(endpoint, raw, &enabled); err != nil {
 			return URLWebhooks{}, err
 		}
 	}
-	out := URLWebhooks{URLs: make([]string, 0, len(items)), WebhooksEnabled: bool(enabled)}
+	out := URLWebhooks{URLs: make([]string, 0, len(items)), WebhooksEnabled: enabled.ptr()}
 	for _, it := range items {
 		out.URLs = append(out.URLs, it.URL)
 	}
@@ -387,12 +387,12 @@ func (c *Client) SlackWebhooks(ctx context.Context, flockID string) (SlackWebhoo
 			Team             flexString `json:"team"`
 			URL              flexString `json:"url"`
 		} `json:"slack_webhooks"`
-		WebhooksEnabled flexBool `json:"webhooks_enabled"`
+		WebhooksEnabled *flexBool `json:"webhooks_enabled"`
 	}
 	if err := decodeJSON(pathSlack, body, &w); err != nil {
 		return SlackWebhooks{}, err
 	}
-	out := SlackWebhooks{Webhooks: make([]SlackWebhook, 0, len(w.Webhooks)), WebhooksEnabled: bool(w.WebhooksEnabled)}
+	out := SlackWebhooks{Webhooks: make([]SlackWebhook, 0, len(w.Webhooks)), WebhooksEnabled: w.WebhooksEnabled.ptr()}
 	for _, s := range w.Webhooks {
 		out.Webhooks = append(out.Webhooks, SlackWebhook{
 			Team: string(s.Team), Channel: string(s.Channel), URL: string(s.URL), ConfigurationURL: string(s.ConfigurationURL),
@@ -463,12 +463,12 @@ func (c *Client) SplunkWebhook(ctx context.Context, flockID string) (SplunkSetti
 	}
 	var w struct {
 		Webhook         json.RawMessage `json:"splunk_webhook"`
-		WebhooksEnabled flexBool        `json:"webhooks_enabled"`
+		WebhooksEnabled *flexBool       `json:"webhooks_enabled"`
 	}
 	if err := decodeJSON(pathSplunk, body, &w); err != nil {
 		return SplunkSettings{}, err
 	}
-	out := SplunkSettings{WebhooksEnabled: bool(w.WebhooksEnabled)}
+	out := SplunkSettings{WebhooksEnabled: w.WebhooksEnabled.ptr()}
 	// An unconfigured flock may answer null, {}, "" or an empty list.
 	if raw := bytes.TrimSpace(w.Webhook); len(raw) > 0 && raw[0] == '{' {
 		var s struct {

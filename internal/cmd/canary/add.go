@@ -216,9 +216,11 @@ func NewCmdAddSplunk(f *cmdutil.Factory, runF func(*AddSplunkOptions) error) *co
 	cmd := &cobra.Command{
 		Use:   "splunk --host <host> [--port <port>] (--token-env <var> | --token <token>)",
 		Short: "Send a flock's alerts to a Splunk HTTP Event Collector",
-		Long: `Point the flock at a Splunk HTTP Event Collector (HEC). A flock has at most
-one; adding replaces it. Prefer --token-env: a --token value ends up in
-shell history and process listings.`,
+		Long: `Point the flock at a Splunk HTTP Event Collector (HEC). The console lists at
+most one per flock; the API docs do not say what adding does when one is
+already set, so remove that one first ('canary webhooks remove splunk') to
+be sure which is used. Prefer --token-env: a --token value ends up in shell
+history and process listings.`,
 		Example: `  $ SPLUNK_HEC_TOKEN=… tw-cli canary webhooks add splunk --host splunk.example.com --port 8088 --token-env SPLUNK_HEC_TOKEN`,
 		Args:    cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -95,6 +95,8 @@ type Console struct {
 	HomeDir func() (string, error)
 
 	legacyRead *legacyConfig
+	// quiet drops warnings: completion must not write to the shell's stderr.
+	quiet bool
 }
 
 // NewConsole returns a Console wired to the factory; ReadFlags fills in the
@@ -139,6 +141,39 @@ func (c *Console) configGetter() (func(string) string, error) {
 	return cfg.Get, nil
 }
 
+// configConsole picks canary.api_url or canary.domain from tw-cli's config
+// by where each is set: a flag, then the environment, then the config file
+// (or profile); a full URL before a domain only within one source. Taking
+// canary.api_url from anywhere first let a file's api_url beat
+// CANARY_DOMAIN from the environment, sending the token to another console.
+func (c *Console) configConsole() (key, value string, err error) {
+	if c.Config == nil {
+		return "", "", nil
+	}
+	cfg, err := c.Config()
+	if err != nil {
+		return "", "", err
+	}
+	best := 0
+	for _, k := range []string{"canary.api_url", "canary.domain"} {
+		v := cfg.Get(k)
+		if v == "" {
+			continue
+		}
+		rank := 3 // file, profile or default
+		switch src := cfg.Source(k); {
+		case strings.HasPrefix(src, "flag"):
+			rank = 1
+		case strings.HasPrefix(src, "env"):
+			rank = 2
+		}
+		if key == "" || rank < best {
+			key, value, best = k, v, rank
+		}
+	}
+	return key, value, nil
+}
+
 // legacy reads the Python client's ~/.canarytools.config, once; it is
 // consulted only for what tw-cli's own settings lack.
 func (c *Console) legacy() legacyConfig {
@@ -149,13 +184,14 @@ func (c *Console) legacy() legacyConfig {
 	return *c.legacyRead
 }
 
-// apiURL resolves the API base URL: flags, then env/config (a full URL
-// before a domain), then ~/.canarytools.config.
+// apiURL resolves the API base URL: flags, then env, then tw-cli's config
+// file (each a full URL before a domain; see configConsole), then
+// ~/.canarytools.config.
 func (c *Console) apiURL() (string, error) {
 	if err := cmdutil.MutuallyExclusive("specify only one of --domain or --api-url", c.Domain != "", c.APIURL != ""); err != nil {
 		return "", err
 	}
-	get, err := c.configGetter()
+	key, value, err := c.configConsole()
 	if err != nil {
 		return "", err
 	}
@@ -165,10 +201,10 @@ func (c *Console) apiURL() (string, error) {
 		u, err = canaryapi.NormalizeAPIURL(c.APIURL)
 	case c.Domain != "":
 		u, err = canaryapi.DomainURL(c.Domain)
-	case get("canary.api_url") != "":
-		u, err = canaryapi.NormalizeAPIURL(get("canary.api_url"))
-	case get("canary.domain") != "":
-		u, err = canaryapi.DomainURL(get("canary.domain"))
+	case key == "canary.api_url":
+		u, err = canaryapi.NormalizeAPIURL(value)
+	case key == "canary.domain":
+		u, err = canaryapi.DomainURL(value)
 	case c.legacy().domain != "":
 		u, err = canaryapi.DomainURL(c.legacy().domain)
 	default:
@@ -221,6 +257,7 @@ func (c *Console) Client() (*canaryapi.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.warnCleartext(apiURL)
 	var opts []canaryapi.Option
 	if c.Timeout != 0 || c.timeoutGiven {
 		if err := cmdutil.CheckTimeout(c.Timeout); err != nil {
@@ -235,6 +272,21 @@ func (c *Console) Client() (*canaryapi.Client, error) {
 		opts = append(opts, canaryapi.WithDebug(c.ErrOut))
 	}
 	return canaryapi.New(apiURL, tok, opts...)
+}
+
+// warnCleartext warns, without failing, when the token would cross the
+// network unencrypted: an on-premises console or a test server may
+// legitimately be plain http, but the user should know. Only the host is
+// named: the URL could hold userinfo.
+func (c *Console) warnCleartext(apiURL string) {
+	if c.quiet || c.ErrOut == nil || !canaryapi.SendsTokenInClear(apiURL) {
+		return
+	}
+	host := apiURL
+	if u, err := url.Parse(apiURL); err == nil {
+		host = u.Host
+	}
+	fmt.Fprintf(c.ErrOut, "! The Canary API URL uses plain http to %s: the auth token is sent unencrypted, readable by anyone on the network path; use https\n", host)
 }
 
 // Target is the client and the flock, what most commands need first.
@@ -271,6 +323,7 @@ func completeFlocks(f *cmdutil.Factory) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		c := NewConsole(f)
 		c.ReadFlags(cmd)
+		c.quiet = true
 		client, err := c.Client()
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp

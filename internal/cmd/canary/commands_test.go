@@ -40,13 +40,16 @@ func TestCommands(t *testing.T) {
 		{name: "status_json", args: []string{"webhooks", "status", "-o", "json"}},
 		{name: "status_yaml", args: []string{"webhooks", "status", "-o", "yaml"}},
 
-		{name: "enable", args: []string{"webhooks", "enable"}, check: func(t *testing.T, c *canarytest.Console) {
-			if s, _ := c.Flock(canarytest.DefaultFlock); !s.Enabled || s.Global {
+		// Seed 002 does not say what enable/disable do to is_global.
+		{name: "enable", args: []string{"webhooks", "enable"}, setup: func(c *canarytest.Console) {
+			c.SetState(canarytest.DefaultFlock, false, false)
+		}, check: func(t *testing.T, c *canarytest.Console) {
+			if s, _ := c.Flock(canarytest.DefaultFlock); !s.Enabled {
 				t.Errorf("state after enable: %+v", s)
 			}
 		}},
 		{name: "disable", args: []string{"webhooks", "disable"}, check: func(t *testing.T, c *canarytest.Console) {
-			if s, _ := c.Flock(canarytest.DefaultFlock); s.Enabled || s.Global {
+			if s, _ := c.Flock(canarytest.DefaultFlock); s.Enabled {
 				t.Errorf("state after disable: %+v", s)
 			}
 		}},
@@ -66,6 +69,10 @@ func TestCommands(t *testing.T) {
 		{name: "list_disabled", args: []string{"webhooks", "list", "--kind", "generic"}, setup: func(c *canarytest.Console) {
 			seedConsole(c)
 			c.Inject("flock/settings/webhooks/generic/list", 200, `{"generic_webhooks": [], "result": "success", "webhooks_enabled": false}`)
+		}},
+		// No webhooks_enabled in the answer: no claim that they are off.
+		{name: "list_enabled_absent", args: []string{"webhooks", "list", "--kind", "generic"}, setup: func(c *canarytest.Console) {
+			c.Inject("flock/settings/webhooks/generic/list", 200, `{"generic_webhooks": [], "result": "success"}`)
 		}},
 
 		{name: "add_generic", args: []string{"webhooks", "add", "generic", hookURL, "--header", "Authorization: Bearer s3cret", "-H", "X-Env: prod"},
@@ -145,6 +152,13 @@ func TestCommands(t *testing.T) {
 		{name: "test_generic_json", args: []string{"webhooks", "test", "generic", hookURL, "-o", "json"}, setup: seedConsole},
 		{name: "test_ms_teams_json", args: []string{"webhooks", "test", "ms-teams", teamsURL, "-o", "json"}, setup: seedConsole},
 		{name: "test_slack", args: []string{"webhooks", "test", "slack", slackURL}, setup: seedConsole},
+		{name: "test_slack_reveal", args: []string{"webhooks", "test", "slack", slackURL, "--reveal"}, setup: seedConsole},
+		{name: "test_slack_json_reveal", args: []string{"webhooks", "test", "slack", slackURL, "--reveal", "-o", "json"}, setup: seedConsole},
+		// A proxy's HTML page is no JSON to pass on: -o json still prints one.
+		{name: "test_generic_html_json", args: []string{"webhooks", "test", "generic", hookURL, "-o", "json"}, setup: func(c *canarytest.Console) {
+			seedConsole(c)
+			c.Inject("flock/settings/webhooks/generic/test", 502, `<html><body>Bad Gateway</body></html>`, "Content-Type", "text/html")
+		}},
 		{name: "test_splunk_json", args: []string{"webhooks", "test", "splunk", "-o", "json"}, setup: seedConsole},
 		{name: "test_generic_failed_json", args: []string{"webhooks", "test", "generic", "https://unknown.example.com", "-o", "json"}},
 		{name: "test_generic_failed", args: []string{"webhooks", "test", "generic", hookURL}, setup: func(c *canarytest.Console) {

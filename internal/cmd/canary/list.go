@@ -54,10 +54,10 @@ generic webhook's custom headers, a Slack webhook's team and channel, a
 masked Splunk token). Header values and the Splunk HEC token are never
 shown. Generic webhooks come from the console's generic/list endpoint.
 
-Webhook URLs are shown masked, their host and last characters only: a
-Slack or Teams URL is itself the credential that posts to the channel,
-and a generic one may carry a token. --reveal shows them in full, as
-'canary webhooks remove' needs them.`,
+Webhook URLs (and a Slack webhook's configuration_url in -o json) are shown
+masked, their host and last characters only: a Slack or Teams URL is itself
+the credential that posts to the channel, and a generic one may carry a
+token. --reveal shows them in full, as 'canary webhooks remove' needs them.`,
 		Example: `  $ tw-cli canary webhooks list
   $ tw-cli canary webhooks list --kind splunk -o json
   $ tw-cli canary webhooks list --kind slack --reveal`,
@@ -99,16 +99,19 @@ func listRun(cmd *cobra.Command, opts *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	views, enabled, err := listWebhooks(cmd.Context(), client, flock, opts.Kind)
+	views, disabled, err := listWebhooks(cmd.Context(), client, flock, opts.Kind)
 	if err != nil {
 		return consoleError(err)
 	}
-	if !enabled {
+	if disabled {
 		fmt.Fprintf(opts.IO.ErrOut, "! Webhooks are disabled for flock %s: the console sends nothing to these\n", flock)
 	}
 	if !opts.Reveal {
 		for i := range views {
 			views[i].URL = maskURL(views[i].URL)
+			// A Slack configuration URL names the team's app settings:
+			// masked alike, so -o json in a CI log shows neither.
+			views[i].ConfigurationURL = maskURL(views[i].ConfigurationURL)
 		}
 	}
 	if len(views) == 0 && opts.Output != output.JSON && opts.Output != output.YAML {
@@ -131,10 +134,16 @@ func kindPrefix(k canaryapi.Kind) string {
 }
 
 // listWebhooks gathers the kinds asked for, in the console's order, and
-// reports webhooks_enabled as the console gave it.
+// reports whether an answer said webhooks_enabled false. An answer without
+// the field says nothing, and must not read as disabled.
 func listWebhooks(ctx context.Context, client *canaryapi.Client, flock string, only canaryapi.Kind) ([]webhookView, bool, error) {
 	views := []webhookView{}
-	enabled := true
+	disabled := false
+	note := func(enabled *bool) {
+		if enabled != nil && !*enabled {
+			disabled = true
+		}
+	}
 	want := func(k canaryapi.Kind) bool { return only == "" || only == k }
 
 	if want(canaryapi.KindGeneric) {
@@ -142,7 +151,7 @@ func listWebhooks(ctx context.Context, client *canaryapi.Client, flock string, o
 		if err != nil {
 			return nil, false, err
 		}
-		enabled = g.WebhooksEnabled
+		note(g.WebhooksEnabled)
 		for _, w := range g.Webhooks {
 			views = append(views, webhookView{Kind: canaryapi.KindGeneric, URL: w.URL, ID: w.ID, HeaderNames: w.HeaderNames})
 		}
@@ -152,7 +161,7 @@ func listWebhooks(ctx context.Context, client *canaryapi.Client, flock string, o
 		if err != nil {
 			return nil, false, err
 		}
-		enabled = t.WebhooksEnabled
+		note(t.WebhooksEnabled)
 		for _, u := range t.URLs {
 			views = append(views, webhookView{Kind: canaryapi.KindMSTeams, URL: u})
 		}
@@ -162,7 +171,7 @@ func listWebhooks(ctx context.Context, client *canaryapi.Client, flock string, o
 		if err != nil {
 			return nil, false, err
 		}
-		enabled = s.WebhooksEnabled
+		note(s.WebhooksEnabled)
 		for _, w := range s.Webhooks {
 			views = append(views, webhookView{Kind: canaryapi.KindSlack, URL: w.URL, Team: w.Team, Channel: w.Channel, ConfigurationURL: w.ConfigurationURL})
 		}
@@ -172,12 +181,12 @@ func listWebhooks(ctx context.Context, client *canaryapi.Client, flock string, o
 		if err != nil {
 			return nil, false, err
 		}
-		enabled = s.WebhooksEnabled
+		note(s.WebhooksEnabled)
 		if w := s.Webhook; w != nil {
 			views = append(views, webhookView{Kind: canaryapi.KindSplunk, Host: w.Host, Port: w.Port, Token: output.Mask(w.Token)})
 		}
 	}
-	return views, enabled, nil
+	return views, disabled, nil
 }
 
 // target is the URL/HOST column.

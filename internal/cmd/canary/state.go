@@ -31,9 +31,11 @@ func NewCmdEnable(f *cmdutil.Factory, runF func(*StateOptions) error) *cobra.Com
 	return newCmdState(f, stateVerb{
 		use:   "enable",
 		short: "Enable a flock's webhooks",
-		long:  "Enable the flock's webhooks with its own setting (is_enabled true, is_global false).",
-		done:  "Enabled webhooks for flock %s",
-		call:  (*canaryapi.Client).EnableWebhooks,
+		long: `Enable the flock's webhooks (is_enabled true). The API docs do not say
+whether this also stops the flock following the console's global setting;
+'canary webhooks status' shows is_global afterwards.`,
+		done: "Enabled webhooks for flock %s",
+		call: (*canaryapi.Client).EnableWebhooks,
 	}, runF)
 }
 
@@ -42,9 +44,11 @@ func NewCmdDisable(f *cmdutil.Factory, runF func(*StateOptions) error) *cobra.Co
 	return newCmdState(f, stateVerb{
 		use:   "disable",
 		short: "Disable a flock's webhooks",
-		long:  "Disable the flock's webhooks with its own setting (is_enabled false, is_global false).",
-		done:  "Disabled webhooks for flock %s",
-		call:  (*canaryapi.Client).DisableWebhooks,
+		long: `Disable the flock's webhooks (is_enabled false). The API docs do not say
+whether this also stops the flock following the console's global setting;
+'canary webhooks status' shows is_global afterwards.`,
+		done: "Disabled webhooks for flock %s",
+		call: (*canaryapi.Client).DisableWebhooks,
 	}, runF)
 }
 

@@ -1,6 +1,7 @@
 package canary
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,8 +22,13 @@ func NewCmdTest(f *cmdutil.Factory) *cobra.Command {
 		Short: "Have the console send a test alert to a webhook",
 		Long: `Ask the console to send a test alert to one of the flock's webhooks. The
 exit status is 0 only when the console reports success; a failure the
-console reports exits 5. -o json prints the console's response either way,
-for CI logs.`,
+console reports, or no answer from it, exits 5.
+
+-o json prints the console's response either way, for CI logs, with the
+webhook URL masked as 'list' shows it (--reveal shows it in full). When the
+console gives no JSON to print (an HTML error page, a timeout), -o json
+prints {"result": "error", "message": …} instead, with the HTTP status when
+there was one.`,
 	}
 	for _, k := range canaryapi.Kinds {
 		cmd.AddCommand(NewCmdTestKind(f, k, nil))
@@ -38,6 +44,9 @@ type TestOptions struct {
 	// URL is the webhook to test; Splunk has one per flock and takes none.
 	URL    string
 	Output string
+	// Reveal shows the webhook URL in full; it is masked by default, as in
+	// list, because a Slack or Teams URL is the credential to post with.
+	Reveal bool
 }
 
 // NewCmdTestKind returns `canary webhooks test generic|ms-teams|slack|splunk`.
@@ -68,6 +77,9 @@ func NewCmdTestKind(f *cmdutil.Factory, kind canaryapi.Kind, runF func(*TestOpti
 	case canaryapi.KindMSTeams:
 		cmd.Aliases = []string{"msteams", "teams"}
 	}
+	if kind != canaryapi.KindSplunk {
+		cmd.Flags().BoolVar(&opts.Reveal, "reveal", false, "Show the webhook URL in full (it is a credential)")
+	}
 	output.AddFormatFlag(cmd, &opts.Output)
 	return cmd
 }
@@ -85,11 +97,57 @@ func testRun(cmd *cobra.Command, opts *TestOptions) error {
 	if webhook == "" {
 		webhook = opts.URL
 	}
+	if !opts.Reveal {
+		webhook = maskURL(webhook)
+	}
 	// -o json/yaml print the console's own response, as CI jobs expect.
-	return output.Print(opts.IO, opts.Output, res.Raw, func(t *output.TablePrinter) {
+	return output.Print(opts.IO, opts.Output, opts.maskBody(res.Raw), func(t *output.TablePrinter) {
 		t.Header("KIND", "WEBHOOK", "RESULT")
 		t.Row(string(opts.Kind), webhook, "success")
 	})
+}
+
+// maskBody masks the webhook URL a test response echoes, unless --reveal.
+// A body that is not a JSON object comes back as it was.
+func (opts *TestOptions) maskBody(body []byte) json.RawMessage {
+	var fields map[string]json.RawMessage
+	if opts.Reveal || json.Unmarshal(body, &fields) != nil {
+		return body
+	}
+	var webhook string
+	if raw, ok := fields["webhook"]; !ok || json.Unmarshal(raw, &webhook) != nil {
+		return body
+	}
+	masked, err := marshalJSON(maskURL(webhook))
+	if err != nil {
+		return body
+	}
+	fields["webhook"] = masked
+	out, err := marshalJSON(fields)
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+// marshalJSON is json.Marshal without HTML escaping, so the console's other
+// fields print as it sent them (an & stays an &, as output.WriteJSON keeps it).
+func marshalJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// testErrorView is what -o json/yaml print when the console gave no JSON
+// to pass on: a non-JSON error page, or no answer at all.
+type testErrorView struct {
+	Result  string `json:"result"`
+	Message string `json:"message"`
+	Status  int    `json:"status,omitempty"`
 }
 
 func runTest(ctx context.Context, client *canaryapi.Client, flock string, kind canaryapi.Kind, url string) (canaryapi.TestResult, error) {
@@ -104,20 +162,35 @@ func runTest(ctx context.Context, client *canaryapi.Client, flock string, kind c
 	return client.TestSplunkWebhook(ctx, flock)
 }
 
-// testError prints the console's answer for -o json/yaml, then maps a
-// failure the console reported to exit 5 (auth stays 3, bad input 2).
+// testError prints the console's answer for -o json/yaml (or, without a
+// JSON one, an error object), then maps a failure the console reported and
+// a console that did not answer to exit 5 (auth stays 3, bad input 2).
 func testError(opts *TestOptions, err error) error {
+	structured := opts.Output == output.JSON || opts.Output == output.YAML
 	var apiErr *canaryapi.APIError
-	if !errors.As(err, &apiErr) {
-		return consoleError(err)
-	}
-	if (opts.Output == output.JSON || opts.Output == output.YAML) && json.Valid(apiErr.Body) {
-		if perr := output.Print(opts.IO, opts.Output, json.RawMessage(apiErr.Body), nil); perr != nil {
-			return perr
+	var reqErr *canaryapi.RequestError
+	switch {
+	case errors.As(err, &apiErr):
+		if structured {
+			var v any = testErrorView{Result: "error", Message: apiErr.Message, Status: apiErr.StatusCode}
+			if json.Valid(apiErr.Body) {
+				v = opts.maskBody(apiErr.Body)
+			}
+			if perr := output.Print(opts.IO, opts.Output, v, nil); perr != nil {
+				return perr
+			}
 		}
+		if apiErr.IsAuth() || errors.Is(err, canaryapi.ErrNotFound) {
+			return consoleError(err)
+		}
+		return cmdutil.RemoteError(err)
+	case errors.As(err, &reqErr):
+		if structured {
+			if perr := output.Print(opts.IO, opts.Output, testErrorView{Result: "error", Message: err.Error()}, nil); perr != nil {
+				return perr
+			}
+		}
+		return cmdutil.RemoteError(consoleError(err))
 	}
-	if apiErr.IsAuth() || errors.Is(err, canaryapi.ErrNotFound) {
-		return consoleError(err)
-	}
-	return cmdutil.RemoteError(err)
+	return consoleError(err)
 }

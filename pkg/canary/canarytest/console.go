@@ -160,6 +160,14 @@ func (c *Console) AddFlock(id, name string) {
 	c.flocks[id] = &FlockState{Name: name, Enabled: true, Global: true}
 }
 
+// SetState seeds a flock's is_enabled and is_global without a request.
+func (c *Console) SetState(flockID string, enabled, global bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := c.mustFlock(flockID)
+	f.Enabled, f.Global = enabled, global
+}
+
 // AddSlack seeds a Slack webhook, as the console's UI would add it.
 func (c *Console) AddSlack(flockID string, s SlackWebhook) {
 	c.mu.Lock()
@@ -297,14 +305,17 @@ var contract = map[string]endpoint{
 		handle: func(_ *Console, f *FlockState, _ url.Values) answer {
 			return success(map[string]any{"is_global": f.Global})
 		}},
+	// Seed 002 says enable and disable turn the flock's webhooks on and
+	// off, and nothing of is_global; the fake leaves is_global alone, so no
+	// test comes to rely on an undocumented answer either way.
 	"flock/settings/webhooks/enable": {method: http.MethodPost, params: []string{"flock_id"},
 		handle: func(_ *Console, f *FlockState, _ url.Values) answer {
-			f.Enabled, f.Global = true, false
+			f.Enabled = true
 			return success(nil)
 		}},
 	"flock/settings/webhooks/disable": {method: http.MethodPost, params: []string{"flock_id"},
 		handle: func(_ *Console, f *FlockState, _ url.Values) answer {
-			f.Enabled, f.Global = false, false
+			f.Enabled = false
 			return success(nil)
 		}},
 	"flock/settings/webhooks/use_global": {method: http.MethodPost, params: []string{"flock_id"},
@@ -427,6 +438,9 @@ var contract = map[string]endpoint{
 			return c.failure("Webhook not found")
 		}},
 
+	// The splunk list answers one splunk_webhook, so the fake keeps one and
+	// an add overwrites it; seed 002 does not say what the console does
+	// when one exists, and tests should not rely on this.
 	"flock/settings/webhooks/splunk/add": {method: http.MethodPost, params: []string{"flock_id", "host", "port", "token"},
 		handle: func(c *Console, f *FlockState, p url.Values) answer {
 			port := p.Get("port")
