@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -32,6 +33,9 @@ func HashToken(token string) string {
 // lookup is by hash, so no token is ever compared in variable time.
 func (r *Receiver) admin(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		// Answers may hold a secret shown once (a generated one), and
+		// always what only a token holder may see: no cache keeps them.
+		w.Header().Set("Cache-Control", "no-store")
 		auth := req.Header.Get("Authorization")
 		// The scheme name is case-insensitive (RFC 9110, section 11.1).
 		scheme, tok, ok := strings.Cut(auth, " ")
@@ -67,6 +71,16 @@ func (r *Receiver) admin(h http.HandlerFunc) http.Handler {
 }
 
 func decodeBody(w http.ResponseWriter, req *http.Request, v any) bool {
+	return decode(w, req, v, false)
+}
+
+// decodeOptionalBody is decodeBody for a request whose fields are all
+// optional: no body at all stands for {}.
+func decodeOptionalBody(w http.ResponseWriter, req *http.Request, v any) bool {
+	return decode(w, req, v, true)
+}
+
+func decode(w http.ResponseWriter, req *http.Request, v any, optional bool) bool {
 	data, err := io.ReadAll(req.Body)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
@@ -76,6 +90,9 @@ func decodeBody(w http.ResponseWriter, req *http.Request, v any) bool {
 			writeError(w, http.StatusBadRequest, "invalid_request", "could not read the request body")
 		}
 		return false
+	}
+	if optional && len(bytes.TrimSpace(data)) == 0 {
+		return true
 	}
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
@@ -168,7 +185,7 @@ func (r *Receiver) handleDeleteSource(w http.ResponseWriter, req *http.Request) 
 
 func (r *Receiver) handleRotateSecret(w http.ResponseWriter, req *http.Request) {
 	var body sources.RotateRequest
-	if !decodeBody(w, req, &body) {
+	if !decodeOptionalBody(w, req, &body) {
 		return
 	}
 	grace := sources.DefaultGrace

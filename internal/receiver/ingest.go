@@ -124,6 +124,10 @@ type rejection struct {
 	beforeSource bool
 }
 
+// maxLoggedName bounds a source name from the network in the log;
+// source names are at most 64 characters.
+const maxLoggedName = 80
+
 func (r *Receiver) handleIngest(w http.ResponseWriter, req *http.Request) {
 	start := time.Now()
 	name := req.PathValue("source")
@@ -141,6 +145,11 @@ func (r *Receiver) handleIngest(w http.ResponseWriter, req *http.Request) {
 	}
 
 	resp, status, rej := r.ingest(w, req, name, reqID)
+	if rej != nil && rej.beforeSource && len(name) > maxLoggedName {
+		// An unauthenticated path may hold any name, up to the header
+		// limit: each rejection's log line carries only its start.
+		name = strings.ToValidUTF8(name[:maxLoggedName], "") + "…"
+	}
 	label := name
 	if rej != nil && rej.beforeSource {
 		label = unknownSourceLabel
@@ -206,6 +215,13 @@ func (r *Receiver) ingest(w http.ResponseWriter, req *http.Request, name, reqID 
 		// Not a name a source can have: no lookup, and the name, which
 		// may hold anything, is not echoed.
 		return nil, 0, &rejection{status: http.StatusNotFound, code: CodeUnknownSource, msg: "Webhook source name is not valid, so it is not registered", beforeSource: true}
+	}
+	if enc := req.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
+		// The signature covers the body as sent; decoding it first would
+		// verify bytes other than those signed, and refusing it as "not
+		// UTF-8" misled the sender.
+		return nil, 0, &rejection{status: http.StatusUnsupportedMediaType, code: CodeInvalidPayload,
+			msg: "Content-Encoding " + strconv.Quote(enc) + " is not supported: send the body uncompressed"}
 	}
 	ctx := req.Context()
 	cs, err := r.cache.get(ctx, name)
@@ -335,6 +351,10 @@ func (r *Receiver) ingest(w http.ResponseWriter, req *http.Request, name, reqID 
 	return out, http.StatusAccepted, nil
 }
 
+// exactBodyBuffer is the largest declared body length allocated in full
+// before it is read; deliveries are a few KiB.
+const exactBodyBuffer = 64 << 10
+
 // readBody reads the whole body within the size limit. A declared length
 // over the limit is refused before reading; a body shorter than its
 // declared length (a sender that died mid-request) is a 400.
@@ -348,12 +368,16 @@ func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, *
 	rd := http.MaxBytesReader(w, req.Body, r.maxBody)
 	var body []byte
 	var err error
-	if n := req.ContentLength; n >= 0 {
+	if n := req.ContentLength; n >= 0 && n <= exactBodyBuffer {
 		// net/http enforces the declared length, so one exact buffer
 		// holds the body with no regrowing.
 		body = make([]byte, n)
 		_, err = io.ReadFull(rd, body)
 	} else {
+		// Past that, memory follows the bytes that arrive, not the
+		// length declared: a header claiming a megabyte and a body
+		// trickling one byte must not cost a megabyte before any
+		// signature is checked.
 		body, err = io.ReadAll(rd)
 	}
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"path"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -196,9 +197,18 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.mux.ServeHTTP(w, req)
 		return
 	}
+	if p := req.URL.Path; p != "/" && path.Clean(p) != p {
+		// ServeMux would answer a redirect with no body to the clean
+		// path, which a sender's POST may not follow.
+		writeError(w, http.StatusNotFound, CodeNotFound, fmt.Sprintf("No such endpoint %q: did you mean %q?", p, path.Clean(p)))
+		return
+	}
 	if r.inFlight.Add(1) > r.maxInFlight {
 		r.inFlight.Add(-1)
 		r.metrics.overloaded.Inc()
+		// Also an error, so the error-rate query seed 003 gives
+		// (rate(webhook_errors_total[5m])) shows an overload.
+		r.metrics.errors.WithLabelValues(unknownSourceLabel, CodeOverloaded).Inc()
 		w.Header().Set("Retry-After", retryAfterSeconds)
 		writeError(w, http.StatusServiceUnavailable, CodeOverloaded,
 			fmt.Sprintf("The receiver is handling its limit of %d requests; retry after %s second(s)", r.maxInFlight, retryAfterSeconds))

@@ -370,6 +370,15 @@ func TestAdminAPI(t *testing.T) {
 	if r := f.admin("POST", "/api/webhooks/edr2/rotate-secret", `{"secret":"next","grace_seconds":18446744074}`, f.token); r.status != 400 {
 		t.Errorf("a grace of centuries: %d %s", r.status, r.raw)
 	}
+	// Every field of a rotation is optional: no body generates a secret.
+	// An answer with a secret, shown once, is kept by no cache.
+	rot = f.admin("POST", "/api/webhooks/email-gateway/rotate-secret", "", f.token)
+	if rot.status != 200 || rot.body["generated_secret"] == nil || rot.header.Get("Cache-Control") != "no-store" {
+		t.Errorf("rotate without a body: %d %s (Cache-Control %q)", rot.status, rot.raw, rot.header.Get("Cache-Control"))
+	}
+	if r := f.admin("POST", "/api/webhooks/email-gateway/rotate-secret", "[]", f.token); r.status != 400 {
+		t.Errorf("rotate with a body that is not an object: %d %s", r.status, r.raw)
+	}
 }
 
 func TestMetricsAndHealth(t *testing.T) {

@@ -2,6 +2,8 @@ package receiver
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,10 +15,12 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/tw-cli/tw-cli/internal/sources"
@@ -304,8 +308,9 @@ func TestOverloadAnswers503(t *testing.T) {
 	if got := f.get("/healthz"); !strings.Contains(got, "ok") {
 		t.Fatalf("healthz under overload: %s", got)
 	}
-	if !strings.Contains(f.get("/metrics"), "webhook_overloaded_total 1") {
-		t.Fatal("overload not counted")
+	if m := f.get("/metrics"); !strings.Contains(m, "webhook_overloaded_total 1") ||
+		!strings.Contains(m, `webhook_errors_total{code="overloaded",source="_unknown"} 1`) {
+		t.Fatal("overload not counted as an overload and as an error")
 	}
 	for _, c := range slow {
 		c.Close()
@@ -670,5 +675,78 @@ func TestIngestTimeoutAnswersRetry(t *testing.T) {
 	r, h := f.deliverWith("email-gateway", testBody, now, nil)
 	if r.status != http.StatusServiceUnavailable || errCode(r) != CodeUnavailable || h.Get("Retry-After") == "" || !strings.Contains(r.raw, "did not answer in time") {
 		t.Fatalf("hung store: %d %s (Retry-After %q), want 503 %s with Retry-After", r.status, r.raw, h.Get("Retry-After"), CodeUnavailable)
+	}
+}
+
+// A body's buffer follows the bytes that arrive: a header declaring a
+// megabyte ahead of a one-byte body costs no megabyte, unauthenticated.
+func TestDeclaredLengthIsNotAllocatedUpFront(t *testing.T) {
+	r := New(Options{Store: nil, MaxBodyBytes: 1 << 20})
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for range 10 {
+		// net/http's body reader ends a body shorter than declared so.
+		req := httptest.NewRequest(http.MethodPost, "/api/webhooks/x", io.MultiReader(strings.NewReader("{"), iotest.ErrReader(io.ErrUnexpectedEOF)))
+		req.ContentLength = 1 << 20
+		if _, rej := r.readBody(httptest.NewRecorder(), req); rej == nil || rej.status != http.StatusBadRequest {
+			t.Fatalf("truncated body: %+v", rej)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > 2<<20 {
+		t.Fatalf("ten one-byte bodies declaring 1 MiB each allocated %d bytes", got)
+	}
+	// A large body that does arrive is read whole.
+	big := `{"event_type":"x","data":"` + strings.Repeat("a", 200<<10) + `"}`
+	req := httptest.NewRequest(http.MethodPost, "/api/webhooks/x", strings.NewReader(big))
+	if body, rej := r.readBody(httptest.NewRecorder(), req); rej != nil || string(body) != big {
+		t.Fatalf("200 KiB body: %d bytes, %+v", len(body), rej)
+	}
+}
+
+// Requests the API cannot take get its JSON errors, with what to do.
+func TestOddRequestsGetJSONErrors(t *testing.T) {
+	f := newFixture(t)
+	for _, c := range []struct {
+		name, path string
+		status     int
+		code, hint string
+	}{
+		{"a trailing slash", "/api/webhooks/email-gateway/", 404, CodeNotFound, `did you mean \"/api/webhooks/email-gateway\"`},
+		{"a doubled slash", "//api/webhooks/email-gateway", 404, CodeNotFound, `did you mean \"/api/webhooks/email-gateway\"`},
+		{"a dot segment", "/api/webhooks/../webhooks/email-gateway", 404, CodeNotFound, `did you mean \"/api/webhooks/email-gateway\"`},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/", strings.NewReader(testBody))
+		req.URL.Path, req.URL.RawPath = c.path, c.path
+		r := f.do(req)
+		if r.status != c.status || errCode(r) != c.code || !strings.Contains(r.raw, c.hint) {
+			t.Errorf("%s: %d %s", c.name, r.status, r.raw)
+		}
+	}
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	gz.Write([]byte(testBody))
+	gz.Close()
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/api/webhooks/email-gateway", bytes.NewReader(buf.Bytes()))
+	signature.SignRequest(req, []byte("your-secret"), now, buf.Bytes())
+	req.Header.Set("Content-Encoding", "gzip")
+	if r := f.do(req); r.status != http.StatusUnsupportedMediaType || errCode(r) != CodeInvalidPayload || !strings.Contains(r.raw, "send the body uncompressed") {
+		t.Errorf("gzip body: %d %s", r.status, r.raw)
+	}
+}
+
+// A source name from the network that no source can have is logged cut
+// short: the path may be as long as the header limit.
+func TestInvalidSourceNameIsLoggedShort(t *testing.T) {
+	var logBuf syncbuf.Buffer
+	f := newFixture(t, func(o *Options) { o.Logger = slog.New(slog.NewTextHandler(&logBuf, nil)) })
+	long := strings.Repeat("a", 5000)
+	if r := f.deliver(long, testBody, "", ""); r.status != http.StatusNotFound || errCode(r) != CodeUnknownSource {
+		t.Fatalf("long name: %d %s", r.status, r.raw)
+	}
+	line := logBuf.String()
+	if !strings.Contains(line, "delivery rejected") || strings.Contains(line, strings.Repeat("a", 100)) || len(line) > 1000 {
+		t.Fatalf("log line for a 5000-character name (%d bytes): %.300s", len(line), line)
 	}
 }

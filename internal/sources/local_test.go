@@ -385,6 +385,7 @@ func TestLocalUpdateErrors(t *testing.T) {
 		{"bad verify", sources.Patch{Verify: ptr("sha1-legacy")}},
 		{"bad playbook", sources.Patch{Playbook: ptr("a b")}},
 		{"bad severity map", sources.Patch{SeverityMapping: ptr(map[string]string{"P1": "urgent"})}},
+		{"control characters in the description", sources.Patch{Description: ptr("a\x07b")}},
 		// A valid field next to an invalid one is not half applied.
 		{"valid and invalid", sources.Patch{Description: ptr("x"), Format: ptr("xml")}},
 	}

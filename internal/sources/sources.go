@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/internal/verify"
@@ -149,6 +151,23 @@ func ValidatePlaybook(p string) error {
 	return nil
 }
 
+// MaxDescriptionLen bounds a source's description: every listing carries
+// it.
+const MaxDescriptionLen = 1024
+
+// ValidateDescription checks a description: at most MaxDescriptionLen
+// bytes of text, tabs and line breaks the only control characters (the
+// rest would reach terminals through webhook list).
+func ValidateDescription(d string) error {
+	if len(d) > MaxDescriptionLen {
+		return invalid("description is %d bytes: keep it to %d", len(d), MaxDescriptionLen)
+	}
+	if !utf8.ValidString(d) || strings.ContainsFunc(d, func(r rune) bool { return unicode.IsControl(r) && r != '\t' && r != '\n' }) {
+		return invalid("description may not hold control characters or invalid UTF-8")
+	}
+	return nil
+}
+
 // ValidateFormat checks a payload format name.
 func ValidateFormat(f string) error {
 	if !payload.ValidFormat(f) {
@@ -238,7 +257,7 @@ func NormalizeSpec(spec Spec) (Spec, error) {
 	if spec.Verify == "" {
 		spec.Verify = VerifyHMAC
 	}
-	for _, err := range []error{ValidateFormat(spec.Format), ValidateVerify(spec.Verify), ValidatePlaybook(spec.Playbook), ValidateSeverityMapping(spec.SeverityMapping), ValidateSecretFor(spec.Verify, spec.Secret)} {
+	for _, err := range []error{ValidateFormat(spec.Format), ValidateVerify(spec.Verify), ValidatePlaybook(spec.Playbook), ValidateSeverityMapping(spec.SeverityMapping), ValidateDescription(spec.Description), ValidateSecretFor(spec.Verify, spec.Secret)} {
 		if err != nil {
 			return spec, err
 		}
@@ -432,6 +451,9 @@ func (l *Local) patch(src *store.Source, p Patch) error {
 		src.AutoTriage = *p.AutoTriage
 	}
 	if p.Description != nil {
+		if err := ValidateDescription(*p.Description); err != nil {
+			return err
+		}
 		src.Description = *p.Description
 	}
 	if p.AllowFrom != nil {

@@ -28,6 +28,11 @@ func TestNormalizeSpecDefaultsAndRules(t *testing.T) {
 		{Spec{Source: "a", SeverityMapping: map[string]string{"P1": "urgent"}}, "severity mapping P1=urgent"},
 		{Spec{Source: "a", SeverityMapping: map[string]string{"High": "high", "high": "critical"}}, "are the same key"},
 		{Spec{Source: "a", Verify: "basic", Secret: "no-colon"}, "secret does not suit verification mode basic"},
+		{Spec{Source: "a", Description: strings.Repeat("d", MaxDescriptionLen+1)}, "description is 1025 bytes"},
+		{Spec{Source: "a", Description: "clears the screen \x1b[2J"}, "control characters"},
+	}
+	if _, err := NormalizeSpec(Spec{Source: "a", Secret: "s", Description: "two lines\n\tindented"}); err != nil {
+		t.Errorf("a description with a line break and a tab: %v", err)
 	}
 	for _, tc := range bad {
 		_, err := NormalizeSpec(tc.spec)

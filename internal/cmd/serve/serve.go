@@ -289,11 +289,13 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 	srv := &http.Server{
 		Handler:           rcv,
 		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          serverErrorLog(log.With("component", logs.ComponentServer)),
+		// A request must arrive whole within this: one that trickles its
+		// body holds an in-flight slot (--max-in-flight) meanwhile.
+		ReadTimeout:    10 * time.Second,
+		WriteTimeout:   30 * time.Second,
+		IdleTimeout:    120 * time.Second,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       serverErrorLog(log.With("component", logs.ComponentServer)),
 	}
 	// The reloader must be done with the store before Run returns and the
 	// store is closed; defers run last-in first-out, so stopBg goes first.
