@@ -26,7 +26,7 @@ func (threatStack) Name() string { return FormatThreatStack }
 func (threatStack) Sniff(doc map[string]any) bool {
 	if list, ok := doc["alerts"].([]any); ok {
 		for _, a := range list {
-			if alert, ok := a.(map[string]any); ok && isThreatStackAlert(alert) {
+			if alert, ok := a.(map[string]any); ok && (isThreatStackAlert(alert) || isEnvelopedAlert(alert)) {
 				return true
 			}
 		}
@@ -37,6 +37,22 @@ func (threatStack) Sniff(doc map[string]any) bool {
 
 func isThreatStackAlert(a map[string]any) bool {
 	return has(a, "server_or_region") || (has(a, "organization_id") && has(a, "created_at"))
+}
+
+// isEnvelopedAlert accepts the leaner alerts seen in the envelope (id,
+// title, severity, created_at only). The "alerts" key already narrows the
+// guess, so an id with Threat Stack's 1–3 severity or a created_at is
+// enough there; a lone object needs the stronger test above, because id
+// and severity alone are common to many senders. Every other vendor is
+// sniffed before this one, so their bodies are not taken.
+func isEnvelopedAlert(a map[string]any) bool {
+	if str(a["id"]) == "" {
+		return false
+	}
+	if sev, ok := intOf(a["severity"]); ok && sev >= 1 && sev <= 3 {
+		return true
+	}
+	return has(a, "created_at")
 }
 
 func (p threatStack) Parse(body []byte) ([]Event, error) { return parseBody(body, p.events) }

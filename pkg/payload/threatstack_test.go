@@ -78,3 +78,53 @@ func TestThreatStackEnvelopeWithoutAlerts(t *testing.T) {
 		t.Errorf("mixed envelope: ids %q, want %q (non-objects skipped, repeated ids once)", ids, want)
 	}
 }
+
+// Integrations that forward only id, title, severity and created_at must
+// still be recognised inside the envelope, or every alert in the batch
+// would be folded into one generic event.
+func TestThreatStackSniffsMinimalAlerts(t *testing.T) {
+	tests := []struct {
+		body    string
+		wantIDs []string
+	}{
+		{`{"alerts":[{"id":"x1","title":"sudo","severity":1,"created_at":1484521231000}]}`, []string{"x1"}},
+		{`{"alerts":[{"id":"x1","severity":3},{"id":"x2","severity":"2"}]}`, []string{"x1", "x2"}},
+		{`{"alerts":[{"id":"x1","created_at":"2017-01-15T23:00:31Z"}]}`, []string{"x1"}},
+		{`{"alerts":[{"id":7,"severity":1}]}`, []string{"7"}},
+	}
+	for _, tt := range tests {
+		res, err := Parse(FormatAuto, []byte(tt.body))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.body, err)
+		}
+		var ids []string
+		for _, ev := range res.Events {
+			ids = append(ids, ev.ExternalID)
+		}
+		if res.Format != FormatThreatStack || !reflect.DeepEqual(ids, tt.wantIDs) {
+			t.Errorf("%s: format %s ids %q; want threatstack %q", tt.body, res.Format, ids, tt.wantIDs)
+		}
+	}
+}
+
+// The lean test applies only inside an "alerts" envelope and needs an id
+// with a Threat Stack severity or a created_at; other shapes stay generic.
+func TestThreatStackMinimalSniffIsNarrow(t *testing.T) {
+	for _, body := range []string{
+		`{"id":"x1","title":"sudo","severity":1,"created_at":1484521231000}`,
+		`{"alerts":[{"id":"x1","severity":4}]}`,
+		`{"alerts":[{"id":"x1","severity":"high"}]}`,
+		`{"alerts":[{"id":"x1","severity":1.5}]}`,
+		`{"alerts":[{"id":"","severity":1,"created_at":1}]}`,
+		`{"alerts":[{"title":"no id","severity":1,"created_at":1}]}`,
+		`{"alerts":{"id":"x1","severity":1}}`,
+	} {
+		res, err := Parse(FormatAuto, []byte(body))
+		if err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		if res.Format != FormatGeneric {
+			t.Errorf("%s: sniffed as %s, want generic", body, res.Format)
+		}
+	}
+}

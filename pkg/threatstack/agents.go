@@ -103,8 +103,10 @@ func (c *Client) GetAgent(ctx context.Context, id string) (*Agent, error) {
 		return nil, errors.New("threatstack: agent id is empty")
 	}
 	var a Agent
-	if err := c.getJSON(ctx, "/v2/agents/"+segment(id), nil, &a); err != nil {
+	if err := c.getRecord(ctx, "/v2/agents/"+segment(id), "an agent", &a); err != nil {
 		return nil, err
 	}
 	return &a, nil
 }
+
+func (a *Agent) recordID() string { return a.ID }

@@ -130,11 +130,13 @@ func (c *Client) GetAlert(ctx context.Context, id string) (*Alert, error) {
 		return nil, errors.New("threatstack: alert id is empty")
 	}
 	var a Alert
-	if err := c.getJSON(ctx, "/v2/alerts/"+segment(id), nil, &a); err != nil {
+	if err := c.getRecord(ctx, "/v2/alerts/"+segment(id), "an alert", &a); err != nil {
 		return nil, err
 	}
 	return &a, nil
 }
+
+func (a *Alert) recordID() string { return a.ID }
 
 // Event is one of the events behind an alert. Event shapes depend on the
 // data source; the typed fields are the common ones and MarshalJSON keeps
@@ -169,6 +171,9 @@ func (e Event) MarshalJSON() ([]byte, error) {
 
 // AlertEventPages lists the events behind an alert.
 func (c *Client) AlertEventPages(ctx context.Context, alertID string) iter.Seq2[[]Event, error] {
+	if alertID == "" {
+		return refuse[Event](errors.New("threatstack: alert id is empty"))
+	}
 	return listPages[Event](ctx, c, "/v2/alerts/"+segment(alertID)+"/events", nil, "events")
 }
 
@@ -225,6 +230,9 @@ type DismissRequest struct {
 func (c *Client) DismissAlerts(ctx context.Context, req DismissRequest) error {
 	if len(req.IDs) == 0 {
 		return errors.New("threatstack: no alert ids to dismiss")
+	}
+	if slices.Contains(req.IDs, "") {
+		return errors.New("threatstack: alert id is empty")
 	}
 	if !slices.Contains(DismissReasons, req.Reason) {
 		return fmt.Errorf("threatstack: dismiss reason %q: want one of %s", req.Reason, strings.Join(DismissReasons, ", "))

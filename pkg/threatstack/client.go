@@ -5,7 +5,9 @@
 // travels as ext. Responses carrying Server-Authorization are verified,
 // a stale-timestamp challenge corrects the clock once, and idempotent
 // requests are retried on 429 and 5xx honouring Retry-After and
-// x-rate-limit-reset.
+// x-rate-limit-reset. An answer saying the organization's request budget is
+// spent (x-rate-limit-remaining: 0) holds the next request until
+// x-rate-limit-reset, so long listings pace themselves instead of hitting 429.
 //
 // List endpoints are exposed as iterators over pages, so a caller holds one
 // page (at most 100 items) at a time whatever the size of the organization:
@@ -30,6 +32,7 @@ import (
 	"time"
 
 	"github.com/go-resty/resty/v2"
+	"github.com/hiyosi/hawk"
 
 	"github.com/tw-cli/tw-cli/internal/noredirect"
 )
@@ -58,6 +61,15 @@ type Client struct {
 	// offset is the correction, in seconds, added to the local clock for
 	// HAWK timestamps after the server reported its time in a challenge.
 	offset atomic.Int64
+	// notBefore (Unix nanoseconds, 0 for none) holds requests back until
+	// the rate limit resets; the limit is per organization, so it is shared
+	// by every request of the client.
+	notBefore atomic.Int64
+	maxWait   time.Duration
+	sleep     func(context.Context, time.Duration) error
+	// nonce makes each request's HAWK nonce; tests fix it to reproduce
+	// the specification's examples.
+	nonce func() (string, error)
 }
 
 type settings struct {
@@ -75,6 +87,9 @@ type settings struct {
 	// retry asks resty for (0: resty's backoff) and returns the one resty
 	// uses, so that honouring Retry-After is checked without sleeping it.
 	retryWaitHook func(time.Duration) time.Duration
+	// sleep, replaced only by tests (export_test.go), waits out a spent
+	// rate limit; it returns early with ctx's error.
+	sleep func(context.Context, time.Duration) error
 }
 
 // Option configures a Client.
@@ -93,7 +108,8 @@ func WithTimeout(d time.Duration) Option { return func(s *settings) { s.timeout 
 func WithRetries(n int) Option { return func(s *settings) { s.retries = n } }
 
 // WithRetryWait sets the backoff bounds. The maximum also caps how long a
-// Retry-After or x-rate-limit-reset is honoured.
+// Retry-After or x-rate-limit-reset is honoured, before a retry or before
+// the request after one that spent the rate limit.
 func WithRetryWait(min, max time.Duration) Option {
 	return func(s *settings) { s.retryWait, s.retryMaxWait = min, max }
 }
@@ -130,6 +146,7 @@ func New(creds Credentials, opts ...Option) (*Client, error) {
 		verify:       true,
 		now:          time.Now,
 		userAgent:    "tw-cli-threatstack",
+		sleep:        sleepCtx,
 	}
 	for _, o := range opts {
 		o(&s)
@@ -145,7 +162,8 @@ func New(creds Credentials, opts ...Option) (*Client, error) {
 	}
 	log := slog.New(redactHandler{inner: inner, r: red})
 
-	c := &Client{creds: creds, baseURL: base, verify: s.verify, log: log, now: s.now, red: red}
+	c := &Client{creds: creds, baseURL: base, verify: s.verify, log: log, now: s.now, red: red,
+		maxWait: s.retryMaxWait, sleep: s.sleep, nonce: func() (string, error) { return hawk.Nonce(nonceBytes) }}
 	retryAfter := c.retryAfter
 	if s.retryWaitHook != nil {
 		retryAfter = func(rc *resty.Client, resp *resty.Response) (time.Duration, error) {
@@ -239,16 +257,18 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 		// The Authorization header is only for the configured API host.
 		return nil, c.errorf("threatstack: %q is a URL; give a path relative to %s", path, c.baseURL)
 	}
-	// The HAWK library signs a query only if it parses, while the request
-	// would still carry it: a query Go cannot parse (a ';' separator, a
-	// bad %-escape) would be sent unsigned and refused with 401.
-	if p.RawQuery != "" {
-		if _, err := url.ParseQuery(p.RawQuery); err != nil {
+	// The HAWK library signs a query only if it parses to at least one
+	// parameter, while the request would still carry it: a query Go cannot
+	// parse (a ';' separator, a bad %-escape) would be sent unsigned and
+	// refused with 401, and so would one with no parameter ("?", "?&").
+	if p.ForceQuery || p.RawQuery != "" {
+		params, err := url.ParseQuery(p.RawQuery)
+		if err != nil {
 			return nil, c.errorf("threatstack: the query of %q cannot be signed (%v): separate parameters with '&' and escape them, or pass them with -f key=value", path, err)
 		}
-	}
-	if p.ForceQuery && p.RawQuery == "" {
-		path = strings.TrimSuffix(path, "?") // an empty query, which the signature would leave out
+		if len(params) == 0 {
+			path, _, _ = strings.Cut(path, "?") // nothing to send
+		}
 	}
 	if !strings.HasPrefix(path, "/") {
 		path = "/" + path
@@ -277,6 +297,9 @@ func (c *Client) SelfTest(ctx context.Context) ([]byte, error) {
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body []byte) (*resty.Response, error) {
 	skewCorrected := false
 	for {
+		if err := c.waitRateLimit(ctx); err != nil {
+			return nil, &transportError{msg: c.red.string(fmt.Sprintf("threatstack: %s %s: waiting for the rate limit to reset: %v", method, path, err)), err: err}
+		}
 		st := &signState{}
 		req := c.rc.R().SetContext(withSignState(ctx, st))
 		if len(query) > 0 {
@@ -296,6 +319,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		c.log.Debug("response", "method", method, "path", wirePath, "status", resp.StatusCode(),
 			"duration", resp.Time(), "attempts", resp.Request.Attempt,
 			"rate_limit_remaining", resp.Header().Get("X-Rate-Limit-Remaining"))
+		c.notePause(resp.Header())
 
 		if resp.StatusCode() == http.StatusUnauthorized && !skewCorrected {
 			if serverTS, ok := c.serverTime(resp.Header()); ok {
@@ -387,4 +411,45 @@ func (c *Client) retryAfter(_ *resty.Client, resp *resty.Response) (time.Duratio
 	c.log.Debug("retrying", "method", resp.Request.Method, "url", resp.Request.URL,
 		"status", resp.StatusCode(), "server_wait", d, "attempt", resp.Request.Attempt)
 	return d, nil
+}
+
+// notePause remembers, from an answer that spent the organization's
+// request budget, when the next request may go.
+func (c *Client) notePause(h http.Header) {
+	d := rateLimitPause(h, c.maxWait)
+	if d <= 0 {
+		return
+	}
+	c.notBefore.Store(c.now().Add(d).UnixNano())
+	c.log.Debug("rate limit spent; holding the next request until it resets", "wait", d)
+}
+
+// waitRateLimit holds a request until the rate limit noted by notePause
+// has reset, or ctx ends.
+func (c *Client) waitRateLimit(ctx context.Context) error {
+	nb := c.notBefore.Load()
+	if nb == 0 {
+		return nil
+	}
+	d := time.Unix(0, nb).Sub(c.now())
+	if d <= 0 {
+		c.notBefore.CompareAndSwap(nb, 0)
+		return nil
+	}
+	if err := c.sleep(ctx, min(d, c.maxWait)); err != nil {
+		return err
+	}
+	c.notBefore.CompareAndSwap(nb, 0)
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

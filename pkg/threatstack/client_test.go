@@ -638,8 +638,22 @@ func TestDo(t *testing.T) {
 	if n := len(srv.Requests()); n != sent {
 		t.Errorf("%d requests sent for unsignable queries", n-sent)
 	}
-	if resp, err := c.Do(ctx, "GET", "/v2/rulesets?", nil, nil); err != nil || resp.StatusCode != 200 {
-		t.Errorf("a bare '?': %v %v", resp, err)
+	for _, path := range []string{"/v2/rulesets?", "/v2/rulesets?&", "/v2/rulesets?&&"} {
+		sent := len(srv.Requests())
+		resp, err := c.Do(ctx, "GET", path, nil, nil)
+		if err != nil || resp.StatusCode != 200 {
+			t.Errorf("%s: %v %v", path, resp, err)
+			continue
+		}
+		if r := srv.Requests()[sent]; r.RawQuery != "" {
+			t.Errorf("%s: sent query %q; a query without parameters is not signed, so must not be sent", path, r.RawQuery)
+		}
+	}
+	// Empty parameters around a real one are sent and signed as written.
+	if resp, err := c.Do(ctx, "GET", "/v2/agents?&status=online&", nil, nil); err != nil || resp.StatusCode != 200 {
+		t.Errorf("query with empty parameters: %v %v", resp, err)
+	} else if got := srv.Requests()[len(srv.Requests())-1].RawQuery; got != "&status=online&" {
+		t.Errorf("query %q, want it as written", got)
 	}
 }
 

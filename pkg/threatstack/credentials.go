@@ -52,12 +52,47 @@ func (c Credentials) Missing() []string {
 	return missing
 }
 
-// Validate returns a *MissingCredentialsError when any value is empty.
+// Validate returns a *MissingCredentialsError when any value is empty, and
+// an *InvalidCredentialsError when the user id or organization id could not
+// be written into a HAWK header (the API key only keys the MAC, so any
+// bytes do).
 func (c Credentials) Validate() error {
 	if m := c.Missing(); len(m) > 0 {
 		return &MissingCredentialsError{Missing: m}
 	}
+	for _, f := range []struct{ env, value string }{{EnvUserID, c.UserID}, {EnvOrganizationID, c.OrganizationID}} {
+		if reason := headerUnsafe(f.value); reason != "" {
+			return &InvalidCredentialsError{Variable: f.env, Reason: reason}
+		}
+	}
 	return nil
+}
+
+// headerUnsafe says why s cannot be a HAWK header attribute value, or ""
+// when it can. HAWK quotes values without escaping and Hawk servers accept
+// only printable ASCII other than '"' and '\' there, so anything else would
+// end the value early or be refused. The value itself is never quoted back:
+// a pasted API key could be what is in the wrong variable.
+func headerUnsafe(s string) string {
+	pos := 0
+	for _, r := range s {
+		pos++
+		var what string
+		switch {
+		case r == '"':
+			what = "a double quote"
+		case r == '\\':
+			what = "a backslash"
+		case r < 0x20 || r == 0x7f:
+			what = "a control character"
+		case r > 0x7e:
+			what = "a non-ASCII character"
+		default:
+			continue
+		}
+		return fmt.Sprintf("contains %s (character %d)", what, pos)
+	}
+	return ""
 }
 
 // String shows whether a key is set, never the key.

@@ -71,6 +71,22 @@ func (e *MissingCredentialsError) Error() string {
 // Is makes missing credentials an authentication failure.
 func (e *MissingCredentialsError) Is(target error) bool { return target == ErrAuth }
 
+// InvalidCredentialsError says a credential holds characters a HAWK header
+// cannot carry. Variable is the environment variable of the value
+// (TS_USER_ID or TS_ORGANIZATION_ID); the value itself is not repeated.
+type InvalidCredentialsError struct {
+	Variable string
+	Reason   string
+}
+
+func (e *InvalidCredentialsError) Error() string {
+	return fmt.Sprintf("threatstack: invalid credentials: %s %s, which a HAWK Authorization header cannot carry; "+
+		"set it to the value Threat Stack shows, without quotes or extra characters", e.Variable, e.Reason)
+}
+
+// Is makes unusable credentials an authentication failure.
+func (e *InvalidCredentialsError) Is(target error) bool { return target == ErrAuth }
+
 // ResponseVerificationError is returned when the server sent a
 // Server-Authorization header that does not match the response: the answer
 // may not come from Threat Stack, so its body is not trusted.

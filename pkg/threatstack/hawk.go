@@ -44,7 +44,7 @@ func (c *Client) signRequest(_ *resty.Client, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("threatstack: reading request body to sign it: %w", err)
 	}
-	nonce, err := hawk.Nonce(nonceBytes)
+	nonce, err := c.nonce()
 	if err != nil {
 		return fmt.Errorf("threatstack: generating HAWK nonce: %w", err)
 	}

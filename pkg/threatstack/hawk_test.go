@@ -39,6 +39,42 @@ func TestSpecMACMatchesHawkSpecification(t *testing.T) {
 	}
 }
 
+// The specification's own examples, sent through the client with the
+// specification's credentials, clock, nonce and ext: the header must be
+// the published one, character for character.
+func TestClientReproducesHawkSpecificationExamples(t *testing.T) {
+	c, err := New(Credentials{UserID: "dh37fgj492je", APIKey: "werxhqb98rpaxn39848xrunpaw3489ruxnpa98w4rxn", OrganizationID: "some-app-ext-data"},
+		WithClock(func() time.Time { return time.Unix(1353832234, 0) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.nonce = func() (string, error) { return "j4h3g2", nil }
+
+	get, _ := http.NewRequest(http.MethodGet, "http://example.com:8000/resource/1?b=1&a=2", nil)
+	if err := c.signRequest(nil, get); err != nil {
+		t.Fatal(err)
+	}
+	want := `Hawk id="dh37fgj492je", ts="1353832234", nonce="j4h3g2", ext="some-app-ext-data", mac="6R4rV5iE+NPoym+WwjeHzjAGXUtLNIxmo1vpMofpLAE="`
+	if got := get.Header.Get("Authorization"); got != want {
+		t.Errorf("GET header\n got %s\nwant %s", got, want)
+	}
+
+	post, _ := http.NewRequest(http.MethodPost, "http://example.com:8000/resource/1?b=1&a=2", strings.NewReader("Thank you for flying Hawk"))
+	post.Header.Set("Content-Type", "text/plain")
+	if err := c.signRequest(nil, post); err != nil {
+		t.Fatal(err)
+	}
+	attrs := parseHawkHeader(post.Header.Get("Authorization"))
+	if attrs["hash"] != "Yi9LfIIFRtBEPt74PVmbTF/xVAwPn7ub15ePICfgnuY=" || attrs["mac"] != "aSe1DERmZuRl3pI36/9BdZmnErTw3sNzOOAUlfeKjVw=" {
+		t.Errorf("POST hash %s mac %s, want the specification's payload example", attrs["hash"], attrs["mac"])
+	}
+	// And the independent implementation agrees on the POST vector.
+	if got := specMAC(c.creds.APIKey, 1353832234, "j4h3g2", "POST", "/resource/1?b=1&a=2", "example.com", "8000",
+		specPayloadHash("text/plain", "Thank you for flying Hawk"), "some-app-ext-data"); got != attrs["mac"] {
+		t.Errorf("specMAC %s disagrees with the client's %s", got, attrs["mac"])
+	}
+}
+
 func testClient(t *testing.T, now time.Time) *Client {
 	t.Helper()
 	c, err := New(Credentials{UserID: "dh37fgj492je", APIKey: "werxhqb98rpaxn39848xrunpaw3489ruxnpa98w4rxn", OrganizationID: "org-1"},

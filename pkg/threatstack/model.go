@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -47,12 +48,9 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 			return nil
 		}
 	}
-	if n, err := strconv.ParseFloat(s, 64); err == nil {
-		ms := int64(n)
-		if ms < epochMillisThreshold {
-			ms *= 1000
-		}
-		t.Time = time.UnixMilli(ms).UTC()
+	// ErrRange still means "a number": 1e400 is out of range, not a date.
+	if n, err := strconv.ParseFloat(s, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		*t = epochTime(n)
 		return nil
 	}
 	for _, layout := range isoLayouts {
@@ -62,6 +60,26 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 		}
 	}
 	return errors.New("threatstack: unrecognised timestamp " + strconv.Quote(s))
+}
+
+// maxEpochMillis is the last millisecond of year 9999.
+const maxEpochMillis = 253_402_300_799_999
+
+// epochTime reads epoch milliseconds, or seconds below
+// epochMillisThreshold. Zero, negative, non-finite and post-9999 values are
+// no instant the API means, and converting them would overflow int64 or
+// print as 1970: they read as the zero Time, unknown, as in pkg/payload.
+func epochTime(n float64) Time {
+	if math.IsNaN(n) || n <= 0 {
+		return Time{}
+	}
+	if n < epochMillisThreshold {
+		n *= 1000
+	}
+	if n > maxEpochMillis {
+		return Time{}
+	}
+	return Time{time.UnixMilli(int64(n)).UTC()}
 }
 
 // MarshalJSON writes RFC 3339 (null for the zero time).

@@ -2,6 +2,8 @@ package threatstack
 
 import (
 	"encoding/json"
+	"math"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -139,6 +141,7 @@ func TestRetryDelay(t *testing.T) {
 		{"reset ms", map[string]string{"X-Rate-Limit-Reset": "1500"}, 1500 * time.Millisecond},
 		{"Retry-After wins", map[string]string{"Retry-After": "2", "X-Rate-Limit-Reset": "100"}, 2 * time.Second},
 		{"garbage", map[string]string{"Retry-After": "soon", "X-Rate-Limit-Reset": "-1"}, 0},
+		{"reset too large saturates", map[string]string{"X-Rate-Limit-Reset": "9223372036854775807"}, time.Duration(math.MaxInt64 / int64(time.Millisecond) * int64(time.Millisecond))},
 		{"none", nil, 0},
 	}
 	for _, tt := range tests {
@@ -147,6 +150,33 @@ func TestRetryDelay(t *testing.T) {
 			h[k] = []string{v}
 		}
 		if got := retryDelay(h, now); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestRateLimitPause(t *testing.T) {
+	tests := []struct {
+		name             string
+		remaining, reset string
+		want             time.Duration
+	}{
+		{"spent", "0", "1500", 1500 * time.Millisecond},
+		{"spent, capped", "0", "9223372036854775807", time.Minute},
+		{"requests left", "3", "1500", 0},
+		{"no reset", "0", "", 0},
+		{"no remaining header", "", "1500", 0},
+		{"garbage", "none", "soon", 0},
+	}
+	for _, tt := range tests {
+		h := http.Header{}
+		if tt.remaining != "" {
+			h.Set("X-Rate-Limit-Remaining", tt.remaining)
+		}
+		if tt.reset != "" {
+			h.Set("X-Rate-Limit-Reset", tt.reset)
+		}
+		if got := rateLimitPause(h, time.Minute); got != tt.want {
 			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
 		}
 	}
@@ -162,6 +192,53 @@ func TestErrorMessages(t *testing.T) {
 	for _, tt := range tests {
 		if got := strings.Join(errorMessages([]byte(tt.body)), "|"); got != tt.want {
 			t.Errorf("%q: %q, want %q", tt.body, got, tt.want)
+		}
+	}
+}
+
+// Epoch values no API means (overflowing int64, before 1970, after 9999,
+// not finite) read as unknown instead of a wrapped or 1970 date.
+func TestTimeOutOfRangeIsUnknown(t *testing.T) {
+	for _, in := range []string{`1e300`, `-1e308`, `-1`, `0`, `1e400`, `"1e400"`, `"NaN"`, `"Infinity"`, `"-Inf"`,
+		`253402300800000`, `9223372036854775807`, `-9223372036854775808`} {
+		var got Time
+		if err := json.Unmarshal([]byte(in), &got); err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		if !got.IsZero() {
+			t.Errorf("%s = %v, want the zero time", in, got.Time)
+		}
+	}
+	var last Time
+	if err := json.Unmarshal([]byte(`253402300799999`), &last); err != nil || last.Year() != 9999 {
+		t.Errorf("the last millisecond of 9999: %v, %v", last.Time, err)
+	}
+}
+
+func TestPageToken(t *testing.T) {
+	tests := []struct {
+		body, want string
+		wantErr    bool
+	}{
+		{`{"token":"abc"}`, "abc", false},
+		{`{"token":12345}`, "12345", false},
+		{`{"token":1.5e3}`, "1.5e3", false},
+		{`{"token":null,"paginationToken":7}`, "7", false},
+		{`{"token":"","paginationToken":"p"}`, "p", false},
+		{`{"token":null}`, "", false},
+		{`{}`, "", false},
+		{`{"token":false}`, "", true},
+		{`{"paginationToken":{"a":1}}`, "", true},
+	}
+	for _, tt := range tests {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(tt.body), &obj); err != nil {
+			t.Fatal(err)
+		}
+		got, err := pageToken(obj)
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("%s: %q, %v; want %q (error %v)", tt.body, got, err, tt.want, tt.wantErr)
 		}
 	}
 }

@@ -17,15 +17,30 @@ import (
 var tokenKeys = []string{"token", "paginationToken"}
 
 // pageToken returns the continuation token of a decoded list body; null,
-// "" and an absent key all mean "last page".
-func pageToken(obj map[string]json.RawMessage) string {
+// "" and an absent key all mean "last page". A numeric token is passed back
+// as the number's JSON text: reading it as "no token" would end a listing
+// early without a word. A token of any other type is an error for the same
+// reason.
+func pageToken(obj map[string]json.RawMessage) (string, error) {
 	for _, k := range tokenKeys {
-		var s string
-		if json.Unmarshal(obj[k], &s) == nil && s != "" {
-			return s
+		raw := bytes.TrimSpace(obj[k])
+		if len(raw) == 0 || string(raw) == "null" {
+			continue
 		}
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			if s != "" {
+				return s, nil
+			}
+			continue
+		}
+		var n json.Number
+		if json.Unmarshal(raw, &n) == nil {
+			return n.String(), nil
+		}
+		return "", fmt.Errorf("pagination token %q is neither a string nor a number", k)
 	}
-	return ""
+	return "", nil
 }
 
 // decodePage splits a list body into its items (under the first of keys
@@ -50,7 +65,11 @@ func decodePage(body []byte, keys []string) (items json.RawMessage, token string
 		// "nothing there" with exit 0.
 		return nil, "", fmt.Errorf("response has no %q list: the API answered a shape this version does not know", strings.Join(keys, `" or "`))
 	}
-	return items, pageToken(obj), nil
+	token, err = pageToken(obj)
+	if err != nil {
+		return nil, "", err
+	}
+	return items, token, nil
 }
 
 // listPages walks a token-paged list endpoint. It requests the next page
@@ -109,9 +128,17 @@ func (c *Client) RawPages(ctx context.Context, path string, query url.Values) it
 			var obj map[string]json.RawMessage
 			token := ""
 			if json.Unmarshal(resp.Body, &obj) == nil {
-				token = pageToken(obj)
+				token, err = pageToken(obj)
 			}
-			if !yield(resp.Body, nil) || token == "" {
+			// The page itself is good: hand it over before any token error.
+			if !yield(resp.Body, nil) {
+				return
+			}
+			if err != nil {
+				yield(nil, c.errorf("threatstack: GET %s: %v", path, err))
+				return
+			}
+			if token == "" {
 				return
 			}
 			if seen[token] {
@@ -162,6 +189,31 @@ func cloneValues(v url.Values) url.Values {
 		out[k] = append([]string(nil), vs...)
 	}
 	return out
+}
+
+// record is a resource fetched by id; recordID reports the id the API
+// answered with.
+type record interface{ recordID() string }
+
+// getRecord fetches one resource into dst and insists that the answer is
+// that resource: a 2xx with null, {} or an object without an id (a proxy's
+// placeholder, an API change) would otherwise print an empty record and
+// exit 0.
+func (c *Client) getRecord(ctx context.Context, path, noun string, dst record) error {
+	if err := c.getJSON(ctx, path, nil, dst); err != nil {
+		return err
+	}
+	if dst.recordID() == "" {
+		return c.errorf("threatstack: GET %s: the response is not %s (no JSON object with an \"id\"): the API answered a shape this version does not know", path, noun)
+	}
+	return nil
+}
+
+// refuse is a listing that fails before any request is made, for an
+// argument that would build a wrong path (an empty id turns
+// "/v2/alerts/{id}/events" into "/v2/alerts//events").
+func refuse[T any](err error) iter.Seq2[[]T, error] {
+	return func(yield func([]T, error) bool) { yield(nil, err) }
 }
 
 // getJSON fetches path and decodes the body into dst.

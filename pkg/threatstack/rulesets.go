@@ -78,13 +78,18 @@ func (c *Client) GetRuleset(ctx context.Context, id string) (*Ruleset, error) {
 		return nil, errors.New("threatstack: ruleset id is empty")
 	}
 	var r Ruleset
-	if err := c.getJSON(ctx, "/v2/rulesets/"+segment(id), nil, &r); err != nil {
+	if err := c.getRecord(ctx, "/v2/rulesets/"+segment(id), "a ruleset", &r); err != nil {
 		return nil, err
 	}
 	return &r, nil
 }
 
+func (r *Ruleset) recordID() string { return r.ID }
+
 // RulePages lists the rules of a ruleset page by page.
 func (c *Client) RulePages(ctx context.Context, rulesetID string) iter.Seq2[[]Rule, error] {
+	if rulesetID == "" {
+		return refuse[Rule](errors.New("threatstack: ruleset id is empty"))
+	}
 	return listPages[Rule](ctx, c, "/v2/rulesets/"+segment(rulesetID)+"/rules", nil, "rules")
 }

@@ -37,7 +37,7 @@ retried automatically, so a timeout leaves its outcome to be checked with
 			if len(args) == 0 {
 				return cmdutil.FlagErrorf("missing alert id\n\nUsage: %s", cmd.UseLine())
 			}
-			return nil
+			return nonBlankIDs(cmd, "alert id", args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IDs = args

@@ -32,7 +32,7 @@ source; the table shows the common ones and -o json shows everything.
 
 When piped the columns are ID, TIME (RFC 3339), TYPE, HOST, USER, COMMAND.`,
 		Example: `  $ tw-cli threatstack alerts events 5d1f… --all -o json`,
-		Args:    cmdutil.ExactArgs(1, "alert id"),
+		Args:    idArg("alert id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
 			if err := opts.List.validate(cmd); err != nil {

@@ -38,7 +38,7 @@ func newCmdGet[T any](f *cmdutil.Factory, spec getSpec[T], runF func(*GetOptions
 		Aliases: []string{"show", "view"},
 		Short:   "Show one " + spec.noun,
 		Example: spec.example,
-		Args:    cmdutil.ExactArgs(1, spec.noun+" id"),
+		Args:    idArg(spec.noun + " id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
 			opts.Client = clientFunc(f, cmd)

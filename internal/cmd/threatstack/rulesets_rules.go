@@ -30,7 +30,7 @@ func NewCmdRulesetsRules(f *cmdutil.Factory, runF func(*RulesetsRulesOptions) er
 		Long: `List the rules of a ruleset. When piped the columns are ID, NAME, TYPE,
 SEVERITY, ENABLED, UPDATED (RFC 3339).`,
 		Example: `  $ tw-cli threatstack rulesets rules 9b1c… --all`,
-		Args:    cmdutil.ExactArgs(1, "ruleset id"),
+		Args:    idArg("ruleset id"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.RulesetID = args[0]
 			if err := opts.List.validate(cmd); err != nil {

@@ -81,6 +81,27 @@ is told to slow down. --debug logs every request, with the key redacted.`,
 	return cmd
 }
 
+// idArg accepts exactly one non-blank id: an empty one (an unset shell
+// variable quoted) would build a path such as /v2/alerts//events.
+func idArg(what string) cobra.PositionalArgs {
+	exact := cmdutil.ExactArgs(1, what)
+	return func(cmd *cobra.Command, args []string) error {
+		if err := exact(cmd, args); err != nil {
+			return err
+		}
+		return nonBlankIDs(cmd, what, args)
+	}
+}
+
+func nonBlankIDs(cmd *cobra.Command, what string, ids []string) error {
+	for _, id := range ids {
+		if strings.TrimSpace(id) == "" {
+			return cmdutil.FlagErrorf("empty %s\n\nUsage: %s", what, cmd.UseLine())
+		}
+	}
+	return nil
+}
+
 // clientFunc returns a lazy constructor of the API client for cmd: nothing
 // reads the config or the credentials until a command really calls the API,
 // so --help and completion work without them.
@@ -96,9 +117,15 @@ func clientFunc(f *cmdutil.Factory, cmd *cobra.Command) func() (*threatstack.Cli
 			OrganizationID: strings.TrimSpace(cfg.Get(keyOrgID)),
 		}
 		if err := creds.Validate(); err != nil {
-			var mc *threatstack.MissingCredentialsError
-			if errors.As(err, &mc) {
+			var (
+				mc *threatstack.MissingCredentialsError
+				ic *threatstack.InvalidCredentialsError
+			)
+			switch {
+			case errors.As(err, &mc):
 				return nil, cmdutil.AuthError(missingCredentials(mc))
+			case errors.As(err, &ic):
+				return nil, cmdutil.AuthError(invalidCredentials(ic))
 			}
 			return nil, err
 		}
@@ -141,6 +168,14 @@ func missingCredentials(mc *threatstack.MissingCredentialsError) error {
 		"(or 'tw-cli config set threatstack.user_id|threatstack.api_key|threatstack.organization_id <value>',\n"+
 		"with --profile NAME to keep several organizations)",
 		strings.Join(mc.Missing, ", "), threatstack.EnvUserID, threatstack.EnvAPIKey, threatstack.EnvOrganizationID)
+}
+
+// invalidCredentials names both places the bad value may come from; the
+// value itself is not shown.
+func invalidCredentials(ic *threatstack.InvalidCredentialsError) error {
+	key := map[string]string{threatstack.EnvUserID: keyUserID, threatstack.EnvOrganizationID: keyOrgID}[ic.Variable]
+	return fmt.Errorf("invalid Threat Stack credentials: %s (or config key %s) %s, which a HAWK header cannot carry\n"+
+		"Set it to the value Threat Stack shows under Settings > Application Keys, without quotes", ic.Variable, key, ic.Reason)
 }
 
 // apiError maps the client's errors to tw-cli's exit codes: 3 for

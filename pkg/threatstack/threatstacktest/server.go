@@ -1,6 +1,7 @@
 // Package threatstacktest is an in-memory fake of the Threat Stack API v2
-// for tests: it authenticates every request with hiyosi/hawk's server side
-// (bad key, bad ext, stale timestamp and replayed nonce all get 401),
+// for tests: it authenticates every request as the Hawk specification's
+// reference server does (a malformed header, bad key, bad ext, bad payload
+// hash, stale timestamp and replayed nonce all get 401),
 // enforces the required parameters, pages with tokens and answers with
 // research-shaped bodies. Faults (429, 5xx, dropped connections) and
 // signed or tampered responses can be scripted.
@@ -8,14 +9,21 @@ package threatstacktest
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -104,6 +112,7 @@ type Server struct {
 	serveAuth ServerAuth
 	tlsServer bool
 	rateLimit int
+	rateReset time.Duration
 
 	mu       sync.Mutex
 	data     Data
@@ -144,6 +153,10 @@ func WithTLS() Option { return func(s *Server) { s.tlsServer = true } }
 
 // WithRateLimitRemaining sets the x-rate-limit-remaining header value.
 func WithRateLimitRemaining(n int) Option { return func(s *Server) { s.rateLimit = n } }
+
+// WithRateLimitReset sends x-rate-limit-reset (milliseconds until the
+// window resets) with every answer; none is sent by default.
+func WithRateLimitReset(d time.Duration) Option { return func(s *Server) { s.rateReset = d } }
 
 // DefaultSizes is the data New generates when WithData is not given.
 var DefaultSizes = Sizes{Agents: 250, Alerts: 120, EventsPerAlert: 3, Rulesets: 3, RulesPerRuleset: 12, Vulnerabilities: 60}
@@ -226,12 +239,6 @@ func (s *Server) Validate(key, nonce string, ts int64) bool {
 	return true
 }
 
-type skewClock struct{ skew time.Duration }
-
-func (c skewClock) Now(offset time.Duration) int64 {
-	return time.Now().Add(c.skew).Add(offset).Unix()
-}
-
 // wireRequest returns a copy of r whose URL, when hiyosi/hawk prints and
 // re-parses it, yields the request-target exactly as received. A Hawk
 // server must MAC the raw URI; hiyosi/hawk would otherwise decode "%20".
@@ -270,6 +277,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		case noFault:
 			out.Header().Set("X-Rate-Limit-Remaining", fmt.Sprint(s.rateLimit))
+			if s.rateReset > 0 {
+				out.Header().Set("X-Rate-Limit-Reset", fmt.Sprint(s.rateReset.Milliseconds()))
+			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			s.mux.ServeHTTP(out, r)
 		}
@@ -301,14 +311,7 @@ func (s *Server) setStatus(i, status int) {
 // authenticate verifies the HAWK header; on failure it writes the 401 and
 // returns nil.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, body []byte, attrs map[string]string) *hawk.Credential {
-	hs := &hawk.Server{
-		CredentialStore: credStore{s},
-		NonceValidator:  s,
-		TimeStampSkew:   60 * time.Second,
-		Payload:         string(body),
-		AuthOption:      &hawk.AuthOption{CustomClock: skewClock{s.skew}},
-	}
-	cred, err := hs.Authenticate(wireRequest(r))
+	cred, err := s.verifyHawk(r, body)
 	if err != nil {
 		if err.Error() == "Stale timestamp" {
 			// Tell the client our time, MACed with its key, as Hawk
@@ -330,6 +333,120 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, body []byt
 		return nil
 	}
 	return cred
+}
+
+// timestampSkew is how far a request's ts may be from the fake's clock.
+const timestampSkew = 60
+
+// verifyHawk checks the Authorization header in the order of the Hawk
+// specification's reference server, with the same error texts as
+// hiyosi/hawk's. It is written out rather than left to hiyosi/hawk's
+// Server, whose MAC comparison indexes past the shorter string (a short mac
+// panicked the fake) and which MACs the URL as Go re-encodes it, dropping a
+// query without parameters ("?&") that the wire still carries.
+func (s *Server) verifyHawk(r *http.Request, body []byte) (*hawk.Credential, error) {
+	a, err := parseAuthorization(r.Header.Get("Authorization"))
+	if err != nil {
+		return nil, err
+	}
+	if a["id"] == "" || a["ts"] == "" || a["nonce"] == "" || a["mac"] == "" {
+		return nil, errors.New("Missing attributes.")
+	}
+	ts, err := strconv.ParseInt(a["ts"], 10, 64)
+	if err != nil {
+		return nil, errors.New("Invalid ts value.")
+	}
+	cred, err := credStore{s}.GetCredential(a["id"])
+	if err != nil {
+		return nil, errors.New("Failed to get Credential.")
+	}
+	if !hmac.Equal([]byte(requestMAC(cred, r, a)), []byte(a["mac"])) {
+		return nil, errors.New("Bad MAC")
+	}
+	// The MAC only proves the client sent this hash; recomputing it ties
+	// it to the body. An empty payload has a hash too, so a hash sent
+	// without a body must be that one.
+	if a["hash"] != "" || len(body) > 0 {
+		if a["hash"] == "" {
+			return nil, errors.New("Missing required payload hash.")
+		}
+		want := (&hawk.PayloadHash{ContentType: r.Header.Get("Content-Type"), Payload: string(body), Alg: cred.Alg}).String()
+		if !hmac.Equal([]byte(want), []byte(a["hash"])) {
+			return nil, errors.New("Bad payload hash.")
+		}
+	}
+	if !s.Validate(cred.Key, a["nonce"], ts) {
+		return nil, errors.New("Invalid nonce.")
+	}
+	if d := s.Now().Unix() - ts; d > timestampSkew || d < -timestampSkew {
+		return nil, errors.New("Stale timestamp")
+	}
+	return cred, nil
+}
+
+// hawkAttrValue is the character set the reference server allows in an
+// attribute value: printable ASCII without '"' and '\'.
+var hawkAttrValue = regexp.MustCompile(`^[ \w!#$%&'()*+,\-./:;<=>?@\[\]^` + "`" + `{|}~]*$`)
+
+var hawkAttrNames = []string{"id", "ts", "nonce", "hash", "ext", "mac", "app", "dlg"}
+
+// hawkAttribute is one key="value" pair and the separator after it.
+var hawkAttribute = regexp.MustCompile(`^(\w+)="([^"\\]*)"\s*(?:,\s*|$)`)
+
+// parseAuthorization parses a Hawk Authorization header strictly, as the
+// reference server does: an unknown or repeated attribute, a value outside
+// hawkAttrValue or anything between the pairs is refused.
+func parseAuthorization(h string) (map[string]string, error) {
+	scheme, rest, _ := strings.Cut(strings.TrimSpace(h), " ")
+	if h == "" {
+		return nil, errors.New("Authorization header not found.")
+	}
+	if !strings.EqualFold(scheme, "Hawk") {
+		return nil, errors.New("Unsupported authorization scheme.")
+	}
+	attrs := map[string]string{}
+	rest = strings.TrimSpace(rest)
+	for rest != "" {
+		m := hawkAttribute.FindStringSubmatch(rest)
+		if m == nil {
+			return nil, errors.New("Bad header format.")
+		}
+		k, v := m[1], m[2]
+		if !slices.Contains(hawkAttrNames, k) {
+			return nil, errors.New("Unknown attribute.")
+		}
+		if !hawkAttrValue.MatchString(v) {
+			return nil, errors.New("Bad attribute value.")
+		}
+		if _, dup := attrs[k]; dup {
+			return nil, errors.New("Duplicate attribute.")
+		}
+		attrs[k] = v
+		rest = rest[len(m[0]):]
+	}
+	return attrs, nil
+}
+
+// requestMAC is the header MAC of the Hawk specification: an HMAC of the
+// normalized string, which holds the request-target exactly as received
+// (query included, escapes untouched) and the Host header's name and port.
+func requestMAC(cred *hawk.Credential, r *http.Request, a map[string]string) string {
+	host, port, err := net.SplitHostPort(r.Host)
+	if err != nil {
+		host, port = r.Host, "80"
+		if r.TLS != nil {
+			port = "443"
+		}
+	}
+	ext := strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(a["ext"])
+	norm := "hawk.1.header\n" + a["ts"] + "\n" + a["nonce"] + "\n" + strings.ToUpper(r.Method) + "\n" +
+		r.RequestURI + "\n" + strings.ToLower(host) + "\n" + port + "\n" + a["hash"] + "\n" + ext + "\n"
+	if a["app"] != "" {
+		norm += a["app"] + "\n" + a["dlg"] + "\n"
+	}
+	mac := hmac.New(sha256.New, []byte(cred.Key))
+	mac.Write([]byte(norm))
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
 }
 
 type faultResult int
