@@ -6,6 +6,7 @@
 package notify
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -117,7 +118,11 @@ func Render(d *store.Destination, m Message, now time.Time) ([]byte, error) {
 			"event_type": et,
 			"timestamp":  now.UTC().Format(time.RFC3339),
 			"source":     "tw-cli",
-			"data":       incidentData(m),
+			// Makes each notification's body, and so its X-Webhook-Id
+			// (see deliveryID), its own: two alike in the same second
+			// are two notifications.
+			"notification_id": rand.Text(),
+			"data":            incidentData(m),
 		})
 	case KindSplunkHEC:
 		st := d.Sourcetype

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -730,5 +731,83 @@ func TestDecompressedBodyIsWhole(t *testing.T) {
 	res := testSender(nil).Send(context.Background(), d, []byte(`{}`))
 	if res.Err == nil || !strings.HasSuffix(res.Err.Error(), "HTTP 404: Cannot POST /services") {
 		t.Fatalf("err = %v", res.Err)
+	}
+}
+
+// A retry of a failed notification started while another retry of it is
+// still waiting on the endpoint is refused: the endpoint gets it once.
+func TestOverlappingRetriesSendOnce(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	var hits atomic.Int32
+	arrived, release := make(chan struct{}, 2), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if hits.Add(1) == 1 {
+			w.WriteHeader(http.StatusBadRequest) // the first send fails: a dead letter
+			return
+		}
+		arrived <- struct{}{}
+		<-release
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	if err := st.CreateDestination(ctx, &store.Destination{Name: "hec", Kind: KindSplunkHEC, URL: srv.URL, Token: "t", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	clock := now
+	var mu sync.Mutex
+	tick := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		clock = clock.Add(time.Second)
+		return clock
+	}
+	n := &Notifier{Store: st, Sender: testSender(nil), Now: tick}
+	first, _ := n.Notify(ctx, "hec", sample())
+	if first.DeadLetter == "" {
+		t.Fatalf("first send = %+v, want a dead letter", first)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := n.Retry(ctx, first.DeadLetter)
+		done <- err
+	}()
+	<-arrived
+	// Bounded: a second retry that is not refused waits on the endpoint.
+	ctx2, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := n.Retry(ctx2, first.DeadLetter); err == nil || !strings.Contains(err.Error(), "being retried elsewhere") {
+		t.Errorf("second retry while the first waits = %v, want refused", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := hits.Load(); n != 2 {
+		t.Fatalf("the endpoint got %d requests, want the first send and one retry", n)
+	}
+}
+
+// Every attempt and retry of a generic notification carries one
+// X-Webhook-Id, so a receiver that stored an attempt whose answer was
+// lost stores the retry's body once; each notification has its own.
+func TestGenericDeliveriesCarryAStableID(t *testing.T) {
+	ep := newEndpoint(t, 503, 202)
+	d := &store.Destination{Name: "peer", Kind: KindGeneric, URL: ep.srv.URL, Secret: "peer-secret"}
+	body, _ := Render(d, sample(), now)
+	if res := testSender(nil).Send(context.Background(), d, body); !res.OK() {
+		t.Fatalf("send = %+v", res)
+	}
+	reqs := ep.requests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d requests, want 2", len(reqs))
+	}
+	id := reqs[0].header.Get(signature.IDHeader)
+	if !strings.HasPrefix(id, "tw-") || reqs[1].header.Get(signature.IDHeader) != id {
+		t.Fatalf("ids %q and %q, want one tw- id", id, reqs[1].header.Get(signature.IDHeader))
+	}
+	again, _ := Render(d, sample(), now)
+	if deliveryID(again) == id {
+		t.Fatal("two notifications alike in the same second share an id")
 	}
 }

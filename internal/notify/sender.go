@@ -3,6 +3,8 @@ package notify
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -160,6 +162,15 @@ func Endpoint(d *store.Destination) string {
 	return u.String()
 }
 
+// deliveryID is a generic notification's idempotency key: the same for
+// every attempt and every `destination retry` of one body, since each is
+// re-signed with a new timestamp and a receiver's replay check would take
+// a retry whose first try it had stored (its answer lost) for a new one.
+func deliveryID(body []byte) string {
+	sum := sha256.Sum256(body)
+	return "tw-" + hex.EncodeToString(sum[:16])
+}
+
 // attempt makes one request. Errors never contain the URL unredacted, so
 // tokens in webhook URLs stay out of logs and timelines.
 func (s *Sender) attempt(ctx context.Context, d *store.Destination, body []byte) (status int, retryAfter time.Duration, retryable bool, err error) {
@@ -174,6 +185,7 @@ func (s *Sender) attempt(ctx context.Context, d *store.Destination, body []byte)
 		// Signed per attempt: a receiver rejects timestamps older than
 		// five minutes, and retries can take longer than that.
 		signature.SignRequest(req, []byte(d.Secret), s.Now(), body)
+		req.Header.Set(signature.IDHeader, deliveryID(body))
 	case KindSplunkHEC:
 		req.Header.Set("Authorization", "Splunk "+d.Token)
 	}

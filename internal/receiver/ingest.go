@@ -21,6 +21,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/internal/verify"
 	"github.com/tw-cli/tw-cli/pkg/payload"
+	"github.com/tw-cli/tw-cli/pkg/signature"
 )
 
 // Wire error codes of seed 003.
@@ -57,7 +58,7 @@ const (
 // draft's. A repeat within the retention window is answered 200 with the
 // first delivery's body and stores nothing.
 const (
-	WebhookIDHeader      = "X-Webhook-Id"
+	WebhookIDHeader      = signature.IDHeader
 	IdempotencyKeyHeader = "Idempotency-Key"
 	// IdempotentReplayedHeader marks a 200 that repeats an earlier answer.
 	IdempotentReplayedHeader = "Idempotent-Replayed"

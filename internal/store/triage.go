@@ -271,10 +271,11 @@ type TriageStore interface {
 	GetDeadLetter(ctx context.Context, id string) (*DeadLetter, error)
 	// UpdateDeadLetter records another failed retry.
 	UpdateDeadLetter(ctx context.Context, dl *DeadLetter) error
-	// ClaimDeadLetter takes a dead letter for one retry: it succeeds only
-	// while the letter is as it was read (updated at seen), and marks it
-	// updated at now, so that of two retries at once one sends.
-	// ErrLeaseLost when it changed or went meanwhile.
-	ClaimDeadLetter(ctx context.Context, id string, seen, now time.Time) error
+	// ClaimDeadLetter takes a dead letter for one retry until until: it
+	// succeeds only while the letter is as it was read (updated at seen)
+	// and no other retry's claim is live at now, so that of two retries,
+	// at once or overlapping, one sends. UpdateDeadLetter releases the
+	// claim. ErrLeaseLost when it changed, went or is claimed meanwhile.
+	ClaimDeadLetter(ctx context.Context, id string, seen, now, until time.Time) error
 	DeleteDeadLetter(ctx context.Context, id string) error
 }

@@ -24,7 +24,10 @@ import (
 const (
 	SignatureHeader = "X-Webhook-Signature"
 	TimestampHeader = "X-Webhook-Timestamp"
-	prefix          = "sha256="
+	// IDHeader names a delivery, the same on each of its retries, so that
+	// a receiver stores it once (a retry is signed anew).
+	IDHeader = "X-Webhook-Id"
+	prefix   = "sha256="
 )
 
 // DefaultTolerance is how far a timestamp may be from the receiver's clock,

@@ -89,6 +89,9 @@ var migrations = []string{
 	// A triage job names its next step, so that it resumes there when the
 	// playbook was edited while it waited.
 	`ALTER TABLE triage_jobs ADD COLUMN step_name TEXT NOT NULL DEFAULT '';`,
+	// A dead letter being retried is claimed until a time, so that a
+	// second retry started while the first still sends is refused.
+	`ALTER TABLE dead_letters ADD COLUMN claimed_until TIMESTAMPTZ;`,
 }
 
 // Migrate applies pending migrations. See store.Migrator.

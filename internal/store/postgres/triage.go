@@ -593,13 +593,14 @@ func (s *Store) GetDeadLetter(ctx context.Context, id string) (*store.DeadLetter
 
 // UpdateDeadLetter implements store.TriageStore.
 func (s *Store) UpdateDeadLetter(ctx context.Context, d *store.DeadLetter) error {
-	return affected(s.pool.Exec(ctx, `UPDATE dead_letters SET attempts = $1, last_status = $2, last_error = $3, updated_at = $4 WHERE id = $5`,
+	return affected(s.pool.Exec(ctx, `UPDATE dead_letters SET attempts = $1, last_status = $2, last_error = $3, updated_at = $4, claimed_until = NULL WHERE id = $5`,
 		d.Attempts, d.LastStatus, text(d.LastError), d.UpdatedAt, text(d.ID)))
 }
 
 // ClaimDeadLetter implements store.TriageStore.
-func (s *Store) ClaimDeadLetter(ctx context.Context, id string, seen, now time.Time) error {
-	err := affected(s.pool.Exec(ctx, `UPDATE dead_letters SET updated_at = $1 WHERE id = $2 AND updated_at = $3`, now, text(id), seen))
+func (s *Store) ClaimDeadLetter(ctx context.Context, id string, seen, now, until time.Time) error {
+	err := affected(s.pool.Exec(ctx, `UPDATE dead_letters SET claimed_until = $1 WHERE id = $2 AND updated_at = $3 AND (claimed_until IS NULL OR claimed_until <= $4)`,
+		until, text(id), seen, now))
 	if errors.Is(err, store.ErrNotFound) {
 		return store.ErrLeaseLost
 	}

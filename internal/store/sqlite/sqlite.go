@@ -313,6 +313,9 @@ var migrations = []string{
 	// A triage job names its next step, so that it resumes there when the
 	// playbook was edited while it waited.
 	`ALTER TABLE triage_jobs ADD COLUMN step_name TEXT NOT NULL DEFAULT '';`,
+	// A dead letter being retried is claimed until a time, so that a
+	// second retry started while the first still sends is refused.
+	`ALTER TABLE dead_letters ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // newID returns a time-ordered UUID (version 7). Random (v4) keys land

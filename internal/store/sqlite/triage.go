@@ -588,14 +588,15 @@ func (s *Store) GetDeadLetter(ctx context.Context, id string) (*store.DeadLetter
 
 // UpdateDeadLetter implements store.TriageStore.
 func (s *Store) UpdateDeadLetter(ctx context.Context, d *store.DeadLetter) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE dead_letters SET attempts = ?, last_status = ?, last_error = ?, updated_at = ? WHERE id = ?`,
+	res, err := s.w.ExecContext(ctx, `UPDATE dead_letters SET attempts = ?, last_status = ?, last_error = ?, updated_at = ?, claimed_until = 0 WHERE id = ?`,
 		d.Attempts, d.LastStatus, d.LastError, ts(d.UpdatedAt), d.ID)
 	return affected(res, err)
 }
 
 // ClaimDeadLetter implements store.TriageStore.
-func (s *Store) ClaimDeadLetter(ctx context.Context, id string, seen, now time.Time) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE dead_letters SET updated_at = ? WHERE id = ? AND updated_at = ?`, ts(now), id, ts(seen))
+func (s *Store) ClaimDeadLetter(ctx context.Context, id string, seen, now, until time.Time) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE dead_letters SET claimed_until = ? WHERE id = ? AND updated_at = ? AND claimed_until <= ?`,
+		ts(until), id, ts(seen), ts(now))
 	if err := affected(res, err); errors.Is(err, store.ErrNotFound) {
 		return store.ErrLeaseLost
 	} else if err != nil {

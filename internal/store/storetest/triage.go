@@ -474,12 +474,26 @@ func testDeadLetters(t *testing.T, s store.Store) {
 		t.Fatalf("list = %+v", list)
 	}
 	// Two retries read the letter as it was: the first claims it, the
-	// second finds it changed.
-	if err := s.ClaimDeadLetter(ctx, dl.ID, got.UpdatedAt, t0.Add(2*time.Hour)); err != nil {
+	// second, at once or later while the claim lasts, is refused.
+	claimAt := t0.Add(2 * time.Hour)
+	if err := s.ClaimDeadLetter(ctx, dl.ID, got.UpdatedAt, claimAt, claimAt.Add(time.Minute)); err != nil {
 		t.Fatalf("first claim = %v", err)
 	}
-	if err := s.ClaimDeadLetter(ctx, dl.ID, got.UpdatedAt, t0.Add(2*time.Hour+time.Second)); !errors.Is(err, store.ErrLeaseLost) {
-		t.Fatalf("second claim = %v, want ErrLeaseLost", err)
+	again, _ := s.GetDeadLetter(ctx, dl.ID)
+	if err := s.ClaimDeadLetter(ctx, dl.ID, again.UpdatedAt, claimAt.Add(time.Second), claimAt.Add(time.Minute)); !errors.Is(err, store.ErrLeaseLost) {
+		t.Fatalf("second claim while the first lasts = %v, want ErrLeaseLost", err)
+	}
+	// A claim that lapsed (its retry died) no longer holds the letter.
+	if err := s.ClaimDeadLetter(ctx, dl.ID, again.UpdatedAt, claimAt.Add(2*time.Minute), claimAt.Add(3*time.Minute)); err != nil {
+		t.Fatalf("claim after the first lapsed = %v", err)
+	}
+	// A failed retry's update releases its claim.
+	again.Attempts, again.UpdatedAt = again.Attempts+1, claimAt.Add(150*time.Second)
+	if err := s.UpdateDeadLetter(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ClaimDeadLetter(ctx, dl.ID, again.UpdatedAt, claimAt.Add(151*time.Second), claimAt.Add(4*time.Minute)); err != nil {
+		t.Fatalf("claim after a failed retry = %v", err)
 	}
 	if err := s.DeleteDeadLetter(ctx, dl.ID); err != nil {
 		t.Fatal(err)
