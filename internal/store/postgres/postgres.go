@@ -394,9 +394,10 @@ func (s *Store) ListTokens(ctx context.Context) ([]store.Token, error) {
 	return collect(rows, scanToken)
 }
 
-// RevokeToken deletes a token by id or name.
+// RevokeToken deletes a token by id, or else by name: one whose name is
+// another's id is not revoked with it.
 func (s *Store) RevokeToken(ctx context.Context, idOrName string) error {
-	return affected(s.pool.Exec(ctx, `DELETE FROM tokens WHERE id = $1 OR name = $1`, text(idOrName)))
+	return affected(s.pool.Exec(ctx, `DELETE FROM tokens WHERE id = $1 OR (name = $1 AND NOT EXISTS (SELECT 1 FROM tokens WHERE id = $1))`, text(idOrName)))
 }
 
 // TouchToken looks a token up by hash and records its use.

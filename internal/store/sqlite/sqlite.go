@@ -482,9 +482,10 @@ func (s *Store) ListTokens(ctx context.Context) ([]store.Token, error) {
 	return out, rows.Err()
 }
 
-// RevokeToken deletes a token by id or name.
+// RevokeToken deletes a token by id, or else by name: one whose name is
+// another's id is not revoked with it.
 func (s *Store) RevokeToken(ctx context.Context, idOrName string) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM tokens WHERE id = ? OR name = ?`, idOrName, idOrName)
+	res, err := s.w.ExecContext(ctx, `DELETE FROM tokens WHERE id = ?1 OR (name = ?1 AND NOT EXISTS (SELECT 1 FROM tokens WHERE id = ?1))`, idOrName)
 	return affected(res, err)
 }
 

@@ -146,6 +146,20 @@ func testTokens(t *testing.T, s store.Store) {
 	if err := s.RevokeToken(ctx, "ci"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("second revoke = %v", err)
 	}
+	// An id is matched before a name: a token named like another's id
+	// survives that one's revocation.
+	if err := s.CreateToken(ctx, &store.Token{ID: "id-3", Name: "deploy", Hash: "h3", CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateToken(ctx, &store.Token{ID: "id-4", Name: "id-3", Hash: "h4", CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeToken(ctx, "id-3"); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := s.ListTokens(ctx); len(left) != 1 || left[0].ID != "id-4" {
+		t.Fatalf("after revoking id-3: %+v, want the token named id-3 left", left)
+	}
 }
 
 // Delivery builds a one-item delivery for tests of a store.
