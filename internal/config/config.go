@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 
@@ -68,7 +67,8 @@ type Config struct {
 	v    *viper.Viper
 	path string
 	// file holds only what is in the file, so Set never writes values that
-	// came from the environment or flags.
+	// came from the environment or flags. Its keys keep the file's case
+	// (viper gets a copy to lowercase), so profile names read as written.
 	file    map[string]any
 	flags   map[string]*pflag.Flag
 	profile string
@@ -142,10 +142,21 @@ func Load(flags ...FlagBinding) (*Config, error) {
 		return nil, err
 	}
 	c.file = file
-	if err := c.v.MergeConfigMap(c.file); err != nil {
+	// MergeConfigMap lowercases the map it is given in place: a profile
+	// created as Prod was then listed as prod but looked up as Prod. The
+	// copy cannot fail: readFile has already normalized the keys.
+	merged, _ := stringKeys(file, "")
+	if err := c.v.MergeConfigMap(merged.(map[string]any)); err != nil {
 		return nil, fmt.Errorf("config file %s: %w", path, err)
 	}
 	c.profile = c.v.GetString("profile")
+	// Profile names match whatever their case, as viper's keys do; from
+	// here on the profile is spelt as in the file.
+	if ps, ok := c.file["profiles"].(map[string]any); ok {
+		if k, ok := keyIn(ps, c.profile); ok {
+			c.profile = k
+		}
+	}
 	return c, nil
 }
 
@@ -163,13 +174,65 @@ func readFile(path string) (map[string]any, error) {
 		return nil, fmt.Errorf("config file %s is not valid YAML: %w", path, err)
 	}
 	if file == nil {
-		file = map[string]any{}
+		return map[string]any{}, nil
 	}
-	return file, nil
+	// yaml.v3 decodes a mapping with a non-string key (an unquoted
+	// `2024:` profile) as map[any]any, which the code below did not see as
+	// a mapping: Set replaced it, dropping every profile in it.
+	norm, err := stringKeys(file, "")
+	if err != nil {
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	return norm.(map[string]any), nil
 }
 
-// A KeyError is a change SetMany or Unset refuses: an unknown key, or a
-// key that cannot go in a profile. Any other error is the file's.
+// stringKeys returns a copy of v whose mappings all have string keys.
+func stringKeys(v any, path string) (any, error) {
+	join := func(k string) string {
+		if path == "" {
+			return k
+		}
+		return path + "." + k
+	}
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			var err error
+			if out[k], err = stringKeys(e, join(k)); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case map[any]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			ks := fmt.Sprint(k)
+			if _, dup := out[ks]; dup {
+				// 1 and 1.0 are two YAML keys but one string.
+				return nil, fmt.Errorf("two keys read as %s: keep one", join(ks))
+			}
+			var err error
+			if out[ks], err = stringKeys(e, join(ks)); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			var err error
+			if out[i], err = stringKeys(e, path); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+// A KeyError is a change SetMany or Unset refuses: an unknown key. Any
+// other error is the file's.
 type KeyError struct{ msg string }
 
 func (e *KeyError) Error() string { return e.msg }
@@ -179,7 +242,8 @@ func keyErrorf(format string, args ...any) error { return &KeyError{fmt.Sprintf(
 // CheckProfile fails when the active profile is not in the file. Commands
 // that create profiles (config set/init) skip it.
 func (c *Config) CheckProfile() error {
-	if c.profile != "" && !slices.Contains(c.Profiles(), c.profile) {
+	ps, _ := c.file["profiles"].(map[string]any)
+	if _, ok := keyIn(ps, c.profile); c.profile != "" && !ok {
 		return fmt.Errorf("profile %q is not in %s: create it with 'tw-cli config init --profile %s' (see 'tw-cli config profiles')", c.profile, c.path, c.profile)
 	}
 	return nil
@@ -187,6 +251,15 @@ func (c *Config) CheckProfile() error {
 
 // Profile is the active profile, "" for none.
 func (c *Config) Profile() string { return c.profile }
+
+// ProfileFor is the profile whose section holds key: the active one, or
+// "" for a key kept at the top level whatever the profile.
+func (c *Config) ProfileFor(key string) string {
+	if topLevel(c.profile, key) {
+		return ""
+	}
+	return c.profile
+}
 
 // Profiles lists the profile names in the file, sorted.
 func (c *Config) Profiles() []string {
@@ -199,7 +272,15 @@ func (c *Config) Profiles() []string {
 	return names
 }
 
+// topLevel says whether key is stored outside any profile: with none
+// active, and always for the default profile, which is what selects one.
+func topLevel(profile, key string) bool { return profile == "" || key == "profile" }
+
+// profilePath is where key is stored for profile.
 func (c *Config) profilePath(profile, key string) []string {
+	if topLevel(profile, key) {
+		return strings.Split(key, ".")
+	}
 	return append([]string{"profiles", profile}, strings.Split(key, ".")...)
 }
 
@@ -233,24 +314,20 @@ func (c *Config) SetMany(profile string, values map[string]string) error {
 		if _, ok := LookupKey(key); !ok {
 			return keyErrorf("unknown config key %q: run 'tw-cli config list' to see the keys", key)
 		}
-		if profile != "" && key == "profile" {
-			return keyErrorf("the default profile is a top-level setting: drop --profile")
-		}
 	}
-	err := c.update(func(file map[string]any) {
+	err := c.update(func(file map[string]any) (bool, error) {
 		for key, value := range values {
-			if profile != "" {
-				setNested(file, c.profilePath(profile, key), value)
-			} else {
-				setNested(file, strings.Split(key, "."), value)
+			if err := setNested(file, c.profilePath(profile, key), value); err != nil {
+				return false, fmt.Errorf("config file %s: %w", c.path, err)
 			}
 		}
+		return true, nil
 	})
 	if err != nil {
 		return err
 	}
-	if profile == "" {
-		for key, value := range values {
+	for key, value := range values {
+		if topLevel(profile, key) {
 			c.v.Set(key, value)
 		}
 	}
@@ -258,25 +335,24 @@ func (c *Config) SetMany(profile string, values map[string]string) error {
 }
 
 // Unset removes a value from the config file (from profile's section when
-// profile is not "").
-func (c *Config) Unset(profile, key string) error {
+// profile is not ""). It reports whether the value was there.
+func (c *Config) Unset(profile, key string) (bool, error) {
 	if _, ok := LookupKey(key); !ok {
-		return keyErrorf("unknown config key %q: run 'tw-cli config list' to see the keys", key)
+		return false, keyErrorf("unknown config key %q: run 'tw-cli config list' to see the keys", key)
 	}
-	return c.update(func(file map[string]any) {
-		if profile != "" {
-			deleteNested(file, c.profilePath(profile, key))
-		} else {
-			deleteNested(file, strings.Split(key, "."))
-		}
+	var removed bool
+	err := c.update(func(file map[string]any) (bool, error) {
+		removed = deleteNested(file, c.profilePath(profile, key))
+		return removed, nil
 	})
+	return removed, err
 }
 
 // update changes the config file as it is on disk now, not as Load read
 // it, under an exclusive lock: two `config set` runs at once each keep
 // their key, where the second used to write back a copy without the
-// first's.
-func (c *Config) update(change func(file map[string]any)) error {
+// first's. change reports whether there is anything to write.
+func (c *Config) update(change func(file map[string]any) (bool, error)) error {
 	dir := filepath.Dir(c.path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -290,7 +366,10 @@ func (c *Config) update(change func(file map[string]any)) error {
 	if err != nil {
 		return err
 	}
-	change(file)
+	write, err := change(file)
+	if err != nil || !write {
+		return err
+	}
 	if err := writeFile(c.path, file); err != nil {
 		return err
 	}
@@ -353,39 +432,94 @@ func writeFile(path string, file map[string]any) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-func setNested(m map[string]any, path []string, value string) {
-	for _, p := range path[:len(path)-1] {
-		next, ok := m[p].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[p] = next
-		}
-		m = next
+// keyIn finds k among m's keys ignoring case, as viper reads them, so a
+// hand-written Prod: or Canary: is found and updated rather than shadowed
+// by a second, lowercase copy. An exact match wins.
+func keyIn(m map[string]any, k string) (string, bool) {
+	if _, ok := m[k]; ok {
+		return k, true
 	}
-	m[path[len(path)-1]] = value
+	var found []string
+	for mk := range m {
+		if strings.EqualFold(mk, k) {
+			found = append(found, mk)
+		}
+	}
+	if len(found) == 0 {
+		return k, false
+	}
+	sort.Strings(found)
+	return found[0], true
 }
 
-func deleteNested(m map[string]any, path []string) {
+// kind names what a YAML value is, for errors; never the value itself,
+// which may be a secret.
+func kind(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "a mapping"
+	case []any:
+		return "a list"
+	}
+	return "a value"
+}
+
+// setNested refuses to replace a mapping, a list or a value standing where
+// path needs something else: that would silently drop what the user wrote.
+func setNested(m map[string]any, path []string, value string) error {
+	var at []string // path as spelt in the file
 	for _, p := range path[:len(path)-1] {
-		next, ok := m[p].(map[string]any)
+		k, _ := keyIn(m, p)
+		at = append(at, k)
+		switch next := m[k].(type) {
+		case map[string]any:
+			m = next
+		case nil: // absent, or an empty `canary:`
+			n := map[string]any{}
+			m[k] = n
+			m = n
+		default:
+			return fmt.Errorf("cannot set %s: %s is %s, not a mapping; edit the file", strings.Join(path, "."), strings.Join(at, "."), kind(next))
+		}
+	}
+	k, _ := keyIn(m, path[len(path)-1])
+	switch old := m[k].(type) {
+	case map[string]any, []any:
+		return fmt.Errorf("cannot set %s: %s is %s, not a value; edit the file", strings.Join(path, "."), strings.Join(append(at, k), "."), kind(old))
+	}
+	m[k] = value
+	return nil
+}
+
+// deleteNested removes path and reports whether it was there.
+func deleteNested(m map[string]any, path []string) bool {
+	for _, p := range path[:len(path)-1] {
+		k, _ := keyIn(m, p)
+		next, ok := m[k].(map[string]any)
 		if !ok {
-			return
+			return false
 		}
 		m = next
 	}
-	delete(m, path[len(path)-1])
+	k, ok := keyIn(m, path[len(path)-1])
+	if ok {
+		delete(m, k)
+	}
+	return ok
 }
 
 // valueNested reads a scalar at path; YAML numbers and booleans read as text.
 func valueNested(m map[string]any, path []string) (string, bool) {
 	for _, p := range path[:len(path)-1] {
-		next, ok := m[p].(map[string]any)
+		k, _ := keyIn(m, p)
+		next, ok := m[k].(map[string]any)
 		if !ok {
 			return "", false
 		}
 		m = next
 	}
-	v, ok := m[path[len(path)-1]]
+	k, _ := keyIn(m, path[len(path)-1])
+	v, ok := m[k]
 	if !ok || v == nil {
 		return "", false
 	}

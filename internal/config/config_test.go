@@ -305,7 +305,7 @@ func TestSetRefusesUnknownKeys(t *testing.T) {
 		if _, ok := err.(*KeyError); !ok {
 			t.Errorf("Set(%q) = %T, want a *KeyError (a usage error, unlike a failed write)", key, err)
 		}
-		if err := c.Unset("", key); err == nil {
+		if _, err := c.Unset("", key); err == nil {
 			t.Errorf("Unset(%q) accepted", key)
 		}
 	}
@@ -321,15 +321,14 @@ func TestUnset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Unset("", "server"); err != nil {
-		t.Fatal(err)
+	for _, key := range []string{"server", "threatstack.api_key"} {
+		if removed, err := c.Unset("", key); err != nil || !removed {
+			t.Fatalf("Unset(%q) = %v, %v", key, removed, err)
+		}
 	}
-	if err := c.Unset("", "threatstack.api_key"); err != nil {
-		t.Fatal(err)
-	}
-	// Unsetting what is not in the file is not an error.
-	if err := c.Unset("", "canary.flock"); err != nil {
-		t.Fatal(err)
+	// Unsetting what is not in the file is not an error, but says so.
+	if removed, err := c.Unset("", "canary.flock"); err != nil || removed {
+		t.Fatalf("Unset(canary.flock) = %v, %v, want false, nil", removed, err)
 	}
 	c2, err := Load()
 	if err != nil {
@@ -404,7 +403,7 @@ func TestSetKeepsOtherWritersChanges(t *testing.T) {
 	if err := b.Set("", "canary.auth_token", "tok"); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Unset("", "canary.auth_token"); err != nil {
+	if _, err := a.Unset("", "canary.auth_token"); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Set("prod", "canary.domain", "prod-acme"); err != nil {

@@ -55,10 +55,11 @@ written with permissions 0600 since it can hold credentials.`,
 				if err != nil {
 					return err
 				}
-				if err := cfg.Set(cfg.Profile(), args[0], args[1]); err != nil {
+				profile := cfg.ProfileFor(args[0])
+				if err := cfg.Set(profile, args[0], args[1]); err != nil {
 					return keyError(err)
 				}
-				fmt.Fprintf(f.IOStreams.ErrOut, "✓ Set %s%s in %s\n", args[0], profileNote(cfg.Profile()), cfg.Path())
+				fmt.Fprintf(f.IOStreams.ErrOut, "✓ Set %s%s in %s\n", args[0], profileNote(profile), cfg.Path())
 				return nil
 			},
 		},
@@ -74,10 +75,18 @@ written with permissions 0600 since it can hold credentials.`,
 				if err != nil {
 					return err
 				}
-				if err := cfg.Unset(cfg.Profile(), args[0]); err != nil {
+				profile := cfg.ProfileFor(args[0])
+				removed, err := cfg.Unset(profile, args[0])
+				if err != nil {
 					return keyError(err)
 				}
-				fmt.Fprintf(f.IOStreams.ErrOut, "✓ Unset %s\n", args[0])
+				if !removed {
+					// Not an error, as with `incidents ack` of an acknowledged
+					// incident, but no ✓ for a change that did not happen.
+					fmt.Fprintf(f.IOStreams.ErrOut, "%s is not set%s in %s\n", args[0], profileNote(profile), cfg.Path())
+					return nil
+				}
+				fmt.Fprintf(f.IOStreams.ErrOut, "✓ Unset %s%s\n", args[0], profileNote(profile))
 				return nil
 			},
 		},

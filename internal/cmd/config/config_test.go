@@ -266,3 +266,115 @@ func TestURLSettingsHideCredentials(t *testing.T) {
 	}
 	e.expect("https://admin:SRVPASS@r.example/?token=QTOK\n", "")
 }
+
+func (e *testEnv) writeFile(content string) {
+	e.t.Helper()
+	if err := os.WriteFile(filepath.Join(e.dir, "config.yaml"), []byte(content), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *testEnv) file() string {
+	e.t.Helper()
+	data, err := os.ReadFile(filepath.Join(e.dir, "config.yaml"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return string(data)
+}
+
+// Unsetting what the file does not hold says so, without a ✓.
+func TestUnsetNothing(t *testing.T) {
+	e := newEnv(t)
+	path := filepath.Join(e.dir, "config.yaml")
+	if err := e.run("unset", "server"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("", "server is not set in "+path+"\n")
+	// A profile key whose profile is a non-string YAML key was missed.
+	e.writeFile("profiles: {prod: {canary: {auth_token: PRODTOKEN}}, 2024: {canary: {domain: x}}}\n")
+	t.Setenv("TW_PROFILE", "prod")
+	if err := e.run("unset", "canary.auth_token"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("", "✓ Unset canary.auth_token (profile prod)\n")
+	if err := e.run("unset", "canary.auth_token"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("", "canary.auth_token is not set (profile prod) in "+path+"\n")
+	if strings.Contains(e.file(), "PRODTOKEN") {
+		t.Errorf("file still holds the token:\n%s", e.file())
+	}
+}
+
+// `config set` under a new profile keeps the others, even when one has a
+// non-string name; a value in the way is an error, not overwritten.
+func TestSetKeepsOtherProfiles(t *testing.T) {
+	e := newEnv(t)
+	e.writeFile("profiles: {prod: {canary: {auth_token: PRODTOKEN}}, 2024: {canary: {domain: x}}}\n")
+	t.Setenv("TW_PROFILE", "dev")
+	if err := e.run("set", "canary.domain", "d"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.run("profiles"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("2024\t\ndev\t*\nprod\t\n", "")
+
+	e.writeFile("profiles: {dev: [SECRET]}\n")
+	err := e.run("set", "canary.domain", "d")
+	if err == nil || cmdutil.ExitCode(err) == cmdutil.ExitUsage || strings.Contains(err.Error(), "SECRET") ||
+		!strings.Contains(err.Error(), "cannot set profiles.dev.canary.domain: profiles.dev is a list, not a mapping") {
+		t.Errorf("set over a list = %v (exit %d)", err, cmdutil.ExitCode(err))
+	}
+	if e.file() != "profiles: {dev: [SECRET]}\n" {
+		t.Errorf("file changed:\n%s", e.file())
+	}
+}
+
+// A profile created with capitals is usable under that name, as viper's
+// case-insensitive keys would have it.
+func TestProfileWithCapitals(t *testing.T) {
+	e := newEnv(t)
+	t.Setenv("TW_PROFILE", "Prod")
+	if err := e.run("set", "canary.domain", "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.run("get", "canary.domain"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("acme\n", "")
+	t.Setenv("TW_PROFILE", "prod")
+	if err := e.run("set", "canary.flock", "f"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("", "✓ Set canary.flock (profile Prod) in "+filepath.Join(e.dir, "config.yaml")+"\n")
+	if err := e.run("profiles"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("Prod\t*\n", "")
+}
+
+// The default profile is a top-level setting whichever profile is
+// active: it was refused ("drop --profile") once set, and unset removed
+// profiles.prod.profile, leaving it in place.
+func TestDefaultProfileIsTopLevel(t *testing.T) {
+	e := newEnv(t)
+	path := filepath.Join(e.dir, "config.yaml")
+	e.writeFile("profile: prod\nprofiles:\n    prod:\n        canary:\n            domain: acme\n")
+	if err := e.run("set", "profile", "dev"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("", "✓ Set profile in "+path+"\n")
+	if err := e.run("get", "profile"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("dev\n", "")
+	if err := e.run("unset", "profile"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("", "✓ Unset profile\n")
+	if want := "profiles:\n    prod:\n        canary:\n            domain: acme\n"; e.file() != want {
+		t.Errorf("file =\n%s\nwant\n%s", e.file(), want)
+	}
+}
