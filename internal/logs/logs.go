@@ -3,16 +3,17 @@
 package logs
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,7 +33,8 @@ const (
 // FileName is the log file inside the data dir's logs/ folder.
 const FileName = "tw-cli.log"
 
-// MaxFileBytes is the size past which Open starts a new log file.
+// MaxFileBytes is the size past which the log file moves to tw-cli.log.1
+// (the older ones to .2 and .3, the oldest dropped) and a new one starts.
 const MaxFileBytes = 64 << 20
 
 // Path returns the log file path for a data dir.
@@ -40,20 +42,18 @@ func Path(dataDir string) string { return filepath.Join(dataDir, "logs", FileNam
 
 // Open returns a logger writing JSON lines to the data dir's log file and
 // human-readable lines to stderr (nil to skip), and a closer for the file.
+// The file rotates as it grows, at start and while running.
 func Open(dataDir string, stderr io.Writer, level slog.Level) (*slog.Logger, io.Closer, error) {
+	return open(dataDir, stderr, level, MaxFileBytes, keptFiles)
+}
+
+// open is Open with the rotation size and count, which tests make small.
+func open(dataDir string, stderr io.Writer, level slog.Level, maxBytes int64, keep int) (*slog.Logger, io.Closer, error) {
 	path := Path(dataDir)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, nil, fmt.Errorf("create log dir: %w", err)
 	}
-	// One generation is kept: a receiver that starts with a log past
-	// MaxFileBytes moves it to tw-cli.log.1, so the log cannot grow without
-	// bound across restarts.
-	if st, err := os.Stat(path); err == nil && st.Size() > MaxFileBytes {
-		if err := os.Rename(path, path+".1"); err != nil {
-			return nil, nil, fmt.Errorf("rotate log file: %w", err)
-		}
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	f, err := openRotating(path, maxBytes, keep)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open log file: %w", err)
 	}
@@ -204,59 +204,167 @@ func (f Filter) Match(e Entry) bool {
 	return true
 }
 
-// Tail returns the last n matching entries of the file (all when n <= 0).
-// Lines that are not JSON are skipped: a crash can leave half a line.
+// Tail returns the last n matching entries of the log at path (all when
+// n <= 0), reading the rotated files (path.1, .2, …) too when the current
+// one holds fewer. Lines that are not JSON are skipped: a crash can leave
+// half a line.
 func Tail(path string, n int, f Filter) ([]Entry, error) {
 	entries, _, err := TailFrom(path, n, f)
 	return entries, err
 }
 
-// TailFrom is Tail that also returns the offset just after the last
-// complete line it read: following from there neither repeats nor skips a
-// line, even one being written while the tail was read.
-func TailFrom(path string, n int, f Filter) ([]Entry, int64, error) {
-	file, err := os.Open(path)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer file.Close()
-	var ring []Entry
-	var offset int64
-	r := bufio.NewReaderSize(file, 64<<10)
-	for {
-		line, err := r.ReadBytes('\n')
-		if err != nil && err != io.EOF {
-			return nil, 0, err
-		}
-		e, perr := ParseLine(bytes.TrimSpace(line))
-		if err == io.EOF && perr != nil {
-			// Half a last line is still being written; Follow reads it
-			// whole from this offset.
-			break
-		}
-		offset += int64(len(line))
-		if perr == nil && f.Match(e) {
-			ring = append(ring, e)
-			if n > 0 && len(ring)-n > n { // not 2*n, which overflows for a huge n
-				ring = append(ring[:0], ring[len(ring)-n:]...)
-			}
-		}
-		if err == io.EOF {
-			break
-		}
-	}
-	if n > 0 && len(ring) > n {
-		ring = ring[len(ring)-n:]
-	}
-	return ring, offset, nil
+// A Position is where a tail ended: the file it read and the offset just
+// after its last complete line. Following from there neither repeats nor
+// skips a line, even one written, or a rotation done, in between.
+type Position struct {
+	Offset int64
+	// file is the file Offset is in; nil for whatever file the path
+	// names, so the zero Position is the start of the current file.
+	file os.FileInfo
 }
 
-// Follow calls fn for each matching entry appended to the file after
-// offset, until ctx is done. It polls, which works on every filesystem. It
-// keeps the file open: when the path names another file (rotated: moved
-// away and recreated), it reads the old one to its end, then the new one
-// from its start; when the file shrank (truncated), from the start.
-func Follow(ctx context.Context, path string, offset int64, f Filter, poll time.Duration, fn func(Entry) error) error {
+// TailFrom is Tail that also returns the position to follow from. It reads
+// the files from their end, so the cost of --tail N follows N, not the
+// size of the log.
+func TailFrom(path string, n int, f Filter) ([]Entry, Position, error) {
+	var rev []Entry // newest first
+	full := func() bool { return n > 0 && len(rev) >= n }
+	add := func(line []byte) bool {
+		if e, err := ParseLine(bytes.TrimSpace(line)); err == nil && f.Match(e) {
+			rev = append(rev, e)
+		}
+		return !full()
+	}
+	pos, st, err := tailCurrent(path, add)
+	missing := errors.Is(err, fs.ErrNotExist) // between a rotation's rename and create, say
+	if err != nil && !missing {
+		return nil, Position{}, err
+	}
+	var seen []os.FileInfo
+	if st != nil {
+		seen = append(seen, st)
+	}
+	for k := 1; k <= keptFiles && !full(); k++ {
+		st, err := tailRotated(generation(path, k), seen, add)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			continue
+		case err != nil:
+			return nil, Position{}, err
+		}
+		seen = append(seen, st)
+	}
+	if len(seen) == 0 {
+		return nil, Position{}, err
+	}
+	slices.Reverse(rev)
+	return rev, pos, nil
+}
+
+// tailCurrent calls add for the lines of the current log file, the last
+// first, and returns the position after its last complete line.
+func tailCurrent(path string, add func([]byte) bool) (Position, os.FileInfo, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return Position{}, nil, err
+	}
+	defer file.Close()
+	st, err := file.Stat()
+	if err != nil {
+		return Position{}, nil, err
+	}
+	pos := Position{Offset: st.Size(), file: st}
+	last := true
+	err = scanLinesBackward(file, st.Size(), func(line []byte) bool {
+		if last {
+			last = false
+			// The bytes after the last newline: half a line still being
+			// written, which Follow reads whole from the offset, unless
+			// it parses.
+			if _, err := ParseLine(bytes.TrimSpace(line)); err != nil {
+				pos.Offset -= int64(len(line))
+				return true
+			}
+		}
+		return add(line)
+	})
+	return pos, st, err
+}
+
+// tailRotated calls add for the lines of a rotated file, the last first,
+// unless it is one of seen: the file tailed as current, say, rotated while
+// it was read.
+func tailRotated(name string, seen []os.FileInfo, add func([]byte) bool) (os.FileInfo, error) {
+	file, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	st, err := file.Stat()
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range seen {
+		if os.SameFile(s, st) {
+			return st, nil
+		}
+	}
+	return st, scanLinesBackward(file, st.Size(), add)
+}
+
+// scanLinesBackward calls fn with each line of r[:end] without its
+// newline, the last first, until fn returns false. The bytes after the
+// last newline count as a line, empty if r[:end] ends with one. A line is
+// valid only during its call.
+func scanLinesBackward(r io.ReaderAt, end int64, fn func(line []byte) bool) error {
+	const chunk = 64 << 10
+	// buf[lo:hi] is the part read so far of the line being assembled; new
+	// chunks go in front of it.
+	buf := make([]byte, 2*chunk)
+	lo, hi := len(buf), len(buf)
+	for end > 0 {
+		if lo < chunk {
+			// Too little room in front: move the partial line to the end,
+			// into a buffer twice its size if it is long, so a long line
+			// costs linear time.
+			n := hi - lo
+			dst := buf
+			if n+chunk > len(buf) {
+				dst = make([]byte, 2*(n+chunk))
+			}
+			copy(dst[len(dst)-n:], buf[lo:hi])
+			buf, lo, hi = dst, len(dst)-n, len(dst)
+		}
+		size := int(min(int64(chunk), end))
+		end -= int64(size)
+		if _, err := r.ReadAt(buf[lo-size:lo], end); err != nil {
+			return err
+		}
+		lo -= size
+		for {
+			i := bytes.LastIndexByte(buf[lo:hi], '\n')
+			if i < 0 {
+				break
+			}
+			i += lo
+			if !fn(buf[i+1 : hi]) {
+				return nil
+			}
+			hi = i
+		}
+	}
+	fn(buf[lo:hi])
+	return nil
+}
+
+// Follow calls fn for each matching entry appended to the log after from,
+// until ctx is done. It polls, which works on every filesystem. It keeps
+// the file open: when the path names another file (rotated: moved away and
+// recreated), it reads the old one to its end, then the one after it (the
+// rotated file one generation newer, or the new current one) from its
+// start; when the file shrank (truncated), it starts over from the top.
+func Follow(ctx context.Context, path string, from Position, f Filter, poll time.Duration, fn func(Entry) error) error {
+	offset := from.Offset
 	var pending []byte
 	buf := make([]byte, 64<<10)
 	var file *os.File
@@ -265,6 +373,13 @@ func Follow(ctx context.Context, path string, offset int64, f Filter, poll time.
 			file.Close()
 		}
 	}()
+	if from.file != nil {
+		// The tailed file may have been rotated since: follow it where it
+		// went, or, if it is gone, the current file from its start.
+		if file = openGeneration(path, from.file); file == nil {
+			offset = 0
+		}
+	}
 	// drain reads file from offset to its end, calling fn per line.
 	drain := func() error {
 		if _, err := file.Seek(offset, io.SeekStart); err != nil {
@@ -299,19 +414,24 @@ func Follow(ctx context.Context, path string, offset int64, f Filter, poll time.
 			}
 		}
 		if file != nil {
-			if st, err := file.Stat(); err == nil && st.Size() < offset {
+			old, oerr := file.Stat()
+			if oerr == nil && old.Size() < offset {
 				offset, pending = 0, nil // truncated
 			}
 			if err := drain(); err != nil {
 				return err
 			}
-			// Rotated: the old file is read to its end; the new one
-			// starts at 0. A half line left in the old file is dropped.
-			if cur, err := os.Stat(path); err == nil {
-				if old, err := file.Stat(); err == nil && !os.SameFile(old, cur) {
+			if cur, err := os.Stat(path); oerr == nil && err == nil && !os.SameFile(old, cur) {
+				// Rotated. What the writer wrote to the old file between
+				// the drain and its rename is read first; then the file
+				// after it. A half line left in the old file is dropped.
+				if err := drain(); err != nil {
+					return err
+				}
+				if next, ok := nextGeneration(path, old); ok {
 					file.Close()
-					file, offset, pending = nil, 0, nil
-					continue
+					file, offset, pending = next, 0, nil
+					continue // no wait: it may be full already
 				}
 			}
 		}
@@ -321,6 +441,62 @@ func Follow(ctx context.Context, path string, offset int64, f Filter, poll time.
 		case <-time.After(poll):
 		}
 	}
+}
+
+// findGeneration returns k such that generation(path, k) is fi, or -1.
+func findGeneration(path string, fi os.FileInfo) int {
+	for k := 0; k <= keptFiles; k++ {
+		if st, err := os.Stat(generation(path, k)); err == nil && os.SameFile(st, fi) {
+			return k
+		}
+	}
+	return -1
+}
+
+// openGeneration opens the file fi among the generations of path, or
+// returns nil if it is not there.
+func openGeneration(path string, fi os.FileInfo) *os.File {
+	for range 3 { // a rotation may move it between the look and the open
+		k := findGeneration(path, fi)
+		if k < 0 {
+			return nil
+		}
+		file, err := os.Open(generation(path, k))
+		if err != nil {
+			continue
+		}
+		if st, err := file.Stat(); err == nil && os.SameFile(st, fi) {
+			return file
+		}
+		file.Close()
+	}
+	return nil
+}
+
+// nextGeneration opens the file written after the rotated file old: the
+// one a generation newer. ok is false to try again at the next poll, when
+// a rotation moved the files while they were looked at. A nil file with
+// ok means old is gone (dropped, or moved by some other rotation scheme):
+// the current file is read from its start.
+func nextGeneration(path string, old os.FileInfo) (next *os.File, ok bool) {
+	k := findGeneration(path, old)
+	if k < 0 {
+		return nil, true
+	}
+	if k == 0 {
+		return nil, false // renamed back: rotation failed
+	}
+	next, err := os.Open(generation(path, k-1))
+	if err != nil {
+		return nil, false
+	}
+	// A rotation renames the older files first: old still at k means the
+	// file opened was at k-1 while old was at k, so it is the one after.
+	if st, err := os.Stat(generation(path, k)); err != nil || !os.SameFile(st, old) {
+		next.Close()
+		return nil, false
+	}
+	return next, true
 }
 
 // Format renders an entry for a person: time, level, component, message,

@@ -43,6 +43,11 @@ func NewCmdLogs(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 		Long: `Print the receiver's structured log (<data-dir>/logs/tw-cli.log), one
 readable line per entry, or the JSON lines themselves with -o json.
 
+Past 64 MiB the receiver moves its log to tw-cli.log.1 and starts a new
+one, keeping three such files (.1 to .3). --tail reads them too when the
+current file holds fewer matching entries, and --follow goes on into the
+new file.
+
 --filter selects a component: webhook (deliveries), admin (admin API),
 server (start, stop, errors), triage.`,
 		Example: `  $ tw-cli logs --filter webhook --tail 100
@@ -127,7 +132,7 @@ func Run(cmd *cobra.Command, opts *Options) error {
 		}
 		return err
 	}
-	entries, offset, err := logs.TailFrom(path, opts.Tail, filter)
+	entries, pos, err := logs.TailFrom(path, opts.Tail, filter)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if !opts.Follow {
@@ -144,5 +149,5 @@ func Run(cmd *cobra.Command, opts *Options) error {
 	if !opts.Follow {
 		return nil
 	}
-	return logs.Follow(cmd.Context(), path, offset, filter, opts.Poll, print)
+	return logs.Follow(cmd.Context(), path, pos, filter, opts.Poll, print)
 }

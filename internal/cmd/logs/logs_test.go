@@ -260,3 +260,40 @@ func TestLogsFollowBeforeTheReceiverStarts(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// The rotated file is read when the current one holds fewer entries than
+// --tail asks for.
+func TestLogsTailReadsTheRotatedFile(t *testing.T) {
+	all := strings.SplitAfter(logLines, "\n")
+	e := newEnv(t, strings.Join(all[3:], "")) // admin, failed and a half line
+	if err := os.WriteFile(logs.Path(e.dataDir)+".1", []byte(strings.Join(all[:3], "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.run("--tail", "4"); err != nil {
+		t.Fatal(err)
+	}
+	if want := lines(fAccepted, fRejected, fAdmin, fFailed); e.stdout.String() != want {
+		t.Errorf("stdout =\n%s\nwant\n%s", e.stdout.String(), want)
+	}
+}
+
+// --follow goes on into the new file when the receiver rotates its log,
+// after the last lines of the old one.
+func TestLogsFollowAcrossRotation(t *testing.T) {
+	e := newEnv(t, logLines)
+	stop := e.follow("--filter", "webhook", "--tail", "1")
+	e.waitFor(lines(fFailed))
+
+	path := logs.Path(e.dataDir)
+	appendLine(t, path, `{"time":"2024-01-15T10:01:00Z","level":"INFO","msg":"last of the old file","component":"webhook"}`)
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	appendLine(t, path, `{"time":"2024-01-15T10:01:01Z","level":"INFO","msg":"first of the new file","component":"webhook"}`)
+	e.waitFor(lines(fFailed,
+		"2024-01-15T10:01:00Z INFO  [webhook] last of the old file",
+		"2024-01-15T10:01:01Z INFO  [webhook] first of the new file"))
+	if err := stop(); err != nil {
+		t.Errorf("err = %v", err)
+	}
+}

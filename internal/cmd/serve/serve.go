@@ -133,7 +133,8 @@ through this receiver's admin API apply at once, changes made by another
 process (tw-cli webhook update on the same database) within a second.
 
 Logs are JSON lines in <data-dir>/logs/tw-cli.log (read them with
-'tw-cli logs') and readable lines on stderr. SIGINT or SIGTERM stops
+'tw-cli logs'; the file rotates past 64 MiB, tw-cli.log.1 to .3 are
+kept) and readable lines on stderr. SIGINT or SIGTERM stops
 accepting connections, finishes the requests in flight and commits every
 queued delivery before exiting.`,
 		Example: `  $ tw-cli serve
