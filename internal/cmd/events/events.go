@@ -1,4 +1,4 @@
-// Package events implements `tw-cli events list|show`.
+// Package events implements `tw-cli events list|show|replay`.
 package events
 
 import (
@@ -22,7 +22,7 @@ func NewCmdEvents(f *cmdutil.Factory) *cobra.Command {
 		Aliases: []string{"event"},
 		Short:   "Inspect received deliveries",
 	}
-	cmd.AddCommand(NewCmdList(f, nil), NewCmdShow(f, nil))
+	cmd.AddCommand(NewCmdList(f, nil), NewCmdShow(f, nil), NewCmdReplay(f))
 	return cmd
 }
 
@@ -141,7 +141,10 @@ func showRun(cmd *cobra.Command, opts *ShowOptions) error {
 		return err
 	}
 	if opts.Output != output.Table {
-		return output.Print(opts.IO, opts.Output, receiver.ViewEvent(*ev), nil)
+		// As the admin API's GET /api/events/:id: raw_payload is the body
+		// byte for byte (payload is it re-encoded as JSON).
+		raw := string(ev.Payload)
+		return output.Print(opts.IO, opts.Output, receiver.EventDetailView{EventView: receiver.ViewEvent(*ev), RawPayload: &raw}, nil)
 	}
 	now := opts.Now()
 	t := output.NewTablePrinter(opts.IO)

@@ -225,3 +225,20 @@ func TestShowNotFound(t *testing.T) {
 	}
 	e.expect("", "")
 }
+
+// show -o json carries the body byte for byte, as GET /api/events/:id
+// does, besides payload re-encoded.
+func TestShowJSONCarriesTheBodyAsReceived(t *testing.T) {
+	e := newEnv(t, false)
+	if err := e.run(NewCmdShow(e.f, nil), e.ids[1], "-o", "json"); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]json.RawMessage
+	if err := json.Unmarshal(e.stdout.Bytes(), &got); err != nil {
+		t.Fatalf("%v\n%s", err, e.stdout)
+	}
+	var raw string
+	if err := json.Unmarshal(got["raw_payload"], &raw); err != nil || raw != deliveries[1].payload {
+		t.Fatalf("raw_payload = %s, want %q", got["raw_payload"], deliveries[1].payload)
+	}
+}

@@ -200,13 +200,14 @@ func topGroup(c *cobra.Command) *cobra.Command {
 }
 
 // readsRemote reports whether a command works against a remote receiver
-// (--server): the webhook and incidents commands, and reading events.
+// (--server): the webhook and incidents commands, and reading (and
+// replaying) events.
 func readsRemote(group, verb string) bool {
 	switch group {
 	case "webhook", "incidents":
 		return true
 	case "events":
-		return verb == "list" || verb == "show"
+		return verb == "list" || verb == "show" || verb == "replay"
 	}
 	return false
 }
@@ -224,7 +225,7 @@ func checkServerFlag(c *cobra.Command, f *cmdutil.Factory) error {
 		// The root's flags only: 'canary webhooks add splunk' has a
 		// --token of its own (the HEC token).
 		if fl := c.InheritedFlags().Lookup(name); fl != nil && fl.Changed {
-			return cmdutil.FlagErrorf("--%s applies only to the commands a remote receiver serves ('tw-cli webhook', 'incidents', 'events list|show'); '%s' does not use it", name, c.CommandPath())
+			return cmdutil.FlagErrorf("--%s applies only to the commands a remote receiver serves ('tw-cli webhook', 'incidents', 'events list|show|replay'); '%s' does not use it", name, c.CommandPath())
 		}
 	}
 	// TW_SERVER (or server in the config file) set for everything is not

@@ -47,12 +47,16 @@ type TestOptions struct {
 	ServerURL func() string
 	Now       func() time.Time
 
-	Name        string
-	URL         string
-	PayloadFile string
-	Timeout     time.Duration
-	Output      string
-	secret      secretFlags
+	Name string
+	// ResignReplayed signs again, a second later, a body the receiver
+	// answered 409 (replayed) to: a stored body sent again (events
+	// replay) in the second it was received, or sent twice.
+	ResignReplayed bool
+	URL            string
+	PayloadFile    string
+	Timeout        time.Duration
+	Output         string
+	secret         secretFlags
 }
 
 // TestResult is what `webhook test -o json` prints.
@@ -68,8 +72,11 @@ type TestResult struct {
 	Error string `json:"error,omitempty"`
 }
 
-// NewCmdTest returns `webhook test`.
-func NewCmdTest(f *cmdutil.Factory, runF func(*TestOptions) error) *cobra.Command {
+// NewTestOptions returns the options of a command that signs a body for a
+// source and POSTs it to a receiver, wired to f: `webhook test`, and
+// `events replay`, which sends a stored body again. AddSendFlags
+// registers their shared flags.
+func NewTestOptions(f *cmdutil.Factory) *TestOptions {
 	opts := &TestOptions{IO: f.IOStreams, HTTPClient: f.HTTPClient, Now: f.Now}
 	opts.Secret = func(ctx context.Context, name string) ([]byte, error) {
 		return sourceSecret(ctx, f, &opts.secret, name)
@@ -81,6 +88,22 @@ func NewCmdTest(f *cmdutil.Factory, runF func(*TestOptions) error) *cobra.Comman
 		}
 		return ""
 	}
+	return opts
+}
+
+// AddSendFlags registers --url, --timeout, the secret flags and -o on a
+// command that sends with opts (see Send).
+func AddSendFlags(cmd *cobra.Command, opts *TestOptions) {
+	fl := cmd.Flags()
+	fl.StringVar(&opts.URL, "url", "", "Base `URL` of the receiver")
+	fl.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "Give up after this long")
+	opts.secret.register(cmd, "Sign with this `secret` instead of the stored one (needed with --server)")
+	output.AddFormatFlag(cmd, &opts.Output)
+}
+
+// NewCmdTest returns `webhook test`.
+func NewCmdTest(f *cmdutil.Factory, runF func(*TestOptions) error) *cobra.Command {
+	opts := NewTestOptions(f)
 	cmd := &cobra.Command{
 		Use:   "test <source>",
 		Short: "Send a signed test event to a receiver",
@@ -111,13 +134,9 @@ Exit status:
 			return testRun(cmd.Context(), opts)
 		},
 	}
-	fl := cmd.Flags()
-	fl.StringVar(&opts.URL, "url", "", "Base `URL` of the receiver")
-	fl.StringVar(&opts.PayloadFile, "payload", "", "JSON `file` to send instead of the test event (- for stdin)")
-	fl.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "Give up after this long")
-	opts.secret.register(cmd, "Sign with this `secret` instead of the stored one (needed with --server)")
+	AddSendFlags(cmd, opts)
+	cmd.Flags().StringVar(&opts.PayloadFile, "payload", "", "JSON `file` to send instead of the test event (- for stdin)")
 	_ = cmd.MarkFlagFilename("payload", "json")
-	output.AddFormatFlag(cmd, &opts.Output)
 	return cmd
 }
 
@@ -128,6 +147,16 @@ func testRun(ctx context.Context, opts *TestOptions) error {
 		if body, err = readFileOrStdin(opts.IO, opts.PayloadFile); err != nil {
 			return err
 		}
+	}
+	return Send(ctx, opts, body, "tw-cli webhook test")
+}
+
+// Send signs body for source opts.Name as its senders must, POSTs it to
+// the receiver and reports the answer as `webhook test` does, with its
+// exit statuses; agent is the request's User-Agent.
+func Send(ctx context.Context, opts *TestOptions, body []byte, agent string) error {
+	if err := cmdutil.CheckTimeout(opts.Timeout); err != nil {
+		return err
 	}
 	target, err := ingestURL(firstNonEmpty(opts.URL, opts.ServerURL(), DefaultReceiverURL), opts.Name)
 	if err != nil {
@@ -141,31 +170,27 @@ func testRun(ctx context.Context, opts *TestOptions) error {
 	if err != nil {
 		return err
 	}
-	creds, err := verify.Sign(mode, secret, opts.Now(), body)
-	if err != nil {
+	// Signing fails the same way at any time: found out here, it is not
+	// taken for an unreachable receiver below.
+	if _, err := verify.Sign(mode, secret, opts.Now(), body); err != nil {
 		return fmt.Errorf("sign for %s (verify %s): %w", opts.Name, mode, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "tw-cli webhook test")
-	for k, vs := range creds.Header {
-		req.Header[k] = vs
-	}
-	if len(creds.Query) > 0 {
-		q := req.URL.Query()
-		for k, vs := range creds.Query {
-			q[k] = vs
-		}
-		req.URL.RawQuery = q.Encode()
-	}
-
 	start := time.Now()
-	resp, err := opts.HTTPClient().Do(req)
+	resp, err := post(ctx, opts, target, mode, secret, body, agent)
+	for tries := 0; opts.ResignReplayed && err == nil && resp.StatusCode == http.StatusConflict && tries < 2; tries++ {
+		// The same body signed in the same second is the same signature,
+		// which the receiver rightly takes for a replay: sign again in
+		// the next second.
+		resp.Body.Close()
+		select {
+		case <-time.After(time.Until(time.Now().Truncate(time.Second).Add(time.Second))):
+		case <-ctx.Done():
+		}
+		start = time.Now()
+		resp, err = post(ctx, opts, target, mode, secret, body, agent)
+	}
 	if err != nil {
 		// net/http's *url.Error names the whole URL, a url-token
 		// source's ?token= included: the target without it says enough.
@@ -217,12 +242,38 @@ func testRun(ctx context.Context, opts *TestOptions) error {
 	}
 }
 
+// post signs body at opts.Now() for the source's verification mode and
+// POSTs it to target.
+func post(ctx context.Context, opts *TestOptions, target, mode string, secret, body []byte, agent string) (*http.Response, error) {
+	creds, err := verify.Sign(mode, secret, opts.Now(), body)
+	if err != nil {
+		return nil, fmt.Errorf("sign for %s (verify %s): %w", opts.Name, mode, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", agent)
+	for k, vs := range creds.Header {
+		req.Header[k] = vs
+	}
+	if len(creds.Query) > 0 {
+		q := req.URL.Query()
+		for k, vs := range creds.Query {
+			q[k] = vs
+		}
+		req.URL.RawQuery = q.Encode()
+	}
+	return opts.HTTPClient().Do(req)
+}
+
 // ingestURL builds <base>/api/webhooks/<source>, accepting a base that
 // already ends in the ingest path.
 func ingestURL(base, name string) (string, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", cmdutil.FlagErrorf("invalid --url %q: want http(s)://host[:port]", base)
+		return "", cmdutil.FlagErrorf("invalid --url %q: want http(s)://host[:port][/path prefix]", base)
 	}
 	p := strings.TrimRight(u.Path, "/")
 	if !strings.HasSuffix(p, "/api/webhooks/"+name) {

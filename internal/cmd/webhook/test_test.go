@@ -290,10 +290,13 @@ func TestTestRunErrors(t *testing.T) {
 	closed.Close()
 
 	err := e.run(NewCmdTest(e.f, nil), "email-gateway", "--url", "ftp://example.com")
-	wantExit(t, err, cmdutil.ExitUsage, `invalid --url "ftp://example.com": want http(s)://host[:port]`)
+	wantExit(t, err, cmdutil.ExitUsage, `invalid --url "ftp://example.com": want http(s)://host[:port][/path prefix]`)
 
 	err = e.run(NewCmdTest(e.f, nil), "email-gateway", "--url", e.url, "--payload", filepath.Join(t.TempDir(), "missing.json"))
 	wantExit(t, err, cmdutil.ExitUsage, "")
+
+	err = e.run(NewCmdTest(e.f, nil), "email-gateway", "--url", e.url, "--timeout", "-1s")
+	wantExit(t, err, cmdutil.ExitUsage, "--timeout -1s: give a duration between 1ms and "+cmdutil.MaxTimeout.String()+", such as 10s")
 
 	err = e.run(NewCmdTest(e.f, nil), "nope", "--url", e.url)
 	wantExit(t, err, cmdutil.ExitNotFound, `source not found: "nope" is not registered; run 'tw-cli webhook list'`)
