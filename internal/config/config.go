@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,6 +15,8 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 	"gopkg.in/yaml.v3"
+
+	"github.com/tw-cli/tw-cli/internal/redact"
 )
 
 // Key describes one setting.
@@ -27,24 +30,54 @@ type Key struct {
 	// Env lists extra environment variables read for this key besides the
 	// automatic TW_<NAME>, e.g. the vendors' TS_API_KEY.
 	Env []string
+	// Path marks a directory, stored absolute: a relative one would be
+	// resolved against whichever directory each later command runs in.
+	Path bool
+	// check refuses at set time a value the commands reading the key
+	// would fail on later, with an error far from its cause (a server
+	// without a scheme surfaced as "needs an admin token"); nil accepts
+	// anything. It says what is wanted, never echoing the value.
+	check func(value string) error
 }
 
 // Keys are the settings `tw-cli config set` accepts.
 var Keys = []Key{
 	{Name: "profile", Help: "profile used when --profile/TW_PROFILE is not given"},
-	{Name: "data_dir", Help: "directory of the local database and logs"},
-	{Name: "playbooks_dir", Help: "directory of triage playbooks (default <data_dir>/playbooks)"},
-	{Name: "database_url", Help: "store URL; empty for the embedded SQLite database", Secret: true},
-	{Name: "server", Help: "URL of a remote tw-cli receiver for 'webhook' commands", URL: true},
+	{Name: "data_dir", Help: "directory of the local database and logs", Path: true},
+	{Name: "playbooks_dir", Help: "directory of triage playbooks (default <data_dir>/playbooks)", Path: true},
+	{Name: "database_url", Help: "store URL; empty for the embedded SQLite database", Secret: true, check: postgresURL},
+	{Name: "server", Help: "URL of a remote tw-cli receiver for 'webhook' commands", URL: true, check: httpURL("https://receiver.example.com")},
 	{Name: "token", Help: "admin API token (tw_…) for the remote receiver", Secret: true},
 	{Name: "threatstack.user_id", Help: "Threat Stack user id (HAWK id)", Env: []string{"TS_USER_ID"}},
 	{Name: "threatstack.api_key", Help: "Threat Stack API key (HAWK key)", Secret: true, Env: []string{"TS_API_KEY"}},
 	{Name: "threatstack.organization_id", Help: "Threat Stack organization id (HAWK ext)", Env: []string{"TS_ORGANIZATION_ID", "TS_ORG_ID"}},
-	{Name: "threatstack.api_url", Help: "Threat Stack API base URL", URL: true, Env: []string{"TS_API_URL", "TS_API_ENDPOINT", "TS_HOST"}},
+	{Name: "threatstack.api_url", Help: "Threat Stack API base URL", URL: true, Env: []string{"TS_API_URL", "TS_API_ENDPOINT", "TS_HOST"}, check: httpURL("https://api.threatstack.com")},
 	{Name: "canary.domain", Help: "Canary console domain (<domain>.canary.tools)", Env: []string{"CANARY_DOMAIN", "CANARY_API_DOMAIN"}},
 	{Name: "canary.auth_token", Help: "Canary console API auth token", Secret: true, Env: []string{"CANARY_AUTH_TOKEN", "CANARY_API_TOKEN"}},
-	{Name: "canary.api_url", Help: "full Canary API URL, overriding the domain", URL: true, Env: []string{"CANARY_API_URL"}},
+	{Name: "canary.api_url", Help: "full Canary API URL, overriding the domain", URL: true, Env: []string{"CANARY_API_URL"}, check: httpURL("https://example.canary.tools/api/v1/")},
 	{Name: "canary.flock", Help: "default Canary flock id", Env: []string{"CANARY_FLOCK"}},
+}
+
+// httpURL accepts what the HTTP clients reading a key can use: an http(s)
+// URL with a host. They refuse a query or fragment, or would append paths
+// after it, so those are refused too.
+func httpURL(example string) func(string) error {
+	return func(v string) error {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+			return fmt.Errorf("want an http(s) URL with a host and no query, e.g. %s", example)
+		}
+		return nil
+	}
+}
+
+// postgresURL is the store's own test (postgres.IsURL), which otherwise
+// runs only when a command opens the store.
+func postgresURL(v string) error {
+	if !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
+		return errors.New("want postgres://user:password@host:5432/database, or an empty value for the embedded SQLite store")
+	}
+	return nil
 }
 
 // LookupKey returns the description of a key.
@@ -231,13 +264,56 @@ func stringKeys(v any, path string) (any, error) {
 	return v, nil
 }
 
-// A KeyError is a change SetMany or Unset refuses: an unknown key. Any
-// other error is the file's.
+// A KeyError is a change SetMany or Unset refuses: an unknown key or an
+// invalid value. Any other error is the file's.
 type KeyError struct{ msg string }
 
 func (e *KeyError) Error() string { return e.msg }
 
 func keyErrorf(format string, args ...any) error { return &KeyError{fmt.Sprintf(format, args...)} }
+
+func unknownKey(key string) error {
+	return keyErrorf("unknown config key %q: run 'tw-cli config list' to see the keys", key)
+}
+
+// Normalize checks value for key and returns it as SetMany stores it:
+// only a directory changes, made absolute. An empty value is kept as is;
+// every key reads it as "use the default".
+func Normalize(key, value string) (string, error) {
+	k, ok := LookupKey(key)
+	if !ok {
+		return "", unknownKey(key)
+	}
+	switch {
+	case value == "":
+		return value, nil
+	case k.Path:
+		return absDir(value)
+	case k.check != nil:
+		if err := k.check(value); err != nil {
+			shown := ""
+			if !k.Secret {
+				shown = fmt.Sprintf(" %q", redact.CredentialsString(value))
+			}
+			return "", keyErrorf("invalid %s%s: %v", key, shown, err)
+		}
+	}
+	return value, nil
+}
+
+// absDir resolves dir against the current directory. A leading ~ is the
+// home directory: quoted, the shell leaves it for us, and a directory
+// named "~" under the current one is never what was meant.
+func absDir(dir string) (string, error) {
+	if dir == "~" || strings.HasPrefix(dir, "~/") || strings.HasPrefix(dir, "~"+string(filepath.Separator)) {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", err
+		}
+		dir = filepath.Join(home, dir[1:])
+	}
+	return filepath.Abs(dir)
+}
 
 // CheckProfile fails when the active profile is not in the file. Commands
 // that create profiles (config set/init) skip it.
@@ -259,6 +335,26 @@ func (c *Config) ProfileFor(key string) string {
 		return ""
 	}
 	return c.profile
+}
+
+// UnsetProfileFor is the profile whose section Unset should remove key
+// from so that the value Get shows goes. That is ProfileFor's, except
+// when the profile is only selected (the profile setting, TW_PROFILE),
+// not named with --profile, and its section lacks key while the top level
+// has it: Get shows the top-level value, and unset said "not set" while
+// leaving it in place.
+func (c *Config) UnsetProfileFor(key string) string {
+	p := c.ProfileFor(key)
+	if p == "" || strings.HasPrefix(c.Source(ProfileFlag), "flag") {
+		return p
+	}
+	if _, ok := valueNested(c.file, c.profilePath(p, key)); ok {
+		return p
+	}
+	if _, ok := valueNested(c.file, strings.Split(key, ".")); ok {
+		return ""
+	}
+	return p
 }
 
 // Profiles lists the profile names in the file, sorted.
@@ -308,13 +404,18 @@ func (c *Config) Set(profile, key, value string) error {
 	return c.SetMany(profile, map[string]string{key: value})
 }
 
-// SetMany stores several values with one write.
+// SetMany stores several values with one write, each as Normalize
+// returns it; one refused value writes none.
 func (c *Config) SetMany(profile string, values map[string]string) error {
-	for key := range values {
-		if _, ok := LookupKey(key); !ok {
-			return keyErrorf("unknown config key %q: run 'tw-cli config list' to see the keys", key)
+	stored := make(map[string]string, len(values))
+	for key, value := range values {
+		v, err := Normalize(key, value)
+		if err != nil {
+			return err
 		}
+		stored[key] = v
 	}
+	values = stored
 	err := c.update(func(file map[string]any) (bool, error) {
 		for key, value := range values {
 			if err := setNested(file, c.profilePath(profile, key), value); err != nil {
@@ -338,7 +439,7 @@ func (c *Config) SetMany(profile string, values map[string]string) error {
 // profile is not ""). It reports whether the value was there.
 func (c *Config) Unset(profile, key string) (bool, error) {
 	if _, ok := LookupKey(key); !ok {
-		return false, keyErrorf("unknown config key %q: run 'tw-cli config list' to see the keys", key)
+		return false, unknownKey(key)
 	}
 	var removed bool
 	err := c.update(func(file map[string]any) (bool, error) {

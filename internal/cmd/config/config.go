@@ -46,6 +46,14 @@ written with permissions 0600 since it can hold credentials.`,
 		&cobra.Command{
 			Use:   "set <key> <value>",
 			Short: "Store a setting in the config file",
+			Long: `Store a setting in the config file: in the active profile's section when
+a profile is selected (--profile, TW_PROFILE or the profile setting), else
+at the top level.
+
+A relative data_dir or playbooks_dir is stored as an absolute path,
+resolved against the current directory. server, threatstack.api_url and
+canary.api_url must be http(s) URLs with a host; database_url a
+postgres:// URL. An empty value means the default.`,
 			Example: `  $ tw-cli config set canary.domain example
   $ tw-cli config set --profile prod threatstack.organization_id 5609e2c8e0b8f5ad6c000e31`,
 			Args:              cmdutil.ExactArgs(2, "key and value"),
@@ -55,11 +63,21 @@ written with permissions 0600 since it can hold credentials.`,
 				if err != nil {
 					return err
 				}
-				profile := cfg.ProfileFor(args[0])
-				if err := cfg.Set(profile, args[0], args[1]); err != nil {
+				value, err := config.Normalize(args[0], args[1])
+				if err != nil {
 					return keyError(err)
 				}
-				fmt.Fprintf(f.IOStreams.ErrOut, "✓ Set %s%s in %s\n", args[0], profileNote(profile), cfg.Path())
+				profile := cfg.ProfileFor(args[0])
+				if err := cfg.Set(profile, args[0], value); err != nil {
+					return keyError(err)
+				}
+				// Only a directory changes, made absolute: show where it
+				// points, since that is not what was typed.
+				resolved := ""
+				if value != args[1] {
+					resolved = " to " + value
+				}
+				fmt.Fprintf(f.IOStreams.ErrOut, "✓ Set %s%s%s in %s\n", args[0], resolved, profileNote(profile), cfg.Path())
 				return nil
 			},
 		},
@@ -67,7 +85,12 @@ written with permissions 0600 since it can hold credentials.`,
 			Use: "unset <key>",
 			Example: `  $ tw-cli config unset canary.domain
   $ tw-cli config unset --profile prod threatstack.api_key`,
-			Short:             "Remove a setting from the config file",
+			Short: "Remove a setting from the config file",
+			Long: `Remove a setting from the config file: the value 'tw-cli config get'
+shows. When TW_PROFILE or the profile setting selects a profile whose
+section lacks the key, that is the top-level value. --profile NAME
+removes it only from that profile's section, --profile "" only from the
+top level.`,
 			Args:              cmdutil.ExactArgs(1, "key"),
 			ValidArgsFunction: keyCompletion,
 			RunE: func(cmd *cobra.Command, args []string) error {
@@ -75,7 +98,7 @@ written with permissions 0600 since it can hold credentials.`,
 				if err != nil {
 					return err
 				}
-				profile := cfg.ProfileFor(args[0])
+				profile := cfg.UnsetProfileFor(args[0])
 				removed, err := cfg.Unset(profile, args[0])
 				if err != nil {
 					return keyError(err)

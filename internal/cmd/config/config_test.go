@@ -47,7 +47,8 @@ func newEnv(t *testing.T) *testEnv {
 	e.f = &cmdutil.Factory{
 		IOStreams: ios,
 		Config: func() (*config.Config, error) {
-			return config.Load(config.FlagBinding{Key: "server", Flag: e.flags.Lookup("server")})
+			return config.Load(config.FlagBinding{Key: "server", Flag: e.flags.Lookup("server")},
+				config.FlagBinding{Key: config.ProfileFlag, Flag: e.flags.Lookup("profile")})
 		},
 	}
 	return e
@@ -57,6 +58,7 @@ func (e *testEnv) parseGlobalFlags(args ...string) {
 	e.t.Helper()
 	e.flags = pflag.NewFlagSet("tw-cli", pflag.ContinueOnError)
 	e.flags.String("server", "", "")
+	e.flags.String("profile", "", "")
 	if err := e.flags.Parse(args); err != nil {
 		e.t.Fatal(err)
 	}
@@ -376,5 +378,109 @@ func TestDefaultProfileIsTopLevel(t *testing.T) {
 	e.expect("", "✓ Unset profile\n")
 	if want := "profiles:\n    prod:\n        canary:\n            domain: acme\n"; e.file() != want {
 		t.Errorf("file =\n%s\nwant\n%s", e.file(), want)
+	}
+}
+
+// With a default profile selected, unset removes the top-level value that
+// get shows: it said "server is not set (profile prod)" and only
+// --profile "" removed it. --profile NAME still keeps to that section.
+func TestUnsetTopLevelUnderDefaultProfile(t *testing.T) {
+	e := newEnv(t)
+	path := filepath.Join(e.dir, "config.yaml")
+	if err := e.run("set", "server", "http://a"); err != nil {
+		t.Fatal(err)
+	}
+	e.parseGlobalFlags("--profile", "prod")
+	if err := e.run("set", "canary.domain", "x"); err != nil {
+		t.Fatal(err)
+	}
+	e.parseGlobalFlags()
+	if err := e.run("set", "profile", "prod"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.run("get", "server"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("http://a\n", "")
+
+	e.parseGlobalFlags("--profile", "prod")
+	if err := e.run("unset", "server"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("", "server is not set (profile prod) in "+path+"\n")
+
+	e.parseGlobalFlags()
+	if err := e.run("unset", "server"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("", "✓ Unset server\n")
+	if err := e.run("get", "server"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("\n", "")
+	if want := "profile: prod\nprofiles:\n    prod:\n        canary:\n            domain: x\n"; e.file() != want {
+		t.Errorf("file =\n%s\nwant\n%s", e.file(), want)
+	}
+
+	// The profile's own value is the one get shows, so the one removed;
+	// set keeps writing to the active profile, which get then shows.
+	e.writeFile("profile: prod\ncanary:\n    domain: top\nprofiles:\n    prod:\n        canary:\n            domain: x\n")
+	if err := e.run("unset", "canary.domain"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("", "✓ Unset canary.domain (profile prod)\n")
+	if err := e.run("set", "canary.domain", "y"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("", "✓ Set canary.domain (profile prod) in "+path+"\n")
+	if err := e.run("get", "canary.domain"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("y\n", "")
+}
+
+// A relative directory is stored absolute and the ✓ line says where it
+// points; the database no longer follows the working directory.
+func TestSetResolvesDirectories(t *testing.T) {
+	e := newEnv(t)
+	path := filepath.Join(e.dir, "config.yaml")
+	cwd := t.TempDir()
+	t.Chdir(cwd)
+	if err := e.run("set", "data_dir", "rel"); err != nil {
+		t.Fatal(err)
+	}
+	abs := filepath.Join(cwd, "rel")
+	e.expect("", "✓ Set data_dir to "+abs+" in "+path+"\n")
+	t.Chdir(t.TempDir())
+	if err := e.run("get", "data_dir"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect(abs+"\n", "")
+	// An absolute one is stored as typed, and the line does not repeat it.
+	if err := e.run("set", "playbooks_dir", "/srv/playbooks"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("", "✓ Set playbooks_dir in "+path+"\n")
+}
+
+// A value the commands reading the key cannot use is a usage error naming
+// the key and an example, and nothing is written.
+func TestSetRefusesInvalidValues(t *testing.T) {
+	tests := []struct{ key, value, msg string }{
+		{"server", "notaurl", `invalid server "notaurl": want an http(s) URL with a host and no query, e.g. https://receiver.example.com`},
+		{"threatstack.api_url", "ftp://api.example", `invalid threatstack.api_url "ftp://api.example": want an http(s) URL with a host and no query, e.g. https://api.threatstack.com`},
+		{"canary.api_url", "https://c.example/api/v1/?auth_token=CTOK", `invalid canary.api_url "https://c.example/api/v1/?auth_token=REDACTED": want an http(s) URL with a host and no query, e.g. https://example.canary.tools/api/v1/`},
+		{"database_url", "mysql://u:DBPASS@db/tw", `invalid database_url: want postgres://user:password@host:5432/database, or an empty value for the embedded SQLite store`},
+	}
+	for _, tt := range tests {
+		e := newEnv(t)
+		err := e.run("set", tt.key, tt.value)
+		if cmdutil.ExitCode(err) != cmdutil.ExitUsage || err.Error() != tt.msg {
+			t.Errorf("set %s: err = %v (exit %d), want usage error %q", tt.key, err, cmdutil.ExitCode(err), tt.msg)
+		}
+		e.expect("", "")
+		if _, err := os.Stat(filepath.Join(e.dir, "config.yaml")); !os.IsNotExist(err) {
+			t.Errorf("set %s %s wrote the config file", tt.key, tt.value)
+		}
 	}
 }
