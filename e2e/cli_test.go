@@ -120,10 +120,13 @@ func TestHelpIsLazyAndHasExamples(t *testing.T) {
 			t.Errorf("%v --help has no example", cmd)
 		}
 	}
-	e.must("__complete", "webhook", "show", "")
-	if _, err := os.Stat(e.dataDir); err == nil {
-		// __complete may open the store to list sources; --help must not.
-		os.RemoveAll(e.dataDir)
+	// Completion reads a database only if there is one: Tab must not
+	// create (or migrate) it, and neither must --help.
+	for _, args := range [][]string{{"webhook", "show", ""}, {"incidents", "show", ""}, {"destination", "test", ""}, {"events", "replay", ""}} {
+		e.must(append([]string{"__complete"}, args...)...)
+		if _, err := os.Stat(filepath.Join(e.dataDir, "tw-cli.db")); err == nil {
+			t.Fatalf("completing %v created the database", args)
+		}
 	}
 	e.must("webhook", "--help")
 	if _, err := os.Stat(e.dataDir); err == nil {

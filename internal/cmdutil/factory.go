@@ -3,6 +3,7 @@
 package cmdutil
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -51,4 +52,26 @@ type Factory struct {
 type StoreOptions struct {
 	// SQLiteSynchronous (NORMAL or FULL) overrides TW_SQLITE_SYNCHRONOUS.
 	SQLiteSynchronous string
+}
+
+// ExistingStore opens the store for shell completion: only a database
+// that already exists at the schema this build knows, read as it is. Tab
+// must neither create a database nor migrate one that an older serve
+// still uses. It returns nil, and no error, when there is none to read;
+// the caller closes what it returns.
+func ExistingStore(ctx context.Context, f *Factory) (store.Store, error) {
+	if f.Migrator == nil {
+		return nil, nil
+	}
+	m, err := f.Migrator()
+	if err != nil {
+		return nil, err
+	}
+	st, err := m.SchemaStatus(ctx)
+	s, ok := m.(store.Store)
+	if err != nil || !ok || st.Missing || st.Pending() != 0 {
+		m.Close()
+		return nil, err
+	}
+	return s, nil
 }

@@ -2,6 +2,7 @@ package cmdutil
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strconv"
 	"time"
@@ -61,12 +62,27 @@ func RemoteItem(ctx context.Context, r *sources.Remote, collection, id, notFound
 	return sources.NotFoundAs(RemoteFetch(ctx, r, collection+"/"+url.PathEscape(id), nil, out), notFoundMessage, store.ErrNotFound)
 }
 
-// RemoteFetch reads from the remote receiver; a refused token exits 3, as
-// it does for the webhook commands.
+// RemoteFetch reads from the remote receiver, its errors mapped by
+// ReceiverError as they are for the webhook commands.
 func RemoteFetch(ctx context.Context, r *sources.Remote, path string, q url.Values, out any) error {
-	err := r.Fetch(ctx, path, q, out)
-	if sources.IsUnauthorized(err) {
+	return ReceiverError(r.Fetch(ctx, path, q, out))
+}
+
+// ReceiverError maps a remote receiver's errors onto exit codes: a bad
+// --server URL 2, a refused token 3, a receiver (or its proxy) answering
+// 5xx 5. Others pass through; callers map 404s, which mean different
+// things to different commands.
+func ReceiverError(err error) error {
+	var urlErr *sources.ServerURLError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &urlErr):
+		return &FlagError{Err: err}
+	case sources.IsUnauthorized(err):
 		return AuthError(err)
+	case sources.IsRemoteFailure(err):
+		return RemoteError(err)
 	}
 	return err
 }

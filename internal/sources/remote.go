@@ -145,10 +145,15 @@ func (r *Remote) do(ctx context.Context, method, path string, in, out any) error
 		}
 		body = bytes.NewReader(b)
 	}
+	if !validBaseURL(r.BaseURL) {
+		// Checked before anything is sent: Go's "unsupported protocol
+		// scheme" read like a network failure, not a mistyped flag.
+		return &ServerURLError{URL: r.DisplayURL()}
+	}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(r.BaseURL, "/")+path, body)
 	if err != nil {
 		// The parse error quotes pieces of the URL, a password's too.
-		return fmt.Errorf("invalid server URL %s: check --server/TW_SERVER (a full URL such as https://receiver.example.com)", r.DisplayURL())
+		return &ServerURLError{URL: r.DisplayURL()}
 	}
 	req.Header.Set("Authorization", "Bearer "+r.Token)
 	req.Header.Set("Accept", "application/json")
@@ -184,6 +189,25 @@ func (r *Remote) do(ctx context.Context, method, path string, in, out any) error
 		return fmt.Errorf("%s %s: unexpected response: %w", method, path, err)
 	}
 	return nil
+}
+
+// ServerURLError is a --server/TW_SERVER value that cannot be a
+// receiver's base URL; commands report it as a usage error.
+type ServerURLError struct {
+	URL string // as DisplayURL shows it: credentials hidden
+}
+
+func (e *ServerURLError) Error() string {
+	return fmt.Sprintf("invalid --server %q: give the receiver's base URL, http(s)://host[:port] such as https://receiver.example.com (check --server/TW_SERVER)", e.URL)
+}
+
+// validBaseURL reports whether s is an absolute http(s) URL with a host.
+func validBaseURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	return strings.EqualFold(u.Scheme, "http") || strings.EqualFold(u.Scheme, "https")
 }
 
 // decodeAPIError turns an error response into the errors Local returns, so
@@ -230,6 +254,13 @@ func NotFoundAs(err error, itemMessage string, notFound error) error {
 		return notFound
 	}
 	return fmt.Errorf("%s: check --server, the receiver's base URL (without /api)", strings.TrimPrefix(err.Error(), ErrNotFound.Error()+": "))
+}
+
+// IsRemoteFailure reports whether err is the receiver (or a proxy in
+// front of it) failing: a 5xx answer, not a refusal of the request.
+func IsRemoteFailure(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.Status >= 500
 }
 
 // IsUnauthorized reports whether err is the admin API refusing the token.

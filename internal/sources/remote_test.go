@@ -212,11 +212,14 @@ func TestRemoteOtherStatuses(t *testing.T) {
 		body       string
 		wantMsg    string
 		wantUnauth bool
+		wantRemote bool // IsRemoteFailure: the receiver failed (exit 5)
 	}{
-		{"403 counts as unauthorized", http.StatusForbidden, `{"error":{"code":"forbidden","message":"token lacks scope"}}`, "token lacks scope", true},
-		{"500 with an error body", http.StatusInternalServerError, `{"error":{"code":"internal_error","message":"internal error"}}`, "internal error", false},
-		{"502 from a proxy, not JSON", http.StatusBadGateway, "<html>bad gateway</html>", "server answered 502 Bad Gateway", false},
-		{"404 from a proxy, not JSON", http.StatusNotFound, "404 page not found", "source not found: server answered 404 Not Found", false},
+		{"403 counts as unauthorized", http.StatusForbidden, `{"error":{"code":"forbidden","message":"token lacks scope"}}`, "token lacks scope", true, false},
+		{"500 with an error body", http.StatusInternalServerError, `{"error":{"code":"internal_error","message":"internal error"}}`, "internal error", false, true},
+		{"502 from a proxy, not JSON", http.StatusBadGateway, "<html>bad gateway</html>", "server answered 502 Bad Gateway", false, true},
+		{"503 overloaded", http.StatusServiceUnavailable, `{"error":{"code":"overloaded","message":"too many requests in flight"}}`, "too many requests in flight", false, true},
+		{"404 from a proxy, not JSON", http.StatusNotFound, "404 page not found", "source not found: server answered 404 Not Found", false, false},
+		{"422 is the request's fault", http.StatusUnprocessableEntity, `{"error":{"code":"invalid","message":"bad field"}}`, "bad field", false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -233,9 +236,47 @@ func TestRemoteOtherStatuses(t *testing.T) {
 			if sources.IsUnauthorized(err) != tt.wantUnauth {
 				t.Errorf("IsUnauthorized = %v", !tt.wantUnauth)
 			}
+			if sources.IsRemoteFailure(err) != tt.wantRemote {
+				t.Errorf("IsRemoteFailure = %v", !tt.wantRemote)
+			}
 		})
 	}
 }
+
+// A --server that is no http(s) base URL is refused before anything is
+// sent, as the user's mistake rather than a network failure.
+func TestRemoteRefusesABadServerURL(t *testing.T) {
+	for _, base := range []string{"notaurl", "127.0.0.1:8080", "localhost:8080", "ftp://receiver.example.com", "http://", "https:///api", "http://u:SRVPASS@host:99999x"} {
+		var sent bool
+		client := &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) {
+			sent = true
+			return nil, errors.New("not here")
+		})}
+		r := &sources.Remote{BaseURL: base, Token: adminToken, Client: client}
+		_, err := r.List(context.Background())
+		var urlErr *sources.ServerURLError
+		if !errors.As(err, &urlErr) || !strings.Contains(err.Error(), "invalid --server") {
+			t.Errorf("%s: err = %v, want a ServerURLError", base, err)
+		}
+		if sent || (err != nil && strings.Contains(err.Error(), "SRVPASS")) {
+			t.Errorf("%s: sent %v, err %v", base, sent, err)
+		}
+	}
+	for _, base := range []string{"http://127.0.0.1:8080", "HTTPS://receiver.example.com/prefix/"} {
+		r := &sources.Remote{BaseURL: base, Token: adminToken, Client: &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) {
+			return nil, errors.New("not here")
+		})}}
+		_, err := r.List(context.Background())
+		var urlErr *sources.ServerURLError
+		if errors.As(err, &urlErr) {
+			t.Errorf("%s: refused a good URL: %v", base, err)
+		}
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestRemoteSendsTokenAndJSON(t *testing.T) {
 	var gotAuth, gotType, gotMethod, gotPath string

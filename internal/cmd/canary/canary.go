@@ -5,6 +5,7 @@ package canary
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -351,13 +352,41 @@ func cmdContext(cmd *cobra.Command) context.Context {
 	return context.Background()
 }
 
+// unreadable reports a 2xx answer that is not the console's refusal
+// ("result": "error" with a message) but something no console sends: not
+// JSON, or another result.
+func unreadable(e *canaryapi.APIError) bool {
+	if e.StatusCode < 200 || e.StatusCode > 299 {
+		return false
+	}
+	var env struct {
+		Result any `json:"result"`
+	}
+	if json.Unmarshal(e.Body, &env) != nil {
+		return true
+	}
+	r, _ := env.Result.(string)
+	return !strings.EqualFold(r, "error")
+}
+
+// isDecodeError reports a successful answer whose fields are not what the
+// console documents.
+func isDecodeError(err error) bool {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	return errors.As(err, &syntax) || errors.As(err, &typ)
+}
+
 // authHint is added to authentication failures.
 const authHint = "check the auth token (CANARY_AUTH_TOKEN, or 'tw-cli config set canary.auth_token') and that it belongs to this console"
 
 // consoleError maps client errors onto exit codes: bad input 2, rejected
-// token 3, 404 4. Other console errors stay 1; test commands use remote.
+// token 3, 404 4, the console failing (5xx, still rate limiting after
+// retries, an answer that is not its JSON) 5, as for Threat Stack. Other
+// console errors, such as a refusal it explains, stay 1.
 func consoleError(err error) error {
 	var inputErr *canaryapi.InputError
+	var apiErr *canaryapi.APIError
 	switch {
 	case err == nil:
 		return nil
@@ -367,6 +396,9 @@ func consoleError(err error) error {
 		return cmdutil.AuthError(fmt.Errorf("%w\n%s", err, authHint))
 	case errors.Is(err, canaryapi.ErrNotFound):
 		return &cmdutil.ExitError{Code: cmdutil.ExitNotFound, Err: err}
+	case errors.As(err, &apiErr) && (apiErr.StatusCode >= 500 || apiErr.StatusCode == http.StatusTooManyRequests || unreadable(apiErr)),
+		isDecodeError(err):
+		return cmdutil.RemoteError(err)
 	}
 	var redirect *noredirect.Error
 	if errors.As(err, &redirect) {

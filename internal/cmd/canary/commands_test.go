@@ -224,6 +224,24 @@ func TestExitCodes(t *testing.T) {
 			for i := 0; i < 3; i++ {
 				c.Inject("flocks/list", 500, `oops`)
 			}
+		}, want: 5},
+		{name: "proxy 502 on a POST", args: []string{"webhooks", "enable"}, setup: func(c *canarytest.Console) {
+			c.Inject("flock/settings/webhooks/enable", 502, `<html><body>Bad Gateway</body></html>`, "Content-Type", "text/html")
+		}, want: 5},
+		{name: "console 429 on a POST", args: []string{"webhooks", "enable"}, setup: func(c *canarytest.Console) {
+			c.Inject("flock/settings/webhooks/enable", 429, `{"result": "error", "message": "slow down"}`)
+		}, want: 5},
+		{name: "200 that is not JSON", args: []string{"flocks", "list"}, setup: func(c *canarytest.Console) {
+			c.Inject("flocks/list", 200, `<html>sign in</html>`, "Content-Type", "text/html")
+		}, want: 5},
+		{name: "200 with an unknown result", args: []string{"webhooks", "status"}, setup: func(c *canarytest.Console) {
+			c.Inject("flock/settings/webhooks/is_enabled", 200, `{"result": "maybe"}`)
+		}, want: 5},
+		{name: "200 whose fields are not as documented", args: []string{"flocks", "list"}, setup: func(c *canarytest.Console) {
+			c.Inject("flocks/list", 200, `{"result": "success", "flocks": 42}`)
+		}, want: 5},
+		{name: "a refusal the console explains stays 1", args: []string{"webhooks", "enable"}, setup: func(c *canarytest.Console) {
+			c.Inject("flock/settings/webhooks/enable", 200, `{"result": "error", "message": "Flock is locked"}`)
 		}, want: 1},
 		{name: "missing url", args: []string{"webhooks", "add", "generic"}, want: 2},
 		{name: "unknown kind", args: []string{"webhooks", "list", "--kind", "email"}, want: 2},

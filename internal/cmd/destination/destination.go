@@ -86,10 +86,13 @@ func completeNames(f *cmdutil.Factory) cobra.CompletionFunc {
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		s, err := f.Store()
-		if err != nil {
+		// Only a database that exists at this build's schema: Tab must
+		// not create or migrate one.
+		s, err := cmdutil.ExistingStore(cmd.Context(), f)
+		if err != nil || s == nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
+		defer s.Close()
 		ds, err := s.ListDestinations(cmd.Context())
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp

@@ -85,8 +85,8 @@ func (r remoteEditor) post(ctx context.Context, id, what string, in receiver.Inc
 		invalid *sources.ValidationError
 	)
 	switch {
-	case sources.IsUnauthorized(err):
-		return nil, cmdutil.AuthError(err)
+	case sources.IsUnauthorized(err), sources.IsRemoteFailure(err), errors.As(err, new(*sources.ServerURLError)):
+		return nil, cmdutil.ReceiverError(err)
 	case errors.As(err, &apiErr) && apiErr.Code == "edit_refused":
 		return nil, &store.EditRefused{Msg: apiErr.Message}
 	case errors.As(err, &invalid):

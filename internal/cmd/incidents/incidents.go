@@ -271,8 +271,23 @@ func editError(err error, id string) error {
 // completeIncidents offers the numbers of the newest incidents with their
 // titles, from where the command works: the remote receiver when
 // --server is set, else the local store.
+// completeIncidents asks the remote receiver when one is set, else reads
+// the local database only if it exists at this build's schema (see
+// cmdutil.ExistingStore): Tab must not create or migrate it.
 func completeIncidents(f *cmdutil.Factory) cobra.CompletionFunc {
-	return completeFrom(readerFor(f))
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		if f.Remote != nil {
+			if r, err := f.Remote(); err != nil || r != nil {
+				return completeFrom(readerFor(f))(cmd, args, toComplete)
+			}
+		}
+		s, err := cmdutil.ExistingStore(cmd.Context(), f)
+		if err != nil || s == nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		defer s.Close()
+		return completeFrom(func() (reader, error) { return localReader{s}, nil })(cmd, args, toComplete)
+	}
 }
 
 func completeFrom(open func() (reader, error)) cobra.CompletionFunc {

@@ -103,13 +103,20 @@ func Run(cmd *cobra.Command, opts *Options) error {
 		return cmdutil.FlagErrorf("invalid --filter %q: use webhook, admin, server or triage", opts.Filter)
 	}
 	filter := logs.Filter{Component: opts.Filter, Source: opts.Source}
-	since, err := cmdutil.ParseSince(opts.Since, time.Now())
+	now := time.Now()
+	since, err := cmdutil.ParseSince(opts.Since, now)
 	if err != nil {
 		return err
 	}
 	filter.Since = since
-	if filter.Until, err = cmdutil.ParseTimeFlag("--until", opts.Until, time.Now()); err != nil {
+	if filter.Until, err = cmdutil.ParseTimeFlag("--until", opts.Until, now); err != nil {
 		return err
+	}
+	if !since.IsZero() && !filter.Until.IsZero() && !since.Before(filter.Until) {
+		// An empty window printed nothing and exited 0, like a quiet log;
+		// "--since 1h --until 2h" reads as a range but is backwards.
+		return cmdutil.FlagErrorf("--since %s (%s) is not before --until %s (%s): no entry can match",
+			opts.Since, since.UTC().Format(time.RFC3339), opts.Until, filter.Until.UTC().Format(time.RFC3339))
 	}
 	if opts.Level != "" {
 		var l slog.Level

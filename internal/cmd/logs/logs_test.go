@@ -161,6 +161,11 @@ func TestLogsUsageErrors(t *testing.T) {
 		{[]string{"--since", "yesterday"}, `invalid --since "yesterday": use a duration (90m, 24h, 7d), a date (2024-01-15) or RFC 3339`},
 		{[]string{"--until", "soon"}, `invalid --until "soon": use a duration (90m, 24h, 7d), a date (2024-01-15) or RFC 3339`},
 		{[]string{"--until", "1h", "-f"}, "--until cannot be used with --follow"},
+		// A window that ends before it starts matched nothing, with exit 0.
+		{[]string{"--since", "2024-01-15T10:00:03Z", "--until", "2024-01-15T10:00:01Z"},
+			"--since 2024-01-15T10:00:03Z (2024-01-15T10:00:03Z) is not before --until 2024-01-15T10:00:01Z (2024-01-15T10:00:01Z): no entry can match"},
+		{[]string{"--since", "2024-01-15T10:00:01Z", "--until", "2024-01-15T10:00:01Z"},
+			"--since 2024-01-15T10:00:01Z (2024-01-15T10:00:01Z) is not before --until 2024-01-15T10:00:01Z (2024-01-15T10:00:01Z): no entry can match"},
 		{[]string{"webhook"}, "unexpected argument \"webhook\"\n\nUsage: logs [flags]"},
 	}
 	for _, tt := range tests {
@@ -295,5 +300,15 @@ func TestLogsFollowAcrossRotation(t *testing.T) {
 		"2024-01-15T10:01:01Z INFO  [webhook] first of the new file"))
 	if err := stop(); err != nil {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// "--since 1h --until 2h" reads like a range but is backwards: both are
+// durations back from now.
+func TestLogsSinceAfterUntilDurations(t *testing.T) {
+	e := newEnv(t, logLines)
+	err := e.run("--since", "1h", "--until", "2h")
+	if cmdutil.ExitCode(err) != cmdutil.ExitUsage || !strings.HasPrefix(err.Error(), "--since 1h (") || !strings.Contains(err.Error(), ") is not before --until 2h (") {
+		t.Errorf("err = %v (exit %d)", err, cmdutil.ExitCode(err))
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -145,6 +146,12 @@ queued delivery before exiting.`,
   $ tw-cli serve --addr 0.0.0.0:8443 --tls-cert /etc/tw-cli/tls.crt --tls-key /etc/tw-cli/tls.key`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkAddr(opts.Addr); err != nil {
+				return err
+			}
+			if opts.ShutdownTimeout < 0 {
+				return cmdutil.FlagErrorf("invalid --shutdown-timeout %s: must not be negative (0 stops without waiting)", opts.ShutdownTimeout)
+			}
 			if opts.MaxBodyBytes <= 0 {
 				return cmdutil.FlagErrorf("--max-body-bytes must be positive")
 			}
@@ -207,6 +214,20 @@ queued delivery before exiting.`,
 		return []string{"normal", "full"}, cobra.ShellCompDirectiveNoFileComp
 	})
 	return cmd
+}
+
+// checkAddr refuses an --addr that is not host:port with a port number
+// before anything starts: net.Listen's error for it came after the store
+// was opened and read like a port conflict.
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return cmdutil.FlagErrorf("invalid --addr %q: want host:port, such as 127.0.0.1:8080 or :8080", addr)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return cmdutil.FlagErrorf("invalid --addr %q: the port must be a number from 0 to 65535", addr)
+	}
+	return nil
 }
 
 // Run serves until ctx is cancelled (SIGINT/SIGTERM), then shuts down
@@ -276,8 +297,10 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 	}
 
 	ln, err := net.Listen("tcp", opts.Addr)
-	if err != nil {
+	if errors.Is(err, syscall.EADDRINUSE) {
 		return fmt.Errorf("listen on %s: %w (is another receiver running? pick another --addr)", opts.Addr, err)
+	} else if err != nil {
+		return fmt.Errorf("listen on %s: %w", opts.Addr, err)
 	}
 	rcv := receiver.New(receiver.Options{
 		Store: st, Logger: log, MaxBodyBytes: opts.MaxBodyBytes,

@@ -34,6 +34,43 @@ func TestNewCmdServeFlags(t *testing.T) {
 	}
 }
 
+// Bad --addr and --shutdown-timeout values are usage errors naming the
+// value, found before the store is opened or anything listens.
+func TestNewCmdServeRefusesBadValues(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--addr", "bogus"}, `invalid --addr "bogus": want host:port, such as 127.0.0.1:8080 or :8080`},
+		{[]string{"--addr", "127.0.0.1"}, `invalid --addr "127.0.0.1": want host:port, such as 127.0.0.1:8080 or :8080`},
+		{[]string{"--addr", "127.0.0.1:99999"}, `invalid --addr "127.0.0.1:99999": the port must be a number from 0 to 65535`},
+		{[]string{"--addr", "127.0.0.1:http"}, `invalid --addr "127.0.0.1:http": the port must be a number from 0 to 65535`},
+		{[]string{"--addr", "127.0.0.1:"}, `invalid --addr "127.0.0.1:": the port must be a number from 0 to 65535`},
+		{[]string{"--shutdown-timeout", "-1s"}, `invalid --shutdown-timeout -1s: must not be negative (0 stops without waiting)`},
+	}
+	for _, tt := range tests {
+		ios, _, _, _ := iostreams.Test()
+		cmd := NewCmdServe(&cmdutil.Factory{IOStreams: ios}, func(o *Options) error {
+			t.Errorf("%v: ran with %+v", tt.args, o)
+			return nil
+		})
+		cmd.SetArgs(tt.args)
+		cmd.SilenceErrors, cmd.SilenceUsage = true, true
+		err := cmd.Execute()
+		if cmdutil.ExitCode(err) != cmdutil.ExitUsage || err.Error() != tt.want {
+			t.Errorf("%v: err %v (exit %d), want %q", tt.args, err, cmdutil.ExitCode(err), tt.want)
+		}
+	}
+	for _, ok := range [][]string{{"--addr", ":8080"}, {"--addr", "[::1]:0"}, {"--addr", "0.0.0.0:8443", "--shutdown-timeout", "0s"}} {
+		ios, _, _, _ := iostreams.Test()
+		cmd := NewCmdServe(&cmdutil.Factory{IOStreams: ios}, func(*Options) error { return nil })
+		cmd.SetArgs(ok)
+		if err := cmd.Execute(); err != nil {
+			t.Errorf("%v: %v", ok, err)
+		}
+	}
+}
+
 // waitFor polls the log until it has n lines containing msg.
 func waitFor(t *testing.T, s *syncbuf.Buffer, msg string, n int) {
 	t.Helper()

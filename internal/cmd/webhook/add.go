@@ -129,11 +129,17 @@ func playbookNote(p string) string {
 // optionalBoolArg accepts "<name> [true|false]": pflag bools never take a
 // separate value, so seed 003's "--auto-triage true" leaves "true" as a
 // positional argument. It is accepted only when that flag was given.
+// Another word there ("--auto-triage maybe") was meant as the flag's
+// value too: "too many arguments" would not say which flag is wrong.
 func optionalBoolArg(flag, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) == 2 && cmd.Flags().Changed(flag) {
 			if _, err := cmdutil.ParseBool(args[1]); err == nil {
 				return nil
+			}
+			// The bare flag is true; --flag=false took its value already.
+			if v, _ := cmd.Flags().GetBool(flag); v {
+				return cmdutil.FlagErrorf("invalid --%s value %q: want true or false", flag, args[1])
 			}
 		}
 		return cmdutil.ExactArgs(1, what)(cmd, args)

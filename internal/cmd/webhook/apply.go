@@ -2,7 +2,9 @@ package webhook
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -102,6 +104,11 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		// The admin API has no apply endpoint, and the secrets in the file
 		// resolve from this machine's environment, not the receiver's.
 		return cmdutil.FlagErrorf("webhook apply is not supported remotely yet: run it on the receiver (without --server/TW_SERVER), or start the receiver with 'tw-cli serve --config %s'", opts.File)
+	}
+	if _, err := os.Stat(opts.File); errors.Is(err, fs.ErrNotExist) {
+		// A mistyped path, as 'webhook test --payload' treats one; a
+		// missing file: secret inside the config stays a config error.
+		return cmdutil.FlagErrorf("-f %s: no such file", opts.File)
 	}
 	cfg, err := webhookconfig.Load(opts.File, webhookconfig.Options{LookupEnv: opts.LookupEnv})
 	if err != nil {

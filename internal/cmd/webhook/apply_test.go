@@ -244,6 +244,16 @@ func TestApplyRunErrors(t *testing.T) {
 	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "not supported remotely yet: run it on the receiver") {
 		t.Fatalf("remote: %v", err)
 	}
+
+	// A mistyped -f is a usage error naming the path, as --payload's is.
+	missing := filepath.Join(t.TempDir(), "nope.yaml")
+	_, _, err = fx.run(false, func(o *ApplyOptions) {
+		o.File = missing
+		o.Store = func() (store.Store, error) { t.Fatal("store opened for a missing file"); return nil, nil }
+	})
+	if cmdutil.ExitCode(err) != cmdutil.ExitUsage || err.Error() != "-f "+missing+": no such file" {
+		t.Fatalf("missing file: %v (exit %d)", err, cmdutil.ExitCode(err))
+	}
 }
 
 func TestApplyRunPrintsWarnings(t *testing.T) {

@@ -51,11 +51,14 @@ func removeRun(cmd *cobra.Command, opts *RemoveOptions) error {
 	if err != nil {
 		return err
 	}
+	// Read it first, so the prompt is not asked in vain and a source
+	// from a webhook_config.yaml draws its warning.
+	v, err := svc.Get(cmd.Context(), opts.Name)
+	if err != nil {
+		return sourceError(err)
+	}
+	warnFileManaged(opts.IO, v, "add it again")
 	if !opts.Yes {
-		// Check it exists first so the prompt is not asked in vain.
-		if _, err := svc.Get(cmd.Context(), opts.Name); err != nil {
-			return sourceError(err)
-		}
 		ok, err := cmdutil.Confirm(opts.IO, fmt.Sprintf("Remove webhook source %q? Its deliveries will be rejected. [y/N] ", opts.Name))
 		if err != nil {
 			return err

@@ -118,6 +118,7 @@ func updateRun(cmd *cobra.Command, opts *UpdateOptions) error {
 	if err != nil {
 		return sourceError(err)
 	}
+	warnFileManaged(opts.IO, v, "revert this change")
 	if opts.Output == output.JSON || opts.Output == output.YAML {
 		return output.Print(opts.IO, opts.Output, v, nil)
 	}

@@ -71,6 +71,11 @@ func TestNewCmdUpdate(t *testing.T) {
 		{
 			name:    "--auto-triage maybe",
 			args:    []string{"edr", "--auto-triage", "maybe"},
+			wantErr: `invalid --auto-triage value "maybe": want true or false`,
+		},
+		{
+			name:    "--auto-triage=false took its value: maybe is a stray argument",
+			args:    []string{"edr", "--auto-triage=false", "maybe"},
 			wantErr: "too many arguments: maybe\n\nUsage: update <source> [flags]",
 		},
 		{

@@ -17,6 +17,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/internal/triage"
 	"github.com/tw-cli/tw-cli/internal/verify"
+	"github.com/tw-cli/tw-cli/internal/webhookconfig"
 )
 
 // NewCmdWebhook returns the `webhook` command group.
@@ -51,16 +52,18 @@ through its admin API with --server URL --token tw_… (TW_SERVER, TW_TOKEN).
 }
 
 // completeSourceNames completes source names from the local store. It
-// never calls a remote server: completion must be fast and offline.
+// never calls a remote server: completion must be fast and offline. Nor
+// does it create or migrate the database (cmdutil.ExistingStore).
 func completeSourceNames(f *cmdutil.Factory) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		s, err := f.Store()
-		if err != nil {
+		s, err := cmdutil.ExistingStore(cmd.Context(), f)
+		if err != nil || s == nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
+		defer s.Close()
 		srcs, err := s.ListSources(cmd.Context())
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
@@ -75,6 +78,11 @@ func completeSourceNames(f *cmdutil.Factory) cobra.CompletionFunc {
 	}
 }
 
+// notRegistered ends sources.NotFoundError's message, which a receiver's
+// admin API also answers for a source it does not have: a 404 without it
+// is for the path, a --server URL with a wrong prefix.
+const notRegistered = "is not registered; run 'tw-cli webhook list'"
+
 // sourceError maps source errors to exit codes.
 func sourceError(err error) error {
 	var verr *sources.ValidationError
@@ -84,11 +92,12 @@ func sourceError(err error) error {
 	case errors.As(err, &verr):
 		return &cmdutil.FlagError{Err: err}
 	case errors.Is(err, sources.ErrNotFound):
-		return &cmdutil.ExitError{Code: cmdutil.ExitNotFound, Err: err}
-	case sources.IsUnauthorized(err):
-		return cmdutil.AuthError(err)
+		if err = sources.NotFoundAs(err, notRegistered, err); errors.Is(err, sources.ErrNotFound) {
+			return &cmdutil.ExitError{Code: cmdutil.ExitNotFound, Err: err}
+		}
+		return err
 	}
-	return err
+	return cmdutil.ReceiverError(err)
 }
 
 // secretFlags are --secret and --secret-env, shared by the commands that
@@ -193,6 +202,18 @@ func warnUnknownPlaybook(io *iostreams.IOStreams, playbooks func() (*triage.Cata
 	}
 	fmt.Fprintf(io.ErrOut, "WARNING: no playbook %q among %s (in %s): triage jobs of %s will fail until it exists\n",
 		v.Playbook, strings.Join(names, ", "), cat.Dir(), v.Source)
+}
+
+// warnFileManaged warns that a change to a source from a
+// webhook_config.yaml lasts only until the file is applied again, which
+// makes the sources match it; what undid the change would otherwise be
+// a mystery.
+func warnFileManaged(io *iostreams.IOStreams, v sources.View, change string) {
+	if v.Origin != webhookconfig.Origin {
+		return
+	}
+	fmt.Fprintf(io.ErrOut, "WARNING: source %s is managed by a webhook_config.yaml (origin %s): the next 'webhook apply' or serve reload (SIGHUP) will %s; change the file instead\n",
+		v.Source, v.Origin, change)
 }
 
 // sourceMode is how the source's deliveries are verified, from the local
