@@ -51,7 +51,7 @@ var Keys = []Key{
 	{Name: "threatstack.user_id", Help: "Threat Stack user id (HAWK id)", Env: []string{"TS_USER_ID"}},
 	{Name: "threatstack.api_key", Help: "Threat Stack API key (HAWK key)", Secret: true, Env: []string{"TS_API_KEY"}},
 	{Name: "threatstack.organization_id", Help: "Threat Stack organization id (HAWK ext)", Env: []string{"TS_ORGANIZATION_ID", "TS_ORG_ID"}},
-	{Name: "threatstack.api_url", Help: "Threat Stack API base URL", URL: true, Env: []string{"TS_API_URL", "TS_API_ENDPOINT", "TS_HOST"}, check: httpURL("https://api.threatstack.com")},
+	{Name: "threatstack.api_url", Help: "Threat Stack API base URL", URL: true, Env: []string{"TS_API_URL", "TS_API_ENDPOINT", "TS_HOST"}, check: bareHostOr(httpURL("https://api.threatstack.com"))},
 	{Name: "canary.domain", Help: "Canary console domain (<domain>.canary.tools)", Env: []string{"CANARY_DOMAIN", "CANARY_API_DOMAIN"}},
 	{Name: "canary.auth_token", Help: "Canary console API auth token", Secret: true, Env: []string{"CANARY_AUTH_TOKEN", "CANARY_API_TOKEN"}},
 	{Name: "canary.api_url", Help: "full Canary API URL, overriding the domain", URL: true, Env: []string{"CANARY_API_URL"}, check: httpURL("https://example.canary.tools/api/v1/")},
@@ -63,11 +63,24 @@ var Keys = []Key{
 // after it, so those are refused too.
 func httpURL(example string) func(string) error {
 	return func(v string) error {
-		u, err := url.Parse(v)
+		// The clients trim spaces too.
+		u, err := url.Parse(strings.TrimSpace(v))
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 			return fmt.Errorf("want an http(s) URL with a host and no query, e.g. %s", example)
 		}
 		return nil
+	}
+}
+
+// bareHostOr accepts a bare host name (api.threatstack.com), which the
+// Threat Stack client and TS_HOST take as https://host, else what check
+// accepts.
+func bareHostOr(check func(string) error) func(string) error {
+	return func(v string) error {
+		if !strings.Contains(v, "://") {
+			v = "https://" + v
+		}
+		return check(v)
 	}
 }
 

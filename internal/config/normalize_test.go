@@ -53,7 +53,10 @@ func TestNormalizeChecksURLs(t *testing.T) {
 		{"server", "http://:8080", `invalid server "http://:8080": want`},
 		{"server", "https://r.example/?token=QTOK", `invalid server "https://r.example/?token=REDACTED": want`},
 		{"server", "https://admin:PW@r.example/#x", `invalid server "https://admin@r.example/#x": want`},
-		{"threatstack.api_url", "api.threatstack.com", `invalid threatstack.api_url "api.threatstack.com": want an http(s) URL with a host and no query, e.g. https://api.threatstack.com`},
+		// The Threat Stack client and TS_HOST take a bare host as https.
+		{"threatstack.api_url", "api.threatstack.com", ""},
+		{"threatstack.api_url", " https://api.threatstack.com ", ""},
+		{"threatstack.api_url", "api.threatstack.com/?x=1", `invalid threatstack.api_url "api.threatstack.com/?x=1": want an http(s) URL with a host and no query, e.g. https://api.threatstack.com`},
 		{"canary.api_url", "ftp://c.example", `invalid canary.api_url "ftp://c.example": want an http(s) URL with a host and no query, e.g. https://example.canary.tools/api/v1/`},
 		// A secret is never quoted back, not even redacted.
 		{"database_url", "mysql://u:DBPASS@db/tw", `invalid database_url: want postgres://user:password@host:5432/database, or an empty value for the embedded SQLite store`},

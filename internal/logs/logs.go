@@ -228,9 +228,18 @@ type Position struct {
 // size of the log.
 func TailFrom(path string, n int, f Filter) ([]Entry, Position, error) {
 	var rev []Entry // newest first
-	full := func() bool { return n > 0 && len(rev) >= n }
+	// Reading backwards, an entry from before Since ends the scan: the
+	// rest is older still (give or take a line written out of order), so
+	// --since bounds the reading, not just the output, even with --tail 0.
+	past := false
+	full := func() bool { return past || n > 0 && len(rev) >= n }
 	add := func(line []byte) bool {
-		if e, err := ParseLine(bytes.TrimSpace(line)); err == nil && f.Match(e) {
+		e, err := ParseLine(bytes.TrimSpace(line))
+		switch {
+		case err != nil:
+		case !f.Since.IsZero() && e.Time.Before(f.Since.Add(-sinceSlack)):
+			past = true
+		case f.Match(e):
 			rev = append(rev, e)
 		}
 		return !full()
@@ -260,6 +269,10 @@ func TailFrom(path string, n int, f Filter) ([]Entry, Position, error) {
 	slices.Reverse(rev)
 	return rev, pos, nil
 }
+
+// sinceSlack is how far before Since the backward scan reads on: lines
+// from concurrent loggers reach the file a little out of time order.
+const sinceSlack = time.Second
 
 // tailCurrent calls add for the lines of the current log file, the last
 // first, and returns the position after its last complete line.

@@ -131,11 +131,13 @@ func (n *Notifier) Retry(ctx context.Context, id string) (Delivery, error) {
 		return Delivery{}, fmt.Errorf("destination %q is now a %s destination, and failed notification %q was built for a %s one: it cannot be resent there",
 			dl.Destination, d.Kind, id, dl.Kind)
 	}
-	// Claimed before sending: of two retries, at once or overlapping,
-	// one sends. A retry that died holds its claim until it lapses.
-	if err := n.Store.ClaimDeadLetter(ctx, id, dl.UpdatedAt, n.Now(), n.Now().Add(RetryClaim)); err != nil {
+	// Claimed before sending, for longer than the send can take: of two
+	// retries, at once or overlapping, one sends. A retry that died holds
+	// its claim until it lapses.
+	claim := n.Sender.Longest() + time.Minute
+	if err := n.Store.ClaimDeadLetter(ctx, id, dl.UpdatedAt, n.Now(), n.Now().Add(claim)); err != nil {
 		if errors.Is(err, store.ErrLeaseLost) {
-			return Delivery{}, fmt.Errorf("failed notification %q is being retried elsewhere, or was just (a retry holds it for at most %s): list the failures again", id, RetryClaim)
+			return Delivery{}, fmt.Errorf("failed notification %q is being retried elsewhere, or was just (a retry holds it for at most %s): list the failures again", id, claim)
 		}
 		return Delivery{}, err
 	}
@@ -147,10 +149,6 @@ func (n *Notifier) Retry(ctx context.Context, id string) (Delivery, error) {
 	dl.LastStatus, dl.LastError, dl.UpdatedAt = out.Status, out.Err.Error(), n.Now()
 	return out, n.Store.UpdateDeadLetter(ctx, dl)
 }
-
-// RetryClaim bounds how long a retry holds a dead letter: longer than a
-// send with all its attempts and backoff takes.
-const RetryClaim = 5 * time.Minute
 
 // endpointDown reports whether a message's last status says the endpoint
 // itself is failing (no answer, a timeout, overload, a server error), as

@@ -811,3 +811,11 @@ func TestGenericDeliveriesCarryAStableID(t *testing.T) {
 		t.Fatal("two notifications alike in the same second share an id")
 	}
 }
+
+// A retry's claim outlasts its send: four attempts of ten seconds and
+// three waits of up to two minutes (a Retry-After) bound it.
+func TestLongestSendBoundsTheDefaults(t *testing.T) {
+	if got, want := NewSender().Longest(), 4*DefaultTimeout+3*DefaultMaxRetryAfter; got != want {
+		t.Fatalf("Longest() = %s, want %s", got, want)
+	}
+}

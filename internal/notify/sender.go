@@ -129,6 +129,17 @@ func (s *Sender) Send(ctx context.Context, d *store.Destination, body []byte) Re
 	}
 }
 
+// Longest bounds how long Send takes: every attempt up to the client's
+// timeout, and the longest wait between each two.
+func (s *Sender) Longest() time.Duration {
+	n := time.Duration(max(s.MaxAttempts, 1))
+	timeout := DefaultTimeout
+	if s.Client != nil && s.Client.Timeout > 0 {
+		timeout = s.Client.Timeout
+	}
+	return n*timeout + (n-1)*max(s.MaxDelay, s.MaxRetryAfter)
+}
+
 func (s *Sender) backoff(n int) time.Duration {
 	d := s.BaseDelay
 	for i := 1; i < n && d < s.MaxDelay; i++ {

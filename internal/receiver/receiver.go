@@ -60,10 +60,13 @@ type Options struct {
 // DefaultIngestTimeout bounds a delivery's wait for the store. A database
 // that stopped answering (a lock held by a stuck session, a network drop
 // without a reset) would otherwise hold the request, its connection and
-// the shutdown for good; past this the sender is told to retry. It is
-// below serve's 30-second WriteTimeout, after which no answer reaches
-// the sender anyway.
-const DefaultIngestTimeout = 20 * time.Second
+// the shutdown for good; past this the sender is told to retry. With the
+// 10 seconds a body may take to arrive (serve's ReadTimeout) it stays
+// below serve's 30-second WriteTimeout, after which no answer reaches the
+// sender anyway. SQLite's group commit uses it to queue a delivery; once
+// queued, a delivery waits for its batch, which SQLite's busy timeout
+// bounds, so its answer is never a guess.
+const DefaultIngestTimeout = 15 * time.Second
 
 // DefaultMaxInFlight is the default bound on requests handled at once. At
 // the default 1 MiB body limit it caps request bodies near 1 GiB in the
@@ -197,10 +200,13 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.mux.ServeHTTP(w, req)
 		return
 	}
-	if p := req.URL.Path; p != "/" && path.Clean(p) != p {
-		// ServeMux would answer a redirect with no body to the clean
-		// path, which a sender's POST may not follow.
-		writeError(w, http.StatusNotFound, CodeNotFound, fmt.Sprintf("No such endpoint %q: did you mean %q?", p, path.Clean(p)))
+	// ServeMux would answer a redirect with no body to the clean path,
+	// which a sender's POST may not follow. Judged on the path as sent,
+	// as ServeMux does: an escaped slash inside a segment (a%2F..) is
+	// part of the segment, not a step up.
+	if p := req.URL.EscapedPath(); p == "" || path.Clean(p) != p {
+		clean := path.Clean("/" + p)
+		writeError(w, http.StatusNotFound, CodeNotFound, fmt.Sprintf("No such endpoint %q: did you mean %q?", p, clean))
 		return
 	}
 	if r.inFlight.Add(1) > r.maxInFlight {

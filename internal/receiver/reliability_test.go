@@ -716,9 +716,13 @@ func TestOddRequestsGetJSONErrors(t *testing.T) {
 		{"a trailing slash", "/api/webhooks/email-gateway/", 404, CodeNotFound, `did you mean \"/api/webhooks/email-gateway\"`},
 		{"a doubled slash", "//api/webhooks/email-gateway", 404, CodeNotFound, `did you mean \"/api/webhooks/email-gateway\"`},
 		{"a dot segment", "/api/webhooks/../webhooks/email-gateway", 404, CodeNotFound, `did you mean \"/api/webhooks/email-gateway\"`},
+		// Escaped slashes stay inside the segment: a name no source has.
+		{"escaped slashes", "/api/webhooks/a%2F..%2Fb", 404, CodeUnknownSource, "not valid"},
 	} {
-		req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/", strings.NewReader(testBody))
-		req.URL.Path, req.URL.RawPath = c.path, c.path
+		req, err := http.NewRequest(http.MethodPost, f.srv.URL+c.path, strings.NewReader(testBody))
+		if err != nil {
+			t.Fatal(err)
+		}
 		r := f.do(req)
 		if r.status != c.status || errCode(r) != c.code || !strings.Contains(r.raw, c.hint) {
 			t.Errorf("%s: %d %s", c.name, r.status, r.raw)

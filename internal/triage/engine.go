@@ -122,7 +122,7 @@ func (e *Engine) Execute(ctx context.Context, r Run) (Summary, error) {
 				p.NextStep = len(r.Playbook.Steps)
 			}
 			p.NextStepName = ""
-			if p.NextStep < len(r.Playbook.Steps) {
+			if p.NextStep < len(r.Playbook.Steps) && r.Playbook.Steps[p.NextStep].Named {
 				p.NextStepName = r.Playbook.Steps[p.NextStep].Name
 			}
 			prog = &p
@@ -173,7 +173,7 @@ func (e *Engine) Execute(ctx context.Context, r Run) (Summary, error) {
 // does not hold a shutdown.
 func (r Run) recordContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	if r.Record != nil {
-		return context.WithCancel(r.Record)
+		return context.WithTimeout(r.Record, DefaultRecordTimeout)
 	}
 	return context.WithTimeout(context.WithoutCancel(ctx), DefaultRecordTimeout)
 }

@@ -58,12 +58,13 @@ type Playbook struct {
 }
 
 // ResumeAt finds where a job that stopped before step (named name, if
-// known) goes on in this version of the playbook: by the name, since the
-// file may have been edited while the job waited, and a step's number
-// then names another step (one that already ran, or one never run). A
-// name the playbook no longer has is an error: which steps ran is
-// unknowable then, and guessing could skip a step or repeat a
-// notification.
+// the file named it) goes on in this version of the playbook: by the
+// name, since the file may have been edited while the job waited, and a
+// step's number then names another step (one that already ran, or one
+// never run). A name the playbook no longer has is an error: which steps
+// ran is unknowable then, and guessing could skip a step or repeat a
+// notification. Unnamed steps resume by number: their names (notify-2)
+// follow their position, so they would mislead just the same.
 func (p *Playbook) ResumeAt(step int, name string) (int, error) {
 	if name == "" || step < len(p.Steps) && p.Steps[step].Name == name {
 		return step, nil
@@ -79,8 +80,11 @@ func (p *Playbook) ResumeAt(step int, name string) (int, error) {
 // Step is one step of a playbook; Type says which of the fields is set.
 type Step struct {
 	Name string `json:"name"`
-	Type string `json:"type"`
-	If   *Expr  `json:"-"`
+	// Named says the file gave Name; otherwise it comes from the step's
+	// type and position (notify-2) and moves when steps are added.
+	Named bool   `json:"-"`
+	Type  string `json:"type"`
+	If    *Expr  `json:"-"`
 	// IfSource is the `if` condition as written.
 	IfSource     string        `json:"if,omitempty"`
 	Match        *Expr         `json:"-"`
@@ -229,6 +233,7 @@ func (p *parser) parse(data []byte) *Playbook {
 			// its earlier deliveries by name: two steps with one name
 			// could not be told apart.
 			if name := explicitName(n); name != "" {
+				st.Named = true
 				if line, dup := seen[name]; dup {
 					p.fail(n.Line, name, "step name %q is already used on line %d: rename one", name, line)
 				}

@@ -355,6 +355,13 @@ func TestUnnamedStepsOfOneTypeGetTheirOwnNames(t *testing.T) {
 	if want := "notify set_severity notify-2 notify-3 notify-4"; strings.Join(got, " ") != want {
 		t.Fatalf("step names = %v, want %s", got, want)
 	}
+	// Only the name the file gave is one a job resumes by: the others
+	// follow their position.
+	for i, st := range pb.Steps {
+		if st.Named != (i == 3) {
+			t.Errorf("step %d (%s): Named = %v", i, st.Name, st.Named)
+		}
+	}
 }
 
 // A relative playbooks dir (playbooks_dir: .) still ties a broken file's

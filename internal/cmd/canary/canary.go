@@ -143,8 +143,9 @@ func (c *Console) configGetter() (func(string) string, error) {
 }
 
 // configConsole picks canary.api_url or canary.domain from tw-cli's config
-// by where each is set: a flag, then the environment, then the config file
-// (or profile); a full URL before a domain only within one source. Taking
+// by where each is set: a flag, then the environment, then the active
+// profile, then the config file's top level; a full URL before a domain
+// only within one source. Taking
 // canary.api_url from anywhere first let a file's api_url beat
 // CANARY_DOMAIN from the environment, sending the token to another console.
 func (c *Console) configConsole() (key, value string, err error) {
@@ -161,12 +162,15 @@ func (c *Console) configConsole() (key, value string, err error) {
 		if v == "" {
 			continue
 		}
-		rank := 3 // file, profile or default
+		rank := 4 // the file's top level, or a default
 		switch src := cfg.Source(k); {
 		case strings.HasPrefix(src, "flag"):
 			rank = 1
 		case strings.HasPrefix(src, "env"):
 			rank = 2
+		case strings.HasPrefix(src, "profile"):
+			// The active profile's console is the one its token is for.
+			rank = 3
 		}
 		if key == "" || rank < best {
 			key, value, best = k, v, rank

@@ -34,6 +34,10 @@ func TestConsolePrecedence(t *testing.T) {
 		{name: "file domain alone", file: "canary:\n  domain: filehash\n", want: "https://filehash.canary.tools/api/v1/"},
 		{name: "flag domain beats env api_url", env: map[string]string{"CANARY_API_URL": envURL}, domain: "flaghash",
 			want: "https://flaghash.canary.tools/api/v1/"},
+		// The active profile's token is for the profile's console.
+		{name: "profile domain beats top-level api_url",
+			file: "profile: prod\ncanary:\n  api_url: " + fileURL + "\nprofiles:\n  prod:\n    canary:\n      domain: prodhash\n",
+			want: "https://prodhash.canary.tools/api/v1/"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -84,9 +84,9 @@ func (r remoteEditor) post(ctx context.Context, id, what string, in receiver.Inc
 		apiErr  *sources.APIError
 		invalid *sources.ValidationError
 	)
-	switch {
-	case sources.IsUnauthorized(err), sources.IsRemoteFailure(err), errors.As(err, new(*sources.ServerURLError)):
-		return nil, cmdutil.ReceiverError(err)
+	switch mapped := cmdutil.ReceiverError(err); {
+	case mapped != err:
+		return nil, mapped
 	case errors.As(err, &apiErr) && apiErr.Code == "edit_refused":
 		return nil, &store.EditRefused{Msg: apiErr.Message}
 	case errors.As(err, &invalid):

@@ -270,10 +270,9 @@ func editError(err error, id string) error {
 
 // completeIncidents offers the numbers of the newest incidents with their
 // titles, from where the command works: the remote receiver when
-// --server is set, else the local store.
-// completeIncidents asks the remote receiver when one is set, else reads
-// the local database only if it exists at this build's schema (see
-// cmdutil.ExistingStore): Tab must not create or migrate it.
+// --server is set, else the local database, only if it exists at this
+// build's schema (see cmdutil.ExistingStore): Tab must not create or
+// migrate it.
 func completeIncidents(f *cmdutil.Factory) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		if f.Remote != nil {

@@ -179,17 +179,27 @@ func Send(ctx context.Context, opts *TestOptions, body []byte, agent string) err
 	defer cancel()
 	start := time.Now()
 	resp, err := post(ctx, opts, target, mode, secret, body, agent)
-	for tries := 0; opts.ResignReplayed && err == nil && resp.StatusCode == http.StatusConflict && tries < 2; tries++ {
-		// The same body signed in the same second is the same signature,
-		// which the receiver rightly takes for a replay: sign again in
-		// the next second.
-		resp.Body.Close()
+	// The same body signed in the same second is the same signature, which
+	// the receiver rightly takes for a replay: sign again in the next
+	// second. Only where the signature holds a timestamp (hmac, slack):
+	// elsewhere the key is the body or an id, and a new second changes
+	// nothing.
+	resign := opts.ResignReplayed && (mode == verify.ModeHMAC || mode == verify.ModeSlack)
+resend:
+	for tries := 0; resign && err == nil && resp.StatusCode == http.StatusConflict && tries < 2; tries++ {
+		wait := time.NewTimer(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
 		select {
-		case <-time.After(time.Until(time.Now().Truncate(time.Second).Add(time.Second))):
+		case <-wait.C:
 		case <-ctx.Done():
+			wait.Stop()
+			break resend // the 409 stands
 		}
+		resp.Body.Close()
 		start = time.Now()
 		resp, err = post(ctx, opts, target, mode, secret, body, agent)
+	}
+	if opts.ResignReplayed && !resign && err == nil && resp.StatusCode == http.StatusConflict {
+		fmt.Fprintf(opts.IO.ErrOut, "! %s is verified as %s, whose replay key is the body (or the sender's delivery id), not the time: the receiver refuses this body again until its replay window has passed\n", opts.Name, mode)
 	}
 	if err != nil {
 		// net/http's *url.Error names the whole URL, a url-token

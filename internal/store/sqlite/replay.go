@@ -86,10 +86,6 @@ type replaySet struct {
 	// in a slot already sealed or being sealed, joins this one.
 	openFrom int64
 	sealing  bool
-	// sealFloor is openFrom when the seal in progress began: the slots
-	// it reads, without the lock, are all before it, so openFrom must
-	// not go back below it until the seal is done.
-	sealFloor int64
 	// pruned is the latest prune's cut-off: a seal that ran across it
 	// must not bring a pruned minute back.
 	pruned int64
@@ -153,7 +149,6 @@ func (r *replaySet) sealableLocked() map[int64]map[replayHash]struct{} {
 		latest = max(latest, m)
 	}
 	r.openFrom = latest
-	r.sealFloor = latest
 	todo := map[int64]map[replayHash]struct{}{}
 	for m, b := range r.open {
 		if m < latest {
@@ -234,32 +229,45 @@ func (r *replaySet) prune(before int64) {
 // before dropFuture takes it for a clock that has since stepped back.
 const replayFutureSlack = int64(time.Minute)
 
-// dropFuture forgets the slots and minutes that begin after limit. Keys
-// are placed by the wall-clock time they were received, and the set
-// never places a key before its newest slot (openFrom): after the clock
-// ran ahead and stepped back, every new key would join that future slot,
+// dropFuture brings the set back to a clock that stepped back. Keys are
+// placed by the wall-clock time they were received, and the set never
+// places a key before its newest slot (openFrom): after the clock ran
+// ahead and stepped back, every new key would join that future slot,
 // which no prune can drop until real time passes it, and memory would
-// grow the whole while. The future keys' replay protection is lost with
-// them; the clock's own jump made their window meaningless anyway.
+// grow the whole while. So the open slots past limit hand their keys to
+// limit's slot, which prunes in time (the keys received since the step
+// back are among them, and keep their replay protection), and openFrom
+// goes back there; the minutes already sealed past limit, seen while the
+// clock ran ahead, are dropped.
+//
+// While a seal runs it does nothing: the slots being sealed, read without
+// the lock, must take no keys, and the next prune, a minute later, does
+// it once the seal is done.
 func (r *replaySet) dropFuture(limit int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for slot := range r.open {
-		if slot*replaySlot > limit {
-			delete(r.open, slot)
+	if r.sealing {
+		return
+	}
+	floor := limit / replaySlot
+	for slot, b := range r.open {
+		if slot <= floor {
+			continue
 		}
+		into := r.open[floor]
+		if into == nil {
+			into = map[replayHash]struct{}{}
+			r.open[floor] = into
+		}
+		for h := range b {
+			into[h] = struct{}{}
+		}
+		delete(r.open, slot)
 	}
 	for m := range r.sealed {
 		if m*replayBucket > limit {
 			delete(r.sealed, m)
 		}
-	}
-	floor := limit / replaySlot
-	if r.sealing {
-		// A slot being sealed must take no more keys: the seal would
-		// not see them, and drops the slot's map when it is done. The
-		// next prune lowers openFrom the rest of the way.
-		floor = max(floor, r.sealFloor)
 	}
 	r.openFrom = min(r.openFrom, floor)
 }

@@ -171,17 +171,30 @@ func TestReplaySetSealsPastMinutes(t *testing.T) {
 	}
 }
 
-// After the clock ran a day ahead and stepped back, the present's keys
-// are still placed in the present, and a prune past them frees them.
+// After the clock ran a day ahead and stepped back, the keys of the open
+// future slot join the present (those received since the step back keep
+// their protection), the present's keys are placed in the present, and a
+// prune past them frees them all.
 func TestReplaySetRecoversFromClockStep(t *testing.T) {
 	r := newReplaySet()
 	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC).UnixNano()
 	ahead := hashReplayKey("seen while the clock ran ahead")
 	r.add(map[replayHash]int64{ahead: now + int64(24*time.Hour)})
+	// Received after the step back, before the next prune: it joins the
+	// future slot, the newest open one.
+	stepped := hashReplayKey("seen after the step back")
+	r.add(map[replayHash]int64{stepped: now})
 	r.dropFuture(now + replayFutureSlack) // PruneReplay, once the clock is back
-	if r.contains(ahead) {
-		t.Fatal("a key from a day ahead survived dropFuture")
+	if !r.contains(stepped) || !r.contains(ahead) {
+		t.Fatal("dropFuture lost the keys of the open future slot")
 	}
+	r.mu.Lock()
+	for slot := range r.open {
+		if slot*replaySlot > now+replayFutureSlack {
+			t.Errorf("slot %d is still in the future", slot)
+		}
+	}
+	r.mu.Unlock()
 	present := map[replayHash]int64{}
 	for i := range 1000 {
 		present[hashReplayKey(fmt.Sprintf("k-%d", i))] = now
@@ -244,6 +257,14 @@ func TestReplaySetDropFutureSparesSlotsBeingSealed(t *testing.T) {
 	for h := range present {
 		if !r.contains(h) {
 			t.Fatal("a key added during the seal was lost")
+		}
+	}
+	// The next prune, the seal done, brings the set back to the present
+	// without losing them.
+	r.dropFuture(limit + replayBucket)
+	for h := range present {
+		if !r.contains(h) {
+			t.Fatal("a key added during the seal was lost by the next prune")
 		}
 	}
 }
