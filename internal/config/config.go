@@ -54,7 +54,7 @@ var Keys = []Key{
 	{Name: "threatstack.api_url", Help: "Threat Stack API base URL", URL: true, Env: []string{"TS_API_URL", "TS_API_ENDPOINT", "TS_HOST"}, check: bareHostOr(httpURL("https://api.threatstack.com"))},
 	{Name: "canary.domain", Help: "Canary console domain (<domain>.canary.tools)", Env: []string{"CANARY_DOMAIN", "CANARY_API_DOMAIN"}},
 	{Name: "canary.auth_token", Help: "Canary console API auth token", Secret: true, Env: []string{"CANARY_AUTH_TOKEN", "CANARY_API_TOKEN"}},
-	{Name: "canary.api_url", Help: "full Canary API URL, overriding the domain", URL: true, Env: []string{"CANARY_API_URL"}, check: httpURL("https://example.canary.tools/api/v1/")},
+	{Name: "canary.api_url", Help: "full Canary API URL, instead of a domain set in the same place", URL: true, Env: []string{"CANARY_API_URL"}, check: httpURL("https://example.canary.tools/api/v1/")},
 	{Name: "canary.flock", Help: "default Canary flock id", Env: []string{"CANARY_FLOCK"}},
 }
 

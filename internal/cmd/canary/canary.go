@@ -55,7 +55,7 @@ The console is https://<domain>.canary.tools/api/v1/, or a full --api-url
 	}
 	pf := cmd.PersistentFlags()
 	pf.String(flagDomain, "", "Console `domain`: the part before .canary.tools (env CANARY_DOMAIN)")
-	pf.String(flagAPIURL, "", "Full console API `URL`, overriding --domain (env CANARY_API_URL)")
+	pf.String(flagAPIURL, "", "Full console API `URL`, instead of --domain (env CANARY_API_URL)")
 	pf.String(flagFlock, "", "Flock `id` (env CANARY_FLOCK; default "+canaryapi.DefaultFlock+")")
 	pf.Duration(flagTimeout, canaryapi.DefaultTimeout, "How long one request may take before it fails (each retry gets as long again)")
 	_ = cmd.RegisterFlagCompletionFunc(flagFlock, completeFlocks(f))

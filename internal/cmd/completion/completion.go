@@ -15,8 +15,10 @@ func NewCmdCompletion(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "completion <bash|zsh|fish|powershell>",
 		Short: "Print a shell completion script",
-		Long: `Print the completion script for a shell. Completion never touches the
-network and is computed by tw-cli itself, so it knows your sources.
+		Long: `Print the completion script for a shell. Completion is computed by
+tw-cli itself, so it knows your sources: it reads only an existing local
+database (it never creates or migrates one), and incident completion with
+--server, and --flock completion, ask the receiver or the Canary console.
 
 Bash (needs the bash-completion package):
   $ tw-cli completion bash > ~/.local/share/bash-completion/completions/tw-cli

@@ -51,9 +51,9 @@ a profile is selected (--profile, TW_PROFILE or the profile setting), else
 at the top level.
 
 A relative data_dir or playbooks_dir is stored as an absolute path,
-resolved against the current directory. server, threatstack.api_url and
-canary.api_url must be http(s) URLs with a host; database_url a
-postgres:// URL. An empty value means the default.`,
+resolved against the current directory. server and canary.api_url must
+be http(s) URLs with a host, threatstack.api_url that or a bare host;
+database_url a postgres:// URL. An empty value means the default.`,
 			Example: `  $ tw-cli config set canary.domain example
   $ tw-cli config set --profile prod threatstack.organization_id 5609e2c8e0b8f5ad6c000e31`,
 			Args:              cmdutil.ExactArgs(2, "key and value"),

@@ -20,9 +20,11 @@ func NewCmdReplay(f *cmdutil.Factory) *cobra.Command {
 		Long: `Send the body an event arrived in, byte for byte, to
 <url>/api/webhooks/<source> as a new delivery: signed anew with the current
 time, as the source's senders sign (its secret and verification mode), so
-it is not refused as a replay and goes through parsing, correlation and
-auto-triage again: after fixing a source's format or severity mapping, or
-a playbook, say. A body that carried several events (a batch) brings all
+it goes through parsing, correlation and auto-triage again: after fixing a
+source's format or severity mapping, or a playbook, say. For hmac and
+slack sources the new timestamp makes it a new delivery; a github source's
+replay key is the body itself, so the receiver refuses it as replayed
+(409, exit 5) until its replay window has passed. A body that carried several events (a batch) brings all
 of them again. The event is read from the local store, or with
 --server/TW_SERVER from that receiver, which then needs the secret
 (--secret-env).

@@ -67,7 +67,7 @@ once; it cannot be shown again (use 'webhook rotate-secret' to replace it).`,
 	fl.BoolVar(&opts.Spec.AutoTriage, "auto-triage", false, "Run the playbook on each new incident (--auto-triage or --auto-triage=true|false)")
 	fl.StringVar(&opts.Spec.Playbook, "playbook", "", "Triage `playbook`, e.g. phishing_triage, malware_triage")
 	fl.StringVar(&opts.SeverityMap, "severity-map", "", "Map vendor severities: `vendor=severity,…` onto critical|high|medium|low|info")
-	fl.StringVar(&opts.Spec.Description, "description", "", "Free-text description")
+	fl.StringVar(&opts.Spec.Description, "description", "", "Free-text description (at most 1 KiB, no control characters but tab and newline)")
 	fl.StringSliceVar(&opts.Spec.AllowFrom, "allow-from", nil, allowFromUsage)
 	output.AddFormatFlag(cmd, &opts.Output)
 	registerEnumCompletions(cmd)

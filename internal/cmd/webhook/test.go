@@ -96,7 +96,7 @@ func NewTestOptions(f *cmdutil.Factory) *TestOptions {
 func AddSendFlags(cmd *cobra.Command, opts *TestOptions) {
 	fl := cmd.Flags()
 	fl.StringVar(&opts.URL, "url", "", "Base `URL` of the receiver")
-	fl.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "Give up after this long")
+	fl.DurationVar(&opts.Timeout, "timeout", 10*time.Second, "Give up after this long (1ms to "+cmdutil.MaxTimeout.String()+")")
 	opts.secret.register(cmd, "Sign with this `secret` instead of the stored one (needed with --server)")
 	output.AddFormatFlag(cmd, &opts.Output)
 }

@@ -102,7 +102,7 @@ stops working at once.`,
 	fl.StringVar(&playbook, "playbook", "", "Triage `playbook` (empty to clear)")
 	fl.StringVar(&sevMap, "severity-map", "", "Replace the severity mapping: `vendor=severity,…` (empty to clear)")
 	opts.secret.register(cmd, "Replace the `secret` at once, with no grace (for a change of --verify)")
-	fl.StringVar(&desc, "description", "", "Free-text description")
+	fl.StringVar(&desc, "description", "", "Free-text description (at most 1 KiB, no control characters but tab and newline)")
 	fl.StringSliceVar(&allow, "allow-from", nil, allowFromUsage+` (replaces the list; --allow-from "" accepts any address again)`)
 	output.AddFormatFlag(cmd, &opts.Output)
 	registerEnumCompletions(cmd)
