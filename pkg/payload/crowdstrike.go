@@ -12,7 +12,9 @@ import "strings"
 // Real detections also carry ComputerName, UserName, LocalIP, the file's
 // hashes and path, CommandLine, Tactic and FalconHostLink, read when
 // present. Other streaming events (audit, incident summaries) parse with
-// what they share.
+// what they share; an audit event naming a detection_id in AuditKeyValues
+// updates that detection's incident, and an IdentityProtectionEvent is
+// keyed by its IdentityProtectionIncidentId and named by IncidentType.
 type crowdStrike struct{}
 
 // FormatCrowdStrike is the CrowdStrike Falcon streaming event format.
@@ -47,8 +49,8 @@ func (crowdStrike) events(doc map[string]any) []Event {
 	ev := Event{
 		Format:      FormatCrowdStrike,
 		Type:        str(meta["eventType"]),
-		ExternalID:  firstNonEmpty(str(e["DetectId"]), str(e["CompositeId"]), str(e["IncidentId"])),
-		Description: str(e["DetectDescription"]),
+		ExternalID:  firstNonEmpty(str(e["DetectId"]), str(e["CompositeId"]), str(e["IncidentId"]), str(e["IdentityProtectionIncidentId"])),
+		Description: firstNonEmpty(str(e["DetectDescription"]), str(e["IncidentDescription"])),
 		Category:    firstNonEmpty(str(e["Tactic"]), str(e["Objective"])),
 		OccurredAt:  timeOf(meta["eventCreationTime"]),
 		Link:        str(e["FalconHostLink"]),
@@ -59,8 +61,27 @@ func (crowdStrike) events(doc map[string]any) []Event {
 	ev.CorrelationKey = ev.ExternalID
 	ev.Severity, ev.VendorSeverity = falconSeverityOf(e, ev.Type)
 
-	host := firstNonEmpty(str(e["HostnameField"]), str(e["ComputerName"]), str(e["Hostname"]))
-	name := firstNonEmpty(str(e["DetectName"]), str(e["Name"]))
+	// An analyst's change to a detection (UserActivityAuditEvent
+	// detection_update) names the detection in AuditKeyValues: it updates
+	// the DetectId's incident, says nothing of its severity, so the
+	// incident keeps its severity and title, and closes it when the new
+	// state does.
+	if audit, ok := e["AuditKeyValues"].([]any); ok {
+		if id := falconAuditValue(audit, "detection_id"); id != "" {
+			ev.ExternalID, ev.CorrelationKey = id, id
+			ev.Action = ActionUpdate
+			ev.Severity, ev.VendorSeverity = SeverityInfo, ""
+			ev.VendorStatus = falconAuditValue(audit, "new_state")
+			if strings.EqualFold(ev.VendorStatus, "closed") || strings.EqualFold(ev.VendorStatus, "resolved") {
+				ev.VendorStatus = "Closed"
+			}
+		}
+	}
+
+	host := firstNonEmpty(str(e["HostnameField"]), str(e["ComputerName"]), str(e["Hostname"]), str(e["EndpointName"]))
+	// IdentityProtectionEvent names its incident by type ("Lateral
+	// movement"), with a sentence of description.
+	name := firstNonEmpty(str(e["DetectName"]), str(e["Name"]), str(e["IncidentType"]), str(e["IncidentDescription"]))
 	switch op := str(e["OperationName"]); {
 	case name != "":
 		ev.Title = name
@@ -75,13 +96,16 @@ func (crowdStrike) events(doc map[string]any) []Event {
 
 	ents := &ev.Entities
 	ents.Hosts = appendUnique(ents.Hosts, str(e["HostnameField"]), str(e["ComputerName"]), str(e["Hostname"]))
+	if ep := str(e["EndpointName"]); ep != "" { // Identity Protection: a host or an address
+		ents.addHostOrIP(ep)
+	}
 	ents.Users = appendUnique(ents.Users, str(e["UserName"]), str(e["UserId"]))
-	ents.addIPs(str(e["LocalIP"]), str(e["ExternalIP"]), str(e["UserIp"]))
+	ents.addIPs(str(e["LocalIP"]), str(e["ExternalIP"]), str(e["UserIp"]), str(e["EndpointIp"]))
 	ents.addHashes(str(e["SHA256String"]), str(e["SHA1String"]), str(e["MD5String"]))
 	if ioc := str(e["IOCValue"]); ioc != "" {
 		ents.addIndicator(str(e["IOCType"]), ioc)
 	}
-	ents.Files = appendUnique(ents.Files, joinWindowsPath(str(e["FilePath"]), str(e["FileName"])))
+	ents.Files = appendUnique(ents.Files, joinFalconPath(str(e["FilePath"]), str(e["FileName"])))
 	ents.CommandLines = appendUnique(ents.CommandLines, str(e["CommandLine"]))
 	return []Event{ev}
 }
@@ -110,14 +134,35 @@ func falconSeverityOf(e map[string]any, eventType string) (Severity, string) {
 	return fallback, firstNonEmpty(num, name)
 }
 
-// joinWindowsPath joins Falcon's FilePath and FileName, which it sends
-// apart; either may be missing.
-func joinWindowsPath(dir, file string) string {
-	switch {
-	case dir == "" || placeholder(dir):
+// falconAuditValue reads one entry of an audit event's AuditKeyValues,
+// [{"Key": "detection_id", "ValueString": "ldt:..."}, ...].
+func falconAuditValue(list []any, key string) string {
+	for _, kv := range list {
+		if m, ok := kv.(map[string]any); ok && strings.EqualFold(str(m["Key"]), key) {
+			return firstNonEmpty(str(m["ValueString"]), str(m["Value"]))
+		}
+	}
+	return ""
+}
+
+// joinFalconPath joins Falcon's FilePath and FileName, which it sends
+// apart; either may be missing, and FilePath sometimes already ends with
+// the name. Windows sensors send backslashed device paths, Linux and
+// macOS sensors slashed ones.
+func joinFalconPath(dir, file string) string {
+	if dir == "" || placeholder(dir) {
 		return file
-	case file == "" || strings.HasSuffix(dir, file):
+	}
+	if file == "" || placeholder(file) {
 		return dir
 	}
-	return strings.TrimRight(dir, `\`) + `\` + file
+	sep := "/"
+	if strings.Contains(dir, `\`) {
+		sep = `\`
+	}
+	trimmed := strings.TrimRight(dir, sep)
+	if rest, ok := strings.CutSuffix(trimmed, file); ok && (rest == "" || strings.HasSuffix(rest, sep)) {
+		return dir // already joined: the last component is the name
+	}
+	return trimmed + sep + file
 }

@@ -1,6 +1,8 @@
 package payload
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -74,4 +76,104 @@ func TestCrowdStrikeEntities(t *testing.T) {
 	if !reflect.DeepEqual(ev.Entities, want) {
 		t.Errorf("entities\n got %+v\nwant %+v", ev.Entities, want)
 	}
+}
+
+func TestCrowdStrikeFilePath(t *testing.T) {
+	tests := []struct{ dir, file, want string }{
+		// Linux and macOS sensors send slashed paths.
+		{`/tmp/.x`, `kinsing`, `/tmp/.x/kinsing`},
+		{`/tmp/.x/`, `kinsing`, `/tmp/.x/kinsing`},
+		{`/`, `kinsing`, `/kinsing`},
+		{`/tmp/.x/kinsing`, `kinsing`, `/tmp/.x/kinsing`},
+		{`/usr/bin/xkinsing`, `kinsing`, `/usr/bin/xkinsing/kinsing`},
+		// Windows sensors send backslashed device paths.
+		{`\Device\HarddiskVolume1\Windows`, `explorer.exe`, `\Device\HarddiskVolume1\Windows\explorer.exe`},
+		{`\Device\HarddiskVolume1\Windows\`, `explorer.exe`, `\Device\HarddiskVolume1\Windows\explorer.exe`},
+		{`\Device\HarddiskVolume1\Windows`, `dows`, `\Device\HarddiskVolume1\Windows\dows`},
+		{`\Device\HarddiskVolume1\Windows\explorer.exe`, `explorer.exe`, `\Device\HarddiskVolume1\Windows\explorer.exe`},
+		// A path that is only the name, or either part missing.
+		{`kinsing`, `kinsing`, `kinsing`},
+		{`N/A`, `kinsing`, `kinsing`},
+		{``, `kinsing`, `kinsing`},
+		{`/tmp/.x`, ``, `/tmp/.x`},
+		{`/tmp/.x`, `N/A`, `/tmp/.x`},
+	}
+	for _, tt := range tests {
+		if got := joinFalconPath(tt.dir, tt.file); got != tt.want {
+			t.Errorf("joinFalconPath(%q, %q) = %q, want %q", tt.dir, tt.file, got, tt.want)
+		}
+	}
+	ev := parseOne(t, FormatCrowdStrike, `{"metadata":{"eventType":"DetectionSummaryEvent"},"event":{"FilePath":"/tmp/.x","FileName":"kinsing"}}`)
+	if !reflect.DeepEqual(ev.Entities.Files, []string{"/tmp/.x/kinsing"}) {
+		t.Errorf("files %q", ev.Entities.Files)
+	}
+}
+
+// An analyst closing a detection in Falcon sends a detection_update audit
+// event: it must land on the detection's incident, keyed exactly as the
+// DetectionSummaryEvent was, leave its title and severity alone and say
+// Closed.
+func TestCrowdStrikeDetectionUpdate(t *testing.T) {
+	detection := parseOne(t, FormatCrowdStrike, string(readFixture(t, FormatCrowdStrike, "detection_full.json")))
+	update := parseOne(t, FormatCrowdStrike, string(readFixture(t, FormatCrowdStrike, "audit_detection_update_closed.json")))
+	if update.CorrelationKey == "" || update.CorrelationKey != detection.CorrelationKey || update.ExternalID != detection.ExternalID {
+		t.Errorf("update key %q id %q; detection key %q id %q", update.CorrelationKey, update.ExternalID, detection.CorrelationKey, detection.ExternalID)
+	}
+	if update.Action != ActionUpdate || update.VendorSeverity != "" || update.VendorStatus != "Closed" {
+		t.Errorf("update action %s vendor severity %q status %q", update.Action, update.VendorSeverity, update.VendorStatus)
+	}
+
+	seed := parseOne(t, FormatCrowdStrike, `{"metadata":{"eventType":"DetectionSummaryEvent"},"event":{"DetectId":"ldt:abc123","Severity":4}}`)
+	tests := []struct{ state, status string }{
+		{`"closed"`, "Closed"},
+		{`"resolved"`, "Closed"},
+		{`"Closed"`, "Closed"},
+		{`"in_progress"`, "in_progress"},
+		{`null`, ""},
+	}
+	for _, tt := range tests {
+		ev := parseOne(t, FormatCrowdStrike, `{"metadata":{"eventType":"UserActivityAuditEvent"},"event":{"OperationName":"detection_update",
+			"AuditKeyValues":[{"Key":"detection_id","ValueString":"ldt:abc123"},{"Key":"new_state","ValueString":`+tt.state+`}]}}`)
+		if ev.CorrelationKey != seed.CorrelationKey || ev.ExternalID != "ldt:abc123" || ev.Action != ActionUpdate ||
+			ev.VendorSeverity != "" || ev.Severity != SeverityInfo || ev.VendorStatus != tt.status {
+			t.Errorf("new_state %s: key %q id %q action %s severity %s (vendor %q) status %q; want key %q, update, status %q",
+				tt.state, ev.CorrelationKey, ev.ExternalID, ev.Action, ev.Severity, ev.VendorSeverity, ev.VendorStatus, seed.CorrelationKey, tt.status)
+		}
+	}
+	// Audit events about anything else still open nothing keyed.
+	for _, b := range []string{
+		`{"metadata":{"eventType":"UserActivityAuditEvent"},"event":{"OperationName":"user_update","AuditKeyValues":[{"Key":"user_id","ValueString":"u1"}]}}`,
+		`{"metadata":{"eventType":"UserActivityAuditEvent"},"event":{"OperationName":"detection_update","AuditKeyValues":"junk"}}`,
+		`{"metadata":{"eventType":"UserActivityAuditEvent"},"event":{"OperationName":"detection_update","AuditKeyValues":[1,{"Key":"detection_id"}]}}`,
+	} {
+		if ev := parseOne(t, FormatCrowdStrike, b); ev.CorrelationKey != "" || ev.Action != ActionCreate || ev.VendorStatus != "" {
+			t.Errorf("%s: key %q action %s status %q", b, ev.CorrelationKey, ev.Action, ev.VendorStatus)
+		}
+	}
+}
+
+func TestCrowdStrikeIdentityProtection(t *testing.T) {
+	ev := parseOne(t, FormatCrowdStrike, string(readFixture(t, FormatCrowdStrike, "identity_protection_incident.json")))
+	if ev.ExternalID != "INC-12345" || ev.CorrelationKey != "INC-12345" || ev.Title != "Lateral Movement on FIN-LT-0231" || ev.Severity != SeverityHigh {
+		t.Errorf("id %q key %q title %q severity %s", ev.ExternalID, ev.CorrelationKey, ev.Title, ev.Severity)
+	}
+	if !reflect.DeepEqual(ev.Entities.Hosts, []string{"FIN-LT-0231"}) || !reflect.DeepEqual(ev.Entities.IPs, []string{"10.20.30.41"}) {
+		t.Errorf("entities %+v", ev.Entities)
+	}
+	ev = parseOne(t, FormatCrowdStrike, `{"metadata":{"eventType":"IdentityProtectionEvent"},"event":{"IdentityProtectionIncidentId":"INC-12345","IncidentDescription":"Unusual NTLM use","EndpointName":"10.0.0.7"}}`)
+	if ev.ExternalID != "INC-12345" || ev.CorrelationKey != "INC-12345" || ev.Title != "Unusual NTLM use on 10.0.0.7" || ev.Description != "Unusual NTLM use" {
+		t.Errorf("id %q key %q title %q description %q", ev.ExternalID, ev.CorrelationKey, ev.Title, ev.Description)
+	}
+	if len(ev.Entities.Hosts) != 0 || !reflect.DeepEqual(ev.Entities.IPs, []string{"10.0.0.7"}) {
+		t.Errorf("entities %+v", ev.Entities)
+	}
+}
+
+func readFixture(t *testing.T, format, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(fixtureRoot, format, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

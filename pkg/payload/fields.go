@@ -182,14 +182,26 @@ func parseTimeText(s string) time.Time {
 	return time.Time{}
 }
 
-// placeholder values vendors put in fields they have nothing for.
+// placeholder values vendors put in fields they have nothing for. It runs
+// on every entity of every parse, so it compares by length first and
+// never allocates (strings.ToLower would for any upper-case value).
 func placeholder(s string) bool {
-	switch strings.ToLower(s) {
-	case "", "-", "n/a", "na", "none", "null", "unknown":
+	switch len(s) {
+	case 0:
 		return true
+	case 1:
+		return s == "-"
+	case 2:
+		return strings.EqualFold(s, "na")
+	case 3:
+		return strings.EqualFold(s, "n/a")
+	case 4:
+		return strings.EqualFold(s, "none") || strings.EqualFold(s, "null")
+	case 7:
+		return strings.EqualFold(s, "unknown")
 	}
 	// Falcon fills absent hashes with zeros.
-	return strings.Trim(s, "0") == "" && len(s) >= 32
+	return len(s) >= 32 && strings.Trim(s, "0") == ""
 }
 
 // appendUnique appends the values that are neither placeholders nor
@@ -230,10 +242,16 @@ func (e *Entities) addHostOrIP(vs ...string) {
 // "N/A" or a host name in an address field.
 func (e *Entities) addIPs(vs ...string) {
 	for _, v := range vs {
-		if _, err := netip.ParseAddr(v); err == nil {
+		if isAddr(v) {
 			e.IPs = appendUnique(e.IPs, v)
 		}
 	}
+}
+
+// isAddr reports whether v is an IPv4 or IPv6 address.
+func isAddr(v string) bool {
+	_, err := netip.ParseAddr(v)
+	return err == nil
 }
 
 var hashPattern = regexp.MustCompile(`^(?i:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128})$`)

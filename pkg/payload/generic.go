@@ -40,14 +40,19 @@ func (generic) events(doc map[string]any) []Event {
 		}
 	}
 	ev.OccurredAt = timeOf(doc["timestamp"])
-	if h := str(data["host"]); h != "" {
+	// As in the vendor formats: no placeholders ("N/A", "unknown"), and
+	// only addresses as IPs.
+	if h := str(data["host"]); !placeholder(h) {
 		ev.Entities.Hosts = []string{h}
 	}
-	if u := str(data["user"]); u != "" {
+	if u := str(data["user"]); !placeholder(u) {
 		ev.Entities.Users = []string{u}
 	}
-	if ip := firstNonEmpty(str(data["ip"]), str(data["src_ip"])); ip != "" {
-		ev.Entities.IPs = []string{ip}
+	for _, key := range [...]string{"ip", "src_ip"} {
+		if ip := str(data[key]); ip != "" && isAddr(ip) {
+			ev.Entities.IPs = []string{ip}
+			break
+		}
 	}
 	return []Event{ev}
 }

@@ -78,7 +78,10 @@ type Event struct {
 	// without one should not overwrite an incident's severity.
 	VendorSeverity string `json:"vendor_severity,omitempty" yaml:"vendor_severity,omitempty"`
 	// VendorStatus is the vendor object's own status after this delivery
-	// (TheHive "Open", "Resolved"), for formats that track one.
+	// (TheHive "Open", "Resolved"), for formats that track one. An object
+	// the vendor closed is reported as "Resolved" or "Closed" whatever the
+	// vendor calls it (TheHive 5's Closed stage, a Falcon detection set to
+	// closed), since those are what a receiver reads as closing.
 	VendorStatus string    `json:"vendor_status,omitempty" yaml:"vendor_status,omitempty"`
 	Category     string    `json:"category,omitempty" yaml:"category,omitempty"`
 	Source       string    `json:"source,omitempty" yaml:"source,omitempty"`

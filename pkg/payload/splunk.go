@@ -82,10 +82,11 @@ func (splunk) events(doc map[string]any) []Event {
 	// Field names of Splunk's Common Information Model, which most
 	// alerting searches and every ES correlation search use.
 	e := &ev.Entities
-	for _, key := range []string{"host", "dest", "dest_host", "src_host", "dvc", "dest_nt_host"} {
+	// src and dest are a host name or an address, as the CIM allows.
+	for _, key := range []string{"host", "dest", "dest_host", "src_host", "dvc", "dest_nt_host", "src"} {
 		e.addHostOrIP(strs(row[key])...)
 	}
-	for _, key := range []string{"src", "src_ip", "dest_ip", "clientip", "ip"} {
+	for _, key := range []string{"src_ip", "dest_ip", "clientip", "ip"} {
 		e.addIPs(strs(row[key])...)
 	}
 	for _, key := range []string{"user", "src_user", "dest_user", "user_name", "Account_Name"} {

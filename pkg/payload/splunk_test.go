@@ -57,3 +57,23 @@ func TestSplunkCIMEntities(t *testing.T) {
 		t.Errorf("entities\n got %+v\nwant %+v", ev.Entities, want)
 	}
 }
+
+// The CIM's src is a host name as often as an address.
+func TestSplunkSrcHostOrIP(t *testing.T) {
+	tests := []struct {
+		src          string
+		hosts, addrs []string
+	}{
+		{`"host-a"`, []string{"host-a"}, nil},
+		{`"203.0.113.9"`, nil, []string{"203.0.113.9"}},
+		{`["host-a","2001:db8::1"]`, []string{"host-a"}, []string{"2001:db8::1"}},
+		{`"N/A"`, nil, nil},
+		{`"unknown"`, nil, nil},
+	}
+	for _, tt := range tests {
+		ev := parseOne(t, FormatSplunk, `{"result":{"src":`+tt.src+`},"sid":"s","search_name":"x"}`)
+		if !reflect.DeepEqual(ev.Entities.Hosts, tt.hosts) || !reflect.DeepEqual(ev.Entities.IPs, tt.addrs) {
+			t.Errorf("src %s: hosts %q ips %q; want %q %q", tt.src, ev.Entities.Hosts, ev.Entities.IPs, tt.hosts, tt.addrs)
+		}
+	}
+}

@@ -13,6 +13,11 @@ import "strings"
 // case_task_log, case_artifact (an observable) or alert. rootId is the case
 // a task or observable belongs to, so it is the correlation key: every
 // change to a case and to what hangs off it lands on one incident.
+//
+// TheHive 5 sends the same entry with action for operation, capitalised
+// object types (Case, Task, Observable), underscored dates (_createdAt),
+// number for caseId, and a stage (New, InProgress, Closed) beside the
+// status, which there is the resolution.
 type theHive struct{}
 
 // FormatTheHive is TheHive's audit webhook.
@@ -63,7 +68,11 @@ func (theHive) events(doc map[string]any) []Event {
 	}
 	ev.CorrelationKey = firstNonEmpty(str(doc["rootId"]), str(object["_parent"]), ev.ExternalID)
 	if ev.OccurredAt.IsZero() {
-		ev.OccurredAt = timeOf(firstNonEmpty(str(field("updatedAt")), str(field("createdAt"))))
+		// TheHive 4 dates the object; TheHive 5 dates the audit entry
+		// (_createdAt) and names the object's own dates with a leading
+		// underscore.
+		ev.OccurredAt = timeOf(firstNonEmpty(str(field("updatedAt")), str(field("createdAt")),
+			str(doc["_createdAt"]), str(field("_updatedAt")), str(field("_createdAt"))))
 	}
 
 	// Tasks, logs, observables, comments and whatever else TheHive audits
@@ -94,6 +103,13 @@ func (theHive) events(doc map[string]any) []Event {
 			ev.Severity = MapSeverity(ev.VendorSeverity, nil, SeverityMedium)
 		}
 		ev.VendorStatus = str(field("status"))
+		// TheHive 5 splits TheHive 4's status in two: stage is the
+		// lifecycle (New, InProgress, Closed) and status the resolution
+		// (TruePositive, FalsePositive, Duplicated...), so a closed case
+		// says so in its stage only.
+		if strings.EqualFold(str(field("stage")), "Closed") {
+			ev.VendorStatus = "Closed"
+		}
 		ev.Description = str(field("description"))
 	}
 
@@ -101,7 +117,8 @@ func (theHive) events(doc map[string]any) []Event {
 	switch kind {
 	case "case":
 		ev.Title = firstNonEmpty(title, "TheHive case "+ev.ExternalID)
-		if n := str(field("caseId")); n != "" {
+		// caseId in TheHive 3/4, number in TheHive 5.
+		if n := firstNonEmpty(str(field("caseId")), str(field("number"))); n != "" {
 			ev.Title = "Case #" + n + ": " + ev.Title
 		}
 	case "alert":

@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 )
 
 // The seed's creation and update of one case, and changes to what hangs
@@ -89,5 +91,57 @@ func TestTheHiveObservables(t *testing.T) {
 	}
 	if !reflect.DeepEqual(ev.Entities, want) {
 		t.Errorf("entities\n got %+v\nwant %+v", ev.Entities, want)
+	}
+}
+
+// TheHive 5 closes a case in its stage; its status is then the
+// resolution (TruePositive...), which the receiver does not read as
+// closed. The event must say Closed, date itself from the underscored
+// fields and number the case as TheHive 4's caseId did.
+func TestTheHive5ClosedCase(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join(fixtureRoot, FormatTheHive, "thehive5_case_closed.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{
+		string(body),
+		`{"_createdAt":1678000000000,"action":"update","objectType":"Case","objectId":"~4128","rootId":"~4128","object":{"number":12,"status":"TruePositive","stage":"Closed","severity":2,"_updatedAt":1678000000000}}`,
+	} {
+		ev := parseOne(t, FormatTheHive, b)
+		if ev.VendorStatus != "Closed" || ev.Action != ActionUpdate || ev.CorrelationKey != "~4128" || ev.VendorSeverity != "2" {
+			t.Errorf("status %q action %s key %q vendor severity %q", ev.VendorStatus, ev.Action, ev.CorrelationKey, ev.VendorSeverity)
+		}
+		if !ev.OccurredAt.Equal(time.UnixMilli(1678000000000)) {
+			t.Errorf("occurred at %v", ev.OccurredAt)
+		}
+		if !strings.HasPrefix(ev.Title, "Case #12: ") {
+			t.Errorf("title %q", ev.Title)
+		}
+	}
+
+	tests := []struct {
+		body, status string
+		at           time.Time
+	}{
+		// Still open in TheHive 5: the status is passed on as sent.
+		{`{"action":"update","objectType":"Case","objectId":"~1","object":{"status":"InProgress","stage":"InProgress","_updatedAt":1678000001000,"_createdAt":1677000000000}}`,
+			"InProgress", time.UnixMilli(1678000001000)},
+		// Only what changed, in details.
+		{`{"action":"update","objectType":"Case","objectId":"~1","details":{"stage":"closed","status":"FalsePositive"}}`, "Closed", time.Time{}},
+		// TheHive 4 has no stage, and its own dates win.
+		{`{"operation":"Update","objectType":"case","objectId":"c","object":{"status":"Resolved","updatedAt":1505477372246,"_updatedAt":1678000000000}}`,
+			"Resolved", time.UnixMilli(1505477372246)},
+		{`{"action":"create","objectType":"Case","objectId":"~1","object":{"status":"New","stage":"New","_createdAt":1677000000000}}`,
+			"New", time.UnixMilli(1677000000000)},
+	}
+	for _, tt := range tests {
+		ev := parseOne(t, FormatTheHive, tt.body)
+		if ev.VendorStatus != tt.status || !ev.OccurredAt.Equal(tt.at) {
+			t.Errorf("%s: status %q at %v; want %q at %v", tt.body, ev.VendorStatus, ev.OccurredAt, tt.status, tt.at)
+		}
+	}
+	// A task carries no status of the case, whatever its stage.
+	if ev := parseOne(t, FormatTheHive, `{"action":"update","objectType":"Task","objectId":"~9","rootId":"~1","object":{"title":"t","stage":"Closed"}}`); ev.VendorStatus != "" {
+		t.Errorf("task status %q", ev.VendorStatus)
 	}
 }

@@ -91,8 +91,11 @@ func (threatStack) events(doc map[string]any) []Event {
 }
 
 // awsRegion matches the region names Threat Stack puts in
-// server_or_region for CloudTrail alerts, which are not hosts.
-var awsRegion = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$`)
+// server_or_region for CloudTrail alerts, which are not hosts: AWS's
+// area prefixes (GovCloud, ISO and China partitions included) and
+// compass directions only, so that a host such as "db-primary-1" is
+// still a host.
+var awsRegion = regexp.MustCompile(`^(us|eu|ap|sa|ca|me|af|il|mx|cn)(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|southeast|northwest|southwest)-\d{1,2}$`)
 
 func threatStackAlert(a map[string]any) Event {
 	ev := Event{

@@ -128,3 +128,34 @@ func TestThreatStackMinimalSniffIsNarrow(t *testing.T) {
 		}
 	}
 }
+
+// server_or_region is a region only when it is shaped like an AWS region;
+// host names with a trailing number are hosts.
+func TestThreatStackRegionOrHost(t *testing.T) {
+	regions := []string{"us-east-1", "us-west-2", "eu-central-1", "eu-north-1", "ap-southeast-2", "ap-northeast-3", "sa-east-1",
+		"ca-west-1", "me-south-1", "af-south-1", "il-central-1", "mx-central-1", "us-gov-west-1", "us-iso-east-1",
+		"us-isob-east-1", "cn-northwest-1"}
+	for _, r := range regions {
+		if ev := parseOne(t, FormatThreatStack, `{"alerts":[{"id":"a","severity":1,"server_or_region":"`+r+`"}]}`); !reflect.DeepEqual(ev.Entities, Entities{}) {
+			t.Errorf("region %s: entities %+v", r, ev.Entities)
+		}
+	}
+	for _, h := range []string{"db-primary-1", "web-east-1", "eu-prod-1", "us-east-1a", "ab-east-1", "us-east-one", "app-west-2"} {
+		if ev := parseOne(t, FormatThreatStack, `{"alerts":[{"id":"a","severity":1,"server_or_region":"`+h+`"}]}`); !reflect.DeepEqual(ev.Entities.Hosts, []string{h}) {
+			t.Errorf("host %s: entities %+v", h, ev.Entities)
+		}
+	}
+	body, err := os.ReadFile(filepath.Join(fixtureRoot, FormatThreatStack, "hosts_named_like_regions.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Parse(FormatAuto, body)
+	if err != nil || len(res.Events) != 3 {
+		t.Fatalf("%v, %d events", err, len(res.Events))
+	}
+	for i, want := range [][]string{{"db-primary-1"}, nil, {"web-east-1"}} {
+		if got := res.Events[i].Entities.Hosts; !reflect.DeepEqual(got, want) {
+			t.Errorf("event %d hosts %q, want %q", i, got, want)
+		}
+	}
+}
