@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -44,6 +45,9 @@ const (
 	CodeIdempotencyConflict = "idempotency_conflict"
 	// CodeUnavailable is a 503 while the receiver shuts down.
 	CodeUnavailable = "unavailable"
+	// CodeRequestTimeout: the body did not arrive within serve's
+	// ReadTimeout; the sender should send it again.
+	CodeRequestTimeout = "request_timeout"
 	// CodeForbiddenAddress is a 403: the source only accepts deliveries
 	// from its allow-from networks, and this one came from elsewhere.
 	CodeForbiddenAddress = "forbidden_address"
@@ -385,6 +389,13 @@ func (r *Receiver) readBody(w http.ResponseWriter, req *http.Request) ([]byte, *
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, tooLarge()
+		}
+		var nerr net.Error
+		if errors.As(err, &nerr) && nerr.Timeout() {
+			// serve's ReadTimeout: the sender was too slow, and its
+			// delivery is sound. 408 is one senders retry; a 400 would
+			// have told it to give the alert up.
+			return nil, &rejection{status: http.StatusRequestTimeout, code: CodeRequestTimeout, msg: "The request body did not arrive in time; send it again", detail: err, retryAfter: true}
 		}
 		return nil, &rejection{status: http.StatusBadRequest, code: CodeInvalidPayload, msg: "Could not read the whole request body (truncated?)", detail: err}
 	}

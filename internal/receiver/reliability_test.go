@@ -754,3 +754,36 @@ func TestInvalidSourceNameIsLoggedShort(t *testing.T) {
 		t.Fatalf("log line for a 5000-character name (%d bytes): %.300s", len(line), line)
 	}
 }
+
+// A body that does not arrive within the server's ReadTimeout gets 408, a
+// status senders retry, not a 400 that tells them to give the alert up.
+func TestSlowBodyGets408(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "tw.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, _, err := (&sources.Local{Store: st, Origin: "cli"}).Add(context.Background(), sources.Spec{Source: "email-gateway", Secret: "your-secret"}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(New(Options{Store: st}))
+	srv.Config.ReadTimeout = 300 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/webhooks/email-gateway HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"event")
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(body), CodeRequestTimeout) {
+		t.Fatalf("slow body: %d %s", resp.StatusCode, body)
+	}
+}
