@@ -10,10 +10,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
+	"github.com/tw-cli/tw-cli/internal/sources"
 	"github.com/tw-cli/tw-cli/internal/store"
 )
 
@@ -63,11 +63,13 @@ func TestMessage(now time.Time) Message {
 	}
 }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+// ValidName reports whether name can name a destination: 1-63 letters,
+// digits, '.', '_' or '-', starting with a letter or digit.
+func ValidName(name string) bool { return sources.IsToken(name, "._-") }
 
 // Validate checks a destination before it is stored.
 func Validate(d *store.Destination) error {
-	if !nameRE.MatchString(d.Name) {
+	if !ValidName(d.Name) {
 		return fmt.Errorf("invalid destination name %q: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit", d.Name)
 	}
 	u, err := url.Parse(d.URL)

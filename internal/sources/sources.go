@@ -137,7 +137,7 @@ type Service interface {
 // ValidateName checks a source name is usable as a URL path segment.
 // The receiver runs it on every delivery, so it is a loop, not a regexp.
 func ValidateName(name string) error {
-	if !isToken(name, "._-") {
+	if !IsToken(name, "._-") {
 		return invalid("invalid source name %q: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit", name)
 	}
 	return nil
@@ -145,7 +145,7 @@ func ValidateName(name string) error {
 
 // ValidatePlaybook checks a playbook name; empty means none.
 func ValidatePlaybook(p string) error {
-	if p != "" && !isToken(p, "_-") {
+	if p != "" && !IsToken(p, "_-") {
 		return invalid("invalid playbook name %q: use letters, digits, '_' or '-'", p)
 	}
 	return nil
@@ -555,7 +555,11 @@ func (l *Local) RotateSecret(ctx context.Context, name, secret string, grace tim
 
 // isToken reports whether s is 1-63 ASCII letters, digits and bytes of
 // punct, starting with a letter or digit.
-func isToken(s, punct string) bool {
+// IsToken reports whether s is a name of the shape tw-cli gives sources,
+// playbooks and destinations: 1-63 ASCII letters, digits and the bytes
+// of punct, starting with a letter or digit. (A regexp with {0,62} took
+// a third of a millisecond to compile at every start.)
+func IsToken(s, punct string) bool {
 	if len(s) == 0 || len(s) > 63 || !isAlnum(s[0]) {
 		return false
 	}

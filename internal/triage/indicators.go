@@ -7,30 +7,37 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/pkg/payload"
 )
 
+// The patterns compile on first use: every command starts this package,
+// and only triage runs them.
 var (
-	urlRE  = regexp.MustCompile(`(?i)\bhttps?://[^\s"'<>()\[\]{}]+`)
-	ipv4RE = regexp.MustCompile(`\b(?:\d{1,3}\.){3}\d{1,3}\b`)
-	ipv6RE = regexp.MustCompile(`(?i)\b[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}\b`)
-	hashRE = regexp.MustCompile(`(?i)\b(?:[0-9a-f]{128}|[0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32})\b`)
+	urlRE  = lazyRE(`(?i)\bhttps?://[^\s"'<>()\[\]{}]+`)
+	ipv4RE = lazyRE(`\b(?:\d{1,3}\.){3}\d{1,3}\b`)
+	ipv6RE = lazyRE(`(?i)\b[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}\b`)
+	hashRE = lazyRE(`(?i)\b(?:[0-9a-f]{128}|[0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32})\b`)
 	// hashKeyRE picks the raw fields whose hex values are file hashes;
 	// vendors also send 32-hex ids (Canary's IncidentHash, Falcon's
 	// detect ids) that must not be read as MD5s.
-	hashKeyRE = regexp.MustCompile(`(?i)md5|sha1|sha-1|sha256|sha-256|sha512|filehash|file_hash|hash_value|^hash$|hashes`)
+	hashKeyRE = lazyRE(`(?i)md5|sha1|sha-1|sha256|sha-256|sha512|filehash|file_hash|hash_value|^hash$|hashes`)
 	// refangMarks and refangScheme undo the defanging analysts and
 	// vendors apply to links: the brackets first, so that
 	// "hxxps[:]//evil[.]com" becomes a scheme hxxpsRE then recognises.
 	refangMarks  = strings.NewReplacer("[.]", ".", "(.)", ".", "[://]", "://", "[:]", ":", "[/]", "/")
-	refangScheme = regexp.MustCompile(`(?i)\bh(?:xx|tt)p(s?)://`)
+	refangScheme = lazyRE(`(?i)\bh(?:xx|tt)p(s?)://`)
 )
+
+func lazyRE(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 // refang returns s with its defanged links made whole again.
 func refang(s string) string {
-	return refangScheme.ReplaceAllString(refangMarks.Replace(s), "http$1://")
+	return refangScheme().ReplaceAllString(refangMarks.Replace(s), "http$1://")
 }
 
 // maxPerKind bounds each kind of indicator one event yields: a body of a
@@ -63,7 +70,7 @@ func Extract(ev payload.Event, raw []byte, scanRaw bool) store.Indicators {
 	// indicator, so only the description's text is read.
 	x.text(ev.Description, false)
 	if scanRaw {
-		walk(RawVars(raw), "", func(key, s string) { x.text(s, hashKeyRE.MatchString(key)) })
+		walk(RawVars(raw), "", func(key, s string) { x.text(s, hashKeyRE().MatchString(key)) })
 	}
 	x.out.URLs = sorted(x.out.URLs)
 	x.out.Domains = sorted(x.out.Domains)
@@ -113,19 +120,19 @@ func (x *extractor) text(s string, hashField bool) {
 		return
 	}
 	s = refang(s)
-	for _, u := range urlRE.FindAllString(s, -1) {
+	for _, u := range urlRE().FindAllString(s, -1) {
 		x.url(u)
 	}
-	for _, ip := range ipv4RE.FindAllString(s, -1) {
+	for _, ip := range ipv4RE().FindAllString(s, -1) {
 		x.ip(ip)
 	}
 	if strings.Count(s, ":") >= 2 {
-		for _, ip := range ipv6RE.FindAllString(s, -1) {
+		for _, ip := range ipv6RE().FindAllString(s, -1) {
 			x.ip(ip)
 		}
 	}
 	if hashField {
-		for _, h := range hashRE.FindAllString(s, -1) {
+		for _, h := range hashRE().FindAllString(s, -1) {
 			x.hash(h)
 		}
 	}
@@ -169,7 +176,7 @@ func (x *extractor) ip(s string) {
 func (x *extractor) hash(h string) {
 	h = strings.ToLower(strings.TrimSpace(h))
 	// Falcon fills absent hashes with zeros.
-	if !hashRE.MatchString(h) || strings.Trim(h, "0") == "" {
+	if !hashRE().MatchString(h) || strings.Trim(h, "0") == "" {
 		return
 	}
 	x.add(&x.out.Hashes, "h", h)

@@ -8,13 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/tw-cli/tw-cli/internal/notify"
+	"github.com/tw-cli/tw-cli/internal/sources"
 	"github.com/tw-cli/tw-cli/pkg/payload"
 )
 
@@ -147,14 +148,9 @@ func (e *ValidationError) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-var (
-	nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$`)
-	destRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
-)
-
 // ValidName reports whether name can name a playbook (the rule source
 // registration applies to --playbook).
-func ValidName(name string) bool { return nameRE.MatchString(name) }
+func ValidName(name string) bool { return sources.IsToken(name, "_-") }
 
 // Parse reads and validates a playbook. file names it in errors; the
 // playbook's name defaults to the file's base name and, when the file
@@ -414,7 +410,7 @@ func (p *parser) action(st *Step, v *yaml.Node, label string) {
 	case StepNotify:
 		st.Destinations = p.strings(v, label, StepNotify)
 		for _, d := range st.Destinations {
-			if d != AllDestinations && !destRE.MatchString(d) {
+			if d != AllDestinations && !notify.ValidName(d) {
 				p.fail(v.Line, label, "notify: invalid destination name %q", d)
 			}
 		}

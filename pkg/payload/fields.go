@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -254,12 +255,18 @@ func isAddr(v string) bool {
 	return err == nil
 }
 
-var hashPattern = regexp.MustCompile(`^(?i:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128})$`)
+var hashPattern = lazyRE(`^(?i:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128})$`)
+
+// lazyRE compiles expr on first use: every tw-cli command starts this
+// package, and only parsing runs its patterns.
+func lazyRE(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 // addHashes keeps only MD5, SHA-1, SHA-256 and SHA-512 hex digests.
 func (e *Entities) addHashes(vs ...string) {
 	for _, v := range vs {
-		if hashPattern.MatchString(v) {
+		if hashPattern().MatchString(v) {
 			e.FileHashes = appendUnique(e.FileHashes, strings.ToLower(v))
 		}
 	}

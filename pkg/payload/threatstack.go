@@ -1,7 +1,5 @@
 package payload
 
-import "regexp"
-
 // threatStack is Threat Stack's alert webhook. Threat Stack batches the
 // alerts of one severity every 10 seconds into one delivery:
 //
@@ -95,7 +93,7 @@ func (threatStack) events(doc map[string]any) []Event {
 // area prefixes (GovCloud, ISO and China partitions included) and
 // compass directions only, so that a host such as "db-primary-1" is
 // still a host.
-var awsRegion = regexp.MustCompile(`^(us|eu|ap|sa|ca|me|af|il|mx|cn)(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|southeast|northwest|southwest)-\d{1,2}$`)
+var awsRegion = lazyRE(`^(us|eu|ap|sa|ca|me|af|il|mx|cn)(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|southeast|northwest|southwest)-\d{1,2}$`)
 
 func threatStackAlert(a map[string]any) Event {
 	ev := Event{
@@ -120,7 +118,7 @@ func threatStackAlert(a map[string]any) Event {
 	if ev.Severity == "" {
 		ev.Severity = MapSeverity(ev.VendorSeverity, nil, SeverityMedium)
 	}
-	if where := str(a["server_or_region"]); where != "" && !awsRegion.MatchString(where) {
+	if where := str(a["server_or_region"]); where != "" && !awsRegion().MatchString(where) {
 		ev.Entities.addHostOrIP(where)
 	}
 	return ev
