@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -66,8 +67,12 @@ func SignRequest(req *http.Request, secret []byte, t time.Time, body []byte) {
 // sigRE matches one signature. Seed 003's recipe pipes `openssl dgst
 // -sha256 -hmac` straight into the header, and openssl labels its output:
 // "(stdin)= <hex>" (1.x) or "SHA2-256(stdin)= <hex>" (3.x). The recipe must
-// work byte for byte, so that label is accepted and ignored.
-var sigRE = regexp.MustCompile(`^sha256=(?:[A-Za-z0-9-]{0,32}\((?:stdin|-)\)=\s*)?([0-9a-fA-F]{64})$`)
+// work byte for byte, so that label is accepted and ignored. Compiled on
+// first use: only a shell pipe's header needs it, and every command
+// starts this package.
+var sigRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^sha256=(?:[A-Za-z0-9-]{0,32}\((?:stdin|-)\)=\s*)?([0-9a-fA-F]{64})$`)
+})
 
 // ParseSignatures splits a signature header into its raw MACs. Several
 // "sha256=" values separated by commas or spaces are allowed so that a sender
@@ -97,7 +102,7 @@ func ParseSignatures(header string) ([][]byte, error) {
 			// needs no regexp: hex.DecodeString checks the 64 digits.
 			digits, ok := strings.CutPrefix(sig, prefix)
 			if !ok || len(digits) != 64 {
-				m := sigRE.FindStringSubmatch(sig)
+				m := sigRE().FindStringSubmatch(sig)
 				if m == nil {
 					return nil, ErrMalformedHeader
 				}
