@@ -86,3 +86,9 @@ func ReceiverError(err error) error {
 	}
 	return err
 }
+
+// IsReceiverError reports whether ReceiverError gives err an exit code of
+// its own.
+func IsReceiverError(err error) bool {
+	return errors.As(err, new(*sources.ServerURLError)) || sources.IsUnauthorized(err) || sources.IsRemoteFailure(err)
+}

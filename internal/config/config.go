@@ -72,12 +72,12 @@ func httpURL(example string) func(string) error {
 	}
 }
 
-// bareHostOr accepts a bare host name (api.threatstack.com), which the
-// Threat Stack client and TS_HOST take as https://host, else what check
-// accepts.
+// bareHostOr accepts a bare host name (api.threatstack.com, no path),
+// which the Threat Stack client and TS_HOST take as https://host, else
+// what check accepts.
 func bareHostOr(check func(string) error) func(string) error {
 	return func(v string) error {
-		if !strings.Contains(v, "://") {
+		if !strings.Contains(v, "://") && !strings.ContainsAny(v, "/ ") {
 			v = "https://" + v
 		}
 		return check(v)
@@ -303,6 +303,10 @@ func Normalize(key, value string) (string, error) {
 	case k.Path:
 		return absDir(value)
 	case k.check != nil:
+		if k.URL {
+			// Stored as the clients read it: not every one trims.
+			value = strings.TrimSpace(value)
+		}
 		if err := k.check(value); err != nil {
 			shown := ""
 			if !k.Secret {

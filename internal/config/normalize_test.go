@@ -56,6 +56,7 @@ func TestNormalizeChecksURLs(t *testing.T) {
 		// The Threat Stack client and TS_HOST take a bare host as https.
 		{"threatstack.api_url", "api.threatstack.com", ""},
 		{"threatstack.api_url", " https://api.threatstack.com ", ""},
+		{"threatstack.api_url", "api.threatstack.com/v2", `invalid threatstack.api_url "api.threatstack.com/v2": want`},
 		{"threatstack.api_url", "api.threatstack.com/?x=1", `invalid threatstack.api_url "api.threatstack.com/?x=1": want an http(s) URL with a host and no query, e.g. https://api.threatstack.com`},
 		{"canary.api_url", "ftp://c.example", `invalid canary.api_url "ftp://c.example": want an http(s) URL with a host and no query, e.g. https://example.canary.tools/api/v1/`},
 		// A secret is never quoted back, not even redacted.
@@ -63,8 +64,8 @@ func TestNormalizeChecksURLs(t *testing.T) {
 	} {
 		got, err := Normalize(tt.key, tt.in)
 		switch {
-		case tt.err == "" && (err != nil || got != tt.in):
-			t.Errorf("Normalize(%s, %q) = %q, %v, want it kept", tt.key, tt.in, got, err)
+		case tt.err == "" && (err != nil || got != strings.TrimSpace(tt.in)):
+			t.Errorf("Normalize(%s, %q) = %q, %v, want it kept, trimmed", tt.key, tt.in, got, err)
 		case tt.err != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.err)):
 			t.Errorf("Normalize(%s, %q) = %v, want %q", tt.key, tt.in, err, tt.err)
 		case tt.err != "":

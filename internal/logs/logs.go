@@ -228,18 +228,24 @@ type Position struct {
 // size of the log.
 func TailFrom(path string, n int, f Filter) ([]Entry, Position, error) {
 	var rev []Entry // newest first
-	// Reading backwards, an entry from before Since ends the scan: the
-	// rest is older still (give or take a line written out of order), so
-	// --since bounds the reading, not just the output, even with --tail 0.
-	past := false
-	full := func() bool { return past || n > 0 && len(rev) >= n }
+	// Reading backwards, a run of entries well before Since ends the
+	// scan: the rest is older still, so --since bounds the reading, not
+	// just the output, even with --tail 0. A run, and well before: lines
+	// reach the file a little out of time order, and a clock stepped back
+	// puts older times after newer ones for a while.
+	old := 0
+	full := func() bool { return old >= sinceStopRun || n > 0 && len(rev) >= n }
 	add := func(line []byte) bool {
 		e, err := ParseLine(bytes.TrimSpace(line))
-		switch {
-		case err != nil:
-		case !f.Since.IsZero() && e.Time.Before(f.Since.Add(-sinceSlack)):
-			past = true
-		case f.Match(e):
+		if err != nil {
+			return !full()
+		}
+		if !f.Since.IsZero() && !e.Time.IsZero() && e.Time.Before(f.Since.Add(-sinceSlack)) {
+			old++
+		} else {
+			old = 0
+		}
+		if f.Match(e) {
 			rev = append(rev, e)
 		}
 		return !full()
@@ -270,9 +276,12 @@ func TailFrom(path string, n int, f Filter) ([]Entry, Position, error) {
 	return rev, pos, nil
 }
 
-// sinceSlack is how far before Since the backward scan reads on: lines
-// from concurrent loggers reach the file a little out of time order.
-const sinceSlack = time.Second
+// The backward scan stops after sinceStopRun entries in a row from more
+// than sinceSlack before Since.
+const (
+	sinceSlack   = 5 * time.Minute
+	sinceStopRun = 1000
+)
 
 // tailCurrent calls add for the lines of the current log file, the last
 // first, and returns the position after its last complete line.

@@ -459,14 +459,25 @@ func TestFormatQuotesControlCharacters(t *testing.T) {
 }
 
 // --since bounds what is read, not only what is shown: reading backwards,
-// the scan stops at the first entry well before it, and older files are
-// not opened (here one that cannot be read).
+// the scan stops after a run of entries well before it, and older files
+// are not opened (here one that cannot be read). Entries a little out of
+// order, or a few old ones among new ones, do not stop it.
 func TestTailSinceStopsReading(t *testing.T) {
-	path := writeLog(t, line(1, "INFO", "server", "", "old")+line(30, "INFO", "server", "", "new1")+line(40, "INFO", "server", "", "new2"))
+	at := func(min, sec int, msg string) string {
+		return fmt.Sprintf(`{"time":"2024-01-15T10:%02d:%02dZ","level":"INFO","msg":%q}`+"\n", min, sec, msg)
+	}
+	var b strings.Builder
+	for i := range sinceStopRun {
+		b.WriteString(at(0, i%60, "old"))
+	}
+	b.WriteString(at(20, 0, "new1"))
+	b.WriteString(at(1, 0, "stray")) // a clock stepped back, briefly
+	b.WriteString(at(20, 30, "new2"))
+	path := writeLog(t, b.String())
 	if err := os.Mkdir(generation(path, 1), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	since := time.Date(2024, 1, 15, 10, 0, 20, 0, time.UTC)
+	since := time.Date(2024, 1, 15, 10, 20, 0, 0, time.UTC)
 	es, _, err := TailFrom(path, 0, Filter{Since: since})
 	if err != nil || msgs(es) != "new1,new2" {
 		t.Fatalf("tail since = %q, %v", msgs(es), err)

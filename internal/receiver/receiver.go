@@ -60,12 +60,14 @@ type Options struct {
 // DefaultIngestTimeout bounds a delivery's wait for the store. A database
 // that stopped answering (a lock held by a stuck session, a network drop
 // without a reset) would otherwise hold the request, its connection and
-// the shutdown for good; past this the sender is told to retry. With the
-// 10 seconds a body may take to arrive (serve's ReadTimeout) it stays
-// below serve's 30-second WriteTimeout, after which no answer reaches the
-// sender anyway. SQLite's group commit uses it to queue a delivery; once
-// queued, a delivery waits for its batch, which SQLite's busy timeout
-// bounds, so its answer is never a guess.
+// the shutdown for good; past this the sender is told to retry. On
+// PostgreSQL, with the 10 seconds a body may take to arrive (serve's
+// ReadTimeout), it stays below serve's 30-second WriteTimeout, after
+// which no answer reaches the sender anyway. SQLite's group commit uses
+// it only to queue a delivery: once queued, a delivery waits for its
+// batch (and the one before), each bounded by SQLite's 10-second busy
+// timeout, so that its answer is never a guess; a sender may then see
+// the connection close instead of a 503, and retries as for one.
 const DefaultIngestTimeout = 15 * time.Second
 
 // DefaultMaxInFlight is the default bound on requests handled at once. At

@@ -43,8 +43,9 @@ type TriageJob struct {
 	// job does not repeat steps (and notifications) that already happened.
 	Step int `json:"step"`
 	// StepName names that step, so that a job resumes at it even when the
-	// playbook was edited meanwhile and it moved; "" before the first
-	// step ran, past the last one, and for jobs stored by older builds.
+	// playbook was edited meanwhile and it moved; "" for a step the file
+	// does not name (its generated name follows its position), before the
+	// first step ran, past the last one, and for jobs of older builds.
 	StepName    string    `json:"step_name,omitempty"`
 	Attempts    int       `json:"attempts"`
 	RunAt       time.Time `json:"run_at"`
@@ -188,7 +189,8 @@ type JobProgress struct {
 	JobID    string
 	Worker   string
 	NextStep int
-	// NextStepName is that step's name ("" past the last one).
+	// NextStepName is that step's name, when the playbook names it ("" for
+	// an unnamed step and past the last one).
 	NextStepName string
 	// Lease extends the lease from now by this much.
 	Lease time.Duration

@@ -72,6 +72,11 @@ func (p *Playbook) ResumeAt(step int, name string) (int, error) {
 	}
 	for i, st := range p.Steps {
 		if st.Name == name {
+			if !st.Named {
+				// A generated name (notify-2) follows position, as the
+				// number does: no better a guess, and no worse.
+				return step, nil
+			}
 			return i, nil
 		}
 	}

@@ -156,7 +156,8 @@ func (w *Worker) Run(ctx context.Context) {
 }
 
 // DefaultRecordTimeout bounds the writes that record where a job stands,
-// or a notification sent, once shutdown has begun.
+// or what a step did (a notification sent): they outlive a shutdown
+// signal for that long, and never take longer.
 const DefaultRecordTimeout = 10 * time.Second
 
 // ProcessOnce claims and runs the jobs that are runnable now, one at a

@@ -84,9 +84,9 @@ func (r remoteEditor) post(ctx context.Context, id, what string, in receiver.Inc
 		apiErr  *sources.APIError
 		invalid *sources.ValidationError
 	)
-	switch mapped := cmdutil.ReceiverError(err); {
-	case mapped != err:
-		return nil, mapped
+	switch {
+	case cmdutil.IsReceiverError(err):
+		return nil, cmdutil.ReceiverError(err)
 	case errors.As(err, &apiErr) && apiErr.Code == "edit_refused":
 		return nil, &store.EditRefused{Msg: apiErr.Message}
 	case errors.As(err, &invalid):

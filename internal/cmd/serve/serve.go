@@ -315,7 +315,8 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 		ReadHeaderTimeout: 5 * time.Second,
 		// A request must arrive whole within this: one that trickles its
 		// body holds an in-flight slot (--max-in-flight) meanwhile. With
-		// receiver.DefaultIngestTimeout it stays below WriteTimeout.
+		// receiver.DefaultIngestTimeout it stays below WriteTimeout on
+		// PostgreSQL (see there for SQLite).
 		ReadTimeout:    10 * time.Second,
 		WriteTimeout:   30 * time.Second,
 		IdleTimeout:    120 * time.Second,

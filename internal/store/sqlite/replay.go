@@ -235,10 +235,11 @@ const replayFutureSlack = int64(time.Minute)
 // ahead and stepped back, every new key would join that future slot,
 // which no prune can drop until real time passes it, and memory would
 // grow the whole while. So the open slots past limit hand their keys to
-// limit's slot, which prunes in time (the keys received since the step
-// back are among them, and keep their replay protection), and openFrom
-// goes back there; the minutes already sealed past limit, seen while the
-// clock ran ahead, are dropped.
+// limit's slot, and the minutes sealed past limit theirs to limit's
+// minute, which prune in time: keys received while the clock ran a few
+// minutes ahead still passed the timestamp check with real times, and
+// keep their replay protection, as do those received since the step
+// back. openFrom goes back to limit's slot.
 //
 // While a seal runs it does nothing: the slots being sealed, read without
 // the lock, must take no keys, and the next prune, a minute later, does
@@ -264,8 +265,11 @@ func (r *replaySet) dropFuture(limit int64) {
 		}
 		delete(r.open, slot)
 	}
-	for m := range r.sealed {
-		if m*replayBucket > limit {
+	floorMinute := limit / replayBucket
+	for m, run := range r.sealed {
+		if m > floorMinute {
+			// Only seal writes sealed otherwise, and none runs.
+			r.sealed[floorMinute] = mergeRuns(r.sealed[floorMinute], run)
 			delete(r.sealed, m)
 		}
 	}

@@ -268,3 +268,39 @@ func TestReplaySetDropFutureSparesSlotsBeingSealed(t *testing.T) {
 		}
 	}
 }
+
+// Keys received while the clock ran a few minutes ahead passed the
+// timestamp check with real times, and some were sealed into a future
+// minute: once the clock is back they are still replays.
+func TestReplaySetKeepsSealedFutureMinutes(t *testing.T) {
+	r := newReplaySet()
+	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC).UnixNano()
+	ahead := hashReplayKey("seen three minutes ahead")
+	r.add(map[replayHash]int64{ahead: now + int64(3*time.Minute)})
+	// A later slot seals the first one into its (future) minute.
+	r.add(map[replayHash]int64{hashReplayKey("later"): now + int64(4*time.Minute)})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r.mu.Lock()
+		sealed, busy := len(r.sealed), r.sealing
+		r.mu.Unlock()
+		if sealed > 0 && !busy {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first slot was never sealed")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	r.dropFuture(now + replayFutureSlack)
+	if !r.contains(ahead) {
+		t.Fatal("a key sealed into a future minute was forgotten when the clock came back")
+	}
+	r.mu.Lock()
+	for m := range r.sealed {
+		if m*replayBucket > now+replayFutureSlack {
+			t.Errorf("minute %d is still in the future", m)
+		}
+	}
+	r.mu.Unlock()
+}
