@@ -11,7 +11,6 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -224,8 +223,9 @@ func checkAddr(addr string) error {
 	if err != nil {
 		return cmdutil.FlagErrorf("invalid --addr %q: want host:port, such as 127.0.0.1:8080 or :8080", addr)
 	}
-	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-		return cmdutil.FlagErrorf("invalid --addr %q: the port must be a number from 0 to 65535", addr)
+	// A service name (:http) is a port too, as net.Listen reads it.
+	if _, err := net.LookupPort("tcp", port); err != nil || port == "" {
+		return cmdutil.FlagErrorf("invalid --addr %q: the port must be a number from 0 to 65535 or a service name", addr)
 	}
 	return nil
 }

@@ -43,9 +43,9 @@ func TestNewCmdServeRefusesBadValues(t *testing.T) {
 	}{
 		{[]string{"--addr", "bogus"}, `invalid --addr "bogus": want host:port, such as 127.0.0.1:8080 or :8080`},
 		{[]string{"--addr", "127.0.0.1"}, `invalid --addr "127.0.0.1": want host:port, such as 127.0.0.1:8080 or :8080`},
-		{[]string{"--addr", "127.0.0.1:99999"}, `invalid --addr "127.0.0.1:99999": the port must be a number from 0 to 65535`},
-		{[]string{"--addr", "127.0.0.1:http"}, `invalid --addr "127.0.0.1:http": the port must be a number from 0 to 65535`},
-		{[]string{"--addr", "127.0.0.1:"}, `invalid --addr "127.0.0.1:": the port must be a number from 0 to 65535`},
+		{[]string{"--addr", "127.0.0.1:99999"}, `invalid --addr "127.0.0.1:99999": the port must be a number from 0 to 65535 or a service name`},
+		{[]string{"--addr", "127.0.0.1:no-such-service"}, `invalid --addr "127.0.0.1:no-such-service": the port must be a number from 0 to 65535 or a service name`},
+		{[]string{"--addr", "127.0.0.1:"}, `invalid --addr "127.0.0.1:": the port must be a number from 0 to 65535 or a service name`},
 		{[]string{"--shutdown-timeout", "-1s"}, `invalid --shutdown-timeout -1s: must not be negative (0 stops without waiting)`},
 	}
 	for _, tt := range tests {
