@@ -556,8 +556,11 @@ func attachIncident(ctx context.Context, tx pgx.Tx, seq, source string, it store
 		// FOR NO KEY UPDATE holds off a concurrent resolve until this
 		// event is attached, without blocking the foreign-key checks of
 		// events other transactions add to the same incident.
+		// correlation_key <> '' lets a generic plan (pgx prepares
+		// statements) use the partial index incidents_correlation, which
+		// "= $2" alone does not prove applies.
 		inc, err := scanIncident(tx.QueryRow(ctx, `SELECT `+incidentCols+` FROM incidents
-			WHERE source = $1 AND correlation_key = $2 AND status <> $3 ORDER BY created_at DESC LIMIT 1 FOR NO KEY UPDATE`,
+			WHERE source = $1 AND correlation_key = $2 AND correlation_key <> '' AND status <> $3 ORDER BY created_at DESC LIMIT 1 FOR NO KEY UPDATE`,
 			source, key, store.StatusResolved))
 		switch {
 		case err == nil:

@@ -457,9 +457,12 @@ func (s *Store) FindGroupIncident(ctx context.Context, key string, since time.Ti
 	return findGroup(ctx, s.pool, key, since, exclude)
 }
 
+// findGroup's test that group_key is not empty lets a generic plan use
+// the partial index incident_triage_group, which "= $1" alone does not
+// prove applies.
 func findGroup(ctx context.Context, q dbQuery, key string, since time.Time, exclude string) (*store.Incident, error) {
 	inc, err := scanIncident(q.QueryRow(ctx, `SELECT `+prefixed("i.", incidentCols)+` FROM incident_triage t JOIN incidents i ON i.id = t.incident_id
-		WHERE t.group_key = $1 AND t.group_last_at >= $2 AND i.id <> $3 AND i.status <> $4 AND t.merged_into = ''
+		WHERE t.group_key = $1 AND t.group_key <> '' AND t.group_last_at >= $2 AND i.id <> $3 AND i.status <> $4 AND t.merged_into = ''
 		ORDER BY i.created_at LIMIT 1`, text(key), since, text(exclude), store.StatusResolved))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.ErrNotFound

@@ -572,6 +572,15 @@ func ingestTx(ctx context.Context, tx writeTx, replay *replayClaims, d *store.De
 	return res, nil
 }
 
+// correlatedIncident finds the open incident of a source and correlation
+// key. Its test that correlation_key is not empty says what the caller
+// knows, so that the planner may use the partial index
+// incidents_correlation: from "= ?" alone it cannot tell, and it scanned
+// every incident of every source for each keyed delivery
+// (TestQueriesUsePartialIndexes).
+const correlatedIncident = `SELECT ` + incidentCols + ` FROM incidents
+	WHERE source = ? AND correlation_key = ? AND correlation_key <> '' AND status <> ? ORDER BY created_at DESC LIMIT 1`
+
 // attachIncident finds the open incident an item correlates with, or opens
 // a new one with the next number of the year.
 //
@@ -579,8 +588,7 @@ func ingestTx(ctx context.Context, tx writeTx, replay *replayClaims, d *store.De
 // end of the transaction (bulk.go); nothing in it can look such one up.
 func attachIncident(ctx context.Context, tx writeTx, bulk *bulkRows, source string, it store.DeliveryItem, now time.Time) (*store.Incident, error) {
 	if it.CorrelationKey != "" {
-		inc, err := scanIncident(tx.QueryRowContext(ctx, `SELECT `+incidentCols+` FROM incidents
-			WHERE source = ? AND correlation_key = ? AND status <> ? ORDER BY created_at DESC LIMIT 1`, source, it.CorrelationKey, store.StatusResolved))
+		inc, err := scanIncident(tx.QueryRowContext(ctx, correlatedIncident, source, it.CorrelationKey, store.StatusResolved))
 		switch {
 		case err == nil:
 			store.ApplyItem(inc, it, now)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,5 +125,42 @@ func TestOpenCurrentSchemaTakesNoWriteLock(t *testing.T) {
 	defer second.Close()
 	if _, err := second.GetSource(short, "x"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The lookups by correlation and group key use their partial indexes: a
+// query must imply an index's WHERE for SQLite to use it, and "= ?" does
+// not imply "<> ''", so without the explicit test every keyed delivery
+// scanned all incidents.
+func TestQueriesUsePartialIndexes(t *testing.T) {
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "tw.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, c := range []struct {
+		query, index string
+		args         []any
+	}{
+		{correlatedIncident, "incidents_correlation", []any{"src", "key", "resolved"}},
+		{groupIncident, "incident_triage_group", []any{"key", 0, "id", "resolved"}},
+	} {
+		rows, err := s.r.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+c.query, c.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if !strings.Contains(strings.Join(plan, "\n"), "INDEX "+c.index) {
+			t.Errorf("plan without %s:\n%s", c.index, strings.Join(plan, "\n"))
+		}
 	}
 }

@@ -454,10 +454,15 @@ func (s *Store) FindGroupIncident(ctx context.Context, key string, since time.Ti
 	return findGroup(ctx, s.r, key, since, exclude)
 }
 
+// groupIncident finds the open incident holding a group key. As with
+// correlatedIncident, the test that group_key is not empty lets the
+// planner use the partial index incident_triage_group.
+var groupIncident = `SELECT ` + prefixed("i.", incidentCols) + ` FROM incident_triage t JOIN incidents i ON i.id = t.incident_id
+	WHERE t.group_key = ? AND t.group_key <> '' AND t.group_last_at >= ? AND i.id <> ? AND i.status <> ? AND t.merged_into = ''
+	ORDER BY i.created_at LIMIT 1`
+
 func findGroup(ctx context.Context, q querier, key string, since time.Time, exclude string) (*store.Incident, error) {
-	inc, err := scanIncident(q.QueryRowContext(ctx, `SELECT `+prefixed("i.", incidentCols)+` FROM incident_triage t JOIN incidents i ON i.id = t.incident_id
-		WHERE t.group_key = ? AND t.group_last_at >= ? AND i.id <> ? AND i.status <> ? AND t.merged_into = ''
-		ORDER BY i.created_at LIMIT 1`, key, ts(since), exclude, store.StatusResolved))
+	inc, err := scanIncident(q.QueryRowContext(ctx, groupIncident, key, ts(since), exclude, store.StatusResolved))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
