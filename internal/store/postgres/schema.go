@@ -92,6 +92,9 @@ var migrations = []string{
 	// A dead letter being retried is claimed until a time, so that a
 	// second retry started while the first still sends is refused.
 	`ALTER TABLE dead_letters ADD COLUMN claimed_until TIMESTAMPTZ;`,
+	// SQLite's version 9 adds the index on an incident's events that
+	// PostgreSQL's schema has had from the start (events_incident).
+	`CREATE INDEX IF NOT EXISTS events_incident ON events (incident_id);`,
 }
 
 // Migrate applies pending migrations. See store.Migrator.

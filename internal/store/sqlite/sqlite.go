@@ -316,6 +316,10 @@ var migrations = []string{
 	// A dead letter being retried is claimed until a time, so that a
 	// second retry started while the first still sends is refused.
 	`ALTER TABLE dead_letters ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0;`,
+	// An incident's events by time: a merge moves them (it scanned every
+	// event, inside the writer's transaction), and triage reads the
+	// latest (it walked the events of all incidents back from now).
+	`CREATE INDEX events_incident ON events (incident_id, received_at);`,
 }
 
 // newID returns a time-ordered UUID (version 7). Random (v4) keys land
@@ -577,7 +581,7 @@ func ingestTx(ctx context.Context, tx writeTx, replay *replayClaims, d *store.De
 // knows, so that the planner may use the partial index
 // incidents_correlation: from "= ?" alone it cannot tell, and it scanned
 // every incident of every source for each keyed delivery
-// (TestQueriesUsePartialIndexes).
+// (TestQueriesUseTheirIndexes).
 const correlatedIncident = `SELECT ` + incidentCols + ` FROM incidents
 	WHERE source = ? AND correlation_key = ? AND correlation_key <> '' AND status <> ? ORDER BY created_at DESC LIMIT 1`
 

@@ -130,9 +130,10 @@ func TestOpenCurrentSchemaTakesNoWriteLock(t *testing.T) {
 
 // The lookups by correlation and group key use their partial indexes: a
 // query must imply an index's WHERE for SQLite to use it, and "= ?" does
-// not imply "<> ''", so without the explicit test every keyed delivery
-// scanned all incidents.
-func TestQueriesUsePartialIndexes(t *testing.T) {
+// not imply "is not empty", so without the explicit test every keyed delivery
+// scanned all incidents. A merge and triage's latest event go by an
+// incident's events, not all of them.
+func TestQueriesUseTheirIndexes(t *testing.T) {
 	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "tw.db"), Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -144,6 +145,8 @@ func TestQueriesUsePartialIndexes(t *testing.T) {
 	}{
 		{correlatedIncident, "incidents_correlation", []any{"src", "key", "resolved"}},
 		{groupIncident, "incident_triage_group", []any{"key", 0, "id", "resolved"}},
+		{moveEvents, "events_incident", []any{"to", "from"}},
+		{latestEvent, "events_incident", []any{"id"}},
 	} {
 		rows, err := s.r.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+c.query, c.args...)
 		if err != nil {

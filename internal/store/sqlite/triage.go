@@ -424,7 +424,7 @@ func mergeIncident(ctx context.Context, tx *sql.Tx, inc *store.Incident, tr *sto
 	if target.ID == inc.ID {
 		return fmt.Errorf("cannot merge %s into itself", inc.Number)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE events SET incident_id = ? WHERE incident_id = ?`, target.ID, inc.ID); err != nil {
+	if _, err := tx.ExecContext(ctx, moveEvents, target.ID, inc.ID); err != nil {
 		return err
 	}
 	targetTriage, err := getTriage(ctx, tx, target.ID)
@@ -498,10 +498,16 @@ func (s *Store) ListTimeline(ctx context.Context, incidentID string) ([]store.Ti
 	return out, rows.Err()
 }
 
+// moveEvents and latestEvent go by events_incident (schema version 9).
+const (
+	moveEvents  = `UPDATE events SET incident_id = ? WHERE incident_id = ?`
+	latestEvent = `SELECT ` + eventCols + ` FROM events e LEFT JOIN incidents i ON i.id = e.incident_id
+		WHERE e.incident_id = ? ORDER BY e.received_at DESC, e.rowid DESC LIMIT 1`
+)
+
 // LatestIncidentEvent implements store.TriageStore.
 func (s *Store) LatestIncidentEvent(ctx context.Context, incidentID string) (*store.Event, error) {
-	ev, err := scanEvent(s.r.QueryRowContext(ctx, `SELECT `+eventCols+` FROM events e LEFT JOIN incidents i ON i.id = e.incident_id
-		WHERE e.incident_id = ? ORDER BY e.received_at DESC, e.rowid DESC LIMIT 1`, incidentID))
+	ev, err := scanEvent(s.r.QueryRowContext(ctx, latestEvent, incidentID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
