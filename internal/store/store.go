@@ -367,8 +367,8 @@ type ReceiverClaimer interface {
 // FormatIncidentNumber renders INC-<year>-<seq>, zero-padded to 4 digits.
 // Every delivery names an incident, so this is strconv, not fmt.
 func FormatIncidentNumber(year, seq int) string {
-	b := make([]byte, 0, 24)
-	b = append(b, "INC-"...)
+	var buf [24]byte
+	b := append(buf[:0], "INC-"...)
 	b = strconv.AppendInt(b, int64(year), 10)
 	b = append(b, '-')
 	return string(AppendZeroPadded(b, int64(seq), 4))
@@ -382,7 +382,8 @@ func AppendZeroPadded(b []byte, n int64, width int) []byte {
 		n = -n
 		width--
 	}
-	digits := strconv.AppendInt(nil, n, 10)
+	var buf [20]byte // the digits of any int64
+	digits := strconv.AppendInt(buf[:0], n, 10)
 	for i := len(digits); i < width; i++ {
 		b = append(b, '0')
 	}

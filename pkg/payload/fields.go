@@ -90,7 +90,7 @@ func firstNonEmpty(vs ...string) string {
 // floatOf reads a finite number sent as a JSON number or a numeric string.
 func floatOf(v any) (float64, bool) {
 	s := str(v)
-	if s == "" {
+	if s == "" || !floatChars(s) {
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(s, 64)
@@ -98,6 +98,20 @@ func floatOf(v any) (float64, bool) {
 		return 0, false
 	}
 	return f, true
+}
+
+// floatChars reports whether s holds only bytes strconv.ParseFloat can
+// accept. Every timestamp reaches floatOf first (timeOf), and a failed
+// ParseFloat allocates its error: text dates ("2026-12-02T13:09:44Z")
+// stop here instead.
+func floatChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '.' || c == '+' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // intOf reads a whole number sent as a number or string ("4", "4.0").

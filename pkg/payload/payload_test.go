@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -429,6 +431,20 @@ func TestTimeOf(t *testing.T) {
 		}
 		if s != tt.want {
 			t.Errorf("timeOf(%#v) = %q, want %q", tt.in, s, tt.want)
+		}
+	}
+}
+
+// floatOf turns text away before strconv.ParseFloat only where
+// ParseFloat would refuse it too.
+func TestFloatOfAgreesWithParseFloat(t *testing.T) {
+	for _, s := range []string{"4", "-4.5", "+1e3", "0x10", "0x1p-2", "1_000", "0b101", "Inf", "nan", ".5",
+		"2024-01-15T10:00:00Z", "2020-07-20 16:26:22 (UTC)", "1,5", "4 ", "", "١٢", "4\x00"} {
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		wantOK := err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
+		got, ok := floatOf(s)
+		if ok != wantOK || ok && got != f {
+			t.Errorf("floatOf(%q) = %v, %v; ParseFloat says %v, %v", s, got, ok, f, err)
 		}
 	}
 }
