@@ -223,7 +223,11 @@ type DeliveryItem struct {
 	// about something inside it (a TheHive task, log or observable).
 	KeepTitle bool
 	// Resolve closes the incident the item lands on: the vendor deleted
-	// or resolved the object it stands for.
+	// or resolved the object it stands for. With nothing of its key open
+	// it lands on the key's latest resolved incident (a vendor closing
+	// twice, true_positive then closed, or closing what an analyst
+	// already resolved here), and only a key never seen opens an
+	// incident, resolved from the start and never triaged.
 	Resolve bool
 }
 

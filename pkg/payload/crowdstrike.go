@@ -14,7 +14,8 @@ import "strings"
 // present. Other streaming events (audit, incident summaries) parse with
 // what they share; an audit event naming a detection_id in AuditKeyValues
 // updates that detection's incident, and an IdentityProtectionEvent is
-// keyed by its IdentityProtectionIncidentId and named by IncidentType.
+// keyed by its IdentityProtectionIncidentId, named by IncidentType and
+// closes its incident when its State does.
 type crowdStrike struct{}
 
 // FormatCrowdStrike is the CrowdStrike Falcon streaming event format.
@@ -71,11 +72,13 @@ func (crowdStrike) events(doc map[string]any) []Event {
 			ev.ExternalID, ev.CorrelationKey = id, id
 			ev.Action = ActionUpdate
 			ev.Severity, ev.VendorSeverity = SeverityInfo, ""
-			ev.VendorStatus = falconAuditValue(audit, "new_state")
-			if strings.EqualFold(ev.VendorStatus, "closed") || strings.EqualFold(ev.VendorStatus, "resolved") {
-				ev.VendorStatus = "Closed"
-			}
+			ev.VendorStatus = falconStatus(falconAuditValue(audit, "new_state"))
 		}
+	}
+	// Identity Protection re-sends the whole incident as its State moves
+	// (NEW, IN_PROGRESS, CLOSED, REOPENED).
+	if str(e["IdentityProtectionIncidentId"]) != "" {
+		ev.VendorStatus = falconStatus(str(e["State"]))
 	}
 
 	host := firstNonEmpty(str(e["HostnameField"]), str(e["ComputerName"]), str(e["Hostname"]), str(e["EndpointName"]))
@@ -132,6 +135,21 @@ func falconSeverityOf(e map[string]any, eventType string) (Severity, string) {
 		fallback = SeverityInfo
 	}
 	return fallback, firstNonEmpty(num, name)
+}
+
+// falconStatus reports a detection's or an Identity Protection incident's
+// state as VendorStatus: verbatim, except that the states that end it say
+// "Closed", which is what a receiver reads as closing. An analyst closes a
+// detection by choosing its resolution, so the detects API's
+// true_positive, false_positive and ignored end it as closed does; the
+// resolution itself stays in the delivery's body. "resolved" is no Falcon
+// state but has always been read as closing.
+func falconStatus(state string) string {
+	switch strings.ToLower(state) {
+	case "closed", "resolved", "true_positive", "false_positive", "ignored":
+		return "Closed"
+	}
+	return state
 }
 
 // falconAuditValue reads one entry of an audit event's AuditKeyValues,

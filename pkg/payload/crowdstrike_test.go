@@ -122,13 +122,38 @@ func TestCrowdStrikeDetectionUpdate(t *testing.T) {
 	if update.Action != ActionUpdate || update.VendorSeverity != "" || update.VendorStatus != "Closed" {
 		t.Errorf("update action %s vendor severity %q status %q", update.Action, update.VendorSeverity, update.VendorStatus)
 	}
+	fp := parseOne(t, FormatCrowdStrike, string(readFixture(t, FormatCrowdStrike, "audit_detection_update_false_positive.json")))
+	if fp.CorrelationKey != detection.CorrelationKey || fp.Action != ActionUpdate || fp.VendorSeverity != "" || fp.VendorStatus != "Closed" {
+		t.Errorf("false_positive: key %q action %s vendor severity %q status %q", fp.CorrelationKey, fp.Action, fp.VendorSeverity, fp.VendorStatus)
+	}
 
 	seed := parseOne(t, FormatCrowdStrike, `{"metadata":{"eventType":"DetectionSummaryEvent"},"event":{"DetectId":"ldt:abc123","Severity":4}}`)
+	// The detects API's statuses: true_positive, false_positive and ignored
+	// are the resolutions an analyst closes a detection with, so they close
+	// its incident as closed does; the others leave it open, verbatim.
 	tests := []struct{ state, status string }{
-		{`"closed"`, "Closed"},
-		{`"resolved"`, "Closed"},
-		{`"Closed"`, "Closed"},
+		{`"new"`, "new"},
 		{`"in_progress"`, "in_progress"},
+		{`"true_positive"`, "Closed"},
+		{`"false_positive"`, "Closed"},
+		{`"ignored"`, "Closed"},
+		{`"closed"`, "Closed"},
+		{`"reopened"`, "reopened"},
+		{`"resolved"`, "Closed"},
+		// Case and surrounding space do not matter.
+		{`"Closed"`, "Closed"},
+		{`"CLOSED"`, "Closed"},
+		{`"True_Positive"`, "Closed"},
+		{`"FALSE_POSITIVE"`, "Closed"},
+		{`"Ignored"`, "Closed"},
+		{`" false_positive "`, "Closed"},
+		{`"In_Progress"`, "In_Progress"},
+		// Unknown or missing states stay as they were sent.
+		{`"false positive"`, "false positive"},
+		{`"positive"`, "positive"},
+		{`"ignored_later"`, "ignored_later"},
+		{`""`, ""},
+		{`1`, "1"},
 		{`null`, ""},
 	}
 	for _, tt := range tests {
@@ -166,6 +191,54 @@ func TestCrowdStrikeIdentityProtection(t *testing.T) {
 	}
 	if len(ev.Entities.Hosts) != 0 || !reflect.DeepEqual(ev.Entities.IPs, []string{"10.0.0.7"}) {
 		t.Errorf("entities %+v", ev.Entities)
+	}
+}
+
+// Identity Protection re-sends an incident as its State moves: CLOSED
+// closes the incident the first delivery opened, the rest leave it open.
+func TestCrowdStrikeIdentityProtectionState(t *testing.T) {
+	opened := parseOne(t, FormatCrowdStrike, string(readFixture(t, FormatCrowdStrike, "identity_protection_incident.json")))
+	closed := parseOne(t, FormatCrowdStrike, string(readFixture(t, FormatCrowdStrike, "identity_protection_incident_closed.json")))
+	if opened.VendorStatus != "NEW" || closed.VendorStatus != "Closed" {
+		t.Errorf("status %q then %q, want NEW then Closed", opened.VendorStatus, closed.VendorStatus)
+	}
+	if closed.CorrelationKey == "" || closed.CorrelationKey != opened.CorrelationKey || closed.Title != opened.Title || closed.Severity != opened.Severity {
+		t.Errorf("closed key %q title %q severity %s; opened key %q title %q severity %s",
+			closed.CorrelationKey, closed.Title, closed.Severity, opened.CorrelationKey, opened.Title, opened.Severity)
+	}
+
+	tests := []struct{ state, status string }{
+		{`"NEW"`, "NEW"},
+		{`"IN_PROGRESS"`, "IN_PROGRESS"},
+		{`"CLOSED"`, "Closed"},
+		{`"REOPENED"`, "REOPENED"},
+		// Case and surrounding space do not matter.
+		{`"closed"`, "Closed"},
+		{`"Closed"`, "Closed"},
+		{`" CLOSED "`, "Closed"},
+		{`"new"`, "new"},
+		{`"in_progress"`, "in_progress"},
+		{`"reopened"`, "reopened"},
+		// Unknown or missing states stay as they were sent.
+		{`"DISMISSED"`, "DISMISSED"},
+		{`"CLOSING"`, "CLOSING"},
+		{`""`, ""},
+		{`3`, "3"},
+		{`{"x":1}`, ""},
+		{`null`, ""},
+	}
+	for _, tt := range tests {
+		ev := parseOne(t, FormatCrowdStrike, `{"metadata":{"eventType":"IdentityProtectionEvent"},"event":{"IdentityProtectionIncidentId":"INC-12345",
+			"IncidentType":"Lateral Movement","Severity":4,"State":`+tt.state+`}}`)
+		if ev.CorrelationKey != "INC-12345" || ev.Action != ActionCreate || ev.Severity != SeverityHigh || ev.VendorStatus != tt.status {
+			t.Errorf("State %s: key %q action %s severity %s status %q; want INC-12345, create, high, status %q",
+				tt.state, ev.CorrelationKey, ev.Action, ev.Severity, ev.VendorStatus, tt.status)
+		}
+	}
+	// A State on anything but an Identity Protection incident is not read.
+	ev := parseOne(t, FormatCrowdStrike, `{"metadata":{"eventType":"DetectionSummaryEvent"},"event":{"DetectId":"ldt:abc123","State":"CLOSED"}}`)
+	if ev.VendorStatus != "" {
+		t.Errorf("detection with a State: status %q", ev.VendorStatus)
 	}
 }
 

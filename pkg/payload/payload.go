@@ -81,7 +81,9 @@ type Event struct {
 	// (TheHive "Open", "Resolved"), for formats that track one. An object
 	// the vendor closed is reported as "Resolved" or "Closed" whatever the
 	// vendor calls it (TheHive 5's Closed stage, a Falcon detection set to
-	// closed), since those are what a receiver reads as closing.
+	// closed or to a resolution such as false_positive, a Falcon Identity
+	// Protection incident's CLOSED state), since those are what a receiver
+	// reads as closing.
 	VendorStatus string    `json:"vendor_status,omitempty" yaml:"vendor_status,omitempty"`
 	Category     string    `json:"category,omitempty" yaml:"category,omitempty"`
 	Source       string    `json:"source,omitempty" yaml:"source,omitempty"`

@@ -562,6 +562,13 @@ func attachIncident(ctx context.Context, tx pgx.Tx, seq, source string, it store
 		inc, err := scanIncident(tx.QueryRow(ctx, `SELECT `+incidentCols+` FROM incidents
 			WHERE source = $1 AND correlation_key = $2 AND correlation_key <> '' AND status <> $3 ORDER BY created_at DESC LIMIT 1 FOR NO KEY UPDATE`,
 			source, key, store.StatusResolved))
+		if errors.Is(err, pgx.ErrNoRows) && it.Resolve {
+			// Nothing of the key is open: the latest resolved incident
+			// takes it (see store.DeliveryItem.Resolve).
+			inc, err = scanIncident(tx.QueryRow(ctx, `SELECT `+incidentCols+` FROM incidents
+				WHERE source = $1 AND correlation_key = $2 AND correlation_key <> '' AND status = $3 ORDER BY created_at DESC LIMIT 1 FOR NO KEY UPDATE`,
+				source, key, store.StatusResolved))
+		}
 		switch {
 		case err == nil:
 			it.Title, it.Severity = title, sev

@@ -94,8 +94,8 @@ func newQueueID() string {
 // in the delivery's transaction. Events that land on an existing incident
 // are not triaged again: the playbook ran when that incident was opened.
 func enqueueTriageTx(ctx context.Context, tx pgx.Tx, d *store.Delivery, inc *store.Incident, eventID string, now time.Time) (*store.TriageJob, error) {
-	if d.Triage == nil || inc.EventCount != 1 {
-		return nil, nil
+	if d.Triage == nil || inc.EventCount != 1 || inc.Status == store.StatusResolved {
+		return nil, nil // a playbook has nothing to do on a closed incident
 	}
 	job := &store.TriageJob{
 		ID: newQueueID(), IncidentID: inc.ID, EventID: eventID, Source: inc.Source, Playbook: text(d.Triage.Playbook),

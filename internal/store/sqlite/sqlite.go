@@ -585,6 +585,11 @@ func ingestTx(ctx context.Context, tx writeTx, replay *replayClaims, d *store.De
 const correlatedIncident = `SELECT ` + incidentCols + ` FROM incidents
 	WHERE source = ? AND correlation_key = ? AND correlation_key <> '' AND status <> ? ORDER BY created_at DESC LIMIT 1`
 
+// lastResolvedIncident is where a resolving item lands when nothing of its
+// key is open (see store.DeliveryItem.Resolve).
+const lastResolvedIncident = `SELECT ` + incidentCols + ` FROM incidents
+	WHERE source = ? AND correlation_key = ? AND correlation_key <> '' AND status = ? ORDER BY created_at DESC LIMIT 1`
+
 // attachIncident finds the open incident an item correlates with, or opens
 // a new one with the next number of the year.
 //
@@ -593,6 +598,9 @@ const correlatedIncident = `SELECT ` + incidentCols + ` FROM incidents
 func attachIncident(ctx context.Context, tx writeTx, bulk *bulkRows, source string, it store.DeliveryItem, now time.Time) (*store.Incident, error) {
 	if it.CorrelationKey != "" {
 		inc, err := scanIncident(tx.QueryRowContext(ctx, correlatedIncident, source, it.CorrelationKey, store.StatusResolved))
+		if errors.Is(err, sql.ErrNoRows) && it.Resolve {
+			inc, err = scanIncident(tx.QueryRowContext(ctx, lastResolvedIncident, source, it.CorrelationKey, store.StatusResolved))
+		}
 		switch {
 		case err == nil:
 			store.ApplyItem(inc, it, now)

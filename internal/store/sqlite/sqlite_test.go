@@ -144,6 +144,7 @@ func TestQueriesUseTheirIndexes(t *testing.T) {
 		args         []any
 	}{
 		{correlatedIncident, "incidents_correlation", []any{"src", "key", "resolved"}},
+		{lastResolvedIncident, "incidents_correlation", []any{"src", "key", "resolved"}},
 		{groupIncident, "incident_triage_group", []any{"key", 0, "id", "resolved"}},
 		{moveEvents, "events_incident", []any{"to", "from"}},
 		{latestEvent, "events_incident", []any{"id"}},

@@ -92,8 +92,8 @@ func NewQueueID() string {
 // Events that land on an existing incident are not triaged again: the
 // playbook ran when that incident was opened.
 func enqueueTriageTx(ctx context.Context, tx writeTx, d *store.Delivery, inc *store.Incident, eventID string, now time.Time) (*store.TriageJob, error) {
-	if d.Triage == nil || inc.EventCount != 1 {
-		return nil, nil
+	if d.Triage == nil || inc.EventCount != 1 || inc.Status == store.StatusResolved {
+		return nil, nil // a playbook has nothing to do on a closed incident
 	}
 	job := &store.TriageJob{
 		ID: NewQueueID(), IncidentID: inc.ID, EventID: eventID, Source: d.Source, Playbook: d.Triage.Playbook,

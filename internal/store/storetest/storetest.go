@@ -318,12 +318,38 @@ func testCorrelation(t *testing.T, s store.Store) {
 	// A deletion whose creation never arrived opens its incident resolved.
 	orphan := item("TheHive case gone", "")
 	orphan.CorrelationKey, orphan.Resolve = "thehive:case:2", true
-	r5, err := s.Ingest(ctx, delivery("thehive", "", t0.Add(4*time.Hour), orphan))
+	// The source triages: a closed incident gets no playbook.
+	od := delivery("thehive", "", t0.Add(4*time.Hour), orphan)
+	od.Triage = &store.TriageRequest{Playbook: "phishing_triage"}
+	r5, err := s.Ingest(ctx, od)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r5.Incidents[0].Status != store.StatusResolved {
-		t.Fatalf("orphan deletion: %+v", r5.Incidents[0])
+	if r5.Incidents[0].Status != store.StatusResolved || len(r5.Jobs) != 0 {
+		t.Fatalf("orphan deletion: %+v, jobs %+v", r5.Incidents[0], r5.Jobs)
+	}
+	// A vendor closing again (true_positive, then closed), or closing
+	// what was resolved here, lands on the key's latest resolved
+	// incident instead of opening another.
+	for i, key := range []string{"thehive:case:1", "thehive:case:2"} {
+		again := item("", "")
+		again.CorrelationKey, again.Resolve = key, true
+		r, err := s.Ingest(ctx, delivery("thehive", "", t0.Add(time.Duration(5+i)*time.Hour), again))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"thehive:case:1": inc4.ID, "thehive:case:2": r5.Incidents[0].ID}[key]
+		if got := r.Incidents[0]; got.ID != want || got.Status != store.StatusResolved {
+			t.Fatalf("second resolve of %s: incident %+v, want %s", key, got, want)
+		}
+	}
+	if inc4, _ = s.GetIncident(ctx, inc4.ID); inc4.EventCount != 4 {
+		t.Fatalf("second resolve not counted on its incident: %+v", inc4)
+	}
+	// An update that does not resolve still opens a new incident.
+	r6, _ := s.Ingest(ctx, delivery("thehive", "", t0.Add(7*time.Hour), item("Case 2 reopened", "high")))
+	if r6.Incidents[0].ID == inc4.ID || r6.Incidents[0].Status != store.StatusOpen {
+		t.Fatalf("update after the resolve: %+v", r6.Incidents[0])
 	}
 }
 
