@@ -3,6 +3,7 @@
 package logs
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -205,9 +206,9 @@ func (f Filter) Match(e Entry) bool {
 }
 
 // Tail returns the last n matching entries of the log at path (all when
-// n <= 0), reading the rotated files (path.1, .2, …) too when the current
-// one holds fewer. Lines that are not JSON are skipped: a crash can leave
-// half a line.
+// n <= 0; Stream passes them all without holding them), reading the
+// rotated files (path.1, .2, …) too when the current one holds fewer.
+// Lines that are not JSON are skipped: a crash can leave half a line.
 func Tail(path string, n int, f Filter) ([]Entry, error) {
 	entries, _, err := TailFrom(path, n, f)
 	return entries, err
@@ -228,52 +229,104 @@ type Position struct {
 // size of the log.
 func TailFrom(path string, n int, f Filter) ([]Entry, Position, error) {
 	var rev []Entry // newest first
-	// Reading backwards, a run of entries well before Since ends the
-	// scan: the rest is older still, so --since bounds the reading, not
-	// just the output, even with --tail 0. A run, and well before: lines
-	// reach the file a little out of time order, and a clock stepped back
-	// puts older times after newer ones for a while.
-	old := 0
-	full := func() bool { return old >= sinceStopRun || n > 0 && len(rev) >= n }
+	stop := sinceStop{since: f.Since}
+	full := func() bool { return stop.done() || n > 0 && len(rev) >= n }
 	add := func(line []byte) bool {
 		e, err := ParseLine(bytes.TrimSpace(line))
 		if err != nil {
 			return !full()
 		}
-		if !f.Since.IsZero() && !e.Time.IsZero() && e.Time.Before(f.Since.Add(-sinceSlack)) {
-			old++
-		} else {
-			old = 0
-		}
+		stop.see(e)
 		if f.Match(e) {
 			rev = append(rev, e)
 		}
 		return !full()
 	}
-	pos, st, err := tailCurrent(path, add)
-	missing := errors.Is(err, fs.ErrNotExist) // between a rotation's rename and create, say
-	if err != nil && !missing {
-		return nil, Position{}, err
-	}
-	var seen []os.FileInfo
-	if st != nil {
-		seen = append(seen, st)
-	}
-	for k := 1; k <= keptFiles && !full(); k++ {
-		st, err := tailRotated(generation(path, k), seen, add)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			continue
-		case err != nil:
+	files := logFiles{path: path}
+	defer files.close()
+	var pos Position
+	for !full() {
+		lf, err := files.next()
+		if err != nil {
 			return nil, Position{}, err
 		}
-		seen = append(seen, st)
+		if lf == nil {
+			break
+		}
+		if lf.current {
+			pos, err = tailCurrent(lf, add)
+		} else {
+			err = scanLinesBackward(lf.file, lf.size, add)
+		}
+		if err != nil {
+			return nil, Position{}, err
+		}
 	}
-	if len(seen) == 0 {
-		return nil, Position{}, err
+	if len(files.open) == 0 {
+		return nil, Position{}, files.missing
 	}
 	slices.Reverse(rev)
 	return rev, pos, nil
+}
+
+// Stream calls fn with each matching entry of the log at path, oldest
+// first: the rotated files (path.3, .2, .1), then the current one. It
+// passes the entries TailFrom(path, 0, f) returns and returns the same
+// position, but calls fn as it reads, so printing the whole log (up to
+// four files of MaxFileBytes) holds one line at a time, not the log. It
+// stops at the first error fn returns and returns it.
+//
+// With f.Since it first reads backwards, as TailFrom does, to where that
+// scan would stop, keeping nothing, then forwards from there: --since
+// still bounds the reading, and an entry after Since that TailFrom would
+// not reach (logged before a long run of older ones, by a clock that was
+// then stepped back) is not printed either. The part after Since is read
+// twice.
+func Stream(path string, f Filter, fn func(Entry) error) (Position, error) {
+	files := logFiles{path: path}
+	defer files.close()
+	if err := files.openSince(f.Since); err != nil {
+		return Position{}, err
+	}
+	if len(files.open) == 0 {
+		return Position{}, files.missing
+	}
+	var pos Position
+	for _, lf := range slices.Backward(files.open) {
+		// The length of the last line if it does not parse: at the end of
+		// the current file, half a line still being written, which Follow
+		// reads whole from the position, as after TailFrom.
+		var half int64
+		err := scanLines(io.NewSectionReader(lf.file, lf.from, lf.size-lf.from), func(line []byte) error {
+			e, err := ParseLine(bytes.TrimSpace(line))
+			if err != nil {
+				half = int64(len(line))
+				return nil
+			}
+			half = 0
+			if !f.Match(e) {
+				return nil
+			}
+			return fn(e)
+		})
+		if err != nil {
+			return Position{}, err
+		}
+		if lf.current {
+			pos = Position{Offset: lf.size - half, file: lf.st}
+		}
+	}
+	return pos, nil
+}
+
+// A sinceStop ends a backward scan for Filter.Since: after a run of
+// entries well before Since, the rest is older still, so --since bounds
+// the reading, not just the output, even with --tail 0. A run, and well
+// before: lines reach the file a little out of time order, and a clock
+// stepped back puts older times after newer ones for a while.
+type sinceStop struct {
+	since time.Time
+	run   int // entries in a row, the last ones seen, well before since
 }
 
 // The backward scan stops after sinceStopRun entries in a row from more
@@ -283,21 +336,132 @@ const (
 	sinceStopRun = 1000
 )
 
+// see counts e, the next entry reading backwards.
+func (s *sinceStop) see(e Entry) {
+	if !s.since.IsZero() && !e.Time.IsZero() && e.Time.Before(s.since.Add(-sinceSlack)) {
+		s.run++
+	} else {
+		s.run = 0
+	}
+}
+
+// done reports whether the entries not seen yet are all too old.
+func (s *sinceStop) done() bool { return s.run >= sinceStopRun }
+
+// A logFile is one file of the log, open for reading. Only the first size
+// bytes, its size when opened, are read: lines appended later are
+// Follow's, from the Position.
+type logFile struct {
+	file *os.File
+	st   os.FileInfo
+	size int64
+	// current is whether it was opened as the current file, not a rotated
+	// one.
+	current bool
+	// from is where Stream starts reading it: 0, or the line where the
+	// backward scan for --since stopped.
+	from int64
+}
+
+// logFiles opens the files of a log one at a time, newest first: the
+// current file, then path.1, .2, …. A missing file is skipped (the
+// current one is missing between a rotation's rename and create), and so
+// is one already opened under another name: the current file, rotated
+// while the files were opened.
+type logFiles struct {
+	path string
+	k    int        // the generation to open next
+	open []*logFile // newest first
+	// missing is the error opening the current file, when it is missing:
+	// what to return if no file is there at all.
+	missing error
+}
+
+// next opens the next older file; it returns nil, nil after the oldest.
+func (l *logFiles) next() (*logFile, error) {
+	for ; l.k <= keptFiles; l.k++ {
+		file, err := os.Open(generation(l.path, l.k))
+		if errors.Is(err, fs.ErrNotExist) {
+			if l.k == 0 {
+				l.missing = err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		st, err := file.Stat()
+		if err != nil {
+			file.Close()
+			return nil, err
+		}
+		if l.opened(st) {
+			file.Close()
+			continue
+		}
+		lf := &logFile{file: file, st: st, size: st.Size(), current: l.k == 0}
+		l.open = append(l.open, lf)
+		l.k++
+		return lf, nil
+	}
+	return nil, nil
+}
+
+// opened reports whether st is one of the files opened already.
+func (l *logFiles) opened(st os.FileInfo) bool {
+	for _, lf := range l.open {
+		if os.SameFile(lf.st, st) {
+			return true
+		}
+	}
+	return false
+}
+
+// openSince opens the files Stream reads for entries since since (all of
+// them when it is zero) and sets from in the oldest: the backward scan of
+// TailFrom runs, keeping nothing, and stops where TailFrom's would.
+func (l *logFiles) openSince(since time.Time) error {
+	stop := sinceStop{since: since}
+	for !stop.done() {
+		lf, err := l.next()
+		if err != nil || lf == nil {
+			return err
+		}
+		if since.IsZero() {
+			continue
+		}
+		end := lf.size // of the line passed next
+		err = scanLinesBackward(lf.file, lf.size, func(line []byte) bool {
+			start := end - int64(len(line))
+			end = start - 1 // before its newline
+			if e, err := ParseLine(bytes.TrimSpace(line)); err == nil {
+				stop.see(e)
+			}
+			if stop.done() {
+				lf.from = start
+				return false
+			}
+			return true
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *logFiles) close() {
+	for _, lf := range l.open {
+		lf.file.Close()
+	}
+}
+
 // tailCurrent calls add for the lines of the current log file, the last
 // first, and returns the position after its last complete line.
-func tailCurrent(path string, add func([]byte) bool) (Position, os.FileInfo, error) {
-	file, err := os.Open(path)
-	if err != nil {
-		return Position{}, nil, err
-	}
-	defer file.Close()
-	st, err := file.Stat()
-	if err != nil {
-		return Position{}, nil, err
-	}
-	pos := Position{Offset: st.Size(), file: st}
+func tailCurrent(lf *logFile, add func([]byte) bool) (Position, error) {
+	pos := Position{Offset: lf.size, file: lf.st}
 	last := true
-	err = scanLinesBackward(file, st.Size(), func(line []byte) bool {
+	err := scanLinesBackward(lf.file, lf.size, func(line []byte) bool {
 		if last {
 			last = false
 			// The bytes after the last newline: half a line still being
@@ -310,28 +474,7 @@ func tailCurrent(path string, add func([]byte) bool) (Position, os.FileInfo, err
 		}
 		return add(line)
 	})
-	return pos, st, err
-}
-
-// tailRotated calls add for the lines of a rotated file, the last first,
-// unless it is one of seen: the file tailed as current, say, rotated while
-// it was read.
-func tailRotated(name string, seen []os.FileInfo, add func([]byte) bool) (os.FileInfo, error) {
-	file, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer file.Close()
-	st, err := file.Stat()
-	if err != nil {
-		return nil, err
-	}
-	for _, s := range seen {
-		if os.SameFile(s, st) {
-			return st, nil
-		}
-	}
-	return st, scanLinesBackward(file, st.Size(), add)
+	return pos, err
 }
 
 // scanLinesBackward calls fn with each line of r[:end] without its
@@ -377,6 +520,41 @@ func scanLinesBackward(r io.ReaderAt, end int64, fn func(line []byte) bool) erro
 	}
 	fn(buf[lo:hi])
 	return nil
+}
+
+// scanLines calls fn with each line of r without its newline, the first
+// first, until fn returns an error, which it returns. As with
+// scanLinesBackward, the bytes after the last newline count as a line,
+// empty if r ends with one. A line is valid only during its call; only
+// the line being read is held, however long r is.
+func scanLines(r io.Reader, fn func(line []byte) error) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var long []byte // a line longer than br's buffer, so far
+	for {
+		part, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			long = append(long, part...)
+			continue
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		line := part
+		if len(long) > 0 {
+			long = append(long, part...)
+			line = long
+		}
+		if err == nil {
+			line = line[:len(line)-1]
+		}
+		if ferr := fn(line); ferr != nil {
+			return ferr
+		}
+		if err != nil { // io.EOF: that was the bytes after the last newline
+			return nil
+		}
+		long = long[:0]
+	}
 }
 
 // Follow calls fn for each matching entry appended to the log after from,

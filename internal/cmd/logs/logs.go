@@ -139,7 +139,7 @@ func Run(cmd *cobra.Command, opts *Options) error {
 		}
 		return err
 	}
-	entries, pos, err := logs.TailFrom(path, opts.Tail, filter)
+	pos, err := printTail(path, opts.Tail, filter, print)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if !opts.Follow {
@@ -148,13 +148,28 @@ func Run(cmd *cobra.Command, opts *Options) error {
 	case err != nil:
 		return err
 	}
-	for _, e := range entries {
-		if err := print(e); err != nil {
-			return err
-		}
-	}
 	if !opts.Follow {
 		return nil
 	}
 	return logs.Follow(cmd.Context(), path, pos, filter, opts.Poll, print)
+}
+
+// printTail prints the last n matching entries, all of them when n is 0,
+// and returns the position to follow from. All are printed as they are
+// read, oldest first: the log can be 4×64 MiB, too much to hold. The last
+// n are found reading backwards, so they are printed once all are found.
+func printTail(path string, n int, f logs.Filter, print func(logs.Entry) error) (logs.Position, error) {
+	if n == 0 {
+		return logs.Stream(path, f, print)
+	}
+	entries, pos, err := logs.TailFrom(path, n, f)
+	if err != nil {
+		return logs.Position{}, err
+	}
+	for _, e := range entries {
+		if err := print(e); err != nil {
+			return logs.Position{}, err
+		}
+	}
+	return pos, nil
 }

@@ -312,3 +312,82 @@ func TestLogsSinceAfterUntilDurations(t *testing.T) {
 		t.Errorf("err = %v (exit %d)", err, cmdutil.ExitCode(err))
 	}
 }
+
+// A log in three files: .2 and .1, rotated, and the current one, which
+// ends in half a line still being written.
+func writeRotatedLog(t *testing.T, dir string) {
+	t.Helper()
+	all := strings.SplitAfter(logLines, "\n")
+	// Failed and half a line: without its newline, as being written.
+	writeLog(t, dir, strings.TrimSuffix(strings.Join(all[4:], ""), "\n"))
+	path := logs.Path(dir)
+	if err := os.WriteFile(path+".1", []byte(strings.Join(all[2:4], "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path+".2", []byte(strings.Join(all[:2], "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rotatedLogOutput returns what `logs args…` prints for writeRotatedLog's
+// files.
+func rotatedLogOutput(t *testing.T, args ...string) string {
+	t.Helper()
+	e := newEnv(t, "")
+	writeRotatedLog(t, e.dataDir)
+	if err := e.run(args...); err != nil {
+		t.Fatalf("%v: %v", args, err)
+	}
+	return e.stdout.String()
+}
+
+// --tail 0 prints entries as it reads them, oldest file first; it prints
+// what it printed when it collected them all first, as a --tail larger
+// than the log still does, byte for byte, in both formats.
+func TestLogsTailAllAcrossRotatedFiles(t *testing.T) {
+	filters := [][]string{
+		nil,
+		{"--filter", "webhook"},
+		{"--source", "email-gateway"},
+		{"--level", "warn"},
+		{"--since", "2024-01-15T10:00:02Z"},
+		{"--until", "2024-01-15T10:00:04Z", "--filter", "webhook"},
+		{"--since", "1h"},
+	}
+	for _, format := range []string{"table", "json"} {
+		for _, filter := range filters {
+			args := append([]string{"-o", format}, filter...)
+			want := rotatedLogOutput(t, append(args, "--tail", "1000000")...)
+			if got := rotatedLogOutput(t, append(args, "--tail", "0")...); got != want {
+				t.Errorf("%v --tail 0:\n%s\nwant (as --tail 1000000)\n%s", args, got, want)
+			}
+		}
+	}
+
+	if got, want := rotatedLogOutput(t, "--tail", "0"), lines(fStarted, fAccepted, fRejected, fAdmin, fFailed); got != want {
+		t.Errorf("stdout =\n%s\nwant\n%s", got, want)
+	}
+	all := strings.Split(logLines, "\n")
+	if got, want := rotatedLogOutput(t, "-n", "0", "--filter", "webhook", "-o", "json"), lines(all[1], all[2], all[4]); got != want {
+		t.Errorf("stdout =\n%s\nwant\n%s", got, want)
+	}
+}
+
+// --follow after --tail 0 goes on from where the files were read: the
+// half line at the end is printed once finished, nothing twice.
+func TestLogsFollowAfterTailAll(t *testing.T) {
+	e := newEnv(t, "")
+	writeRotatedLog(t, e.dataDir)
+	stop := e.follow("--tail", "0", "--filter", "webhook")
+	e.waitFor(lines(fAccepted, fRejected, fFailed))
+
+	path := logs.Path(e.dataDir)
+	appendLine(t, path, `ne","component":"webhook"}`)
+	appendLine(t, path, `{"time":"2024-01-15T10:01:00Z","level":"INFO","msg":"later","component":"webhook"}`)
+	e.waitFor(lines(fAccepted, fRejected, fFailed,
+		"2024-01-15T10:00:05Z INFO  [webhook] half a line",
+		"2024-01-15T10:01:00Z INFO  [webhook] later"))
+	if err := stop(); err != nil {
+		t.Errorf("err = %v", err)
+	}
+}
