@@ -94,7 +94,9 @@ A source with --allow-from only takes deliveries from those networks (403
 forbidden_address otherwise), checked against the connection's address;
 behind a reverse proxy, name it with --trusted-proxy and the address its
 X-Forwarded-For gives is checked instead.
-Sources with auto-triage answer {"status":"queued",…}: the event and a
+Sources with auto-triage answer {"status":"queued",…} for a delivery that
+opens an incident (one landing on an existing incident, or opening it
+already resolved, is accepted without a job): the event and a
 triage job are stored together, and a pool of workers runs the source's
 playbook (<data-dir>/playbooks or playbooks_dir, else the built-ins) on
 the new incident, then notifies destinations. Jobs survive restarts: a
