@@ -139,7 +139,9 @@ func TestStreamPassesWhatTailFromReturns(t *testing.T) {
 // read once; with no file at all, the error is the missing current file.
 func TestStreamAsTailFromOnOddFiles(t *testing.T) {
 	path := writeGenerations(t, "-", "-", line(1, "INFO", "webhook", "", "a1")+line(2, "INFO", "server", "", "a2"))
-	os.Link(generation(path, 2), path)
+	if err := os.Link(generation(path, 2), path); err != nil {
+		t.Skipf("no hard links here: %v", err)
+	}
 	if got, _, err := streamAll(path, Filter{}); err != nil || msgs(got) != "a1,a2" {
 		t.Errorf("same file twice: %s, %v", msgs(got), err)
 	}

@@ -564,9 +564,12 @@ func attachIncident(ctx context.Context, tx pgx.Tx, seq, source string, it store
 			source, key, store.StatusResolved))
 		if errors.Is(err, pgx.ErrNoRows) && it.Resolve {
 			// Nothing of the key is open: the latest resolved incident
-			// takes it (see store.DeliveryItem.Resolve).
+			// takes it (see store.DeliveryItem.Resolve), unless it was
+			// merged into another, whose events it must not get back.
 			inc, err = scanIncident(tx.QueryRow(ctx, `SELECT `+incidentCols+` FROM incidents
-				WHERE source = $1 AND correlation_key = $2 AND correlation_key <> '' AND status = $3 ORDER BY created_at DESC LIMIT 1 FOR NO KEY UPDATE`,
+				WHERE source = $1 AND correlation_key = $2 AND correlation_key <> '' AND status = $3
+				AND NOT EXISTS (SELECT 1 FROM incident_triage t WHERE t.incident_id = incidents.id AND t.merged_into <> '')
+				ORDER BY created_at DESC LIMIT 1 FOR NO KEY UPDATE`,
 				source, key, store.StatusResolved))
 		}
 		switch {

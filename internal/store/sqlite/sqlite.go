@@ -586,9 +586,12 @@ const correlatedIncident = `SELECT ` + incidentCols + ` FROM incidents
 	WHERE source = ? AND correlation_key = ? AND correlation_key <> '' AND status <> ? ORDER BY created_at DESC LIMIT 1`
 
 // lastResolvedIncident is where a resolving item lands when nothing of its
-// key is open (see store.DeliveryItem.Resolve).
+// key is open (see store.DeliveryItem.Resolve). An incident merged into
+// another is resolved too, but its events moved: it must stay empty.
 const lastResolvedIncident = `SELECT ` + incidentCols + ` FROM incidents
-	WHERE source = ? AND correlation_key = ? AND correlation_key <> '' AND status = ? ORDER BY created_at DESC LIMIT 1`
+	WHERE source = ? AND correlation_key = ? AND correlation_key <> '' AND status = ?
+	AND NOT EXISTS (SELECT 1 FROM incident_triage t WHERE t.incident_id = incidents.id AND t.merged_into <> '')
+	ORDER BY created_at DESC LIMIT 1`
 
 // attachIncident finds the open incident an item correlates with, or opens
 // a new one with the next number of the year.

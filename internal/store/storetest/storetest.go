@@ -343,11 +343,14 @@ func testCorrelation(t *testing.T, s store.Store) {
 			t.Fatalf("second resolve of %s: incident %+v, want %s", key, got, want)
 		}
 	}
-	if inc4, _ = s.GetIncident(ctx, inc4.ID); inc4.EventCount != 4 {
-		t.Fatalf("second resolve not counted on its incident: %+v", inc4)
+	if inc4, err = s.GetIncident(ctx, inc4.ID); err != nil || inc4.EventCount != 4 {
+		t.Fatalf("second resolve not counted on its incident: %+v, %v", inc4, err)
 	}
 	// An update that does not resolve still opens a new incident.
-	r6, _ := s.Ingest(ctx, delivery("thehive", "", t0.Add(7*time.Hour), item("Case 2 reopened", "high")))
+	r6, err := s.Ingest(ctx, delivery("thehive", "", t0.Add(7*time.Hour), item("Case 1 reopened", "high")))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if r6.Incidents[0].ID == inc4.ID || r6.Incidents[0].Status != store.StatusOpen {
 		t.Fatalf("update after the resolve: %+v", r6.Incidents[0])
 	}

@@ -358,6 +358,17 @@ func testGroupAndMerge(t *testing.T, s store.Store) {
 	if tr.MergedInto != first.Number {
 		t.Fatalf("merged_into = %q", tr.MergedInto)
 	}
+	// The vendor closing what was merged away does not put an event back
+	// on the emptied incident: it opens its own, resolved.
+	closing := triagedDelivery("b", at.Add(time.Second))
+	closing.Items[0].Resolve = true
+	closed := ingest(t, s, closing).Incidents[0]
+	if closed.ID == second.ID || closed.Status != store.StatusResolved {
+		t.Fatalf("a close of the merged incident's key landed on %+v", closed)
+	}
+	if again, err := s.GetIncident(ctx, second.ID); err != nil || again.EventCount != 0 {
+		t.Fatalf("merged incident after the close: %+v, %v", again, err)
+	}
 	// The merge restarted the group's window.
 	if _, err := s.FindGroupIncident(ctx, key, at, "x"); err != nil {
 		t.Fatalf("window not refreshed: %v", err)
