@@ -257,6 +257,21 @@ func TestRemoteAdminAPI(t *testing.T) {
 		t.Fatalf("bad token message: %s", r.stderr)
 	}
 	bad.expectCode(3, "incidents", "list")
+	// A token read from a CRLF file works; "." and ".." are no source,
+	// as locally; --token without a receiver is refused, not applied to
+	// this machine's store.
+	crlf := newEnv(t)
+	crlf.extra = []string{"TW_SERVER=" + srv.url, "TW_TOKEN=" + tok + "\r\n"}
+	crlf.must("webhook", "list")
+	for _, args := range [][]string{{"show", ".."}, {"remove", "..", "--yes"}, {"rotate-secret", "."}, {"update", "..", "--description", "x"}} {
+		if r := crlf.expectCode(4, append([]string{"webhook"}, args...)...); !strings.Contains(r.stderr, "is not registered") {
+			t.Fatalf("remote webhook %v: %s", args, r.stderr)
+		}
+	}
+	local := newEnv(t)
+	if r := local.expectCode(2, "webhook", "list", "--token", tok); !strings.Contains(r.stderr, "--token is for a remote receiver: add --server URL") {
+		t.Fatalf("--token without --server: %s", r.stderr)
+	}
 	server.must("token", "revoke", "ci", "--yes")
 	client.expectCode(3, "webhook", "list")
 }

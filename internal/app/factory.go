@@ -116,7 +116,9 @@ func newFactory(ios *iostreams.IOStreams, version string, flags func() *pflag.Fl
 		if server == "" {
 			return nil, nil
 		}
-		tok := cfg.Get("token")
+		// A token read from a CRLF file keeps its \r: in a header it
+		// failed as "cannot reach the receiver".
+		tok := strings.TrimSpace(cfg.Get("token"))
 		if tok == "" {
 			return nil, cmdutil.AuthError(fmt.Errorf("--server %s needs an admin token: pass --token or set TW_TOKEN (create one on the server with 'tw-cli token create')", redact.CredentialsString(server)))
 		}

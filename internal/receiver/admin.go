@@ -97,7 +97,7 @@ func decode(w http.ResponseWriter, req *http.Request, v any, optional bool) bool
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid_request", "invalid JSON body: "+err.Error())
+		writeError(w, http.StatusBadRequest, "invalid_request", "invalid JSON body: "+jsonProblem(err))
 		return false
 	}
 	// One object: anything after it would be ignored unchecked.
@@ -207,8 +207,8 @@ func (r *Receiver) handleRotateSecret(w http.ResponseWriter, req *http.Request) 
 	writeJSON(w, http.StatusOK, sources.CreatedView{View: v, GeneratedSecret: generated})
 }
 
-// maxGraceSeconds bounds a rotation's grace period: a year.
-const maxGraceSeconds = 365 * 24 * 60 * 60
+// maxGraceSeconds is sources.MaxGrace as the API takes it.
+const maxGraceSeconds = int64(sources.MaxGrace / time.Second)
 
 // Listing bounds: limit defaults to 100 and may be at most 1000.
 const (
@@ -340,3 +340,17 @@ type EventDetailView struct {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// jsonProblem says what is wrong with a request body in the API's terms:
+// encoding/json's type errors name Go types ("Go value of type
+// sources.Spec").
+func jsonProblem(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		if typeErr.Field == "" {
+			return "expected a JSON object, got " + typeErr.Value
+		}
+		return fmt.Sprintf("field %q cannot be %s", typeErr.Field, typeErr.Value)
+	}
+	return err.Error()
+}

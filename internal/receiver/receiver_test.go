@@ -300,6 +300,16 @@ func TestAdminAPI(t *testing.T) {
 	if r := f.admin("POST", "/api/webhooks", `{"source":"x","bogus":1}`, f.token); r.status != 400 {
 		t.Fatalf("unknown field: %d %s", r.status, r.raw)
 	}
+	// Type errors are told in the API's terms, not Go's.
+	for body, want := range map[string]string{
+		`[]`:                    "invalid JSON body: expected a JSON object, got array",
+		`{"source":5}`:          `invalid JSON body: field \"source\" cannot be number`,
+		`{"auto_triage":"yes"}`: `invalid JSON body: field \"auto_triage\" cannot be string`,
+	} {
+		if r := f.admin("POST", "/api/webhooks", body, f.token); r.status != 400 || !strings.Contains(r.raw, want) || strings.Contains(r.raw, "Go value") {
+			t.Errorf("%s: %d %s, want %s", body, r.status, r.raw, want)
+		}
+	}
 	gen := f.admin("POST", "/api/webhooks", `{"source":"gen"}`, f.token)
 	if s, _ := gen.body["generated_secret"].(string); len(s) != 64 {
 		t.Fatalf("generated secret missing: %s", gen.raw)

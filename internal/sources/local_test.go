@@ -272,8 +272,10 @@ func TestLocalRotateErrors(t *testing.T) {
 	if !isValidation(err) || err.Error() != "the new secret is the same as the current one" {
 		t.Errorf("rotate to the same secret = %v", err)
 	}
-	if _, _, err := l.RotateSecret(ctx, "edr", "new", -time.Second); !isValidation(err) {
-		t.Errorf("negative grace = %v, want *ValidationError", err)
+	for _, grace := range []time.Duration{-time.Second, sources.MaxGrace + time.Second} {
+		if _, _, err := l.RotateSecret(ctx, "edr", "new", grace); !isValidation(err) {
+			t.Errorf("grace %s = %v, want *ValidationError", grace, err)
+		}
 	}
 	if src := stored(t, st, "edr"); src.Secret != "same" || src.PreviousSecret != "" {
 		t.Errorf("a refused rotation changed the source: %+v", src)

@@ -68,30 +68,54 @@ func (r *Remote) List(ctx context.Context) ([]View, error) {
 	return out.Webhooks, err
 }
 
+// sourcePath is a source's admin API path. "." and ".." name no source
+// (ValidateName refuses them) but the server's router would clean them
+// into another endpoint's path: they are not found, as locally.
+func sourcePath(name string) (string, error) {
+	if name == "." || name == ".." {
+		return "", NotFoundError(name)
+	}
+	return "/api/webhooks/" + url.PathEscape(name), nil
+}
+
 // Get implements Service.
 func (r *Remote) Get(ctx context.Context, name string) (View, error) {
 	var out View
-	err := r.do(ctx, http.MethodGet, "/api/webhooks/"+url.PathEscape(name), nil, &out)
+	path, err := sourcePath(name)
+	if err == nil {
+		err = r.do(ctx, http.MethodGet, path, nil, &out)
+	}
 	return out, err
 }
 
 // Update implements Service.
 func (r *Remote) Update(ctx context.Context, name string, p Patch) (View, error) {
 	var out View
-	err := r.do(ctx, http.MethodPatch, "/api/webhooks/"+url.PathEscape(name), p, &out)
+	path, err := sourcePath(name)
+	if err == nil {
+		err = r.do(ctx, http.MethodPatch, path, p, &out)
+	}
 	return out, err
 }
 
 // Remove implements Service.
 func (r *Remote) Remove(ctx context.Context, name string) error {
-	return r.do(ctx, http.MethodDelete, "/api/webhooks/"+url.PathEscape(name), nil, nil)
+	path, err := sourcePath(name)
+	if err != nil {
+		return err
+	}
+	return r.do(ctx, http.MethodDelete, path, nil, nil)
 }
 
 // RotateSecret implements Service.
 func (r *Remote) RotateSecret(ctx context.Context, name, secret string, grace time.Duration) (View, string, error) {
+	path, err := sourcePath(name)
+	if err != nil {
+		return View{}, "", err
+	}
 	secs := int64(grace / time.Second)
 	var out CreatedView
-	err := r.do(ctx, http.MethodPost, "/api/webhooks/"+url.PathEscape(name)+"/rotate-secret", RotateRequest{Secret: secret, GraceSeconds: &secs}, &out)
+	err = r.do(ctx, http.MethodPost, path+"/rotate-secret", RotateRequest{Secret: secret, GraceSeconds: &secs}, &out)
 	return out.View, out.GeneratedSecret, err
 }
 
@@ -136,6 +160,11 @@ func (r *Remote) Post(ctx context.Context, path string, in, out any) error {
 	return r.do(ctx, http.MethodPost, path, in, out)
 }
 
+// maxResponseBytes bounds what the client reads of an answer. Listed
+// events carry their payloads (up to the receiver's 1 MiB body limit
+// each), and the default listing of 30 must fit.
+const maxResponseBytes = 64 << 20
+
 func (r *Remote) do(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
 	if in != nil {
@@ -175,9 +204,13 @@ func (r *Remote) do(ctx context.Context, method, path string, in, out any) error
 		return fmt.Errorf("cannot reach the receiver at %s: %w (check --server/TW_SERVER)", r.DisplayURL(), err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
 		return err
+	}
+	if len(data) > maxResponseBytes {
+		// Cut, it would only fail to parse ("unexpected end of JSON").
+		return fmt.Errorf("%s %s: the receiver's answer is over %d MiB: ask for less (a lower --limit)", method, path, maxResponseBytes>>20)
 	}
 	if resp.StatusCode >= 300 {
 		return decodeAPIError(resp.StatusCode, data)

@@ -350,3 +350,44 @@ func TestRemoteRedirectKeepsAPrefix(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// "." and ".." are no source's name; sent, the server's router would
+// clean them into another endpoint.
+func TestRemoteDotNamesAreNotFound(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		t.Errorf("request sent: %s %s", req.Method, req.URL)
+	}))
+	defer srv.Close()
+	r := &sources.Remote{BaseURL: srv.URL, Token: adminToken, Client: srv.Client()}
+	ctx := context.Background()
+	for _, name := range []string{".", ".."} {
+		_, getErr := r.Get(ctx, name)
+		_, updErr := r.Update(ctx, name, sources.Patch{Description: ptr("x")})
+		_, _, rotErr := r.RotateSecret(ctx, name, "", time.Hour)
+		for i, err := range []error{getErr, updErr, r.Remove(ctx, name), rotErr} {
+			if !errors.Is(err, sources.ErrNotFound) {
+				t.Errorf("%q, call %d: %v, want not found", name, i, err)
+			}
+		}
+	}
+}
+
+// An answer too large to read whole is said to be so, not reported as
+// JSON ending early.
+func TestRemoteAnswerTooLarge(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"webhooks":[`))
+		item := []byte(`{"source":"` + strings.Repeat("x", 1<<20) + `"},`)
+		for range 65 {
+			_, _ = w.Write(item)
+		}
+		_, _ = w.Write([]byte(`{}]}`))
+	}))
+	defer srv.Close()
+	r := &sources.Remote{BaseURL: srv.URL, Token: adminToken, Client: srv.Client()}
+	_, err := r.List(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "over 64 MiB") || !strings.Contains(err.Error(), "--limit") {
+		t.Errorf("err = %v, want the answer named too large", err)
+	}
+}

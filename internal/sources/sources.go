@@ -24,6 +24,10 @@ import (
 // DefaultGrace is how long a rotated-out secret keeps verifying.
 const DefaultGrace = 24 * time.Hour
 
+// MaxGrace bounds a rotation's grace period: an old secret verifying for
+// longer is no rotation.
+const MaxGrace = 365 * 24 * time.Hour
+
 // VerifyHMAC is the default verification mode, seed 003's scheme.
 const VerifyHMAC = verify.ModeHMAC
 
@@ -517,8 +521,8 @@ func (l *Local) Remove(ctx context.Context, name string) error {
 
 // RotateSecret implements Service.
 func (l *Local) RotateSecret(ctx context.Context, name, secret string, grace time.Duration) (View, string, error) {
-	if grace < 0 {
-		return View{}, "", invalid("grace period must not be negative")
+	if grace < 0 || grace > MaxGrace {
+		return View{}, "", invalid("grace period must be between 0 and a year (8760h)")
 	}
 	generated := ""
 	var now time.Time

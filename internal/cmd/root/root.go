@@ -223,6 +223,14 @@ func readsRemote(group, verb string) bool {
 func checkServerFlag(c *cobra.Command, f *cmdutil.Factory) error {
 	group := topGroup(c)
 	if readsRemote(group.Name(), c.Name()) {
+		// A --token without a receiver to send it to: the command would
+		// act on this machine's store, which a user who forgot --server
+		// did not mean ('webhook remove prod --token …').
+		if fl := c.InheritedFlags().Lookup("token"); fl != nil && fl.Changed && f.Config != nil {
+			if cfg, err := f.Config(); err == nil && cfg.Get("server") == "" {
+				return cmdutil.FlagErrorf("--token is for a remote receiver: add --server URL (or set TW_SERVER); without it '%s' acts on this machine's store", c.CommandPath())
+			}
+		}
 		return nil
 	}
 	for _, name := range []string{"server", "token"} {

@@ -40,8 +40,8 @@ secret is generated and printed once.`,
 		ValidArgsFunction: completeSourceNames(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
-			if opts.Grace < 0 {
-				return cmdutil.FlagErrorf("--grace must not be negative")
+			if opts.Grace < 0 || opts.Grace > sources.MaxGrace {
+				return cmdutil.FlagErrorf("--grace must be between 0 and a year (8760h), not %s", opts.Grace)
 			}
 			if runF != nil {
 				return runF(opts)

@@ -20,7 +20,9 @@ func TestNewCmdRotateSecret(t *testing.T) {
 		{name: "defaults", args: []string{"edr"}, grace: 24 * time.Hour, output: "table"},
 		{name: "--grace 1h --secret-env", args: []string{"edr", "--grace", "1h", "--secret-env", "NEW"}, grace: time.Hour, secret: secretFlags{SecretEnv: "NEW"}, output: "table"},
 		{name: "--grace 0", args: []string{"edr", "--grace", "0", "--secret", "s", "-o", "yaml"}, grace: 0, secret: secretFlags{Secret: "s"}, output: "yaml"},
-		{name: "negative grace", args: []string{"edr", "--grace", "-1s"}, wantErr: "--grace must not be negative"},
+		{name: "negative grace", args: []string{"edr", "--grace", "-1s"}, wantErr: "--grace must be between 0 and a year (8760h), not -1s"},
+		{name: "grace over a year", args: []string{"edr", "--grace", "8761h"}, wantErr: "--grace must be between 0 and a year (8760h), not 8761h0m0s"},
+		{name: "grace of a year", args: []string{"edr", "--grace", "8760h"}, grace: 8760 * time.Hour, output: "table"},
 		{name: "-o xml", args: []string{"edr", "-o", "xml"}, wantErr: `invalid argument "xml" for "-o, --output" flag: use table, json or yaml`},
 		{name: "no name", args: nil, wantErr: "missing source name\n\nUsage: rotate-secret <source> [flags]"},
 	}
