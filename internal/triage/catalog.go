@@ -106,6 +106,11 @@ func (c *Catalog) Reload() error {
 				if last := c.lastFrom(file); last != nil {
 					books[last.Name] = last
 					err = fmt.Errorf("%w (the last valid version of %s stays in use until the file is fixed or the receiver restarts)", err, last.Name)
+				} else if pb := books[pbName]; pb != nil && pb.Origin == OriginBuiltin {
+					// The file was written to replace the built-in, and
+					// may do the opposite (suppress where it notifies):
+					// running the built-in in its place would be silent.
+					delete(books, pbName)
 				}
 				problems = append(problems, err)
 				problemOf[pbName] = err

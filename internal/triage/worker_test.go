@@ -868,6 +868,16 @@ func TestInvalidEditKeepsTheLastValidPlaybook(t *testing.T) {
 	if job, _ := r.st.GetTriageJob(ctx, res.Jobs[0].ID); !strings.Contains(job.LastError, `playbook "never" is invalid: `) {
 		t.Fatalf("job = %+v", job)
 	}
+	// A broken file replacing a built-in: the built-in does not run in
+	// its place (it notifies where the file may mean to suppress).
+	if err := os.WriteFile(filepath.Join(r.dir, "phishing_triage.yaml"), []byte("steps:\n  - iff: 'true'\n    suppress: handled elsewhere\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res = r.deliver("generic", `{"event_type":"alert","title":"fourth"}`, "phishing_triage")
+	r.process()
+	if job, _ := r.st.GetTriageJob(ctx, res.Jobs[0].ID); job.Status == store.JobDone || !strings.Contains(job.LastError, `playbook "phishing_triage" is invalid: `) {
+		t.Fatalf("job with a broken replacement of a built-in = %+v", job)
+	}
 }
 
 // acceptThenCancel accepts every notification and then cancels the

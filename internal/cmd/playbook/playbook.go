@@ -107,6 +107,19 @@ func firstLine(s string) string {
 	return s
 }
 
+// lookup finds a playbook by name; one whose file did not load is
+// reported with the file's problem, not as missing ('playbook list' does
+// not show it either).
+func lookup(cat *triage.Catalog, name string) (*triage.Playbook, error) {
+	if pb, ok := cat.Get(name); ok {
+		return pb, nil
+	}
+	if p := cat.Problem(name); p != nil {
+		return nil, fmt.Errorf("playbook %q is invalid: %w; fix it, then check with 'tw-cli playbook validate'", name, p)
+	}
+	return nil, cmdutil.NotFound("no playbook %q: run 'tw-cli playbook list'", name)
+}
+
 func warnProblems(cat *triage.Catalog, w interface{ Write([]byte) (int, error) }) {
 	for _, p := range cat.Problems() {
 		fmt.Fprintf(w, "warning: playbook left out: %v\n", p)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -143,6 +144,17 @@ func TestShow(t *testing.T) {
 	err := h.run(t, "show", "nope")
 	if cmdutil.ExitCode(err) != cmdutil.ExitNotFound {
 		t.Fatalf("unknown playbook: %v", err)
+	}
+	// A file that does not load is invalid, not missing; one replacing a
+	// built-in hides it rather than letting it stand in.
+	h.writePlaybook(t, "brk.yaml", "steps:\n  - iff: 'true'\n")
+	h.writePlaybook(t, "phishing_triage.yaml", "steps:\n  - iff: 'true'\n")
+	for _, name := range []string{"brk", "phishing_triage"} {
+		err = h.run(t, "show", name)
+		if err == nil || cmdutil.ExitCode(err) == cmdutil.ExitNotFound || !strings.Contains(err.Error(), fmt.Sprintf("playbook %q is invalid: ", name)) ||
+			!strings.Contains(err.Error(), "tw-cli playbook validate") {
+			t.Errorf("show of the broken %s: %v", name, err)
+		}
 	}
 }
 

@@ -125,9 +125,9 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 		return err
 	}
 	warnProblems(cat, opts.IO.ErrOut)
-	pb, ok := cat.Get(name)
-	if !ok {
-		return cmdutil.NotFound("no playbook %q: run 'tw-cli playbook list'", name)
+	pb, err := lookup(cat, name)
+	if err != nil {
+		return err
 	}
 	actor := triage.Actor(pb.Name)
 	start := store.TimelineEntry{Kind: store.TimelinePlaybook, Actor: actor, Outcome: store.OutcomeStarted,

@@ -92,9 +92,9 @@ func showRun(opts *ShowOptions) error {
 	if err != nil {
 		return err
 	}
-	pb, ok := cat.Get(opts.Name)
-	if !ok {
-		return cmdutil.NotFound("no playbook %q: run 'tw-cli playbook list'", opts.Name)
+	pb, err := lookup(cat, opts.Name)
+	if err != nil {
+		return err
 	}
 	if opts.Output == output.JSON || opts.Output == output.YAML {
 		return output.Print(opts.IO, opts.Output, ViewOf(pb), nil)
