@@ -356,6 +356,10 @@ func (p *parser) step(i int, n *yaml.Node) (Step, bool) {
 			st.IfSource = p.scalar(v, label, "if")
 			st.If = p.expr(v, label, "if", "bool")
 		case StepMatch, StepSetSeverity, StepAddTags, StepAssign, StepGroup, StepSuppress, StepExtract, StepNotify:
+			if st.Type == k.Value {
+				p.fail(k.Line, label, "has %s twice", k.Value)
+				continue
+			}
 			if st.Type != "" {
 				p.fail(k.Line, label, "has both %s and %s: one action per step", st.Type, k.Value)
 				continue

@@ -99,6 +99,7 @@ func TestValidationNamesFileAndStep(t *testing.T) {
   - assign: bob
     add_tags: [x]
 `, []string{"has both assign and add_tags"}},
+		"one action twice": {"steps:\n  - add_tags: [x]\n    add_tags: [y]\n", []string{"bad.yaml:3: step 1 (add_tags): has add_tags twice"}},
 		"no action": {`steps:
   - name: lonely
 `, []string{"step 1 (lonely): no action"}},

@@ -81,6 +81,13 @@ func (o *AddOptions) env(flag, name string) (string, error) {
 }
 
 func addRun(cmd *cobra.Command, opts *AddOptions) error {
+	// The flags' shape first, with stand-ins for the values: Validate
+	// only asks which are given, and "slack takes no --secret-env" is
+	// the error to see before "SECRET is unset".
+	if err := notify.Validate(&store.Destination{Name: opts.Name, Kind: opts.Kind, URL: opts.URL,
+		Token: given(opts.TokenEnv), Secret: given(opts.SecretEnv), Sourcetype: opts.Sourcetype}); err != nil {
+		return &cmdutil.FlagError{Err: err}
+	}
 	token, err := opts.env("--token-env", opts.TokenEnv)
 	if err != nil {
 		return err
@@ -111,4 +118,12 @@ func addRun(cmd *cobra.Command, opts *AddOptions) error {
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "✓ Added %s destination %s (%s); try it with 'tw-cli destination test %s'\n", d.Kind, d.Name, redact.URL(d.URL), d.Name)
 	return nil
+}
+
+// given stands in for a value read from the environment variable name.
+func given(name string) string {
+	if name == "" {
+		return ""
+	}
+	return "set"
 }

@@ -152,6 +152,11 @@ func TestAddListRemoveMaskSecrets(t *testing.T) {
 	if err := h.run("add", "splunk-hec", "h2", "--url", "https://x", "--token-env", "UNSET"); !errors.As(err, &fe) || !strings.Contains(err.Error(), "UNSET is empty or unset") {
 		t.Fatalf("unset env: %v", err)
 	}
+	// A flag the kind does not take is the error, whether or not its
+	// variable is set.
+	if err := h.run("add", "slack", "s2", "--url", "https://hooks.slack.com/x", "--secret-env", "UNSET"); !errors.As(err, &fe) || !strings.Contains(err.Error(), "drop --token-env and --secret-env") {
+		t.Fatalf("slack with --secret-env of an unset variable: %v", err)
+	}
 	if err := h.run("remove", "chat", "--yes"); err != nil {
 		t.Fatal(err)
 	}

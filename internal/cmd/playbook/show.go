@@ -84,6 +84,7 @@ parsed steps instead, for scripts: that form is not a playbook file.`,
 		},
 	}
 	output.AddFormatFlag(cmd, &opts.Output)
+	cmd.Flags().Lookup("output").Usage = "Output `format`: table (the playbook's YAML as written), json or yaml (parsed)"
 	return cmd
 }
 
