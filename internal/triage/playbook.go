@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -170,6 +171,27 @@ func (e *Env) Parse(file string, data []byte) (*Playbook, error) {
 	return pb, nil
 }
 
+// yamlErrorLine splits yaml.v3's "yaml: line N: msg" into the 1-based
+// line and the message. Its parser errors ("did not find expected …")
+// count lines from 0 (the line where the unclosed construct starts, or
+// where the parser gave up); its scanner errors count from 1.
+func yamlErrorLine(err error) (int, string) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	rest, ok := strings.CutPrefix(msg, "line ")
+	if !ok {
+		return 0, msg
+	}
+	num, text, ok := strings.Cut(rest, ": ")
+	n, convErr := strconv.Atoi(num)
+	if !ok || convErr != nil {
+		return 0, msg
+	}
+	if strings.HasPrefix(text, "did not find expected") {
+		return n + 1, text
+	}
+	return n, text
+}
+
 type parser struct {
 	env      *Env
 	file     string
@@ -183,7 +205,8 @@ func (p *parser) fail(line int, step, format string, args ...any) {
 func (p *parser) parse(data []byte) *Playbook {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		p.fail(0, "", "invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+		line, msg := yamlErrorLine(err)
+		p.fail(line, "", "invalid YAML: %s", msg)
 		return nil
 	}
 	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
