@@ -190,6 +190,22 @@ func TestValidate(t *testing.T) {
 	if err := h.run(t, "validate"); !errors.As(err, &fe) {
 		t.Fatalf("no file: %v", err)
 	}
+	// With a store, a destination it lacks is a warning, not a failure.
+	h.f.Migrator = func() (store.Migrator, error) {
+		return sqlite.Open(context.Background(), filepath.Join(h.dataDir, "tw.db"), sqlite.Options{NoMigrate: true})
+	}
+	if err := h.st.CreateDestination(context.Background(), &store.Destination{Name: "soc", Kind: "slack", URL: "https://hooks.slack.com/x", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	notifying := h.writePlaybook(t, "notifying.yaml", "steps:\n  - assign: bob\n  - name: tell\n    notify: [soc, nosuch, '*']\n")
+	h.err.Reset()
+	if err := h.run(t, "validate", notifying); err != nil {
+		t.Fatal(err)
+	}
+	want := "✓ " + notifying + ": playbook notifying, 2 steps\n! " + notifying + `:3: step 2 (tell): notify: no destination "nosuch" here; add it with 'tw-cli destination add' before a job reaches this step` + "\n"
+	if h.err.String() != want {
+		t.Fatalf("stderr = %q, want %q", h.err, want)
+	}
 }
 
 // phishingIncident stores a Defender phishing alert and returns what the

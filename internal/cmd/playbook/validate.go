@@ -1,9 +1,11 @@
 package playbook
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -16,17 +18,36 @@ import (
 type ValidateOptions struct {
 	IO    *iostreams.IOStreams
 	Files []string
+	// Destinations lists the destinations of this machine's store; ok is
+	// false without one (nothing is created to find out).
+	Destinations func() (names []string, ok bool)
 }
 
 // NewCmdValidate returns `playbook validate`.
 func NewCmdValidate(f *cmdutil.Factory, runF func(*ValidateOptions) error) *cobra.Command {
-	opts := &ValidateOptions{IO: f.IOStreams}
+	opts := &ValidateOptions{IO: f.IOStreams, Destinations: func() ([]string, bool) {
+		st, err := cmdutil.ExistingStore(context.Background(), f)
+		if err != nil || st == nil {
+			return nil, false
+		}
+		defer st.Close()
+		ds, err := st.ListDestinations(context.Background())
+		if err != nil {
+			return nil, false
+		}
+		names := make([]string, len(ds))
+		for i, d := range ds {
+			names[i] = d.Name
+		}
+		return names, true
+	}}
 	cmd := &cobra.Command{
 		Use:   "validate <file>...",
 		Short: "Check playbook files: structure, step types and CEL expressions",
 		Long: `Check playbook files as the receiver would load them. Each problem is
 printed as FILE:LINE: step N (NAME): what is wrong; the exit code is 1 if
-any file has one.`,
+any file has one. A notify step naming a destination this machine's store
+does not have is a warning: the job would retry it until one is added.`,
 		Example: `  $ tw-cli playbook validate playbooks/*.yaml`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -69,10 +90,40 @@ func validateRun(opts *ValidateOptions) error {
 			continue
 		}
 		fmt.Fprintf(opts.IO.ErrOut, "✓ %s: playbook %s, %d steps\n", file, pb.Name, len(pb.Steps))
+		warnUnknownDestinations(opts, file, pb)
 	}
 	if bad > 0 {
 		// Each problem is printed above with its file and line.
 		return cmdutil.ErrSilent
 	}
 	return nil
+}
+
+// warnUnknownDestinations names the notify steps' destinations that this
+// machine's store lacks: valid names, but a job reaching the step would
+// fail it attempt after attempt.
+func warnUnknownDestinations(opts *ValidateOptions, file string, pb *triage.Playbook) {
+	if opts.Destinations == nil {
+		return
+	}
+	var have []string
+	loaded := false
+	for i, st := range pb.Steps {
+		for _, d := range st.Destinations {
+			if d == "*" {
+				continue
+			}
+			if !loaded {
+				var ok bool
+				if have, ok = opts.Destinations(); !ok {
+					return
+				}
+				loaded = true
+			}
+			if !slices.Contains(have, d) {
+				fmt.Fprintf(opts.IO.ErrOut, "! %s:%d: step %d (%s): notify: no destination %q here; add it with 'tw-cli destination add' before a job reaches this step\n",
+					file, st.Line, i+1, st.Name, d)
+			}
+		}
+	}
 }
