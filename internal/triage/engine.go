@@ -50,7 +50,9 @@ type Summary struct {
 	// Failed counts steps that ran but did not do their work (a notify
 	// whose destinations all dead-lettered).
 	Failed int
-	// StoppedAt names the step that ended the playbook early, if any.
+	// StoppedAt names the step that ended the playbook early, if any;
+	// Reason says why, alone when the run ended before any step (the
+	// incident was already suppressed or merged).
 	StoppedAt string
 	Reason    string
 }
@@ -59,6 +61,9 @@ type Summary struct {
 func (s Summary) Message(pb string) string {
 	if s.StoppedAt != "" {
 		return fmt.Sprintf("playbook %s stopped at %s: %s", pb, s.StoppedAt, s.Reason)
+	}
+	if s.Reason != "" {
+		return fmt.Sprintf("playbook %s stopped: %s", pb, s.Reason)
 	}
 	if s.Failed > 0 {
 		return fmt.Sprintf("playbook %s finished: %d steps applied, %d skipped, %d failed", pb, s.Ran, s.Skipped, s.Failed)
@@ -102,8 +107,9 @@ func (e *Engine) Execute(ctx context.Context, r Run) (Summary, error) {
 			return sum, &StepError{Index: i, Step: st.Name, Err: err}
 		}
 		if tr.MergedInto != "" || tr.Suppressed {
-			// Folded or suppressed by an earlier run: nothing to triage.
-			sum.StoppedAt, sum.Reason = st.Name, "incident already "+closedWhy(tr)
+			// Folded or suppressed by an earlier run: nothing to triage,
+			// and no step that stopped it.
+			sum.Reason = "incident already " + closedWhy(tr)
 			return sum, nil
 		}
 		vars := Vars{Event: evVars, Incident: IncidentVars(inc, tr), Raw: rawVars}

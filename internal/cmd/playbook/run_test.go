@@ -186,3 +186,26 @@ func TestRunJSONGrouped(t *testing.T) {
 		t.Fatalf("result = %+v", got)
 	}
 }
+
+// On an incident a run already suppressed, nothing runs, and no step is
+// named as where the run stopped.
+func TestRunOnASuppressedIncident(t *testing.T) {
+	h := newHarness(t)
+	inc := h.phishingIncident(t).Incidents[0]
+	h.writePlaybook(t, "quiet.yaml", "steps:\n  - suppress: handled elsewhere\n  - assign: bob\n")
+	if err := h.run(t, "run", "quiet", "--incident", inc.Number); err != nil {
+		t.Fatal(err)
+	}
+	h.out.Reset()
+	if err := h.run(t, "run", "quiet", "--incident", inc.Number, "-o", "json"); err != nil {
+		t.Fatal(err)
+	}
+	var got RunResult
+	if err := json.Unmarshal(h.out.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.StoppedAt != "" || got.Applied != 0 || got.Reason != "incident already suppressed (handled elsewhere)" ||
+		got.Message != "playbook quiet stopped: incident already suppressed (handled elsewhere)" {
+		t.Fatalf("second run = %+v", got)
+	}
+}
