@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -22,6 +23,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/internal/store/postgres"
 	"github.com/tw-cli/tw-cli/internal/store/sqlite"
+	"github.com/tw-cli/tw-cli/pkg/canary"
 )
 
 // DatabaseFile is the SQLite file inside the data dir.
@@ -107,6 +109,8 @@ func newFactory(ios *iostreams.IOStreams, version string, flags func() *pflag.Fl
 		return &http.Client{Timeout: 30 * time.Second, Transport: rt, CheckRedirect: noredirect.Check}
 	})
 
+	// Once per command: f.Remote may run more than once.
+	var warnCleartextOnce sync.Once
 	f.Remote = func() (*sources.Remote, error) {
 		cfg, err := f.Config()
 		if err != nil {
@@ -122,6 +126,15 @@ func newFactory(ios *iostreams.IOStreams, version string, flags func() *pflag.Fl
 		if tok == "" {
 			return nil, cmdutil.AuthError(fmt.Errorf("--server %s needs an admin token: pass --token or set TW_TOKEN (create one on the server with 'tw-cli token create')", redact.CredentialsString(server)))
 		}
+		warnCleartextOnce.Do(func() {
+			if canary.SendsTokenInClear(server) {
+				host := redact.CredentialsString(server)
+				if u, err := url.Parse(server); err == nil {
+					host = u.Host
+				}
+				fmt.Fprintf(ios.ErrOut, "! --server uses plain http to %s: the admin token is sent unencrypted, readable by anyone on the network path; use https (serve --tls-cert)\n", host)
+			}
+		})
 		return &sources.Remote{BaseURL: server, Token: tok, Client: f.HTTPClient()}, nil
 	}
 

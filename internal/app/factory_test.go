@@ -115,3 +115,32 @@ func TestHTTPClientRefusesRedirects(t *testing.T) {
 		t.Fatalf("err = %v, target reached %d times: want a refused redirect and no request", err, api.Reached())
 	}
 }
+
+// The admin token sent over plain http to another host is worth a
+// warning, once per command; loopback and https are not.
+func TestRemoteWarnsOfCleartextToken(t *testing.T) {
+	for server, want := range map[string]bool{
+		"http://192.0.2.1:8080":  true,
+		"http://tw.example.com/": true,
+		"http://127.0.0.1:8080":  false,
+		"http://localhost:8080":  false,
+		"https://tw.example.com": false,
+	} {
+		t.Setenv("TW_CONFIG_DIR", t.TempDir())
+		t.Setenv("TW_DATA_DIR", t.TempDir())
+		t.Setenv("TW_SERVER", server)
+		t.Setenv("TW_TOKEN", "tw_x\r\n")
+		ios, _, _, errOut := iostreams.Test()
+		f, cleanup := newFactory(ios, "test", func() *pflag.FlagSet { return pflag.NewFlagSet("t", pflag.ContinueOnError) })
+		for range 2 {
+			r, err := f.Remote()
+			if err != nil || r == nil || r.Token != "tw_x" {
+				t.Fatalf("%s: remote %+v, %v", server, r, err)
+			}
+		}
+		cleanup()
+		if got := strings.Count(errOut.String(), "the admin token is sent unencrypted"); got != map[bool]int{true: 1, false: 0}[want] {
+			t.Errorf("%s: warned %d times: %q", server, got, errOut)
+		}
+	}
+}
