@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -187,6 +188,9 @@ func openStore(f *cmdutil.Factory, migrate bool, opts cmdutil.StoreOptions) (mig
 			return nil, cmdutil.FlagErrorf("--sqlite-synchronous applies to the SQLite store; with PostgreSQL, durability is the server's synchronous_commit (on by default)")
 		}
 		s, err := postgres.Open(ctx, u, postgres.Options{NoMigrate: !migrate})
+		if errors.Is(err, postgres.ErrInvalidURL) {
+			return nil, &cmdutil.FlagError{Err: err}
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -210,10 +214,17 @@ func openStore(f *cmdutil.Factory, migrate bool, opts cmdutil.StoreOptions) (mig
 // redactURL hides a password in a database URL, or in a libpq-style
 // "key=value" string someone passed for one.
 func redactURL(u string) string {
-	if i := strings.Index(u, "@"); i > 0 {
+	if i := strings.LastIndex(u, "@"); i > 0 {
+		// Whatever precedes the host may be credentials, in a mistyped
+		// URL ("postgres:pw@host", "postgres//user:pw@host") too: keep
+		// the scheme, if one can be told, and hide the rest.
+		start := 0
 		if j := strings.Index(u, "://"); j > 0 && j < i {
-			return u[:j+3] + "…@" + u[i+1:]
+			start = j + 3
+		} else if j := strings.IndexAny(u, ":/"); j > 0 && j < i {
+			start = j + 1
 		}
+		return u[:start] + "…@" + u[i+1:]
 	}
 	return dsnPassword.ReplaceAllString(u, "${1}…")
 }

@@ -144,3 +144,21 @@ func TestRemoteWarnsOfCleartextToken(t *testing.T) {
 		}
 	}
 }
+
+// No password survives redaction, however the URL was mistyped.
+func TestRedactURLHidesPasswords(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://tw:TopSecretPW@db:5432/tw":     "postgres://…@db:5432/tw",
+		"postgres://tw:Top@Secret@db/tw":           "postgres://…@db/tw",
+		"postgres:TopSecretPW@127.0.0.1/audit_db":  "postgres:…@127.0.0.1/audit_db",
+		"postgres//tw:TopSecretPW@127.0.0.1/db":    "postgres/…@127.0.0.1/db",
+		"tw:TopSecretPW@db/tw":                     "tw:…@db/tw",
+		"host=db user=tw password=TopSecretPW":     "host=db user=tw password=…",
+		"host=db password='Top Secret PW' user=tw": "host=db password=… user=tw",
+		"postgres://db/tw":                         "postgres://db/tw",
+	} {
+		if got := redactURL(in); got != want || strings.Contains(got, "Secret") {
+			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

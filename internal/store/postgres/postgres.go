@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	mrand "math/rand/v2"
 	"net"
 	"net/url"
@@ -69,6 +70,26 @@ func IsURL(u string) bool {
 	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
 }
 
+// ErrInvalidURL is a database URL that cannot be used as written.
+var ErrInvalidURL = errors.New("invalid PostgreSQL URL")
+
+// invalidURL says what pgx found wrong with a URL without quoting it:
+// its message names the setting or file ("sslmode is invalid", a missing
+// sslrootcert), but it quotes the URL itself, password at best redacted,
+// and a url.Error inside quotes it raw.
+func invalidURL(err error) error {
+	var uerr *url.Error
+	var perr *pgconn.ParseConfigError
+	if errors.As(err, &uerr) || !errors.As(err, &perr) {
+		return fmt.Errorf("%w: expected postgres://user:password@host:5432/database?sslmode=…", ErrInvalidURL)
+	}
+	detail := perr.Error()
+	if _, after, ok := strings.Cut(detail, "`: "); ok {
+		detail = after
+	}
+	return fmt.Errorf("%w: %s", ErrInvalidURL, detail)
+}
+
 // Open connects to the database at databaseURL (postgres://user:pass@host/db?…)
 // and migrates it. Pool settings come from the URL's query (pool_max_conns,
 // pool_min_conns, pool_max_conn_lifetime, pool_max_conn_idle_time,
@@ -77,8 +98,7 @@ func IsURL(u string) bool {
 func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
-		// pgx's parse errors quote the whole URL, password included.
-		return nil, errors.New("invalid PostgreSQL URL: expected postgres://user:password@host:5432/database?sslmode=…")
+		return nil, invalidURL(err)
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
@@ -140,7 +160,18 @@ func (s *Store) Close() error {
 
 // Ping checks the database answers; /readyz uses it so a load balancer
 // stops sending to a replica that lost its database.
-func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+//
+// A ping that meets a dead pooled connection drops the idle ones and
+// tries once more: the first probe after a database restart would
+// otherwise take a healthy replica out of rotation.
+func (s *Store) Ping(ctx context.Context) error {
+	err := s.pool.Ping(ctx)
+	if err != nil && deadConn(err) && ctx.Err() == nil {
+		s.pool.Reset()
+		err = s.pool.Ping(ctx)
+	}
+	return err
+}
 
 // inTx runs fn in a transaction and commits it; any error rolls back.
 //
@@ -149,10 +180,24 @@ func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 // delivery touching two incidents while a playbook merges one into the
 // other can deadlock, and its sender should not get a 500 for it. fn must
 // build its results afresh on each call.
+//
+// A transaction that could not begin because its pooled connection was
+// dead (the server restarted, failed over, or an administrator ended the
+// session) runs again too, on a new connection: it stored nothing. The
+// pool's other idle connections likely died with it, so they are
+// dropped at once rather than each failing a delivery in turn.
 func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.runTx(ctx, fn)
-		if err == nil || attempt == txAttempts || !retryableTx(err) || ctx.Err() != nil {
+		if err == nil || attempt == txAttempts || ctx.Err() != nil || s.closed.Load() {
+			return err
+		}
+		var nb notBegun
+		if errors.As(err, &nb) && deadConn(nb.err) {
+			s.pool.Reset()
+			continue
+		}
+		if !retryableTx(err) {
 			return err
 		}
 		// A little jitter, so that the two sides of a deadlock do not
@@ -189,6 +234,18 @@ const (
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
 )
+
+// deadConn reports whether err says the connection it came on is gone:
+// ended by the server (FATAL, or the operator-intervention class 57:
+// admin shutdown, crash shutdown, cannot connect now) or cut before
+// anything was sent or read.
+func deadConn(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Severity == "FATAL" || strings.HasPrefix(pe.Code, "57")
+	}
+	return pgconn.SafeToRetry(err) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
 
 func retryableTx(err error) bool {
 	var pe *pgconn.PgError

@@ -397,3 +397,81 @@ func TestLeastPrivilegeRole(t *testing.T) {
 		t.Fatalf("incident %s, want %s", res.Incidents[0].Number, want)
 	}
 }
+
+// A URL pgx cannot use is a usage problem: the error names what is wrong
+// (the setting, the file) and never the URL or its password. No server
+// is needed: nothing is dialled.
+func TestOpenNamesWhatIsWrongWithTheURL(t *testing.T) {
+	for u, want := range map[string]string{
+		"postgres://tw:TopSecretPW@127.0.0.1/db?sslmode=verify-ca&sslrootcert=/nonexistent.pem": "unable to read CA file: open /nonexistent.pem",
+		"postgres://tw:TopSecretPW@127.0.0.1/db?sslmode=bogus":                                  "sslmode is invalid",
+		"postgres://tw:TopSecretPW@127.0.0.1/db?pool_max_conns=0":                               "pool_max_conns too small",
+		"postgres://tw:TopSecretPW@127.0.0.1:x/db":                                              "invalid port",
+	} {
+		_, err := Open(context.Background(), u, Options{})
+		if !errors.Is(err, ErrInvalidURL) || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "TopSecretPW") || strings.Contains(err.Error(), "127.0.0.1") {
+			t.Errorf("Open(%q) = %v, want ErrInvalidURL naming %q", u, err, want)
+		}
+	}
+}
+
+// A database restart (here: the server ending this store's sessions)
+// leaves the pool's connections dead. No delivery may fail for it: each
+// transaction that could not begin runs again on a new connection, and
+// the first readiness probe after it passes.
+func TestDeadConnectionsAreReplaced(t *testing.T) {
+	u, err := url.Parse(freshSchema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	app := "tw_dead_" + hex.EncodeToString(b)
+	q := u.Query()
+	q.Set("application_name", app)
+	u.RawQuery = q.Encode()
+	ctx := context.Background()
+	s, err := Open(ctx, u.String(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	n := 0
+	deliver := func() error {
+		n++
+		_, err := s.Ingest(ctx, &store.Delivery{Source: "edr", ReceivedAt: time.Now(), Verification: "hmac", Format: "generic",
+			Payload: []byte(`{}`), ReplayKey: fmt.Sprint("dead-", n),
+			Items: []store.DeliveryItem{{Type: "t", Title: "t", Severity: "low", Normalized: []byte(`{}`)}}})
+		return err
+	}
+	// Several connections in the pool, all idle afterwards.
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() { errs <- deliver() }()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin, err := connectOne(ctx, serverURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	var killed int
+	if err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`, app).Scan(&killed); err != nil || killed < 2 {
+		t.Fatalf("terminated %d sessions: %v", killed, err)
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("first ping after the restart: %v", err)
+	}
+	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, app); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 8 {
+		if err := deliver(); err != nil {
+			t.Fatalf("delivery %d after the restart: %v", i+1, err)
+		}
+	}
+}
