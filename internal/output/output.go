@@ -183,15 +183,26 @@ func (t *TablePrinter) Render() error {
 	return err
 }
 
-// toAny hands cells to tablewriter, their control characters shown
-// except the tabs and newlines it lays out.
+// toAny hands cells to tablewriter, their control characters shown.
+// Only the last column keeps its tabs and newlines for tablewriter to lay
+// out (a FIELD/VALUE table's value): elsewhere a title holding
+// "\nINC-2026-9999\tcritical" would print a line that reads as a row of
+// its own, so they are spaces, as in piped output.
 func toAny(ss []string) []any {
 	out := make([]any, len(ss))
 	for i, s := range ss {
+		if i < len(ss)-1 && strings.ContainsAny(s, "\t\n\r") {
+			s = tsvSeparators.Replace(s)
+		}
 		out[i] = printable(s, true)
 	}
 	return out
 }
+
+// PrintableText is Printable for a block of text printed on its own
+// (a stored payload): its newlines and tabs stay, every other control
+// character, a carriage return included, is shown.
+func PrintableText(s string) string { return printable(s, true) }
 
 // tsvCell keeps one record per line whatever the data holds.
 func tsvCell(s string) string {

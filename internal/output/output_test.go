@@ -88,6 +88,23 @@ func TestTableTTY(t *testing.T) {
 	if got := render(t, true, []string{"TITLE"}, []string{"\x1b[31mred\x1b[0m"}); got != "TITLE\n^[[31mred^[[0m\n" {
 		t.Errorf("escape sequence on a terminal: %q", got)
 	}
+	// A row stays one line whatever a middle cell holds; the last column
+	// (a FIELD/VALUE table's value) keeps its lines.
+	got = render(t, true, []string{"NUMBER", "TITLE", "STATUS"},
+		[]string{"INC-1", "Bad\nINC-2026-9999\tcritical\r", "open"}, []string{"INC-2", "ok", "open"})
+	want = "" +
+		"NUMBER  TITLE                       STATUS\n" +
+		"INC-1   Bad INC-2026-9999 critical  open\n" +
+		"INC-2   ok                          open\n"
+	if got != want {
+		t.Errorf("a multi-line middle cell:\n%s", got)
+	}
+	if got := render(t, true, []string{"FIELD", "VALUE"}, []string{"description", "line one\nline two"}); got != "FIELD        VALUE\ndescription  line one\n             line two\n" {
+		t.Errorf("a multi-line last cell: %q", got)
+	}
+	if got := PrintableText("{\r\n\t\"a\": \"\u009b2J\u202e\"\n}"); got != "{^M\n\t\"a\": \"\\u009b2J\\u202e\"\n}" {
+		t.Errorf("PrintableText = %q", got)
+	}
 	// A header is printed as typed, not upper-cased or title-cased.
 	if got := render(t, true, []string{"Field", "value"}); got != "Field  value\n" {
 		t.Errorf("header only: %q", got)

@@ -161,6 +161,9 @@ func showRun(cmd *cobra.Command, opts *ShowOptions) error {
 		return err
 	}
 	fmt.Fprintln(opts.IO.Out)
-	_, err = fmt.Fprintln(opts.IO.Out, string(ev.Payload))
+	// The body as sent may hold a bare CR (JSON whitespace) or a C1
+	// control inside a string: shown, not sent to the terminal. -o json
+	// has it byte for byte (raw_payload).
+	_, err = fmt.Fprintln(opts.IO.Out, output.PrintableText(string(ev.Payload)))
 	return err
 }

@@ -242,3 +242,24 @@ func TestShowJSONCarriesTheBodyAsReceived(t *testing.T) {
 		t.Fatalf("raw_payload = %s, want %q", got["raw_payload"], deliveries[1].payload)
 	}
 }
+
+// The stored body can hold a bare CR (JSON whitespace) and C1 or bidi
+// controls inside strings: the table shows them, -o json keeps them.
+func TestShowDoesNotSendControlsToTheTerminal(t *testing.T) {
+	e := newEnv(t, true)
+	body := "{\"event_type\":\"x\",\r\"data\":{\"t\":\"\u009b2J\u202eevil\"}}"
+	res, err := e.store.Ingest(context.Background(), &store.Delivery{
+		Source: "edr", ReceivedAt: t0, Verification: "hmac", Format: "generic", Payload: []byte(body),
+		Items: []store.DeliveryItem{{Type: "x", Title: "x", Severity: "low", Normalized: []byte(`{}`)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.run(NewCmdShow(e.f, nil), res.Events[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	out := e.stdout.String()
+	if strings.ContainsAny(out, "\r\u009b\u202e") || !strings.Contains(out, `^M"data":{"t":"\u009b2J\u202eevil"}}`) {
+		t.Errorf("show printed %q", out)
+	}
+}
