@@ -11,7 +11,13 @@ import (
 )
 
 // JQ is a compiled --jq filter.
-type JQ struct{ code *gojq.Code }
+type JQ struct {
+	code *gojq.Code
+	// Terminal shows the control characters of string results, which
+	// print raw like `jq -r`: a title's escape sequence must not reach a
+	// terminal. Piped, they stay as they are.
+	Terminal bool
+}
 
 // CompileJQ parses a jq expression, so a typo is a usage error before the
 // command does any work.
@@ -54,6 +60,9 @@ func (j *JQ) Apply(w io.Writer, data []byte) error {
 				return fmt.Errorf("--jq: %w", err)
 			}
 			if s, ok := out.(string); ok {
+				if j.Terminal {
+					s = Printable(s)
+				}
 				if _, err := fmt.Fprintln(w, s); err != nil {
 					return err
 				}

@@ -190,6 +190,7 @@ func setupJQ(c *cobra.Command, f *cmdutil.Factory) error {
 	if err != nil {
 		return cmdutil.FlagErrorf("%s", err)
 	}
+	jq.Terminal = f.IOStreams.IsStdoutTTY()
 	f.IOStreams.SetOutputFilter(jq.Apply)
 	return nil
 }
