@@ -239,8 +239,10 @@ func PayloadDigest(payload []byte) string {
 }
 
 // ApplyItem is what one more delivery item does to the open incident it
-// lands on, in every store.
-func ApplyItem(inc *Incident, it DeliveryItem, now time.Time) {
+// lands on, in every store. When the item resolves the incident it
+// returns the timeline entry saying so: an analyst's resolve leaves one,
+// and a sender's must too (who closed it, and when).
+func ApplyItem(inc *Incident, it DeliveryItem, now time.Time) *TimelineEntry {
 	inc.EventCount++
 	inc.UpdatedAt = now
 	if it.Title != "" && !it.KeepTitle {
@@ -249,9 +251,12 @@ func ApplyItem(inc *Incident, it DeliveryItem, now time.Time) {
 	if it.Severity != "" {
 		inc.Severity = it.Severity
 	}
-	if it.Resolve {
-		inc.Status = StatusResolved
+	if !it.Resolve || inc.Status == StatusResolved {
+		return nil
 	}
+	inc.Status = StatusResolved
+	return &TimelineEntry{Kind: TimelineStatus, Actor: "source:" + inc.Source, Outcome: StatusResolved,
+		Message: fmt.Sprintf("status → resolved: %s closed it (%s)", inc.Source, it.Type)}
 }
 
 // severityRank orders the normalized severities; unknown ones rank lowest.

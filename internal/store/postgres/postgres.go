@@ -632,10 +632,17 @@ func attachIncident(ctx context.Context, tx pgx.Tx, seq, source string, it store
 		switch {
 		case err == nil:
 			it.Title, it.Severity = title, sev
-			store.ApplyItem(inc, it, now)
-			_, err = tx.Exec(ctx, `UPDATE incidents SET title = $1, severity = $2, status = $3, event_count = $4, updated_at = $5 WHERE id = $6`,
-				inc.Title, inc.Severity, inc.Status, inc.EventCount, now, inc.ID)
-			return inc, err
+			entry := store.ApplyItem(inc, it, now)
+			if _, err := tx.Exec(ctx, `UPDATE incidents SET title = $1, severity = $2, status = $3, event_count = $4, updated_at = $5 WHERE id = $6`,
+				inc.Title, inc.Severity, inc.Status, inc.EventCount, now, inc.ID); err != nil {
+				return nil, err
+			}
+			if entry != nil {
+				if err := insertTimeline(ctx, tx, inc.ID, now, *entry); err != nil {
+					return nil, err
+				}
+			}
+			return inc, nil
 		case !errors.Is(err, pgx.ErrNoRows):
 			return nil, err
 		}

@@ -606,10 +606,17 @@ func attachIncident(ctx context.Context, tx writeTx, bulk *bulkRows, source stri
 		}
 		switch {
 		case err == nil:
-			store.ApplyItem(inc, it, now)
-			_, err = tx.ExecContext(ctx, `UPDATE incidents SET title = ?, severity = ?, status = ?, event_count = ?, updated_at = ? WHERE id = ?`,
-				inc.Title, inc.Severity, inc.Status, inc.EventCount, ts(now), inc.ID)
-			return inc, err
+			entry := store.ApplyItem(inc, it, now)
+			if _, err := tx.ExecContext(ctx, `UPDATE incidents SET title = ?, severity = ?, status = ?, event_count = ?, updated_at = ? WHERE id = ?`,
+				inc.Title, inc.Severity, inc.Status, inc.EventCount, ts(now), inc.ID); err != nil {
+				return nil, err
+			}
+			if entry != nil {
+				if err := insertTimeline(ctx, tx, inc.ID, now, *entry); err != nil {
+					return nil, err
+				}
+			}
+			return inc, nil
 		case !errors.Is(err, sql.ErrNoRows):
 			return nil, err
 		}

@@ -346,6 +346,13 @@ func testCorrelation(t *testing.T, s store.Store) {
 	if inc4, err = s.GetIncident(ctx, inc4.ID); err != nil || inc4.EventCount != 4 {
 		t.Fatalf("second resolve not counted on its incident: %+v, %v", inc4, err)
 	}
+	// The sender's close is on the timeline, as an analyst's is; the
+	// second, which changed nothing, is not.
+	tl, err := s.ListTimeline(ctx, inc4.ID)
+	if err != nil || len(tl) != 1 || tl[0].Kind != store.TimelineStatus || tl[0].Actor != "source:thehive" ||
+		tl[0].Outcome != store.StatusResolved || tl[0].Message != "status → resolved: thehive closed it (case)" || !tl[0].At.Equal(t0.Add(3*time.Hour)) {
+		t.Fatalf("timeline after the sender's close: %+v, %v", tl, err)
+	}
 	// An update that does not resolve still opens a new incident.
 	r6, err := s.Ingest(ctx, delivery("thehive", "", t0.Add(7*time.Hour), item("Case 1 reopened", "high")))
 	if err != nil {
