@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -436,11 +437,10 @@ func TestDeadConnectionsAreReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	n := 0
+	var n atomic.Int64
 	deliver := func() error {
-		n++
 		_, err := s.Ingest(ctx, &store.Delivery{Source: "edr", ReceivedAt: time.Now(), Verification: "hmac", Format: "generic",
-			Payload: []byte(`{}`), ReplayKey: fmt.Sprint("dead-", n),
+			Payload: []byte(`{}`), ReplayKey: fmt.Sprint("dead-", n.Add(1)),
 			Items: []store.DeliveryItem{{Type: "t", Title: "t", Severity: "low", Normalized: []byte(`{}`)}}})
 		return err
 	}
