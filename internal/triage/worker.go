@@ -200,6 +200,15 @@ func (w *Worker) process(ctx context.Context, log *slog.Logger, j store.TriageJo
 	defer cancelWrites()
 	stopTimer := context.AfterFunc(ctx, func() { time.AfterFunc(w.recordTimeout, cancelWrites) })
 	defer stopTimer()
+	if ctx.Err() != nil {
+		// Claimed as shutdown began (claim runs to its end): nothing ran
+		// in this claim, so it goes back without a word on the timeline,
+		// where a run would only fail at loading the event and say so.
+		if w.finish(log, w.Store.RequeueTriageJob(wctx, j.ID, j.LeaseOwner, w.Now())) {
+			log.Info("triage job handed back at shutdown before it ran")
+		}
+		return
+	}
 	actor := Actor(j.Playbook)
 	if j.Attempts > w.MaxAttempts {
 		msg := fmt.Sprintf("gave up: the job was interrupted %d times without finishing (last error: %s)", j.Attempts-1, orNone(j.LastError))

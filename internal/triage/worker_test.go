@@ -499,6 +499,30 @@ func TestWorkerRunDrainsQueueAndStops(t *testing.T) {
 	}
 }
 
+// A job claimed just as shutdown began (the claim runs to its end) goes
+// back untouched: its attempt returned, nothing on the timeline.
+func TestJobClaimedAtShutdownIsHandedBackUntouched(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	res := r.deliver("defender", defenderBody("m-1", "x@bad.example"), "phishing_triage")
+	before := len(r.entries(res.Incidents[0].ID))
+	r.worker.defaults()
+	jobs, err := r.worker.claim(ctx, 1)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("claim = %+v, %v", jobs, err)
+	}
+	stopped, cancel := context.WithCancel(ctx)
+	cancel()
+	r.worker.process(stopped, r.worker.Log, jobs[0])
+	job, _ := r.st.GetTriageJob(ctx, jobs[0].ID)
+	if job.Status != store.JobQueued || job.Attempts != 0 || job.Step != 0 || job.LeaseOwner != "" {
+		t.Fatalf("job after the hand-back = %+v", job)
+	}
+	if after := r.entries(res.Incidents[0].ID); len(after) != before {
+		t.Fatalf("timeline grew: %+v", after[before:])
+	}
+}
+
 func TestShutdownInterruptsAndRequeuesAtTheStep(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
