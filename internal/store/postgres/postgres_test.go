@@ -397,6 +397,42 @@ func TestLeastPrivilegeRole(t *testing.T) {
 	if want := fmt.Sprintf("INC-%d-0001", now.Year()); res.Incidents[0].Number != want {
 		t.Fatalf("incident %s, want %s", res.Incidents[0].Number, want)
 	}
+	// 'db migrate' on a current schema runs no DDL: the role may run it.
+	if from, to, err := app.Migrate(ctx); err != nil || from != len(migrations) || to != len(migrations) {
+		t.Fatalf("migrate a current schema as a DML-only role: %d → %d, %v", from, to, err)
+	}
+	// One version behind (a rolling upgrade), it says who must migrate.
+	if _, err := admin.Exec(ctx, `DELETE FROM `+schema+`.schema_migrations WHERE version = $1`, len(migrations)); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = app.Migrate(ctx)
+	if want := fmt.Sprintf("the schema is at version %d and this tw-cli needs %d", len(migrations)-1, len(migrations)); err == nil ||
+		!strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "run 'tw-cli db migrate' as the schema's owner") {
+		t.Fatalf("migrate a schema behind as a DML-only role: %v", err)
+	}
+}
+
+// A search_path naming no schema the role can see is said to be that, not
+// "nothing migrated yet: run db migrate" (which then failed).
+func TestSchemaOutOfSight(t *testing.T) {
+	u, err := url.Parse(freshSchema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", "no_such_schema_here")
+	u.RawQuery = q.Encode()
+	s, err := Open(context.Background(), u.String(), Options{NoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.SchemaStatus(context.Background()); err == nil || !strings.Contains(err.Error(), "names no schema that exists and that this role may use") {
+		t.Fatalf("status = %v", err)
+	}
+	if _, _, err := s.Migrate(context.Background()); err == nil || !strings.Contains(err.Error(), "names no schema that exists") {
+		t.Fatalf("migrate = %v", err)
+	}
 }
 
 // A URL pgx cannot use is a usage problem: the error names what is wrong

@@ -2,10 +2,12 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tw-cli/tw-cli/internal/store"
 )
@@ -110,10 +112,18 @@ func (s *Store) Migrate(ctx context.Context) (from, to int, err error) {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(COALESCE(current_schema(), '')))`, lockMigrate); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {
+		// Created only when missing: a schema already current runs no
+		// DDL, so a role with DML rights only can run 'db migrate' (and
+		// serve) against it.
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&from); err != nil {
+		if !exists {
+			if _, err := tx.Exec(ctx, `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {
+				return needsOwner(err, 0)
+			}
+		} else if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&from); err != nil {
 			return err
 		}
 		to = from
@@ -122,7 +132,7 @@ func (s *Store) Migrate(ctx context.Context) (from, to int, err error) {
 		}
 		for v := from; v < len(migrations); v++ {
 			if _, err := tx.Exec(ctx, migrations[v]); err != nil {
-				return fmt.Errorf("migration %d: %w", v+1, err)
+				return fmt.Errorf("migration %d: %w", v+1, needsOwner(err, from))
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, v+1); err != nil {
 				return err
@@ -145,12 +155,36 @@ func (s *Store) Migrate(ctx context.Context) (from, to int, err error) {
 	return from, len(migrations), nil
 }
 
+// needsOwner explains a migration the connecting role may not make: the
+// raw "permission denied for schema tw" said nothing of what to do.
+func needsOwner(err error, current int) error {
+	var pe *pgconn.PgError
+	switch {
+	case !errors.As(err, &pe):
+		return err
+	case pe.Code == "3F000":
+		return fmt.Errorf("%w: %s", err, noSchemaHint)
+	case pe.Code == "42501":
+		return fmt.Errorf("%w: the schema is at version %d and this tw-cli needs %d, which takes DDL this role may not run; run 'tw-cli db migrate' as the schema's owner (or a role with CREATE on it), then start again",
+			err, current, len(migrations))
+	}
+	return err
+}
+
+// noSchemaHint is what to check when the role sees no schema at all.
+const noSchemaHint = "the search_path (in the URL, or the role's default) names no schema that exists and that this role may use: create it, or GRANT USAGE ON SCHEMA … TO the role"
+
 // SchemaStatus reports applied and known migrations. See store.Migrator.
 func (s *Store) SchemaStatus(ctx context.Context) (*store.SchemaStatus, error) {
 	st := &store.SchemaStatus{Backend: "postgres", Location: s.location, Available: len(migrations), Applied: []store.AppliedMigration{}}
-	var exists bool
-	if err := s.pool.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil {
+	var exists, schema bool
+	if err := s.pool.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL, current_schema() IS NOT NULL`).Scan(&exists, &schema); err != nil {
 		return nil, err
+	}
+	if !schema {
+		// Not "nothing migrated": the tables may well be there, out of
+		// the role's sight, and 'db migrate' would fail.
+		return nil, errors.New(noSchemaHint)
 	}
 	if !exists {
 		return st, nil
