@@ -703,6 +703,12 @@ func (s *Store) incidentSequence(ctx context.Context, year int) (string, error) 
 		return err
 	})
 	if err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "42501" {
+			// A DML-only role: the owner's 'db migrate' makes this
+			// year's and next year's sequences.
+			return "", fmt.Errorf("incident number sequence for %d: %w: run 'tw-cli db migrate' as the schema's owner, which makes it", year, err)
+		}
 		return "", fmt.Errorf("incident number sequence for %d: %w", year, err)
 	}
 	s.seqYears[year] = true

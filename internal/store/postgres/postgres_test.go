@@ -397,6 +397,15 @@ func TestLeastPrivilegeRole(t *testing.T) {
 	if want := fmt.Sprintf("INC-%d-0001", now.Year()); res.Incidents[0].Number != want {
 		t.Fatalf("incident %s, want %s", res.Incidents[0].Number, want)
 	}
+	// A year whose sequence the owner has not made yet says who makes it.
+	_, err = app.Ingest(ctx, &store.Delivery{
+		Source: "ts", ReceivedAt: now.AddDate(2, 0, 0), Verification: "none", Format: "generic", RequestID: "r", ReplayKey: "k2",
+		Payload: []byte(`{"event_type":"x","data":{}}`),
+		Items:   []store.DeliveryItem{{Type: "x", Title: "x", Severity: "info", Normalized: []byte(`{"title":"x"}`)}},
+	})
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("incident number sequence for %d", now.Year()+2)) || !strings.Contains(err.Error(), "run 'tw-cli db migrate' as the schema's owner") {
+		t.Fatalf("ingest into a year without its sequence: %v", err)
+	}
 	// 'db migrate' on a current schema runs no DDL: the role may run it.
 	if from, to, err := app.Migrate(ctx); err != nil || from != len(migrations) || to != len(migrations) {
 		t.Fatalf("migrate a current schema as a DML-only role: %d → %d, %v", from, to, err)
