@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 
 	"github.com/itchyny/gojq"
 )
@@ -86,6 +87,11 @@ func normalizeNumbers(v any) any {
 	case json.Number:
 		if i, err := x.Int64(); err == nil {
 			return int(i)
+		}
+		// Past int64, an integer stays exact as gojq's *big.Int: a
+		// float64 printed 18446744073709551615 as ...552000.
+		if b, ok := new(big.Int).SetString(x.String(), 10); ok {
+			return b
 		}
 		f, _ := x.Float64()
 		return f

@@ -24,3 +24,18 @@ func TestJQStringsOnATerminal(t *testing.T) {
 		}
 	}
 }
+
+// Integers past int64 come out as they went in.
+func TestJQKeepsBigIntegersExact(t *testing.T) {
+	jq, err := CompileJQ(`.u, .n, .f, (.u + 1)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := jq.Apply(&out, []byte(`{"u":18446744073709551615,"n":-12345678901234567890123,"f":1.5}`)); err != nil {
+		t.Fatal(err)
+	}
+	if want := "18446744073709551615\n-12345678901234567890123\n1.5\n18446744073709551616\n"; out.String() != want {
+		t.Errorf("got %q, want %q", out.String(), want)
+	}
+}

@@ -14,8 +14,11 @@ import (
 
 // migrations are applied in order; version n is migrations[n-1]. Append
 // only: a released migration never changes, since databases have it.
-// They follow SQLite's list one for one, so a version means the same
-// schema on both backends.
+// They make SQLite's changes in the same order, but each backend counts
+// its own: SQLite's version 4 (events.replay_hash; here replay keys have
+// a table of their own from the start) has no counterpart, so from there
+// SQLite's version is one higher for the same schema ('db status' shows
+// 9 on SQLite where PostgreSQL shows 8).
 var migrations = []string{
 	// Times are timestamptz (microseconds, NULL for "never"); payloads and
 	// secrets are bytea, kept byte for byte (text refuses NUL, which a
