@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 
 	"github.com/mattn/go-isatty"
+	"golang.org/x/term"
 )
 
 // IOStreams are the streams a command reads and writes.
@@ -21,6 +23,9 @@ type IOStreams struct {
 	stdoutTTY bool
 	stderrTTY bool
 	colorOff  bool
+
+	// width is stdout's width in columns, 0 when unknown.
+	width func() int
 
 	filter    func(io.Writer, []byte) error
 	filterOut io.Writer
@@ -38,7 +43,20 @@ func System() *IOStreams {
 		stdoutTTY: isTerminal(os.Stdout),
 		stderrTTY: isTerminal(os.Stderr),
 		colorOff:  noColor,
+		width:     systemWidth,
 	}
+}
+
+// systemWidth is COLUMNS when set, as shells export it and as a user
+// narrows output with it, else the terminal's own width.
+func systemWidth() int {
+	if c, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && c > 0 {
+		return c
+	}
+	if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil && w > 0 {
+		return w
+	}
+	return 0
 }
 
 func isTerminal(f *os.File) bool {
@@ -50,6 +68,18 @@ func Test() (*IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
 	in, out, errOut := &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
 	return &IOStreams{In: in, Out: out, ErrOut: errOut, colorOff: true}, in, out, errOut
 }
+
+// TerminalWidth is the width of the terminal stdout is, in columns; 0
+// when it is no terminal or the width is unknown.
+func (s *IOStreams) TerminalWidth() int {
+	if !s.stdoutTTY || s.width == nil {
+		return 0
+	}
+	return s.width()
+}
+
+// SetTerminalWidth overrides the terminal's width (tests).
+func (s *IOStreams) SetTerminalWidth(n int) { s.width = func() int { return n } }
 
 // IsStdoutTTY reports whether stdout is a terminal (tables, humanized times).
 func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }

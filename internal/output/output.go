@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
@@ -163,9 +164,14 @@ func (t *TablePrinter) Render() error {
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
 		tablewriter.WithPadding(tw.Padding{Left: "", Right: "  ", Overwrite: true}),
 	)
+	rows := make([][]any, len(t.rows))
+	for i, r := range t.rows {
+		rows[i] = toAny(r)
+	}
+	fitWidth(t.headers, rows, t.ios.TerminalWidth())
 	tbl.Header(toAny(t.headers)...)
-	for _, r := range t.rows {
-		if err := tbl.Append(toAny(r)...); err != nil {
+	for _, r := range rows {
+		if err := tbl.Append(r...); err != nil {
 			return err
 		}
 	}
@@ -181,6 +187,53 @@ func (t *TablePrinter) Render() error {
 	}
 	_, err := io.WriteString(t.ios.Out, strings.Join(lines, ""))
 	return err
+}
+
+// minFitColumn is the narrowest fitWidth cuts a column to: below it a
+// title says nothing, and the terminal may as well wrap the row.
+const minFitColumn = 12
+
+// fitWidth cuts the widest column's cells, ending them with "…", so that
+// a listing's rows fit a terminal width columns wide, as gh does: a
+// wrapped row reads as two. Tables of two columns (FIELD and VALUE) are
+// details, whose values are not cut; neither is a table when width is
+// unknown (0) or no cut would make it fit.
+func fitWidth(headers []string, rows [][]any, width int) {
+	n := len(headers)
+	if width <= 0 || n < 3 {
+		return
+	}
+	widths := make([]int, n)
+	for i, h := range headers {
+		widths[i] = twwidth.Width(h)
+	}
+	for _, r := range rows {
+		for i := 0; i < n && i < len(r); i++ {
+			if s, ok := r[i].(string); ok && !strings.Contains(s, "\n") {
+				widths[i] = max(widths[i], twwidth.Width(s))
+			}
+		}
+	}
+	total, widest := 2*(n-1), 0
+	for i, w := range widths {
+		total += w
+		if w > widths[widest] {
+			widest = i
+		}
+	}
+	over := total - width
+	if over <= 0 {
+		return
+	}
+	keep := max(widths[widest]-over, minFitColumn, twwidth.Width(headers[widest]))
+	if keep >= widths[widest] {
+		return
+	}
+	for _, r := range rows {
+		if s, ok := r[widest].(string); ok && twwidth.Width(s) > keep {
+			r[widest] = twwidth.Truncate(s, keep-1) + "…"
+		}
+	}
 }
 
 // toAny hands cells to tablewriter, their control characters shown.

@@ -344,3 +344,49 @@ func TestTTYTableHasNoTrailingBlanks(t *testing.T) {
 		t.Fatalf("table = %q, want %q", out.String(), want)
 	}
 }
+
+// On a terminal, a listing too wide for it has its widest column cut to
+// fit, ending in "…"; a details table, a pipe or an unknown width is not
+// cut.
+func TestTableFitsTheTerminal(t *testing.T) {
+	header := []string{"NUMBER", "TITLE", "STATUS"}
+	rows := [][]string{
+		{"INC-2026-0001", "Suspicious login from an unusual location for alice@example.com", "open"},
+		{"INC-2026-0002", "short", "resolved"},
+	}
+	renderWidth := func(width int, tty bool, header []string, rows ...[]string) string {
+		ios, _, out, _ := iostreams.Test()
+		ios.SetStdoutTTY(tty)
+		ios.SetTerminalWidth(width)
+		p := NewTablePrinter(ios)
+		p.Header(header...)
+		for _, r := range rows {
+			p.Row(r...)
+		}
+		if err := p.Render(); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	got := renderWidth(50, true, header, rows...)
+	for _, line := range strings.Split(strings.TrimSuffix(got, "\n"), "\n") {
+		if len([]rune(line)) > 50 {
+			t.Errorf("line over 50 columns: %q", line)
+		}
+	}
+	if !strings.Contains(got, "INC-2026-0001  Suspicious login from an…  open") || !strings.Contains(got, "resolved") {
+		t.Errorf("cut table:\n%s", got)
+	}
+	if got := renderWidth(200, true, header, rows...); !strings.Contains(got, rows[0][1]) {
+		t.Errorf("a wide terminal cut the title:\n%s", got)
+	}
+	if got := renderWidth(50, false, header, rows...); !strings.Contains(got, rows[0][1]) {
+		t.Errorf("piped output was cut: %q", got)
+	}
+	if got := renderWidth(0, true, header, rows...); !strings.Contains(got, rows[0][1]) {
+		t.Errorf("an unknown width cut the title:\n%s", got)
+	}
+	if got := renderWidth(30, true, []string{"FIELD", "VALUE"}, []string{"title", rows[0][1]}); !strings.Contains(got, rows[0][1]) {
+		t.Errorf("a details table was cut:\n%s", got)
+	}
+}
