@@ -235,6 +235,13 @@ func TestRemoteAdminAPI(t *testing.T) {
 	if r := client.expectCode(1, "incidents", "ack", num); !strings.Contains(r.stderr, "acknowledging it would reopen it") {
 		t.Fatalf("remote ack of a resolved incident: %s", r.stderr)
 	}
+	// Reopened through the receiver, it is open on the receiver's store.
+	if r := client.must("incidents", "reopen", num); !strings.Contains(r.stderr, "is now open") {
+		t.Fatalf("remote reopen: %s", r.stderr)
+	}
+	if out := server.must("incidents", "show", num, "--jq", ".status").stdout; out != "open\n" {
+		t.Fatalf("the server's incident after a remote reopen: %q", out)
+	}
 	client.expectCode(4, "incidents", "ack", "INC-1999-0001")
 	client.expectCode(4, "incidents", "comment", ".", "x")
 	// A --server URL with a wrong path is not "no such incident".

@@ -39,8 +39,8 @@ func (r *Receiver) handleIncidentStatus(w http.ResponseWriter, req *http.Request
 	if !decodeBody(w, req, &in) {
 		return
 	}
-	if in.Status != store.StatusAcknowledged && in.Status != store.StatusResolved {
-		writeError(w, http.StatusBadRequest, "invalid_request", `status must be "acknowledged" or "resolved"`)
+	if in.Status != store.StatusOpen && in.Status != store.StatusAcknowledged && in.Status != store.StatusResolved {
+		writeError(w, http.StatusBadRequest, "invalid_request", `status must be "open" (reopen), "acknowledged" or "resolved"`)
 		return
 	}
 	actor, ok := editActor(w, req, in.Actor)

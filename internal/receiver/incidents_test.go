@@ -64,9 +64,13 @@ func TestIncidentEdits(t *testing.T) {
 	if dave.status != 200 || len(tl) == 0 || tl[len(tl)-1].(map[string]any)["actor"] != "token:t" {
 		t.Fatalf("assign without an actor: %d %s", dave.status, dave.raw)
 	}
+	// "open" reopens (tw-cli incidents reopen).
+	if r := f.admin("POST", base+"/status", `{"status":"open"}`, f.token); r.status != 200 || r.body["changed"] != true {
+		t.Fatalf("reopen: %d %s", r.status, r.raw)
+	}
 	for _, tt := range []struct{ path, body, code string }{
 		{"/api/incidents/INC-1999-0001/status", `{"status":"resolved"}`, "not_found"},
-		{base + "/status", `{"status":"open"}`, "invalid_request"},
+		{base + "/status", `{"status":"closed"}`, "invalid_request"},
 		{base + "/status", `{"status":"resolved","extra":1}`, "invalid_request"},
 		{base + "/owner", `{}`, "invalid_request"},
 		{base + "/owner", `{"owner":"a\u001b[2Jb"}`, "invalid_request"},

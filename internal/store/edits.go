@@ -38,7 +38,7 @@ func SetIncidentStatus(ctx context.Context, s Store, id, status, actor string, a
 		case cur.Status == status:
 			return errUnchanged
 		case cur.Status == StatusResolved && status == StatusAcknowledged:
-			return &EditRefused{fmt.Sprintf("%s is resolved: acknowledging it would reopen it", cur.Number)}
+			return &EditRefused{fmt.Sprintf("%s is resolved: acknowledging it would reopen it; to work on it again, run 'tw-cli incidents reopen %s' first", cur.Number, cur.Number)}
 		}
 		return nil
 	}

@@ -1,4 +1,4 @@
-// Package incidents implements `tw-cli incidents list|show|ack|resolve|assign|comment`.
+// Package incidents implements `tw-cli incidents list|show|ack|resolve|reopen|assign|comment`.
 package incidents
 
 import (
@@ -33,6 +33,7 @@ entries with your user and the token's name.`,
 		NewCmdShow(f, nil),
 		newCmdSetStatus(f, "ack", store.StatusAcknowledged, "Acknowledge an incident"),
 		newCmdSetStatus(f, "resolve", store.StatusResolved, "Resolve an incident"),
+		newCmdSetStatus(f, "reopen", store.StatusOpen, "Reopen a resolved or acknowledged incident"),
 		NewCmdAssign(f, nil),
 		NewCmdComment(f, nil),
 	)

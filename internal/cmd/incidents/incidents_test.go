@@ -287,4 +287,20 @@ func TestAckAndResolve(t *testing.T) {
 	if cmdutil.ExitCode(err) != cmdutil.ExitNotFound {
 		t.Errorf("ack unknown: err = %v (exit %d), want 4", err, cmdutil.ExitCode(err))
 	}
+
+	// A resolve made by mistake is undone: reopened, the incident is open
+	// again, with the change on its timeline; said twice, nothing more.
+	e.stdout.Reset()
+	e.stderr.Reset()
+	for range 2 {
+		if err := e.run(NewCmdIncidents(e.f), "reopen", "INC-2024-0003"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.expect("", "✓ INC-2024-0003 is now open\nINC-2024-0003 is already open\n")
+	inc, _ = e.store.GetIncident(context.Background(), "INC-2024-0003")
+	tl, _ := e.store.ListTimeline(context.Background(), inc.ID)
+	if inc.Status != store.StatusOpen || len(tl) != 2 || tl[1].Outcome != store.StatusOpen || tl[1].Message != "status → open" {
+		t.Errorf("after reopen: %+v, timeline %+v", inc, tl)
+	}
 }
