@@ -36,6 +36,9 @@ type SchemaStatus struct {
 	// Missing says the database does not exist yet (SQLite's file);
 	// `db migrate` or `serve` creates it.
 	Missing bool `json:"missing,omitempty"`
+	// Notes are what else needs doing, though the schema is current
+	// (PostgreSQL: a year's incident number sequence not made yet).
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Pending is how many migrations the next Migrate applies; negative when

@@ -61,6 +61,9 @@ func statusRun(cmd *cobra.Command, opts *StatusOptions) error {
 		t.Row("current", strconv.Itoa(st.Current))
 		t.Row("available", strconv.Itoa(st.Available))
 		t.Row("state", state(st))
+		for _, n := range st.Notes {
+			t.Row("note", n)
+		}
 		for _, a := range st.Applied {
 			t.Row(fmt.Sprintf("migration %d", a.Version), "applied "+output.Time(a.AppliedAt, t.IsTTY(), now))
 		}
