@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -24,7 +23,6 @@ import (
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/internal/store/postgres"
 	"github.com/tw-cli/tw-cli/internal/store/sqlite"
-	"github.com/tw-cli/tw-cli/pkg/canary"
 )
 
 // DatabaseFile is the SQLite file inside the data dir.
@@ -128,13 +126,7 @@ func newFactory(ios *iostreams.IOStreams, version string, flags func() *pflag.Fl
 			return nil, cmdutil.AuthError(fmt.Errorf("--server %s needs an admin token: pass --token or set TW_TOKEN (create one on the server with 'tw-cli token create')", redact.CredentialsString(server)))
 		}
 		warnCleartextOnce.Do(func() {
-			if canary.SendsTokenInClear(server) {
-				host := redact.CredentialsString(server)
-				if u, err := url.Parse(server); err == nil {
-					host = u.Host
-				}
-				fmt.Fprintf(ios.ErrOut, "! --server uses plain http to %s: the admin token is sent unencrypted, readable by anyone on the network path; use https (serve --tls-cert)\n", host)
-			}
+			cmdutil.WarnCleartext(ios.ErrOut, server, "--server", "admin token", " (serve --tls-cert)")
 		})
 		return &sources.Remote{BaseURL: server, Token: tok, Client: f.HTTPClient()}, nil
 	}

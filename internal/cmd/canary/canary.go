@@ -279,19 +279,13 @@ func (c *Console) Client() (*canaryapi.Client, error) {
 	return canaryapi.New(apiURL, tok, opts...)
 }
 
-// warnCleartext warns, without failing, when the token would cross the
-// network unencrypted: an on-premises console or a test server may
-// legitimately be plain http, but the user should know. Only the host is
-// named: the URL could hold userinfo.
+// warnCleartext warns when the token would cross the network
+// unencrypted (cmdutil.WarnCleartext).
 func (c *Console) warnCleartext(apiURL string) {
-	if c.quiet || c.ErrOut == nil || !canaryapi.SendsTokenInClear(apiURL) {
+	if c.quiet || c.ErrOut == nil {
 		return
 	}
-	host := apiURL
-	if u, err := url.Parse(apiURL); err == nil {
-		host = u.Host
-	}
-	fmt.Fprintf(c.ErrOut, "! The Canary API URL uses plain http to %s: the auth token is sent unencrypted, readable by anyone on the network path; use https\n", host)
+	cmdutil.WarnCleartext(c.ErrOut, apiURL, "The Canary API URL", "auth token", "")
 }
 
 // Target is the client and the flock, what most commands need first.
