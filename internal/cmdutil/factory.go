@@ -75,3 +75,16 @@ func ExistingStore(ctx context.Context, f *Factory) (store.Store, error) {
 	}
 	return s, nil
 }
+
+// ExistingDestinations lists the destinations of the store ExistingStore
+// opens, for completion and checks that must not create one; ok is false
+// when there is none to read.
+func ExistingDestinations(ctx context.Context, f *Factory) ([]store.Destination, bool) {
+	s, err := ExistingStore(ctx, f)
+	if err != nil || s == nil {
+		return nil, false
+	}
+	defer s.Close()
+	ds, err := s.ListDestinations(ctx)
+	return ds, err == nil
+}

@@ -88,15 +88,7 @@ func completeNames(f *cmdutil.Factory) cobra.CompletionFunc {
 		}
 		// Only a database that exists at this build's schema: Tab must
 		// not create or migrate one.
-		s, err := cmdutil.ExistingStore(cmd.Context(), f)
-		if err != nil || s == nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		defer s.Close()
-		ds, err := s.ListDestinations(cmd.Context())
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
+		ds, _ := cmdutil.ExistingDestinations(cmd.Context(), f)
 		var out []string
 		for _, d := range ds {
 			if strings.HasPrefix(d.Name, toComplete) {

@@ -26,13 +26,8 @@ type ValidateOptions struct {
 // NewCmdValidate returns `playbook validate`.
 func NewCmdValidate(f *cmdutil.Factory, runF func(*ValidateOptions) error) *cobra.Command {
 	opts := &ValidateOptions{IO: f.IOStreams, Destinations: func() ([]string, bool) {
-		st, err := cmdutil.ExistingStore(context.Background(), f)
-		if err != nil || st == nil {
-			return nil, false
-		}
-		defer st.Close()
-		ds, err := st.ListDestinations(context.Background())
-		if err != nil {
+		ds, ok := cmdutil.ExistingDestinations(context.Background(), f)
+		if !ok {
 			return nil, false
 		}
 		names := make([]string, len(ds))
