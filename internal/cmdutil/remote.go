@@ -55,11 +55,11 @@ func RemoteList(ctx context.Context, r *sources.Remote, path string, q url.Value
 // RemoteItem reads one item (an incident, an event); the API's 404 for it
 // is store.ErrNotFound, as a local read's.
 func RemoteItem(ctx context.Context, r *sources.Remote, collection, id, notFoundMessage string, out any) error {
-	if id == "." || id == ".." {
-		// The server's router would clean them into the list's path.
+	path, ok := sources.ItemPath(collection, id)
+	if !ok {
 		return store.ErrNotFound
 	}
-	return sources.NotFoundAs(RemoteFetch(ctx, r, collection+"/"+url.PathEscape(id), nil, out), notFoundMessage, store.ErrNotFound)
+	return sources.NotFoundAs(RemoteFetch(ctx, r, path, nil, out), notFoundMessage, store.ErrNotFound)
 }
 
 // RemoteFetch reads from the remote receiver, its errors mapped by

@@ -68,14 +68,25 @@ func (r *Remote) List(ctx context.Context) ([]View, error) {
 	return out.Webhooks, err
 }
 
-// sourcePath is a source's admin API path. "." and ".." name no source
-// (ValidateName refuses them) but the server's router would clean them
-// into another endpoint's path: they are not found, as locally.
+// ItemPath is the admin API path of one item of collection
+// ("/api/incidents"), its id escaped. ok is false for "." and "..": no
+// item is named so (ValidateName refuses them for sources), and the
+// server's router would clean them into another endpoint's path, so the
+// caller answers "not found" as a local read would.
+func ItemPath(collection, id string) (path string, ok bool) {
+	if id == "." || id == ".." {
+		return "", false
+	}
+	return collection + "/" + url.PathEscape(id), true
+}
+
+// sourcePath is a source's admin API path (ItemPath).
 func sourcePath(name string) (string, error) {
-	if name == "." || name == ".." {
+	path, ok := ItemPath("/api/webhooks", name)
+	if !ok {
 		return "", NotFoundError(name)
 	}
-	return "/api/webhooks/" + url.PathEscape(name), nil
+	return path, nil
 }
 
 // Get implements Service.

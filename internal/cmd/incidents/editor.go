@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -75,11 +74,12 @@ func (r remoteEditor) Comment(ctx context.Context, id, text, actor string) (*rec
 }
 
 func (r remoteEditor) post(ctx context.Context, id, what string, in receiver.IncidentEdit) (*receiver.IncidentEdited, error) {
-	if id == "." || id == ".." {
-		return nil, store.ErrNotFound // the router would clean them away
+	path, ok := sources.ItemPath("/api/incidents", id)
+	if !ok {
+		return nil, store.ErrNotFound
 	}
 	var out receiver.IncidentEdited
-	err := r.r.Post(ctx, "/api/incidents/"+url.PathEscape(id)+"/"+what, in, &out)
+	err := r.r.Post(ctx, path+"/"+what, in, &out)
 	var (
 		apiErr  *sources.APIError
 		invalid *sources.ValidationError
