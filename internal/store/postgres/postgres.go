@@ -230,10 +230,18 @@ func (s *Store) runTx(ctx context.Context, fn func(pgx.Tx) error) error {
 
 // SQLSTATE codes this package tells apart.
 const (
-	codeUniqueViolation      = "23505"
-	codeSerializationFailure = "40001"
-	codeDeadlockDetected     = "40P01"
+	codeUniqueViolation       = "23505"
+	codeSerializationFailure  = "40001"
+	codeDeadlockDetected      = "40P01"
+	codeInsufficientPrivilege = "42501"
+	codeInvalidSchemaName     = "3F000" // also "no schema has been selected to create in"
 )
+
+// isCode reports whether err is PostgreSQL's error with that SQLSTATE.
+func isCode(err error, code string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == code
+}
 
 // deadConn reports whether err says the connection it came on is gone:
 // ended by the server (FATAL, or the operator-intervention class 57:
@@ -248,14 +256,10 @@ func deadConn(err error) bool {
 }
 
 func retryableTx(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == codeSerializationFailure || pe.Code == codeDeadlockDetected)
+	return isCode(err, codeSerializationFailure) || isCode(err, codeDeadlockDetected)
 }
 
-func isUnique(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == codeUniqueViolation
-}
+func isUnique(err error) bool { return isCode(err, codeUniqueViolation) }
 
 // text makes a string storable. PostgreSQL's text holds neither NUL nor
 // invalid UTF-8, which SQLite keeps and which a sender can put in any
@@ -676,7 +680,7 @@ func attachIncident(ctx context.Context, tx pgx.Tx, seq, source string, it store
 // incident numbers tolerate. The UNIQUE constraint on incidents.number
 // stays as the backstop.
 func (s *Store) incidentSequence(ctx context.Context, year int) (string, error) {
-	name := "incident_seq_" + strconv.Itoa(year)
+	name := sequenceName(year)
 	s.seqMu.Lock()
 	defer s.seqMu.Unlock()
 	if s.seqYears[year] {
@@ -684,8 +688,8 @@ func (s *Store) incidentSequence(ctx context.Context, year int) (string, error) 
 	}
 	// Made already (by 'db migrate' for this year and the next, or by
 	// another replica): using it takes no CREATE right on the schema.
-	var exists bool
-	if err := s.pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, pgx.Identifier{name}.Sanitize()).Scan(&exists); err != nil {
+	exists, err := s.sequenceMade(ctx, year)
+	if err != nil {
 		return "", fmt.Errorf("incident number sequence for %d: %w", year, err)
 	}
 	if exists {
@@ -695,7 +699,7 @@ func (s *Store) incidentSequence(ctx context.Context, year int) (string, error) 
 	// CREATE SEQUENCE IF NOT EXISTS is not safe against a concurrent
 	// create (both pass the check, one fails on the catalog's unique
 	// index), so replicas racing on New Year's first incident serialize.
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(COALESCE(current_schema(), '') || '.' || $2))`, lockSequence, name); err != nil {
 			return err
 		}
@@ -703,8 +707,7 @@ func (s *Store) incidentSequence(ctx context.Context, year int) (string, error) 
 		return err
 	})
 	if err != nil {
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "42501" {
+		if isCode(err, codeInsufficientPrivilege) {
 			// A DML-only role: the owner's 'db migrate' makes this
 			// year's and next year's sequences.
 			return "", fmt.Errorf("incident number sequence for %d: %w: run 'tw-cli db migrate' as the schema's owner, which makes it", year, err)
@@ -713,6 +716,23 @@ func (s *Store) incidentSequence(ctx context.Context, year int) (string, error) 
 	}
 	s.seqYears[year] = true
 	return name, nil
+}
+
+// sequenceName is the name of year's incident number sequence.
+func sequenceName(year int) string { return "incident_seq_" + strconv.Itoa(year) }
+
+// sequenceMade reports whether year's incident number sequence exists.
+func (s *Store) sequenceMade(ctx context.Context, year int) (bool, error) {
+	var made bool
+	err := s.pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, pgx.Identifier{sequenceName(year)}.Sanitize()).Scan(&made)
+	return made, err
+}
+
+// migratedYears are the years whose sequences 'db migrate' makes, so
+// that a role without CREATE finds them: this one and the next.
+func migratedYears(now time.Time) []int {
+	year := now.UTC().Year()
+	return []int{year, year + 1}
 }
 
 // PruneReplay forgets replay keys seen before the cut-off. Every replica

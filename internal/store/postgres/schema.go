@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tw-cli/tw-cli/internal/store"
 )
@@ -150,8 +148,7 @@ func (s *Store) Migrate(ctx context.Context) (from, to int, err error) {
 	// Whoever migrates has CREATE on the schema; a receiver running as a
 	// role without it then finds this year's and next year's incident
 	// sequences made.
-	year := time.Now().UTC().Year()
-	for _, y := range []int{year, year + 1} {
+	for _, y := range migratedYears(time.Now()) {
 		if _, err := s.incidentSequence(ctx, y); err != nil {
 			return from, len(migrations), err
 		}
@@ -162,13 +159,10 @@ func (s *Store) Migrate(ctx context.Context) (from, to int, err error) {
 // needsOwner explains a migration the connecting role may not make: the
 // raw "permission denied for schema tw" said nothing of what to do.
 func needsOwner(err error, current int) error {
-	var pe *pgconn.PgError
 	switch {
-	case !errors.As(err, &pe):
-		return err
-	case pe.Code == "3F000":
+	case isCode(err, codeInvalidSchemaName):
 		return fmt.Errorf("%w: %s", err, noSchemaHint)
-	case pe.Code == "42501":
+	case isCode(err, codeInsufficientPrivilege):
 		return fmt.Errorf("%w: the schema is at version %d and this tw-cli needs %d, which takes DDL this role may not run; run 'tw-cli db migrate' as the schema's owner (or a role with CREATE on it), then start again",
 			err, current, len(migrations))
 	}
@@ -214,10 +208,9 @@ func (s *Store) SchemaStatus(ctx context.Context) (*store.SchemaStatus, error) {
 		// 'db migrate' makes this year's and next year's; a receiver
 		// whose role may not create one fails every delivery of a year
 		// without it.
-		year := time.Now().UTC().Year()
-		for _, y := range []int{year, year + 1} {
-			var made bool
-			if err := s.pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, pgx.Identifier{"incident_seq_" + strconv.Itoa(y)}.Sanitize()).Scan(&made); err != nil {
+		for _, y := range migratedYears(time.Now()) {
+			made, err := s.sequenceMade(ctx, y)
+			if err != nil {
 				return nil, err
 			}
 			if !made {
