@@ -89,22 +89,83 @@ func WriteJSON(w io.Writer, v any) error {
 }
 
 // WriteYAML writes v as YAML. It goes through JSON first so the field names
-// and omissions are the same in both formats.
+// and omissions are the same in both formats, and builds the YAML from the
+// JSON text itself: numbers keep their digits (a float64 round trip turned
+// large integers such as Threat Stack's millisecond counters and 64-bit
+// ids into approximations) and fields keep their JSON order.
 func WriteYAML(w io.Writer, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	var generic any
-	if err := yaml.Unmarshal(b, &generic); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	node, err := yamlNode(dec)
+	if err != nil {
 		return err
 	}
 	enc := yaml.NewEncoder(w)
 	enc.SetIndent(2)
-	if err := enc.Encode(generic); err != nil {
+	if err := enc.Encode(node); err != nil {
 		return err
 	}
 	return enc.Close()
+}
+
+// yamlNode converts the next JSON value of dec into a YAML node. Strings
+// and keys go through the encoder's own string rules, so that those a YAML
+// reader would take for something else ("yes", "1e3", "~") are quoted.
+func yamlNode(dec *json.Decoder) (*yaml.Node, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		kind, end := yaml.SequenceNode, json.Delim(']')
+		if t == '{' {
+			kind, end = yaml.MappingNode, '}'
+		}
+		n := &yaml.Node{Kind: kind}
+		for dec.More() {
+			if kind == yaml.MappingNode {
+				key, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				n.Content = append(n.Content, yamlString(key.(string)))
+			}
+			child, err := yamlNode(dec)
+			if err != nil {
+				return nil, err
+			}
+			n.Content = append(n.Content, child)
+		}
+		if tok, err := dec.Token(); err != nil || tok != end {
+			return nil, fmt.Errorf("yaml: malformed JSON near %v", tok)
+		}
+		if len(n.Content) == 0 {
+			n.Style = yaml.FlowStyle // [] and {}, not an empty block
+		}
+		return n, nil
+	case string:
+		return yamlString(t), nil
+	case json.Number:
+		return &yaml.Node{Kind: yaml.ScalarNode, Value: t.String()}, nil
+	case bool:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: fmt.Sprint(t)}, nil
+	default: // nil
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}, nil
+	}
+}
+
+func yamlString(s string) *yaml.Node {
+	var n yaml.Node
+	if err := n.Encode(s); err != nil {
+		// Encoding a string cannot fail; keep the text if it ever does.
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	}
+	return &n
 }
 
 // TablePrinter collects rows and renders them for the terminal or a pipe.

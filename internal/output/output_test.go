@@ -202,6 +202,27 @@ func TestWriteYAMLExact(t *testing.T) {
 	}
 }
 
+// A float64 round trip turned big integers into approximations
+// (18446744073709551615 → 1.8446744073709552e+19).
+func TestWriteYAMLKeepsNumbersAndOrder(t *testing.T) {
+	v := struct {
+		Zebra   uint64          `json:"zebra"`
+		Raw     json.RawMessage `json:"raw"`
+		Word    string          `json:"word"`
+		Float   float64         `json:"float"`
+		Empty   []string        `json:"empty"`
+		Missing *int            `json:"missing"`
+	}{18446744073709551615, json.RawMessage(`{"id":123456789012345678901234567890}`), "yes", 0.1, []string{}, nil}
+	var b bytes.Buffer
+	if err := WriteYAML(&b, v); err != nil {
+		t.Fatal(err)
+	}
+	want := "zebra: 18446744073709551615\nraw:\n  id: 123456789012345678901234567890\nword: \"yes\"\nfloat: 0.1\nempty: []\nmissing: null\n"
+	if b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}
+
 func TestPrint(t *testing.T) {
 	data := []map[string]string{{"source": "edr"}}
 	table := func(p *TablePrinter) {
