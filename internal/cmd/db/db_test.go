@@ -206,7 +206,8 @@ func TestState(t *testing.T) {
 	}{
 		{3, 3, "up to date"},
 		{2, 3, "1 migration pending: run 'tw-cli db migrate'"},
-		{0, 3, "3 migrations pending: run 'tw-cli db migrate'"},
+		{1, 3, "2 migrations pending: run 'tw-cli db migrate'"},
+		{0, 3, "empty: 'tw-cli db migrate' or 'tw-cli serve' creates the schema"},
 		{4, 3, "newer than this tw-cli: upgrade tw-cli"},
 	} {
 		if got := state(&store.SchemaStatus{Current: c.current, Available: c.available}); got != c.want {

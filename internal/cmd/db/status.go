@@ -79,6 +79,10 @@ func state(st *store.SchemaStatus) string {
 		return "up to date"
 	case n < 0:
 		return "newer than this tw-cli: upgrade tw-cli"
+	case st.Current == 0:
+		// An empty PostgreSQL database: the same news as SQLite's
+		// missing file, and the same remedy.
+		return "empty: 'tw-cli db migrate' or 'tw-cli serve' creates the schema"
 	case n == 1:
 		return "1 migration pending: run 'tw-cli db migrate'"
 	default:
