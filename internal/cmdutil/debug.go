@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
+	"github.com/tw-cli/tw-cli/internal/notify"
 	"github.com/tw-cli/tw-cli/internal/redact"
 )
 
@@ -21,12 +23,19 @@ var sensitiveHeaders = map[string]bool{
 type DebugTransport struct {
 	Base http.RoundTripper
 	W    io.Writer
+	// ShowURL prints a request's URL; nil is redact.Credentials, for API
+	// URLs whose path is no secret.
+	ShowURL func(*url.URL) string
 }
 
 // RoundTrip implements http.RoundTripper.
 func (d *DebugTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
-	fmt.Fprintf(d.W, "> %s %s\n", req.Method, redact.Credentials(req.URL))
+	show := d.ShowURL
+	if show == nil {
+		show = redact.Credentials
+	}
+	fmt.Fprintf(d.W, "> %s %s\n", req.Method, show(req.URL))
 	for name, vals := range req.Header {
 		v := strings.Join(vals, ", ")
 		if sensitiveHeaders[http.CanonicalHeaderKey(name)] {
@@ -41,4 +50,23 @@ func (d *DebugTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	fmt.Fprintf(d.W, "< %s in %s\n", resp.Status, time.Since(start).Round(100*time.Microsecond))
 	return resp, nil
+}
+
+// NotifySender returns the sender of destination messages for f's
+// command: under --debug its requests are traced to stderr, showing only
+// each destination's scheme and host, since Slack and Teams webhook URLs
+// carry their secret in the path.
+func NotifySender(f *Factory) func() *notify.Sender {
+	return func() *notify.Sender {
+		s := notify.NewSender()
+		if f.Debug != nil && f.Debug() {
+			base := s.Client.Transport
+			if base == nil {
+				base = http.DefaultTransport
+			}
+			s.Client.Transport = &DebugTransport{Base: base, W: f.IOStreams.ErrOut,
+				ShowURL: func(u *url.URL) string { return redact.URL(u.String()) }}
+		}
+		return s
+	}
 }

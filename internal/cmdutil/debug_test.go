@@ -2,6 +2,7 @@ package cmdutil
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -10,6 +11,10 @@ import (
 	"testing"
 
 	"github.com/spf13/pflag"
+
+	"github.com/tw-cli/tw-cli/internal/iostreams"
+	"github.com/tw-cli/tw-cli/internal/notify"
+	"github.com/tw-cli/tw-cli/internal/store"
 )
 
 func TestDebugTransportHidesCredentials(t *testing.T) {
@@ -32,6 +37,37 @@ func TestDebugTransportHidesCredentials(t *testing.T) {
 	for _, want := range []string{"> GET " + srv.URL + "/p?token=REDACTED", "> Authorization: [REDACTED]", "> X-Trace: visible", "< 202 Accepted"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("debug output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// Slack and Teams webhook URLs are their own credential: --debug traces a
+// destination send by scheme and host only.
+func TestNotifySenderDebugHidesTheWebhookPath(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	d := &store.Destination{Name: "chat", Kind: notify.KindSlack, URL: srv.URL + "/services/T000/B000/SECRETxyz"}
+	for _, debug := range []bool{false, true} {
+		ios, _, _, errb := iostreams.Test()
+		f := &Factory{IOStreams: ios, Debug: func() bool { return debug }}
+		res := NotifySender(f)().Send(context.Background(), d, []byte(`{"text":"hi"}`))
+		if !res.OK() {
+			t.Fatalf("send: %v", res.Err)
+		}
+		out := errb.String()
+		if !debug {
+			if out != "" {
+				t.Errorf("traced without --debug: %q", out)
+			}
+			continue
+		}
+		if strings.Contains(out, "SECRET") {
+			t.Fatalf("--debug printed the webhook URL's secret path:\n%s", out)
+		}
+		for _, want := range []string{"> POST " + srv.URL + "/…\n", "< 200 OK"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("--debug output lacks %q:\n%s", want, out)
+			}
 		}
 	}
 }

@@ -81,7 +81,7 @@ type RetryOptions struct {
 
 // NewCmdRetry returns `destination retry`.
 func NewCmdRetry(f *cmdutil.Factory, runF func(*RetryOptions) error) *cobra.Command {
-	opts := &RetryOptions{IO: f.IOStreams, Store: f.Store, Sender: notify.NewSender, Now: f.Now}
+	opts := &RetryOptions{IO: f.IOStreams, Store: f.Store, Sender: cmdutil.NotifySender(f), Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "retry <id>",
 		Short: "Send a dead letter again; delivered, it leaves the list",

@@ -44,7 +44,7 @@ func viewOfDelivery(d notify.Delivery) DeliveryView {
 
 // NewCmdTest returns `destination test`.
 func NewCmdTest(f *cmdutil.Factory, runF func(*TestOptions) error) *cobra.Command {
-	opts := &TestOptions{IO: f.IOStreams, Store: f.Store, Sender: notify.NewSender, Now: f.Now}
+	opts := &TestOptions{IO: f.IOStreams, Store: f.Store, Sender: cmdutil.NotifySender(f), Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "test <name>",
 		Short: "Send a test message once; exit 5 if the endpoint fails",

@@ -65,7 +65,7 @@ type StepResult struct {
 
 // NewCmdRun returns `playbook run`.
 func NewCmdRun(f *cmdutil.Factory, runF func(*RunOptions) error) *cobra.Command {
-	opts := &RunOptions{IO: f.IOStreams, Store: f.Store, Catalog: catalogFunc(f), Sender: notify.NewSender, Now: f.Now, User: cmdutil.CurrentUser}
+	opts := &RunOptions{IO: f.IOStreams, Store: f.Store, Catalog: catalogFunc(f), Sender: cmdutil.NotifySender(f), Now: f.Now, User: cmdutil.CurrentUser}
 	cmd := &cobra.Command{
 		Use:   "run [<name>] --incident <number|id>",
 		Short: "Apply a playbook to an existing incident now",
