@@ -17,6 +17,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/cmd/root"
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/iostreams"
+	"github.com/tw-cli/tw-cli/internal/output"
 	"github.com/tw-cli/tw-cli/internal/sources"
 )
 
@@ -68,11 +69,14 @@ func printError(ios *iostreams.IOStreams, cmd *cobra.Command, err error) {
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(ios.ErrOut, "Interrupted.")
 		return
-	case sources.IsUnauthorized(err):
-		fmt.Fprintf(ios.ErrOut, "error: %v\nCheck --token/TW_TOKEN; create a token on the server with 'tw-cli token create'.\n", err)
+	}
+	// Errors quote what servers, consoles and files said: their control
+	// characters are shown, not sent to the terminal.
+	msg := output.PrintableText(err.Error())
+	if sources.IsUnauthorized(err) {
+		fmt.Fprintf(ios.ErrOut, "error: %s\nCheck --token/TW_TOKEN; create a token on the server with 'tw-cli token create'.\n", msg)
 		return
 	}
-	msg := err.Error()
 	fmt.Fprintf(ios.ErrOut, "error: %s\n", msg)
 	var fe *cmdutil.FlagError
 	// cobra's own flag errors ("unknown flag") get a pointer to help.

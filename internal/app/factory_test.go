@@ -162,3 +162,13 @@ func TestRedactURLHidesPasswords(t *testing.T) {
 		}
 	}
 }
+
+// A console's or server's message is quoted in errors: an escape sequence
+// in it is shown, not run by the terminal; newlines of hints stay.
+func TestPrintErrorShowsControlCharacters(t *testing.T) {
+	ios, _, _, errb := iostreams.Test()
+	printError(ios, nil, errors.New("canary: POST enable: bad\x1b[31mRED\nhint: check the token"))
+	if want := "error: canary: POST enable: bad^[[31mRED\nhint: check the token\n"; errb.String() != want {
+		t.Errorf("stderr = %q, want %q", errb.String(), want)
+	}
+}

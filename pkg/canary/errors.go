@@ -30,11 +30,15 @@ type APIError struct {
 
 func (e *APIError) Error() string {
 	msg := e.Message
+	if e.StatusCode >= 200 && e.StatusCode <= 299 {
+		if msg == "" {
+			// Its HTTP status says OK: no words to borrow from it.
+			msg = "the console reported an error without a message"
+		}
+		return fmt.Sprintf("canary: %s %s: %s", e.Method, e.Endpoint, msg)
+	}
 	if msg == "" {
 		msg = http.StatusText(e.StatusCode)
-	}
-	if e.StatusCode >= 200 && e.StatusCode <= 299 {
-		return fmt.Sprintf("canary: %s %s: %s", e.Method, e.Endpoint, msg)
 	}
 	return fmt.Sprintf("canary: %s %s: %s (HTTP %d)", e.Method, e.Endpoint, msg, e.StatusCode)
 }

@@ -129,7 +129,7 @@ func (b *flexBool) UnmarshalJSON(data []byte) error {
 	case "false", "0", "no", "off", "disabled", "", "null":
 		*b = false
 	default:
-		return fmt.Errorf("canary: cannot read %s as a boolean", data)
+		return fmt.Errorf("cannot read %s as a boolean", data)
 	}
 	return nil
 }
@@ -217,10 +217,23 @@ func toStrings(f flexStrings) []string {
 	return []string(f)
 }
 
+// DecodeError is a successful answer that is not what the console
+// documents: a field of another type, or one that is missing.
+type DecodeError struct {
+	Endpoint string
+	Err      error
+}
+
+func (e *DecodeError) Error() string {
+	return fmt.Sprintf("canary: decoding %s response: %v", e.Endpoint, e.Err)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
 // decodeJSON wraps decoding errors with the endpoint they came from.
 func decodeJSON(endpoint string, body []byte, v any) error {
 	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("canary: decoding %s response: %w", endpoint, err)
+		return &DecodeError{Endpoint: endpoint, Err: err}
 	}
 	return nil
 }

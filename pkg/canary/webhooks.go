@@ -141,11 +141,11 @@ func (c *Client) flockBool(ctx context.Context, endpoint, key, flockID string) (
 	if err := decodeJSON(endpoint, body, &fields); err != nil {
 		return false, err
 	}
-	// A reply without the field says nothing: read as false, it reported
-	// webhooks off that may be on.
+	// A reply without the field (or with null) says nothing: read as
+	// false, it reported webhooks off that may be on.
 	raw, ok := fields[key]
-	if !ok {
-		return false, c.red.Error(fmt.Errorf("canary: %s: the reply has no %q field", endpoint, key))
+	if !ok || string(bytes.TrimSpace(raw)) == "null" {
+		return false, c.red.Error(&DecodeError{Endpoint: endpoint, Err: fmt.Errorf("the reply has no %q value", key)})
 	}
 	var v flexBool
 	if err := decodeJSON(endpoint, raw, &v); err != nil {

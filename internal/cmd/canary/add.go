@@ -142,7 +142,7 @@ func NewCmdAddMSTeams(f *cmdutil.Factory, runF func(*AddMSTeamsOptions) error) *
 	opts := &AddMSTeamsOptions{IO: f.IOStreams, Console: NewConsole(f)}
 	cmd := &cobra.Command{
 		Use:     "ms-teams <url>",
-		Aliases: []string{"msteams", "teams"},
+		Aliases: []string{"ms_teams", "msteams", "teams"},
 		Short:   "Add an MS Teams webhook",
 		Long: `Add a Microsoft Teams webhook. The URL should be a Teams incoming webhook
 (…webhook.office.com/…, outlook.office.com/webhook/…) or a Teams workflow
@@ -321,7 +321,7 @@ Add it in the console instead:
   2. go to the settings of flock %s
   3. add Slack under its webhook notifications
 Then check it from here:
-  tw-cli canary webhooks list --kind slack
+  tw-cli canary webhooks list --kind slack --reveal
   tw-cli canary webhooks test slack <webhook-url>
 `, where, flock)
 	return cmdutil.ErrSilent

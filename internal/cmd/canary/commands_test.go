@@ -166,6 +166,12 @@ func TestCommands(t *testing.T) {
 			c.Inject("flock/settings/webhooks/generic/test", 200, `{"message": "Webhook returned HTTP 500", "result": "error"}`)
 		}},
 		{name: "test_splunk_none", args: []string{"webhooks", "test", "splunk"}},
+		// The API's own spelling of the kind works as a command name too.
+		{name: "test_ms_teams_api_name", args: []string{"webhooks", "test", "ms_teams", teamsURL}, setup: seedConsole},
+		// "OK" was the message: the 200 status's text.
+		{name: "enable_error_without_message", args: []string{"webhooks", "enable"}, setup: func(c *canarytest.Console) {
+			c.Inject("flock/settings/webhooks/enable", 200, `{"result": "error"}`)
+		}},
 
 		{name: "flocks_tty", args: []string{"flocks", "list"}, tty: true, setup: seedConsole},
 		{name: "flocks_tsv", args: []string{"flocks", "list"}, setup: seedConsole},
@@ -233,6 +239,12 @@ func TestExitCodes(t *testing.T) {
 		}, want: 5},
 		{name: "200 that is not JSON", args: []string{"flocks", "list"}, setup: func(c *canarytest.Console) {
 			c.Inject("flocks/list", 200, `<html>sign in</html>`, "Content-Type", "text/html")
+		}, want: 5},
+		{name: "200 without the state", args: []string{"webhooks", "status"}, setup: func(c *canarytest.Console) {
+			c.Inject("flock/settings/webhooks/is_enabled", 200, `{"result": "success", "is_enabled": null}`)
+		}, want: 5},
+		{name: "200 with an unreadable state", args: []string{"webhooks", "status"}, setup: func(c *canarytest.Console) {
+			c.Inject("flock/settings/webhooks/is_enabled", 200, `{"result": "success", "is_enabled": "maybe"}`)
 		}, want: 5},
 		{name: "200 with an unknown result", args: []string{"webhooks", "status"}, setup: func(c *canarytest.Console) {
 			c.Inject("flock/settings/webhooks/is_enabled", 200, `{"result": "maybe"}`)

@@ -57,7 +57,8 @@ shown. Generic webhooks come from the console's generic/list endpoint.
 Webhook URLs (and a Slack webhook's configuration_url in -o json) are shown
 masked, their host and last characters only: a Slack or Teams URL is itself
 the credential that posts to the channel, and a generic one may carry a
-token. --reveal shows them in full, as 'canary webhooks remove' needs them.`,
+token. --reveal shows them in full, as 'canary webhooks remove' and
+'canary webhooks test' need them.`,
 		Example: `  $ tw-cli canary webhooks list
   $ tw-cli canary webhooks list --kind splunk -o json
   $ tw-cli canary webhooks list --kind slack --reveal`,

@@ -66,7 +66,7 @@ asks first; elsewhere --yes is required.`,
 	}
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "Do not ask for confirmation")
 	if kind == canaryapi.KindMSTeams {
-		cmd.Aliases = []string{"msteams", "teams"}
+		cmd.Aliases = []string{"ms_teams", "msteams", "teams"}
 	}
 	return cmd
 }

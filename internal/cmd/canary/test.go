@@ -22,7 +22,8 @@ func NewCmdTest(f *cmdutil.Factory) *cobra.Command {
 		Short: "Have the console send a test alert to a webhook",
 		Long: `Ask the console to send a test alert to one of the flock's webhooks. The
 exit status is 0 only when the console reports success; a failure the
-console reports, or no answer from it, exits 5.
+console reports, or no answer from it, exits 5, except a rejected auth
+token (3) and a webhook or flock the console does not know (4).
 
 -o json prints the console's response either way, for CI logs, with the
 webhook URL masked as 'list' shows it (--reveal shows it in full). When the
@@ -75,7 +76,7 @@ func NewCmdTestKind(f *cmdutil.Factory, kind canaryapi.Kind, runF func(*TestOpti
 		cmd.Example = "  $ tw-cli canary webhooks test splunk"
 		cmd.Args = cmdutil.NoArgs
 	case canaryapi.KindMSTeams:
-		cmd.Aliases = []string{"msteams", "teams"}
+		cmd.Aliases = []string{"ms_teams", "msteams", "teams"}
 	}
 	if kind != canaryapi.KindSplunk {
 		cmd.Flags().BoolVar(&opts.Reveal, "reveal", false, "Show the webhook URL in full (it is a credential)")
