@@ -221,13 +221,6 @@ func (r *Receiver) ingest(w http.ResponseWriter, req *http.Request, name, reqID 
 		// may hold anything, is not echoed.
 		return nil, 0, &rejection{status: http.StatusNotFound, code: CodeUnknownSource, msg: "Webhook source name is not valid, so it is not registered", beforeSource: true}
 	}
-	if enc := req.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
-		// The signature covers the body as sent; decoding it first would
-		// verify bytes other than those signed, and refusing it as "not
-		// UTF-8" misled the sender.
-		return nil, 0, &rejection{status: http.StatusUnsupportedMediaType, code: CodeInvalidPayload,
-			msg: "Content-Encoding " + strconv.Quote(enc) + " is not supported: send the body uncompressed"}
-	}
 	ctx := req.Context()
 	cs, err := r.cache.get(ctx, name)
 	if err != nil {
@@ -247,6 +240,14 @@ func (r *Receiver) ingest(w http.ResponseWriter, req *http.Request, name, reqID 
 				msg:    fmt.Sprintf("Webhook source '%s' does not accept deliveries from %s", src.Name, describeAddr(from)),
 				detail: fmt.Errorf("sender %s (peer %s) is not in allow_from", describeAddr(from), req.RemoteAddr)}
 		}
+	}
+	if enc := req.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
+		// The signature covers the body as sent; decoding it first would
+		// verify bytes other than those signed, and refusing it as "not
+		// UTF-8" misled the sender. After the lookup: before it, an
+		// unknown name got 415 instead of 404, and its metrics series.
+		return nil, 0, &rejection{status: http.StatusUnsupportedMediaType, code: CodeInvalidPayload,
+			msg: "Content-Encoding " + strconv.Quote(enc) + " is not supported: send the body uncompressed"}
 	}
 	idemKey, rej := idempotencyKey(req.Header)
 	if rej != nil {

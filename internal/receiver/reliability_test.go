@@ -738,6 +738,23 @@ func TestOddRequestsGetJSONErrors(t *testing.T) {
 	if r := f.do(req); r.status != http.StatusUnsupportedMediaType || errCode(r) != CodeInvalidPayload || !strings.Contains(r.raw, "send the body uncompressed") {
 		t.Errorf("gzip body: %d %s", r.status, r.raw)
 	}
+	// To a source that does not exist, the answer is that it does not
+	// exist, and the made-up name gets no metrics series of its own (one
+	// per name let anyone grow /metrics and the heap without signing).
+	req, _ = http.NewRequest(http.MethodPost, f.srv.URL+"/api/webhooks/made-up-gzip", bytes.NewReader(buf.Bytes()))
+	req.Header.Set("Content-Encoding", "gzip")
+	if r := f.do(req); r.status != http.StatusNotFound || errCode(r) != CodeUnknownSource {
+		t.Errorf("gzip body to an unknown source: %d %s", r.status, r.raw)
+	}
+	resp, err := http.Get(f.srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Contains(string(m), "made-up-gzip") {
+		t.Errorf("metrics carry a made-up source name:\n%s", m)
+	}
 }
 
 // A source name from the network that no source can have is logged cut
