@@ -3,6 +3,7 @@ package verify
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tw-cli/tw-cli/pkg/signature"
@@ -33,7 +34,12 @@ func (v hmacVerifier) Verify(r Request) (Result, error) {
 		Tolerance: v.tolerance,
 		Now:       func() time.Time { return at },
 	}
+	// Repeated header lines are one comma-separated list (RFC 9110, 5.3):
+	// a sender rotating its secret may add each signature on its own line.
 	sigHeader := r.Header.Get(signature.SignatureHeader)
+	if vals := r.Header.Values(signature.SignatureHeader); len(vals) > 1 {
+		sigHeader = strings.Join(vals, ",")
+	}
 	tsHeader := r.Header.Get(signature.TimestampHeader)
 	if err := sv.Verify(sigHeader, tsHeader, r.Body); err != nil {
 		return Result{}, v.classify(err, tsHeader, at)

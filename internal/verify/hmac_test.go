@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"net/http"
 	"testing"
 	"time"
 
@@ -40,4 +41,24 @@ func TestHMACBad(t *testing.T) {
 		{name: "stale", vector: good, shift: DefaultTolerance,
 			want: ErrExpired, msg: "X-Webhook-Timestamp is 6m0s old, more than the allowed 5m0s"},
 	})
+}
+
+// A sender rotating its secret may add each signature as its own header
+// line; HTTP makes them one list, and only the first line was read.
+func TestHMACSignaturesOnSeparateLines(t *testing.T) {
+	at := time.Unix(1705320000, 0)
+	body := []byte(`{"event_type":"test","data":{}}`)
+	good, ts := signature.Sign([]byte("new-secret"), at, body)
+	stale, _ := signature.Sign([]byte("old-secret"), at, body)
+	v, err := New(ModeHMAC, [][]byte{[]byte("new-secret")}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := http.Header{}
+	h.Add(signature.SignatureHeader, stale)
+	h.Add(signature.SignatureHeader, good)
+	h.Set(signature.TimestampHeader, ts)
+	if _, err := v.Verify(Request{Header: h, Body: body, Now: at}); err != nil {
+		t.Fatalf("second header line holds the valid signature: %v", err)
+	}
 }

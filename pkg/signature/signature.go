@@ -76,7 +76,9 @@ var sigRE = sync.OnceValue(func() *regexp.Regexp {
 
 // ParseSignatures splits a signature header into its raw MACs. Several
 // "sha256=" values separated by commas or spaces are allowed so that a sender
-// rotating its secret can send both signatures at once.
+// rotating its secret can send both signatures at once. Entries that are
+// empty or not a sha256 MAC (a newer scheme sent alongside) are skipped;
+// the header is malformed only when no MAC is left.
 func ParseSignatures(header string) ([][]byte, error) {
 	header = strings.TrimSpace(header)
 	if header == "" {
@@ -89,10 +91,14 @@ func ParseSignatures(header string) ([][]byte, error) {
 	// SplitSeq, not Split: no slice to allocate for the one signature
 	// nearly every delivery carries.
 	for part := range strings.SplitSeq(header, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue // "sha256=…," or two header lines joined
+		}
 		// "sha256=a sha256=b": split before each prefix, never inside the
 		// openssl label, which holds a space too.
 		first := true
-		for sig := range strings.SplitSeq(strings.TrimSpace(part), " "+prefix) {
+		for sig := range strings.SplitSeq(part, " "+prefix) {
 			if !first { // the split removed the prefix of every later piece
 				sig = prefix + sig
 			}
@@ -104,16 +110,19 @@ func ParseSignatures(header string) ([][]byte, error) {
 			if !ok || len(digits) != 64 {
 				m := sigRE().FindStringSubmatch(sig)
 				if m == nil {
-					return nil, ErrMalformedHeader
+					continue
 				}
 				digits = m[1]
 			}
 			mac, err := hex.DecodeString(digits)
 			if err != nil {
-				return nil, ErrMalformedHeader
+				continue
 			}
 			out = append(out, mac)
 		}
+	}
+	if len(out) == 0 {
+		return nil, ErrMalformedHeader
 	}
 	return out, nil
 }
