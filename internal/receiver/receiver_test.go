@@ -516,6 +516,41 @@ func TestTheHiveCaseLifecycle(t *testing.T) {
 	}
 }
 
+// A CrowdScore incident (IncidentSummaryEvent) is re-sent as its State
+// moves: both deliveries land on one incident, and "closed" resolves it,
+// even from a delivery that names the incident only by its console link.
+func TestCrowdStrikeIncidentSummaryLifecycle(t *testing.T) {
+	f := newFixture(t)
+	local := &sources.Local{Store: f.store, Origin: "cli", Now: func() time.Time { return now }}
+	if _, _, err := local.Add(context.Background(), sources.Spec{Source: "falcon", Secret: "cs-secret", Format: "crowdstrike"}); err != nil {
+		t.Fatal(err)
+	}
+	var number string
+	for i, name := range []string{"incident_summary.json", "incident_summary_closed_link_only.json"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "payloads", "crowdstrike", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig, ts := sign("cs-secret", string(b), now.Add(time.Duration(i)*time.Second))
+		r := f.deliver("falcon", string(b), sig, ts)
+		if r.status != http.StatusAccepted {
+			t.Fatalf("%s: %d %s", name, r.status, r.raw)
+		}
+		if number == "" {
+			number, _ = r.body["incident_number"].(string)
+		} else if r.body["incident_number"] != number {
+			t.Fatalf("%s landed on %v, not %s", name, r.body["incident_number"], number)
+		}
+	}
+	inc, err := f.store.GetIncident(context.Background(), number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.Status != store.StatusResolved || inc.Title != "Falcon incident (score 38)" {
+		t.Fatalf("after State closed the incident is %+v", inc)
+	}
+}
+
 // A Standard Webhooks resend keeps its signed webhook-id under a new
 // timestamp: it is answered as a repeat of the first, not stored twice.
 func TestStandardWebhooksResendIsARepeat(t *testing.T) {

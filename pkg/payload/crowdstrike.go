@@ -15,7 +15,10 @@ import "strings"
 // what they share; an audit event naming a detection_id in AuditKeyValues
 // updates that detection's incident, and an IdentityProtectionEvent is
 // keyed by its IdentityProtectionIncidentId, named by IncidentType and
-// closes its incident when its State does.
+// closes its incident when its State does. An IncidentSummaryEvent (a
+// CrowdScore incident: IncidentID, a numeric IncidentType, FineScore,
+// State) is keyed by its IncidentID, or the inc: id its FalconHostLink
+// ends with, and closes its incident when its State does.
 type crowdStrike struct{}
 
 // FormatCrowdStrike is the CrowdStrike Falcon streaming event format.
@@ -50,12 +53,17 @@ func (crowdStrike) events(doc map[string]any) []Event {
 	ev := Event{
 		Format:      FormatCrowdStrike,
 		Type:        str(meta["eventType"]),
-		ExternalID:  firstNonEmpty(str(e["DetectId"]), str(e["CompositeId"]), str(e["IncidentId"]), str(e["IdentityProtectionIncidentId"])),
+		ExternalID:  firstNonEmpty(str(e["DetectId"]), str(e["CompositeId"]), str(e["IncidentID"]), str(e["IncidentId"]), str(e["IdentityProtectionIncidentId"])),
 		Description: firstNonEmpty(str(e["DetectDescription"]), str(e["IncidentDescription"])),
 		Category:    firstNonEmpty(str(e["Tactic"]), str(e["Objective"])),
 		OccurredAt:  timeOf(meta["eventCreationTime"]),
 		Link:        str(e["FalconHostLink"]),
 		Action:      ActionCreate,
+	}
+	incidentSummary := ev.Type == "IncidentSummaryEvent"
+	if incidentSummary && ev.ExternalID == "" {
+		// Some streams leave IncidentID out; the console link names it.
+		ev.ExternalID = falconIncidentOfLink(ev.Link)
 	}
 	// Falcon re-sends a detection as it gains behaviours; one DetectId is
 	// one incident.
@@ -75,19 +83,29 @@ func (crowdStrike) events(doc map[string]any) []Event {
 			ev.VendorStatus = falconStatus(falconAuditValue(audit, "new_state"))
 		}
 	}
-	// Identity Protection re-sends the whole incident as its State moves
-	// (NEW, IN_PROGRESS, CLOSED, REOPENED).
-	if str(e["IdentityProtectionIncidentId"]) != "" {
+	// Identity Protection and CrowdScore incidents are re-sent whole as
+	// their State moves (NEW or open, IN_PROGRESS, CLOSED, REOPENED).
+	if str(e["IdentityProtectionIncidentId"]) != "" || incidentSummary {
 		ev.VendorStatus = falconStatus(str(e["State"]))
 	}
 
 	host := firstNonEmpty(str(e["HostnameField"]), str(e["ComputerName"]), str(e["Hostname"]), str(e["EndpointName"]))
 	// IdentityProtectionEvent names its incident by type ("Lateral
 	// movement"), with a sentence of description.
-	name := firstNonEmpty(str(e["DetectName"]), str(e["Name"]), str(e["IncidentType"]), str(e["IncidentDescription"]))
+	// IncidentSummaryEvent's IncidentType is a number, no name.
+	incidentType := str(e["IncidentType"])
+	if _, numeric := intOf(e["IncidentType"]); numeric {
+		incidentType = ""
+	}
+	name := firstNonEmpty(str(e["DetectName"]), str(e["Name"]), incidentType, str(e["IncidentDescription"]))
 	switch op := str(e["OperationName"]); {
 	case name != "":
 		ev.Title = name
+	case incidentSummary:
+		ev.Title = "Falcon incident"
+		if score := str(e["FineScore"]); score != "" {
+			ev.Title += " (score " + score + ")"
+		}
 	case op != "" && ev.Type != "":
 		ev.Title = ev.Type + ": " + op
 	default:
@@ -150,6 +168,17 @@ func falconStatus(state string) string {
 		return "Closed"
 	}
 	return state
+}
+
+// falconIncidentOfLink returns the incident id a CrowdScore incident's
+// console link ends with: …/crowdscore/incidents/details/inc:<aid>:<id>.
+func falconIncidentOfLink(link string) string {
+	link, _, _ = strings.Cut(link, "?")
+	i := strings.LastIndex(link, "/")
+	if id := link[i+1:]; strings.HasPrefix(id, "inc:") {
+		return id
+	}
+	return ""
 }
 
 // falconAuditValue reads one entry of an audit event's AuditKeyValues,
