@@ -20,6 +20,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/iostreams"
 	"github.com/tw-cli/tw-cli/internal/output"
+	"github.com/tw-cli/tw-cli/internal/redact"
 	"github.com/tw-cli/tw-cli/internal/verify"
 )
 
@@ -162,6 +163,9 @@ func Send(ctx context.Context, opts *TestOptions, body []byte, agent string) err
 	if err != nil {
 		return err
 	}
+	// What is printed: a CI job's --url "$RECEIVER_URL" may carry a
+	// password or a token, and its log is no place for them.
+	shown := redact.CredentialsString(target)
 	secret, err := opts.Secret(ctx, opts.Name)
 	if err != nil {
 		return err
@@ -208,10 +212,10 @@ resend:
 		if errors.As(err, &uerr) {
 			err = uerr.Err
 		}
-		err = fmt.Errorf("could not reach %s: %w (is 'tw-cli serve' running?)", target, err)
+		err = fmt.Errorf("could not reach %s: %w (is 'tw-cli serve' running?)", shown, err)
 		if opts.Output == output.JSON || opts.Output == output.YAML {
 			// A script reading stdout gets a result either way.
-			if perr := output.Print(opts.IO, opts.Output, TestResult{URL: target, Error: err.Error()}, nil); perr != nil {
+			if perr := output.Print(opts.IO, opts.Output, TestResult{URL: shown, Error: err.Error()}, nil); perr != nil {
 				return perr
 			}
 		}
@@ -222,7 +226,7 @@ resend:
 	latency := time.Since(start)
 
 	res := TestResult{
-		URL: target, Status: resp.StatusCode, OK: resp.StatusCode/100 == 2,
+		URL: shown, Status: resp.StatusCode, OK: resp.StatusCode/100 == 2,
 		LatencyMS: float64(latency.Microseconds()) / 1000, RequestID: resp.Header.Get("X-Request-Id"),
 	}
 	if json.Valid(respBody) {
@@ -239,7 +243,7 @@ resend:
 		if !res.OK {
 			mark = "✗"
 		}
-		fmt.Fprintf(opts.IO.ErrOut, "%s %s %d %s in %s\n", mark, target, resp.StatusCode, http.StatusText(resp.StatusCode), latency.Round(100*time.Microsecond))
+		fmt.Fprintf(opts.IO.ErrOut, "%s %s %d %s in %s\n", mark, shown, resp.StatusCode, http.StatusText(resp.StatusCode), latency.Round(100*time.Microsecond))
 		fmt.Fprintln(opts.IO.Out, strings.TrimSpace(string(respBody)))
 	}
 	switch {
@@ -283,7 +287,7 @@ func post(ctx context.Context, opts *TestOptions, target, mode string, secret, b
 func ingestURL(base, name string) (string, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", cmdutil.FlagErrorf("invalid --url %q: want http(s)://host[:port][/path prefix]", base)
+		return "", cmdutil.FlagErrorf("invalid --url %q: want http(s)://host[:port][/path prefix]", redact.CredentialsString(base))
 	}
 	p := strings.TrimRight(u.Path, "/")
 	if !strings.HasSuffix(p, "/api/webhooks/"+name) {

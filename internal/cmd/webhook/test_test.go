@@ -223,6 +223,33 @@ func TestTestRunJSON(t *testing.T) {
 	}
 }
 
+// A CI job passes --url "$RECEIVER_URL": a password or token in it is
+// used, and never printed, on success or failure, as text or JSON.
+func TestTestRunHidesURLCredentials(t *testing.T) {
+	e := newReceiverEnv(t, false)
+	withCreds := strings.Replace(e.url, "http://", "http://ci:PW999@", 1) + "/?token=QSECRET"
+	if err := e.run(NewCmdTest(e.f, nil), "email-gateway", "--url", withCreds); err != nil {
+		t.Fatal(err)
+	}
+	e.onlyIncident()
+	if err := e.run(NewCmdTest(e.f, nil), "email-gateway", "--url", withCreds, "-o", "json"); err != nil {
+		t.Fatal(err)
+	}
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	err := e.run(NewCmdTest(e.f, nil), "email-gateway", "--url", strings.Replace(closed.URL, "http://", "http://ci:PW999@", 1)+"?token=QSECRET", "-o", "json")
+	if err == nil {
+		t.Fatal("a closed port answered")
+	}
+	all := e.stdout.String() + e.stderr.String() + err.Error()
+	if strings.Contains(all, "PW999") || strings.Contains(all, "QSECRET") {
+		t.Fatalf("printed the URL's credentials:\n%s", all)
+	}
+	if !strings.Contains(all, "/api/webhooks/email-gateway") {
+		t.Errorf("the target is not named at all:\n%s", all)
+	}
+}
+
 func TestTestRunJSONOnFailureStillExitsNonZero(t *testing.T) {
 	e := newReceiverEnv(t, false)
 	err := e.run(NewCmdTest(e.f, nil), "email-gateway", "--url", e.url, "--secret", "wrong", "-o", "json")
