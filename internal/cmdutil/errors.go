@@ -101,9 +101,10 @@ func WrapFlagError(_ *cobra.Command, err error) error { return &FlagError{Err: e
 // hung command.
 const MaxTimeout = 10 * time.Minute
 
-// CheckTimeout refuses a --timeout that is not positive or is absurd.
+// CheckTimeout refuses a --timeout too short for any answer (under a
+// millisecond, which then failed as if nothing were listening) or absurd.
 func CheckTimeout(d time.Duration) error {
-	if d <= 0 || d > MaxTimeout {
+	if d < time.Millisecond || d > MaxTimeout {
 		return FlagErrorf("--timeout %s: give a duration between 1ms and %s, such as 10s", d, MaxTimeout)
 	}
 	return nil

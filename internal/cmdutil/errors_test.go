@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 )
 
 func TestExitCode(t *testing.T) {
@@ -54,5 +55,19 @@ func TestErrorsKeepTheirCause(t *testing.T) {
 	}
 	if got := NotFound("no incident %q", "INC-2024-0001").Error(); got != `no incident "INC-2024-0001"` {
 		t.Errorf("NotFound message = %q", got)
+	}
+}
+
+// The help promises 1ms to 10m: 1ns was taken, and then failed as if the
+// receiver were down.
+func TestCheckTimeoutBounds(t *testing.T) {
+	for d, ok := range map[time.Duration]bool{
+		time.Nanosecond: false, 999 * time.Microsecond: false, 0: false, -time.Second: false,
+		time.Millisecond: true, 10 * time.Second: true, MaxTimeout: true, MaxTimeout + 1: false,
+	} {
+		err := CheckTimeout(d)
+		if (err == nil) != ok || (err != nil && ExitCode(err) != ExitUsage) {
+			t.Errorf("CheckTimeout(%s) = %v", d, err)
+		}
 	}
 }
