@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -124,9 +125,42 @@ Environment:
 		completion.NewCmdCompletion(f),
 		versioncmd.NewCmdVersion(f, info.Version, info.Commit, info.Date),
 	)
+	cmd.SetHelpCommand(newCmdHelp())
 	cmd.SetHelpCommandGroupID(groupSetup)
 	finishTree(cmd)
 	return cmd
+}
+
+// newCmdHelp is cobra's help command, except that an unknown topic is a
+// usage error (exit 2): cobra's printed "Unknown help topic" and exited 0.
+func newCmdHelp() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Long:  "Help provides help for any command in the application.\nSimply type tw-cli help [path to command] for full details.",
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			target, _, err := c.Root().Find(args)
+			if err != nil || target == nil {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var out []cobra.Completion
+			for _, sub := range target.Commands() {
+				if sub.IsAvailableCommand() && strings.HasPrefix(sub.Name(), toComplete) {
+					out = append(out, cobra.CompletionWithDesc(sub.Name(), sub.Short))
+				}
+			}
+			return out, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			target, rest, err := c.Root().Find(args)
+			if err != nil || target == nil || len(rest) > 0 {
+				return cmdutil.FlagErrorf("unknown help topic %q: run 'tw-cli --help' for the commands", strings.Join(args, " "))
+			}
+			target.InitDefaultHelpFlag()
+			target.InitDefaultVersionFlag()
+			return target.Help()
+		},
+	}
 }
 
 // checkProfile rejects an unknown --profile/TW_PROFILE up front, except in

@@ -1,6 +1,7 @@
 package root
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -46,6 +47,20 @@ func TestTreeDefaults(t *testing.T) {
 		}
 		if c.ValidArgsFunction == nil && len(c.ValidArgs) == 0 {
 			t.Errorf("%s has no completion default", c.CommandPath())
+		}
+	}
+}
+
+// cobra's help printed "Unknown help topic" and exited 0: a script or a
+// typo got a success.
+func TestHelpOfAnUnknownTopicIsAUsageError(t *testing.T) {
+	for args, want := range map[string]int{"help bogus": cmdutil.ExitUsage, "help webhook bogus": cmdutil.ExitUsage, "help webhook list": 0, "help": 0} {
+		ios, _, _, _ := iostreams.Test()
+		root := NewCmdRoot(&cmdutil.Factory{IOStreams: ios}, BuildInfo{Version: "test"})
+		root.SetArgs(strings.Fields(args))
+		root.SilenceErrors, root.SilenceUsage = true, true
+		if err := root.Execute(); cmdutil.ExitCode(err) != want {
+			t.Errorf("%s: %v (exit %d), want exit %d", args, err, cmdutil.ExitCode(err), want)
 		}
 	}
 }
