@@ -69,6 +69,11 @@ printf '%s\n' "${COMPREPLY[@]}"`
 		{[]string{"tw-cli", "webhook", "add", "x", "--verify", "st"}, []string{"standard-webhooks"}},
 		{[]string{"tw-cli", "completion", ""}, []string{"bash", "fish", "powershell", "zsh"}},
 		{[]string{"tw-cli", "webh"}, []string{"webhook"}},
+		// --source filters name a source, not a file.
+		{[]string{"tw-cli", "events", "list", "--source", ""}, []string{"edr", "email-gateway"}},
+		{[]string{"tw-cli", "incidents", "list", "--source", "ed"}, []string{"edr"}},
+		{[]string{"tw-cli", "logs", "--source", ""}, []string{"edr", "email-gateway"}},
+		{[]string{"tw-cli", "help", "webh"}, []string{"webhook"}},
 	}
 	for _, tt := range tests {
 		got := complete(tt.words...)

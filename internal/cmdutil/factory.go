@@ -5,7 +5,10 @@ package cmdutil
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/tw-cli/tw-cli/internal/config"
 	"github.com/tw-cli/tw-cli/internal/iostreams"
@@ -74,6 +77,30 @@ func ExistingStore(ctx context.Context, f *Factory) (store.Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// CompleteSourceNames completes source names from the local store, for
+// arguments and --source flags. It never calls a remote server: completion
+// must be fast and offline. Nor does it create or migrate the database.
+func CompleteSourceNames(f *Factory) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		s, err := ExistingStore(cmd.Context(), f)
+		if err != nil || s == nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		defer s.Close()
+		srcs, err := s.ListSources(cmd.Context())
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []string
+		for _, src := range srcs {
+			if strings.HasPrefix(src.Name, toComplete) {
+				out = append(out, src.Name+"\t"+src.Format)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
 }
 
 // ExistingDestinations lists the destinations of the store ExistingStore

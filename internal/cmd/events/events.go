@@ -67,6 +67,7 @@ a body byte for byte.`,
 	fl := cmd.Flags()
 	fl.IntVarP(&opts.Filter.Limit, "limit", "L", 30, "Maximum number of events")
 	fl.StringVar(&opts.Filter.Source, "source", "", "Only events from this `source`")
+	_ = cmd.RegisterFlagCompletionFunc("source", cmdutil.CompleteSourceNames(f))
 	fl.StringVar(&opts.Since, "since", "", "Only events received since `when` (24h, 7d, 2024-01-15 as UTC midnight, RFC 3339)")
 	output.AddFormatFlag(cmd, &opts.Output)
 	return cmd

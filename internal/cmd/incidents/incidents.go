@@ -85,6 +85,7 @@ func NewCmdList(f *cmdutil.Factory, runF func(*ListOptions) error) *cobra.Comman
 	fl := cmd.Flags()
 	fl.IntVarP(&opts.Filter.Limit, "limit", "L", 30, "Maximum number of incidents")
 	fl.StringVar(&opts.Filter.Source, "source", "", "Only incidents from this `source`")
+	_ = cmd.RegisterFlagCompletionFunc("source", cmdutil.CompleteSourceNames(f))
 	fl.StringVar(&opts.Filter.Status, "status", "", "Only incidents in this `status`: open, acknowledged, resolved")
 	fl.StringVar(&opts.Since, "since", "", "Only incidents created since `when` (24h, 7d, 2024-01-15 as UTC midnight, RFC 3339)")
 	fl.StringVar(&opts.Filter.Owner, "owner", "", "Only incidents assigned to this `owner`")

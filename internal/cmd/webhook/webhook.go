@@ -51,30 +51,14 @@ through its admin API with --server URL --token tw_… (TW_SERVER, TW_TOKEN).
 	return cmd
 }
 
-// completeSourceNames completes source names from the local store. It
-// never calls a remote server: completion must be fast and offline. Nor
-// does it create or migrate the database (cmdutil.ExistingStore).
+// completeSourceNames completes a command's one source-name argument.
 func completeSourceNames(f *cmdutil.Factory) cobra.CompletionFunc {
+	names := cmdutil.CompleteSourceNames(f)
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		s, err := cmdutil.ExistingStore(cmd.Context(), f)
-		if err != nil || s == nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		defer s.Close()
-		srcs, err := s.ListSources(cmd.Context())
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		var out []string
-		for _, src := range srcs {
-			if strings.HasPrefix(src.Name, toComplete) {
-				out = append(out, src.Name+"\t"+src.Format)
-			}
-		}
-		return out, cobra.ShellCompDirectiveNoFileComp
+		return names(cmd, args, toComplete)
 	}
 }
 
