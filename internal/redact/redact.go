@@ -1,5 +1,6 @@
 // Package redact hides the credentials a URL can carry before it is shown:
-// in listings, errors and --debug output.
+// in listings, errors and --debug output; InClear tells when a URL would
+// expose them on the network.
 package redact
 
 import (
@@ -104,4 +105,21 @@ func URL(raw string) string {
 		out += "/…"
 	}
 	return out
+}
+
+// InClear reports whether a credential sent to rawURL would cross the
+// network unencrypted: plain http to a host other than localhost or a
+// loopback address. On-premises servers and test ones may use http, so
+// this is for a warning, not a refusal.
+func InClear(rawURL string) bool {
+	u, err := url.Parse(strings.TrimSpace(rawURL))
+	if err != nil || !strings.EqualFold(u.Scheme, "http") {
+		return false
+	}
+	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
 }

@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -94,18 +93,7 @@ func NormalizeAPIURL(raw string) (string, error) {
 // token unencrypted over the network: plain http to a host other than
 // localhost or a loopback address. On-premises consoles and test servers
 // may use http, so this is for a warning, not a refusal.
-func SendsTokenInClear(apiURL string) bool {
-	u, err := url.Parse(strings.TrimSpace(apiURL))
-	if err != nil || !strings.EqualFold(u.Scheme, "http") {
-		return false
-	}
-	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return false
-	}
-	ip := net.ParseIP(host)
-	return ip == nil || !ip.IsLoopback()
-}
+func SendsTokenInClear(apiURL string) bool { return redact.InClear(apiURL) }
 
 // Option configures a Client.
 type Option func(*settings)
