@@ -1,6 +1,7 @@
 package threatstack
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -198,13 +199,23 @@ type SeverityCount struct {
 
 // AlertSeverityCounts counts alerts by severity.
 func (c *Client) AlertSeverityCounts(ctx context.Context) ([]SeverityCount, error) {
-	var body struct {
-		SeverityCounts []SeverityCount `json:"severityCounts"`
-	}
-	if err := c.getJSON(ctx, "/v2/alerts/severity-counts", nil, &body); err != nil {
+	const path = "/v2/alerts/severity-counts"
+	var body map[string]json.RawMessage
+	if err := c.getJSON(ctx, path, nil, &body); err != nil {
 		return nil, err
 	}
-	return body.SeverityCounts, nil
+	// Decoded into a struct, {} or a proxy's JSON would read as "no alerts
+	// of any severity" and exit 0.
+	raw := bytes.TrimSpace(body["severityCounts"])
+	if len(raw) == 0 || raw[0] != '[' {
+		return nil, c.decodeError(http.MethodGet, path,
+			errors.New(`response has no "severityCounts" list: the API answered a shape this version does not know`))
+	}
+	counts := []SeverityCount{}
+	if err := json.Unmarshal(raw, &counts); err != nil {
+		return nil, c.decodeError(http.MethodGet, path, fmt.Errorf("decoding severityCounts: %w", err))
+	}
+	return counts, nil
 }
 
 // Reasons accepted by POST /v2/alerts/dismiss.

@@ -227,11 +227,42 @@ func normalizeBaseURL(raw string) (string, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme == "" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("threatstack: invalid API URL %q: want scheme://host[/prefix]", raw)
+		return "", fmt.Errorf("threatstack: invalid API URL %q: want scheme://host[/prefix]", withoutUserinfo(raw))
+	}
+	if u.User != nil {
+		// net/http turns user:password into Basic auth only when no
+		// Authorization header is set, and HAWK always sets one: the
+		// password would never be sent, only printed by auth check and
+		// --debug along with the URL.
+		u.User = nil
+		return "", fmt.Errorf("threatstack: the API URL must not carry a user or password: requests are signed with HAWK, "+
+			"whose credentials come from the API key settings (%s, %s); use %q",
+			EnvUserID, EnvAPIKey, u.String())
 	}
 	s = strings.TrimRight(s, "/")
 	s = strings.TrimSuffix(s, "/v2")
 	return s, nil
+}
+
+// withoutUserinfo drops a "user:password@" from a URL that url.Parse
+// refused, so that the error quoting it does not print the password.
+func withoutUserinfo(raw string) string {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		scheme, rest = "", raw
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	at := strings.LastIndex(rest[:end], "@")
+	if at < 0 {
+		return raw
+	}
+	if ok {
+		scheme += "://"
+	}
+	return scheme + rest[at+1:]
 }
 
 // Response is a raw API answer, returned by Do.
@@ -249,6 +280,7 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 	if method == "" {
 		method = http.MethodGet
 	}
+	path = escapeQuery(path)
 	p, err := url.Parse(path)
 	if err != nil {
 		return nil, c.errorf("threatstack: invalid path %q: %v", path, err)
@@ -278,6 +310,35 @@ func (c *Client) Do(ctx context.Context, method, path string, query url.Values, 
 		return nil, err
 	}
 	return &Response{StatusCode: resp.StatusCode(), Header: resp.Header(), Body: c.red.bytes(resp.Body())}, err
+}
+
+// escapeQuery percent-encodes the bytes of path's query that cannot go on
+// the request line as typed: net/http escapes the path but sends the query
+// verbatim, so "?q=a b" splits the request line (400 from any server) and
+// "?q=ü" goes out as raw bytes. Everything else, %XX escapes included, is
+// left as typed; the query is then signed as it will be sent.
+func escapeQuery(path string) string {
+	i := strings.IndexByte(path, '?')
+	if i < 0 {
+		return path
+	}
+	query, fragment, hasFragment := strings.Cut(path[i+1:], "#")
+	var b strings.Builder
+	for j := 0; j < len(query); j++ {
+		if c := query[j]; c <= ' ' || c >= 0x7f {
+			fmt.Fprintf(&b, "%%%02X", c)
+		} else {
+			b.WriteByte(c)
+		}
+	}
+	if b.Len() == len(query) {
+		return path
+	}
+	out := path[:i+1] + b.String()
+	if hasFragment {
+		out += "#" + fragment
+	}
+	return out
 }
 
 // SelfTest calls GET /help/hawk/self-test, which answers 2xx only when the

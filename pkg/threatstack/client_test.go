@@ -649,6 +649,25 @@ func TestDo(t *testing.T) {
 			t.Errorf("%s: sent query %q; a query without parameters is not signed, so must not be sent", path, r.RawQuery)
 		}
 	}
+	// A space or a non-ASCII byte typed in the query is escaped before it
+	// is signed and sent: raw, the space splits the request line (400
+	// before the fake sees it) and ü goes out as bare bytes. The fake
+	// checks the MAC against the request-target it received.
+	for path, want := range map[string]string{
+		"/v2/agents?status=online&hostname=web 1":          "status=online&hostname=web%201",
+		"/v2/agents?status=online&hostname=m\u00fcnchen":   "status=online&hostname=m%C3%BCnchen",
+		"/v2/agents?status=online&hostname=a%20b\tc%2Bd+e": "status=online&hostname=a%20b%09c%2Bd+e",
+	} {
+		sent := len(srv.Requests())
+		resp, err := c.Do(ctx, "GET", path, nil, nil)
+		if err != nil || resp.StatusCode != 200 {
+			t.Errorf("%q: %v %v", path, resp, err)
+			continue
+		}
+		if r := srv.Requests()[sent]; r.RawQuery != want || r.Status != 200 {
+			t.Errorf("%q: sent query %q (status %d), want %q", path, r.RawQuery, r.Status, want)
+		}
+	}
 	// Empty parameters around a real one are sent and signed as written.
 	if resp, err := c.Do(ctx, "GET", "/v2/agents?&status=online&", nil, nil); err != nil || resp.StatusCode != 200 {
 		t.Errorf("query with empty parameters: %v %v", resp, err)
@@ -699,6 +718,36 @@ func TestBaseURL(t *testing.T) {
 		}
 		if err != nil || c.BaseURL() != tt.want {
 			t.Errorf("%q: %v %v, want %q", tt.in, c, err, tt.want)
+		}
+	}
+}
+
+// A user or password in the API URL is never sent (HAWK replaces the Basic
+// auth net/http would make of it) but would be printed with the URL by
+// auth check and --debug: refuse it, without repeating the password.
+func TestBaseURLWithCredentialsIsRefused(t *testing.T) {
+	for in, wantURL := range map[string]string{
+		"http://user:pa55word@127.0.0.1:8080": `use "http://127.0.0.1:8080"`,
+		"https://user@api.threatstack.com/v2": `use "https://api.threatstack.com/v2"`,
+		"user:pa55word@api.threatstack.com":   `use "https://api.threatstack.com"`,
+		// Wrong for another reason too: the error says that one first.
+		"http://user:pa55word@h/?q=1":  `invalid API URL "http://h/?q=1"`,
+		"http://user:pa55word@h:port/": `invalid API URL "http://h:port/"`,
+	} {
+		_, err := threatstack.New(fakeCreds, threatstack.WithBaseURL(in))
+		if err == nil {
+			t.Errorf("%q: accepted", in)
+			continue
+		}
+		msg := err.Error()
+		if strings.Contains(msg, "pa55word") || strings.Contains(msg, "user") && !strings.Contains(msg, "a user or password") {
+			t.Errorf("%q: the error repeats the credentials: %s", in, msg)
+		}
+		if !strings.Contains(msg, wantURL) {
+			t.Errorf("%q: %s\nwant %s", in, msg, wantURL)
+		}
+		if !strings.HasPrefix(wantURL, "invalid") && (!strings.Contains(msg, "must not carry a user or password") || !strings.Contains(msg, threatstack.EnvAPIKey)) {
+			t.Errorf("%q: %s\nwant it to say the credentials come from the API key settings", in, msg)
 		}
 	}
 }

@@ -58,6 +58,34 @@ func IsAuthError(err error) bool { return errors.Is(err, ErrAuth) }
 // IsNotFound reports whether err is a 404 from the API.
 func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
 
+// DecodeError is a 2xx answer whose body is not what the API documents:
+// HTML from a proxy or login page, JSON of another shape, a record without
+// an id, a pagination token that cannot be used. The request succeeded as
+// far as HTTP goes, so it is no APIError, yet nothing in the answer can be
+// trusted as data; callers treat it as a failure of the remote end.
+type DecodeError struct {
+	Method string
+	// Path is the request path, without the query string.
+	Path string
+	// Err says what is wrong with the body; it may be a decoder's error
+	// (*json.SyntaxError, *json.UnmarshalTypeError).
+	Err error
+
+	// msg, set by the client, is the message already passed through its
+	// redactor: a decoder's error can quote what the server sent.
+	msg string
+}
+
+func (e *DecodeError) Error() string {
+	if e.msg != "" {
+		return e.msg
+	}
+	return fmt.Sprintf("threatstack: %s %s: %v", e.Method, e.Path, e.Err)
+}
+
+// Unwrap returns the decoder's error, for errors.As.
+func (e *DecodeError) Unwrap() error { return e.Err }
+
 // MissingCredentialsError names the credential variables that are not set.
 type MissingCredentialsError struct {
 	Missing []string

@@ -2,6 +2,7 @@ package threatstack_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -233,5 +234,111 @@ func TestQueryWithoutParametersIsNotSent(t *testing.T) {
 	resp, err := c.Do(context.Background(), http.MethodGet, "/help/hawk/self-test?&", nil, nil)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("%v %v", resp, err)
+	}
+}
+
+// A 2xx the client cannot read is a *DecodeError naming the request, so
+// that the CLI can tell "the API answered nonsense" (exit 5) from its own
+// failures; its text never holds the key, even when the path does.
+func TestUnreadableAnswersAreDecodeErrors(t *testing.T) {
+	const html = "<html><body>Please sign in</body></html>"
+	htmlHeader := http.Header{"Content-Type": {"text/html"}}
+	alert := threatstacktest.AlertID(0)
+	tests := []struct {
+		name, path, body string
+		header           http.Header
+		call             func(context.Context, *threatstack.Client) error
+	}{
+		{"list answered with HTML", "/v2/rulesets", html, htmlHeader, func(ctx context.Context, c *threatstack.Client) error {
+			_, err := threatstack.Collect(c.RulesetPages(ctx))
+			return err
+		}},
+		{"list items of another type", "/v2/rulesets", `{"rulesets":{"id":"r1"}}`, nil, func(ctx context.Context, c *threatstack.Client) error {
+			_, err := threatstack.Collect(c.RulesetPages(ctx))
+			return err
+		}},
+		{"list without its key", "/v2/vulnerabilities", `{"data":[]}`, nil, func(ctx context.Context, c *threatstack.Client) error {
+			_, err := threatstack.Collect(c.VulnerabilityPages(ctx, threatstack.VulnerabilityListOptions{}))
+			return err
+		}},
+		{"record without an id", "/v2/alerts/" + alert, `{"title":"no id"}`, nil, func(ctx context.Context, c *threatstack.Client) error {
+			_, err := c.GetAlert(ctx, alert)
+			return err
+		}},
+		{"record answered with HTML", "/v2/agents/a1", html, htmlHeader, func(ctx context.Context, c *threatstack.Client) error {
+			_, err := c.GetAgent(ctx, "a1")
+			return err
+		}},
+		{"context answered with HTML", "/v2/alerts/" + alert + "/context", html, htmlHeader, func(ctx context.Context, c *threatstack.Client) error {
+			_, err := c.AlertContext(ctx, alert)
+			return err
+		}},
+		{"raw pages with an unusable token", "/v2/rulesets", `{"rulesets":[],"token":true}`, nil, func(ctx context.Context, c *threatstack.Client) error {
+			for _, err := range c.RawPages(ctx, "/v2/rulesets", nil) {
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
+		{"key in the path", "/v2/agents/" + threatstacktest.APIKey, `{}`, nil, func(ctx context.Context, c *threatstack.Client) error {
+			_, err := c.GetAgent(ctx, threatstacktest.APIKey)
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := threatstacktest.New(t)
+			srv.Inject(threatstacktest.Fault{Method: "GET", Path: tt.path, Status: 200, Body: tt.body, Header: tt.header, Times: 2})
+			err := tt.call(context.Background(), newClient(t, srv))
+			var de *threatstack.DecodeError
+			if !errors.As(err, &de) {
+				t.Fatalf("err = %v (%T), want a *DecodeError", err, err)
+			}
+			wantPath := strings.ReplaceAll(tt.path, threatstacktest.APIKey, "[REDACTED]")
+			if de.Method != http.MethodGet || de.Path != wantPath || de.Err == nil {
+				t.Errorf("DecodeError{%q, %q, %v}, want GET %s and a cause", de.Method, de.Path, de.Err, wantPath)
+			}
+			if !strings.HasPrefix(err.Error(), "threatstack: GET "+wantPath+": ") || strings.Contains(err.Error(), threatstacktest.APIKey) {
+				t.Errorf("message %q", err)
+			}
+		})
+	}
+	t.Run("repeated token", func(t *testing.T) {
+		srv := threatstacktest.New(t)
+		srv.Inject(threatstacktest.Fault{Method: "GET", Path: "/v2/rulesets", Status: 200, Body: `{"rulesets":[],"token":"t"}`, Times: 2})
+		_, err := threatstack.Collect(newClient(t, srv).RulesetPages(context.Background()))
+		var de *threatstack.DecodeError
+		if !errors.As(err, &de) || !strings.Contains(err.Error(), "repeated a pagination token") {
+			t.Errorf("err = %v, want a DecodeError about the token", err)
+		}
+	})
+	// The decoder's error stays reachable.
+	srv := threatstacktest.New(t)
+	srv.Inject(threatstacktest.Fault{Method: "GET", Path: "/v2/rulesets", Status: 200, Body: html, Header: htmlHeader})
+	_, err := threatstack.Collect(newClient(t, srv).RulesetPages(context.Background()))
+	var syntax *json.SyntaxError
+	if !errors.As(err, &syntax) {
+		t.Errorf("err = %v: the *json.SyntaxError is lost", err)
+	}
+}
+
+// Decoded into a struct, a body without severityCounts was "no alerts",
+// exit 0.
+func TestSeverityCountsRequireTheList(t *testing.T) {
+	for _, body := range []string{`{}`, `{"counts":[]}`, `{"severityCounts":null}`, `{"severityCounts":{"1":3}}`,
+		`{"severityCounts":[{"severity":"high"}]}`, `[]`, `null`, `<html></html>`} {
+		srv := threatstacktest.New(t)
+		srv.Inject(threatstacktest.Fault{Method: "GET", Path: "/v2/alerts/severity-counts", Status: 200, Body: body})
+		counts, err := newClient(t, srv).AlertSeverityCounts(context.Background())
+		var de *threatstack.DecodeError
+		if !errors.As(err, &de) || de.Path != "/v2/alerts/severity-counts" {
+			t.Errorf("%s: %v, %v; want a DecodeError", body, counts, err)
+		}
+	}
+	srv := threatstacktest.New(t)
+	srv.Inject(threatstacktest.Fault{Method: "GET", Path: "/v2/alerts/severity-counts", Status: 200, Body: `{"severityCounts":[]}`})
+	if counts, err := newClient(t, srv).AlertSeverityCounts(context.Background()); err != nil || counts == nil || len(counts) != 0 {
+		t.Errorf("an empty list: %v, %v; want an empty result", counts, err)
 	}
 }

@@ -202,3 +202,21 @@ func TestParseHawkHeader(t *testing.T) {
 		}
 	}
 }
+
+func TestEscapeQuery(t *testing.T) {
+	for in, want := range map[string]string{
+		"/v2/agents":                        "/v2/agents",
+		"/v2/a b":                           "/v2/a b", // net/http escapes the path itself
+		"/v2/x?q=a b":                       "/v2/x?q=a%20b",
+		"/v2/x?q=\u00fc":                    "/v2/x?q=%C3%BC",
+		"/v2/x?q=a\tb\x7f":                  "/v2/x?q=a%09b%7F",
+		"/v2/x?q=%20%zz+a&b=c/d?e":          "/v2/x?q=%20%zz+a&b=c/d?e", // as typed; %zz is refused later
+		"/v2/x?q=a b#frag ment":             "/v2/x?q=a%20b#frag ment",
+		"/v2/x?":                            "/v2/x?",
+		"/v2/x?token=%2B%2Fabc%3D&n=\u00e9": "/v2/x?token=%2B%2Fabc%3D&n=%C3%A9",
+	} {
+		if got := escapeQuery(in); got != want {
+			t.Errorf("escapeQuery(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

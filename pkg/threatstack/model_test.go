@@ -122,8 +122,11 @@ func TestDecodePage(t *testing.T) {
 	// A body without the list is not an empty page: "{"data":[…]}" from
 	// an API that changed would list nothing and exit 0.
 	for _, body := range []string{`{"token":"t"}`, `{"data":[1,2]}`} {
-		if _, _, err := decodePage([]byte(body), []string{"agents", "packages"}); err == nil {
+		_, _, err := decodePage([]byte(body), []string{"agents", "packages"})
+		if err == nil {
 			t.Errorf("%s decoded as a page", body)
+		} else if want := `response has no "agents" or "packages" list`; !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %q, want %q", body, err, want)
 		}
 	}
 }

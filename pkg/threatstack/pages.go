@@ -9,6 +9,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -63,7 +64,11 @@ func decodePage(body []byte, keys []string) (items json.RawMessage, token string
 	if items == nil && len(keys) > 0 {
 		// Read as an empty list, a body of another shape would pass for
 		// "nothing there" with exit 0.
-		return nil, "", fmt.Errorf("response has no %q list: the API answered a shape this version does not know", strings.Join(keys, `" or "`))
+		quoted := make([]string, len(keys))
+		for i, k := range keys {
+			quoted[i] = strconv.Quote(k)
+		}
+		return nil, "", fmt.Errorf("response has no %s list: the API answered a shape this version does not know", strings.Join(quoted, " or "))
 	}
 	token, err = pageToken(obj)
 	if err != nil {
@@ -87,13 +92,13 @@ func listPages[T any](ctx context.Context, c *Client, path string, query url.Val
 			}
 			raw, token, err := decodePage(resp.Body(), keys)
 			if err != nil {
-				yield(nil, c.errorf("threatstack: GET %s: decoding page: %v", path, err))
+				yield(nil, c.decodeError(http.MethodGet, path, fmt.Errorf("decoding page: %w", err)))
 				return
 			}
 			var items []T
 			if len(raw) > 0 && string(raw) != "null" {
 				if err := json.Unmarshal(raw, &items); err != nil {
-					yield(nil, c.errorf("threatstack: GET %s: decoding items: %v", path, err))
+					yield(nil, c.decodeError(http.MethodGet, path, fmt.Errorf("decoding items: %w", err)))
 					return
 				}
 			}
@@ -103,7 +108,7 @@ func listPages[T any](ctx context.Context, c *Client, path string, query url.Val
 			// A server handing back a token it already gave would page
 			// forever; stop with an error instead.
 			if seen[token] {
-				yield(nil, c.errorf("threatstack: GET %s: the server repeated a pagination token", path))
+				yield(nil, c.decodeError(http.MethodGet, path, errRepeatedToken))
 				return
 			}
 			seen[token] = true
@@ -135,14 +140,14 @@ func (c *Client) RawPages(ctx context.Context, path string, query url.Values) it
 				return
 			}
 			if err != nil {
-				yield(nil, c.errorf("threatstack: GET %s: %v", path, err))
+				yield(nil, c.decodeError(http.MethodGet, path, err))
 				return
 			}
 			if token == "" {
 				return
 			}
 			if seen[token] {
-				yield(nil, c.errorf("threatstack: GET %s: the server repeated a pagination token", path))
+				yield(nil, c.decodeError(http.MethodGet, path, errRepeatedToken))
 				return
 			}
 			seen[token] = true
@@ -204,7 +209,8 @@ func (c *Client) getRecord(ctx context.Context, path, noun string, dst record) e
 		return err
 	}
 	if dst.recordID() == "" {
-		return c.errorf("threatstack: GET %s: the response is not %s (no JSON object with an \"id\"): the API answered a shape this version does not know", path, noun)
+		return c.decodeError(http.MethodGet, path,
+			fmt.Errorf("the response is not %s (no JSON object with an \"id\"): the API answered a shape this version does not know", noun))
 	}
 	return nil
 }
@@ -223,7 +229,7 @@ func (c *Client) getJSON(ctx context.Context, path string, query url.Values, dst
 		return err
 	}
 	if err := json.Unmarshal(resp.Body(), dst); err != nil {
-		return c.errorf("threatstack: GET %s: decoding response: %v", path, err)
+		return c.decodeError(http.MethodGet, path, fmt.Errorf("decoding response: %w", err))
 	}
 	return nil
 }
@@ -231,6 +237,18 @@ func (c *Client) getJSON(ctx context.Context, path string, query url.Values, dst
 // segment escapes one user-supplied path segment (an id, a CVE, a package
 // name) so that it cannot change the path it is placed in.
 func segment(s string) string { return url.PathEscape(s) }
+
+// errRepeatedToken is the reason given when a listing's server hands back
+// a token it already gave.
+var errRepeatedToken = errors.New("the server repeated a pagination token")
+
+// decodeError reports a 2xx answer whose body is not what the API
+// documents. Its text passes through the redactor like errorf's.
+func (c *Client) decodeError(method, path string, err error) *DecodeError {
+	path = c.red.string(path)
+	return &DecodeError{Method: method, Path: path, Err: err,
+		msg: c.red.string(fmt.Sprintf("threatstack: %s %s: %v", method, path, err))}
+}
 
 // errorf builds an error whose text has passed through the redactor: paths
 // and decoder messages can hold whatever the caller or the server put there.

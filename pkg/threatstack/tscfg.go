@@ -140,6 +140,35 @@ func (f *INIFile) Get(section, key string) (string, bool, error) {
 	return unquote(v), true, nil
 }
 
+// getOwnFirst reads a value that has several accepted names: the first
+// name the section itself sets with a value, else the first DEFAULT sets.
+// A name the section sets empty still hides DEFAULT: the section says it
+// has none, and DEFAULT's would make a profile that quietly queries
+// another organization.
+func (f *INIFile) getOwnFirst(section string, keys ...string) (string, error) {
+	for _, scope := range []map[string]string{f.sections[section], f.defaults} {
+		set := false
+		for _, key := range keys {
+			raw, ok := scope[strings.ToLower(key)]
+			if !ok {
+				continue
+			}
+			set = true
+			v, err := f.interpolate(section, raw, 1)
+			if err != nil {
+				return "", fmt.Errorf("[%s] %s: %w", section, key, err)
+			}
+			if v = unquote(v); v != "" {
+				return v, nil
+			}
+		}
+		if set {
+			return "", nil
+		}
+	}
+	return "", nil
+}
+
 func (f *INIFile) lookup(section, key string) (string, bool) {
 	if s, ok := f.sections[section]; ok {
 		if v, ok := s[key]; ok {
@@ -253,14 +282,14 @@ func ParseScriptConfig(r io.Reader) (*ScriptConfig, error) {
 		if section == ScriptUserSection {
 			continue
 		}
-		id, ok, err := ini.Get(section, scriptKeyOrgID)
-		if err == nil && (!ok || id == "") {
-			id, ok, err = ini.Get(section, scriptKeyOrgIDShort)
-		}
+		// Either spelling set in the section itself beats both inherited
+		// from DEFAULT: trying TS_ORGANIZATION_ID first everywhere would
+		// give "[staging] TS_ORG_ID = …" the DEFAULT organization.
+		id, err := ini.getOwnFirst(section, scriptKeyOrgID, scriptKeyOrgIDShort)
 		if err != nil {
 			return nil, fmt.Errorf("threatstack.cfg: %w", err)
 		}
-		if !ok || id == "" {
+		if id == "" {
 			continue
 		}
 		name, _, err := ini.Get(section, scriptKeyOrgName)

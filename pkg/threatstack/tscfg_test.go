@@ -157,6 +157,7 @@ func FuzzParseINI(f *testing.F) {
 			for _, k := range []string{"ts_api_key", "x", "y"} {
 				_, _, _ = ini.Get(s, k)
 			}
+			_, _ = ini.getOwnFirst(s, "x", "y")
 		}
 	})
 }
@@ -172,5 +173,39 @@ func TestParseScriptConfigShortOrgKey(t *testing.T) {
 		if creds, err := cfg.Credentials(section); err != nil || creds.OrganizationID != want {
 			t.Errorf("Credentials(%q) = %+v, %v; want organization %q", section, creds, err, want)
 		}
+	}
+}
+
+// A section inherits DEFAULT's keys, so trying TS_ORGANIZATION_ID first
+// would give a section that spells its own id TS_ORG_ID the DEFAULT
+// organization. Either spelling in the section beats both in DEFAULT.
+func TestParseScriptConfigOwnOrgKeyBeatsDefault(t *testing.T) {
+	cfg, err := ParseScriptConfig(strings.NewReader(`[USER_INFO]
+TS_USER_ID = u
+TS_API_KEY = k
+[DEFAULT]
+TS_ORGANIZATION_ID = orgdef
+TS_ORG_ID = orgdef-short
+[staging]
+TS_ORG_ID = org-staging
+[prod]
+TS_ORGANIZATION_ID = org-prod
+[inherits]
+TS_ORGANIZATION_NAME = Inherits
+[blanked]
+TS_ORG_ID =
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range cfg.Orgs {
+		got = append(got, o.Section+"="+o.OrganizationID)
+	}
+	// An id the section sets empty is the section's word too: no
+	// organization, rather than DEFAULT's.
+	want := "DEFAULT=orgdef staging=org-staging prod=org-prod inherits=orgdef"
+	if strings.Join(got, " ") != want {
+		t.Errorf("orgs %v\nwant %s", got, want)
 	}
 }

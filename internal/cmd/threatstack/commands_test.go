@@ -352,6 +352,16 @@ func TestExitCodes(t *testing.T) {
 				Header: http.Header{"X-Rate-Limit-Reset": {"1"}}})
 		}, []string{"rulesets", "list"}, cmdutil.ExitRemote},
 		{"bad API URL", func() { t.Setenv("TS_API_URL", "not a url") }, []string{"agents", "list"}, cmdutil.ExitUsage},
+		{"list answered with HTML", func() {
+			// Another fake: the server error above leaves 503s queued.
+			login := smallFake(t)
+			login.Inject(threatstacktest.Fault{Method: "GET", Path: "/v2/rulesets", Status: 200, Body: "<html>Sign in</html>",
+				Header: http.Header{"Content-Type": {"text/html"}}})
+			t.Setenv("TS_API_URL", login.URL)
+		}, []string{"rulesets", "list"}, cmdutil.ExitRemote},
+		{"record without an id", func() {
+			srv.Inject(threatstacktest.Fault{Method: "GET", Path: "/v2/alerts/a-1", Status: 200, Body: `{"title":"no id"}`})
+		}, []string{"alerts", "get", "a-1"}, cmdutil.ExitRemote},
 		{"API URL of an unusable scheme", func() { t.Setenv("TS_API_URL", "ftp://127.0.0.1:1") }, []string{"agents", "list"}, cmdutil.ExitFailure},
 		{"tampered response", nil, []string{"agents", "list", "--api-url", threatstacktest.New(t, threatstacktest.WithServerAuth(threatstacktest.SignThenTamper)).URL}, cmdutil.ExitAuth},
 	}
@@ -367,6 +377,71 @@ func TestExitCodes(t *testing.T) {
 				t.Errorf("exit %d, want %d", code, tt.want)
 			}
 		})
+	}
+}
+
+// A user or password in the API URL would only be printed (HAWK sets the
+// Authorization header): it is a usage error that names where the
+// credentials belong, sends nothing and repeats no password.
+func TestAPIURLWithCredentials(t *testing.T) {
+	srv := smallFake(t)
+	h := newHarness(t, srv)
+	h.debug = true
+	t.Setenv("TS_API_URL", strings.Replace(srv.URL, "://", "://user:pa55word@", 1))
+	err := h.run("auth", "check")
+	if code := cmdutil.ExitCode(err); code != cmdutil.ExitUsage {
+		t.Fatalf("exit %d, want %d: %v", code, cmdutil.ExitUsage, err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"must not carry a user or password", "TS_API_KEY", `use "` + srv.URL + `"`, "TS_API_URL"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message lacks %q:\n%s", want, msg)
+		}
+	}
+	if all := msg + h.stdout.String() + h.stderr.String(); strings.Contains(all, "pa55word") {
+		t.Errorf("the password is printed:\n%s", all)
+	}
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d requests sent", n)
+	}
+}
+
+// A 2xx whose body is not the API's exits 5 like any failure of the remote
+// end, prints no data, and says which setting to check.
+func TestUnreadableAnswerExits5(t *testing.T) {
+	srv := smallFake(t)
+	h := newHarness(t, srv)
+	for _, body := range []string{`{}`, `{"message":"ok"}`, `<html></html>`} {
+		for _, format := range []string{"table", "json"} {
+			srv.Inject(threatstacktest.Fault{Method: "GET", Path: "/v2/alerts/severity-counts", Status: 200, Body: body})
+			err := h.run("alerts", "severity-counts", "-o", format)
+			if code := cmdutil.ExitCode(err); code != cmdutil.ExitRemote {
+				t.Errorf("%s, -o %s: exit %d, want %d: %v", body, format, code, cmdutil.ExitRemote, err)
+			}
+			if h.stdout.Len() != 0 {
+				t.Errorf("%s, -o %s: printed %q", body, format, h.stdout)
+			}
+			if err != nil && !strings.Contains(err.Error(), "check that --api-url, TS_API_URL or threatstack.api_url points at the Threat Stack API") {
+				t.Errorf("%s: no hint: %v", body, err)
+			}
+		}
+	}
+	// api --paginate prints the page, then fails on a token it cannot use.
+	srv.Inject(threatstacktest.Fault{Method: "GET", Path: "/v2/rulesets", Status: 200, Body: `{"rulesets":[],"token":true}`})
+	if code := h.exitCode("api", "/v2/rulesets", "--paginate"); code != cmdutil.ExitRemote || !strings.Contains(h.stdout.String(), `"rulesets"`) {
+		t.Errorf("api --paginate: exit %d, stdout %q", code, h.stdout)
+	}
+}
+
+// `api` escapes what cannot be sent as typed in a query, and signs what it
+// sends: the fake refuses a MAC over anything else.
+func TestAPIQueryIsEscaped(t *testing.T) {
+	srv := smallFake(t)
+	h := newHarness(t, srv)
+	h.must("api", "/v2/alerts?status=active&ruleId=no such rule&agentId=m\u00fcnchen")
+	r := srv.Requests()[len(srv.Requests())-1]
+	if r.RawQuery != "status=active&ruleId=no%20such%20rule&agentId=m%C3%BCnchen" || r.Query.Get("ruleId") != "no such rule" || r.Status != 200 {
+		t.Errorf("sent %q (status %d)", r.RawQuery, r.Status)
 	}
 }
 

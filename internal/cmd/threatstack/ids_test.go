@@ -59,8 +59,9 @@ func TestGetOfAnEmptyRecordFails(t *testing.T) {
 	id := threatstacktest.AgentID(0)
 	srv.Inject(threatstacktest.Fault{Method: "GET", Path: "/v2/agents/" + id, Status: 200, Body: `{}`})
 	err := h.run("agents", "get", id)
-	if code := cmdutil.ExitCode(err); code != cmdutil.ExitFailure || !strings.Contains(err.Error(), "not an agent") {
-		t.Errorf("exit %d (%v), want %d and a clear error", code, err, cmdutil.ExitFailure)
+	// The API sent an answer tw-cli cannot read: exit 5, as README says.
+	if code := cmdutil.ExitCode(err); code != cmdutil.ExitRemote || !strings.Contains(err.Error(), "not an agent") {
+		t.Errorf("exit %d (%v), want %d and a clear error", code, err, cmdutil.ExitRemote)
 	}
 	if h.stdout.Len() != 0 {
 		t.Errorf("printed %q", h.stdout)

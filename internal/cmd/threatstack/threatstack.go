@@ -180,9 +180,13 @@ func invalidCredentials(ic *threatstack.InvalidCredentialsError) error {
 
 // apiError maps the client's errors to tw-cli's exit codes: 3 for
 // authentication (401/403, a bad response signature), 4 for a 404, 5 when
-// Threat Stack itself failed (5xx, or still rate limiting after retries).
+// Threat Stack itself failed (5xx, still rate limiting after retries, or a
+// 2xx whose body is not what the API documents).
 func apiError(err error) error {
-	var apiErr *threatstack.APIError
+	var (
+		apiErr    *threatstack.APIError
+		decodeErr *threatstack.DecodeError
+	)
 	switch {
 	case err == nil:
 		return nil
@@ -192,6 +196,10 @@ func apiError(err error) error {
 		return &cmdutil.ExitError{Code: cmdutil.ExitNotFound, Err: err}
 	case errors.As(err, &apiErr) && (apiErr.StatusCode >= 500 || apiErr.StatusCode == 429):
 		return cmdutil.RemoteError(err)
+	case errors.As(err, &decodeErr):
+		// A login page or a proxy's placeholder answers 200 as readily as
+		// the API does; the URL is the one thing the user can check.
+		return cmdutil.RemoteError(fmt.Errorf("%w\n(check that --api-url, TS_API_URL or threatstack.api_url points at the Threat Stack API, not a proxy or login page)", err))
 	}
 	var redirect *noredirect.Error
 	if errors.As(err, &redirect) {
