@@ -2,6 +2,7 @@
 package token
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/iostreams"
 	"github.com/tw-cli/tw-cli/internal/output"
 	"github.com/tw-cli/tw-cli/internal/receiver"
+	"github.com/tw-cli/tw-cli/internal/sources"
 	"github.com/tw-cli/tw-cli/internal/store"
 )
 
@@ -50,10 +52,15 @@ func newCmdCreate(f *cmdutil.Factory) *cobra.Command {
   $ export TW_TOKEN=$(tw-cli token create --name ci-deploy)`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("name") {
+				if err := validateName(opts.Name); err != nil {
+					return err
+				}
+			}
 			return createRun(cmd, opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Name, "name", "", "A `name` to recognise the token by (default token-<date>)")
+	cmd.Flags().StringVar(&opts.Name, "name", "", "A `name` to recognise the token by: 1-63 letters, digits, '.', '_' or '-' (default token-YYYYMMDD-HHMMSS in UTC)")
 	output.AddFormatFlag(cmd, &opts.Output)
 	return cmd
 }
@@ -67,6 +74,30 @@ type Created struct {
 	Token     string    `json:"token"`
 }
 
+// validateName applies the rule source and destination names follow: the
+// name is typed back to 'token revoke' and shown in tables, so no
+// spaces, control characters or invalid UTF-8 that could not be typed or
+// would reach the terminal raw, and no unbounded length.
+func validateName(name string) error {
+	if sources.IsToken(name, "._-") {
+		return nil
+	}
+	const rule = "use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit"
+	switch {
+	case name == "":
+		return cmdutil.FlagErrorf("--name is empty: %s, or leave --name out for a name made from the date", rule)
+	case len(name) > 63:
+		// Not quoted back: it could fill the screen.
+		return cmdutil.FlagErrorf("--name is %d bytes long: %s", len(name), rule)
+	}
+	return cmdutil.FlagErrorf("invalid token name %q: %s", name, rule)
+}
+
+// maxDefaultNameTries bounds the -2, -3… suffixes tried for a default
+// name: more tokens than that created within one second is a runaway
+// script, better stopped.
+const maxDefaultNameTries = 100
+
 func createRun(cmd *cobra.Command, opts *CreateOptions) error {
 	s, err := opts.Store()
 	if err != nil {
@@ -78,25 +109,40 @@ func createRun(cmd *cobra.Command, opts *CreateOptions) error {
 	}
 	secret := receiver.TokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
 	now := opts.Now().UTC()
-	name := opts.Name
-	if name == "" {
-		name = "token-" + now.Format("20060102-150405")
+	t := &store.Token{ID: uuid.NewString(), Name: opts.Name, Hash: receiver.HashToken(secret), Prefix: secret[:9], CreatedAt: now}
+	if opts.Name == "" {
+		err = createDefaultNamed(cmd.Context(), s, t, "token-"+now.Format("20060102-150405"))
+	} else {
+		err = s.CreateToken(cmd.Context(), t)
 	}
-	t := &store.Token{ID: uuid.NewString(), Name: name, Hash: receiver.HashToken(secret), Prefix: secret[:9], CreatedAt: now}
-	if err := s.CreateToken(cmd.Context(), t); err != nil {
+	if err != nil {
 		if errors.Is(err, store.ErrExists) {
 			// Not a usage error: the command was typed right, the name is
 			// taken (exit 1, as for 'webhook add' of an existing source).
-			return fmt.Errorf("a token named %q already exists: pick another --name, or revoke it first with 'tw-cli token revoke %s --yes'", name, name)
+			return fmt.Errorf("a token named %q already exists: pick another --name, or revoke it first with 'tw-cli token revoke %s --yes'", t.Name, t.Name)
 		}
 		return err
 	}
 	if opts.Output == output.JSON || opts.Output == output.YAML {
 		return output.Print(opts.IO, opts.Output, Created{ID: t.ID, Name: t.Name, Prefix: t.Prefix, CreatedAt: t.CreatedAt, Token: secret}, nil)
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "✓ Created token %s (shown once; store it now)\n", name)
+	fmt.Fprintf(opts.IO.ErrOut, "✓ Created token %s (shown once; store it now)\n", output.Printable(t.Name))
 	_, err = fmt.Fprintln(opts.IO.Out, secret)
 	return err
+}
+
+// createDefaultNamed stores t under base, or base-2, base-3… when a token
+// created in the same second took it. Trying the insert, rather than
+// listing names first, stays right when two creates race.
+func createDefaultNamed(ctx context.Context, s store.Store, t *store.Token, base string) error {
+	t.Name = base
+	for i := 2; ; i++ {
+		err := s.CreateToken(ctx, t)
+		if !errors.Is(err, store.ErrExists) || i > maxDefaultNameTries {
+			return err
+		}
+		t.Name = fmt.Sprintf("%s-%d", base, i)
+	}
 }
 
 // ListOptions are the inputs of `token list`.
@@ -208,6 +254,6 @@ func revokeRun(cmd *cobra.Command, opts *RevokeOptions) error {
 		}
 		return err
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "✓ Revoked token %s\n", opts.Token)
+	fmt.Fprintf(opts.IO.ErrOut, "✓ Revoked token %s\n", output.Printable(opts.Token))
 	return nil
 }

@@ -355,3 +355,87 @@ func TestRevokeAsksOnATerminal(t *testing.T) {
 		t.Error("answering y did not revoke the token")
 	}
 }
+
+// Two creates in the same second without --name both succeed: the
+// second failed with "a token named token-… already exists".
+func TestCreateDefaultNameIsUnique(t *testing.T) {
+	e := newEnv(t)
+	var tokens []string
+	for range 3 {
+		tokens = append(tokens, e.create())
+	}
+	if want := "✓ Created token token-20240115-100000-3 (shown once; store it now)\n"; e.stderr.String() != want {
+		t.Errorf("stderr = %q, want %q", e.stderr, want)
+	}
+	toks, _ := e.store.ListTokens(context.Background())
+	var names []string
+	for _, tk := range toks {
+		names = append(names, tk.Name)
+	}
+	if want := []string{"token-20240115-100000", "token-20240115-100000-2", "token-20240115-100000-3"}; strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Errorf("names = %v, want %v", names, want)
+	}
+	for _, tok := range tokens {
+		if !e.authenticates(tok) {
+			t.Errorf("token %s… does not authenticate", tok[:9])
+		}
+	}
+	// The default name never takes one given with --name.
+	e.now = t0.Add(time.Second)
+	e.create("--name", "token-20240115-100001")
+	e.create()
+	if want := "✓ Created token token-20240115-100001-2 (shown once; store it now)\n"; e.stderr.String() != want {
+		t.Errorf("stderr = %q, want %q", e.stderr, want)
+	}
+}
+
+// A name is checked before anything is stored: control characters
+// reached the terminal raw, invalid UTF-8 could not be typed back to
+// revoke, and blank or huge names were accepted.
+func TestCreateRefusesBadNames(t *testing.T) {
+	const rule = "use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit"
+	tests := []struct{ name, want string }{
+		{"ci\x1b]0;pwned\x07", `invalid token name "ci\x1b]0;pwned\a": ` + rule},
+		{"ci\xff", `invalid token name "ci\xff": ` + rule},
+		{"   ", `invalid token name "   ": ` + rule},
+		{"my laptop", `invalid token name "my laptop": ` + rule},
+		{"-ci", `invalid token name "-ci": ` + rule},
+		{"ci\u202e", `invalid token name "ci\u202e": ` + rule},
+		{"", "--name is empty: " + rule + ", or leave --name out for a name made from the date"},
+		{strings.Repeat("a", 100000), "--name is 100000 bytes long: " + rule},
+		{strings.Repeat("a", 64), "--name is 64 bytes long: " + rule},
+	}
+	for _, tt := range tests {
+		e := newEnv(t)
+		err := e.run("create", "--name", tt.name)
+		if cmdutil.ExitCode(err) != cmdutil.ExitUsage || err.Error() != tt.want {
+			t.Errorf("--name %.20q: err = %v (exit %d), want usage error %q", tt.name, err, cmdutil.ExitCode(err), tt.want)
+		}
+		if e.stdout.Len() != 0 || e.stderr.Len() != 0 {
+			t.Errorf("--name %.20q: stdout %q stderr %q", tt.name, e.stdout, e.stderr)
+		}
+		if toks, _ := e.store.ListTokens(context.Background()); len(toks) != 0 {
+			t.Errorf("--name %.20q stored %v", tt.name, toks)
+		}
+	}
+	e := newEnv(t)
+	for _, ok := range []string{"ci", "ci-deploy.2024_01", strings.Repeat("a", 63)} {
+		e.create("--name", ok)
+	}
+}
+
+// Revoke prints the name it was given, which may predate the name rule,
+// without sending its control characters to the terminal.
+func TestRevokePrintsNamesSafely(t *testing.T) {
+	e := newEnv(t)
+	tok := &store.Token{ID: "old", Name: "old\x1b[2Jname", Hash: "h", Prefix: "tw_xxxxxx", CreatedAt: t0}
+	if err := e.store.CreateToken(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.run("revoke", tok.Name, "--yes"); err != nil {
+		t.Fatal(err)
+	}
+	if want := "✓ Revoked token old^[[2Jname\n"; e.stderr.String() != want {
+		t.Errorf("stderr = %q, want %q", e.stderr, want)
+	}
+}
