@@ -57,6 +57,13 @@ is signed byte for byte: send exactly the same bytes.`,
 			if opts.BodyFile == "" {
 				return cmdutil.FlagErrorf("--body is required (a file, or - for stdin)")
 			}
+			// Only a given --timestamp is checked, as 0 stands for "now"
+			// when it is not. 0 or less was signed with the current time
+			// without a word, and more than 12 digits gives headers no
+			// receiver parses.
+			if cmd.Flags().Changed("timestamp") && (opts.Timestamp < 1 || opts.Timestamp > maxSignTimestamp) {
+				return cmdutil.FlagErrorf("--timestamp %d is out of range: give unix seconds from 1 to %d, or leave it out to sign with the current time", opts.Timestamp, int64(maxSignTimestamp))
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -64,12 +71,16 @@ is signed byte for byte: send exactly the same bytes.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.BodyFile, "body", "", "`file` holding the exact body to sign (- for stdin)")
-	cmd.Flags().Int64Var(&opts.Timestamp, "timestamp", 0, "Unix `seconds` to sign with (default now)")
+	cmd.Flags().Int64Var(&opts.Timestamp, "timestamp", 0, "Unix `seconds` to sign with, 1 to 999999999999 (default now)")
 	opts.secret.register(cmd, "Sign with this `secret` instead of the stored one")
 	_ = cmd.MarkFlagFilename("body")
 	output.AddFormatFlag(cmd, &opts.Output)
 	return cmd
 }
+
+// maxSignTimestamp is the largest timestamp receivers read: they take at
+// most 12 digits (signature.ParseTimestamp).
+const maxSignTimestamp = 999_999_999_999
 
 func signRun(ctx context.Context, opts *SignOptions) error {
 	body, err := readFileOrStdin(opts.IO, opts.BodyFile)

@@ -4,10 +4,12 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/sources"
+	"github.com/tw-cli/tw-cli/pkg/signature"
 )
 
 func TestNewCmdSign(t *testing.T) {
@@ -32,6 +34,14 @@ func TestNewCmdSign(t *testing.T) {
 		{name: "no --body", args: []string{"edr"}, wantErr: "--body is required (a file, or - for stdin)"},
 		{name: "-o xml", args: []string{"edr", "--body", "-", "-o", "xml"}, wantErr: `invalid argument "xml" for "-o, --output" flag: use table, json or yaml`},
 		{name: "no name", args: []string{"--body", "-"}, wantErr: "missing source name\n\nUsage: sign <source> --body <file> [flags]"},
+		// Each was signed with the current time, or a value no receiver
+		// parses (at most 12 digits), without a word.
+		{name: "negative timestamp", args: []string{"edr", "--body", "-", "--timestamp", "-5"}, wantErr: badTimestamp("-5")},
+		{name: "zero timestamp", args: []string{"edr", "--body", "-", "--timestamp", "0"}, wantErr: badTimestamp("0")},
+		{name: "13-digit timestamp", args: []string{"edr", "--body", "-", "--timestamp", "1000000000000"}, wantErr: badTimestamp("1000000000000")},
+		{name: "huge timestamp", args: []string{"edr", "--body", "-", "--timestamp", "99999999999999999"}, wantErr: badTimestamp("99999999999999999")},
+		{name: "largest timestamp", args: []string{"edr", "--body", "-", "--timestamp", "999999999999"}, want: SignOptions{Name: "edr", BodyFile: "-", Timestamp: 999999999999, Output: "table"}},
+		{name: "smallest timestamp", args: []string{"edr", "--body", "-", "--timestamp", "1"}, want: SignOptions{Name: "edr", BodyFile: "-", Timestamp: 1, Output: "table"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -48,6 +58,25 @@ func TestNewCmdSign(t *testing.T) {
 				t.Errorf("got %+v, secret %+v", opts, opts.secret)
 			}
 		})
+	}
+}
+
+func badTimestamp(v string) string {
+	return "--timestamp " + v + " is out of range: give unix seconds from 1 to 999999999999, or leave it out to sign with the current time"
+}
+
+// The largest timestamp the flag takes is one the receiver's parser reads
+// back, so signing and verifying agree at the bound.
+func TestSignLargestTimestampParses(t *testing.T) {
+	e := newEnv(t, false)
+	e.add(sources.Spec{Source: "email-gateway", Secret: "your-secret-key"})
+	if err := e.run(NewCmdSign(e.f, nil), "email-gateway", "--body", writeBody(t), "--timestamp", "999999999999"); err != nil {
+		t.Fatal(err)
+	}
+	ts := strings.TrimSpace(strings.SplitN(e.stdout.String(), "X-Webhook-Timestamp: ", 2)[1])
+	at, err := signature.ParseTimestamp(ts)
+	if err != nil || at.Unix() != 999999999999 {
+		t.Errorf("signed timestamp %q parses as %v, %v", ts, at, err)
 	}
 }
 
