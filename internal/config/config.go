@@ -45,7 +45,7 @@ var Keys = []Key{
 	{Name: "profile", Help: "profile used when --profile/TW_PROFILE is not given"},
 	{Name: "data_dir", Help: "directory of the local database and logs", Path: true},
 	{Name: "playbooks_dir", Help: "directory of triage playbooks (default <data_dir>/playbooks)", Path: true},
-	{Name: "database_url", Help: "store URL; empty for the embedded SQLite database", Secret: true, check: postgresURL},
+	{Name: "database_url", Help: "store URL; unset for the embedded SQLite database", Secret: true, check: postgresURL},
 	{Name: "server", Help: "URL of a remote tw-cli receiver for 'webhook' commands", URL: true, check: httpURL("https://receiver.example.com")},
 	{Name: "token", Help: "admin API token (tw_…) for the remote receiver", Secret: true},
 	{Name: "threatstack.user_id", Help: "Threat Stack user id (HAWK id)", Env: []string{"TS_USER_ID"}},
@@ -88,7 +88,7 @@ func bareHostOr(check func(string) error) func(string) error {
 // runs only when a command opens the store.
 func postgresURL(v string) error {
 	if !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
-		return errors.New("want postgres://user:password@host:5432/database, or an empty value for the embedded SQLite store")
+		return errors.New("want postgres://user:password@host:5432/database, or run 'tw-cli config unset database_url' for the embedded SQLite store")
 	}
 	return nil
 }
@@ -208,14 +208,28 @@ func Load(flags ...FlagBinding) (*Config, error) {
 
 // readFile parses the config file; an absent file is an empty one.
 func readFile(path string) (map[string]any, error) {
-	file := map[string]any{}
+	data, err := readRaw(path)
+	if err != nil {
+		return nil, err
+	}
+	return parseFile(path, data)
+}
+
+// readRaw reads the config file; an absent file is an empty one.
+func readRaw(path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return file, nil
+		return nil, nil
 	case err != nil:
 		return nil, fmt.Errorf("read config: %w", err)
 	}
+	return data, nil
+}
+
+// parseFile reads the config file's text as a map with string keys.
+func parseFile(path string, data []byte) (map[string]any, error) {
+	file := map[string]any{}
 	if err := yaml.Unmarshal(data, &file); err != nil {
 		return nil, fmt.Errorf("config file %s is not valid YAML: %w", path, err)
 	}
@@ -290,16 +304,17 @@ func unknownKey(key string) error {
 }
 
 // Normalize checks value for key and returns it as SetMany stores it:
-// only a directory changes, made absolute. An empty value is kept as is;
-// every key reads it as "use the default".
+// only a directory changes, made absolute. An empty or blank value is
+// refused: stored, it read back as "" from 'config get' while the
+// commands used the default, and Unset is how a key goes back to it.
 func Normalize(key, value string) (string, error) {
 	k, ok := LookupKey(key)
 	if !ok {
 		return "", unknownKey(key)
 	}
 	switch {
-	case value == "":
-		return value, nil
+	case strings.TrimSpace(value) == "":
+		return "", keyErrorf("empty value for %s: to use the default, run 'tw-cli config unset %s'", key, key)
 	case k.Path:
 		return absDir(value)
 	case k.check != nil:
@@ -397,6 +412,13 @@ func (c *Config) profilePath(profile, key string) []string {
 	return append([]string{"profiles", profile}, strings.Split(key, ".")...)
 }
 
+// FileValue is the value the config file holds for key in profile's
+// section (the top level for ""): the one SetMany would replace, whatever
+// the environment or flags say.
+func (c *Config) FileValue(profile, key string) (string, bool) {
+	return valueNested(c.file, c.profilePath(profile, key))
+}
+
 // Path is the config file's path.
 func (c *Config) Path() string { return c.path }
 
@@ -433,9 +455,16 @@ func (c *Config) SetMany(profile string, values map[string]string) error {
 		stored[key] = v
 	}
 	values = stored
-	err := c.update(func(file map[string]any) (bool, error) {
-		for key, value := range values {
-			if err := setNested(file, c.profilePath(profile, key), value); err != nil {
+	err := c.update(func(file *fileEdit) (bool, error) {
+		// In key order: new keys then land in the file the same way
+		// whatever order the map gives.
+		keys := make([]string, 0, len(values))
+		for key := range values {
+			keys = append(keys, key)
+		}
+		sort.Strings(keys)
+		for _, key := range keys {
+			if err := file.set(c.profilePath(profile, key), values[key]); err != nil {
 				return false, fmt.Errorf("config file %s: %w", c.path, err)
 			}
 		}
@@ -459,8 +488,8 @@ func (c *Config) Unset(profile, key string) (bool, error) {
 		return false, unknownKey(key)
 	}
 	var removed bool
-	err := c.update(func(file map[string]any) (bool, error) {
-		removed = deleteNested(file, c.profilePath(profile, key))
+	err := c.update(func(file *fileEdit) (bool, error) {
+		removed = file.delete(c.profilePath(profile, key))
 		return removed, nil
 	})
 	return removed, err
@@ -470,7 +499,7 @@ func (c *Config) Unset(profile, key string) (bool, error) {
 // it, under an exclusive lock: two `config set` runs at once each keep
 // their key, where the second used to write back a copy without the
 // first's. change reports whether there is anything to write.
-func (c *Config) update(change func(file map[string]any) (bool, error)) error {
+func (c *Config) update(change func(file *fileEdit) (bool, error)) error {
 	dir := filepath.Dir(c.path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -480,15 +509,24 @@ func (c *Config) update(change func(file map[string]any) (bool, error)) error {
 		return fmt.Errorf("lock config dir: %w", err)
 	}
 	defer unlock()
-	file, err := readFile(c.path)
+	data, err := readRaw(c.path)
 	if err != nil {
 		return err
 	}
-	write, err := change(file)
+	file, err := parseFile(c.path, data)
+	if err != nil {
+		return err
+	}
+	edit := &fileEdit{values: file, tree: parseTree(data)}
+	write, err := change(edit)
 	if err != nil || !write {
 		return err
 	}
-	if err := writeFile(c.path, file); err != nil {
+	out, err := edit.render()
+	if err != nil {
+		return err
+	}
+	if err := writeFile(c.path, out); err != nil {
 		return err
 	}
 	c.file = file
@@ -525,13 +563,19 @@ func (c *Config) Source(key string) string {
 	return ""
 }
 
-func writeFile(path string, file map[string]any) error {
-	data, err := yaml.Marshal(file)
+// writeFile replaces the config file with data, mode 0600. A symlinked
+// config.yaml (stow, chezmoi and other dotfile managers make one) is
+// written through: renaming onto the link replaced it with a plain file
+// and left the file it pointed to, the one the user keeps, unchanged.
+func writeFile(path string, data []byte) error {
+	target, err := writeTarget(path)
 	if err != nil {
 		return err
 	}
 	// Write then rename so a crash never leaves a half-written config.
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".config-*.yaml")
+	// The temporary file is beside the target: rename cannot cross file
+	// systems, and a dotfiles repository is often on another.
+	tmp, err := os.CreateTemp(filepath.Dir(target), ".config-*.yaml")
 	if err != nil {
 		return err
 	}
@@ -547,7 +591,29 @@ func writeFile(path string, file map[string]any) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	return os.Rename(tmp.Name(), target)
+}
+
+// writeTarget is the file a write to path must replace: path itself,
+// or what its symlinks lead to.
+func writeTarget(path string) (string, error) {
+	target, err := filepath.EvalSymlinks(path)
+	if err == nil {
+		return target, nil
+	}
+	fi, lerr := os.Lstat(path)
+	switch {
+	case errors.Is(lerr, os.ErrNotExist):
+		return path, nil // a first write
+	case lerr != nil:
+		return "", lerr
+	case fi.Mode()&os.ModeSymlink == 0:
+		return "", err
+	}
+	// A dangling link: its target may be on a volume not mounted yet.
+	// Writing a new file there, or over the link, would each surprise.
+	link, _ := os.Readlink(path)
+	return "", fmt.Errorf("config file %s is a symbolic link to %s, which does not exist: create that file, or remove the link", path, link)
 }
 
 // keyIn finds k among m's keys ignoring case, as viper reads them, so a

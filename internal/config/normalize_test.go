@@ -24,7 +24,6 @@ func TestNormalizeResolvesDirectories(t *testing.T) {
 		{"data_dir", "/abs/dir", "/abs/dir"},
 		{"data_dir", "~", home},
 		{"playbooks_dir", "~/pb", filepath.Join(home, "pb")},
-		{"data_dir", "", ""}, // the default
 		{"canary.domain", "rel", "rel"},
 	} {
 		got, err := Normalize(tt.key, tt.in)
@@ -42,7 +41,6 @@ func TestNormalizeChecksURLs(t *testing.T) {
 		{"server", "https://receiver.example.com", ""},
 		{"server", "http://127.0.0.1:8080/prefix/", ""},
 		{"server", "https://admin:pw@r.example", ""},
-		{"server", "", ""},
 		{"threatstack.api_url", "https://api.threatstack.com/v2", ""},
 		{"canary.api_url", "http://localhost:9000/api/v1/", ""},
 		{"database_url", "postgres://u:pw@db:5432/tw", ""},
@@ -60,7 +58,7 @@ func TestNormalizeChecksURLs(t *testing.T) {
 		{"threatstack.api_url", "api.threatstack.com/?x=1", `invalid threatstack.api_url "api.threatstack.com/?x=1": want an http(s) URL with a host and no query, e.g. https://api.threatstack.com`},
 		{"canary.api_url", "ftp://c.example", `invalid canary.api_url "ftp://c.example": want an http(s) URL with a host and no query, e.g. https://example.canary.tools/api/v1/`},
 		// A secret is never quoted back, not even redacted.
-		{"database_url", "mysql://u:DBPASS@db/tw", `invalid database_url: want postgres://user:password@host:5432/database, or an empty value for the embedded SQLite store`},
+		{"database_url", "mysql://u:DBPASS@db/tw", `invalid database_url: want postgres://user:password@host:5432/database, or run 'tw-cli config unset database_url' for the embedded SQLite store`},
 	} {
 		got, err := Normalize(tt.key, tt.in)
 		switch {
@@ -76,6 +74,21 @@ func TestNormalizeChecksURLs(t *testing.T) {
 				if strings.Contains(err.Error(), secret) {
 					t.Errorf("Normalize(%s) error shows %s: %v", tt.key, secret, err)
 				}
+			}
+		}
+	}
+}
+
+// An empty value is refused for every key: stored, 'config get data_dir'
+// printed "" while the commands used the default directory. Unset is how
+// a key goes back to its default.
+func TestNormalizeRefusesEmptyValues(t *testing.T) {
+	for _, k := range Keys {
+		for _, v := range []string{"", "  ", "\t\n"} {
+			_, err := Normalize(k.Name, v)
+			want := "empty value for " + k.Name + ": to use the default, run 'tw-cli config unset " + k.Name + "'"
+			if _, ok := err.(*KeyError); !ok || err.Error() != want {
+				t.Errorf("Normalize(%s, %q) = %v, want KeyError %q", k.Name, v, err, want)
 			}
 		}
 	}

@@ -4,6 +4,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -53,7 +56,11 @@ at the top level.
 A relative data_dir or playbooks_dir is stored as an absolute path,
 resolved against the current directory. server and canary.api_url must
 be http(s) URLs with a host, threatstack.api_url that or a bare host;
-database_url a postgres:// URL. An empty value means the default.`,
+database_url a postgres:// URL. An empty value is refused: to go back to
+a default, use 'tw-cli config unset KEY'.
+
+Comments and the order of keys in the file are kept. When config.yaml is
+a symbolic link (a dotfile manager's), the file it points to is changed.`,
 			Example: `  $ tw-cli config set canary.domain example
   $ tw-cli config set --profile prod threatstack.organization_id 5609e2c8e0b8f5ad6c000e31`,
 			Args:              cmdutil.ExactArgs(2, "key and value"),
@@ -62,6 +69,11 @@ database_url a postgres:// URL. An empty value means the default.`,
 				cfg, err := f.Config()
 				if err != nil {
 					return err
+				}
+				if _, known := config.LookupKey(args[0]); known && strings.TrimSpace(args[1]) == "" {
+					// Stored, it would read back as "" from 'config get'
+					// while the commands use the default.
+					return cmdutil.FlagErrorf("empty value for %s: to use the default, run 'tw-cli config unset %s%s'", args[0], profileArg(cfg), args[0])
 				}
 				value, err := config.Normalize(args[0], args[1])
 				if err != nil {
@@ -119,6 +131,25 @@ top level.`,
 		newCmdImport(f),
 	)
 	return cmd
+}
+
+// profileArg repeats the --profile flag of this run for a command a
+// message suggests, so that it acts on the same section.
+func profileArg(cfg *config.Config) string {
+	if !strings.HasPrefix(cfg.Source(config.ProfileFlag), "flag") {
+		return ""
+	}
+	p := cfg.Profile()
+	if p == "" || strings.ContainsFunc(p, needsQuotes) {
+		p = strconv.Quote(p)
+	}
+	return "--profile " + p + " "
+}
+
+// needsQuotes reports whether r in a profile name needs quoting for the
+// shell.
+func needsQuotes(r rune) bool {
+	return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' && r != '_' && r != '.'
 }
 
 func profileNote(p string) string {

@@ -470,7 +470,7 @@ func TestSetRefusesInvalidValues(t *testing.T) {
 		{"server", "notaurl", `invalid server "notaurl": want an http(s) URL with a host and no query, e.g. https://receiver.example.com`},
 		{"threatstack.api_url", "ftp://api.example", `invalid threatstack.api_url "ftp://api.example": want an http(s) URL with a host and no query, e.g. https://api.threatstack.com`},
 		{"canary.api_url", "https://c.example/api/v1/?auth_token=CTOK", `invalid canary.api_url "https://c.example/api/v1/?auth_token=REDACTED": want an http(s) URL with a host and no query, e.g. https://example.canary.tools/api/v1/`},
-		{"database_url", "mysql://u:DBPASS@db/tw", `invalid database_url: want postgres://user:password@host:5432/database, or an empty value for the embedded SQLite store`},
+		{"database_url", "mysql://u:DBPASS@db/tw", `invalid database_url: want postgres://user:password@host:5432/database, or run 'tw-cli config unset database_url' for the embedded SQLite store`},
 	}
 	for _, tt := range tests {
 		e := newEnv(t)
@@ -482,5 +482,44 @@ func TestSetRefusesInvalidValues(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(e.dir, "config.yaml")); !os.IsNotExist(err) {
 			t.Errorf("set %s %s wrote the config file", tt.key, tt.value)
 		}
+	}
+}
+
+// `config set KEY ""` is refused for every key, pointing to unset: stored,
+// `config get data_dir` printed "" while the commands used the default.
+func TestSetRefusesEmptyValues(t *testing.T) {
+	for _, k := range config.Keys {
+		for _, v := range []string{"", "   "} {
+			e := newEnv(t)
+			err := e.run("set", k.Name, v)
+			want := "empty value for " + k.Name + ": to use the default, run 'tw-cli config unset " + k.Name + "'"
+			if cmdutil.ExitCode(err) != cmdutil.ExitUsage || err.Error() != want {
+				t.Errorf("set %s %q: err = %v (exit %d), want usage error %q", k.Name, v, err, cmdutil.ExitCode(err), want)
+			}
+			e.expect("", "")
+			if _, err := os.Stat(filepath.Join(e.dir, "config.yaml")); !os.IsNotExist(err) {
+				t.Errorf("set %s %q wrote the config file", k.Name, v)
+			}
+		}
+	}
+
+	// The value set stays, and the hint keeps this run's --profile.
+	e := newEnv(t)
+	e.parseGlobalFlags("--profile", "prod")
+	if err := e.run("set", "data_dir", "/srv/tw"); err != nil {
+		t.Fatal(err)
+	}
+	err := e.run("set", "data_dir", "")
+	if want := "empty value for data_dir: to use the default, run 'tw-cli config unset --profile prod data_dir'"; err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %q", err, want)
+	}
+	if err := e.run("get", "data_dir"); err != nil {
+		t.Fatal(err)
+	}
+	e.expect("/srv/tw\n", "")
+	e.parseGlobalFlags("--profile", "")
+	err = e.run("set", "data_dir", "")
+	if want := `empty value for data_dir: to use the default, run 'tw-cli config unset --profile "" data_dir'`; err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %q", err, want)
 	}
 }

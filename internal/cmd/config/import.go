@@ -11,6 +11,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/config"
 	"github.com/tw-cli/tw-cli/internal/iostreams"
+	"github.com/tw-cli/tw-cli/internal/output"
 	"github.com/tw-cli/tw-cli/pkg/threatstack"
 )
 
@@ -19,6 +20,7 @@ type ImportOptions struct {
 	IO     *iostreams.IOStreams
 	Config func() (*config.Config, error)
 	Path   string
+	Yes    bool
 }
 
 func newCmdImport(f *cmdutil.Factory) *cobra.Command {
@@ -34,8 +36,14 @@ func newCmdImport(f *cmdutil.Factory) *cobra.Command {
   [<section>]  TS_ORGANIZATION_ID            → profile <section>
 
 Afterwards 'tw-cli threatstack … --profile <section>' uses that
-organization, as the scripts' --org did.`,
+organization, as the scripts' --org did.
+
+Settings the file already holds with other values are listed by name
+(never their values) before they are replaced, and replaced only once
+confirmed on a terminal; scripts pass --yes. Settings that hold the same
+value, or none, are written without asking.`,
 		Example: `  $ tw-cli config import ./GetAllAgents/threatstack.cfg
+  $ tw-cli config import threatstack.cfg --yes
   $ tw-cli threatstack agents list --profile another-org`,
 		Args: cmdutil.ExactArgs(1, "path of threatstack.cfg"),
 		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -46,6 +54,7 @@ organization, as the scripts' --org did.`,
 			return importRun(opts)
 		},
 	}
+	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "Replace settings that hold other values without asking")
 	return cmd
 }
 
@@ -92,13 +101,28 @@ func importRun(opts *ImportOptions) error {
 		}
 		from[target], targets[i] = org.Section, target
 	}
+	values := make([]map[string]string, len(sc.Orgs))
+	var replaced []string
 	for i, org := range sc.Orgs {
-		target := targets[i]
-		if err := cfg.SetMany(target, map[string]string{
+		values[i] = map[string]string{
 			"threatstack.user_id":         sc.UserID,
 			"threatstack.api_key":         sc.APIKey,
 			"threatstack.organization_id": org.OrganizationID,
-		}); err != nil {
+		}
+		for _, key := range importKeys {
+			if old, ok := cfg.FileValue(targets[i], key); ok && old != values[i][key] {
+				replaced = append(replaced, key+profileNote(targets[i]))
+			}
+		}
+	}
+	if len(replaced) > 0 {
+		if err := confirmReplace(opts, cfg.Path(), replaced); err != nil {
+			return err
+		}
+	}
+	for i, org := range sc.Orgs {
+		target := targets[i]
+		if err := cfg.SetMany(target, values[i]); err != nil {
 			return err
 		}
 		where := "the top level"
@@ -109,8 +133,36 @@ func importRun(opts *ImportOptions) error {
 		if org.Name != "" {
 			name = " (" + org.Name + ")"
 		}
-		fmt.Fprintf(opts.IO.ErrOut, "✓ [%s]%s → %s\n", org.Section, name, where)
+		fmt.Fprintf(opts.IO.ErrOut, "✓ [%s]%s → %s\n", output.Printable(org.Section), output.Printable(name), where)
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "Saved in %s\n", cfg.Path())
+	return nil
+}
+
+// importKeys are the settings an import writes, in the order they are
+// listed when replaced.
+var importKeys = []string{"threatstack.user_id", "threatstack.api_key", "threatstack.organization_id"}
+
+// confirmReplace names the settings an import would overwrite, never
+// their values (an API key among them), and asks before going on: the
+// credentials they hold may be the only copy.
+func confirmReplace(opts *ImportOptions, path string, replaced []string) error {
+	fmt.Fprintf(opts.IO.ErrOut, "These settings in %s hold other values, which the import replaces:\n", path)
+	for _, r := range replaced {
+		fmt.Fprintf(opts.IO.ErrOut, "  %s\n", r)
+	}
+	switch {
+	case opts.Yes:
+		return nil
+	case !opts.IO.CanPrompt():
+		return cmdutil.FlagErrorf("--yes is required to replace existing settings when not running interactively")
+	}
+	ok, err := cmdutil.Confirm(opts.IO, "Replace them? [y/N] ")
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return cmdutil.ErrCancel
+	}
 	return nil
 }
