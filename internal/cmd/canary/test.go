@@ -22,8 +22,8 @@ func NewCmdTest(f *cmdutil.Factory) *cobra.Command {
 		Short: "Have the console send a test alert to a webhook",
 		Long: `Ask the console to send a test alert to one of the flock's webhooks. The
 exit status is 0 only when the console reports success; a failure the
-console reports, or no answer from it, exits 5, except a rejected auth
-token (3) and a webhook or flock the console does not know (4).
+console reports (a webhook or flock it does not know included), or no
+answer from it, exits 5; a rejected auth token exits 3.
 
 -o json prints the console's response either way, for CI logs, with the
 webhook URL masked as 'list' shows it (--reveal shows it in full). When the
