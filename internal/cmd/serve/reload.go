@@ -24,6 +24,9 @@ type sourceConfig struct {
 	// changed, when set, is told the sources an apply wrote, so the
 	// receiver's source cache forgets them.
 	changed func(names ...string)
+	// applied, when set, runs after a successful apply: serve checks the
+	// sources' playbooks there.
+	applied func(ctx context.Context)
 }
 
 // apply loads the file and reconciles the store with it, logging every
@@ -68,6 +71,9 @@ func (c *sourceConfig) apply(ctx context.Context) error {
 	c.log.Info("webhook config applied", "config", c.path,
 		"created", plan.Count(webhookconfig.ActionCreate), "updated", plan.Count(webhookconfig.ActionUpdate),
 		"removed", plan.Count(webhookconfig.ActionDelete), "unchanged", plan.Count(webhookconfig.ActionUnchanged))
+	if c.applied != nil {
+		c.applied(ctx)
+	}
 	return nil
 }
 

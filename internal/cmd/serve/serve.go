@@ -27,6 +27,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/sources"
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/internal/triage"
+	"github.com/tw-cli/tw-cli/internal/webhookconfig"
 )
 
 // Options are the inputs of `serve`.
@@ -279,14 +280,13 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 	reload := make(chan os.Signal, 1)
 	signal.Notify(reload, syscall.SIGHUP)
 	defer signal.Stop(reload)
-	var declared *sourceConfig
 	if opts.ConfigFile != "" {
-		declared = &sourceConfig{path: opts.ConfigFile, store: st, log: log.With("component", logs.ComponentServer), lookupEnv: opts.LookupEnv, now: opts.Now}
-		if err := declared.apply(ctx); err != nil {
+		// A bad file stops the start before the port or the key pair is
+		// tried; the file is applied once they are (below).
+		if _, err := webhookconfig.Load(opts.ConfigFile, webhookconfig.Options{LookupEnv: opts.LookupEnv}); err != nil {
 			return err
 		}
 	}
-
 	var cert *certificate
 	if opts.TLSCert != "" {
 		now := opts.Now
@@ -303,6 +303,18 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 		return fmt.Errorf("listen on %s: %w (is another receiver running? pick another --addr)", opts.Addr, err)
 	} else if err != nil {
 		return fmt.Errorf("listen on %s: %w", opts.Addr, err)
+	}
+	// The file is applied once nothing else can stop the start: a start
+	// that failed on its port or its key pair had already rewritten the
+	// sources (removing those the file dropped) for a receiver that never
+	// ran.
+	var declared *sourceConfig
+	if opts.ConfigFile != "" {
+		declared = &sourceConfig{path: opts.ConfigFile, store: st, log: log.With("component", logs.ComponentServer), lookupEnv: opts.LookupEnv, now: opts.Now}
+		if err := declared.apply(ctx); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	rcv := receiver.New(receiver.Options{
 		Store: st, Logger: log, MaxBodyBytes: opts.MaxBodyBytes,
@@ -343,12 +355,18 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 	if declared != nil {
 		reloads = append(reloads, declared.reload)
 	}
-	bg.Go(func() { watchSignals(bgCtx, reload, log.With("component", logs.ComponentServer), reloads...) })
-	stopTriage, err := startTriage(bgCtx, opts, st, dir, log)
+	stopTriage, cat, err := startTriage(bgCtx, opts, st, dir, log)
 	if err != nil {
 		return err
 	}
 	defer stopTriage()
+	if cat != nil {
+		warnMissingPlaybooks(ctx, st, cat, log)
+		if declared != nil {
+			declared.applied = func(ctx context.Context) { warnMissingPlaybooks(ctx, st, cat, log) }
+		}
+	}
+	bg.Go(func() { watchSignals(bgCtx, reload, log.With("component", logs.ComponentServer), reloads...) })
 
 	errc := make(chan error, 1)
 	scheme := "http://"
@@ -395,23 +413,30 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 }
 
 // startTriage runs the triage workers until the returned stop is called;
-// stop waits for jobs in hand to record where they stand.
-func startTriage(ctx context.Context, opts *Options, st store.Store, dataDir string, log *slog.Logger) (func(), error) {
+// stop waits for jobs in hand to record where they stand. The catalog is
+// the workers' playbooks, nil without workers.
+func startTriage(ctx context.Context, opts *Options, st store.Store, dataDir string, log *slog.Logger) (func(), *triage.Catalog, error) {
 	if opts.TriageWorkers == 0 {
 		log.Info("triage workers disabled; queued jobs wait for another receiver", "component", logs.ComponentTriage)
-		return func() {}, nil
+		return func() {}, nil, nil
 	}
 	configured := ""
 	if opts.Config != nil {
 		cfg, err := opts.Config()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		configured = cfg.Get("playbooks_dir")
 	}
 	cat, err := triage.OpenCatalog(dataDir, configured)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if configured != "" {
+		if _, err := os.Stat(cat.Dir()); err != nil {
+			log.Warn("playbooks_dir does not exist: only the built-in playbooks are available", "component", logs.ComponentTriage,
+				"playbooks_dir", cat.Dir(), "error", err)
+		}
 	}
 	for _, p := range cat.Problems() {
 		log.Warn("invalid playbook file", "component", logs.ComponentTriage, "error", p)
@@ -434,5 +459,24 @@ func startTriage(ctx context.Context, opts *Options, st store.Store, dataDir str
 			cancel()
 			<-done
 		})
-	}, nil
+	}, cat, nil
+}
+
+// warnMissingPlaybooks logs each auto-triage source whose playbook the
+// workers do not have: a typo in --config or `webhook apply` otherwise
+// shows only as every triage job of that source failing.
+func warnMissingPlaybooks(ctx context.Context, st store.Store, cat *triage.Catalog, log *slog.Logger) {
+	srcs, err := st.ListSources(ctx)
+	if err != nil {
+		return // the next apply or request says what is wrong with the store
+	}
+	for _, src := range srcs {
+		if !src.AutoTriage || src.Playbook == "" {
+			continue
+		}
+		if _, ok := cat.Get(src.Playbook); !ok {
+			log.Warn("auto-triage playbook not found: this source's triage jobs will fail until it exists", "component", logs.ComponentTriage,
+				"source", src.Name, "playbook", src.Playbook, "playbooks_dir", cat.Dir())
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/internal/store/sqlite"
 	"github.com/tw-cli/tw-cli/internal/syncbuf"
+	"github.com/tw-cli/tw-cli/internal/triage"
 	"github.com/tw-cli/tw-cli/internal/webhookconfig"
 )
 
@@ -199,6 +201,73 @@ func TestRunFailsStartOnABadConfig(t *testing.T) {
 	}
 	if srcs, _ := st.ListSources(context.Background()); len(srcs) != 0 {
 		t.Fatalf("a bad file registered %d sources", len(srcs))
+	}
+}
+
+// A start that fails after the file was read (its port taken) has not
+// applied it: the sources stay as the last receiver left them.
+func TestRunAppliesTheConfigOnlyOnceListening(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "tw.db")
+	st, err := sqlite.Open(context.Background(), dbPath, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "webhook_config.yaml")
+	writeConfig(t, path, "sources:\n  a:\n    secret: x\n  b:\n    secret: y\n")
+	c := &sourceConfig{path: path, store: st, log: slog.New(slog.DiscardHandler), lookupEnv: func(string) (string, bool) { return "", false }, now: func() time.Time { return t0 }}
+	if err := c.apply(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	writeConfig(t, path, "sources:\n  a:\n    secret: x\n")
+	ios, _, _, _ := iostreams.Test()
+	opts := &Options{
+		IO: ios, Store: func() (store.Store, error) { return st, nil }, DataDir: func() (string, error) { return dir, nil },
+		LookupEnv: func(string) (string, bool) { return "", false },
+		Addr:      busy.Addr().String(), MaxBodyBytes: 1024, ShutdownTimeout: time.Second, ConfigFile: path, Quiet: true,
+	}
+	if err := Run(context.Background(), opts, slog.LevelInfo); err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("start on a taken port: %v", err)
+	}
+	// Run closed the store, as it does on every return.
+	st, err = sqlite.Open(context.Background(), dbPath, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if got := names(t, st); got != "a/config b/config" {
+		t.Fatalf("a failed start applied the file: %s", got)
+	}
+}
+
+// A misspelt auto-triage playbook (from --config, which `webhook add`'s
+// check never sees) is named in the log at start and after each apply.
+func TestMissingPlaybooksAreWarned(t *testing.T) {
+	st := openStore(t)
+	local := &sources.Local{Store: st, Origin: "cli"}
+	for _, spec := range []sources.Spec{
+		{Source: "typo", Secret: "s", AutoTriage: true, Playbook: "phishng_triage"},
+		{Source: "good", Secret: "s", AutoTriage: true, Playbook: "phishing_triage"},
+		{Source: "manual", Secret: "s", Playbook: "nope"},
+	} {
+		if _, _, err := local.Add(context.Background(), spec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cat, err := triage.OpenCatalog(t.TempDir(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logBuf syncbuf.Buffer
+	warnMissingPlaybooks(context.Background(), st, cat, slog.New(slog.NewTextHandler(&logBuf, nil)))
+	got := logBuf.String()
+	if !strings.Contains(got, "source=typo playbook=phishng_triage") || strings.Contains(got, "source=good") || strings.Contains(got, "source=manual") {
+		t.Fatalf("log:\n%s", got)
 	}
 }
 

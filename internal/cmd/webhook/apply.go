@@ -14,7 +14,9 @@ import (
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/iostreams"
 	"github.com/tw-cli/tw-cli/internal/output"
+	"github.com/tw-cli/tw-cli/internal/sources"
 	"github.com/tw-cli/tw-cli/internal/store"
+	"github.com/tw-cli/tw-cli/internal/triage"
 	"github.com/tw-cli/tw-cli/internal/webhookconfig"
 )
 
@@ -27,6 +29,8 @@ type ApplyOptions struct {
 	Remote    func() (bool, error)
 	LookupEnv func(string) (string, bool)
 	Now       func() time.Time
+	// Playbooks loads the local receiver's playbooks; nil skips the check.
+	Playbooks func() (*triage.Catalog, error)
 
 	File   string
 	DryRun bool
@@ -42,7 +46,7 @@ type applyResult struct {
 
 // NewCmdApply returns `webhook apply`.
 func NewCmdApply(f *cmdutil.Factory, runF func(*ApplyOptions) error) *cobra.Command {
-	opts := &ApplyOptions{IO: f.IOStreams, Store: f.Store, LookupEnv: os.LookupEnv, Now: f.Now}
+	opts := &ApplyOptions{IO: f.IOStreams, Store: f.Store, LookupEnv: os.LookupEnv, Now: f.Now, Playbooks: localPlaybooks(f)}
 	opts.Remote = func() (bool, error) {
 		cfg, err := f.Config()
 		if err != nil {
@@ -116,6 +120,9 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	}
 	for _, w := range cfg.Warnings {
 		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", w)
+	}
+	for _, src := range cfg.Sources {
+		warnUnknownPlaybook(opts.IO, opts.Playbooks, sources.View{Source: src.Spec.Source, AutoTriage: src.Spec.AutoTriage, Playbook: src.Spec.Playbook})
 	}
 	st, err := opts.Store()
 	if err != nil {

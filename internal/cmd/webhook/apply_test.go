@@ -15,6 +15,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/sources"
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/internal/store/sqlite"
+	"github.com/tw-cli/tw-cli/internal/triage"
 	"github.com/tw-cli/tw-cli/internal/webhookconfig"
 )
 
@@ -316,5 +317,22 @@ func TestListShowsConfigOrigin(t *testing.T) {
 		"from-file\tauto\thmac\toff\t-\t********\tconfig\t2024-01-15T10:00:00Z\n"
 	if out.String() != want {
 		t.Fatalf("list\n%q\nwant\n%q", out.String(), want)
+	}
+}
+
+// A misspelt playbook in the file is named, as 'webhook add' names one:
+// otherwise it shows only as every triage job of the source failing.
+func TestApplyRunWarnsOfAnUnknownPlaybook(t *testing.T) {
+	fx := newApplyFixture(t)
+	fx.write("sources:\n  edr:\n    secret: s\n    auto_triage: true\n    playbook: malwar_triage\n  mail:\n    secret: s\n    auto_triage: true\n    playbook: phishing_triage\n")
+	catDir := t.TempDir()
+	_, errOut, err := fx.run(false, func(o *ApplyOptions) {
+		o.Playbooks = func() (*triage.Catalog, error) { return triage.OpenCatalog(catDir, "") }
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut, `WARNING: no playbook "malwar_triage"`) || strings.Contains(errOut, `"phishing_triage"`) {
+		t.Fatalf("stderr:\n%s", errOut)
 	}
 }
