@@ -82,6 +82,24 @@ func (c closeAll) Close() error {
 	return errors.Join(errs...)
 }
 
+// Reopen has the log file opened again at its path if it was moved away
+// (see Reopener).
+func (c closeAll) Reopen() error {
+	for _, cl := range c {
+		if r, ok := cl.(Reopener); ok {
+			return r.Reopen()
+		}
+	}
+	return nil
+}
+
+// Reopener is implemented by the closer Open returns: serve calls it on
+// SIGHUP, which logrotate sends after moving the log away, so that lines
+// go to a new file at the log's path, where `tw-cli logs` reads.
+type Reopener interface {
+	Reopen() error
+}
+
 // fanout sends each record to several handlers.
 type fanout []slog.Handler
 

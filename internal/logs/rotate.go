@@ -1,6 +1,8 @@
 package logs
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"strconv"
 	"sync"
@@ -114,6 +116,13 @@ func (r *rotatingFile) rotate() {
 		_ = os.Rename(generation(r.path, k-1), generation(r.path, k)) // gaps are fine
 	}
 	if err := os.Rename(r.path, generation(r.path, 1)); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			// Moved away by another hand (logrotate without a SIGHUP):
+			// start the file `tw-cli logs` reads again, or the moved one
+			// would grow without bound.
+			r.reopenLocked()
+			return
+		}
 		r.next = r.size + rotateRetryBytes
 		return
 	}
@@ -125,6 +134,37 @@ func (r *rotatingFile) rotate() {
 	}
 	_ = r.f.Close()
 	r.f, r.size, r.next = f, size, r.max
+}
+
+// Reopen starts writing to the file at the log's path again if the one
+// open is no longer there: logrotate moves the log and sends SIGHUP.
+func (r *rotatingFile) Reopen() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.f == nil {
+		return os.ErrClosed
+	}
+	cur, err := r.f.Stat()
+	if err != nil {
+		return err
+	}
+	if st, err := os.Stat(r.path); err == nil && os.SameFile(st, cur) {
+		return nil
+	}
+	return r.reopenLocked()
+}
+
+// reopenLocked runs with mu held: it opens path (creating it) and closes
+// the file written so far.
+func (r *rotatingFile) reopenLocked() error {
+	f, size, err := openLogFile(r.path)
+	if err != nil {
+		r.next = r.size + rotateRetryBytes
+		return err
+	}
+	_ = r.f.Close()
+	r.f, r.size, r.next = f, size, r.max
+	return nil
 }
 
 // Close closes the current file; later writes fail.

@@ -358,3 +358,84 @@ func TestFollowFromATailTakenBeforeARotation(t *testing.T) {
 	fl.expect(t, "y1")
 	fl.expectNothing(t)
 }
+
+// logrotate moves the log away and sends SIGHUP: lines then go to a new
+// file at the log's path, where `tw-cli logs` reads, and not on into the
+// moved one, which nothing would ever rotate again.
+func TestReopenAfterTheLogWasMoved(t *testing.T) {
+	dir := t.TempDir()
+	log, closer, err := open(dir, nil, slog.LevelInfo, 1<<20, keptFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	path := Path(dir)
+	// Writes go through a lineWriter: wait until a line has reached the file.
+	waitForText := func(file, text string) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			b, _ := os.ReadFile(file)
+			if strings.Contains(string(b), text) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s never held %q:\n%s", file, text, b)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	log.Info("before the move")
+	waitForText(path, "before the move")
+	if err := os.Rename(path, path+"-20261202"); err != nil {
+		t.Fatal(err)
+	}
+	r, ok := closer.(Reopener)
+	if !ok {
+		t.Fatal("the closer Open returns cannot reopen")
+	}
+	if err := r.Reopen(); err != nil {
+		t.Fatal(err)
+	}
+	log.Info("after the move")
+	waitForText(path, "after the move")
+	if b, _ := os.ReadFile(path + "-20261202"); strings.Contains(string(b), "after the move") {
+		t.Fatal("a line went on into the moved file")
+	}
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("new log file: %v, %v", st, err)
+	}
+	// Reopening while the file is in place changes nothing.
+	if err := r.Reopen(); err != nil {
+		t.Fatal(err)
+	}
+	log.Info("still here")
+	waitForText(path, "still here")
+}
+
+// Moved away without a SIGHUP, the log starts again at its path at the
+// next rotation instead of retrying the rename (of a file no longer
+// there) every megabyte for ever.
+func TestRotationAfterTheLogWasMoved(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tw-cli.log")
+	r, err := openRotating(path, 64, keptFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := os.Rename(path, path+"-moved"); err != nil {
+		t.Fatal(err)
+	}
+	line := []byte(strings.Repeat("x", 99) + "\n")
+	if _, err := r.Write(line); err != nil { // past 64 bytes: rotates
+		t.Fatal(err)
+	}
+	if _, err := r.Write([]byte("next\n")); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || string(b) != "next\n" {
+		t.Fatalf("log at its path after the rotation: %q, %v", b, err)
+	}
+}

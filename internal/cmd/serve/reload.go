@@ -87,16 +87,20 @@ func (c *sourceConfig) reload(ctx context.Context) {
 	}
 }
 
-// watchSignals runs every reload, in order, on each signal until ctx is
-// done; with none it logs that there is nothing to reload.
-func watchSignals(ctx context.Context, signals <-chan os.Signal, log *slog.Logger, reloads ...func(context.Context)) {
+// watchSignals has the log file reopened (reopenLog, when set) and runs
+// every reload, in order, on each signal until ctx is done; without
+// reloads it logs that there is nothing else to reload.
+func watchSignals(ctx context.Context, signals <-chan os.Signal, log *slog.Logger, reopenLog func(), reloads ...func(context.Context)) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-signals:
+			if reopenLog != nil {
+				reopenLog()
+			}
 			if len(reloads) == 0 {
-				log.Info("SIGHUP: nothing to reload (serve was started without --config or --tls-cert)")
+				log.Info("SIGHUP: log file reopened if it was moved; nothing to reload (serve was started without --config or --tls-cert)")
 			}
 			for _, r := range reloads {
 				r(ctx)

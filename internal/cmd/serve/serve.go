@@ -82,14 +82,15 @@ Endpoints:
   GET  /healthz, /readyz          liveness and readiness
 
 With --config, the sources of a webhook_config.yaml are applied before the
-receiver listens (a bad file stops the start), exactly as 'tw-cli webhook
-apply -f' would. SIGHUP re-reads and re-applies the file while requests
+receiver takes requests (a bad file stops the start), exactly as 'tw-cli
+webhook apply -f' would. SIGHUP re-reads and re-applies the file while requests
 keep flowing; a bad file on reload is logged and the previous sources stay.
 With --tls-cert and --tls-key the receiver serves https (TLS 1.2 and up,
 HTTP/2): Threat Stack, among others, only delivers to https URLs. SIGHUP
 also re-reads the key pair, so a renewed certificate applies without a
 restart; a bad pair on reload is logged and the previous one stays.
-Without --config or --tls-cert, SIGHUP is logged and ignored.
+SIGHUP also reopens the log file when it was moved away (logrotate);
+without --config or --tls-cert, that is all it does.
 
 A source with --allow-from only takes deliveries from those networks (403
 forbidden_address otherwise), checked against the connection's address;
@@ -348,6 +349,16 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 		defer close(bgDone)
 		rcv.Run(bgCtx)
 	}()
+	// logrotate moves the log away and sends SIGHUP: the lines go to a new
+	// file at the log's path, where `tw-cli logs` reads.
+	var reopenLog func()
+	if r, ok := closer.(logs.Reopener); ok {
+		reopenLog = func() {
+			if err := r.Reopen(); err != nil {
+				log.Error("reopen the log file", "component", logs.ComponentServer, "error", err)
+			}
+		}
+	}
 	var reloads []func(context.Context)
 	if cert != nil {
 		reloads = append(reloads, cert.reload)
@@ -366,7 +377,9 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 			declared.applied = func(ctx context.Context) { warnMissingPlaybooks(ctx, st, cat, log) }
 		}
 	}
-	bg.Go(func() { watchSignals(bgCtx, reload, log.With("component", logs.ComponentServer), reloads...) })
+	bg.Go(func() {
+		watchSignals(bgCtx, reload, log.With("component", logs.ComponentServer), reopenLog, reloads...)
+	})
 
 	errc := make(chan error, 1)
 	scheme := "http://"

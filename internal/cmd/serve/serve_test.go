@@ -142,7 +142,7 @@ func TestReloadAppliesAndSurvivesABadFile(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	reload := make(chan os.Signal, 1)
 	done := make(chan struct{})
-	go func() { watchSignals(ctx, reload, c.log, c.reload); close(done) }()
+	go func() { watchSignals(ctx, reload, c.log, nil, c.reload); close(done) }()
 	defer func() { cancel(); <-done }()
 
 	writeConfig(t, path, "sources:\n  edr:\n    secret: ${EDR_SECRET}\n    playbook: malware_triage\n  new:\n    secret: ${NEW_SECRET}\n")
