@@ -409,7 +409,14 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 	<-bgDone
 	bg.Wait()
 	// Handlers past the timeout are still waiting on their commits: Close
-	// lets those finish too, so what they stored is whole either way.
+	// lets those already committing finish, so what they stored is whole
+	// either way, and answers those still queued 503 once the timeout is
+	// spent (each batch could otherwise wait out the busy timeout).
+	if d, ok := st.(interface{ SetDrainDeadline(time.Time) }); ok {
+		if by, ok := shutCtx.Deadline(); ok {
+			d.SetDrainDeadline(by)
+		}
+	}
 	closeErr := st.Close()
 	if shutErr != nil {
 		log.Error("shutdown incomplete", "component", logs.ComponentServer, "error", shutErr)

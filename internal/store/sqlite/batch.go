@@ -61,6 +61,10 @@ type committer struct {
 	// goroutine touches it.
 	arrivals arrivalRate
 
+	// drainBy, in Unix nanoseconds (0: none), is when stop gives up on
+	// what is still queued (SetDrainDeadline).
+	drainBy atomic.Int64
+
 	// mu orders enqueueing against stop: callers hold it shared while they
 	// send, stop holds it exclusively to close the queue, so no caller
 	// ever sends on a closed channel.
@@ -164,7 +168,16 @@ func (c *committer) run() {
 	c.arrivals.gap = c.maxWait // quiet until deliveries show otherwise
 	for first := range c.queue {
 		batch = c.gather(c.add(batch[:0], first), wait)
-		c.commit(batch)
+		if by := c.drainBy.Load(); by != 0 && time.Now().UnixNano() > by {
+			// Past the shutdown's deadline: these callers have no 2xx yet
+			// and get a 503 to retry, rather than each batch waiting out
+			// the busy timeout on a database another process holds.
+			for _, call := range batch {
+				call.done <- ingestReply{err: store.ErrClosed}
+			}
+		} else {
+			c.commit(batch)
+		}
 		clear(batch) // let the delivered payloads be collected
 	}
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -149,6 +150,76 @@ func TestCloseDrainsQueue(t *testing.T) {
 		if !acked[ev.ID] {
 			t.Fatalf("event %s stored but never acknowledged", ev.ID)
 		}
+	}
+}
+
+// Past the drain deadline, Close answers what is still queued ErrClosed
+// (503, retried by senders) instead of committing it batch by batch: with
+// another process holding the write lock, each batch waited out the busy
+// timeout, and a receiver told to stop within 2s took 30.
+func TestCloseGivesUpOnTheQueuePastItsDeadline(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tw.db")
+	s := openAt(t, path)
+	ctx := context.Background()
+	if _, err := s.Ingest(ctx, storetest.Delivery("edr", "warm", t0)); err != nil {
+		t.Fatal(err)
+	}
+	// Another process's write transaction, as sqlite3 on the file would hold.
+	other, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	type outcome struct {
+		key string
+		err error
+	}
+	results := make(chan outcome, 10)
+	ingest := func(key string) {
+		_, err := s.Ingest(ctx, storetest.Delivery("edr", key, t0))
+		results <- outcome{key, err}
+	}
+	go ingest("first") // its batch now waits for the lock
+	time.Sleep(100 * time.Millisecond)
+	for i := range 9 {
+		go ingest(fmt.Sprintf("queued-%d", i))
+	}
+	time.Sleep(100 * time.Millisecond)
+	s.SetDrainDeadline(time.Now())
+	closed := make(chan error, 1)
+	start := time.Now()
+	go func() { closed <- s.Close() }()
+	time.Sleep(100 * time.Millisecond)
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Close took %s", d)
+	}
+	for range 10 {
+		r := <-results
+		switch {
+		case r.key == "first" && r.err != nil:
+			t.Errorf("the batch already committing failed: %v", r.err)
+		case r.key != "first" && !errors.Is(r.err, store.ErrClosed):
+			t.Errorf("%s queued past the deadline: %v, want ErrClosed", r.key, r.err)
+		}
+	}
+	s2 := openAt(t, path)
+	evs, err := s2.ListEvents(ctx, store.EventFilter{Limit: 100})
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("%d events stored (%v), want warm and first", len(evs), err)
 	}
 }
 

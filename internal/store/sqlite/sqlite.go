@@ -181,6 +181,12 @@ func createFile(path string) error {
 
 // Close commits the deliveries already queued, answers their callers,
 // then closes both pools.
+// SetDrainDeadline bounds how long Close keeps committing deliveries
+// still queued: a batch begun after t is answered store.ErrClosed (the
+// receiver's 503) instead. A batch already committing finishes, within
+// the busy timeout. serve sets it to the end of --shutdown-timeout.
+func (s *Store) SetDrainDeadline(t time.Time) { s.commits.drainBy.Store(t.UnixNano()) }
+
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.commits.stop()
