@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tw-cli/tw-cli/internal/store"
 )
 
 // ExactArgs is cobra.ExactArgs with a usage error that names what is missing.
@@ -73,17 +75,11 @@ func ParseTimeFlag(flag, s string, now time.Time) (time.Time, error) {
 	if !ok {
 		return time.Time{}, FlagErrorf("invalid %s %q: use a duration (90m, 24h, 7d), a date (2024-01-15) or RFC 3339", flag, s)
 	}
-	if t.Before(minSince) || t.After(maxSince) {
-		return time.Time{}, FlagErrorf("invalid %s %q: out of range (%d to %d)", flag, s, minSince.Year(), maxSince.Year())
+	if t.Before(store.MinFilterTime) || t.After(store.MaxFilterTime) {
+		return time.Time{}, FlagErrorf("invalid %s %q: out of range (%d to %d)", flag, s, store.MinFilterTime.Year(), store.MaxFilterTime.Year())
 	}
 	return t, nil
 }
-
-// The range of time.Time.UnixNano, in whole years.
-var (
-	minSince = time.Date(1678, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxSince = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
-)
 
 func parseSince(s string, now time.Time) (time.Time, bool) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {

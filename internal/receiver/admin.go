@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -217,10 +218,18 @@ const (
 )
 
 // listQuery reads limit and since, answering 400 for values that do not
-// parse: ignored, they returned the unfiltered list as if it were the one
-// asked for.
-func listQuery(w http.ResponseWriter, req *http.Request) (limit int, since time.Time, ok bool) {
+// parse and for parameters other than limit, since and extra (a listing's
+// filters): ignored, they returned the unfiltered list as if it were the
+// one asked for.
+func listQuery(w http.ResponseWriter, req *http.Request, extra ...string) (limit int, since time.Time, ok bool) {
 	q := req.URL.Query()
+	for name := range q {
+		if name != "limit" && name != "since" && !slices.Contains(extra, name) {
+			writeError(w, http.StatusBadRequest, "invalid_request",
+				fmt.Sprintf("unknown query parameter %q: use limit, since or %s", name, strings.Join(extra, ", ")))
+			return 0, time.Time{}, false
+		}
+	}
 	limit = defaultListLimit
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -236,6 +245,10 @@ func listQuery(w http.ResponseWriter, req *http.Request) (limit int, since time.
 			writeError(w, http.StatusBadRequest, "invalid_request", "since must be an RFC 3339 time, such as 2024-01-15T10:00:00Z (escape '+' as %2B)")
 			return 0, time.Time{}, false
 		}
+		if t.Before(store.MinFilterTime) || t.After(store.MaxFilterTime) {
+			writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("since is out of range (%d to %d)", store.MinFilterTime.Year(), store.MaxFilterTime.Year()))
+			return 0, time.Time{}, false
+		}
 		since = t
 	}
 	return limit, since, true
@@ -243,7 +256,7 @@ func listQuery(w http.ResponseWriter, req *http.Request) (limit int, since time.
 
 func (r *Receiver) handleListIncidents(w http.ResponseWriter, req *http.Request) {
 	q := req.URL.Query()
-	limit, since, ok := listQuery(w, req)
+	limit, since, ok := listQuery(w, req, "source", "status", "owner")
 	if !ok {
 		return
 	}
@@ -302,7 +315,7 @@ func ViewEvent(e store.Event) EventView {
 }
 
 func (r *Receiver) handleListEvents(w http.ResponseWriter, req *http.Request) {
-	limit, since, ok := listQuery(w, req)
+	limit, since, ok := listQuery(w, req, "source")
 	if !ok {
 		return
 	}

@@ -366,7 +366,11 @@ func TestAdminAPI(t *testing.T) {
 	// Bad query values and bodies are refused, not ignored: an ignored
 	// filter returned the unfiltered list as if it were the one asked for.
 	for _, path := range []string{"/api/events?limit=abc", "/api/events?limit=5000", "/api/events?limit=-5",
-		"/api/incidents?since=yesterday", "/api/incidents?since=2024-13-45T00:00:00Z", "/api/incidents?status=bogus"} {
+		"/api/incidents?since=yesterday", "/api/incidents?since=2024-13-45T00:00:00Z", "/api/incidents?status=bogus",
+		// Out of the stores' time range: matched everything or nothing.
+		"/api/incidents?since=2263-01-01T00:00:00Z", "/api/events?since=1000-01-01T00:00:00Z",
+		// Misspelt or not a filter of this listing: ignored, the whole list.
+		"/api/incidents?sorce=edr2", "/api/incidents?severity=critical", "/api/events?status=open"} {
 		if r := f.admin("GET", path, "", f.token); r.status != 400 || errCode(r) != "invalid_request" {
 			t.Errorf("%s: %d %s, want 400 invalid_request", path, r.status, r.raw)
 		}

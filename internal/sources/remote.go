@@ -69,12 +69,12 @@ func (r *Remote) List(ctx context.Context) ([]View, error) {
 }
 
 // ItemPath is the admin API path of one item of collection
-// ("/api/incidents"), its id escaped. ok is false for "." and "..": no
+// ("/api/incidents"), its id escaped. ok is false for "", "." and "..": no
 // item is named so (ValidateName refuses them for sources), and the
-// server's router would clean them into another endpoint's path, so the
-// caller answers "not found" as a local read would.
+// server's router would take them for another endpoint (the collection,
+// its parent), so the caller answers "not found" as a local read would.
 func ItemPath(collection, id string) (path string, ok bool) {
-	if id == "." || id == ".." {
+	if strings.TrimSpace(id) == "" || id == "." || id == ".." {
 		return "", false
 	}
 	return collection + "/" + url.PathEscape(id), true

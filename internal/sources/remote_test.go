@@ -351,8 +351,8 @@ func TestRemoteRedirectKeepsAPrefix(t *testing.T) {
 	}
 }
 
-// "." and ".." are no source's name; sent, the server's router would
-// clean them into another endpoint.
+// "", "." and ".." are no source's name; sent, the server's router would
+// take them for another endpoint.
 func TestRemoteDotNamesAreNotFound(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		t.Errorf("request sent: %s %s", req.Method, req.URL)
@@ -360,7 +360,7 @@ func TestRemoteDotNamesAreNotFound(t *testing.T) {
 	defer srv.Close()
 	r := &sources.Remote{BaseURL: srv.URL, Token: adminToken, Client: srv.Client()}
 	ctx := context.Background()
-	for _, name := range []string{".", ".."} {
+	for _, name := range []string{".", "..", "", " "} {
 		_, getErr := r.Get(ctx, name)
 		_, updErr := r.Update(ctx, name, sources.Patch{Description: ptr("x")})
 		_, _, rotErr := r.RotateSecret(ctx, name, "", time.Hour)

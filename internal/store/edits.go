@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // An analyst's edits of an incident, with the rules the CLI and the admin
@@ -73,6 +74,28 @@ const MaxNameLen = 64
 // actor: printable, and at most MaxNameLen bytes.
 func ValidName(name string) bool {
 	return len(name) <= MaxNameLen && strings.IndexFunc(name, func(r rune) bool { return !unicode.IsPrint(r) }) < 0
+}
+
+// RecordableName is name made ValidName: non-printable characters shown
+// as '?' and the rest cut to MaxNameLen bytes on a character boundary. A
+// login name from a directory (SSSD, AD: first.last@corp.example.com…)
+// can be longer; as an actor it must still record, the same in local and
+// remote edits.
+func RecordableName(name string) string {
+	if ValidName(name) && utf8.ValidString(name) {
+		return name
+	}
+	name = strings.Map(func(r rune) rune {
+		if !unicode.IsPrint(r) {
+			return '?'
+		}
+		return r
+	}, strings.ToValidUTF8(name, "?"))
+	for len(name) > MaxNameLen {
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = name[:len(name)-size]
+	}
+	return name
 }
 
 // AssignIncident sets an incident's owner ("" clears it) as actor, and

@@ -15,6 +15,14 @@ import (
 	"time"
 )
 
+// MinFilterTime and MaxFilterTime bound the times a listing can filter
+// by, in whole years: SQLite keeps times as int64 nanoseconds since 1970,
+// and a time outside wrapped around and matched everything or nothing.
+var (
+	MinFilterTime = time.Date(1678, 1, 1, 0, 0, 0, 0, time.UTC)
+	MaxFilterTime = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
 // Errors every implementation returns, so callers need not know the backend.
 var (
 	ErrNotFound = errors.New("not found")

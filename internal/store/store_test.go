@@ -52,3 +52,24 @@ func TestEncodeSeverityMapping(t *testing.T) {
 		t.Fatalf("round trip of %v through %q = %v, %v", in, raw, out, err)
 	}
 }
+
+// A directory login name past 64 bytes, or one holding control
+// characters, still records as an actor: cut on a character boundary,
+// controls shown as '?'.
+func TestRecordableName(t *testing.T) {
+	const user = "first.middle.lastname@corp.example.com" // 38 bytes
+	long := user + strings.Repeat("é", 20)
+	for in, want := range map[string]string{
+		"alice":       "alice",
+		"bad\x1b[31m": "bad?[31m",
+		"bad\xffbyte": "bad?byte",
+		long:          user + strings.Repeat("é", 13),       // 64 bytes
+		"x" + long:    "x" + user + strings.Repeat("é", 12), // 63: the 64th would split an é
+		"":            "",
+	} {
+		got := RecordableName(in)
+		if got != want || !ValidName(got) {
+			t.Errorf("RecordableName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
