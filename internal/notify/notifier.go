@@ -142,13 +142,22 @@ func (n *Notifier) Retry(ctx context.Context, id string) (Delivery, error) {
 		return Delivery{}, err
 	}
 	out := Delivery{Destination: dl.Destination, Result: n.Sender.Send(ctx, d, dl.Body), DeadLetter: id}
+	// Recorded even when ctx was cancelled (Ctrl-C mid-send): with ctx,
+	// a message sent just before stayed a dead letter, to be sent twice,
+	// and a failed one kept its claim, refusing the next retry for minutes.
+	rec, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
 	if out.OK() {
-		return out, n.Store.DeleteDeadLetter(ctx, id)
+		return out, n.Store.DeleteDeadLetter(rec, id)
 	}
 	dl.Attempts += out.Attempts
 	dl.LastStatus, dl.LastError, dl.UpdatedAt = out.Status, out.Err.Error(), n.Now()
-	return out, n.Store.UpdateDeadLetter(ctx, dl)
+	return out, n.Store.UpdateDeadLetter(rec, dl)
 }
+
+// recordTimeout bounds the store write that records a retry's outcome
+// after its context was cancelled.
+const recordTimeout = 10 * time.Second
 
 // endpointDown reports whether a message's last status says the endpoint
 // itself is failing (no answer, a timeout, overload, a server error), as

@@ -416,6 +416,43 @@ func TestFailedRetryIsCounted(t *testing.T) {
 	}
 }
 
+// A retry interrupted mid-send (Ctrl-C) still records its outcome: the
+// claim is released, so the next retry is not refused for minutes, and
+// the attempts count.
+func TestInterruptedRetryReleasesItsClaim(t *testing.T) {
+	st := openStore(t)
+	ctx := context.Background()
+	var hang atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hang.Load() {
+			// The server sees the client go only once the body is read.
+			io.Copy(io.Discard, r.Body)
+			<-r.Context().Done() // until the client gives up
+			return
+		}
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	st.CreateDestination(ctx, &store.Destination{Name: "s", Kind: KindSlack, URL: srv.URL, CreatedAt: now})
+	s := testSender(nil)
+	s.MaxAttempts = 1
+	n := &Notifier{Store: st, Sender: s, Now: func() time.Time { return now }}
+	out, _ := n.Notify(ctx, "s", sample())
+	hang.Store(true)
+	interrupted, cancel := context.WithCancel(ctx)
+	time.AfterFunc(100*time.Millisecond, cancel) // Ctrl-C during the send
+	if res, err := n.Retry(interrupted, out.DeadLetter); err != nil || res.OK() {
+		t.Fatalf("interrupted retry: %+v, %v", res, err)
+	}
+	hang.Store(false)
+	if _, err := n.Retry(ctx, out.DeadLetter); err != nil {
+		t.Fatalf("the retry after an interrupted one was refused: %v", err)
+	}
+	if dl, err := st.GetDeadLetter(ctx, out.DeadLetter); err != nil || dl.Attempts != 3 {
+		t.Fatalf("dead letter = %+v, %v: every attempt counts", dl, err)
+	}
+}
+
 func TestValidate(t *testing.T) {
 	ok := []store.Destination{
 		{Name: "s", Kind: KindSlack, URL: "https://hooks.slack.com/services/x"},
