@@ -92,6 +92,9 @@ func (e *Engine) Execute(ctx context.Context, r Run) (Summary, error) {
 	if err != nil {
 		return sum, &StepError{Index: r.Start, Step: "load event", Err: err}
 	}
+	if sum, err = e.earlierAttempts(ctx, r); err != nil {
+		return sum, &StepError{Index: r.Start, Step: "load timeline", Err: err}
+	}
 	evVars, rawVars := EventVars(ev), RawVars(raw)
 	actor := Actor(r.Playbook.Name)
 	retried := -1 // the step last run again after losing a group to another incident
@@ -169,6 +172,53 @@ func (e *Engine) Execute(ctx context.Context, r Run) (Summary, error) {
 		if out.stop {
 			sum.StoppedAt, sum.Reason = st.Name, out.msg
 			return sum, nil
+		}
+	}
+	return sum, nil
+}
+
+// earlierAttempts counts the steps before r.Start that earlier attempts
+// of r's job ran, from their timeline entries: a resumed job's summary
+// covered only its last attempt ("1 steps applied" after 7), and a notify
+// that dead-lettered before the interruption went uncounted, so the
+// worker did not warn of it.
+func (e *Engine) earlierAttempts(ctx context.Context, r Run) (Summary, error) {
+	var sum Summary
+	if r.JobID == "" || r.Start == 0 {
+		return sum, nil
+	}
+	inc, err := e.Store.GetIncident(ctx, r.Incident)
+	if err != nil {
+		return sum, err
+	}
+	tl, err := e.Store.ListTimeline(ctx, inc.ID)
+	if err != nil {
+		return sum, err
+	}
+	// The last entry of a step is its outcome: a failed attempt's entry
+	// (retrying at …) comes before the run that went past the step.
+	last := map[string]store.TimelineEntry{}
+	for _, en := range tl {
+		if en.Kind == store.TimelineStep && en.JobID == r.JobID {
+			last[en.Step] = en
+		}
+	}
+	for _, st := range r.Playbook.Steps[:min(r.Start, len(r.Playbook.Steps))] {
+		en, ok := last[st.Name]
+		if !ok {
+			continue // added by an edit while the job waited: never ran
+		}
+		switch en.Outcome {
+		case store.OutcomeSkipped:
+			sum.Skipped++
+		case store.OutcomeFailed:
+			sum.Failed++
+		case store.OutcomeStopped:
+			// The job resumes at its end (see Execute), to record this.
+			sum.Ran++
+			sum.StoppedAt, sum.Reason = st.Name, en.Message
+		default:
+			sum.Ran++
 		}
 	}
 	return sum, nil

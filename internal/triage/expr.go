@@ -12,6 +12,7 @@ import (
 	"github.com/google/cel-go/common/operators"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/ext"
+	"github.com/google/cel-go/interpreter"
 
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/pkg/payload"
@@ -79,13 +80,130 @@ func (e *Env) compile(src, kind string) (*Expr, error) {
 		want = cel.StringType
 	}
 	if out := ast.OutputType(); !out.IsExactType(cel.DynType) && !out.IsExactType(want) {
-		return nil, fmt.Errorf("expression yields %s, want %s", out, kind)
+		return nil, wrongType(src, out.String(), kind)
 	}
 	prg, err := e.env.Program(ast, cel.CostLimit(costLimit), cel.InterruptCheckFrequency(100))
 	if err != nil {
 		return nil, fmt.Errorf("invalid CEL: %s", oneLine(err.Error()))
 	}
+	if err := e.trySamples(ast, src, kind); err != nil {
+		return nil, err
+	}
 	return &Expr{Source: src, prg: prg, kind: kind}, nil
+}
+
+// samples are what expressions see, as the engine builds them, for an
+// event with every field empty (the engine's own event for an incident
+// whose events were all merged away) and for one whose lists hold a
+// value each; raw is an empty object.
+var samples = []map[string]any{
+	{"event": knownFields["event"], "incident": knownFields["incident"], "raw": map[string]any{}},
+	{"event": oneEach(knownFields["event"]), "incident": oneEach(knownFields["incident"]), "raw": map[string]any{}},
+}
+
+// oneEach copies v with every list holding one empty string.
+func oneEach(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[k] = oneEach(x)
+		}
+		return out
+	case []string:
+		return []string{""}
+	}
+	return v
+}
+
+// trySamples runs the expression on the samples. The checker sees event
+// and incident as maps of dyn, so `match: incident.owner` passed it,
+// then failed on every delivery and its job retried until it gave up.
+// event's and incident's fields have the same types on every delivery,
+// so a sample that yields the wrong type, or applies an operator to
+// types it does not take, shows the fault. Any other error (a field of
+// raw, an index past a list's end) may not happen on a real delivery,
+// and is left to run time.
+func (e *Env) trySamples(ast *cel.Ast, src, kind string) error {
+	prg, err := e.env.Program(ast, cel.CostLimit(costLimit), cel.EvalOptions(cel.OptTrackState))
+	if err != nil {
+		return nil // compile built the same program without state tracking
+	}
+	for _, s := range samples {
+		out, det, err := prg.Eval(s)
+		if err != nil {
+			if det != nil {
+				if call, ok := badCall(ast, det.State()); ok {
+					return fmt.Errorf("%s: no %s: convert a value with int(), double() or string() so the types match", oneLine(src), call)
+				}
+			}
+			continue
+		}
+		if got := out.Type().TypeName(); got != kind {
+			return wrongType(src, got, kind)
+		}
+	}
+	return nil
+}
+
+// badCall finds the call that failed for want of an overload for its
+// operands' types (not one that passed on an operand's error) and
+// renders it as "> for int and string".
+func badCall(ast *cel.Ast, state interpreter.EvalState) (string, bool) {
+	var found string
+	celast.PostOrderVisit(celast.NavigateAST(ast.NativeRep()), celast.NewExprVisitor(func(e celast.Expr) {
+		if found != "" || e.Kind() != celast.CallKind {
+			return
+		}
+		v, ok := state.Value(e.ID())
+		if !ok || !types.IsError(v) || !strings.HasPrefix(fmt.Sprint(v.Value()), "no such overload") {
+			return
+		}
+		call := e.AsCall()
+		args := call.Args()
+		if call.IsMemberFunction() {
+			args = append([]celast.Expr{call.Target()}, args...)
+		}
+		var kinds []string
+		for _, a := range args {
+			av, ok := state.Value(a.ID())
+			if !ok || types.IsError(av) {
+				return
+			}
+			kinds = append(kinds, av.Type().TypeName())
+		}
+		name := call.FunctionName()
+		if op, ok := operators.FindReverse(name); ok && op != "" {
+			name = op
+		} else if name == operators.Index {
+			name = "[]"
+		}
+		found = name + " for " + strings.Join(kinds, " and ")
+	}))
+	return found, found != ""
+}
+
+// wrongType says an expression yields got where its step wants want,
+// and how such expressions are usually mended.
+func wrongType(src, got, want string) error {
+	var fix string
+	switch {
+	case want == "bool" && strings.HasPrefix(got, "list"):
+		fix = "test it, e.g. size(...) > 0 or .exists(x, ...)"
+	case want == "bool" && strings.HasPrefix(got, "map"):
+		fix = "test one of its fields"
+	case want == "bool" && got == "string":
+		fix = `compare it, e.g. != "" or == "x"`
+	case want == "bool":
+		fix = "compare it, e.g. > 0"
+	case strings.HasPrefix(got, "list"):
+		fix = `pick one element ([0]) or join them (.join(","))`
+	case strings.HasPrefix(got, "map"):
+		fix = "pick one of its fields"
+	default:
+		fix = "convert it with string(...)"
+	}
+	return fmt.Errorf("%s yields %s, want %s: %s", oneLine(src), got, want, fix)
 }
 
 // oneLine folds CEL's multi-line error (with its caret diagram) so it fits

@@ -3,6 +3,7 @@ package triage
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,10 +89,22 @@ func TestValidationNamesFileAndStep(t *testing.T) {
 `, []string{"bad.yaml:4: step 2 (broken): match: invalid CEL"}},
 		"non-bool match": {`steps:
   - match: '"yes"'
-`, []string{"step 1 (match): match: expression yields string, want bool"}},
+`, []string{`step 1 (match): match: "yes" yields string, want bool: compare it`}},
 		"non-string key": {`steps:
   - group: {key: "1 + 2"}
-`, []string{"group.key: expression yields int, want string"}},
+`, []string{"group.key: 1 + 2 yields int, want string: convert it with string(...)"}},
+		// event and incident are maps of dyn to CEL's checker: these
+		// passed validation, then failed every attempt of every job.
+		"string as match":       {"steps:\n  - match: incident.owner\n", []string{"bad.yaml:2: step 1 (match): match: incident.owner yields string, want bool: compare it"}},
+		"title as match":        {"steps:\n  - match: event.title\n", []string{"match: event.title yields string, want bool"}},
+		"list element as match": {"steps:\n  - match: event.entities.urls[0]\n", []string{"match: event.entities.urls[0] yields string, want bool"}},
+		"int against string": {"steps:\n  - name: busy\n    if: incident.event_count > \"2\"\n    add_tags: [busy]\n",
+			[]string{`bad.yaml:3: step 1 (busy): if: incident.event_count > "2": no > for int and string: convert a value with int(), double() or string()`}},
+		"in a comprehension": {"steps:\n  - match: event.entities.hosts.exists(h, h > 1)\n", []string{"no > for string and int"}},
+		"list as key": {"steps:\n  - group: {key: event.entities.hosts}\n",
+			[]string{`bad.yaml:2: step 1 (group): group.key: event.entities.hosts yields list, want string: pick one element ([0]) or join them (.join(","))`}},
+		"map as key": {"steps:\n  - group: {key: incident.indicators}\n", []string{"group.key: incident.indicators yields map, want string"}},
+		"int as key": {"steps:\n  - group: {key: incident.event_count}\n", []string{"group.key: incident.event_count yields int, want string"}},
 		"bad severity": {`steps:
   - set_severity: urgent
 `, []string{"set_severity: \"urgent\" is not one of"}},
@@ -142,6 +155,64 @@ func TestValidationNamesFileAndStep(t *testing.T) {
 				t.Errorf("error does not start with the file: %q", err)
 			}
 		})
+	}
+}
+
+// Trying expressions on sample events must not refuse playbooks that
+// work: the shipped ones, the example of 'tw-cli playbook --help', and
+// expressions whose faults, if any, depend on the delivery.
+func TestValidPlaybooksStayValid(t *testing.T) {
+	env := newEnv(t)
+	files, err := fs.Glob(builtins, "playbooks/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatal(files, err)
+	}
+	for _, f := range files {
+		data, _ := fs.ReadFile(builtins, f)
+		if _, err := env.Parse(f, data); err != nil {
+			t.Errorf("built-in %s: %v", f, err)
+		}
+	}
+	help := `name: vip_phishing
+description: Phishing aimed at executives
+steps:
+  - name: only-vips
+    match: event.entities.recipients.exists(r, r.endsWith("@exec.example.com"))
+  - set_severity: critical
+  - add_tags: [phishing, vip]
+  - extract_indicators: true
+  - group: {key: '"vip:" + event.entities.sender', window: 1h}
+  - assign: exec-protection
+  - suppress: internal sender
+    if: event.entities.sender.endsWith("@example.com")
+  - notify: [soc-slack, "*"]
+`
+	for file, text := range map[string]string{"vip_phishing.yaml": help, "sample.yaml": fullPlaybook} {
+		if _, err := env.Parse(file, []byte(text)); err != nil {
+			t.Errorf("%s: %v", file, err)
+		}
+	}
+	for src, kind := range map[string]string{
+		`raw.flag`:                             "bool", // the sender's field: its type is known only on delivery
+		`has(raw.flag) && raw.flag`:            "bool",
+		`raw.data.score > 5`:                   "bool",
+		`incident.event_count > 2`:             "bool",
+		`incident.event_count > 2.5`:           "bool",
+		`incident["owner"] == ""`:              "bool",
+		`event.entities.hosts[0] == "db-1"`:    "bool",
+		`event.title.matches("(?i)urgent")`:    "bool",
+		`"h:" + event.entities.hosts[0]`:       "string",
+		`event.entities.hosts.join(",")`:       "string",
+		`raw.id`:                               "string",
+		`string(incident.event_count)`:         "string",
+		`event.entities.sender.lowerAscii()`:   "string",
+		`size(event.entities.urls) > 0`:        "bool",
+		`incident.tags.exists(t, t == "vip")`:  "bool",
+		`event.entities.hosts.all(h, h != "")`: "bool",
+	} {
+		if _, err := env.compile(src, kind); err != nil {
+			t.Errorf("compile(%s, %s) = %v, want it valid", src, kind, err)
+		}
 	}
 }
 

@@ -344,6 +344,10 @@ func TestFailingStepRetriesWithBackoffAndResumes(t *testing.T) {
 	if len(p.received()) != 1 {
 		t.Fatal("no notification after the destination was added")
 	}
+	// The step the last attempt did not run again counts too.
+	if m := tl[len(tl)-1].Message; m != "playbook needs_dest finished: 3 steps applied, 0 skipped" {
+		t.Fatalf("done entry = %q", m)
+	}
 }
 
 func TestExhaustedJobStaysVisible(t *testing.T) {
@@ -573,6 +577,11 @@ func TestStoppedJobResumesAtItsEnd(t *testing.T) {
 	}
 	if job, _ := r.st.GetTriageJob(ctx, jobs[0].ID); job.Status != store.JobDone {
 		t.Fatalf("resumed job = %+v, want done", job)
+	}
+	// It says where the playbook stopped, not "0 steps applied".
+	tl := r.entries(res.Incidents[0].ID)
+	if m := tl[len(tl)-1].Message; !strings.HasPrefix(m, "playbook malware_triage stopped at is-malware: no match: ") {
+		t.Fatalf("done entry = %q", m)
 	}
 }
 
