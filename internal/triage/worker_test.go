@@ -547,6 +547,27 @@ func TestShutdownInterruptsAndRequeuesAtTheStep(t *testing.T) {
 	}
 }
 
+// malware_triage names Threat Stack among its senders: an alert whose
+// title says malware passes its gate, though Threat Stack sends no
+// category or hashes; one about something else does not.
+func TestMalwareTriageTakesThreatStackAlerts(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	alert := func(id, title string) string {
+		return fmt.Sprintf(`{"id":%q,"title":%q,"severity":1,"server_or_region":"app-02.prod.example","source":"host","created_at":1622663844000}`, id, title)
+	}
+	malware := r.deliver("threatstack", alert("a-1", "Malware detected: trojan binary /tmp/.x executed"), "malware_triage")
+	other := r.deliver("threatstack", alert("a-2", "Process Activity: netcat listener started by www-data"), "malware_triage")
+	r.process()
+	r.process()
+	if tr, _ := r.st.GetIncidentTriage(ctx, malware.Incidents[0].ID); !slices.Contains(tr.Tags, "malware") {
+		t.Fatalf("a Threat Stack malware alert was not triaged as malware: tags %v; timeline %v", tr.Tags, r.timeline(malware.Incidents[0].ID))
+	}
+	if tr, _ := r.st.GetIncidentTriage(ctx, other.Incidents[0].ID); len(tr.Tags) != 0 {
+		t.Fatalf("a netcat alert was tagged %v", tr.Tags)
+	}
+}
+
 // A job stopped by a false match, resumed after a crash that came before
 // its completion was recorded, does not run on past the gate.
 func TestStoppedJobResumesAtItsEnd(t *testing.T) {
