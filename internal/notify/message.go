@@ -200,22 +200,46 @@ func facts(m Message) [][2]string {
 	return f
 }
 
-// indicatorLines lists indicators, at most limit, saying how many were left out.
+// indicatorLines lists indicators for a chat message, at most limit,
+// saying how many were left out. URLs, domains and addresses are defanged
+// (hxxps://evil[.]example): Slack and Teams make bare ones clickable, and
+// these are the attacker's, one click from an analyst.
 func indicatorLines(in store.Indicators, limit int) []string {
 	var lines []string
-	add := func(kind string, vs []string) {
+	add := func(kind string, vs []string, defang func(string) string) {
 		for _, v := range vs {
-			lines = append(lines, kind+": "+v)
+			lines = append(lines, kind+": "+defang(v))
 		}
 	}
-	add("URL", in.URLs)
-	add("Domain", in.Domains)
-	add("IP", in.IPs)
-	add("Hash", in.Hashes)
+	add("URL", in.URLs, defangURL)
+	add("Domain", in.Domains, defangDots)
+	add("IP", in.IPs, defangDots)
+	add("Hash", in.Hashes, func(v string) string { return v })
 	if len(lines) > limit {
 		lines = append(lines[:limit], fmt.Sprintf("… and %d more", len(lines)-limit))
 	}
 	return lines
+}
+
+// defangDots writes a domain's or an IPv4 address's dots as [.].
+func defangDots(v string) string { return strings.ReplaceAll(v, ".", "[.]") }
+
+// defangURL writes http(s) as hxxp(s) and the host's dots as [.], keeping
+// the path readable.
+func defangURL(v string) string {
+	scheme, rest, ok := strings.Cut(v, "://")
+	if !ok {
+		return defangDots(v)
+	}
+	if strings.HasPrefix(strings.ToLower(scheme), "http") {
+		scheme = "hxxp" + scheme[4:]
+	}
+	host, path, _ := strings.Cut(rest, "/")
+	out := scheme + "://" + defangDots(host)
+	if path != "" || strings.HasSuffix(rest, "/") {
+		out += "/" + path
+	}
+	return out
 }
 
 // teamsEscape backslash-escapes what an Adaptive Card's Markdown would

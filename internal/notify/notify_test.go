@@ -155,11 +155,27 @@ func TestSlackFormat(t *testing.T) {
 		t.Fatalf("first field = %v", f)
 	}
 	ind := blocks[2].(map[string]any)["text"].(map[string]any)["text"].(string)
-	if !strings.Contains(ind, "URL: http://malicious.com/login") || !strings.Contains(ind, "Domain: malicious.com") {
+	// Defanged: Slack would make the attacker's URL a link in the channel.
+	if !strings.Contains(ind, "URL: hxxp://malicious[.]com/login") || !strings.Contains(ind, "Domain: malicious[.]com") ||
+		strings.Contains(ind, "http://") {
 		t.Fatalf("indicators block = %q", ind)
 	}
 	if ctx := blocks[3].(map[string]any); ctx["type"] != "context" {
 		t.Fatalf("last block = %v", ctx)
+	}
+}
+
+func TestDefangURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://evil.example/login.php?a=b.c": "hxxps://evil[.]example/login.php?a=b.c",
+		"HTTP://10.0.0.1:8080/":                "hxxp://10[.]0[.]0[.]1:8080/",
+		"http://evil.example":                  "hxxp://evil[.]example",
+		"ftp://files.example/x":                "ftp://files[.]example/x",
+		"evil.example/path":                    "evil[.]example/path",
+	} {
+		if got := defangURL(in); got != want {
+			t.Errorf("defangURL(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 
