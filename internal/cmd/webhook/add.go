@@ -45,7 +45,7 @@ carry an HMAC-SHA256 signature made with its secret:
 Without --secret or --secret-env a random secret is generated and printed
 once; it cannot be shown again (use 'webhook rotate-secret' to replace it).`,
 		Example: `  $ tw-cli webhook add email-gateway --secret "your-secret-key" --auto-triage true --playbook phishing_triage
-  $ EDR_SECRET=… tw-cli webhook add edr --secret-env EDR_SECRET --playbook malware_triage
+  $ EDR_SECRET=… tw-cli webhook add edr --secret-env EDR_SECRET --auto-triage --playbook malware_triage
   $ tw-cli webhook add siem --severity-map "P1=critical,P2=high,P3=medium"
   $ tw-cli webhook add threatstack --format threatstack --verify url-token --allow-from threatstack`,
 		Args: optionalBoolArg("auto-triage", "source name"),
@@ -105,6 +105,10 @@ func addRun(cmd *cobra.Command, opts *AddOptions) error {
 		v.Source, v.Format, v.Verify, onOff(v.AutoTriage), playbookNote(v.Playbook))
 	warnWeakSecret(opts.IO, opts.Spec.Secret, generateHint)
 	warnUnknownPlaybook(opts.IO, opts.Playbooks, v)
+	if v.Playbook != "" && !v.AutoTriage {
+		// Taken for a typo as often as meant: say what the playbook does.
+		fmt.Fprintf(opts.IO.ErrOut, "Note: auto-triage is off, so %s runs only when asked ('tw-cli playbook run --incident …'); add --auto-triage to run it on every new incident\n", v.Playbook)
+	}
 	if generated != "" {
 		fmt.Fprintln(opts.IO.ErrOut, "Generated secret (shown once; store it with the sender now):")
 		fmt.Fprintln(opts.IO.Out, generated)

@@ -180,6 +180,17 @@ func TestAddSecretFromEnv(t *testing.T) {
 	}
 }
 
+// A playbook without auto-triage runs only when asked: said, since the
+// help's own example once left --auto-triage out and nothing ever ran.
+func TestAddPlaybookWithoutAutoTriageIsExplained(t *testing.T) {
+	e := newEnv(t, false)
+	if err := e.run(NewCmdAdd(e.f, nil), "edr", "--secret", "a-long-enough-secret-value", "--playbook", "malware_triage"); err != nil {
+		t.Fatal(err)
+	}
+	e.expectOutput("", "✓ Registered source edr (format auto, verification hmac, auto-triage off, playbook malware_triage)\n"+
+		"Note: auto-triage is off, so malware_triage runs only when asked ('tw-cli playbook run --incident …'); add --auto-triage to run it on every new incident\n")
+}
+
 func TestAddJSON(t *testing.T) {
 	e := newEnv(t, true)
 	err := e.run(NewCmdAdd(e.f, nil), "siem", "--secret", "s", "--format", "generic", "--severity-map", "P1=critical,P2=high",
