@@ -159,7 +159,12 @@ func TestCloseDrainsQueue(t *testing.T) {
 // timeout, and a receiver told to stop within 2s took 30.
 func TestCloseGivesUpOnTheQueuePastItsDeadline(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tw.db")
-	s := openAt(t, path)
+	// No waiting for company: a batch is what is queued when it starts.
+	s, err := Open(context.Background(), path, Options{MaxBatchWait: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
 	ctx := context.Background()
 	if _, err := s.Ingest(ctx, storetest.Delivery("edr", "warm", t0)); err != nil {
 		t.Fatal(err)
@@ -178,26 +183,40 @@ func TestCloseGivesUpOnTheQueuePastItsDeadline(t *testing.T) {
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		t.Fatal(err)
 	}
-	type outcome struct {
-		key string
-		err error
+	// until polls for a state the committer reaches on its own goroutine.
+	until := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("never: %s", what)
+			}
+		}
 	}
-	results := make(chan outcome, 10)
-	ingest := func(key string) {
-		_, err := s.Ingest(ctx, storetest.Delivery("edr", key, t0))
-		results <- outcome{key, err}
+	first := newIngestCall(storetest.Delivery("edr", "first", t0))
+	if err := s.commits.enqueue(ctx, first); err != nil {
+		t.Fatal(err)
 	}
-	go ingest("first") // its batch now waits for the lock
-	time.Sleep(100 * time.Millisecond)
+	// Taken alone: its batch now waits for the lock. The committer takes
+	// it off the queue a moment before its batch is closed to others.
+	until("the first delivery is taken", func() bool { return len(s.commits.queue) == 0 })
+	time.Sleep(20 * time.Millisecond)
+	queued := make(chan error, 9)
 	for i := range 9 {
-		go ingest(fmt.Sprintf("queued-%d", i))
+		go func() {
+			_, err := s.Ingest(ctx, storetest.Delivery("edr", fmt.Sprintf("queued-%d", i), t0))
+			queued <- err
+		}()
 	}
-	time.Sleep(100 * time.Millisecond)
+	until("nine deliveries are queued", func() bool { return len(s.commits.queue) == 9 })
 	s.SetDrainDeadline(time.Now())
 	closed := make(chan error, 1)
 	start := time.Now()
 	go func() { closed <- s.Close() }()
-	time.Sleep(100 * time.Millisecond)
+	until("Close has begun", func() bool {
+		s.commits.mu.RLock()
+		defer s.commits.mu.RUnlock()
+		return s.commits.closed
+	})
 	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
 		t.Fatal(err)
 	}
@@ -207,13 +226,12 @@ func TestCloseGivesUpOnTheQueuePastItsDeadline(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("Close took %s", d)
 	}
-	for range 10 {
-		r := <-results
-		switch {
-		case r.key == "first" && r.err != nil:
-			t.Errorf("the batch already committing failed: %v", r.err)
-		case r.key != "first" && !errors.Is(r.err, store.ErrClosed):
-			t.Errorf("%s queued past the deadline: %v, want ErrClosed", r.key, r.err)
+	if r := <-first.done; r.err != nil {
+		t.Errorf("the batch already committing failed: %v", r.err)
+	}
+	for range 9 {
+		if err := <-queued; !errors.Is(err, store.ErrClosed) {
+			t.Errorf("queued past the deadline: %v, want ErrClosed", err)
 		}
 	}
 	s2 := openAt(t, path)
