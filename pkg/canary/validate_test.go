@@ -84,6 +84,14 @@ func TestValidateWebhookURL(t *testing.T) {
 			t.Errorf("%q: err = %v", s, err)
 		}
 	}
+	// These parse as URLs (url.Parse refuses tabs and newlines itself):
+	// only the whitespace check stops a path pasted with a space.
+	for _, s := range []string{"https://hooks.example.com/a b", "https://hooks.example.com/x?q=a b"} {
+		var ie *canary.InputError
+		if err := canary.ValidateWebhookURL(s); !errors.As(err, &ie) || ie.Reason != "contains whitespace" {
+			t.Errorf("%q: err = %v, want contains whitespace", s, err)
+		}
+	}
 }
 
 func TestCheckMSTeamsURL(t *testing.T) {
