@@ -201,7 +201,17 @@ func applyOnce(ctx context.Context, st store.Store, cfg *Config, opts ApplyOptio
 			steps = append(steps, step{change: Change{Source: cur.Name, Action: ActionDelete}})
 		}
 	}
-	sort.Slice(steps, func(i, j int) bool { return steps[i].change.Source < steps[j].change.Source })
+	// Written in this order: creates and updates, then removals, each by
+	// name. A write that fails part way then leaves the sources the file
+	// renamed in place beside their new names, rather than the senders of
+	// a renamed source with no source at all.
+	sort.SliceStable(steps, func(i, j int) bool {
+		di, dj := steps[i].change.Action == ActionDelete, steps[j].change.Action == ActionDelete
+		if di != dj {
+			return dj
+		}
+		return steps[i].change.Source < steps[j].change.Source
+	})
 
 	plan := Plan{DryRun: opts.DryRun, Changes: make([]Change, 0, len(steps))}
 	for i, s := range steps {
@@ -215,6 +225,8 @@ func applyOnce(ctx context.Context, st store.Store, cfg *Config, opts ApplyOptio
 		}
 		plan.Changes = append(plan.Changes, s.change)
 	}
+	// Shown by name, as the file lists them.
+	sort.SliceStable(plan.Changes, func(i, j int) bool { return plan.Changes[i].Source < plan.Changes[j].Source })
 	return plan, nil
 }
 

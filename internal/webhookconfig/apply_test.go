@@ -349,6 +349,29 @@ func TestApplyPartialFailureReportsWhatWasDone(t *testing.T) {
 	}
 }
 
+// A rename whose create fails leaves the old source in place: removals
+// come last, so the senders of a renamed source keep one.
+func TestApplyRemovesLast(t *testing.T) {
+	base := openStore(t)
+	if _, err := Apply(context.Background(), base, mustParse(t, "sources:\n  edr:\n    secret: x\n"), ApplyOptions{Now: at(t0)}); err != nil {
+		t.Fatal(err)
+	}
+	st := &failingStore{Store: base, failAt: 1}
+	plan, err := Apply(context.Background(), st, mustParse(t, "sources:\n  edr-v2:\n    secret: x\n"), ApplyOptions{Now: at(t0)})
+	if err == nil || err.Error() != "create source edr-v2: disk full" || len(plan.Changes) != 0 {
+		t.Fatalf("plan %v, err %v", actions(plan), err)
+	}
+	if _, err := base.GetSource(context.Background(), "edr"); err != nil {
+		t.Fatalf("the source being renamed was removed before its new name existed: %v", err)
+	}
+	// A whole apply still lists its changes by name.
+	st.failAt = 0
+	plan, err = Apply(context.Background(), st, mustParse(t, "sources:\n  a:\n    secret: x\n"), ApplyOptions{Now: at(t0)})
+	if err != nil || !reflect.DeepEqual(actions(plan), []string{"a:create", "edr:delete"}) {
+		t.Fatalf("plan %v, err %v", actions(plan), err)
+	}
+}
+
 // racingStore is another receiver applying the same file at the same
 // moment: just before this process creates a source, the other one does.
 type racingStore struct {

@@ -453,6 +453,12 @@ func (l *loader) secret(spec *sources.Spec, key, n, verifyNode *yaml.Node) {
 	case strings.HasPrefix(raw, "file:"):
 		secret, ok = l.secretFile(n, field, strings.TrimPrefix(raw, "file:"))
 	default:
+		if bareEnvRef.MatchString(raw) {
+			// A shell's $NAME is no reference here: stored as written, the
+			// secret would be the variable's name, readable in the file.
+			l.errorf(n, "%s: %s would be taken literally; write \"${%s}\" to read the environment variable (a secret that really is %s goes in a file: file:/path)", field, raw, raw[1:], raw)
+			return
+		}
 		secret, ok = l.expand(n, field, raw)
 		if ok && !interpolates(raw) && l.mode&0o077 != 0 && runtime.GOOS != "windows" {
 			l.warnf(n, "%s is written in the file, which other users can read (mode %04o); use \"${ENV_VAR}\" or \"file:/path\", or chmod 600 %s",
@@ -533,6 +539,9 @@ func unwrapPathError(err error, path string) string {
 
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+// bareEnvRef is a whole secret written as a shell variable, $NAME.
+var bareEnvRef = regexp.MustCompile(`^\$[A-Za-z_][A-Za-z0-9_]*$`)
+
 // interpolates reports whether s reads an environment variable: a ${
 // that is not the $${ escape of a literal one.
 func interpolates(s string) bool {
@@ -586,6 +595,10 @@ func (l *loader) expand(n *yaml.Node, field, s string) (string, bool) {
 		case v == "":
 			l.errorf(n, "%s: environment variable %s is empty", field, name)
 			ok = false
+		case strings.HasSuffix(v, "\n"):
+			// Filled from a file (a Kubernetes secret, "$(cat f; echo x)"):
+			// the newline is part of the secret here, though file: trims it.
+			l.warnf(n, "%s: environment variable %s ends in a newline, which is part of the secret; senders signing without it will be refused", field, name)
 		}
 		b.WriteString(v)
 	}

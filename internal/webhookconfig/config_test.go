@@ -112,7 +112,7 @@ func TestExpandSecrets(t *testing.T) {
 		"lit$eral$":     "lit$eral$",
 		"$${A}":         "${A}",
 		"x$$${A}":       "x$${A}",
-		"$A":            "$A",
+		"$A-and-more":   "$A-and-more",
 	} {
 		cfg, err := Parse("c.yaml", []byte("sources:\n  s:\n    secret: '"+in+"'\n"), e)
 		if err != nil {
@@ -122,6 +122,25 @@ func TestExpandSecrets(t *testing.T) {
 		if got := cfg.Sources[0].Spec.Secret; got != want {
 			t.Errorf("%q expanded to %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A shell's $NAME in place of ${NAME} stored the variable's name as the
+// secret: public in the file, and no sender signing with the real one
+// got through. An environment value ending in a newline (filled from a
+// file) is part of the secret, unlike file:'s: said, not trimmed.
+func TestShellStyleReferencesAndTrailingNewlines(t *testing.T) {
+	_, err := Parse("c.yaml", []byte("sources:\n  s:\n    secret: $EDR_SECRET\n"), env("EDR_SECRET", "edr-secret-value"))
+	if err == nil || !strings.Contains(err.Error(), `c.yaml:3: sources.s.secret: $EDR_SECRET would be taken literally; write "${EDR_SECRET}"`) {
+		t.Fatalf("$EDR_SECRET: %v", err)
+	}
+	cfg, err := Parse("c.yaml", []byte("sources:\n  s:\n    secret: ${EDR_SECRET}\n"), env("EDR_SECRET", "edr-secret-value\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Sources[0].Spec.Secret != "edr-secret-value\n" || len(cfg.Warnings) != 1 ||
+		!strings.Contains(cfg.Warnings[0], "c.yaml:3: sources.s.secret: environment variable EDR_SECRET ends in a newline") {
+		t.Fatalf("secret %q, warnings %q", cfg.Sources[0].Spec.Secret, cfg.Warnings)
 	}
 }
 

@@ -38,10 +38,13 @@ type ApplyOptions struct {
 	Output string
 }
 
-// applyResult is what -o json|yaml prints.
+// applyResult is what -o json|yaml prints. After a failed write, Changes
+// are those made before it, Error says what failed and Incomplete is set.
 type applyResult struct {
 	File string `json:"file"`
 	webhookconfig.Plan
+	Error      string `json:"error,omitempty"`
+	Incomplete bool   `json:"incomplete,omitempty"`
 }
 
 // NewCmdApply returns `webhook apply`.
@@ -134,21 +137,26 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 	})
 	opts.IO.StopProgress()
 	if err != nil {
-		if len(plan.Changes) > 0 {
-			fmt.Fprintf(opts.IO.ErrOut, "Applied before the error: %s\n", plan.Summary())
+		var conflict *webhookconfig.ConflictError
+		if len(plan.Changes) == 0 || errors.As(err, &conflict) {
+			return err
 		}
+		// Some sources were written: say which, as a successful apply
+		// would, so that the state left behind is known.
+		if opts.Output == output.JSON || opts.Output == output.YAML {
+			if perr := output.Print(opts.IO, opts.Output, applyResult{File: opts.File, Plan: plan, Error: err.Error(), Incomplete: true}, nil); perr != nil {
+				return perr
+			}
+		} else if perr := printPlan(opts, plan); perr != nil {
+			return perr
+		}
+		fmt.Fprintf(opts.IO.ErrOut, "Applied before the error: %s\n", plan.Summary())
 		return err
 	}
 	if opts.Output == output.JSON || opts.Output == output.YAML {
 		return output.Print(opts.IO, opts.Output, applyResult{File: opts.File, Plan: plan}, nil)
 	}
-	err = output.Print(opts.IO, opts.Output, nil, func(t *output.TablePrinter) {
-		t.Header("SOURCE", "ACTION", "CHANGES")
-		for _, c := range plan.Changes {
-			t.Row(c.Source, string(c.Action), dash(changeDetail(c)))
-		}
-	})
-	if err != nil {
+	if err := printPlan(opts, plan); err != nil {
 		return err
 	}
 	if opts.DryRun {
@@ -162,6 +170,16 @@ func applyRun(ctx context.Context, opts *ApplyOptions) error {
 		}
 	}
 	return nil
+}
+
+// printPlan prints a plan's changes as a table.
+func printPlan(opts *ApplyOptions, plan webhookconfig.Plan) error {
+	return output.Print(opts.IO, opts.Output, nil, func(t *output.TablePrinter) {
+		t.Header("SOURCE", "ACTION", "CHANGES")
+		for _, c := range plan.Changes {
+			t.Row(c.Source, string(c.Action), dash(changeDetail(c)))
+		}
+	})
 }
 
 // changeDetail lists an update's fields, and where a taken-over source

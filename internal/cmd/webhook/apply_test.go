@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -334,5 +335,43 @@ func TestApplyRunWarnsOfAnUnknownPlaybook(t *testing.T) {
 	}
 	if !strings.Contains(errOut, `WARNING: no playbook "malwar_triage"`) || strings.Contains(errOut, `"phishing_triage"`) {
 		t.Fatalf("stderr:\n%s", errOut)
+	}
+}
+
+// failCreate fails the creation of one source, as a full disk would.
+type failCreate struct {
+	store.Store
+	name string
+}
+
+func (f failCreate) CreateSource(ctx context.Context, s *store.Source) error {
+	if s.Name == f.name {
+		return errors.New("disk full")
+	}
+	return f.Store.CreateSource(ctx, s)
+}
+
+// An apply that fails part way says which sources it wrote, in the
+// table or in -o json (which printed nothing), so the state it left is
+// known.
+func TestApplyRunReportsAPartialApply(t *testing.T) {
+	fx := newApplyFixture(t)
+	fx.write("sources:\n  a:\n    secret: s\n  b:\n    secret: s\n")
+	failing := func(o *ApplyOptions) {
+		o.Store = func() (store.Store, error) { return failCreate{fx.store, "b"}, nil }
+	}
+	out, errOut, err := fx.run(false, failing)
+	if err == nil || out != "a\tcreate\t-\n" || !strings.Contains(errOut, "Applied before the error: 1 created") {
+		t.Fatalf("table: %q / %q / %v", out, errOut, err)
+	}
+	fx.write("sources:\n  a:\n    secret: s\n  b:\n    secret: s\n  c:\n    secret: s\n")
+	out, _, err = fx.run(false, func(o *ApplyOptions) { failing(o); o.Output = "json" })
+	var res struct {
+		Changes    []webhookconfig.Change `json:"changes"`
+		Error      string                 `json:"error"`
+		Incomplete bool                   `json:"incomplete"`
+	}
+	if err == nil || json.Unmarshal([]byte(out), &res) != nil || !res.Incomplete || !strings.Contains(res.Error, "create source b: disk full") {
+		t.Fatalf("json: %q, %v", out, err)
 	}
 }
