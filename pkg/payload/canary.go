@@ -34,12 +34,14 @@ func init() { register(canary{}) }
 
 func (canary) Name() string { return FormatCanary }
 
-// Sniff relies on Canary's PascalCase keys (AlertType, IncidentHash,
-// Intro with Description), the audit envelope's type, or the free
-// Canarytoken's manage_url or memo with channel.
+// Sniff relies on Canary's own values and keys (an AlertType naming a
+// Canary kind, IncidentHash, Intro with Description), the audit envelope's
+// type, or the free Canarytoken's manage_url or memo with channel. Any
+// AlertType was once enough, and Microsoft's alerts (Office 365 and
+// Defender for Cloud records carry one too) were read as Canary incidents.
 func (canary) Sniff(doc map[string]any) bool {
 	return str(doc["type"]) == "console-audit" ||
-		has(doc, "AlertType") || has(doc, "IncidentHash") ||
+		strings.HasPrefix(str(doc["AlertType"]), "Canary") || has(doc, "IncidentHash") ||
 		(has(doc, "Intro") && has(doc, "Description")) ||
 		isFreeCanarytoken(doc)
 }
@@ -87,6 +89,17 @@ func canaryAlert(doc map[string]any) Event {
 	ev.CorrelationKey = ev.ExternalID
 	device := str(doc["CanaryName"])
 	kind := ev.Category
+	if ev.Type == canaryOperational {
+		if id := str(doc["CanaryID"]); id != "" {
+			// A device's disconnect and its reconnect are one outage: the
+			// reconnect resolves the disconnect's incident instead of each
+			// blip leaving one open.
+			ev.CorrelationKey = "device:" + id
+			if strings.EqualFold(kind, "Canary Reconnected") {
+				ev.VendorStatus = "Resolved"
+			}
+		}
+	}
 
 	switch ev.Type {
 	case canarytokenIncident:
@@ -121,6 +134,13 @@ func canaryAlert(doc map[string]any) Event {
 	e := &ev.Entities
 	e.Hosts = appendUnique(e.Hosts, device, str(doc["ReverseDNS"]))
 	e.addIPs(str(doc["CanaryIP"]), str(doc["SourceIP"]))
+	if str(doc["SourceIP"]) == "" {
+		// Canarytoken incidents may name the attacker only in prose:
+		// "… triggered over doc-msword by the source IP 1.1.1.1."
+		if m := canarySourceIP().FindStringSubmatch(ev.Description); m != nil {
+			e.addIPs(m[1])
+		}
+	}
 	for _, d := range canaryDetails(doc["AdditionalDetails"]) {
 		switch strings.ToLower(d.name) {
 		case "username", "user":
@@ -133,6 +153,9 @@ func canaryAlert(doc map[string]any) Event {
 	}
 	return ev
 }
+
+// canarySourceIP finds the address in an Intro's "source IP <addr>".
+var canarySourceIP = lazyRE(`source IP ([0-9A-Fa-f:.]+[0-9A-Fa-f])`)
 
 // canaryDummy recognizes the console's test incident, old and new: a
 // "Dummy Incident" kind, the testnode device, or the dummy flock.

@@ -93,3 +93,26 @@ func TestFreeCanarytokenKeepsManageURLOut(t *testing.T) {
 		t.Errorf("ips %q", ev.Entities.IPs)
 	}
 }
+
+// A device's disconnect and reconnect share one incident, which the
+// reconnect resolves.
+func TestCanaryOutageIsOneIncident(t *testing.T) {
+	down := parseOne(t, FormatCanary, `{"Description":"Canary Disconnected","Intro":"One of your Canaries (fs-02) has disconnected from the console.","CanaryName":"fs-02","CanaryID":"00000000c81d4e2a"}`)
+	up := parseOne(t, FormatCanary, `{"Description":"Canary Reconnected","Intro":"One of your Canaries (fs-02) has reconnected to the console.","CanaryName":"fs-02","CanaryID":"00000000c81d4e2a"}`)
+	if down.CorrelationKey == "" || down.CorrelationKey != up.CorrelationKey || down.VendorStatus != "" || up.VendorStatus != "Resolved" {
+		t.Fatalf("down %q/%q, up %q/%q", down.CorrelationKey, down.VendorStatus, up.CorrelationKey, up.VendorStatus)
+	}
+}
+
+// Microsoft's alert records carry an AlertType too: they are not Canary
+// incidents (auto-detection took them for ones, titled "Canary incident").
+func TestMicrosoftAlertTypeIsNotCanary(t *testing.T) {
+	body := `{"AlertId":"3fa2c1d0-13","AlertType":"System","Name":"Email messages removed after delivery","Operation":"AlertTriggered","Severity":"Informational","Status":"Active","CreationTime":"2025-07-08T16:01:29"}`
+	res, err := Parse(FormatAuto, []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Format == FormatCanary {
+		t.Fatalf("an Office 365 alert record detected as %s: %+v", res.Format, res.Events[0])
+	}
+}

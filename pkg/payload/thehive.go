@@ -110,6 +110,11 @@ func (theHive) events(doc map[string]any) []Event {
 		if strings.EqualFold(str(field("stage")), "Closed") {
 			ev.VendorStatus = "Closed"
 		}
+		// An alert imported into a case is done as an alert: TheHive says
+		// nothing more of it, and the case opens its own incident.
+		if kind == "alert" && (strings.EqualFold(ev.VendorStatus, "Imported") || strings.EqualFold(str(field("stage")), "Imported")) {
+			ev.VendorStatus = "Closed"
+		}
 		ev.Description = str(field("description"))
 	}
 

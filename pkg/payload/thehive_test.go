@@ -145,3 +145,21 @@ func TestTheHive5ClosedCase(t *testing.T) {
 		t.Errorf("task status %q", ev.VendorStatus)
 	}
 }
+
+// An alert imported into a case (TheHive 4 status, TheHive 5 stage
+// "Imported") is done as an alert: its incident closes, and the case
+// opens its own.
+func TestTheHiveImportedAlertCloses(t *testing.T) {
+	for _, b := range []string{
+		`{"operation":"Update","objectType":"alert","objectId":"~81","rootId":"~81","details":{"status":"Imported","case":"AV6F"},"object":{"title":"Phish","status":"Imported","severity":2}}`,
+		`{"action":"update","objectType":"Alert","objectId":"~82","rootId":"~82","object":{"title":"Phish","stage":"Imported","caseId":"~900","severity":2}}`,
+	} {
+		if ev := parseOne(t, FormatTheHive, b); ev.VendorStatus != "Closed" {
+			t.Errorf("%s: vendor status %q, want Closed", b, ev.VendorStatus)
+		}
+	}
+	// A case is not closed by an "Imported" of its own.
+	if ev := parseOne(t, FormatTheHive, `{"operation":"Update","objectType":"case","objectId":"~5","object":{"title":"c","status":"Imported"}}`); ev.VendorStatus == "Closed" {
+		t.Error("a case's status closed it as an alert's would")
+	}
+}
