@@ -2,8 +2,9 @@
 // model. Each vendor format lives in its own file and registers a Parser;
 // Parse picks one by name, or sniffs the body when the format is "auto".
 //
-// Formats: generic (seed 003), defender (Microsoft Defender for Office
-// 365), crowdstrike (Falcon streaming events), splunk (webhook alert
+// Formats: generic (seed 003), defender (seed 003's Microsoft Defender for
+// Office 365 envelope, and Microsoft Graph security alerts), crowdstrike
+// (Falcon streaming events), splunk (webhook alert
 // action), thehive (audit webhook), threatstack (alert webhook batches) and
 // canary (Thinkst Canary, Canarytokens).
 //
