@@ -45,7 +45,7 @@ docs:
 	rm -rf docs/reference docs/man
 	$(GO) run ./cmd/gen-docs docs
 
-## bench: tw-cli serve vs a bare net/http handler on loopback (about 2 minutes); BENCHFLAGS adds compare's flags, e.g. BENCHFLAGS='-soak 60s'
+## bench: tw-cli serve vs a bare net/http handler on loopback, with a 60 s soak (about 4 minutes); BENCHFLAGS adds compare's flags, e.g. BENCHFLAGS='-soak 0' to skip the soak
 ## (BENCHFLAGS='-database-url postgres://…' also measures a receiver on PostgreSQL, next to SQLite)
 BENCHFLAGS ?=
 bench: build
