@@ -339,6 +339,11 @@ func (r *Receiver) ingest(w http.ResponseWriter, req *http.Request, name, reqID 
 	if errors.Is(err, store.ErrClosed) {
 		return nil, 0, &rejection{status: http.StatusServiceUnavailable, code: CodeUnavailable, msg: "The receiver is shutting down; retry later", retryAfter: true}
 	}
+	if errors.Is(err, store.ErrBusy) {
+		// Logged with the cause (another process holding the database's
+		// write lock, such as a migration); the sender retries.
+		return nil, 0, &rejection{status: http.StatusServiceUnavailable, code: CodeUnavailable, msg: "The database is busy; retry later", retryAfter: true, detail: err}
+	}
 	if err != nil {
 		return nil, 0, internalError(err)
 	}

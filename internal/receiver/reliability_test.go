@@ -464,6 +464,24 @@ func TestClosedStoreAnswersUnavailable(t *testing.T) {
 	}
 }
 
+// busyIngest is a store whose database another process holds locked
+// past the store's wait (sqlite's test holds a real lock for that).
+type busyIngest struct{ store.Store }
+
+func (busyIngest) Ingest(context.Context, *store.Delivery) (*store.IngestResult, error) {
+	return nil, fmt.Errorf("%w: database is locked (5) (SQLITE_BUSY)", store.ErrBusy)
+}
+
+// A database locked by another process (a migration run by a newer CLI)
+// is a 503 to retry, not a 500: nothing was stored.
+func TestBusyDatabaseAnswersUnavailable(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.Store = busyIngest{o.Store} })
+	r, h := f.deliverWith("email-gateway", testBody, now, nil)
+	if r.status != http.StatusServiceUnavailable || errCode(r) != CodeUnavailable || h.Get("Retry-After") == "" {
+		t.Fatalf("busy database: %d %s (Retry-After %q), want 503 %s with Retry-After", r.status, r.raw, h.Get("Retry-After"), CodeUnavailable)
+	}
+}
+
 // failingLookup is a store whose source lookups fail (a database outage).
 type failingLookup struct{ store.Store }
 

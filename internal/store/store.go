@@ -36,6 +36,10 @@ var (
 	// ErrClosed means the store is shutting down and stored nothing; the
 	// sender should retry, against this receiver once restarted or another.
 	ErrClosed = errors.New("store closed")
+	// ErrBusy means the database was locked by another writer (a
+	// migration, another process) past the store's wait: nothing was
+	// stored, and the sender should retry.
+	ErrBusy = errors.New("database busy")
 	// ErrIdempotencyConflict refuses a delivery whose idempotency key
 	// was used, within its retention, for another body: answering it as
 	// a repeat would hand out the other delivery's incident.

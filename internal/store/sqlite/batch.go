@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -275,6 +276,9 @@ func (c *committer) commit(batch []*ingestCall) {
 		}
 		if failed < 0 {
 			if err != nil {
+				if isBusy(err) || isLocked(err) {
+					err = fmt.Errorf("%w: %w", store.ErrBusy, err)
+				}
 				for _, i := range pending {
 					replies[i] = ingestReply{err: err}
 				}

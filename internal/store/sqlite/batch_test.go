@@ -241,6 +241,45 @@ func TestCloseGivesUpOnTheQueuePastItsDeadline(t *testing.T) {
 	}
 }
 
+// A write lock another process holds past the busy timeout fails the
+// batch as store.ErrBusy, which the receiver answers 503 to retry (it was
+// a 500).
+func TestLockedDatabaseIsBusy(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tw.db")
+	s := openAt(t, path)
+	ctx := context.Background()
+	if _, err := s.Ingest(ctx, storetest.Delivery("edr", "warm", t0)); err != nil {
+		t.Fatal(err)
+	}
+	// The writer is one connection: this is the committer's.
+	if _, err := s.w.ExecContext(ctx, "PRAGMA busy_timeout = 50"); err != nil {
+		t.Fatal(err)
+	}
+	other, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Ingest(ctx, storetest.Delivery("edr", "locked-out", t0))
+	if !errors.Is(err, store.ErrBusy) {
+		t.Fatalf("Ingest under another's write lock = %v, want ErrBusy", err)
+	}
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Ingest(ctx, storetest.Delivery("edr", "after", t0)); err != nil {
+		t.Fatalf("after the lock: %v", err)
+	}
+}
+
 // TestPruneInChunks prunes more keys of the replay_keys table older
 // versions wrote than one chunk holds.
 func TestPruneInChunks(t *testing.T) {

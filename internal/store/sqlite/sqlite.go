@@ -166,6 +166,13 @@ func isBusy(err error) bool {
 	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
+// isLocked reports SQLITE_LOCKED: a conflict within this process's
+// connections, which waiting may also clear.
+func isLocked(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_LOCKED
+}
+
 // createFile creates the database file and its dir, so the file is 0600
 // from its first byte: it holds source secrets.
 func createFile(path string) error {
