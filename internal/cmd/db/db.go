@@ -15,7 +15,10 @@ func NewCmdDB(f *cmdutil.Factory) *cobra.Command {
 		Long: `The store's schema is versioned. Every command that opens the store
 (serve included) applies pending migrations first, so upgrading tw-cli
 upgrades the schema; several receivers starting at once on one
-PostgreSQL database take turns, and each migration is applied once.
+PostgreSQL database take turns, and each migration is applied once. On
+SQLite, a newer tw-cli does not migrate the file while an older 'tw-cli
+serve' is receiving into it (the migration would hold the write lock and
+fail its deliveries): restart serve with the new binary first.
 
 'tw-cli db status' shows where the schema stands without changing it;
 'tw-cli db migrate' applies pending migrations, e.g. from a deploy step

@@ -22,6 +22,12 @@ func (s *Store) Migrate(ctx context.Context) (from, to int, err error) {
 	if err := createFile(s.path); err != nil {
 		return 0, 0, err
 	}
+	if !s.schemaCurrent(ctx) && s.otherReceiverRunning() {
+		// Its migrations take the write lock for as long as they run
+		// (an index over millions of events: seconds), and the receiver's
+		// deliveries failed meanwhile; it also runs an older build.
+		return 0, 0, fmt.Errorf("%w (%s): restart it with this tw-cli, which migrates the schema as it starts, or stop it first", ErrMigrateUnderReceiver, s.path)
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, 0, err

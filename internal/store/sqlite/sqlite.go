@@ -207,6 +207,27 @@ func (s *Store) Close() error {
 	return s.closeErr
 }
 
+// ErrMigrateUnderReceiver is Migrate's answer when the schema needs
+// migrating and another process is receiving into the file.
+var ErrMigrateUnderReceiver = errors.New("the database's schema is older than this tw-cli, and a tw-cli serve is receiving into it")
+
+// otherReceiverRunning reports whether another process holds the receiver
+// lock (ClaimReceiver); this process's own claim does not count.
+func (s *Store) otherReceiverRunning() bool {
+	s.claimMu.Lock()
+	defer s.claimMu.Unlock()
+	if s.receiverLock != nil {
+		return false
+	}
+	f, err := os.OpenFile(s.path+".receiver.lock", os.O_RDWR, 0)
+	if err != nil {
+		return false // no lock file: no receiver ever claimed this file
+	}
+	defer f.Close() // releases the lock if it was taken here
+	held, err := lockExclusive(f)
+	return err == nil && !held
+}
+
 // ErrOtherReceiver is ClaimReceiver's answer when another process
 // already receives into the same database file.
 var ErrOtherReceiver = errors.New("another tw-cli serve is already receiving into this database")

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -167,4 +168,53 @@ func TestQueriesUseTheirIndexes(t *testing.T) {
 			t.Errorf("plan without %s:\n%s", c.index, strings.Join(plan, "\n"))
 		}
 	}
+}
+
+// A newer tw-cli's command found the schema older and migrated it under
+// a running receiver, holding the write lock while its index was built:
+// every delivery meanwhile failed. It now refuses, naming the remedy, and
+// migrates once the receiver is gone.
+func TestNoMigrationUnderARunningReceiver(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "tw.db")
+	recv, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := recv.ClaimReceiver(); err != nil {
+		t.Fatal(err)
+	}
+	// As an older build left it: the last migration not applied.
+	if _, err := recv.w.ExecContext(ctx, `DROP INDEX events_incident`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := recv.w.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version = ?`, len(migrations)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, path, Options{}); !errors.Is(err, ErrMigrateUnderReceiver) {
+		t.Fatalf("Open of an older schema under a receiver = %v, want ErrMigrateUnderReceiver", err)
+	}
+	cli, err := Open(ctx, path, Options{NoMigrate: true}) // as 'db migrate' opens it
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := cli.Migrate(ctx); !errors.Is(err, ErrMigrateUnderReceiver) {
+		t.Fatalf("Migrate under a receiver = %v", err)
+	}
+	cli.Close()
+	// The receiver's own process may migrate (serve does, at start).
+	if _, _, err := recv.Migrate(ctx); err != nil {
+		t.Fatalf("the receiver's own Migrate: %v", err)
+	}
+	for _, q := range []string{`DROP INDEX events_incident`, `DELETE FROM schema_migrations WHERE version = ` + fmt.Sprint(len(migrations))} {
+		if _, err := recv.w.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recv.Close()
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatalf("Open once the receiver stopped: %v", err)
+	}
+	s.Close()
 }
