@@ -105,10 +105,7 @@ func addRun(cmd *cobra.Command, opts *AddOptions) error {
 		v.Source, v.Format, v.Verify, onOff(v.AutoTriage), playbookNote(v.Playbook))
 	warnWeakSecret(opts.IO, opts.Spec.Secret, generateHint)
 	warnUnknownPlaybook(opts.IO, opts.Playbooks, v)
-	if v.Playbook != "" && !v.AutoTriage {
-		// Taken for a typo as often as meant: say what the playbook does.
-		fmt.Fprintf(opts.IO.ErrOut, "Note: auto-triage is off, so %s runs only when asked ('tw-cli playbook run --incident …'); add --auto-triage to run it on every new incident\n", v.Playbook)
-	}
+	noteManualPlaybook(opts.IO, v)
 	if generated != "" {
 		fmt.Fprintln(opts.IO.ErrOut, "Generated secret (shown once; store it with the sender now):")
 		fmt.Fprintln(opts.IO.Out, generated)

@@ -127,5 +127,8 @@ func updateRun(cmd *cobra.Command, opts *UpdateOptions) error {
 		warnWeakSecret(opts.IO, *opts.Patch.Secret, "run 'tw-cli webhook rotate-secret "+v.Source+"' to have a strong one generated")
 	}
 	warnUnknownPlaybook(opts.IO, opts.Playbooks, v)
+	if opts.Patch.Playbook != nil {
+		noteManualPlaybook(opts.IO, v)
+	}
 	return nil
 }

@@ -141,6 +141,18 @@ func TestUpdateRun(t *testing.T) {
 	}
 }
 
+// Naming a playbook on a source without auto-triage says it runs only
+// when asked, as 'webhook add' does.
+func TestUpdatePlaybookWithoutAutoTriageIsExplained(t *testing.T) {
+	e := newEnv(t, false)
+	e.add(sources.Spec{Source: "edr", Secret: "s"})
+	if err := e.run(NewCmdUpdate(e.f, nil), "edr", "--playbook", "malware_triage"); err != nil {
+		t.Fatal(err)
+	}
+	e.expectOutput("", "✓ Updated source edr\n"+
+		"Note: auto-triage is off, so malware_triage runs only when asked ('tw-cli playbook run --incident …'); add --auto-triage to run it on every new incident\n")
+}
+
 func TestUpdateJSON(t *testing.T) {
 	e := newEnv(t, false)
 	e.add(sources.Spec{Source: "edr", Secret: "s", Playbook: "malware_triage", SeverityMapping: map[string]string{"4": "high"}})

@@ -188,6 +188,14 @@ func warnUnknownPlaybook(io *iostreams.IOStreams, playbooks func() (*triage.Cata
 		v.Playbook, strings.Join(names, ", "), cat.Dir(), v.Source)
 }
 
+// noteManualPlaybook says that a playbook without auto-triage runs only
+// when asked: taken for a typo as often as meant.
+func noteManualPlaybook(io *iostreams.IOStreams, v sources.View) {
+	if v.Playbook != "" && !v.AutoTriage {
+		fmt.Fprintf(io.ErrOut, "Note: auto-triage is off, so %s runs only when asked ('tw-cli playbook run --incident …'); add --auto-triage to run it on every new incident\n", v.Playbook)
+	}
+}
+
 // warnFileManaged warns that a change to a source from a
 // webhook_config.yaml lasts only until the file is applied again, which
 // makes the sources match it; what undid the change would otherwise be
