@@ -169,20 +169,7 @@ func TestCloseGivesUpOnTheQueuePastItsDeadline(t *testing.T) {
 	if _, err := s.Ingest(ctx, storetest.Delivery("edr", "warm", t0)); err != nil {
 		t.Fatal(err)
 	}
-	// Another process's write transaction, as sqlite3 on the file would hold.
-	other, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	conn, err := other.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
+	release := holdWriteLock(t, path)
 	// until polls for a state the committer reaches on its own goroutine.
 	until := func(what string, cond func() bool) {
 		t.Helper()
@@ -217,9 +204,7 @@ func TestCloseGivesUpOnTheQueuePastItsDeadline(t *testing.T) {
 		defer s.commits.mu.RUnlock()
 		return s.commits.closed
 	})
-	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
+	release()
 	if err := <-closed; err != nil {
 		t.Fatal(err)
 	}
@@ -255,28 +240,41 @@ func TestLockedDatabaseIsBusy(t *testing.T) {
 	if _, err := s.w.ExecContext(ctx, "PRAGMA busy_timeout = 50"); err != nil {
 		t.Fatal(err)
 	}
+	release := holdWriteLock(t, path)
+	_, err := s.Ingest(ctx, storetest.Delivery("edr", "locked-out", t0))
+	if !errors.Is(err, store.ErrBusy) {
+		t.Fatalf("Ingest under another's write lock = %v, want ErrBusy", err)
+	}
+	release()
+	if _, err := s.Ingest(ctx, storetest.Delivery("edr", "after", t0)); err != nil {
+		t.Fatalf("after the lock: %v", err)
+	}
+}
+
+// holdWriteLock takes the file's write lock from a connection of its own,
+// as sqlite3 or another process holding a write transaction would, until
+// release is called (or the test ends).
+func holdWriteLock(t *testing.T, path string) (release func()) {
+	t.Helper()
+	ctx := context.Background()
 	other, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer other.Close()
+	t.Cleanup(func() { other.Close() })
 	conn, err := other.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Ingest(ctx, storetest.Delivery("edr", "locked-out", t0))
-	if !errors.Is(err, store.ErrBusy) {
-		t.Fatalf("Ingest under another's write lock = %v, want ErrBusy", err)
-	}
-	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Ingest(ctx, storetest.Delivery("edr", "after", t0)); err != nil {
-		t.Fatalf("after the lock: %v", err)
+	return func() {
+		t.Helper()
+		if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
