@@ -22,7 +22,9 @@ func (s *Store) Migrate(ctx context.Context) (from, to int, err error) {
 	if err := createFile(s.path); err != nil {
 		return 0, 0, err
 	}
-	if !s.schemaCurrent(ctx) && s.otherReceiverRunning() {
+	// The lock is checked first: Open calls Migrate only when the schema
+	// is not current, so the query is only made under a receiver.
+	if s.otherReceiverRunning() && !s.schemaCurrent(ctx) {
 		// Its migrations take the write lock for as long as they run
 		// (an index over millions of events: seconds), and the receiver's
 		// deliveries failed meanwhile; it also runs an older build.

@@ -207,6 +207,9 @@ func (s *Store) Close() error {
 	return s.closeErr
 }
 
+// lockPath is the file whose advisory lock the receiving process holds.
+func (s *Store) lockPath() string { return s.path + ".receiver.lock" }
+
 // ErrMigrateUnderReceiver is Migrate's answer when the schema needs
 // migrating and another process is receiving into the file.
 var ErrMigrateUnderReceiver = errors.New("the database's schema is older than this tw-cli, and a tw-cli serve is receiving into it")
@@ -219,7 +222,7 @@ func (s *Store) otherReceiverRunning() bool {
 	if s.receiverLock != nil {
 		return false
 	}
-	f, err := os.OpenFile(s.path+".receiver.lock", os.O_RDWR, 0)
+	f, err := os.OpenFile(s.lockPath(), os.O_RDWR, 0)
 	if err != nil {
 		return false // no lock file: no receiver ever claimed this file
 	}
@@ -243,7 +246,7 @@ func (s *Store) ClaimReceiver() error {
 	if s.receiverLock != nil {
 		return nil
 	}
-	f, err := os.OpenFile(s.path+".receiver.lock", os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(s.lockPath(), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("lock %s: %w", s.path, err)
 	}
