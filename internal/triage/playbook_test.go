@@ -173,24 +173,10 @@ func TestValidPlaybooksStayValid(t *testing.T) {
 			t.Errorf("built-in %s: %v", f, err)
 		}
 	}
-	help := `name: vip_phishing
-description: Phishing aimed at executives
-steps:
-  - name: only-vips
-    match: event.entities.recipients.exists(r, r.endsWith("@exec.example.com"))
-  - set_severity: critical
-  - add_tags: [phishing, vip]
-  - extract_indicators: true
-  - group: {key: '"vip:" + event.entities.sender', window: 1h}
-  - assign: exec-protection
-  - suppress: internal sender
-    if: event.entities.sender.endsWith("@example.com")
-  - notify: [soc-slack, "*"]
-`
-	for file, text := range map[string]string{"vip_phishing.yaml": help, "sample.yaml": fullPlaybook} {
-		if _, err := env.Parse(file, []byte(text)); err != nil {
-			t.Errorf("%s: %v", file, err)
-		}
+	// The example in 'tw-cli playbook --help' is checked where that help
+	// is written (internal/cmd/playbook), from the help text itself.
+	if _, err := env.Parse("sample.yaml", []byte(fullPlaybook)); err != nil {
+		t.Errorf("sample.yaml: %v", err)
 	}
 	for src, kind := range map[string]string{
 		`raw.flag`:                             "bool", // the sender's field: its type is known only on delivery

@@ -19,6 +19,7 @@ import (
 	"github.com/tw-cli/tw-cli/internal/iostreams"
 	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/internal/store/sqlite"
+	"github.com/tw-cli/tw-cli/internal/triage"
 )
 
 var now = time.Date(2024, 1, 15, 10, 0, 0, 0, time.UTC)
@@ -308,5 +309,27 @@ func TestRunWithADeadLetteredNotifyFails(t *testing.T) {
 	}
 	if dls, _ := h.st.ListDeadLetters(ctx); len(dls) != 1 {
 		t.Fatalf("%d dead letters, want 1", len(dls))
+	}
+}
+
+// The playbook in the group's help is one a user may copy: it must pass
+// validation as printed (un-indented from the help text itself).
+func TestHelpExamplePlaybookIsValid(t *testing.T) {
+	long := NewCmdPlaybook(&cmdutil.Factory{}).Long
+	start := strings.Index(long, "\n  name: ")
+	if start < 0 {
+		t.Fatal("no example playbook in the help")
+	}
+	block, _, _ := strings.Cut(long[start+1:], "\n\n")
+	var yaml strings.Builder
+	for _, line := range strings.Split(block, "\n") {
+		yaml.WriteString(strings.TrimPrefix(line, "  ") + "\n")
+	}
+	env, err := triage.NewEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Parse("vip_phishing.yaml", []byte(yaml.String())); err != nil {
+		t.Fatalf("the help's example playbook does not validate: %v\n%s", err, yaml.String())
 	}
 }
