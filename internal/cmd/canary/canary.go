@@ -370,10 +370,10 @@ func unreadable(e *canaryapi.APIError) bool {
 // isDecodeError reports a successful answer whose fields are not what the
 // console documents.
 func isDecodeError(err error) bool {
+	// Every decoding of an answer goes through the client's decodeJSON,
+	// which wraps its failure in a DecodeError.
 	var decode *canaryapi.DecodeError
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	return errors.As(err, &decode) || errors.As(err, &syntax) || errors.As(err, &typ)
+	return errors.As(err, &decode)
 }
 
 // authHint is added to authentication failures.
