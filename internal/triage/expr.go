@@ -43,6 +43,9 @@ func NewEnv() (*Env, error) {
 		cel.Variable("incident", cel.MapType(cel.StringType, cel.DynType)),
 		cel.Variable("raw", cel.DynType),
 		cel.CrossTypeNumericComparisons(true),
+		// A constant regex, duration or timestamp that does not parse
+		// fails every evaluation: refuse it with the playbook instead.
+		cel.ASTValidators(cel.ValidateRegexLiterals(), cel.ValidateDurationLiterals(), cel.ValidateTimestampLiterals()),
 		ext.Strings(),
 		ext.Lists(),
 		ext.Sets(),
@@ -136,6 +139,9 @@ func (e *Env) trySamples(ast *cel.Ast, src, kind string) error {
 				if call, ok := badCall(ast, det.State()); ok {
 					return fmt.Errorf("%s: no %s: convert a value with int(), double() or string() so the types match", oneLine(src), call)
 				}
+				if access, ok := badAccess(ast, det.State()); ok {
+					return fmt.Errorf("%s: %s", oneLine(src), access)
+				}
 			}
 			continue
 		}
@@ -181,6 +187,59 @@ func badCall(ast *cel.Ast, state interpreter.EvalState) (string, bool) {
 		found = name + " for " + strings.Join(kinds, " and ")
 	}))
 	return found, found != ""
+}
+
+// badAccess finds a field selection or an index applied to a scalar (a
+// field of event.title, an element of incident.event_count): the types
+// of event's and incident's fields are the same on every delivery, so it
+// would fail on each.
+func badAccess(ast *cel.Ast, state interpreter.EvalState) (string, bool) {
+	var found string
+	celast.PostOrderVisit(celast.NavigateAST(ast.NativeRep()), celast.NewExprVisitor(func(e celast.Expr) {
+		if found != "" {
+			return
+		}
+		var operand celast.Expr
+		var lacks string
+		switch {
+		case e.Kind() == celast.SelectKind && !e.AsSelect().IsTestOnly():
+			operand, lacks = e.AsSelect().Operand(), "fields"
+		case e.Kind() == celast.CallKind && e.AsCall().FunctionName() == operators.Index && len(e.AsCall().Args()) == 2:
+			operand, lacks = e.AsCall().Args()[0], "elements"
+		default:
+			return
+		}
+		v, ok := state.Value(operand.ID())
+		if !ok {
+			return
+		}
+		switch v.Type() {
+		case types.StringType, types.IntType, types.UintType, types.DoubleType, types.BoolType, types.NullType, types.BytesType:
+			found = fmt.Sprintf("%s is %s, which has no %s", exprText(operand), withArticle(v.Type().TypeName()), lacks)
+		}
+	}))
+	return found, found != ""
+}
+
+// exprText renders a chain of field selections (event.title); anything
+// else is "a value".
+func exprText(e celast.Expr) string {
+	switch e.Kind() {
+	case celast.IdentKind:
+		return e.AsIdent()
+	case celast.SelectKind:
+		if inner := exprText(e.AsSelect().Operand()); inner != "a value" {
+			return inner + "." + e.AsSelect().FieldName()
+		}
+	}
+	return "a value"
+}
+
+func withArticle(typeName string) string {
+	if strings.ContainsAny(typeName[:1], "aeiou") {
+		return "an " + typeName
+	}
+	return "a " + typeName
 }
 
 // wrongType says an expression yields got where its step wants want,

@@ -101,6 +101,15 @@ func TestValidationNamesFileAndStep(t *testing.T) {
 		"int against string": {"steps:\n  - name: busy\n    if: incident.event_count > \"2\"\n    add_tags: [busy]\n",
 			[]string{`bad.yaml:3: step 1 (busy): if: incident.event_count > "2": no > for int and string: convert a value with int(), double() or string()`}},
 		"in a comprehension": {"steps:\n  - match: event.entities.hosts.exists(h, h > 1)\n", []string{"no > for string and int"}},
+		// Constant arguments that can never work: refused when written,
+		// not on every delivery.
+		"bad regex":     {"steps:\n  - match: event.title.matches('[unclosed')\n", []string{"match: invalid CEL"}},
+		"bad duration":  {"steps:\n  - match: duration('soon') > duration('1h')\n", []string{"match: invalid CEL"}},
+		"bad timestamp": {"steps:\n  - match: timestamp('yesterday') < timestamp('2024-01-01T00:00:00Z')\n", []string{"match: invalid CEL"}},
+		// event's and incident's fields have fixed types: a field of a
+		// string or an index into an int fails on every delivery.
+		"field of a string": {"steps:\n  - match: event.title.text == 'x'\n", []string{"match: event.title.text == 'x': event.title is a string, which has no fields"}},
+		"index into an int": {"steps:\n  - match: incident.event_count[0] == 1\n", []string{"match: incident.event_count[0] == 1: incident.event_count is an int, which has no elements"}},
 		"list as key": {"steps:\n  - group: {key: event.entities.hosts}\n",
 			[]string{`bad.yaml:2: step 1 (group): group.key: event.entities.hosts yields list, want string: pick one element ([0]) or join them (.join(","))`}},
 		"map as key": {"steps:\n  - group: {key: incident.indicators}\n", []string{"group.key: incident.indicators yields map, want string"}},
