@@ -99,7 +99,12 @@ func (c *sourceCache) get(ctx context.Context, name string) (*cachedSource, erro
 		}
 		return nil, err
 	}
-	if c.gen == gen {
+	// An invalidation since the read began may have been this source's:
+	// then its entry is gone (or newer), and what was read may predate
+	// the change. One of another source leaves e in place; the read is
+	// then as good as any, and e must not stay refreshing, which would
+	// serve it, expired, for good.
+	if c.gen == gen || (ok && c.entries[name] == e) {
 		fresh.expires = c.clock().Add(c.ttl)
 		c.put(name, fresh)
 	}

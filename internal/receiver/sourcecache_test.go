@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tw-cli/tw-cli/internal/store"
 	"github.com/tw-cli/tw-cli/internal/store/sqlite"
 )
 
@@ -38,5 +39,75 @@ func TestUnknownNamesAreBounded(t *testing.T) {
 	}
 	if _, ok := c.entries["fresh"]; !ok || c.unknown != 1 {
 		t.Fatalf("after expiry: fresh cached %v, %d unknown", ok, c.unknown)
+	}
+}
+
+// invalidatingStore changes another source (as the admin API would)
+// while a lookup reads.
+type invalidatingStore struct {
+	*sqlite.Store
+	c     *sourceCache
+	other string
+}
+
+func (s *invalidatingStore) GetSource(ctx context.Context, name string) (*store.Source, error) {
+	if s.other != "" {
+		s.c.invalidate(s.other)
+	}
+	return s.Store.GetSource(ctx, name)
+}
+
+// TestRefreshSurvivesAnotherSourcesInvalidation: a change to one source
+// while another's expired entry was being read again left that entry
+// marked as refreshing, and it was then served, expired, for good: a
+// secret changed afterwards by another process was never seen.
+func TestRefreshSurvivesAnotherSourcesInvalidation(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tw.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	src := &store.Source{Name: "edr", Secret: "first-secret-0123456789", Format: "generic", Verify: "hmac", Origin: "cli",
+		CreatedAt: time.Unix(1e9, 0), UpdatedAt: time.Unix(1e9, 0)}
+	if err := st.CreateSource(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	add := func(secret string) {
+		t.Helper()
+		readAt := src.UpdatedAt
+		src.Secret, src.UpdatedAt = secret, src.UpdatedAt.Add(time.Second)
+		if err := st.UpdateSource(ctx, src, readAt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ist := &invalidatingStore{Store: st}
+	c := newSourceCache(ist, time.Second, 0)
+	ist.c = c
+	clock := time.Unix(1e9, 0)
+	c.clock = func() time.Time { return clock }
+	secret := func() string {
+		t.Helper()
+		e, err := c.get(ctx, "edr")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.src.Secret
+	}
+	if got := secret(); got != "first-secret-0123456789" {
+		t.Fatalf("secret %q", got)
+	}
+
+	ist.other = "another-source" // changed during the next read
+	clock = clock.Add(2 * time.Second)
+	add("second-secret-0123456789")
+	secret()
+	ist.other = ""
+
+	add("third-secret-0123456789") // by another process: only the TTL brings it
+	clock = clock.Add(2 * time.Second)
+	secret() // the read of an expired entry
+	if got := secret(); got != "third-secret-0123456789" {
+		t.Fatalf("after expiry the cache serves secret %q, want the stored third one", got)
 	}
 }
