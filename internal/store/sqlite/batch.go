@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,6 +85,9 @@ type ingestCall struct {
 	// measure of how fast deliveries arrive.
 	queuedAt time.Time
 	done     chan ingestReply // buffered: the committer never blocks on a caller
+	// probe is Ping's call: no delivery, only whether the write lock can
+	// be taken.
+	probe bool
 }
 
 func newIngestCall(d *store.Delivery) *ingestCall {
@@ -177,7 +181,7 @@ func (c *committer) run() {
 				call.done <- ingestReply{err: store.ErrClosed}
 			}
 		} else {
-			c.commit(batch)
+			c.commitWithProbes(batch)
 		}
 		clear(batch) // let the delivered payloads be collected
 	}
@@ -255,6 +259,45 @@ func (a *arrivalRate) observe(t time.Time, maxWait time.Duration) {
 	if t.After(a.last) {
 		a.last = t
 	}
+}
+
+// commitWithProbes commits the batch's deliveries, then answers its
+// probes (rare: a load balancer's health checks) with whether the write
+// lock can be taken, in a transaction of their own so that the deliveries'
+// path stays as it is.
+func (c *committer) commitWithProbes(batch []*ingestCall) {
+	if !slices.ContainsFunc(batch, func(call *ingestCall) bool { return call.probe }) {
+		c.commit(batch)
+		return
+	}
+	var deliveries, probes []*ingestCall
+	for _, call := range batch {
+		if call.probe {
+			probes = append(probes, call)
+		} else {
+			deliveries = append(deliveries, call)
+		}
+	}
+	if len(deliveries) > 0 {
+		c.commit(deliveries)
+	}
+	err := c.probeWriteLock()
+	for _, call := range probes {
+		call.done <- ingestReply{err: err}
+	}
+}
+
+// probeWriteLock takes the write lock (the writer's transactions begin
+// IMMEDIATE) and lets it go.
+func (c *committer) probeWriteLock() error {
+	tx, err := c.s.w.BeginTx(context.Background(), nil)
+	if err != nil {
+		if isBusy(err) || isLocked(err) {
+			err = fmt.Errorf("%w: %w", store.ErrBusy, err)
+		}
+		return err
+	}
+	return tx.Rollback()
 }
 
 // commit writes a batch and answers each caller. A delivery whose

@@ -251,6 +251,40 @@ func TestLockedDatabaseIsBusy(t *testing.T) {
 	}
 }
 
+// TestPingNeedsTheWriteLock: /readyz answered ready from the reader while
+// another process held the write lock and every delivery waited out the
+// busy timeout and failed. Ping now fails by its deadline, with the
+// busy timeout's error once that passes, and succeeds again once the
+// lock is free.
+func TestPingNeedsTheWriteLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tw.db")
+	s := openAt(t, path)
+	ctx := context.Background()
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("Ping on a free database: %v", err)
+	}
+	if _, err := s.w.ExecContext(ctx, "PRAGMA busy_timeout = 300"); err != nil {
+		t.Fatal(err)
+	}
+	release := holdWriteLock(t, path)
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if err := s.Ping(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Ping under another's write lock, 50 ms deadline = %v, want the deadline", err)
+	}
+	if err := s.Ping(ctx); !errors.Is(err, store.ErrBusy) {
+		t.Fatalf("Ping under another's write lock = %v, want ErrBusy", err)
+	}
+	release()
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("Ping after the lock: %v", err)
+	}
+	// Deliveries still commit alongside.
+	if _, err := s.Ingest(ctx, storetest.Delivery("edr", "after", t0)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // holdWriteLock takes the file's write lock from a connection of its own,
 // as sqlite3 or another process holding a write transaction would, until
 // release is called (or the test ends).

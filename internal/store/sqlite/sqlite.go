@@ -268,8 +268,26 @@ func (s *Store) ClaimReceiver() error {
 	return nil
 }
 
-// Ping checks the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.r.PingContext(ctx) }
+// Ping checks the database answers, and that deliveries can be written:
+// it goes through the committer, which takes the write lock for it, so a
+// lock another process holds (or a stuck commit) shows as ctx's deadline
+// passing. Reading alone answered while every delivery waited out the
+// busy timeout and failed.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.r.PingContext(ctx); err != nil {
+		return err
+	}
+	call := &ingestCall{probe: true, queuedAt: time.Now(), done: make(chan ingestReply, 1)}
+	if err := s.commits.enqueue(ctx, call); err != nil {
+		return err
+	}
+	select {
+	case r := <-call.done:
+		return r.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
 var migrations = []string{
 	`CREATE TABLE sources (
