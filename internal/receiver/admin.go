@@ -140,6 +140,11 @@ func (r *Receiver) handleCreateSource(w http.ResponseWriter, req *http.Request) 
 }
 
 func (r *Receiver) handleListSources(w http.ResponseWriter, req *http.Request) {
+	// The whole list, always: a filter it ignored would look applied.
+	for name := range req.URL.Query() {
+		writeError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("unknown query parameter %q: this listing takes none", name))
+		return
+	}
 	vs, err := r.sources.List(req.Context())
 	if err != nil {
 		r.writeSourceError(w, err)

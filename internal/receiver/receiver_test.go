@@ -156,6 +156,8 @@ func TestIngestErrors(t *testing.T) {
 	sigArray, _ := sign("your-secret", array, now)
 	big := `{"x":"` + strings.Repeat("a", 2000) + `"}`
 	sigBig, _ := sign("your-secret", big, now)
+	empty := " \n"
+	sigEmpty, _ := sign("your-secret", empty, now)
 
 	tests := []struct {
 		name, source, body, sig, ts string
@@ -170,6 +172,8 @@ func TestIngestErrors(t *testing.T) {
 		{"too far ahead", "email-gateway", testBody, sigFuture, future, 401, "timestamp_expired", "Webhook timestamp is too far in the future (>5 minutes)"},
 		{"malformed json", "email-gateway", badJSON, sigBad, ts, 400, "invalid_payload", ""},
 		{"json array", "email-gateway", array, sigArray, ts, 400, "invalid_payload", ""},
+		// Go's "EOF" said nothing to a sender.
+		{"empty", "email-gateway", empty, sigEmpty, ts, 400, "invalid_payload", "Webhook payload is invalid: body is empty: it must be a JSON object"},
 		{"too large", "email-gateway", big, sigBig, ts, 413, "payload_too_large", ""},
 	}
 	for _, tt := range tests {
@@ -370,7 +374,7 @@ func TestAdminAPI(t *testing.T) {
 		// Out of the stores' time range: matched everything or nothing.
 		"/api/incidents?since=2263-01-01T00:00:00Z", "/api/events?since=1000-01-01T00:00:00Z",
 		// Misspelt or not a filter of this listing: ignored, the whole list.
-		"/api/incidents?sorce=edr2", "/api/incidents?severity=critical", "/api/events?status=open"} {
+		"/api/incidents?sorce=edr2", "/api/incidents?severity=critical", "/api/events?status=open", "/api/webhooks?limit=1"} {
 		if r := f.admin("GET", path, "", f.token); r.status != 400 || errCode(r) != "invalid_request" {
 			t.Errorf("%s: %d %s, want 400 invalid_request", path, r.status, r.raw)
 		}

@@ -241,5 +241,8 @@ func jsonErrorText(err error) string {
 	if errors.As(err, &typeErr) {
 		return "body must be a JSON object"
 	}
+	if errors.Is(err, io.EOF) { // nothing but whitespace
+		return "body is empty: it must be a JSON object"
+	}
 	return err.Error()
 }
