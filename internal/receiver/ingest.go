@@ -186,10 +186,19 @@ func (r *Receiver) handleIngest(w http.ResponseWriter, req *http.Request) {
 		}
 		// Every delivery logs this line: the attributes go straight to
 		// logDelivery, without logLine's copy.
-		r.logDelivery(req.Context(), slog.LevelInfo, msg, slog.String("component", logs.ComponentWebhook),
+		attrs := []slog.Attr{slog.String("component", logs.ComponentWebhook),
 			slog.String("request_id", reqID), slog.String("source", name), slog.Int("status", status),
 			slog.String("incident", resp.IncidentNumber), slog.String("incident_id", resp.IncidentID),
-			slog.Float64("duration_ms", msSince(start)))
+			slog.Float64("duration_ms", msSince(start))}
+		if len(resp.Incidents) > 1 {
+			// A batch: the log must find each of its incidents' delivery.
+			nums := make([]string, len(resp.Incidents))
+			for i, ref := range resp.Incidents {
+				nums[i] = ref.IncidentNumber
+			}
+			attrs = append(attrs, slog.String("incidents", strings.Join(nums, ",")))
+		}
+		r.logDelivery(req.Context(), slog.LevelInfo, msg, attrs...)
 		writeJSON(w, status, resp.body())
 	}
 	r.metrics.duration.WithLabelValues(label, strconv.Itoa(status)).Observe(time.Since(start).Seconds())

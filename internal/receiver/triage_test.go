@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -66,7 +67,8 @@ func TestAutoTriageWithoutPlaybookUsesDefault(t *testing.T) {
 }
 
 func TestBatchQueuesOneJobPerIncident(t *testing.T) {
-	f := newFixture(t)
+	var logged bytes.Buffer
+	f := newFixture(t, func(o *Options) { o.Logger = slog.New(slog.NewJSONHandler(&logged, nil)) })
 	f.addSource(sources.Spec{Source: "ts", Secret: "s", AutoTriage: true, Playbook: "malware_triage", Format: "threatstack"})
 	body := `[{"id":"a1","title":"one","severity":1},{"id":"a2","title":"two","severity":1}]`
 	body = `{"alerts":` + body + `}`
@@ -75,6 +77,20 @@ func TestBatchQueuesOneJobPerIncident(t *testing.T) {
 	ids, _ := r.body["queue_ids"].([]any)
 	if r.body["status"] != "queued" || len(ids) != 2 || ids[0] != r.body["queue_id"] {
 		t.Fatalf("batch: %s", r.raw)
+	}
+	// The log finds the delivery of each incident, not only the first's.
+	for _, id := range ids {
+		j, err := f.store.GetTriageJob(context.Background(), id.(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inc, err := f.store.GetIncident(context.Background(), j.IncidentID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(logged.String(), inc.Number) {
+			t.Errorf("the delivery's log line does not name %s:\n%s", inc.Number, logged.String())
+		}
 	}
 }
 

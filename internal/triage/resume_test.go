@@ -75,4 +75,8 @@ func TestResumedJobSummarizesEveryStep(t *testing.T) {
 	if !strings.Contains(logs.String(), `level=WARN msg="triage job done with failed steps`) {
 		t.Fatalf("no warning of the failed step:\n%s", logs.String())
 	}
+	// `tw-cli logs --source email-gateway` must show it.
+	if !strings.Contains(logs.String(), `source=email-gateway`) {
+		t.Fatalf("the warning does not name the source:\n%s", logs.String())
+	}
 }

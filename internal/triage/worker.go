@@ -191,7 +191,8 @@ func (w *Worker) claim(ctx context.Context, n int) ([]store.TriageJob, error) {
 }
 
 func (w *Worker) process(ctx context.Context, log *slog.Logger, j store.TriageJob) {
-	log = log.With("job", j.ID, "incident_id", j.IncidentID, "playbook", j.Playbook, "attempt", j.Attempts)
+	// source: `tw-cli logs --source S` shows the triage of S's incidents.
+	log = log.With("job", j.ID, "source", j.Source, "incident_id", j.IncidentID, "playbook", j.Playbook, "attempt", j.Attempts)
 	// Writes for the job outlive a shutdown signal long enough to record
 	// where the job stands; the steps themselves see cancellation. Only
 	// for recordTimeout: a database that stopped answering must not hold
