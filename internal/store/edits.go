@@ -32,7 +32,11 @@ func (e *InvalidEdit) Error() string { return e.Msg }
 // are checked in the change's transaction, so a merge or a resolve
 // landing meanwhile is seen.
 func SetIncidentStatus(ctx context.Context, s Store, id, status, actor string, at time.Time) (inc *Incident, msg string, changed bool, err error) {
+	var suppressed string // the reason, when a reopen lifts a suppression
 	check := func(cur *Incident, tr *IncidentTriage) error {
+		if tr.Suppressed && status != StatusResolved {
+			suppressed = tr.SuppressReason
+		}
 		switch {
 		case tr.MergedInto != "":
 			return &EditRefused{fmt.Sprintf("%s was grouped into %s: work on that one", cur.Number, tr.MergedInto)}
@@ -48,6 +52,9 @@ func SetIncidentStatus(ctx context.Context, s Store, id, status, actor string, a
 	inc, changed, err = applyUnlessUnchanged(ctx, s, id, IncidentChange{Status: &status, Check: check}, at, entry)
 	if err == nil && !changed {
 		msg = inc.Number + " is already " + status
+	}
+	if changed && suppressed != "" {
+		msg += "; no longer suppressed (" + suppressed + "): playbooks run on it again"
 	}
 	return inc, msg, changed, err
 }

@@ -115,6 +115,15 @@ type IncidentTriage struct {
 	SuppressReason string `json:"suppress_reason,omitempty"`
 }
 
+// SetStatus is how a change of status touches the triage state: an
+// incident brought back from resolved by hand is no longer suppressed, or
+// every playbook would go on skipping it, and nothing could clear it.
+func (tr *IncidentTriage) SetStatus(status string) {
+	if status != StatusResolved {
+		tr.Suppressed, tr.SuppressReason = false, ""
+	}
+}
+
 // Timeline entry kinds.
 const (
 	TimelinePlaybook = "playbook" // a playbook started, finished or gave up

@@ -363,6 +363,7 @@ func (s *Store) ApplyIncidentChange(ctx context.Context, idOrNumber string, ch s
 		}
 		if ch.Status != nil {
 			inc.Status, changed = text(*ch.Status), true
+			tr.SetStatus(*ch.Status)
 		}
 		if ch.Owner != nil {
 			tr.Owner, changed = text(*ch.Owner), true

@@ -297,6 +297,15 @@ func testIncidentChange(t *testing.T, s store.Store) {
 	if !tr.Suppressed || tr.SuppressReason != reason {
 		t.Fatalf("suppressed triage = %+v", tr)
 	}
+	// Reopened by hand, it is triaged again: still suppressed, every
+	// playbook skipped it and nothing could clear that.
+	reopened, msg, changed, err := store.SetIncidentStatus(ctx, s, inc.ID, store.StatusOpen, "bob", at)
+	if err != nil || !changed || reopened.Status != store.StatusOpen || !strings.Contains(msg, "no longer suppressed ("+reason+")") {
+		t.Fatalf("reopen = %+v, %q, %v, %v", reopened, msg, changed, err)
+	}
+	if tr, _ = s.GetIncidentTriage(ctx, inc.ID); tr.Suppressed || tr.SuppressReason != "" || tr.Owner != "alice" {
+		t.Fatalf("triage after reopening = %+v, want no suppression and the rest kept", tr)
+	}
 	if _, err := s.ApplyIncidentChange(ctx, "INC-1999-0001", store.IncidentChange{}, nil, at); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("missing incident = %v", err)
 	}
