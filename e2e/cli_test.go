@@ -132,6 +132,14 @@ func TestHelpIsLazyAndHasExamples(t *testing.T) {
 	if _, err := os.Stat(e.dataDir); err == nil {
 		t.Fatal("--help created the data dir: it must not open the store")
 	}
+	// A TW_PROFILE naming a missing profile is refused by commands, not by
+	// Tab, which must still offer the profiles that would mend it.
+	e.must("config", "set", "threatstack.user_id", "u1", "--profile", "prod")
+	e.extra = append(e.extra, "TW_PROFILE=nope")
+	e.expectCode(2, "webhook", "list")
+	if out := e.must("__complete", "--profile", "").stdout; !strings.Contains(out, "prod") {
+		t.Fatalf("profile completion under TW_PROFILE=nope:\n%s", out)
+	}
 }
 
 func TestRemoteAdminAPI(t *testing.T) {

@@ -81,6 +81,11 @@ Environment:
 	pf.String("profile", "", "Use this `profile` of the config file for vendor credentials (env TW_PROFILE)")
 	_ = cmd.RegisterFlagCompletionFunc("profile", completeProfiles(f))
 	cmd.PersistentPreRunE = func(c *cobra.Command, args []string) error {
+		if c.Name() == cobra.ShellCompRequestCmd || c.Name() == cobra.ShellCompNoDescRequestCmd {
+			// Completing: a TW_PROFILE naming a missing profile must not
+			// take away the completion of --profile that would mend it.
+			return nil
+		}
 		if topGroup(c).Name() != "serve" {
 			collectLessOften()
 		}
