@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,6 +143,45 @@ func TestHelpIsLazyAndHasExamples(t *testing.T) {
 	}
 }
 
+// TestCompletionOfFlagValues: --playbook offers the data dir's own
+// playbooks (it offered the three built-in names only), and completing
+// from a receiver that does not answer gives up in seconds (it froze the
+// shell for the client's 30-second timeout).
+func TestCompletionOfFlagValues(t *testing.T) {
+	e := newEnv(t)
+	if err := os.MkdirAll(filepath.Join(e.dataDir, "playbooks"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(e.dataDir, "playbooks", "vip_phishing.yaml"), []byte("steps:\n  - add_tags: [vip]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"webhook", "add", "x", "--playbook", ""}, {"webhook", "update", "x", "--playbook", ""}} {
+		if out := e.must(append([]string{"__complete"}, args...)...).stdout; !strings.Contains(out, "vip_phishing") || !strings.Contains(out, "phishing_triage") {
+			t.Errorf("%v:\n%s", args, out)
+		}
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // accepted, never answered
+		}
+	}()
+	start := time.Now()
+	e.must("__complete", "--server", "http://"+ln.Addr().String(), "--token", "tw_x", "incidents", "show", "")
+	if took := time.Since(start); took > 20*time.Second {
+		t.Fatalf("completing from a silent receiver took %s", took)
+	}
+}
+
 func TestRemoteAdminAPI(t *testing.T) {
 	server := newEnv(t)
 	tok := strings.TrimSpace(server.must("token", "create", "--name", "ci").stdout)
@@ -214,9 +254,13 @@ func TestRemoteAdminAPI(t *testing.T) {
 	if remote, local := client.must("events", "show", id).stdout, server.must("events", "show", id).stdout; remote != local || !strings.Contains(remote, "\"data\": {\"n\":  1}") {
 		t.Fatalf("events show of a spaced body from the client:\n%s\nfrom the server:\n%s", remote, local)
 	}
-	// Completing an incident number asks the receiver too.
+	// Completing an incident number asks the receiver too, as does
+	// playbook run's --incident.
 	if out := client.must("__complete", "incidents", "show", "").stdout; !strings.Contains(out, num) {
 		t.Fatalf("completion from the client: %q", out)
+	}
+	if out := client.must("__complete", "playbook", "run", "default", "--incident", "").stdout; !strings.Contains(out, num) {
+		t.Fatalf("--incident completion from the client: %q", out)
 	}
 	// Analysts' edits go to the receiver too, by the same rules, signed
 	// with the client's user and the token's name.

@@ -79,6 +79,11 @@ func ExistingStore(ctx context.Context, f *Factory) (store.Store, error) {
 	return s, nil
 }
 
+// CompletionTimeout bounds what completion asks a remote server or
+// vendor API: a shell waiting on one that does not answer is worse than
+// no completion.
+const CompletionTimeout = 5 * time.Second
+
 // CompleteSourceNames completes source names from the local store, for
 // arguments and --source flags. It never calls a remote server: completion
 // must be fast and offline. Nor does it create or migrate the database.

@@ -24,9 +24,6 @@ import (
 	canaryapi "github.com/tw-cli/tw-cli/pkg/canary"
 )
 
-// completionTimeout bounds the flocks/list call made while completing
-// --flock: a shell waiting on a slow console is worse than no completion.
-const completionTimeout = 5 * time.Second
 
 // NewCmdCanary returns the `canary` command group.
 func NewCmdCanary(f *cmdutil.Factory) *cobra.Command {
@@ -327,7 +324,7 @@ func completeFlocks(f *cmdutil.Factory) cobra.CompletionFunc {
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		ctx, cancel := context.WithTimeout(cmdContext(cmd), completionTimeout)
+		ctx, cancel := context.WithTimeout(cmdContext(cmd), cmdutil.CompletionTimeout)
 		defer cancel()
 		flocks, err := client.Flocks(ctx)
 		if err != nil {

@@ -2,6 +2,7 @@
 package incidents
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -270,46 +271,56 @@ func editError(err error, id string) error {
 	return notFound(err, id)
 }
 
-// completeIncidents offers the numbers of the newest incidents with their
-// titles, from where the command works: the remote receiver when
-// --server is set, else the local database, only if it exists at this
-// build's schema (see cmdutil.ExistingStore): Tab must not create or
-// migrate it.
+// completeIncidents offers incident numbers as a command's only
+// argument (see CompleteNumbers).
 func completeIncidents(f *cmdutil.Factory) cobra.CompletionFunc {
-	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		if f.Remote != nil {
-			if r, err := f.Remote(); err != nil || r != nil {
-				return completeFrom(readerFor(f))(cmd, args, toComplete)
-			}
-		}
-		s, err := cmdutil.ExistingStore(cmd.Context(), f)
-		if err != nil || s == nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		defer s.Close()
-		return completeFrom(func() (reader, error) { return localReader{s}, nil })(cmd, args, toComplete)
-	}
-}
-
-func completeFrom(open func() (reader, error)) cobra.CompletionFunc {
+	numbers := CompleteNumbers(f)
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		s, err := open()
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		incs, err := s.ListIncidents(cmd.Context(), store.IncidentFilter{Limit: 50})
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		var out []string
-		for _, i := range incs {
-			if strings.HasPrefix(i.Number, strings.ToUpper(toComplete)) {
-				out = append(out, i.Number+"\t"+output.Printable(i.Title))
+		return numbers(cmd, args, toComplete)
+	}
+}
+
+// CompleteNumbers offers the numbers of the newest incidents with their
+// titles, from where the command works: the remote receiver when
+// --server is set (for at most completionTimeout: a receiver that does not
+// answer must not freeze the shell), else the local database, only if it
+// exists at this build's schema (see cmdutil.ExistingStore): Tab must not
+// create or migrate it.
+func CompleteNumbers(f *cmdutil.Factory) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		ctx, cancel := context.WithTimeout(cmd.Context(), cmdutil.CompletionTimeout)
+		defer cancel()
+		if f.Remote != nil {
+			if r, err := f.Remote(); err != nil || r != nil {
+				return completeFrom(ctx, readerFor(f), toComplete)
 			}
 		}
-		return out, cobra.ShellCompDirectiveNoFileComp
+		s, err := cmdutil.ExistingStore(ctx, f)
+		if err != nil || s == nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		defer s.Close()
+		return completeFrom(ctx, func() (reader, error) { return localReader{s}, nil }, toComplete)
 	}
+}
+
+func completeFrom(ctx context.Context, open func() (reader, error), toComplete string) ([]string, cobra.ShellCompDirective) {
+	s, err := open()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	incs, err := s.ListIncidents(ctx, store.IncidentFilter{Limit: 50})
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var out []string
+	for _, i := range incs {
+		if strings.HasPrefix(i.Number, strings.ToUpper(toComplete)) {
+			out = append(out, i.Number+"\t"+output.Printable(i.Title))
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
 }

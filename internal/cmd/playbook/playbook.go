@@ -80,12 +80,22 @@ func catalogFunc(f *cmdutil.Factory) func() (*triage.Catalog, error) {
 	}
 }
 
-// completePlaybooks offers playbook names with their descriptions.
+// completePlaybooks offers playbook names as a command's only argument.
 func completePlaybooks(f *cmdutil.Factory) cobra.CompletionFunc {
+	names := CompleteNames(f)
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
+		return names(cmd, args, toComplete)
+	}
+}
+
+// CompleteNames offers the names of the playbooks the receiver would use
+// (the built-in ones, the data dir's and playbooks_dir's), with their
+// descriptions: for a --playbook flag.
+func CompleteNames(f *cmdutil.Factory) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		cat, err := catalogFunc(f)()
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp

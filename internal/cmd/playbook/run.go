@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tw-cli/tw-cli/internal/cmd/incidents"
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/iostreams"
 	"github.com/tw-cli/tw-cli/internal/notify"
@@ -97,6 +98,7 @@ playbook of the incident's source runs (or "default").`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Incident, "incident", "", "Incident `number` or id, e.g. INC-2024-0001")
+	_ = cmd.RegisterFlagCompletionFunc("incident", incidents.CompleteNumbers(f))
 	output.AddFormatFlag(cmd, &opts.Output)
 	return cmd
 }

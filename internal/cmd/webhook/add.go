@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tw-cli/tw-cli/internal/cmd/playbook"
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
 	"github.com/tw-cli/tw-cli/internal/iostreams"
 	"github.com/tw-cli/tw-cli/internal/output"
@@ -70,7 +71,7 @@ once; it cannot be shown again (use 'webhook rotate-secret' to replace it).`,
 	fl.StringVar(&opts.Spec.Description, "description", "", "Free-text description (at most 1 KiB, no control characters but tab and newline)")
 	fl.StringSliceVar(&opts.Spec.AllowFrom, "allow-from", nil, allowFromUsage)
 	output.AddFormatFlag(cmd, &opts.Output)
-	registerEnumCompletions(cmd)
+	registerEnumCompletions(cmd, f)
 	return cmd
 }
 
@@ -147,7 +148,7 @@ func optionalBoolArg(flag, what string) cobra.PositionalArgs {
 	}
 }
 
-func registerEnumCompletions(cmd *cobra.Command) {
+func registerEnumCompletions(cmd *cobra.Command, f *cmdutil.Factory) {
 	fixed := func(vals []string) cobra.CompletionFunc {
 		return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 			return vals, cobra.ShellCompDirectiveNoFileComp
@@ -155,6 +156,6 @@ func registerEnumCompletions(cmd *cobra.Command) {
 	}
 	_ = cmd.RegisterFlagCompletionFunc("format", fixed(payload.Formats()))
 	_ = cmd.RegisterFlagCompletionFunc("verify", fixed(sources.VerifyModes))
-	_ = cmd.RegisterFlagCompletionFunc("playbook", fixed([]string{"phishing_triage", "malware_triage", "default"}))
 	_ = cmd.RegisterFlagCompletionFunc("auto-triage", fixed([]string{"true", "false"}))
+	_ = cmd.RegisterFlagCompletionFunc("playbook", playbook.CompleteNames(f))
 }

@@ -105,7 +105,7 @@ stops working at once.`,
 	fl.StringVar(&desc, "description", "", "Free-text description (at most 1 KiB, no control characters but tab and newline)")
 	fl.StringSliceVar(&allow, "allow-from", nil, allowFromUsage+` (replaces the list; --allow-from "" accepts any address again)`)
 	output.AddFormatFlag(cmd, &opts.Output)
-	registerEnumCompletions(cmd)
+	registerEnumCompletions(cmd, f)
 	return cmd
 }
 
