@@ -11,7 +11,7 @@ function __tw_cli_perform_completion
     __tw_cli_debug "Starting __tw_cli_perform_completion"
 
     # Extract all args except the last one
-    set -l args (commandline -opc)
+    set -l args (commandline -opc | string escape)
     # Extract the last arg and escape it in case it is a space
     set -l lastArg (string escape -- (commandline -ct))
 

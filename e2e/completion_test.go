@@ -26,6 +26,44 @@ func TestCompletionsAreFresh(t *testing.T) {
 	e.expectCode(2, "completion", "tcsh")
 }
 
+// TestFishCompletion drives the shipped fish script as fish's Tab does
+// (complete -C). Cobra's script evals the words before the cursor: a
+// quoted `(touch …)` in one of them ran, and a quoted path with spaces
+// split.
+func TestFishCompletion(t *testing.T) {
+	if _, err := exec.LookPath("fish"); err != nil {
+		t.Skip("fish is not installed (.ci/run installs it)")
+	}
+	e := newEnv(t)
+	e.must("webhook", "add", "edr", "--secret", "s")
+	spaced := filepath.Join(t.TempDir(), "dir with space")
+	e.must("--data-dir", spaced, "webhook", "add", "spaced", "--secret", "s")
+	script, _ := filepath.Abs(filepath.Join("..", "completions", "tw-cli.fish"))
+	marker := filepath.Join(t.TempDir(), "ran")
+	complete := func(line string) string {
+		t.Helper()
+		cmd := exec.Command("fish", "--no-config", "-c", "source "+script+"; complete -C $argv[1]", line)
+		cmd.Env = append(e.environ(), "PATH="+filepath.Dir(binary)+":"+os.Getenv("PATH"))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("fish: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+	if out := complete("tw-cli webhook show "); !strings.Contains(out, "edr") {
+		t.Fatalf("webhook show <Tab>:\n%s", out)
+	}
+	if out := complete("tw-cli webhook add x --description 'see (touch " + marker + ")' --format "); !strings.Contains(out, "generic") {
+		t.Fatalf("--format <Tab> after a quoted description:\n%s", out)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("Tab ran a command written inside a quoted argument")
+	}
+	if out := complete("tw-cli --data-dir '" + spaced + "' webhook show "); !strings.Contains(out, "spaced") {
+		t.Fatalf("webhook show <Tab> with a quoted --data-dir holding spaces:\n%s", out)
+	}
+}
+
 // TestBashCompletion drives the shipped bash script through bash-completion
 // the way an interactive shell does, and checks the candidates.
 func TestBashCompletion(t *testing.T) {

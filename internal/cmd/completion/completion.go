@@ -2,6 +2,11 @@
 package completion
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/tw-cli/tw-cli/internal/cmdutil"
@@ -46,7 +51,7 @@ Pre-generated scripts are also shipped in the completions/ directory.`,
 			case "zsh":
 				return root.GenZshCompletion(out)
 			case "fish":
-				return root.GenFishCompletion(out, true)
+				return genFish(root, out)
 			case "powershell":
 				return root.GenPowerShellCompletionWithDesc(out)
 			}
@@ -54,4 +59,25 @@ Pre-generated scripts are also shipped in the completions/ directory.`,
 		},
 	}
 	return cmd
+}
+
+// fishArgsLine is where cobra's fish script reads the words before the
+// cursor. It then evals them as a command line, unquoted: a Tab after
+// `--description 'see (touch x)'` ran touch (spf13/cobra#2096).
+const fishArgsLine = "set -l args (commandline -opc)\n"
+
+// genFish is cobra's fish script with the words escaped before the eval,
+// as cobra's own fix for that issue does.
+func genFish(root *cobra.Command, out io.Writer) error {
+	var buf bytes.Buffer
+	if err := root.GenFishCompletion(&buf, true); err != nil {
+		return err
+	}
+	script := buf.String()
+	if strings.Count(script, fishArgsLine) != 1 {
+		return fmt.Errorf("fish completion: cobra's script changed; check that it still escapes the command line")
+	}
+	script = strings.Replace(script, fishArgsLine, "set -l args (commandline -opc | string escape)\n", 1)
+	_, err := io.WriteString(out, script)
+	return err
 }
