@@ -262,6 +262,12 @@ func TestRemoteAdminAPI(t *testing.T) {
 	if out := client.must("__complete", "playbook", "run", "default", "--incident", "").stdout; !strings.Contains(out, num) {
 		t.Fatalf("--incident completion from the client: %q", out)
 	}
+	// So do source names: the client's own database has none.
+	for _, args := range [][]string{{"webhook", "show", ""}, {"incidents", "list", "--source", ""}} {
+		if out := client.must(append([]string{"__complete"}, args...)...).stdout; !strings.Contains(out, "email-gateway") {
+			t.Fatalf("completing %v from the client: %q", args, out)
+		}
+	}
 	// Analysts' edits go to the receiver too, by the same rules, signed
 	// with the client's user and the token's name.
 	if r := client.must("incidents", "ack", num); !strings.Contains(r.stderr, "✓ "+num+" is now acknowledged") {

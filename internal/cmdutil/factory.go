@@ -84,10 +84,40 @@ func ExistingStore(ctx context.Context, f *Factory) (store.Store, error) {
 // no completion.
 const CompletionTimeout = 5 * time.Second
 
-// CompleteSourceNames completes source names from the local store, for
-// arguments and --source flags. It never calls a remote server: completion
-// must be fast and offline. Nor does it create or migrate the database.
+// CompleteSourceNames completes source names, for arguments and --source
+// flags, from where the command works: the receiver when --server is set
+// (for at most CompletionTimeout), else the local store.
 func CompleteSourceNames(f *Factory) cobra.CompletionFunc {
+	local := CompleteLocalSourceNames(f)
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		if f.Remote == nil {
+			return local(cmd, args, toComplete)
+		}
+		r, err := f.Remote()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		if r == nil {
+			return local(cmd, args, toComplete)
+		}
+		ctx, cancel := context.WithTimeout(cmd.Context(), CompletionTimeout)
+		defer cancel()
+		vs, err := r.List(ctx)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []string
+		for _, v := range vs {
+			out = appendSourceCandidate(out, toComplete, v.Source, v.Format)
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// CompleteLocalSourceNames completes the local store's source names (for
+// `logs`, which reads this machine's log whatever --server says). It
+// never creates or migrates the database.
+func CompleteLocalSourceNames(f *Factory) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 		s, err := ExistingStore(cmd.Context(), f)
 		if err != nil || s == nil {
@@ -100,12 +130,19 @@ func CompleteSourceNames(f *Factory) cobra.CompletionFunc {
 		}
 		var out []string
 		for _, src := range srcs {
-			if strings.HasPrefix(src.Name, toComplete) {
-				out = append(out, src.Name+"\t"+src.Format)
-			}
+			out = appendSourceCandidate(out, toComplete, src.Name, src.Format)
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	}
+}
+
+// appendSourceCandidate offers name, described by its format, if it
+// begins with what was typed.
+func appendSourceCandidate(out []string, toComplete, name, format string) []string {
+	if strings.HasPrefix(name, toComplete) {
+		out = append(out, name+"\t"+format)
+	}
+	return out
 }
 
 // ExistingDestinations lists the destinations of the store ExistingStore

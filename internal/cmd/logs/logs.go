@@ -77,7 +77,7 @@ server (start, stop, errors), triage.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Filter, "filter", "", "Only this `component`: webhook, admin, server, triage")
 	fl.StringVar(&opts.Source, "source", "", "Only entries about this webhook `source`")
-	_ = cmd.RegisterFlagCompletionFunc("source", cmdutil.CompleteSourceNames(f))
+	_ = cmd.RegisterFlagCompletionFunc("source", cmdutil.CompleteLocalSourceNames(f))
 	fl.StringVar(&opts.Level, "level", "", "Only entries at this `level` or above: debug, info, warn, error")
 	fl.StringVar(&opts.Since, "since", "", "Only entries since this `time`: a duration back (90m, 24h, 7d), a date (UTC midnight) or RFC 3339")
 	fl.StringVar(&opts.Until, "until", "", "Only entries before this `time`: a duration back (90m, 24h, 7d), a date or RFC 3339")
