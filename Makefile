@@ -41,9 +41,10 @@ completions: build
 	$(BIN) completion fish > completions/tw-cli.fish
 	$(BIN) completion powershell > completions/tw-cli.ps1
 
+## docs: man pages and Markdown reference; the man pages' date is that of the last commit to docs/, so regenerating unchanged help changes nothing
 docs:
 	rm -rf docs/reference docs/man
-	$(GO) run ./cmd/gen-docs docs
+	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct -- docs 2>/dev/null | grep . || date +%s) $(GO) run ./cmd/gen-docs docs
 
 ## bench: tw-cli serve vs a bare net/http handler on loopback, with a 60 s soak (about 4 minutes); BENCHFLAGS adds compare's flags, e.g. BENCHFLAGS='-soak 0' to skip the soak
 ## (BENCHFLAGS='-database-url postgres://…' also measures a receiver on PostgreSQL, next to SQLite)

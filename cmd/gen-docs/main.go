@@ -25,7 +25,9 @@ func main() {
 
 func run(dir string) error {
 	root := app.NewRootForDocs()
-	// Generated files carry no date, so regenerating changes nothing.
+	// No generation date in the pages: the man pages' header date comes
+	// from SOURCE_DATE_EPOCH (`make docs` sets it to the last commit to
+	// docs/), so regenerating unchanged help changes nothing.
 	root.DisableAutoGenTag = true
 	md, man := filepath.Join(dir, "reference"), filepath.Join(dir, "man")
 	for _, d := range []string{md, man} {
