@@ -97,6 +97,10 @@ type IncidentRef struct {
 	IncidentNumber string `json:"incident_number"`
 }
 
+// MaxBatchStoredBytes bounds what one batched delivery stores: its events
+// times its body, which each of them keeps (for events show and replay).
+const MaxBatchStoredBytes = 64 << 20
+
 // unknownSourceLabel keeps metric cardinality bounded: names of sources
 // that do not exist come from the network.
 const unknownSourceLabel = "_unknown"
@@ -291,6 +295,13 @@ func (r *Receiver) ingest(w http.ResponseWriter, req *http.Request, name, reqID 
 	}
 	if len(parsed.Events) == 0 {
 		return nil, 0, &rejection{status: http.StatusBadRequest, code: CodeInvalidPayload, msg: "Webhook payload holds no events"}
+	}
+	if n := len(parsed.Events); n > 1 && n*len(body) > MaxBatchStoredBytes {
+		// Each event keeps the whole body it came in: 2,000 alerts in 86 KB
+		// stored 166 MB (and 20,000 in 860 KB held the writer for minutes).
+		return nil, 0, &rejection{status: http.StatusRequestEntityTooLarge, code: CodePayloadTooLarge,
+			msg: fmt.Sprintf("Webhook batch holds %d events; each is stored with the whole %d-byte body, so send at most %d per delivery at this size",
+				n, len(body), max(1, MaxBatchStoredBytes/len(body)))}
 	}
 	d := &store.Delivery{
 		Source: src.Name, ReceivedAt: now, Verification: src.Verify, Format: parsed.Format,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -114,5 +115,35 @@ func TestAcceptedBodyMatchesEncodingJSON(t *testing.T) {
 		if rec.Body.String() != want.String() {
 			t.Errorf("body %q, want %q", rec.Body.String(), want.String())
 		}
+	}
+}
+
+// TestHugeBatchRefused: each event of a batch keeps the whole body, so a
+// body of many small events stored its size times their number (2,000
+// alerts in 86 KB took 166 MB). Past MaxBatchStoredBytes it is refused,
+// saying how many to send, and nothing is stored.
+func TestHugeBatchRefused(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.MaxBodyBytes = 1 << 20 })
+	f.addSource(sources.Spec{Source: "ts", Secret: "s", Format: "threatstack"})
+	alerts := make([]string, 2000)
+	for i := range alerts {
+		alerts[i] = fmt.Sprintf(`{"id":"a%04d","title":"t","severity":1}`, i)
+	}
+	body := `{"alerts":[` + strings.Join(alerts, ",") + `]}`
+	sig, ts := sign("s", body, now)
+	r := f.deliver("ts", body, sig, ts)
+	perDelivery := MaxBatchStoredBytes / len(body)
+	want := fmt.Sprintf("Webhook batch holds 2000 events; each is stored with the whole %d-byte body, so send at most %d per delivery at this size", len(body), perDelivery)
+	if r.status != http.StatusRequestEntityTooLarge || errCode(r) != CodePayloadTooLarge || errMessage(r) != want {
+		t.Fatalf("got %d %s, want 413 %q", r.status, r.raw, want)
+	}
+	if evs, err := f.store.ListEvents(context.Background(), store.EventFilter{Limit: 10}); err != nil || len(evs) != 0 {
+		t.Fatalf("events stored: %d, %v", len(evs), err)
+	}
+	// As many as it says go through.
+	body = `{"alerts":[` + strings.Join(alerts[:perDelivery/2], ",") + `]}`
+	sig, ts = sign("s", body, now)
+	if r := f.deliver("ts", body, sig, ts); r.status != http.StatusAccepted {
+		t.Fatalf("a batch of %d: %d %s", perDelivery/2, r.status, r.raw)
 	}
 }
