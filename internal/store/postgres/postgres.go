@@ -338,7 +338,11 @@ func scanSource(row pgx.Row) (*store.Source, error) {
 	return &src, nil
 }
 
+// sourceArgs also brings src's times to what the table keeps, so that the
+// caller, which prints src after a create or an update, shows what a later
+// read shows.
 func sourceArgs(src *store.Source) ([]any, error) {
+	src.CreatedAt, src.UpdatedAt, src.PreviousExpiresAt = micro(src.CreatedAt), micro(src.UpdatedAt), micro(src.PreviousExpiresAt)
 	mapping, err := store.EncodeSeverityMapping(src.SeverityMapping)
 	if err != nil {
 		return nil, err
@@ -438,6 +442,7 @@ func scanToken(row pgx.Row) (*store.Token, error) {
 
 // CreateToken stores a token's hash.
 func (s *Store) CreateToken(ctx context.Context, t *store.Token) error {
+	t.CreatedAt = micro(t.CreatedAt) // as a later read shows it
 	_, err := s.pool.Exec(ctx, `INSERT INTO tokens (id, name, hash, prefix, created_at) VALUES ($1,$2,$3,$4,$5)`,
 		text(t.ID), text(t.Name), t.Hash, text(t.Prefix), t.CreatedAt)
 	if isUnique(err) {

@@ -83,9 +83,14 @@ func testSources(t *testing.T, s store.Store) {
 		t.Fatalf("update lost data: %+v", again)
 	}
 	stale = *again
-	stale.Description, stale.UpdatedAt = "fresh", t0.Add(2*time.Minute)
+	stale.Description, stale.UpdatedAt = "fresh", t0.Add(2*time.Minute+123*time.Nanosecond)
 	if err := s.UpdateSource(ctx, &stale, again.UpdatedAt); err != nil {
 		t.Fatalf("update after re-reading = %v", err)
+	}
+	// What the caller prints after an update is what a read shows (a
+	// store keeping microseconds printed nanoseconds it had not kept).
+	if fresh, err := s.GetSource(ctx, "email-gateway"); err != nil || !fresh.UpdatedAt.Equal(stale.UpdatedAt) {
+		t.Fatalf("after the update the caller holds updated_at %s, a read gives %+v (%v)", stale.UpdatedAt, fresh, err)
 	}
 	if n := len(again.Secrets(t0)); n != 2 {
 		t.Fatalf("within grace: %d secrets, want 2", n)
