@@ -238,6 +238,9 @@ func (r *Receiver) ingest(w http.ResponseWriter, req *http.Request, name, reqID 
 	cs, err := r.cache.get(ctx, name)
 	if err != nil {
 		rej := internalError(err)
+		if errors.Is(err, store.ErrUnavailable) {
+			rej = unavailableRejection(err)
+		}
 		rej.beforeSource = true
 		return nil, 0, rej
 	}
@@ -358,6 +361,9 @@ func (r *Receiver) ingest(w http.ResponseWriter, req *http.Request, name, reqID 
 	}
 	if errors.Is(err, store.ErrClosed) {
 		return nil, 0, &rejection{status: http.StatusServiceUnavailable, code: CodeUnavailable, msg: "The receiver is shutting down; retry later", retryAfter: true}
+	}
+	if errors.Is(err, store.ErrUnavailable) {
+		return nil, 0, unavailableRejection(err)
 	}
 	if errors.Is(err, store.ErrBusy) {
 		// Logged with the cause (another process holding the database's
@@ -490,6 +496,13 @@ func checkBodyShape(body []byte) *rejection {
 		}
 	}
 	return nil
+}
+
+// unavailableRejection answers a delivery the database could not take for
+// want of a connection (logged with the cause): nothing was stored, and
+// the sender retries.
+func unavailableRejection(err error) *rejection {
+	return &rejection{status: http.StatusServiceUnavailable, code: CodeUnavailable, msg: "The database is unavailable; retry later", retryAfter: true, detail: err}
 }
 
 func internalError(err error) *rejection {

@@ -3,6 +3,7 @@ package receiver
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"testing"
 	"time"
@@ -109,5 +110,54 @@ func TestRefreshSurvivesAnotherSourcesInvalidation(t *testing.T) {
 	secret() // the read of an expired entry
 	if got := secret(); got != "third-secret-0123456789" {
 		t.Fatalf("after expiry the cache serves secret %q, want the stored third one", got)
+	}
+}
+
+// unreachableStore is a database the receiver lost: reads of sources
+// (once the cache expires) and deliveries fail with ErrUnavailable.
+type unreachableStore struct {
+	*sqlite.Store
+	down bool
+}
+
+func (s *unreachableStore) GetSource(ctx context.Context, name string) (*store.Source, error) {
+	if s.down {
+		return nil, fmt.Errorf("%w: dial tcp: connection refused", store.ErrUnavailable)
+	}
+	return s.Store.GetSource(ctx, name)
+}
+
+func (s *unreachableStore) Ingest(ctx context.Context, d *store.Delivery) (*store.IngestResult, error) {
+	if s.down {
+		return nil, fmt.Errorf("%w: dial tcp: connection refused", store.ErrUnavailable)
+	}
+	return s.Store.Ingest(ctx, d)
+}
+
+// TestUnreachableDatabaseIs503: a database out of reach took nothing, so
+// the sender is told to retry (503 unavailable, Retry-After), as /readyz
+// says, rather than that the receiver failed (500).
+func TestUnreachableDatabaseIs503(t *testing.T) {
+	// Cached, the source is known and the delivery fails; uncached, its
+	// source's read does.
+	for name, ttl := range map[string]time.Duration{"delivery": time.Hour, "source read": -1} {
+		t.Run(name, func(t *testing.T) {
+			var us *unreachableStore
+			f := newFixture(t, func(o *Options) {
+				us = &unreachableStore{Store: o.Store.(*sqlite.Store)}
+				o.Store, o.SourceCacheTTL = us, ttl
+			})
+			sig, ts := sign("your-secret", testBody, now)
+			if r := f.deliver("email-gateway", testBody, sig, ts); r.status != http.StatusAccepted {
+				t.Fatalf("while up: %d %s", r.status, r.raw)
+			}
+			us.down = true
+			body := `{"event_type":"x","data":{}}`
+			sig, ts = sign("your-secret", body, now)
+			r := f.deliver("email-gateway", body, sig, ts)
+			if r.status != http.StatusServiceUnavailable || errCode(r) != CodeUnavailable || r.header.Get("Retry-After") == "" {
+				t.Fatalf("lost database: %d %s (Retry-After %q)", r.status, r.raw, r.header.Get("Retry-After"))
+			}
+		})
 	}
 }

@@ -40,6 +40,9 @@ var (
 	// migration, another process) past the store's wait: nothing was
 	// stored, and the sender should retry.
 	ErrBusy = errors.New("database busy")
+	// ErrUnavailable means the database could not be reached or ran out
+	// of resources before anything was stored; the sender should retry.
+	ErrUnavailable = errors.New("database unavailable")
 	// ErrIdempotencyConflict refuses a delivery whose idempotency key
 	// was used, within its retention, for another body: answering it as
 	// a repeat would hand out the other delivery's incident.

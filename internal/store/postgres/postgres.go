@@ -367,10 +367,25 @@ func (s *Store) CreateSource(ctx context.Context, src *store.Source) error {
 }
 
 // GetSource returns one source or ErrNotFound.
+//
+// The receiver reads sources on every delivery its cache misses: a pooled
+// connection found dead (the server restarted, or ended the session) is
+// dropped with its likely dead siblings and the read made once more, as
+// inTx does for writes, and a server out of reach is ErrUnavailable.
 func (s *Store) GetSource(ctx context.Context, name string) (*store.Source, error) {
-	src, err := scanSource(s.pool.QueryRow(ctx, `SELECT `+sourceCols+` FROM sources WHERE name = $1`, text(name)))
-	if errors.Is(err, pgx.ErrNoRows) {
+	get := func() (*store.Source, error) {
+		return scanSource(s.pool.QueryRow(ctx, `SELECT `+sourceCols+` FROM sources WHERE name = $1`, text(name)))
+	}
+	src, err := get()
+	if err != nil && deadConn(err) && ctx.Err() == nil && !s.closed.Load() {
+		s.pool.Reset()
+		src, err = get()
+	}
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
 		return nil, store.ErrNotFound
+	case err != nil && (deadConn(err) || unavailable(err)):
+		return nil, fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 	}
 	return src, err
 }
@@ -519,7 +534,25 @@ func (s *Store) Ingest(ctx context.Context, d *store.Delivery) (*store.IngestRes
 		// failed COMMIT may have committed) is told as it is.
 		return nil, fmt.Errorf("%w: %v", store.ErrClosed, err)
 	}
+	if err != nil && (errors.As(err, &nothing) || unavailable(err)) {
+		// Nothing was stored: the sender is told to retry (503), not that
+		// the receiver failed (500).
+		return nil, fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+	}
 	return res, err
+}
+
+// unavailable reports whether err is the server refusing work for want of
+// a connection or resources (SQLSTATE classes 08, 53 and 57: connection
+// failures, out of memory or locks, shutdown), or no connection at all.
+// The server answered, so no transaction it refused committed.
+func unavailable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "53") || strings.HasPrefix(pe.Code, "57")
+	}
+	var ce *pgconn.ConnectError
+	return errors.As(err, &ce)
 }
 
 func (s *Store) ingest(ctx context.Context, d *store.Delivery) (*store.IngestResult, error) {

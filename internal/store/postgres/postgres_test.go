@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tw-cli/tw-cli/internal/store"
@@ -518,6 +519,26 @@ func TestDeadConnectionsAreReplaced(t *testing.T) {
 		if err := deliver(); err != nil {
 			t.Fatalf("delivery %d after the restart: %v", i+1, err)
 		}
+	}
+	// The receiver's source reads too: one 500 a round before.
+	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, app); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetSource(ctx, "edr"); err != nil && !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("source read after the restart: %v", err)
+	}
+}
+
+// TestUnavailableErrors: what the server refuses for want of a connection
+// or resources is ErrUnavailable (503, retry), anything else stays itself.
+func TestUnavailableErrors(t *testing.T) {
+	for code, want := range map[string]bool{"53200": true, "08006": true, "57P01": true, "23505": false, "40001": false} {
+		if got := unavailable(&pgconn.PgError{Code: code}); got != want {
+			t.Errorf("unavailable(SQLSTATE %s) = %v, want %v", code, got, want)
+		}
+	}
+	if !unavailable(fmt.Errorf("x: %w", &pgconn.ConnectError{})) {
+		t.Error("a connect error is not unavailable")
 	}
 }
 
