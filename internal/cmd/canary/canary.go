@@ -24,7 +24,6 @@ import (
 	canaryapi "github.com/tw-cli/tw-cli/pkg/canary"
 )
 
-
 // NewCmdCanary returns the `canary` command group.
 func NewCmdCanary(f *cmdutil.Factory) *cobra.Command {
 	cmd := &cobra.Command{
