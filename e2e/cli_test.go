@@ -3,6 +3,8 @@ package e2e
 import (
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,6 +181,27 @@ func TestCompletionOfFlagValues(t *testing.T) {
 	e.must("__complete", "--server", "http://"+ln.Addr().String(), "--token", "tw_x", "incidents", "show", "")
 	if took := time.Since(start); took > 20*time.Second {
 		t.Fatalf("completing from a silent receiver took %s", took)
+	}
+}
+
+// TestRemoteUnreadableAnswers: an answer that is not the receiver's (a
+// proxy's page, a listing without its list, rate limiting) is the remote
+// end failing, exit 5 as the README says; it was exit 1, or an empty list
+// and exit 0.
+func TestRemoteUnreadableAnswers(t *testing.T) {
+	e := newEnv(t)
+	for _, c := range []struct {
+		status int
+		body   string
+	}{{200, "<html>sign in</html>"}, {200, "{}"}, {200, `{"events":null}`}, {429, `{"error":{"code":"rate_limited","message":"slow down"}}`}} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(c.status)
+			_, _ = w.Write([]byte(c.body))
+		}))
+		for _, args := range [][]string{{"incidents", "list"}, {"events", "list"}, {"webhook", "list"}} {
+			e.expectCode(5, append(args, "--server", srv.URL, "--token", "tw_x")...)
+		}
+		srv.Close()
 	}
 }
 

@@ -64,8 +64,13 @@ func (r *Remote) Add(ctx context.Context, spec Spec) (View, string, error) {
 // List implements Service.
 func (r *Remote) List(ctx context.Context) ([]View, error) {
 	var out ListResponse
-	err := r.do(ctx, http.MethodGet, "/api/webhooks", nil, &out)
-	return out.Webhooks, err
+	if err := r.do(ctx, http.MethodGet, "/api/webhooks", nil, &out); err != nil {
+		return nil, err
+	}
+	if out.Webhooks == nil {
+		return nil, MissingList("/api/webhooks", "webhooks")
+	}
+	return out.Webhooks, nil
 }
 
 // ItemPath is the admin API path of one item of collection
@@ -230,9 +235,29 @@ func (r *Remote) do(ctx context.Context, method, path string, in, out any) error
 		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("%s %s: unexpected response: %w", method, path, err)
+		return &UnreadableAnswerError{Method: method, Path: path, Err: err}
 	}
 	return nil
+}
+
+// UnreadableAnswerError is a 2xx answer tw-cli cannot read (HTML from a
+// proxy, a cut or foreign JSON body): the remote end failed, exit 5.
+type UnreadableAnswerError struct {
+	Method, Path string
+	Err          error
+}
+
+func (e *UnreadableAnswerError) Error() string {
+	return fmt.Sprintf("%s %s: unexpected response: %v (is --server a tw-cli receiver?)", e.Method, e.Path, e.Err)
+}
+
+func (e *UnreadableAnswerError) Unwrap() error { return e.Err }
+
+// MissingList is the error of a listing answered without its list
+// ({} or {"incidents":null}): printed as an empty list, it would say
+// there is nothing.
+func MissingList(path, field string) error {
+	return &UnreadableAnswerError{Method: http.MethodGet, Path: path, Err: fmt.Errorf("no %q list in the answer", field)}
 }
 
 // ServerURLError is a --server/TW_SERVER value that cannot be a
@@ -301,10 +326,14 @@ func NotFoundAs(err error, itemMessage string, notFound error) error {
 }
 
 // IsRemoteFailure reports whether err is the receiver (or a proxy in
-// front of it) failing: a 5xx answer, not a refusal of the request.
+// front of it) failing: a 5xx or 429 answer, or one tw-cli cannot read,
+// not a refusal of the request.
 func IsRemoteFailure(err error) bool {
 	var apiErr *APIError
-	return errors.As(err, &apiErr) && apiErr.Status >= 500
+	if errors.As(err, &apiErr) {
+		return apiErr.Status >= 500 || apiErr.Status == http.StatusTooManyRequests
+	}
+	return errors.As(err, new(*UnreadableAnswerError))
 }
 
 // IsUnauthorized reports whether err is the admin API refusing the token.

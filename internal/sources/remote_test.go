@@ -220,6 +220,10 @@ func TestRemoteOtherStatuses(t *testing.T) {
 		{"503 overloaded", http.StatusServiceUnavailable, `{"error":{"code":"overloaded","message":"too many requests in flight"}}`, "too many requests in flight", false, true},
 		{"404 from a proxy, not JSON", http.StatusNotFound, "404 page not found", "source not found: server answered 404 Not Found", false, false},
 		{"422 is the request's fault", http.StatusUnprocessableEntity, `{"error":{"code":"invalid","message":"bad field"}}`, "bad field", false, false},
+		// The README's exit 5: rate limited, or an answer tw-cli cannot read.
+		{"429 rate limited", http.StatusTooManyRequests, `{"error":{"code":"rate_limited","message":"slow down"}}`, "slow down", false, true},
+		{"200 with a proxy's page", http.StatusOK, "<html>login</html>",
+			"GET /api/webhooks/edr: unexpected response: invalid character '<' looking for beginning of value (is --server a tw-cli receiver?)", false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -240,6 +244,20 @@ func TestRemoteOtherStatuses(t *testing.T) {
 				t.Errorf("IsRemoteFailure = %v", !tt.wantRemote)
 			}
 		})
+	}
+}
+
+// TestRemoteListWithoutItsList: {} is no listing; printed as an empty one
+// it said there was nothing.
+func TestRemoteListWithoutItsList(t *testing.T) {
+	for _, body := range []string{`{}`, `{"webhooks":null}`} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(body)) }))
+		r := &sources.Remote{BaseURL: srv.URL, Token: adminToken, Client: srv.Client()}
+		vs, err := r.List(context.Background())
+		srv.Close()
+		if err == nil || !sources.IsRemoteFailure(err) || !strings.Contains(err.Error(), `no "webhooks" list`) {
+			t.Fatalf("%s: %v, %v; want an unreadable answer", body, vs, err)
+		}
 	}
 }
 

@@ -38,6 +38,9 @@ func (r remoteReader) ListEvents(ctx context.Context, f store.EventFilter) ([]st
 	if err := cmdutil.RemoteList(ctx, r.r, "/api/events", q, f.Limit, f.Since, &out); err != nil {
 		return nil, err
 	}
+	if out.Events == nil {
+		return nil, cmdutil.ReceiverError(sources.MissingList("/api/events", "events"))
+	}
 	evs := make([]store.Event, len(out.Events))
 	for i, v := range out.Events {
 		evs[i] = fromView(v)

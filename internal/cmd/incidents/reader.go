@@ -49,6 +49,9 @@ func (r remoteReader) ListIncidents(ctx context.Context, f store.IncidentFilter)
 	if err := cmdutil.RemoteList(ctx, r.r, "/api/incidents", q, f.Limit, f.Since, &out); err != nil {
 		return nil, err
 	}
+	if out.Incidents == nil {
+		return nil, cmdutil.ReceiverError(sources.MissingList("/api/incidents", "incidents"))
+	}
 	return out.Incidents, nil
 }
 
