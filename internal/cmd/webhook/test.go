@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -212,7 +213,12 @@ resend:
 		if errors.As(err, &uerr) {
 			err = uerr.Err
 		}
-		err = fmt.Errorf("could not reach %s: %w (is 'tw-cli serve' running?)", shown, err)
+		hint := "is 'tw-cli serve' running?"
+		if errors.As(err, new(*tls.CertificateVerificationError)) {
+			// It is running: its certificate is what failed.
+			hint = "the receiver's certificate is not trusted here: for a private CA, point SSL_CERT_FILE at its certificate"
+		}
+		err = fmt.Errorf("could not reach %s: %w (%s)", shown, err, hint)
 		if opts.Output == output.JSON || opts.Output == output.YAML {
 			// A script reading stdout gets a result either way.
 			if perr := output.Print(opts.IO, opts.Output, TestResult{URL: shown, Error: err.Error()}, nil); perr != nil {

@@ -335,6 +335,16 @@ func TestTestRunErrors(t *testing.T) {
 		t.Errorf("err = %q", err)
 	}
 	e.expectOutput("", "")
+	// A receiver whose certificate is not trusted is running: the hint
+	// is about the certificate.
+	tlsSrv := httptest.NewTLSServer(http.NotFoundHandler())
+	defer tlsSrv.Close()
+	err = e.run(NewCmdTest(e.f, nil), "email-gateway", "--url", tlsSrv.URL)
+	wantExit(t, err, cmdutil.ExitFailure, "")
+	if !strings.Contains(err.Error(), "certificate") || !strings.HasSuffix(err.Error(), "point SSL_CERT_FILE at its certificate)") {
+		t.Errorf("untrusted certificate: err = %q", err)
+	}
+	e.expectOutput("", "")
 	// With -o json a script still gets a result to read, and the exit.
 	err = e.run(NewCmdTest(e.f, nil), "email-gateway", "--url", closedURL, "-o", "json")
 	wantExit(t, err, cmdutil.ExitFailure, "")
