@@ -118,6 +118,11 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*Store, error)
 		// owner has run 'tw-cli db migrate'.
 		return s, nil
 	}
+	if err := pool.Ping(ctx); err != nil {
+		// Not a migration's failure: a read command said "migrate".
+		pool.Close()
+		return nil, fmt.Errorf("cannot reach the database at %s: %w", s.location, err)
+	}
 	if _, _, err := s.Migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("migrate %s: %w", s.location, err)

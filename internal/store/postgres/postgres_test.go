@@ -462,6 +462,15 @@ func TestOpenNamesWhatIsWrongWithTheURL(t *testing.T) {
 	}
 }
 
+// A database out of reach is said to be so, with no password: a read
+// command said "migrate".
+func TestOpenNamesAnUnreachableDatabase(t *testing.T) {
+	_, err := Open(context.Background(), "postgres://tw:TopSecretPW@127.0.0.1:1/db?connect_timeout=2", Options{})
+	if err == nil || !strings.HasPrefix(err.Error(), "cannot reach the database at postgres://tw@127.0.0.1:1/db: ") || strings.Contains(err.Error(), "TopSecretPW") {
+		t.Fatalf("Open of a closed port = %v", err)
+	}
+}
+
 // A database restart (here: the server ending this store's sessions)
 // leaves the pool's connections dead. No delivery may fail for it: each
 // transaction that could not begin runs again on a new connection, and
