@@ -311,6 +311,11 @@ func (r *Receiver) ingest(w http.ResponseWriter, req *http.Request, name, reqID 
 		RequestID: reqID, ReplayKey: replayKey(src.Name, src.Verify, vres, body), Payload: body,
 		Triage: triageRequest(src),
 	}
+	if !vres.Timestamp.IsZero() {
+		// Verification refuses this timestamp once tolerance has passed:
+		// its key need not outlive that by the window (see prune).
+		d.ReplaySince = vres.Timestamp.Add(-r.tolerance + replayMargin)
+	}
 	if idemKey == "" && vres.Mode == verify.ModeStandardWebhooks {
 		// The spec's resends keep their signed webhook-id under a new
 		// timestamp: the id is the delivery's idempotency key, so a resend

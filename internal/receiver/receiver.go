@@ -241,11 +241,19 @@ func (r *Receiver) Run(ctx context.Context) {
 	}
 }
 
+// replayMargin is how long a signed key is kept past the end of its
+// timestamp's tolerance (store.Delivery.ReplaySince): clocks read a
+// little apart, and the timestamp is in whole seconds.
+const replayMargin = time.Minute
+
 // prune forgets replay keys and idempotency records that can no longer
 // match a delivery.
 func (r *Receiver) prune(ctx context.Context) {
-	// Keys are kept twice the window so a delivery at the window's edge
-	// cannot slip past a just-pruned key.
+	// Keys are kept twice the window after their receipt, so a delivery
+	// signed up to the tolerance ahead cannot slip past a just-pruned key;
+	// keys with a signed timestamp stand at ReplaySince, that timestamp
+	// less the tolerance (plus replayMargin), and go once a replay would
+	// fail verification anyway.
 	if err := r.store.PruneReplay(ctx, r.now().Add(-2*r.tolerance)); err != nil && ctx.Err() == nil {
 		r.log.Warn("prune replay keys", "component", "server", "error", err)
 	}

@@ -209,6 +209,12 @@ type Delivery struct {
 	// ReplayKey (source + signature) is remembered for the replay window;
 	// a second delivery with the same key is ErrReplayed.
 	ReplayKey string
+	// ReplaySince, when set, stands for ReceivedAt in the replay window:
+	// for a key holding a signed timestamp, that timestamp less the
+	// tolerance (plus a margin), so that the window's prune forgets the
+	// key once a replay of it would fail verification anyway, about
+	// half the window sooner than by its receipt.
+	ReplaySince time.Time
 	// IdempotencyKey (source + the sender's X-Webhook-Id or
 	// Idempotency-Key) makes a repeat of the delivery return the first
 	// one's result instead of storing anything. It is stored in the same

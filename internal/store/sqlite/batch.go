@@ -57,7 +57,7 @@ type committer struct {
 	stmts    *stmtCache
 	// replay is loaded by ClaimReceiver (replay.go), so that commands
 	// which never ingest never read the replay keys.
-	replay atomic.Pointer[replaySet]
+	replay atomic.Pointer[replayWindow]
 
 	// arrivals measures the time between deliveries; only run's
 	// goroutine touches it.

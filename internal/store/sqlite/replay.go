@@ -297,7 +297,7 @@ const replayLookback = time.Hour
 
 // loadReplay reads the keys of the events received since the horizon,
 // and those of the replay_keys table that older versions wrote.
-func loadReplay(ctx context.Context, db *sql.DB) (*replaySet, error) {
+func loadReplay(ctx context.Context, db *sql.DB) (*replayWindow, error) {
 	var horizon int64
 	err := db.QueryRowContext(ctx, `SELECT before FROM replay_horizon WHERE id = 1`).Scan(&horizon)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -353,25 +353,69 @@ func loadReplay(ctx context.Context, db *sql.DB) (*replaySet, error) {
 	r.sealing = true
 	r.mu.Unlock()
 	r.seal(todo)
-	return r, nil
+	// The events keep no signed timestamps: every key read back is placed
+	// by its receipt, remembered the whole window.
+	return &replayWindow{received: r, signed: newReplaySet()}, nil
+}
+
+// replayWindow is the replay keys in memory, in two sets pruned alike:
+// by receipt time, and, for the keys of deliveries with a signed
+// timestamp, by store.Delivery.ReplaySince. Each set's slots assume keys
+// arrive in about the order of their times, which within either holds.
+type replayWindow struct {
+	received, signed *replaySet
+}
+
+func (w *replayWindow) contains(h replayHash) bool {
+	return w.received.contains(h) || w.signed.contains(h)
+}
+
+func (w *replayWindow) add(keys map[replayHash]replayClaim) {
+	received, signed := map[replayHash]int64{}, map[replayHash]int64{}
+	for h, c := range keys {
+		if c.signed {
+			signed[h] = c.at
+		} else {
+			received[h] = c.at
+		}
+	}
+	w.received.add(received)
+	w.signed.add(signed)
+}
+
+func (w *replayWindow) prune(before int64) {
+	w.received.prune(before)
+	w.signed.prune(before)
+}
+
+func (w *replayWindow) dropFuture(limit int64) {
+	w.received.dropFuture(limit)
+	w.signed.dropFuture(limit)
+}
+
+// replayClaim is where a claimed key goes in the window.
+type replayClaim struct {
+	at     int64
+	signed bool
 }
 
 // replayClaims are the keys a group commit's transaction has let in so
 // far: a repeat inside the same batch is a replay too.
 type replayClaims struct {
-	set     *replaySet
-	pending map[replayHash]int64
+	set     *replayWindow
+	pending map[replayHash]replayClaim
 }
 
-// claim takes a key's hash for a delivery seen at at; false means it is
-// a replay. The hash goes into the delivery's first event.
-func (c *replayClaims) claim(h replayHash, at int64) bool {
+// claim takes a key's hash for a delivery placed at at in the window's
+// received or signed set; false means it is a replay. The hash goes into
+// the delivery's first event.
+func (c *replayClaims) claim(h replayHash, at int64, signed bool) bool {
 	if _, ok := c.pending[h]; ok || c.set.contains(h) {
 		return false
 	}
 	if c.pending == nil {
-		c.pending = map[replayHash]int64{}
+		c.pending = map[replayHash]replayClaim{}
 	}
-	c.pending[h] = at
+	c.pending[h] = replayClaim{at: at, signed: signed}
 	return true
 }

@@ -304,3 +304,50 @@ func TestReplaySetKeepsSealedFutureMinutes(t *testing.T) {
 	}
 	r.mu.Unlock()
 }
+
+// TestSignedKeysLeaveTheWindowSooner: a key placed by its ReplaySince (a
+// signed timestamp less the tolerance, plus a margin) is forgotten by the
+// prune that keeps unsigned keys, once a replay of it would fail the
+// timestamp check anyway; until then it is refused as a replay.
+func TestSignedKeysLeaveTheWindowSooner(t *testing.T) {
+	s := openAt(t, filepath.Join(t.TempDir(), "tw.db"))
+	ctx := context.Background()
+	const tolerance = 5 * time.Minute
+	signedAt := time.Now().Truncate(time.Minute)
+	deliver := func(key string, signed bool) error {
+		d := storetest.Delivery("edr", key, signedAt)
+		if signed {
+			d.ReplaySince = signedAt.Add(-tolerance + time.Minute)
+		}
+		_, err := s.Ingest(ctx, d)
+		return err
+	}
+	if err := deliver("signed", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := deliver("unsigned", false); err != nil {
+		t.Fatal(err)
+	}
+	prune := func(now time.Time) {
+		t.Helper()
+		if err := s.PruneReplay(ctx, now.Add(-2*tolerance)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// At the end of the tolerance both are still refused.
+	prune(signedAt.Add(tolerance))
+	for _, key := range []string{"signed", "unsigned"} {
+		if err := deliver(key, key == "signed"); !errors.Is(err, store.ErrReplayed) {
+			t.Fatalf("%s key within tolerance: %v, want ErrReplayed", key, err)
+		}
+	}
+	// Two minutes past it the signed key is gone; the unsigned one stays
+	// for the rest of the window.
+	prune(signedAt.Add(tolerance + 2*time.Minute))
+	if set := s.commits.replay.Load(); set.signed.contains(hashReplayKey("signed")) {
+		t.Fatal("the signed key outlived its timestamp's tolerance")
+	}
+	if err := deliver("unsigned", false); !errors.Is(err, store.ErrReplayed) {
+		t.Fatalf("unsigned key inside the window: %v, want ErrReplayed", err)
+	}
+}

@@ -586,7 +586,11 @@ func ingestTx(ctx context.Context, tx writeTx, replay *replayClaims, d *store.De
 	// The first event carries the replay key (replay.go).
 	var replayHashArg any
 	if d.ReplayKey != "" {
-		if !replay.claim(replayHash, ts(now)) {
+		at, signed := ts(now), !d.ReplaySince.IsZero()
+		if signed {
+			at = ts(d.ReplaySince)
+		}
+		if !replay.claim(replayHash, at, signed) {
 			return nil, store.ErrReplayed
 		}
 		replayHashArg = replayHash.bytes()
