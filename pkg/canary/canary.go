@@ -28,6 +28,7 @@ import (
 
 	"github.com/tw-cli/tw-cli/internal/noredirect"
 	"github.com/tw-cli/tw-cli/internal/redact"
+	"github.com/tw-cli/tw-cli/internal/transient"
 )
 
 // Defaults of a new Client.
@@ -226,9 +227,9 @@ func retryable(resp *resty.Response, err error) bool {
 		return false
 	}
 	if err != nil {
-		// A refused redirect would be refused again.
-		var redirect *noredirect.Error
-		return !errors.Is(err, context.Canceled) && !errors.As(err, &redirect)
+		// A refused redirect or an untrusted certificate would be refused
+		// again (as Threat Stack's client does).
+		return transient.Error(err)
 	}
 	code := resp.StatusCode()
 	return code == http.StatusTooManyRequests || code >= 500

@@ -20,9 +20,6 @@ package threatstack
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -35,6 +32,7 @@ import (
 	"github.com/hiyosi/hawk"
 
 	"github.com/tw-cli/tw-cli/internal/noredirect"
+	"github.com/tw-cli/tw-cli/internal/transient"
 )
 
 // DefaultBaseURL is the public API host. Threat Stack is part of F5 now and
@@ -433,33 +431,10 @@ func (c *Client) shouldRetry(resp *resty.Response, err error) bool {
 		return false
 	}
 	if err != nil {
-		return transient(err)
+		return transient.Error(err)
 	}
 	s := resp.StatusCode()
 	return s == http.StatusTooManyRequests || s >= 500
-}
-
-// transient reports whether a transport error may go away on its own (a
-// refused or reset connection, an attempt that timed out) rather than being
-// a mistake that retrying only delays: a URL scheme the transport cannot
-// speak, a certificate that does not verify, a redirect refused. The caller's own context is
-// checked by resty before any condition, so a DeadlineExceeded seen here
-// is one attempt's timeout.
-func transient(err error) bool {
-	var (
-		unknownCA   x509.UnknownAuthorityError
-		invalidCert x509.CertificateInvalidError
-		hostname    x509.HostnameError
-		verifyErr   *tls.CertificateVerificationError
-		redirect    *noredirect.Error
-	)
-	switch {
-	case errors.Is(err, context.Canceled), errors.As(err, &redirect),
-		errors.As(err, &unknownCA), errors.As(err, &invalidCert), errors.As(err, &hostname), errors.As(err, &verifyErr):
-		return false
-	}
-	// net/http reports an unknown scheme only as text.
-	return !strings.Contains(err.Error(), "unsupported protocol scheme")
 }
 
 // retryAfter tells resty how long the server asked us to wait; 0 means

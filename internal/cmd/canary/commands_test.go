@@ -226,6 +226,10 @@ func TestExitCodes(t *testing.T) {
 		{name: "console 404", args: []string{"webhooks", "status"}, setup: func(c *canarytest.Console) {
 			c.Inject("flock/settings/webhooks/is_enabled", 404, `{"result": "error", "message": "Not Found"}`)
 		}, want: 4},
+		// For test, any refusal but the token's is the test failing.
+		{name: "console 404 on test", args: []string{"webhooks", "test", "splunk"}, setup: func(c *canarytest.Console) {
+			c.Inject("flock/settings/webhooks/splunk/test", 404, `{"result": "error", "message": "No such webhook"}`)
+		}, want: 5},
 		{name: "console 500 after retries", args: []string{"flocks", "list"}, setup: func(c *canarytest.Console) {
 			for i := 0; i < 3; i++ {
 				c.Inject("flocks/list", 500, `oops`)

@@ -181,9 +181,12 @@ func testError(opts *TestOptions, err error) error {
 				return perr
 			}
 		}
-		if apiErr.IsAuth() || errors.Is(err, canaryapi.ErrNotFound) {
+		if apiErr.IsAuth() {
 			return consoleError(err)
 		}
+		// Anything else the console refuses, a 404 for an unknown
+		// webhook or flock included, is the test failing: exit 5, as
+		// the help and README say.
 		return cmdutil.RemoteError(err)
 	case errors.As(err, &reqErr):
 		if structured {
