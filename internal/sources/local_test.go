@@ -500,6 +500,20 @@ func TestRotateNeedsASecretOfTheModesForm(t *testing.T) {
 	if _, gen, err := l.RotateSecret(ctx, "b", "", time.Hour); err != nil || !strings.Contains(gen, ":") {
 		t.Fatalf("generated basic secret %q: %v", gen, err)
 	}
+	// A token the receiver reads trimmed can never end in a newline.
+	if _, _, err := l.Add(ctx, sources.Spec{Source: "tok", Verify: "bearer", Secret: "tok-abcdefabcdefabcdef\n"}); !errors.As(err, &verr) {
+		t.Fatalf("added a bearer secret ending in a newline: %v", err)
+	}
+	if _, _, err := l.RotateSecret(ctx, "b", " alice:s3cret2", 0); !errors.As(err, &verr) {
+		t.Fatalf("rotated a basic source to a secret with a leading space: %v", err)
+	}
+	// A source that checks nothing has no secret to rotate.
+	if _, _, err := l.Add(ctx, sources.Spec{Source: "open", Verify: "none"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := l.RotateSecret(ctx, "open", "", 0); !errors.As(err, &verr) || !strings.Contains(err.Error(), "checks no secret") {
+		t.Fatalf("rotated the secret of a none source: %v", err)
+	}
 }
 
 func TestNameRules(t *testing.T) {

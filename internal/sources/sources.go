@@ -196,6 +196,15 @@ func ValidateSecretFor(mode, secret string) error {
 	if secret == "" || mode == verify.ModeNone {
 		return nil
 	}
+	switch mode {
+	case verify.ModeBearer, verify.ModeBasic, verify.ModeURLToken:
+		if strings.TrimSpace(secret) != secret || strings.ContainsFunc(secret, unicode.IsControl) {
+			// Senders present this secret as a token, which the receiver
+			// reads trimmed, and which a header cannot carry with a
+			// newline: it could never match (a newline from echo, say).
+			return invalid("a %s secret cannot have leading or trailing spaces, a newline or another control character: remove them", mode)
+		}
+	}
 	if _, err := verify.New(mode, [][]byte{[]byte(secret)}, verify.Options{}); err != nil {
 		return invalid("secret does not suit verification mode %s: %v", mode, err)
 	}
@@ -527,6 +536,9 @@ func (l *Local) RotateSecret(ctx context.Context, name, secret string, grace tim
 	generated := ""
 	var now time.Time
 	src, err := l.modify(ctx, name, func(src *store.Source) error {
+		if src.Verify == verify.ModeNone {
+			return invalid("source %s is verified as none, which checks no secret: a new one would protect nothing; choose a mode with 'tw-cli webhook update %s --verify hmac' first", src.Name, src.Name)
+		}
 		next := secret
 		if next == "" {
 			// Generated once: a retry after a lost race keeps it.

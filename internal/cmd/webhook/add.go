@@ -13,7 +13,6 @@ import (
 	"github.com/tw-cli/tw-cli/internal/output"
 	"github.com/tw-cli/tw-cli/internal/sources"
 	"github.com/tw-cli/tw-cli/internal/triage"
-	"github.com/tw-cli/tw-cli/internal/verify"
 	"github.com/tw-cli/tw-cli/pkg/payload"
 )
 
@@ -99,9 +98,7 @@ func addRun(cmd *cobra.Command, opts *AddOptions) error {
 	if opts.Output == output.JSON || opts.Output == output.YAML {
 		return output.Print(opts.IO, opts.Output, sources.CreatedView{View: v, GeneratedSecret: generated}, nil)
 	}
-	if v.Verify == verify.ModeNone {
-		fmt.Fprintf(opts.IO.ErrOut, "WARNING: source %s accepts deliveries from anyone (--verify none); prefer bearer or url-token when the sender cannot sign\n", v.Source)
-	}
+	warnUnverified(opts.IO, v)
 	fmt.Fprintf(opts.IO.ErrOut, "✓ Registered source %s (format %s, verification %s, auto-triage %s%s)\n",
 		v.Source, v.Format, v.Verify, onOff(v.AutoTriage), playbookNote(v.Playbook))
 	warnWeakSecret(opts.IO, opts.Spec.Secret, generateHint)

@@ -68,6 +68,9 @@ func rotateRun(cmd *cobra.Command, opts *RotateOptions) error {
 	if err != nil {
 		return sourceError(err)
 	}
+	// The file's secret would come back, and the one just handed to the
+	// senders stop verifying once the grace ends.
+	warnFileManaged(opts.IO, v, "put the file's secret back")
 	if opts.Output == output.JSON || opts.Output == output.YAML {
 		return output.Print(opts.IO, opts.Output, sources.CreatedView{View: v, GeneratedSecret: generated}, nil)
 	}

@@ -122,6 +122,9 @@ func updateRun(cmd *cobra.Command, opts *UpdateOptions) error {
 	if opts.Output == output.JSON || opts.Output == output.YAML {
 		return output.Print(opts.IO, opts.Output, v, nil)
 	}
+	if opts.Patch.Verify != nil {
+		warnUnverified(opts.IO, v) // an authenticated source made open
+	}
 	fmt.Fprintf(opts.IO.ErrOut, "✓ Updated source %s\n", v.Source)
 	if opts.Patch.Secret != nil {
 		warnWeakSecret(opts.IO, *opts.Patch.Secret, "run 'tw-cli webhook rotate-secret "+v.Source+"' to have a strong one generated")

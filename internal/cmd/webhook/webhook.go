@@ -196,6 +196,13 @@ func noteManualPlaybook(io *iostreams.IOStreams, v sources.View) {
 	}
 }
 
+// warnUnverified warns that a source accepts deliveries from anyone.
+func warnUnverified(io *iostreams.IOStreams, v sources.View) {
+	if v.Verify == verify.ModeNone {
+		fmt.Fprintf(io.ErrOut, "WARNING: source %s accepts deliveries from anyone (--verify none); prefer bearer or url-token when the sender cannot sign\n", v.Source)
+	}
+}
+
 // warnFileManaged warns that a change to a source from a
 // webhook_config.yaml lasts only until the file is applied again, which
 // makes the sources match it; what undid the change would otherwise be

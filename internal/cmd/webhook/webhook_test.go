@@ -143,6 +143,25 @@ func TestFileManagedSourceWarns(t *testing.T) {
 	e.expectOutput("", warning+"add it again; change the file instead\n✓ Removed source edr\n")
 	e.absent("edr")
 
+	e = newEnv(t, false)
+	addFromFile(e)
+	if err := e.run(NewCmdRotateSecret(e.f, nil), "edr", "--secret", "next-secret-abcdefabcdef"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(e.stderr.String(), warning+"put the file's secret back; change the file instead\n") {
+		t.Errorf("rotate-secret of a file's source: %q", e.stderr.String())
+	}
+
+	// Made open by an update: as add warns.
+	e = newEnv(t, false)
+	e.add(sources.Spec{Source: "edr", Secret: "s"})
+	if err := e.run(NewCmdUpdate(e.f, nil), "edr", "--verify", "none"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(e.stderr.String(), "WARNING: source edr accepts deliveries from anyone (--verify none)") {
+		t.Errorf("update --verify none: %q", e.stderr.String())
+	}
+
 	// A source added by hand draws no warning.
 	e = newEnv(t, false)
 	e.add(sources.Spec{Source: "edr", Secret: "s"})
