@@ -4,6 +4,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/url"
@@ -233,6 +234,11 @@ func parseFile(path string, data []byte) (map[string]any, error) {
 	if err := yaml.Unmarshal(data, &file); err != nil {
 		return nil, fmt.Errorf("config file %s is not valid YAML: %w", path, err)
 	}
+	if line := secondDocument(data); line > 0 {
+		// Unmarshal reads the first document only: what follows was
+		// ignored, then dropped by the next 'config set'.
+		return nil, fmt.Errorf("config file %s holds a second YAML document (line %d): tw-cli reads one; merge them and remove the ---", path, line)
+	}
 	if file == nil {
 		return map[string]any{}, nil
 	}
@@ -244,6 +250,20 @@ func parseFile(path string, data []byte) (map[string]any, error) {
 		return nil, fmt.Errorf("config file %s: %w", path, err)
 	}
 	return norm.(map[string]any), nil
+}
+
+// secondDocument returns the line of a second, non-empty YAML document in
+// data, or 0.
+func secondDocument(data []byte) int {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var first, second yaml.Node
+	if dec.Decode(&first) != nil || dec.Decode(&second) != nil {
+		return 0
+	}
+	if len(second.Content) == 0 || isNull(second.Content[0]) {
+		return 0 // a trailing "---"
+	}
+	return second.Content[0].Line
 }
 
 // stringKeys returns a copy of v whose mappings all have string keys.
@@ -337,7 +357,7 @@ func Normalize(key, value string) (string, error) {
 // home directory: quoted, the shell leaves it for us, and a directory
 // named "~" under the current one is never what was meant.
 func absDir(dir string) (string, error) {
-	if dir == "~" || strings.HasPrefix(dir, "~/") || strings.HasPrefix(dir, "~"+string(filepath.Separator)) {
+	if isHomeRelative(dir) {
 		home, err := os.UserHomeDir()
 		if err != nil {
 			return "", err
@@ -345,6 +365,23 @@ func absDir(dir string) (string, error) {
 		dir = filepath.Join(home, dir[1:])
 	}
 	return filepath.Abs(dir)
+}
+
+func isHomeRelative(dir string) bool {
+	return dir == "~" || strings.HasPrefix(dir, "~/") || strings.HasPrefix(dir, "~"+string(filepath.Separator))
+}
+
+// expandHome is dir with a leading ~ made the home directory, when there
+// is one to find.
+func expandHome(dir string) string {
+	if !isHomeRelative(dir) {
+		return dir
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return dir
+	}
+	return filepath.Join(home, dir[1:])
 }
 
 // CheckProfile fails when the active profile is not in the file. Commands
@@ -424,6 +461,16 @@ func (c *Config) Path() string { return c.path }
 
 // Get returns a setting's effective value.
 func (c *Config) Get(key string) string {
+	v := c.get(key)
+	if k, ok := LookupKey(key); ok && k.Path {
+		// A quoted ~ in --data-dir=, TW_DATA_DIR or a hand-written file
+		// reaches us as is: a ./~ directory is never what was meant.
+		v = expandHome(v)
+	}
+	return v
+}
+
+func (c *Config) get(key string) string {
 	if c.profile != "" && key != "profile" {
 		switch src := c.Source(key); {
 		case strings.HasPrefix(src, "flag"), strings.HasPrefix(src, "env"):

@@ -353,6 +353,42 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
+// A second document was ignored when read, and dropped, with the token
+// in it, by the next 'config set'.
+func TestSecondDocumentIsRefused(t *testing.T) {
+	dir := isolate(t)
+	writeConfigFile(t, dir, "server: https://a.example.com\n---\ntoken: tw_keepme\n")
+	if _, err := Load(); err == nil || !strings.Contains(err.Error(), "holds a second YAML document (line 3)") {
+		t.Fatalf("Load = %v, want the second document refused", err)
+	}
+	// A trailing --- is no second document.
+	writeConfigFile(t, dir, "server: https://a.example.com\n---\n")
+	if _, err := Load(); err != nil {
+		t.Fatalf("Load with a trailing ---: %v", err)
+	}
+}
+
+// A quoted ~ in TW_DATA_DIR (or --data-dir=~/x, or a hand-written file)
+// is the home directory, as 'config set data_dir' makes it: a ./~
+// directory per working directory was created.
+func TestDirectoriesExpandHome(t *testing.T) {
+	isolate(t)
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("TW_DATA_DIR", "~/twx")
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Get("data_dir"); got != filepath.Join(home, "twx") {
+		t.Fatalf("data_dir = %q, want %q", got, filepath.Join(home, "twx"))
+	}
+	t.Setenv("TW_DATA_DIR", "~other/x") // another user's home: not ours to guess
+	if c, _ = Load(); c.Get("data_dir") != "~other/x" {
+		t.Fatalf("data_dir = %q", c.Get("data_dir"))
+	}
+}
+
 func TestEmptyFileIsFine(t *testing.T) {
 	dir := isolate(t)
 	writeConfigFile(t, dir, "")
