@@ -72,7 +72,10 @@ func (s *Store) SchemaStatus(ctx context.Context) (*store.SchemaStatus, error) {
 	}
 	var n int
 	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&n); err != nil {
-		return nil, err
+		if ferr := unreadableFile(s.path, err); ferr != nil {
+			return nil, ferr
+		}
+		return nil, fmt.Errorf("database %s: %w", s.path, err)
 	}
 	if n == 0 {
 		return st, nil

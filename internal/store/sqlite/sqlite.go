@@ -111,6 +111,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			w.Close()
 			r.Close()
 			ck.Close()
+			if ferr := unreadableFile(path, err); ferr != nil {
+				return nil, ferr // a read command said "migrate"
+			}
 			return nil, fmt.Errorf("migrate %s: %w", path, err)
 		}
 	}
@@ -388,6 +391,22 @@ func newID() string {
 		return uuid.NewString()
 	}
 	return id.String()
+}
+
+// unreadableFile words an error that says the file is no SQLite
+// database it can read (another file at the path, a corrupt or encrypted
+// one), naming it; nil for any other error. SQLite's "file is not a
+// database (26)" named no file.
+func unreadableFile(path string, err error) error {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return nil
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT:
+		return fmt.Errorf("%s is not a SQLite database tw-cli can read (%w): point --data-dir elsewhere, or move the file away to start an empty one", path, err)
+	}
+	return nil
 }
 
 func ts(t time.Time) int64 {

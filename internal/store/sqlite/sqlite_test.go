@@ -218,3 +218,25 @@ func TestNoMigrationUnderARunningReceiver(t *testing.T) {
 	}
 	s.Close()
 }
+
+// TestNotADatabase: another file at the database's path is named, for
+// every command; SQLite's "file is not a database (26)" named none, and
+// read commands called it a failed migration.
+func TestNotADatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tw-cli.db")
+	if err := os.WriteFile(path, []byte("garbage, not SQLite\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := path + " is not a SQLite database tw-cli can read"
+	if _, err := Open(context.Background(), path, Options{}); err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("Open = %v", err)
+	}
+	s, err := Open(context.Background(), path, Options{NoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.SchemaStatus(context.Background()); err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("SchemaStatus = %v", err)
+	}
+}
