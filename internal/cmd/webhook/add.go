@@ -134,6 +134,11 @@ func optionalBoolArg(flag, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) == 2 && cmd.Flags().Changed(flag) {
 			if _, err := cmdutil.ParseBool(args[1]); err == nil {
+				if v, _ := cmd.Flags().GetBool(flag); !v {
+					// Only --flag=false reads false: a value after it
+					// as well would silently win.
+					return cmdutil.FlagErrorf("--%s=false and %q: give one value, as --%s=true|false or --%s true|false", flag, args[1], flag, flag)
+				}
 				return nil
 			}
 			// The bare flag is true; --flag=false took its value already.

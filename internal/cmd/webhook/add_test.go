@@ -80,6 +80,12 @@ func TestNewCmdAdd(t *testing.T) {
 			wantErr: "too many arguments: maybe\n\nUsage: add <source> [flags]",
 		},
 		{
+			// The trailing value silently won.
+			name:    "--auto-triage=false then true contradicts itself",
+			args:    []string{"edr", "--auto-triage=false", "true"},
+			wantErr: `--auto-triage=false and "true": give one value, as --auto-triage=true|false or --auto-triage true|false`,
+		},
+		{
 			name:    "a bool without --auto-triage is a stray argument",
 			args:    []string{"edr", "true"},
 			wantErr: "too many arguments: true\n\nUsage: add <source> [flags]",
