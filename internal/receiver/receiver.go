@@ -218,6 +218,9 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		// (rate(webhook_errors_total[5m])) shows an overload.
 		r.metrics.errors.WithLabelValues(unknownSourceLabel, CodeOverloaded).Inc()
 		w.Header().Set("Retry-After", retryAfterSeconds)
+		// Else the server reads the rest of an unfinished body before
+		// answering: a slow sender waited out the read timeout.
+		w.Header().Set("Connection", "close")
 		writeError(w, http.StatusServiceUnavailable, CodeOverloaded,
 			fmt.Sprintf("The receiver is handling its limit of %d requests; retry after %s second(s)", r.maxInFlight, retryAfterSeconds))
 		return

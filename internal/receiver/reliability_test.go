@@ -305,11 +305,23 @@ func TestOverloadAnswers503(t *testing.T) {
 	if r.status != http.StatusServiceUnavailable || errCode(r) != CodeOverloaded || h.Get("Retry-After") != "1" {
 		t.Fatalf("over the limit: %d %s (Retry-After %q)", r.status, r.raw, h.Get("Retry-After"))
 	}
+	// A sender still sending its body is refused at once too: the server
+	// read the rest of the body first, until its read timeout.
+	third, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer third.Close()
+	fmt.Fprintf(third, "POST /api/webhooks/email-gateway HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{\"event")
+	_ = third.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if line, err := bufio.NewReader(third).ReadString('\n'); err != nil || !strings.HasPrefix(line, "HTTP/1.1 503") {
+		t.Fatalf("over the limit, body unfinished: %q, %v", line, err)
+	}
 	if got := f.get("/healthz"); !strings.Contains(got, "ok") {
 		t.Fatalf("healthz under overload: %s", got)
 	}
-	if m := f.get("/metrics"); !strings.Contains(m, "webhook_overloaded_total 1") ||
-		!strings.Contains(m, `webhook_errors_total{code="overloaded",source="_unknown"} 1`) {
+	if m := f.get("/metrics"); !strings.Contains(m, "webhook_overloaded_total 2") ||
+		!strings.Contains(m, `webhook_errors_total{code="overloaded",source="_unknown"} 2`) {
 		t.Fatal("overload not counted as an overload and as an error")
 	}
 	for _, c := range slow {
