@@ -2,17 +2,22 @@ package e2e
 
 import (
 	"bufio"
+	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	_ "modernc.org/sqlite" // to hold the database's lock as another process would
 
 	"github.com/tw-cli/tw-cli/pkg/signature"
 )
@@ -534,5 +539,45 @@ func TestReplayRefusedAcrossKill9(t *testing.T) {
 	}
 	if r := signedPost(t, again, "siem", "siem-secret", `{"event_type":"security_alert","data":{"alert_id":"fresh-1"}}`, at); r.status != http.StatusAccepted {
 		t.Fatalf("fresh delivery after restart: %d %s", r.status, r.raw)
+	}
+}
+
+// TestSIGTERMPastTheTimeoutAnswersEveryone: deliveries still queued when
+// --shutdown-timeout runs out (another process holds the database's write
+// lock) are each answered 503, none cut off unanswered when the process
+// ends (some were).
+func TestSIGTERMPastTheTimeoutAnswersEveryone(t *testing.T) {
+	e := newEnv(t)
+	e.must("webhook", "add", "siem", "--secret", "siem-secret")
+	srv := e.serve("--quiet", "--shutdown-timeout", "1s", "--triage-workers", "0")
+	ctx := context.Background()
+	db, err := sql.Open("sqlite", filepath.Join(e.dataDir, "tw-cli.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.ExecContext(ctx, "ROLLBACK")
+	go func() {
+		time.Sleep(time.Second)
+		srv.cmd.Process.Signal(syscall.SIGTERM)
+	}()
+	outs := burst(t, srv.url+"/api/webhooks/siem", "siem-secret", "late", 48, 48, false, nil) // burst fails unanswered ones
+	for _, o := range outs {
+		if o.status != http.StatusServiceUnavailable {
+			t.Errorf("%s: %d %v, want 503 to retry", o.alertID, o.status, o.body)
+		}
+	}
+	select {
+	case <-srv.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not exit after SIGTERM")
 	}
 }

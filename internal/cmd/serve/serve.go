@@ -419,6 +419,12 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 	}
 	closeErr := st.Close()
 	if shutErr != nil {
+		// The handlers past the timeout have their answers now (what
+		// committed, or 503): let them write those before the process
+		// ends, which cut some connections off unanswered.
+		answerCtx, cancelAnswer := context.WithTimeout(context.WithoutCancel(ctx), answerGrace)
+		_ = srv.Shutdown(answerCtx)
+		cancelAnswer()
 		log.Error("shutdown incomplete", "component", logs.ComponentServer, "error", shutErr)
 		return fmt.Errorf("shutdown: %w", shutErr)
 	}
@@ -431,6 +437,10 @@ func Run(ctx context.Context, opts *Options, level slog.Level) error {
 	log.Info("stopped", "component", logs.ComponentServer)
 	return nil
 }
+
+// answerGrace bounds how long, past --shutdown-timeout and the store's
+// close, the handlers still running get to write their answers.
+const answerGrace = 2 * time.Second
 
 // startTriage runs the triage workers until the returned stop is called;
 // stop waits for jobs in hand to record where they stand. The catalog is
