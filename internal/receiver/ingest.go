@@ -311,6 +311,9 @@ func (r *Receiver) ingest(w http.ResponseWriter, req *http.Request, name, reqID 
 		RequestID: reqID, ReplayKey: replayKey(src.Name, src.Verify, vres, body), Payload: body,
 		Triage: triageRequest(src),
 	}
+	if d.Triage != nil && forwarded(parsed) {
+		d.Triage = nil
+	}
 	if !vres.Timestamp.IsZero() {
 		// Verification refuses this timestamp once tolerance has passed:
 		// its key need not outlive that by the window (see prune).

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tw-cli/tw-cli/internal/notify"
 	"github.com/tw-cli/tw-cli/internal/sources"
 	"github.com/tw-cli/tw-cli/internal/store"
 )
@@ -145,5 +146,30 @@ func TestHugeBatchRefused(t *testing.T) {
 	sig, ts = sign("s", body, now)
 	if r := f.deliver("ts", body, sig, ts); r.status != http.StatusAccepted {
 		t.Fatalf("a batch of %d: %d %s", perDelivery/2, r.status, r.raw)
+	}
+}
+
+// TestForwardedNotificationIsNotTriagedAgain: a tw-cli notification (a
+// generic destination's body) is stored but queues no triage, or two
+// receivers forwarding to each other, or one to itself, notified without
+// end; a sender's own event on the same source is triaged.
+func TestForwardedNotificationIsNotTriagedAgain(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.MaxBodyBytes = 1 << 16 })
+	f.addSource(sources.Spec{Source: "peer", Secret: "s", AutoTriage: true, Playbook: "default"})
+	body, err := notify.Render(&store.Destination{Name: "up", Kind: notify.KindGeneric}, notify.Message{
+		IncidentID: "id-1", Number: "INC-2026-0001", Title: "Phish", Severity: "high", Status: "open", Source: "email-gateway", CreatedAt: now,
+	}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, ts := sign("s", string(body), now)
+	r := f.deliver("peer", string(body), sig, ts)
+	if r.status != http.StatusAccepted || r.body["status"] != "accepted" {
+		t.Fatalf("forwarded notification: %d %s, want accepted without a queue", r.status, r.raw)
+	}
+	own := `{"event_type":"security_alert","data":{"title":"x"}}`
+	sig, ts = sign("s", own, now)
+	if r := f.deliver("peer", own, sig, ts); r.body["status"] != "queued" {
+		t.Fatalf("a sender's own event: %s, want queued", r.raw)
 	}
 }
