@@ -280,6 +280,22 @@ func ApplyItem(inc *Incident, it DeliveryItem, now time.Time) *TimelineEntry {
 		Message: fmt.Sprintf("status → resolved: %s closed it (%s)", inc.Source, it.Type)}
 }
 
+// MaxMergeHops bounds how far an item follows merged_into from its key's
+// incident to the group holding its events.
+const MaxMergeHops = 8
+
+// ForMergeTarget is an item as it lands on the group an incident of its key
+// was merged into (a group step): it brings an event and may raise the
+// severity, but the group keeps its title and stays open when this one
+// member's vendor object closes.
+func ForMergeTarget(it DeliveryItem, target *Incident) DeliveryItem {
+	it.KeepTitle, it.Resolve = true, false
+	if !MoreSevere(it.Severity, target.Severity) {
+		it.Severity = ""
+	}
+	return it
+}
+
 // severityRank orders the normalized severities; unknown ones rank lowest.
 var severityRank = map[string]int{"info": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
 

@@ -654,6 +654,41 @@ func nonNil(b []byte) []byte {
 // attachIncident finds the open incident an item correlates with, or opens
 // a new one with the next number of the year. The caller holds the
 // advisory lock of the item's correlation key.
+// mergeTarget is the open incident holding the events of the key's newest
+// incident, when a group step merged that one away (following merges of
+// merges), locked as attachIncident locks; pgx.ErrNoRows when there is
+// none.
+func mergeTarget(ctx context.Context, tx pgx.Tx, source, key string) (*store.Incident, error) {
+	var into string
+	if err := tx.QueryRow(ctx, `SELECT COALESCE(t.merged_into, '') FROM incidents i LEFT JOIN incident_triage t ON t.incident_id = i.id
+		WHERE i.source = $1 AND i.correlation_key = $2 AND i.correlation_key <> '' ORDER BY i.created_at DESC LIMIT 1`, source, key).Scan(&into); err != nil || into == "" {
+		if err == nil {
+			err = pgx.ErrNoRows
+		}
+		return nil, err
+	}
+	for range store.MaxMergeHops {
+		target, err := scanIncident(tx.QueryRow(ctx, `SELECT `+incidentCols+` FROM incidents WHERE number = $1 FOR NO KEY UPDATE`, into))
+		if err != nil {
+			return nil, err
+		}
+		var next string
+		switch err := tx.QueryRow(ctx, `SELECT merged_into FROM incident_triage WHERE incident_id = $1`, target.ID).Scan(&next); {
+		case errors.Is(err, pgx.ErrNoRows):
+		case err != nil:
+			return nil, err
+		}
+		if next == "" {
+			if target.Status == store.StatusResolved {
+				return nil, pgx.ErrNoRows // the group is closed: a new incident
+			}
+			return target, nil
+		}
+		into = next
+	}
+	return nil, pgx.ErrNoRows
+}
+
 func attachIncident(ctx context.Context, tx pgx.Tx, seq, source string, it store.DeliveryItem, now time.Time) (*store.Incident, error) {
 	key, title, sev := text(it.CorrelationKey), text(it.Title), text(it.Severity)
 	if key != "" {
@@ -666,6 +701,15 @@ func attachIncident(ctx context.Context, tx pgx.Tx, seq, source string, it store
 		inc, err := scanIncident(tx.QueryRow(ctx, `SELECT `+incidentCols+` FROM incidents
 			WHERE source = $1 AND correlation_key = $2 AND correlation_key <> '' AND status <> $3 ORDER BY created_at DESC LIMIT 1 FOR NO KEY UPDATE`,
 			source, key, store.StatusResolved))
+		if errors.Is(err, pgx.ErrNoRows) {
+			// Its key's incident may have been merged into a group
+			// (its events moved there): updates follow them.
+			var target *store.Incident
+			if target, err = mergeTarget(ctx, tx, source, key); err == nil {
+				inc, it = target, store.ForMergeTarget(it, target)
+				sev = text(it.Severity)
+			}
+		}
 		if errors.Is(err, pgx.ErrNoRows) && it.Resolve {
 			// Nothing of the key is open: the latest resolved incident
 			// takes it (see store.DeliveryItem.Resolve), unless it was

@@ -663,6 +663,44 @@ func ingestTx(ctx context.Context, tx writeTx, replay *replayClaims, d *store.De
 const correlatedIncident = `SELECT ` + incidentCols + ` FROM incidents
 	WHERE source = ? AND correlation_key = ? AND correlation_key <> '' AND status <> ? ORDER BY created_at DESC LIMIT 1`
 
+// latestOfKey is the newest incident of a source and correlation key, and
+// the number it was merged into (empty when it was not).
+const latestOfKey = `SELECT COALESCE(t.merged_into, '') FROM incidents i LEFT JOIN incident_triage t ON t.incident_id = i.id
+	WHERE i.source = ? AND i.correlation_key = ? AND i.correlation_key <> '' ORDER BY i.created_at DESC LIMIT 1`
+
+// mergeTarget is the open incident holding the events of the key's newest
+// incident, when a group step merged that one away (following merges of
+// merges); sql.ErrNoRows when there is none.
+func mergeTarget(ctx context.Context, tx writeTx, source, key string) (*store.Incident, error) {
+	var into string
+	if err := tx.QueryRowContext(ctx, latestOfKey, source, key).Scan(&into); err != nil || into == "" {
+		if err == nil {
+			err = sql.ErrNoRows
+		}
+		return nil, err
+	}
+	for range store.MaxMergeHops {
+		target, err := scanIncident(tx.QueryRowContext(ctx, `SELECT `+incidentCols+` FROM incidents WHERE number = ?`, into))
+		if err != nil {
+			return nil, err
+		}
+		var next string
+		switch err := tx.QueryRowContext(ctx, `SELECT merged_into FROM incident_triage WHERE incident_id = ?`, target.ID).Scan(&next); {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return nil, err
+		}
+		if next == "" {
+			if target.Status == store.StatusResolved {
+				return nil, sql.ErrNoRows // the group is closed: a new incident
+			}
+			return target, nil
+		}
+		into = next
+	}
+	return nil, sql.ErrNoRows
+}
+
 // lastResolvedIncident is where a resolving item lands when nothing of its
 // key is open (see store.DeliveryItem.Resolve). An incident merged into
 // another is resolved too, but its events moved: it must stay empty.
@@ -679,6 +717,14 @@ const lastResolvedIncident = `SELECT ` + incidentCols + ` FROM incidents
 func attachIncident(ctx context.Context, tx writeTx, bulk *bulkRows, source string, it store.DeliveryItem, now time.Time) (*store.Incident, error) {
 	if it.CorrelationKey != "" {
 		inc, err := scanIncident(tx.QueryRowContext(ctx, correlatedIncident, source, it.CorrelationKey, store.StatusResolved))
+		if errors.Is(err, sql.ErrNoRows) {
+			// Its key's incident may have been merged into a group
+			// (its events moved there): updates follow them.
+			var target *store.Incident
+			if target, err = mergeTarget(ctx, tx, source, it.CorrelationKey); err == nil {
+				inc, it = target, store.ForMergeTarget(it, target)
+			}
+		}
 		if errors.Is(err, sql.ErrNoRows) && it.Resolve {
 			inc, err = scanIncident(tx.QueryRowContext(ctx, lastResolvedIncident, source, it.CorrelationKey, store.StatusResolved))
 		}

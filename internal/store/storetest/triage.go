@@ -367,13 +367,15 @@ func testGroupAndMerge(t *testing.T, s store.Store) {
 	if tr.MergedInto != first.Number {
 		t.Fatalf("merged_into = %q", tr.MergedInto)
 	}
-	// The vendor closing what was merged away does not put an event back
-	// on the emptied incident: it opens its own, resolved.
+	// Updates of what was merged away follow its events to the group (they
+	// opened incidents of their own, and the vendor's close resolved one
+	// of those while the group holding the events stayed open): the
+	// group keeps its title, and stays open when one member closes.
 	closing := triagedDelivery("b", at.Add(time.Second))
 	closing.Items[0].Resolve = true
 	closed := ingest(t, s, closing).Incidents[0]
-	if closed.ID == second.ID || closed.Status != store.StatusResolved {
-		t.Fatalf("a close of the merged incident's key landed on %+v", closed)
+	if closed.ID != first.ID || closed.Status != store.StatusOpen || closed.Title != "phish a" || closed.EventCount != 3 || closed.Severity != "critical" {
+		t.Fatalf("a close of the merged incident's key landed on %+v, want the group %s, open", closed, first.Number)
 	}
 	if again, err := s.GetIncident(ctx, second.ID); err != nil || again.EventCount != 0 {
 		t.Fatalf("merged incident after the close: %+v, %v", again, err)
@@ -388,6 +390,14 @@ func testGroupAndMerge(t *testing.T, s store.Store) {
 	}
 	if _, err := s.ApplyIncidentChange(ctx, first.ID, store.IncidentChange{MergeInto: first.Number}, nil, at); err == nil {
 		t.Fatal("an incident merged into itself")
+	}
+	// Once the group is resolved, the key's next event opens a new one.
+	resolved := store.StatusResolved
+	if _, err := s.ApplyIncidentChange(ctx, first.ID, store.IncidentChange{Status: &resolved}, nil, at.Add(2*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if fresh := ingest(t, s, triagedDelivery("b", at.Add(3*time.Second))).Incidents[0]; fresh.ID == first.ID || fresh.ID == second.ID || fresh.Status != store.StatusOpen {
+		t.Fatalf("after the group was resolved, key b landed on %+v", fresh)
 	}
 }
 
