@@ -51,7 +51,9 @@ type Tag struct {
 
 // ModuleHealth summarises the agent's own health report.
 type ModuleHealth struct {
-	IsHealthy bool `json:"isHealthy"`
+	// IsHealthy is nil when the agent sent no health report: not the
+	// same as an unhealthy one.
+	IsHealthy *bool `json:"isHealthy"`
 }
 
 // UnmarshalJSON decodes leniently and keeps the original object.

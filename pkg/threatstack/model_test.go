@@ -2,6 +2,7 @@ package threatstack
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"strings"
@@ -242,6 +243,28 @@ func TestPageToken(t *testing.T) {
 		got, err := pageToken(obj)
 		if got != tt.want || (err != nil) != tt.wantErr {
 			t.Errorf("%s: %q, %v; want %q (error %v)", tt.body, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+// An agent without a health report is not an unhealthy one: `agents get`
+// showed "healthy no" for it.
+func TestAgentHealthMayBeUnknown(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"id":"a"}`: "unknown",
+		`{"id":"a","agentModuleHealth":{"isHealthy":false}}`: "false",
+		`{"id":"a","agentModuleHealth":{"isHealthy":true}}`:  "true",
+	} {
+		var a Agent
+		if err := json.Unmarshal([]byte(in), &a); err != nil {
+			t.Fatal(err)
+		}
+		got := "unknown"
+		if h := a.AgentModuleHealth.IsHealthy; h != nil {
+			got = fmt.Sprint(*h)
+		}
+		if got != want {
+			t.Errorf("%s: health %s, want %s", in, got, want)
 		}
 	}
 }

@@ -30,7 +30,7 @@ func NewCmdAgentsGet(f *cmdutil.Factory, runF func(*GetOptions) error) *cobra.Co
 			t.Row("os", dash(a.OSVersion))
 			t.Row("kernel", dash(a.Kernel))
 			t.Row("instance_id", dash(a.InstanceID))
-			t.Row("healthy", yesNo(a.AgentModuleHealth.IsHealthy))
+			t.Row("healthy", yesNoUnknown(a.AgentModuleHealth.IsHealthy))
 			t.Row("private_ips", dash(strings.Join(a.IPAddresses.Private, ",")))
 			t.Row("public_ips", dash(strings.Join(a.IPAddresses.Public, ",")))
 			t.Row("tags", dash(formatTags(a.Tags)))

@@ -17,6 +17,14 @@ func yesNo(b bool) string {
 	return "no"
 }
 
+// yesNoUnknown is yesNo, or "-" for a value the API did not send.
+func yesNoUnknown(b *bool) string {
+	if b == nil {
+		return "-"
+	}
+	return yesNo(*b)
+}
+
 // severityName is "high", "medium" or "low" for the API's 1, 2, 3.
 func severityName(s int) string {
 	if s == 0 {
