@@ -282,6 +282,11 @@ func TestRemoteAdminAPI(t *testing.T) {
 	if out := client.must("__complete", "incidents", "show", "").stdout; !strings.Contains(out, num) {
 		t.Fatalf("completion from the client: %q", out)
 	}
+	// In the case typed: bash and zsh drop candidates that do not begin
+	// with the word as it is.
+	if lower := strings.ToLower(num); !strings.Contains(client.must("__complete", "incidents", "show", lower[:6]).stdout, lower) {
+		t.Fatalf("completing %q offered no %q", lower[:6], lower)
+	}
 	if out := client.must("__complete", "playbook", "run", "default", "--incident", "").stdout; !strings.Contains(out, num) {
 		t.Fatalf("--incident completion from the client: %q", out)
 	}

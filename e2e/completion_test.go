@@ -105,6 +105,9 @@ printf '%s\n' "${COMPREPLY[@]}"`
 		{[]string{"tw-cli", "webhook", "show", "em"}, []string{"email-gateway"}},
 		{[]string{"tw-cli", "webhook", "list", "-o", ""}, []string{"json", "table", "yaml"}},
 		{[]string{"tw-cli", "webhook", "add", "x", "--verify", "st"}, []string{"standard-webhooks"}},
+		// The seed's "--auto-triage true", where the value is an argument.
+		{[]string{"tw-cli", "webhook", "add", "x", "--auto-triage", ""}, []string{"false", "true"}},
+		{[]string{"tw-cli", "webhook", "update", "edr", "--auto-triage", "f"}, []string{"false"}},
 		{[]string{"tw-cli", "completion", ""}, []string{"bash", "fish", "powershell", "zsh"}},
 		{[]string{"tw-cli", "webh"}, []string{"webhook"}},
 		// --source filters name a source, not a file.

@@ -317,9 +317,12 @@ func completeFrom(ctx context.Context, open func() (reader, error), toComplete s
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
 	var out []string
+	upper := strings.ToUpper(toComplete)
 	for _, i := range incs {
-		if strings.HasPrefix(i.Number, strings.ToUpper(toComplete)) {
-			out = append(out, i.Number+"\t"+output.Printable(i.Title))
+		if strings.HasPrefix(i.Number, upper) {
+			// In the case typed: bash and zsh drop a candidate that
+			// does not begin with the word as it is (inc-… matches too).
+			out = append(out, toComplete+i.Number[len(upper):]+"\t"+output.Printable(i.Title))
 		}
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp

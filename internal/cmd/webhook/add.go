@@ -48,7 +48,8 @@ once; it cannot be shown again (use 'webhook rotate-secret' to replace it).`,
   $ EDR_SECRET=… tw-cli webhook add edr --secret-env EDR_SECRET --auto-triage --playbook malware_triage
   $ tw-cli webhook add siem --severity-map "P1=critical,P2=high,P3=medium"
   $ tw-cli webhook add threatstack --format threatstack --verify url-token --allow-from threatstack`,
-		Args: optionalBoolArg("auto-triage", "source name"),
+		Args:              optionalBoolArg("auto-triage", "source name"),
+		ValidArgsFunction: completeBoolArg("auto-triage", nil),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Spec.Source = args[0]
 			if len(args) == 2 { // the seed writes "--auto-triage true"
@@ -147,6 +148,21 @@ func optionalBoolArg(flag, what string) cobra.PositionalArgs {
 			}
 		}
 		return cmdutil.ExactArgs(1, what)(cmd, args)
+	}
+}
+
+// completeBoolArg offers true and false for the word after a bare
+// --flag (the seed's "--auto-triage true"), which is an argument to
+// cobra; other arguments complete with next (nil: none).
+func completeBoolArg(flag string, next cobra.CompletionFunc) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		if bare, _ := cmd.Flags().GetBool(flag); len(args) == 1 && cmd.Flags().Changed(flag) && bare {
+			return []string{"true", "false"}, cobra.ShellCompDirectiveNoFileComp
+		}
+		if next == nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return next(cmd, args, toComplete)
 	}
 }
 

@@ -47,7 +47,7 @@ stops working at once.`,
   $ tw-cli webhook update hooks --verify standard-webhooks --secret-env WHSEC
   $ tw-cli webhook update threatstack --allow-from threatstack,198.51.100.0/24`,
 		Args:              optionalBoolArg("auto-triage", "source name"),
-		ValidArgsFunction: completeSourceNames(f),
+		ValidArgsFunction: completeBoolArg("auto-triage", completeSourceNames(f)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			fl := cmd.Flags()
