@@ -144,8 +144,6 @@ func (s *secretFlags) resolve(getenv func(string) string) (string, error) {
 	return s.Secret, nil
 }
 
-// sourceSecret finds the secret to sign with: the flags, else the local
-// store. A remote receiver never reveals secrets.
 // localPlaybooks loads the playbooks a local receiver would run, or nil
 // when --server/TW_SERVER points elsewhere, whose playbooks this side
 // cannot see.
@@ -243,6 +241,8 @@ func modeOf(ctx context.Context, mode func(context.Context, string) (string, err
 	return mode(ctx, name)
 }
 
+// sourceSecret finds the secret to sign with: the flags, else the local
+// store. A remote receiver never reveals secrets.
 func sourceSecret(ctx context.Context, f *cmdutil.Factory, flags *secretFlags, name string) ([]byte, error) {
 	secret, err := flags.resolve(os.Getenv)
 	if err != nil || secret != "" {
