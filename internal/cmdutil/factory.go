@@ -79,6 +79,17 @@ func ExistingStore(ctx context.Context, f *Factory) (store.Store, error) {
 	return s, nil
 }
 
+// OnlyArg completes a command's one argument with complete, and offers
+// nothing past it.
+func OnlyArg(complete cobra.CompletionFunc) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return complete(cmd, args, toComplete)
+	}
+}
+
 // CompletionTimeout bounds what completion asks a remote server or
 // vendor API: a shell waiting on one that does not answer is worse than
 // no completion.

@@ -274,13 +274,7 @@ func editError(err error, id string) error {
 // completeIncidents offers incident numbers as a command's only
 // argument (see CompleteNumbers).
 func completeIncidents(f *cmdutil.Factory) cobra.CompletionFunc {
-	numbers := CompleteNumbers(f)
-	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		if len(args) > 0 {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		return numbers(cmd, args, toComplete)
-	}
+	return cmdutil.OnlyArg(CompleteNumbers(f))
 }
 
 // CompleteNumbers offers the numbers of the newest incidents with their

@@ -82,13 +82,7 @@ func catalogFunc(f *cmdutil.Factory) func() (*triage.Catalog, error) {
 
 // completePlaybooks offers playbook names as a command's only argument.
 func completePlaybooks(f *cmdutil.Factory) cobra.CompletionFunc {
-	names := CompleteNames(f)
-	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		if len(args) > 0 {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		return names(cmd, args, toComplete)
-	}
+	return cmdutil.OnlyArg(CompleteNames(f))
 }
 
 // CompleteNames offers the names of the playbooks the receiver would use

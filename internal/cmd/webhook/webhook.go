@@ -53,13 +53,7 @@ through its admin API with --server URL --token tw_… (TW_SERVER, TW_TOKEN).
 
 // completeSourceNames completes a command's one source-name argument.
 func completeSourceNames(f *cmdutil.Factory) cobra.CompletionFunc {
-	names := cmdutil.CompleteSourceNames(f)
-	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		if len(args) > 0 {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		return names(cmd, args, toComplete)
-	}
+	return cmdutil.OnlyArg(cmdutil.CompleteSourceNames(f))
 }
 
 // notRegistered ends sources.NotFoundError's message, which a receiver's
