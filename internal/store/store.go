@@ -280,9 +280,29 @@ func ApplyItem(inc *Incident, it DeliveryItem, now time.Time) *TimelineEntry {
 		Message: fmt.Sprintf("status → resolved: %s closed it (%s)", inc.Source, it.Type)}
 }
 
-// MaxMergeHops bounds how far an item follows merged_into from its key's
+// maxMergeHops bounds how far an item follows merged_into from its key's
 // incident to the group holding its events.
-const MaxMergeHops = 8
+const maxMergeHops = 8
+
+// FollowMerges walks from into, the number an incident was merged into, to
+// the incident holding its events now, through merges of merges. load reads
+// an incident by number and the number it was itself merged into ("" when
+// none). ok is false when there is nothing to attach to: the group is
+// resolved (the key's next event opens a new incident) or the chain is
+// longer than maxMergeHops.
+func FollowMerges(into string, load func(number string) (*Incident, string, error)) (inc *Incident, ok bool, err error) {
+	for range maxMergeHops {
+		target, next, err := load(into)
+		if err != nil {
+			return nil, false, err
+		}
+		if next == "" {
+			return target, target.Status != StatusResolved, nil
+		}
+		into = next
+	}
+	return nil, false, nil
+}
 
 // ForMergeTarget is an item as it lands on the group an incident of its key
 // was merged into (a group step): it brings an event and may raise the

@@ -667,26 +667,21 @@ func mergeTarget(ctx context.Context, tx pgx.Tx, source, key string) (*store.Inc
 		}
 		return nil, err
 	}
-	for range store.MaxMergeHops {
-		target, err := scanIncident(tx.QueryRow(ctx, `SELECT `+incidentCols+` FROM incidents WHERE number = $1 FOR NO KEY UPDATE`, into))
+	inc, ok, err := store.FollowMerges(into, func(number string) (*store.Incident, string, error) {
+		target, err := scanIncident(tx.QueryRow(ctx, `SELECT `+incidentCols+` FROM incidents WHERE number = $1 FOR NO KEY UPDATE`, number))
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		var next string
-		switch err := tx.QueryRow(ctx, `SELECT merged_into FROM incident_triage WHERE incident_id = $1`, target.ID).Scan(&next); {
-		case errors.Is(err, pgx.ErrNoRows):
-		case err != nil:
-			return nil, err
+		if err := tx.QueryRow(ctx, `SELECT merged_into FROM incident_triage WHERE incident_id = $1`, target.ID).Scan(&next); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return nil, "", err
 		}
-		if next == "" {
-			if target.Status == store.StatusResolved {
-				return nil, pgx.ErrNoRows // the group is closed: a new incident
-			}
-			return target, nil
-		}
-		into = next
+		return target, next, nil
+	})
+	if err == nil && !ok {
+		return nil, pgx.ErrNoRows // nothing open to follow to: a new incident
 	}
-	return nil, pgx.ErrNoRows
+	return inc, err
 }
 
 func attachIncident(ctx context.Context, tx pgx.Tx, seq, source string, it store.DeliveryItem, now time.Time) (*store.Incident, error) {

@@ -679,26 +679,21 @@ func mergeTarget(ctx context.Context, tx writeTx, source, key string) (*store.In
 		}
 		return nil, err
 	}
-	for range store.MaxMergeHops {
-		target, err := scanIncident(tx.QueryRowContext(ctx, `SELECT `+incidentCols+` FROM incidents WHERE number = ?`, into))
+	inc, ok, err := store.FollowMerges(into, func(number string) (*store.Incident, string, error) {
+		target, err := scanIncident(tx.QueryRowContext(ctx, `SELECT `+incidentCols+` FROM incidents WHERE number = ?`, number))
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		var next string
-		switch err := tx.QueryRowContext(ctx, `SELECT merged_into FROM incident_triage WHERE incident_id = ?`, target.ID).Scan(&next); {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
-			return nil, err
+		if err := tx.QueryRowContext(ctx, `SELECT merged_into FROM incident_triage WHERE incident_id = ?`, target.ID).Scan(&next); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, "", err
 		}
-		if next == "" {
-			if target.Status == store.StatusResolved {
-				return nil, sql.ErrNoRows // the group is closed: a new incident
-			}
-			return target, nil
-		}
-		into = next
+		return target, next, nil
+	})
+	if err == nil && !ok {
+		return nil, sql.ErrNoRows // nothing open to follow to: a new incident
 	}
-	return nil, sql.ErrNoRows
+	return inc, err
 }
 
 // lastResolvedIncident is where a resolving item lands when nothing of its
