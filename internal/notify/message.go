@@ -31,6 +31,10 @@ var Kinds = []string{KindSlack, KindTeams, KindGeneric, KindSplunkHEC}
 // DefaultSourcetype is the HEC sourcetype when a destination names none.
 const DefaultSourcetype = "tw-cli:incident"
 
+// Source is what generic and HEC notification bodies name as their
+// source: a receiving tw-cli tells them by it (and GenericEventType).
+const Source = "tw-cli"
+
 // GenericEventType is the event_type of a generic notification; a test
 // message uses "test", which a receiving tw-cli files as informational.
 const GenericEventType = "incident.triaged"
@@ -119,7 +123,7 @@ func Render(d *store.Destination, m Message, now time.Time) ([]byte, error) {
 		return json.Marshal(map[string]any{
 			"event_type": et,
 			"timestamp":  now.UTC().Format(time.RFC3339),
-			"source":     "tw-cli",
+			"source":     Source,
 			// Makes each notification's body, and so its X-Webhook-Id
 			// (see deliveryID), its own: two alike in the same second
 			// are two notifications.
@@ -133,7 +137,7 @@ func Render(d *store.Destination, m Message, now time.Time) ([]byte, error) {
 		}
 		return json.Marshal(map[string]any{
 			"time":       float64(now.UnixMilli()) / 1000,
-			"source":     "tw-cli",
+			"source":     Source,
 			"sourcetype": st,
 			"event":      incidentData(m),
 		})

@@ -44,15 +44,12 @@ func triageRequest(src *store.Source) *store.TriageRequest {
 // notify without end (one test event made 2,376 incidents in 8 seconds).
 func forwarded(parsed payload.Result) bool {
 	for _, ev := range parsed.Events {
-		if ev.Source != notifySource || ev.Type != notify.GenericEventType {
+		if ev.Source != notify.Source || ev.Type != notify.GenericEventType {
 			return false
 		}
 	}
 	return len(parsed.Events) > 0
 }
-
-// notifySource is the source a tw-cli notification names itself.
-const notifySource = "tw-cli"
 
 // queued is the queued body for a stored delivery, or nil when no job was
 // queued (every event landed on an incident that was already triaged), in
