@@ -357,31 +357,32 @@ func Normalize(key, value string) (string, error) {
 // home directory: quoted, the shell leaves it for us, and a directory
 // named "~" under the current one is never what was meant.
 func absDir(dir string) (string, error) {
-	if isHomeRelative(dir) {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", err
-		}
-		dir = filepath.Join(home, dir[1:])
+	dir, err := homeJoined(dir)
+	if err != nil {
+		return "", err
 	}
 	return filepath.Abs(dir)
 }
 
-func isHomeRelative(dir string) bool {
-	return dir == "~" || strings.HasPrefix(dir, "~/") || strings.HasPrefix(dir, "~"+string(filepath.Separator))
-}
-
-// expandHome is dir with a leading ~ made the home directory, when there
-// is one to find.
-func expandHome(dir string) string {
-	if !isHomeRelative(dir) {
-		return dir
+// homeJoined is dir with a leading ~ made the home directory.
+func homeJoined(dir string) (string, error) {
+	if dir != "~" && !strings.HasPrefix(dir, "~/") && !strings.HasPrefix(dir, "~"+string(filepath.Separator)) {
+		return dir, nil
 	}
 	home, err := os.UserHomeDir()
 	if err != nil {
-		return dir
+		return "", err
 	}
-	return filepath.Join(home, dir[1:])
+	return filepath.Join(home, dir[1:]), nil
+}
+
+// expandHome is homeJoined, or dir as it is when there is no home
+// directory to find.
+func expandHome(dir string) string {
+	if joined, err := homeJoined(dir); err == nil {
+		return joined
+	}
+	return dir
 }
 
 // CheckProfile fails when the active profile is not in the file. Commands
